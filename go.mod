@@ -1,0 +1,3 @@
+module github.com/maestroplusplus/maestro
+
+go 1.26

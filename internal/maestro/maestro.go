@@ -1,0 +1,185 @@
+// Package maestro holds the domain types of Maestro++ (builds, assets, channels,
+// subscriptions, policies, flow outcomes) and the error kinds that the edges map
+// to exit codes and HTTP statuses. JSON names follow the production service's API.
+package maestro
+
+import "time"
+
+// Build is one official build recorded in the Build Asset Registry.
+type Build struct {
+	ID                           int               `json:"id"`
+	Repository                   string            `json:"repository"`
+	Branch                       string            `json:"branch"`
+	Commit                       string            `json:"commit"`
+	AzureDevOpsAccount           string            `json:"azureDevOpsAccount,omitempty"`
+	AzureDevOpsProject           string            `json:"azureDevOpsProject,omitempty"`
+	AzureDevOpsBuildID           int               `json:"azureDevOpsBuildId,omitempty"`
+	AzureDevOpsBuildDefinitionID int               `json:"azureDevOpsBuildDefinitionId,omitempty"`
+	AzureDevOpsBuildNumber       string            `json:"azureDevOpsBuildNumber,omitempty"`
+	AzureDevOpsRepository        string            `json:"azureDevOpsRepository,omitempty"`
+	AzureDevOpsBranch            string            `json:"azureDevOpsBranch,omitempty"`
+	GitHubRepository             string            `json:"gitHubRepository,omitempty"`
+	GitHubBranch                 string            `json:"gitHubBranch,omitempty"`
+	DateProduced                 time.Time         `json:"dateProduced"`
+	Released                     bool              `json:"released"`
+	Stable                       bool              `json:"stable"`
+	Assets                       []Asset           `json:"assets"`
+	Dependencies                 []BuildDependency `json:"dependencies"`
+	Channels                     []Channel         `json:"channels"`
+}
+
+// Asset is one package or blob a build produced.
+type Asset struct {
+	ID          int             `json:"id"`
+	Name        string          `json:"name"`
+	Version     string          `json:"version"`
+	NonShipping bool            `json:"nonShipping"`
+	Locations   []AssetLocation `json:"locations"`
+}
+
+// LocationType says where an asset can be fetched from.
+type LocationType string
+
+// Asset location types, as the production service names them.
+const (
+	LocationNuGetFeed LocationType = "nugetFeed"
+	LocationContainer LocationType = "container"
+)
+
+// AssetLocation is one place an asset was published to.
+type AssetLocation struct {
+	Type     LocationType `json:"type"`
+	Location string       `json:"location"`
+}
+
+// BuildDependency records that a build consumed another build's assets.
+type BuildDependency struct {
+	BuildID                  int     `json:"buildId"`
+	IsProduct                bool    `json:"isProduct"`
+	TimeToInclusionInMinutes float64 `json:"timeToInclusionInMinutes"`
+}
+
+// Channel is a named stream of builds that subscriptions follow.
+type Channel struct {
+	ID             int    `json:"id"`
+	Name           string `json:"name"`
+	Classification string `json:"classification"`
+}
+
+// DefaultChannel assigns builds of a repository branch to a channel. A Branch
+// starting with RegexBranchPrefix is a regular expression over branch names.
+type DefaultChannel struct {
+	ID         int    `json:"id"`
+	Repository string `json:"repository"`
+	Branch     string `json:"branch"`
+	ChannelID  int    `json:"channelId"`
+	Enabled    bool   `json:"enabled"`
+}
+
+// RegexBranchPrefix marks a default channel branch that is a regular expression.
+const RegexBranchPrefix = "-regex:"
+
+// UpdateFrequency says when a subscription takes new builds.
+type UpdateFrequency string
+
+// Update frequencies the production service accepts.
+const (
+	FrequencyNone          UpdateFrequency = "none"
+	FrequencyEveryBuild    UpdateFrequency = "everyBuild"
+	FrequencyTwiceDaily    UpdateFrequency = "twiceDaily"
+	FrequencyEveryDay      UpdateFrequency = "everyDay"
+	FrequencyEveryWeek     UpdateFrequency = "everyWeek"
+	FrequencyEveryTwoWeeks UpdateFrequency = "everyTwoWeeks"
+	FrequencyEveryMonth    UpdateFrequency = "everyMonth"
+)
+
+// UpdateFrequencies lists every valid UpdateFrequency in documentation order.
+var UpdateFrequencies = []UpdateFrequency{
+	FrequencyNone, FrequencyEveryBuild, FrequencyTwiceDaily, FrequencyEveryDay,
+	FrequencyEveryWeek, FrequencyEveryTwoWeeks, FrequencyEveryMonth,
+}
+
+// MergePolicy is one named check that must pass before a PR is merged.
+type MergePolicy struct {
+	Name       string         `json:"name"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+// Merge policy names.
+const (
+	PolicyAllChecksSuccessful     = "AllChecksSuccessful"
+	PolicyNoRequestedChanges      = "NoRequestedChanges"
+	PolicyDontAutomergeDowngrades = "DontAutomergeDowngrades"
+	PolicyValidateCoherency       = "ValidateCoherency"
+	PolicyNoExtraCommits          = "NoExtraCommits"
+	PolicyNoNewerUpdateMerged     = "NoNewerUpdateMerged"
+	PolicyStandard                = "Standard"
+)
+
+// MergePolicyNames lists every valid merge policy name.
+var MergePolicyNames = []string{
+	PolicyAllChecksSuccessful, PolicyNoRequestedChanges, PolicyDontAutomergeDowngrades,
+	PolicyValidateCoherency, PolicyNoExtraCommits, PolicyNoNewerUpdateMerged, PolicyStandard,
+}
+
+// StandardPolicyMembers are the policies that Standard stands for; a list that
+// holds Standard may not also name any of them.
+var StandardPolicyMembers = []string{
+	PolicyAllChecksSuccessful, PolicyNoRequestedChanges, PolicyDontAutomergeDowngrades,
+	PolicyValidateCoherency,
+}
+
+// SubscriptionPolicy is how and when a subscription applies updates.
+type SubscriptionPolicy struct {
+	Batchable       bool            `json:"batchable"`
+	UpdateFrequency UpdateFrequency `json:"updateFrequency"`
+	MergePolicies   []MergePolicy   `json:"mergePolicies"`
+}
+
+// Subscription says that a target repository branch takes what a source
+// repository publishes to a channel.
+type Subscription struct {
+	ID                                 string             `json:"id"`
+	ChannelID                          int                `json:"channelId"`
+	SourceRepository                   string             `json:"sourceRepository"`
+	TargetRepository                   string             `json:"targetRepository"`
+	TargetBranch                       string             `json:"targetBranch"`
+	Enabled                            bool               `json:"enabled"`
+	Policy                             SubscriptionPolicy `json:"policy"`
+	ExcludedAssets                     []string           `json:"excludedAssets"`
+	SourceDirectory                    string             `json:"sourceDirectory,omitempty"`
+	TargetDirectory                    string             `json:"targetDirectory,omitempty"`
+	LastAppliedBuildID                 int                `json:"lastAppliedBuildId,omitempty"`
+	PullRequestFailureNotificationTags string             `json:"pullRequestFailureNotificationTags,omitempty"`
+}
+
+// RepositoryBranchPolicy holds the merge policies of a repository branch; batchable
+// subscriptions into that branch use them.
+type RepositoryBranchPolicy struct {
+	Repository    string        `json:"repository"`
+	Branch        string        `json:"branch"`
+	MergePolicies []MergePolicy `json:"mergePolicies"`
+	AutoMerge     bool          `json:"autoMerge"`
+}
+
+// FlowResult is the outcome of one attempt to flow a build through a subscription.
+type FlowResult string
+
+// Flow results.
+const (
+	ResultUpdated     FlowResult = "updated"
+	ResultNoUpdate    FlowResult = "no-update"
+	ResultFailure     FlowResult = "failure"
+	ResultConflict    FlowResult = "conflict"
+	ResultRescheduled FlowResult = "rescheduled"
+)
+
+// FlowOutcome is one record of flow history.
+type FlowOutcome struct {
+	SubscriptionID string     `json:"subscriptionId"`
+	BuildID        int        `json:"buildId"`
+	Time           time.Time  `json:"time"`
+	Result         FlowResult `json:"result"`
+	PullRequestURL string     `json:"pullRequestUrl,omitempty"`
+	Message        string     `json:"message,omitempty"`
+}

@@ -1,0 +1,170 @@
+// Package mem is an in-memory store.Store for fast tests. It implements the
+// whole contract, conditions and leases included, within one process.
+package mem
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+type object struct {
+	data []byte
+	etag string
+}
+
+type lease struct {
+	id      string
+	d       time.Duration
+	expires time.Time
+}
+
+// Store keeps objects in a map guarded by a mutex.
+type Store struct {
+	mu      sync.Mutex
+	objects map[string]object
+	leases  map[string]lease
+	seq     uint64
+	now     func() time.Time
+}
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{objects: map[string]object{}, leases: map[string]lease{}, now: time.Now}
+}
+
+func (s *Store) nextETag() string {
+	s.seq++
+	return fmt.Sprintf("\"%x\"", s.seq)
+}
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, key string) ([]byte, string, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return nil, "", fmt.Errorf("get %s: %w", key, store.ErrNotExist)
+	}
+	return append([]byte(nil), o.data...), o.etag, nil
+}
+
+// Put implements store.Store.
+func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, exists := s.objects[key]
+	if cond.CreateOnly && exists {
+		return "", fmt.Errorf("put %s: exists: %w", key, store.ErrPrecondition)
+	}
+	if cond.IfMatch != "" && (!exists || o.etag != cond.IfMatch) {
+		return "", fmt.Errorf("put %s: etag mismatch: %w", key, store.ErrPrecondition)
+	}
+	etag := s.nextETag()
+	s.objects[key] = object{data: append([]byte(nil), data...), etag: etag}
+	return etag, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, exists := s.objects[key]
+	if !exists {
+		return fmt.Errorf("delete %s: %w", key, store.ErrNotExist)
+	}
+	if ifMatch != "" && o.etag != ifMatch {
+		return fmt.Errorf("delete %s: etag mismatch: %w", key, store.ErrPrecondition)
+	}
+	delete(s.objects, key)
+	delete(s.leases, key)
+	return nil
+}
+
+// List implements store.Store.
+func (s *Store) List(_ context.Context, prefix string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for k := range s.objects {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// AcquireLease implements store.Store.
+func (s *Store) AcquireLease(_ context.Context, key string, d time.Duration) (string, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return "", err
+	}
+	if err := store.ValidateLeaseDuration(d); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if l, ok := s.leases[key]; ok && now.Before(l.expires) {
+		return "", fmt.Errorf("lease %s: %w", key, store.ErrLeased)
+	}
+	if _, ok := s.objects[key]; !ok {
+		s.objects[key] = object{etag: s.nextETag()}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	s.leases[key] = lease{id: id, d: d, expires: now.Add(d)}
+	return id, nil
+}
+
+func (s *Store) liveLease(key, id string) (lease, error) {
+	l, ok := s.leases[key]
+	if !ok || l.id != id || !s.now().Before(l.expires) {
+		return lease{}, fmt.Errorf("lease %s: %w", key, store.ErrLeaseLost)
+	}
+	return l, nil
+}
+
+// RenewLease implements store.Store.
+func (s *Store) RenewLease(_ context.Context, key, leaseID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.liveLease(key, leaseID)
+	if err != nil {
+		return err
+	}
+	l.expires = s.now().Add(l.d)
+	s.leases[key] = l
+	return nil
+}
+
+// ReleaseLease implements store.Store.
+func (s *Store) ReleaseLease(_ context.Context, key, leaseID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.liveLease(key, leaseID); err != nil {
+		return err
+	}
+	delete(s.leases, key)
+	return nil
+}

@@ -1,0 +1,101 @@
+// Package store defines the object store that the Build Asset Registry lives in:
+// keyed blobs with ETags, conditional writes, prefix listing and leases. Backends
+// live in sub-packages (local, azure, mem); storetest is the conformance suite
+// every backend passes; storeurl opens a backend from a URL.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors a Store returns. Callers test for them with errors.Is.
+var (
+	// ErrNotExist: the key has no object.
+	ErrNotExist = errors.New("object does not exist")
+	// ErrPrecondition: a create-only Put found an object, or an IfMatch ETag no
+	// longer matches the stored object (or the object is gone).
+	ErrPrecondition = errors.New("precondition failed")
+	// ErrLeased: another holder has a live lease on the key.
+	ErrLeased = errors.New("lease held by another holder")
+	// ErrLeaseLost: the lease id is not (or no longer) the live lease on the key.
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrInvalidKey: the key is not a valid object key (see ValidateKey).
+	ErrInvalidKey = errors.New("invalid key")
+)
+
+// Condition restricts a Put. The zero Condition writes unconditionally.
+type Condition struct {
+	// IfMatch, when set, writes only if the stored object's ETag equals it.
+	IfMatch string
+	// CreateOnly writes only if no object exists at the key.
+	CreateOnly bool
+}
+
+// Lease durations a Store accepts: Azure Blob leases last 15 to 60 seconds.
+const (
+	MinLeaseDuration = 15 * time.Second
+	MaxLeaseDuration = 60 * time.Second
+)
+
+// Store is a flat namespace of objects addressed by slash-separated keys.
+//
+// Contract:
+//   - Get returns the object's bytes and ETag, or ErrNotExist.
+//   - Put stores data and returns the new ETag. With Condition.CreateOnly it
+//     fails with ErrPrecondition if the key exists; with Condition.IfMatch it
+//     fails with ErrPrecondition unless the stored ETag equals IfMatch. The
+//     check and the write are atomic, across goroutines and across processes.
+//     A reader sees either the old or the new object, never a mix.
+//   - Delete removes the object; with a non-empty ifMatch only if its ETag
+//     matches (ErrPrecondition otherwise). Deleting a missing key returns
+//     ErrNotExist.
+//   - List returns every key that starts with prefix, at any depth, sorted
+//     in byte order.
+//   - AcquireLease takes an exclusive lease on key for d (between
+//     MinLeaseDuration and MaxLeaseDuration), creating an empty object there if
+//     none exists, and returns the lease id. A live lease held by someone else
+//     gives ErrLeased. RenewLease extends the lease by its duration and
+//     ReleaseLease ends it; both give ErrLeaseLost for a lease id that is not the
+//     live lease. A leased key is a lock: do not Put data to it.
+//   - Every key passes ValidateKey, else ErrInvalidKey.
+type Store interface {
+	Get(ctx context.Context, key string) (data []byte, etag string, err error)
+	Put(ctx context.Context, key string, data []byte, cond Condition) (etag string, err error)
+	Delete(ctx context.Context, key string, ifMatch string) error
+	List(ctx context.Context, prefix string) ([]string, error)
+	AcquireLease(ctx context.Context, key string, d time.Duration) (leaseID string, err error)
+	RenewLease(ctx context.Context, key, leaseID string) error
+	ReleaseLease(ctx context.Context, key, leaseID string) error
+}
+
+// ValidateKey reports whether key is a valid object key: non-empty, at most
+// 1024 bytes, slash-separated segments that are neither empty, "." nor "..",
+// and no backslash, NUL or other control character.
+func ValidateKey(key string) error {
+	if key == "" || len(key) > 1024 {
+		return fmt.Errorf("%w: %q: length must be 1 to 1024 bytes", ErrInvalidKey, key)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return fmt.Errorf("%w: %q: control character or backslash", ErrInvalidKey, key)
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%w: %q: empty, \".\" or \"..\" segment", ErrInvalidKey, key)
+		}
+	}
+	return nil
+}
+
+// ValidateLeaseDuration checks d against the lease limits.
+func ValidateLeaseDuration(d time.Duration) error {
+	if d < MinLeaseDuration || d > MaxLeaseDuration {
+		return fmt.Errorf("lease duration %s: must be between %s and %s", d, MinLeaseDuration, MaxLeaseDuration)
+	}
+	return nil
+}
