@@ -12,11 +12,11 @@ type ErrorKind int
 
 // Error kinds.
 const (
-	KindInternal ErrorKind = iota
-	KindInvalid            // bad input: a file, flag or field is wrong
-	KindNotFound           // a named thing does not exist
-	KindConflict           // the thing exists already or changed meanwhile
-	KindUnavailable        // a remote service could not be reached
+	KindInternal    ErrorKind = iota
+	KindInvalid               // bad input: a file, flag or field is wrong
+	KindNotFound              // a named thing does not exist
+	KindConflict              // the thing exists already or changed meanwhile
+	KindUnavailable           // a remote service could not be reached
 )
 
 // Error is an error with a kind and a message meant for a person.
