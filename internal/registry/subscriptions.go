@@ -1,0 +1,250 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// Subscriptions are one document each; two prefix indexes of empty objects
+// find them by channel+source repository and by target repository without
+// reading every subscription. Index entries are hints: readers check each
+// subscription document, so a write interrupted between index and document
+// never yields a wrong answer.
+func subscriptionKey(id string) string { return "subscriptions/" + id + ".json" }
+
+func subByChannelPrefix(channelID int) string {
+	return fmt.Sprintf("index/subscriptions/channel/%d/", channelID)
+}
+
+func subByChannelKey(s maestro.Subscription) string {
+	return subByChannelPrefix(s.ChannelID) + repourl.Key(s.SourceRepository) + "/" + s.ID
+}
+
+func subByTargetKey(s maestro.Subscription) string {
+	return "index/subscriptions/target/" + repourl.Key(s.TargetRepository) + "/" + s.ID
+}
+
+// SubscriptionFilter selects subscriptions; zero fields match everything.
+type SubscriptionFilter struct {
+	ChannelID        int
+	SourceRepository string
+	TargetRepository string
+	TargetBranch     string
+}
+
+func (f SubscriptionFilter) matches(s maestro.Subscription) bool {
+	return (f.ChannelID == 0 || s.ChannelID == f.ChannelID) &&
+		(f.SourceRepository == "" || repourl.Equal(s.SourceRepository, f.SourceRepository)) &&
+		(f.TargetRepository == "" || repourl.Equal(s.TargetRepository, f.TargetRepository)) &&
+		(f.TargetBranch == "" || s.TargetBranch == trimRefsHeads(f.TargetBranch))
+}
+
+// validateSubscription checks the fields every subscription must have valid.
+func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscription) error {
+	if _, err := r.Channel(ctx, s.ChannelID); err != nil {
+		return err
+	}
+	if err := repourl.Validate(s.SourceRepository); err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "source repository: %v", err)
+	}
+	if err := repourl.Validate(s.TargetRepository); err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "target repository: %v", err)
+	}
+	s.TargetBranch = trimRefsHeads(s.TargetBranch)
+	if s.TargetBranch == "" {
+		return maestro.Errorf(maestro.KindInvalid, "target branch is empty")
+	}
+	if s.Policy.UpdateFrequency == "" {
+		s.Policy.UpdateFrequency = maestro.FrequencyEveryDay
+	}
+	if !slices.Contains(maestro.UpdateFrequencies, s.Policy.UpdateFrequency) {
+		valid := make([]string, len(maestro.UpdateFrequencies))
+		for i, f := range maestro.UpdateFrequencies {
+			valid[i] = string(f)
+		}
+		return maestro.Errorf(maestro.KindInvalid, "unknown update frequency %q; valid ones: %s", s.Policy.UpdateFrequency, strings.Join(valid, ", "))
+	}
+	if err := ValidateMergePolicies(s.Policy.MergePolicies); err != nil {
+		return err
+	}
+	if s.Policy.Batchable && len(s.Policy.MergePolicies) > 0 {
+		return maestro.Errorf(maestro.KindInvalid, "batchable subscriptions take no merge policies of their own; set them for the target branch with `maestro repository-policy set`")
+	}
+	for _, p := range s.ExcludedAssets {
+		if strings.TrimSpace(p) == "" {
+			return maestro.Errorf(maestro.KindInvalid, "excluded asset pattern is empty")
+		}
+	}
+	return nil
+}
+
+// AddSubscription validates and records a new subscription, assigning its id.
+// A subscription with the same channel, source, target and directories is
+// rejected as a duplicate.
+func (r *Registry) AddSubscription(ctx context.Context, s maestro.Subscription) (maestro.Subscription, error) {
+	if err := r.validateSubscription(ctx, &s); err != nil {
+		return s, err
+	}
+	existing, err := r.Subscriptions(ctx, SubscriptionFilter{ChannelID: s.ChannelID, SourceRepository: s.SourceRepository})
+	if err != nil {
+		return s, err
+	}
+	for _, o := range existing {
+		if repourl.Equal(o.TargetRepository, s.TargetRepository) && o.TargetBranch == s.TargetBranch &&
+			o.SourceDirectory == s.SourceDirectory && o.TargetDirectory == s.TargetDirectory {
+			return s, maestro.Errorf(maestro.KindConflict, "subscription %s already flows channel %d from %s to %s@%s", o.ID, o.ChannelID, o.SourceRepository, o.TargetRepository, o.TargetBranch)
+		}
+	}
+	if s.ID == "" {
+		s.ID = r.newID()
+	}
+	if _, err := r.st.Put(ctx, subByChannelKey(s), nil, store.Condition{}); err != nil {
+		return s, fmt.Errorf("index subscription %s: %w", s.ID, err)
+	}
+	if _, err := r.st.Put(ctx, subByTargetKey(s), nil, store.Condition{}); err != nil {
+		return s, fmt.Errorf("index subscription %s: %w", s.ID, err)
+	}
+	if err := putJSON(ctx, r.st, subscriptionKey(s.ID), s, store.Condition{CreateOnly: true}); err != nil {
+		if errors.Is(err, store.ErrPrecondition) {
+			return s, maestro.Errorf(maestro.KindConflict, "subscription %s exists already", s.ID)
+		}
+		return s, err
+	}
+	return s, nil
+}
+
+// Subscription returns one subscription.
+func (r *Registry) Subscription(ctx context.Context, id string) (maestro.Subscription, error) {
+	var s maestro.Subscription
+	if err := validSubscriptionID(id); err != nil {
+		return s, err
+	}
+	_, err := getJSON(ctx, r.st, subscriptionKey(id), &s)
+	if errors.Is(err, store.ErrNotExist) {
+		return s, maestro.Errorf(maestro.KindNotFound, "subscription %s does not exist; `maestro subscription list` shows them", id)
+	}
+	return s, err
+}
+
+func validSubscriptionID(id string) error {
+	if id == "" || strings.ContainsAny(id, "/\\") || store.ValidateKey(id) != nil {
+		return maestro.Errorf(maestro.KindInvalid, "subscription id %q is not valid", id)
+	}
+	return nil
+}
+
+// Subscriptions returns the subscriptions that match f, sorted by id. With a
+// channel (and source repository) it reads only that index; otherwise every
+// subscription document.
+func (r *Registry) Subscriptions(ctx context.Context, f SubscriptionFilter) ([]maestro.Subscription, error) {
+	var prefix string
+	switch {
+	case f.ChannelID != 0 && f.SourceRepository != "":
+		prefix = subByChannelPrefix(f.ChannelID) + repourl.Key(f.SourceRepository) + "/"
+	case f.ChannelID != 0:
+		prefix = subByChannelPrefix(f.ChannelID)
+	case f.TargetRepository != "":
+		prefix = "index/subscriptions/target/" + repourl.Key(f.TargetRepository) + "/"
+	default:
+		prefix = "subscriptions/"
+	}
+	keys, err := r.st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		id := k[strings.LastIndexByte(k, '/')+1:]
+		ids = append(ids, strings.TrimSuffix(id, ".json"))
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	subs, err := parallelMap(ctx, ids, func(ctx context.Context, id string) (*maestro.Subscription, error) {
+		var s maestro.Subscription
+		_, err := getJSON(ctx, r.st, subscriptionKey(id), &s)
+		if errors.Is(err, store.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []maestro.Subscription
+	for _, s := range subs {
+		if s != nil && f.matches(*s) {
+			out = append(out, *s)
+		}
+	}
+	return out, nil
+}
+
+// UpdateSubscription changes a subscription through fn. Target repository,
+// target branch and batchable cannot change after creation.
+func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s *maestro.Subscription) error) (maestro.Subscription, error) {
+	if err := validSubscriptionID(id); err != nil {
+		return maestro.Subscription{}, err
+	}
+	var before maestro.Subscription
+	after, err := update(ctx, r.st, subscriptionKey(id), func(s *maestro.Subscription, exists bool) error {
+		if !exists {
+			return maestro.Errorf(maestro.KindNotFound, "subscription %s does not exist; `maestro subscription list` shows them", id)
+		}
+		before = *s
+		if err := fn(s); err != nil {
+			return err
+		}
+		s.ID = id
+		if !repourl.Equal(s.TargetRepository, before.TargetRepository) || trimRefsHeads(s.TargetBranch) != before.TargetBranch {
+			return maestro.Errorf(maestro.KindInvalid, "subscription %s: target repository and branch cannot change after creation; create a new subscription", id)
+		}
+		if s.Policy.Batchable != before.Policy.Batchable {
+			return maestro.Errorf(maestro.KindInvalid, "subscription %s: batchable cannot change after creation; create a new subscription", id)
+		}
+		if err := r.validateSubscription(ctx, s); err != nil {
+			return err
+		}
+		if s.ChannelID != before.ChannelID || !repourl.Equal(s.SourceRepository, before.SourceRepository) {
+			if _, err := r.st.Put(ctx, subByChannelKey(*s), nil, store.Condition{}); err != nil {
+				return fmt.Errorf("index subscription %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return after, err
+	}
+	if after.ChannelID != before.ChannelID || !repourl.Equal(after.SourceRepository, before.SourceRepository) {
+		if err := r.st.Delete(ctx, subByChannelKey(before), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+			return after, fmt.Errorf("unindex subscription %s: %w", id, err)
+		}
+	}
+	return after, nil
+}
+
+// DeleteSubscription removes a subscription and its index entries.
+func (r *Registry) DeleteSubscription(ctx context.Context, id string) error {
+	s, err := r.Subscription(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := r.st.Delete(ctx, subscriptionKey(id), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+		return fmt.Errorf("delete subscription %s: %w", id, err)
+	}
+	for _, k := range []string{subByChannelKey(s), subByTargetKey(s)} {
+		if err := r.st.Delete(ctx, k, ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+			return fmt.Errorf("unindex subscription %s: %w", id, err)
+		}
+	}
+	return nil
+}

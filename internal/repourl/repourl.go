@@ -1,0 +1,92 @@
+// Package repourl normalizes repository URLs so that the spellings one
+// repository goes by (trailing ".git" or "/", letter case, the old
+// {org}.visualstudio.com host of Azure DevOps) compare equal, and derives
+// the short keys the registry files repositories under.
+package repourl
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Normalize returns the canonical form of a repository URL: scheme and host
+// lower-cased, no user info, no query or fragment, no trailing ".git" or "/",
+// GitHub paths lower-cased (GitHub names are case-insensitive) and
+// https://{org}.visualstudio.com/{project}/_git/{repo} rewritten to
+// https://dev.azure.com/{org}/{project}/_git/{repo}. Local paths and file://
+// URLs are returned cleaned but otherwise as given.
+func Normalize(raw string) string {
+	s := strings.TrimSpace(raw)
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+	}
+	host := strings.ToLower(u.Host)
+	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
+	if org, ok := strings.CutSuffix(host, ".visualstudio.com"); ok {
+		host = "dev.azure.com"
+		path = "/" + org + path
+		path = strings.Replace(path, "/DefaultCollection/", "/", 1)
+	}
+	if host == "github.com" {
+		path = strings.ToLower(path)
+	}
+	return strings.ToLower(u.Scheme) + "://" + host + path
+}
+
+// Equal reports whether a and b name the same repository.
+func Equal(a, b string) bool {
+	return strings.EqualFold(Normalize(a), Normalize(b))
+}
+
+// Key returns a short, path-safe key for a repository, equal for equal URLs.
+func Key(raw string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(Normalize(raw))))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Validate checks that raw looks like a repository: an http(s) URL with a
+// host and a path, a file:// URL, or an absolute local path.
+func Validate(raw string) error {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return fmt.Errorf("repository URL is empty")
+	}
+	if strings.HasPrefix(s, "/") {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("repository URL %q: %w", raw, err)
+	}
+	switch u.Scheme {
+	case "https", "http":
+		if u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return fmt.Errorf("repository URL %q: needs a host and a path, like https://github.com/dotnet/arcade", raw)
+		}
+	case "file":
+		if u.Path == "" {
+			return fmt.Errorf("repository URL %q: file URL without a path", raw)
+		}
+	default:
+		return fmt.Errorf("repository URL %q: use https://host/owner/repo, a file:// URL or an absolute path", raw)
+	}
+	return nil
+}
+
+// GitHubOwnerRepo returns "owner", "repo" for a github.com URL.
+func GitHubOwnerRepo(raw string) (owner, repo string, ok bool) {
+	n := Normalize(raw)
+	rest, found := strings.CutPrefix(n, "https://github.com/")
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 2 {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
