@@ -114,6 +114,9 @@ type PublishResult struct {
 
 // validateBuild checks a build before anything is written.
 func validateBuild(b maestro.Build) error {
+	if strings.TrimSpace(b.Repository) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "the build names no repository: set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
+	}
 	if err := repourl.Validate(b.Repository); err != nil {
 		return maestro.Errorf(maestro.KindInvalid, "build repository: %v", err)
 	}

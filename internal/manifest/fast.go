@@ -1,0 +1,239 @@
+package manifest
+
+import (
+	"encoding/xml"
+	"strings"
+)
+
+// parseFast reads the plain XML that Arcade writes about ten times faster than
+// encoding/xml: ASCII names without prefixes, attribute values without entity
+// references, carriage returns or non-ASCII bytes, white space between
+// elements, comments and the <?xml?> declaration. It reports ok=false as soon as
+// it meets anything else, and the caller must then read data with parseSlow.
+// What it accepts, it turns into exactly the manifest or error parseSlow would
+// (FuzzFastMatchesSlow checks this).
+//
+// Names and values are substrings of one copy of data, so the Manifest keeps
+// that copy alive; for manifests of tens of thousands of packages, most of the
+// text is Ids and Versions anyway.
+func parseFast(data []byte, path string) (m *Manifest, err error, ok bool) {
+	s := scanner{doc: string(data), line: 1, p: newParser(path)}
+	if err, ok = s.run(); !ok {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, err, true
+	}
+	return s.p.m, nil, true
+}
+
+type scanner struct {
+	doc   string
+	pos   int
+	line  int // line at pos
+	p     *parser
+	attrs []xml.Attr // reused for each element; the parser does not keep it
+}
+
+// run feeds the document to the parser. ok=false means "read it with parseSlow".
+func (s *scanner) run() (err error, ok bool) {
+	doc := s.doc
+	for s.pos < len(doc) {
+		if doc[s.pos] != '<' {
+			if !s.whiteSpace() {
+				return nil, false
+			}
+			continue
+		}
+		s.p.line = s.line
+		if s.pos+1 >= len(doc) {
+			return nil, false
+		}
+		switch doc[s.pos+1] {
+		case '?':
+			if !s.procInst() {
+				return nil, false
+			}
+		case '!':
+			if !s.comment() {
+				return nil, false
+			}
+		case '/':
+			name, ok := s.endTag()
+			if !ok {
+				return nil, false
+			}
+			if err := s.p.endElement(name); err != nil {
+				return err, true
+			}
+		default:
+			name, empty, ok := s.startTag()
+			if !ok {
+				return nil, false
+			}
+			if err := s.p.startElement(name, s.attrs); err != nil {
+				return err, true
+			}
+			if empty {
+				if err := s.p.endElement(name); err != nil {
+					return err, true
+				}
+			}
+		}
+	}
+	return s.p.end(s.line), true
+}
+
+// whiteSpace skips text up to the next '<', which must be XML white space.
+func (s *scanner) whiteSpace() bool {
+	for ; s.pos < len(s.doc); s.pos++ {
+		switch s.doc[s.pos] {
+		case ' ', '\t', '\r':
+		case '\n':
+			s.line++
+		case '<':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// space skips XML white space from i and returns where it ends.
+func (s *scanner) space(i int) int {
+	for ; i < len(s.doc); i++ {
+		switch s.doc[i] {
+		case ' ', '\t', '\r':
+		case '\n':
+			s.line++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// name reads an ASCII XML name without a prefix at i.
+func (s *scanner) name(i int) (name string, end int, ok bool) {
+	start := i
+	if i >= len(s.doc) || !isNameStart(s.doc[i]) {
+		return "", i, false
+	}
+	for i++; i < len(s.doc) && isNameByte(s.doc[i]); i++ {
+	}
+	if i >= len(s.doc) || s.doc[i] == ':' || s.doc[i] >= 0x80 {
+		return "", i, false
+	}
+	return s.doc[start:i], i, true
+}
+
+func isNameStart(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_'
+}
+
+func isNameByte(c byte) bool {
+	return isNameStart(c) || '0' <= c && c <= '9' || c == '.' || c == '-'
+}
+
+// startTag reads <name attr="value" ...> or <name .../> at pos.
+func (s *scanner) startTag() (name xml.Name, empty, ok bool) {
+	doc := s.doc
+	local, i, ok := s.name(s.pos + 1)
+	if !ok {
+		return name, false, false
+	}
+	name.Local = local
+	s.attrs = s.attrs[:0]
+	for {
+		i = s.space(i)
+		if i >= len(doc) {
+			return name, false, false
+		}
+		switch doc[i] {
+		case '/':
+			if i+1 < len(doc) && doc[i+1] == '>' {
+				s.pos = i + 2
+				return name, true, true
+			}
+			return name, false, false
+		case '>':
+			s.pos = i + 1
+			return name, false, true
+		}
+		var attr string
+		if attr, i, ok = s.name(i); !ok {
+			return name, false, false
+		}
+		if i = s.space(i); i >= len(doc) || doc[i] != '=' {
+			return name, false, false
+		}
+		if i = s.space(i + 1); i >= len(doc) || doc[i] != '"' && doc[i] != '\'' {
+			return name, false, false
+		}
+		quote := doc[i]
+		start := i + 1
+		for i = start; i < len(doc) && doc[i] != quote; i++ {
+			switch c := doc[i]; {
+			case c == '\n':
+				s.line++
+			case c == '<' || c == '&' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\t':
+				return name, false, false
+			}
+		}
+		if i >= len(doc) {
+			return name, false, false
+		}
+		s.attrs = append(s.attrs, xml.Attr{Name: xml.Name{Local: attr}, Value: doc[start:i]})
+		i++
+	}
+}
+
+// endTag reads </name> at pos.
+func (s *scanner) endTag() (name xml.Name, ok bool) {
+	local, i, ok := s.name(s.pos + 2)
+	if !ok {
+		return name, false
+	}
+	if i = s.space(i); i >= len(s.doc) || s.doc[i] != '>' {
+		return name, false
+	}
+	s.pos = i + 1
+	return xml.Name{Local: local}, true
+}
+
+// comment skips <!-- ... --> at pos; anything else starting with <! is left
+// to parseSlow. As in encoding/xml, the first "--" must close the comment.
+func (s *scanner) comment() bool {
+	if !strings.HasPrefix(s.doc[s.pos:], "<!--") {
+		return false
+	}
+	body := s.pos + 4
+	n := strings.Index(s.doc[body:], "--")
+	if n < 0 || body+n+2 >= len(s.doc) || s.doc[body+n+2] != '>' {
+		return false
+	}
+	end := body + n + 3
+	s.line += strings.Count(s.doc[s.pos:end], "\n")
+	s.pos = end
+	return true
+}
+
+// procInst skips a processing instruction such as <?xml version="1.0"?> at
+// pos, letting encoding/xml judge it (version, encoding) on its own.
+func (s *scanner) procInst() bool {
+	n := strings.Index(s.doc[s.pos:], "?>")
+	if n < 0 {
+		return false
+	}
+	pi := s.doc[s.pos : s.pos+n+2]
+	d := xml.NewDecoder(strings.NewReader(pi))
+	if tok, err := d.RawToken(); err != nil || d.InputOffset() != int64(len(pi)) {
+		return false
+	} else if _, isPI := tok.(xml.ProcInst); !isPI {
+		return false
+	}
+	s.line += strings.Count(pi, "\n")
+	s.pos += len(pi)
+	return true
+}
