@@ -128,8 +128,8 @@ func validateBuild(b maestro.Build) error {
 	}
 	seen := make(map[string]string, len(b.Assets))
 	for _, a := range b.Assets {
-		if a.Name == "" || a.Version == "" {
-			return maestro.Errorf(maestro.KindInvalid, "asset %q has no name or no version", a.Name+"@"+a.Version)
+		if a.Name == "" {
+			return maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
 		}
 		k := strings.ToLower(a.Name)
 		if v, ok := seen[k]; ok && v != a.Version {

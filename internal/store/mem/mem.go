@@ -147,6 +147,9 @@ func (s *Store) liveLease(key, id string) (lease, error) {
 
 // RenewLease implements store.Store.
 func (s *Store) RenewLease(_ context.Context, key, leaseID string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, err := s.liveLease(key, leaseID)
@@ -160,6 +163,9 @@ func (s *Store) RenewLease(_ context.Context, key, leaseID string) error {
 
 // ReleaseLease implements store.Store.
 func (s *Store) ReleaseLease(_ context.Context, key, leaseID string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.liveLease(key, leaseID); err != nil {

@@ -1,0 +1,102 @@
+// Package cmdutil holds what every maestro command shares: the injected IO
+// streams and environment, the --store and --output flags, opening the
+// registry, printing tables and JSON, and the agent-aware error report.
+package cmdutil
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// IO is where a command reads and writes; tests pass buffers.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// Factory gives commands their dependencies. Tests build one with buffers, an
+// environment map and a fixed clock.
+type Factory struct {
+	IO     IO
+	Getenv func(string) string
+	Now    func() time.Time
+	// OpenStore opens the store named by a --store value ("" means the default).
+	OpenStore func(ctx context.Context, raw string, getenv func(string) string) (store.Store, error)
+}
+
+// StoreFlag selects the object store the registry lives in.
+var StoreFlag = &cli.StringFlag{
+	Name:  "store",
+	Usage: "registry store: file:///abs/path, file://rel/path or azblob://CONTAINER (default: $MAESTRO_STORE, else the local store)",
+}
+
+// OutputFlag selects table or JSON output.
+var OutputFlag = &cli.StringFlag{
+	Name:  "output",
+	Value: "table",
+	Usage: "output format: table or json",
+}
+
+// Registry opens the registry on the store the command's --store names.
+func (f *Factory) Registry(c *cli.Context) (*registry.Registry, error) {
+	st, err := f.OpenStore(c.Context, c.String(StoreFlag.Name), f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return registry.New(st, registry.WithClock(f.Now)), nil
+}
+
+// JSON reports whether the command was asked for JSON output.
+func JSON(c *cli.Context) (bool, error) {
+	switch o := c.String(OutputFlag.Name); o {
+	case "", "table":
+		return false, nil
+	case "json":
+		return true, nil
+	default:
+		return false, UsageErrorf("--output %q: use table or json", o)
+	}
+}
+
+// Print writes v as indented JSON when the command asked for it, else calls
+// table with a tab-aligned writer.
+func (f *Factory) Print(c *cli.Context, v any, table func(w io.Writer)) error {
+	asJSON, err := JSON(c)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return WriteJSON(f.IO.Out, v)
+	}
+	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	table(tw)
+	return tw.Flush()
+}
+
+// WriteJSON writes v as indented JSON and a newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Row writes one tab-separated table row.
+func Row(w io.Writer, cells ...any) {
+	parts := make([]string, len(cells))
+	for i, c := range cells {
+		parts[i] = fmt.Sprint(c)
+	}
+	fmt.Fprintln(w, strings.Join(parts, "\t"))
+}

@@ -1,0 +1,316 @@
+// Package publish implements `maestro publish`: read the asset manifests of
+// one official build, record the build with its assets and dependencies in the
+// registry, upload its files if asked, and assign it to channels.
+package publish
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/manifest"
+	"github.com/maestroplusplus/maestro/internal/registry"
+)
+
+// Options are the parsed flags of one publish.
+type Options struct {
+	Manifests      []string
+	Channels       []string
+	VersionDetails string
+	UploadDir      string
+	ResultFile     string
+	JSON           bool
+	// Flags is the build metadata given on the command line; the manifest and
+	// then the pipeline's environment take precedence over it.
+	Flags maestro.Build
+}
+
+// NewCmd returns the publish command; run does the work (tests capture Options through it).
+func NewCmd(f *cmdutil.Factory, run func(*cli.Context, *Options) error) *cli.Command {
+	if run == nil {
+		run = func(c *cli.Context, o *Options) error { return Run(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "publish",
+		Usage:     "record an official build and its assets in the Build Asset Registry",
+		ArgsUsage: " ",
+		Description: `Reads the build's Arcade asset manifests (PublishingVersion 3 or 4; several
+manifests of one build are merged), records the build with every asset, and
+assigns it to the channels of every enabled default channel that matches its
+repository and branch, plus any --channel. Build metadata comes from the
+manifest, else from the pipeline's environment (BUILD_BUILDID, BUILD_BUILDNUMBER,
+BUILD_SOURCEVERSION, BUILD_SOURCEBRANCH, BUILD_REPOSITORY_URI,
+SYSTEM_TEAMFOUNDATIONCOLLECTIONURI, SYSTEM_TEAMPROJECT, SYSTEM_DEFINITIONID),
+else from the flags. Publishing the same Azure DevOps build twice records it
+once. Prints the BAR id.
+
+Example:
+  maestro publish --manifest 'artifacts/log/Release/AssetManifest/*.xml' --channel '.NET 10'`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "manifest", Usage: "asset manifest file or glob (`GLOB`, ** allowed); repeatable", Required: true},
+			&cli.StringSliceFlag{Name: "channel", Usage: "also add the build to this channel (`NAME` or id); repeatable"},
+			&cli.StringFlag{Name: "version-details", Usage: "record the build's dependencies from this eng/Version.Details.xml (`PATH`)"},
+			&cli.StringFlag{Name: "upload", Usage: "upload the files the manifest names from `DIR` into the store"},
+			&cli.StringFlag{Name: "result-file", Usage: "also write the recorded build as JSON to `PATH`"},
+			&cli.StringFlag{Name: "repository", Usage: "repository URL, when neither manifest nor environment gives it"},
+			&cli.StringFlag{Name: "branch", Usage: "branch, when neither manifest nor environment gives it"},
+			&cli.StringFlag{Name: "commit", Usage: "commit SHA, when neither manifest nor environment gives it"},
+			&cli.StringFlag{Name: "build-number", Usage: "Azure DevOps build number, when neither manifest nor environment gives it"},
+			cmdutil.StoreFlag,
+			cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return cmdutil.UsageErrorf("publish takes no arguments; got %q", c.Args().First())
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return run(c, &Options{
+				Manifests:      c.StringSlice("manifest"),
+				Channels:       c.StringSlice("channel"),
+				VersionDetails: c.String("version-details"),
+				UploadDir:      c.String("upload"),
+				ResultFile:     c.String("result-file"),
+				JSON:           asJSON,
+				Flags: maestro.Build{
+					Repository:             c.String("repository"),
+					Branch:                 c.String("branch"),
+					Commit:                 c.String("commit"),
+					AzureDevOpsBuildNumber: c.String("build-number"),
+				},
+			})
+		},
+	}
+}
+
+// Run performs a publish. Every input is read and checked before the first
+// write, so bad input leaves the registry untouched.
+func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
+	ctx := c.Context
+	ms, err := manifest.Load(o.Manifests)
+	if err != nil {
+		return err
+	}
+	b, err := manifest.Merge(ms)
+	if err != nil {
+		return err
+	}
+	b = fillMetadata(b, f.Getenv, o.Flags)
+	b.DateProduced = f.Now().UTC()
+
+	var uploads []registry.FileUpload
+	if o.UploadDir != "" {
+		uploads, err = planUploads(o.UploadDir, ms, b)
+		if err != nil {
+			return err
+		}
+	}
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	channels, err := resolveChannels(ctx, reg, o.Channels)
+	if err != nil {
+		return err
+	}
+	if o.VersionDetails != "" {
+		deps, unknown, err := buildDependencies(ctx, reg, o.VersionDetails, b)
+		if err != nil {
+			return err
+		}
+		b.Dependencies = deps
+		for _, u := range unknown {
+			cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("%s: dependency %s %s is not in the registry; not recorded", o.VersionDetails, u.Name, u.Version), f.Getenv)
+		}
+	}
+	res, err := reg.PublishBuild(ctx, b, registry.PublishOptions{
+		Channels:     channels,
+		Files:        uploads,
+		LocationBase: storeLocation(c, f),
+		ReadFile:     os.ReadFile,
+		Progress: func(done, total int) {
+			cmdutil.Progress(f.IO.Out, f.Getenv, "uploading assets", done, total)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+	}
+	if o.ResultFile != "" {
+		if err := writeResult(o.ResultFile, res.Build); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		return cmdutil.WriteJSON(f.IO.Out, res.Build)
+	}
+	if res.Existing {
+		fmt.Fprintf(f.IO.ErrOut, "build %d was recorded before (Azure DevOps build %d); not recorded again\n", res.Build.ID, res.Build.AzureDevOpsBuildID)
+	}
+	fmt.Fprintln(f.IO.Out, res.Build.ID)
+	return nil
+}
+
+func writeResult(path string, b maestro.Build) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--result-file: %w", err)
+	}
+	if err := cmdutil.WriteJSON(fh, b); err != nil {
+		fh.Close()
+		return fmt.Errorf("--result-file %s: %w", path, err)
+	}
+	return fh.Close()
+}
+
+// fillMetadata completes b from the pipeline's environment, then from flags.
+func fillMetadata(b maestro.Build, getenv func(string) string, flags maestro.Build) maestro.Build {
+	fill := func(dst *string, vals ...string) {
+		for _, v := range vals {
+			if *dst == "" {
+				*dst = strings.TrimSpace(v)
+			}
+		}
+	}
+	fillInt := func(dst *int, vals ...string) {
+		for _, v := range vals {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); *dst == 0 && err == nil {
+				*dst = n
+			}
+		}
+	}
+	fill(&b.Repository, getenv("BUILD_REPOSITORY_URI"), flags.Repository)
+	fill(&b.Branch, getenv("BUILD_SOURCEBRANCH"), flags.Branch)
+	fill(&b.Commit, getenv("BUILD_SOURCEVERSION"), flags.Commit)
+	fill(&b.AzureDevOpsBuildNumber, getenv("BUILD_BUILDNUMBER"), flags.AzureDevOpsBuildNumber)
+	fill(&b.AzureDevOpsAccount, accountOf(getenv("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI")))
+	fill(&b.AzureDevOpsProject, getenv("SYSTEM_TEAMPROJECT"))
+	fill(&b.AzureDevOpsRepository, getenv("BUILD_REPOSITORY_URI"))
+	fill(&b.AzureDevOpsBranch, getenv("BUILD_SOURCEBRANCH"))
+	fillInt(&b.AzureDevOpsBuildID, getenv("BUILD_BUILDID"))
+	fillInt(&b.AzureDevOpsBuildDefinitionID, getenv("SYSTEM_DEFINITIONID"))
+	b.Branch = strings.TrimPrefix(b.Branch, "refs/heads/")
+	return b
+}
+
+// accountOf returns the organization of a collection URI:
+// https://dev.azure.com/{org}/ or https://{org}.visualstudio.com/.
+func accountOf(collectionURI string) string {
+	u, err := url.Parse(strings.TrimSpace(collectionURI))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if org, ok := strings.CutSuffix(strings.ToLower(u.Host), ".visualstudio.com"); ok {
+		return org
+	}
+	return strings.Split(strings.Trim(u.Path, "/"), "/")[0]
+}
+
+func resolveChannels(ctx context.Context, reg *registry.Registry, names []string) ([]int, error) {
+	var ids []int
+	for _, n := range names {
+		if id, err := strconv.Atoi(n); err == nil {
+			if _, err := reg.Channel(ctx, id); err != nil {
+				return nil, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
+			}
+			ids = append(ids, id)
+			continue
+		}
+		ch, err := reg.ChannelByName(ctx, n)
+		if maestro.KindOf(err) == maestro.KindNotFound {
+			return nil, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--channel: %w", err)
+		}
+		ids = append(ids, ch.ID)
+	}
+	return ids, nil
+}
+
+// planUploads finds, under dir, the file of every asset the manifests name:
+// a blob at dir/{Id}, a package as {Id}.{Version}.nupkg anywhere under dir.
+func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]registry.FileUpload, error) {
+	nupkgs := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(strings.ToLower(d.Name()), ".nupkg") {
+			if _, dup := nupkgs[strings.ToLower(d.Name())]; !dup {
+				nupkgs[strings.ToLower(d.Name())] = path
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, maestro.Errorf(maestro.KindInvalid, "--upload %s: %v", dir, err)
+	}
+	index := map[string]int{}
+	for i, a := range b.Assets {
+		index[strings.ToLower(a.Name)] = i
+	}
+	var out []registry.FileUpload
+	var missing []string
+	seen := map[int]bool{}
+	for _, m := range ms {
+		for _, p := range m.Packages {
+			i := index[strings.ToLower(p.ID)]
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			file := p.ID + "." + p.Version + ".nupkg"
+			path, ok := nupkgs[strings.ToLower(file)]
+			if !ok {
+				missing = append(missing, file)
+				continue
+			}
+			out = append(out, registry.FileUpload{AssetIndex: i, Path: path, Name: "packages/" + file})
+		}
+		for _, bl := range m.Blobs {
+			i := index[strings.ToLower(bl.ID)]
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			path := filepath.Join(dir, filepath.FromSlash(bl.ID))
+			if _, err := os.Stat(path); err != nil {
+				missing = append(missing, bl.ID)
+				continue
+			}
+			out = append(out, registry.FileUpload{AssetIndex: i, Path: path, Name: "blobs/" + bl.ID})
+		}
+	}
+	if len(missing) > 0 {
+		more := ""
+		if len(missing) > 5 {
+			more = fmt.Sprintf(" and %d more", len(missing)-5)
+			missing = missing[:5]
+		}
+		return nil, maestro.Errorf(maestro.KindInvalid, "--upload %s: files named by the manifest are missing: %s%s", dir, strings.Join(missing, ", "), more)
+	}
+	return out, nil
+}
+
+// storeLocation names the store in recorded asset locations.
+func storeLocation(c *cli.Context, f *cmdutil.Factory) string {
+	s := c.String(cmdutil.StoreFlag.Name)
+	if s == "" {
+		s = f.Getenv("MAESTRO_STORE")
+	}
+	if s == "" {
+		s = "maestro-store:"
+	}
+	return strings.TrimSuffix(s, "/") + "/"
+}

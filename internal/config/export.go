@@ -1,0 +1,70 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Export returns the file that describes st, in a deterministic order:
+// channels by name; default channels by repository, branch and channel;
+// subscriptions by target repository, target branch, source repository,
+// channel, directories and id; repository policies by repository and branch.
+// Every field is spelled out, so the file does not depend on defaults.
+func Export(st *State) (*File, error) {
+	ix := newIndex(st)
+	f := &File{}
+	for _, c := range ix.sortedChannels() {
+		f.Channels = append(f.Channels, Channel{Name: c.Name, Classification: c.Classification})
+	}
+	for _, dc := range ix.sortedDefaultChannels() {
+		ch := ix.byID[dc.ChannelID]
+		if ch == nil {
+			return nil, fmt.Errorf("export: default channel %d refers to channel %d, which does not exist", dc.ID, dc.ChannelID)
+		}
+		f.DefaultChannels = append(f.DefaultChannels, DefaultChannel{
+			Repository: dc.Repository, Branch: dc.Branch, Channel: ch.Name, Enabled: new(dc.Enabled),
+		})
+	}
+	for _, s := range ix.sortedSubscriptions() {
+		ch := ix.byID[s.ChannelID]
+		if ch == nil {
+			return nil, fmt.Errorf("export: subscription %s refers to channel %d, which does not exist", s.ID, s.ChannelID)
+		}
+		var excluded []string
+		if len(s.ExcludedAssets) > 0 {
+			excluded = slices.Clone(s.ExcludedAssets)
+		}
+		f.Subscriptions = append(f.Subscriptions, Subscription{
+			ID: s.ID, Channel: ch.Name,
+			SourceRepository: s.SourceRepository, TargetRepository: s.TargetRepository, TargetBranch: s.TargetBranch,
+			SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
+			Enabled: new(s.Enabled), UpdateFrequency: string(frequencyOf(s)), Batchable: s.Policy.Batchable,
+			MergePolicies: fromMaestro(s.Policy.MergePolicies), ExcludedAssets: excluded,
+			FailureNotificationTags: s.PullRequestFailureNotificationTags,
+		})
+	}
+	for _, p := range ix.sortedPolicies() {
+		f.RepositoryPolicies = append(f.RepositoryPolicies, RepositoryPolicy{
+			Repository: p.Repository, Branch: p.Branch, AutoMerge: new(p.AutoMerge),
+			MergePolicies: fromMaestro(p.MergePolicies),
+		})
+	}
+	return f, nil
+}
+
+// Marshal returns f as YAML, indented by two spaces.
+func (f *File) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("encode configuration: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode configuration: %w", err)
+	}
+	return b.Bytes(), nil
+}

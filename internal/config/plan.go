@@ -1,0 +1,517 @@
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+)
+
+// Op is what an Action does: '+' add, '~' change, '-' delete.
+type Op byte
+
+// The operations of a plan, as the diff prints them.
+const (
+	OpAdd    Op = '+'
+	OpChange Op = '~'
+	OpDelete Op = '-'
+)
+
+// Kind names the kind of object an Action is about.
+type Kind string
+
+// The kinds of object a configuration file holds.
+const (
+	KindChannel          Kind = "channel"
+	KindDefaultChannel   Kind = "default channel"
+	KindRepositoryPolicy Kind = "repository policy"
+	KindSubscription     Kind = "subscription"
+)
+
+// FieldChange is one field of an Action: for an addition the value set (Old
+// is empty), for a change the value before and after. Values are formatted
+// for people.
+type FieldChange struct {
+	Name     string
+	Old, New string
+}
+
+// Action is one step of a plan: adding, changing or deleting one object.
+type Action struct {
+	Op      Op
+	Kind    Kind
+	Subject string // what the action is about, e.g. `".NET 10"` or a subscription id
+	// Detail describes a subscription that is added or deleted: its channel,
+	// source, target and branch.
+	Detail string
+	Fields []FieldChange
+	do     func(ctx context.Context, a *applier) (id string, err error)
+}
+
+// Plan is what applying a file would do to a registry, in the order Apply
+// does it: channels, default channels, repository policies, subscriptions
+// (within each, changes before additions), then deletions in reverse
+// dependency order (subscriptions, repository policies, default channels,
+// channels).
+type Plan struct {
+	File    string
+	Actions []Action
+	// Unlisted counts the registry objects the file does not list; without
+	// Options.Prune they are left alone.
+	Unlisted int
+	state    *State
+}
+
+// NewPlan checks a parsed file against the registry state st and returns the
+// plan that makes the registry match it. Every problem of the file is
+// returned at once, as Problems, before any plan is made.
+func NewPlan(f *File, st *State, opts Options) (*Plan, error) {
+	n, ps := f.normalized()
+	ix := newIndex(st)
+	c := &checker{f: n, ix: ix, ps: ps}
+	c.checkFile()
+	m := n.match(ix)
+	c.checkAgainst(m, opts)
+	if len(c.ps) > 0 {
+		sortProblems(c.ps)
+		return nil, c.ps
+	}
+	b := &planner{f: n, ix: ix, m: m}
+	b.channels()
+	b.defaultChannels()
+	b.repositoryPolicies()
+	b.subscriptions()
+	p := &Plan{File: f.name, Actions: b.actions, state: st}
+	deletions := b.unlisted()
+	if opts.Prune {
+		p.Actions = append(p.Actions, deletions...)
+	} else {
+		p.Unlisted = len(deletions)
+	}
+	return p, nil
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
+
+// Counts returns how many objects the plan adds, changes and deletes.
+func (p *Plan) Counts() (add, change, del int) {
+	for _, a := range p.Actions {
+		switch a.Op {
+		case OpAdd:
+			add++
+		case OpChange:
+			change++
+		case OpDelete:
+			del++
+		}
+	}
+	return add, change, del
+}
+
+// Write prints the plan as a diff, one line per object added or deleted
+// (additions followed by their fields, indented) and one per field changed,
+// then a summary line and, when the plan does not prune, how many registry
+// objects it leaves alone.
+func (p *Plan) Write(w io.Writer) error {
+	var b strings.Builder
+	for _, a := range p.Actions {
+		switch a.Op {
+		case OpChange:
+			for _, fc := range a.Fields {
+				fmt.Fprintf(&b, "%c %s %s: %s: %s → %s\n", a.Op, a.Kind, a.Subject, fc.Name, fc.Old, fc.New)
+			}
+		default:
+			fmt.Fprintf(&b, "%c %s %s", a.Op, a.Kind, a.Subject)
+			if a.Detail != "" {
+				b.WriteString(" " + a.Detail)
+			}
+			b.WriteString("\n")
+			for _, fc := range a.Fields {
+				fmt.Fprintf(&b, "    %s: %s\n", fc.Name, fc.New)
+			}
+		}
+	}
+	if p.Empty() {
+		fmt.Fprintf(&b, "No changes: the registry matches %s.\n", p.File)
+	} else {
+		add, change, del := p.Counts()
+		fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to delete.\n", add, change, del)
+	}
+	if p.Unlisted > 0 {
+		fmt.Fprintf(&b, "%d registry object(s) that %s does not list are left alone; --prune deletes them.\n", p.Unlisted, p.File)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// planner builds the actions of a plan.
+type planner struct {
+	f       *File
+	ix      *index
+	m       *match
+	actions []Action
+}
+
+// inOrder appends the changes before the additions, each in file order.
+func (b *planner) inOrder(changes, adds []Action) {
+	b.actions = append(b.actions, changes...)
+	b.actions = append(b.actions, adds...)
+}
+
+func (b *planner) channels() {
+	var adds []Action
+	for i, c := range b.f.Channels {
+		if b.m.channels[i] != nil {
+			continue
+		}
+		adds = append(adds, Action{
+			Op: OpAdd, Kind: KindChannel, Subject: strconv.Quote(c.Name),
+			Fields: []FieldChange{{Name: "classification", New: value(c.Classification)}},
+			do: func(ctx context.Context, a *applier) (string, error) {
+				ch, err := a.reg.AddChannel(ctx, c.Name, c.Classification)
+				if err != nil {
+					return "", err
+				}
+				a.channels[fold(ch.Name)] = ch.ID
+				return strconv.Itoa(ch.ID), nil
+			},
+		})
+	}
+	b.inOrder(nil, adds)
+}
+
+func dcSubject(repo, branch, channel string) string {
+	return fmt.Sprintf("%s@%s → %q", repo, branch, channel)
+}
+
+func (b *planner) defaultChannels() {
+	var changes, adds []Action
+	for i, dc := range b.f.DefaultChannels {
+		enabled := *dc.Enabled
+		if o := b.m.defaultChannels[i]; o != nil {
+			if o.Enabled != enabled {
+				id := o.ID
+				changes = append(changes, Action{
+					Op: OpChange, Kind: KindDefaultChannel, Subject: dcSubject(o.Repository, o.Branch, b.ix.channelName(o.ChannelID)),
+					Fields: []FieldChange{{Name: "enabled", Old: strconv.FormatBool(o.Enabled), New: strconv.FormatBool(enabled)}},
+					do: func(ctx context.Context, a *applier) (string, error) {
+						return strconv.Itoa(id), a.reg.SetDefaultChannelEnabled(ctx, id, enabled)
+					},
+				})
+			}
+			continue
+		}
+		adds = append(adds, Action{
+			Op: OpAdd, Kind: KindDefaultChannel, Subject: dcSubject(dc.Repository, dc.Branch, dc.Channel),
+			Fields: []FieldChange{{Name: "enabled", New: strconv.FormatBool(enabled)}},
+			do: func(ctx context.Context, a *applier) (string, error) {
+				chID, err := a.channelID(dc.Channel)
+				if err != nil {
+					return "", err
+				}
+				added, err := a.reg.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: dc.Repository, Branch: dc.Branch, ChannelID: chID, Enabled: enabled})
+				return strconv.Itoa(added.ID), err
+			},
+		})
+	}
+	b.inOrder(changes, adds)
+}
+
+func (b *planner) repositoryPolicies() {
+	var changes, adds []Action
+	for i, p := range b.f.RepositoryPolicies {
+		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergePolicies: toMaestro(p.MergePolicies)}
+		set := func(ctx context.Context, a *applier) (string, error) {
+			return "", a.reg.SetRepositoryPolicy(ctx, want)
+		}
+		o := b.m.policies[i]
+		if o == nil {
+			adds = append(adds, Action{
+				Op: OpAdd, Kind: KindRepositoryPolicy, Subject: p.Repository + "@" + p.Branch,
+				Fields: []FieldChange{
+					{Name: "autoMerge", New: strconv.FormatBool(want.AutoMerge)},
+					{Name: "mergePolicies", New: policiesValue(want.MergePolicies)},
+				},
+				do: set,
+			})
+			continue
+		}
+		var fields []FieldChange
+		if o.AutoMerge != want.AutoMerge {
+			fields = append(fields, FieldChange{"autoMerge", strconv.FormatBool(o.AutoMerge), strconv.FormatBool(want.AutoMerge)})
+		}
+		if !policiesEqual(o.MergePolicies, want.MergePolicies) {
+			fields = append(fields, FieldChange{"mergePolicies", policiesValue(o.MergePolicies), policiesValue(want.MergePolicies)})
+		}
+		if len(fields) > 0 {
+			// Keep the registry's spelling of the identity.
+			want.Repository, want.Branch = o.Repository, o.Branch
+			changes = append(changes, Action{Op: OpChange, Kind: KindRepositoryPolicy, Subject: o.Repository + "@" + o.Branch, Fields: fields, do: set})
+		}
+	}
+	b.inOrder(changes, adds)
+}
+
+func subSubject(channel, source, target, branch string) string {
+	return fmt.Sprintf("%q %s → %s@%s", channel, source, target, branch)
+}
+
+func (b *planner) subscriptions() {
+	var changes, adds []Action
+	for i, s := range b.f.Subscriptions {
+		if o := b.m.subscriptions[i]; o != nil {
+			if a, ok := b.subscriptionChange(s, o); ok {
+				changes = append(changes, a)
+			}
+			continue
+		}
+		subject := "(new)"
+		if s.ID != "" {
+			subject = s.ID
+		}
+		fields := []FieldChange{}
+		add := func(name, v string) { fields = append(fields, FieldChange{Name: name, New: v}) }
+		if s.SourceDirectory != "" {
+			add("sourceDirectory", value(s.SourceDirectory))
+		}
+		if s.TargetDirectory != "" {
+			add("targetDirectory", value(s.TargetDirectory))
+		}
+		add("enabled", strconv.FormatBool(*s.Enabled))
+		add("updateFrequency", s.UpdateFrequency)
+		add("batchable", strconv.FormatBool(s.Batchable))
+		if len(s.MergePolicies) > 0 {
+			add("mergePolicies", policiesValue(toMaestro(s.MergePolicies)))
+		}
+		if len(s.ExcludedAssets) > 0 {
+			add("excludedAssets", listValue(s.ExcludedAssets))
+		}
+		if s.FailureNotificationTags != "" {
+			add("failureNotificationTags", value(s.FailureNotificationTags))
+		}
+		adds = append(adds, Action{
+			Op: OpAdd, Kind: KindSubscription,
+			Subject: subject, Detail: subSubject(s.Channel, s.SourceRepository, s.TargetRepository, s.TargetBranch),
+			Fields: fields,
+			do: func(ctx context.Context, a *applier) (string, error) {
+				chID, err := a.channelID(s.Channel)
+				if err != nil {
+					return "", err
+				}
+				added, err := a.reg.AddSubscription(ctx, maestro.Subscription{
+					ID: s.ID, ChannelID: chID, SourceRepository: s.SourceRepository, TargetRepository: s.TargetRepository,
+					TargetBranch: s.TargetBranch, Enabled: *s.Enabled,
+					Policy: maestro.SubscriptionPolicy{
+						Batchable: s.Batchable, UpdateFrequency: maestro.UpdateFrequency(s.UpdateFrequency),
+						MergePolicies: toMaestro(s.MergePolicies),
+					},
+					ExcludedAssets:  append([]string{}, s.ExcludedAssets...),
+					SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
+					PullRequestFailureNotificationTags: s.FailureNotificationTags,
+				})
+				return added.ID, err
+			},
+		})
+	}
+	b.inOrder(changes, adds)
+}
+
+// subscriptionChange compares a file subscription with the registry's and
+// returns the change that makes them equal, if any. Target and batchable are
+// equal: the checker made sure.
+func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (Action, bool) {
+	var fields []FieldChange
+	diff := func(name, old, new string) {
+		if old != new {
+			fields = append(fields, FieldChange{name, old, new})
+		}
+	}
+	oldChannel := b.ix.channelName(o.ChannelID)
+	if fold(oldChannel) != fold(s.Channel) {
+		fields = append(fields, FieldChange{"channel", strconv.Quote(oldChannel), strconv.Quote(s.Channel)})
+	}
+	if b.ix.repo(o.SourceRepository) != b.ix.repo(s.SourceRepository) {
+		fields = append(fields, FieldChange{"sourceRepository", value(o.SourceRepository), value(s.SourceRepository)})
+	}
+	diff("sourceDirectory", value(o.SourceDirectory), value(s.SourceDirectory))
+	diff("targetDirectory", value(o.TargetDirectory), value(s.TargetDirectory))
+	diff("enabled", strconv.FormatBool(o.Enabled), strconv.FormatBool(*s.Enabled))
+	diff("updateFrequency", string(frequencyOf(o)), s.UpdateFrequency)
+	want := toMaestro(s.MergePolicies)
+	if !policiesEqual(o.Policy.MergePolicies, want) {
+		fields = append(fields, FieldChange{"mergePolicies", policiesValue(o.Policy.MergePolicies), policiesValue(want)})
+	}
+	diff("excludedAssets", listValue(o.ExcludedAssets), listValue(s.ExcludedAssets))
+	diff("failureNotificationTags", value(o.PullRequestFailureNotificationTags), value(s.FailureNotificationTags))
+	if len(fields) == 0 {
+		return Action{}, false
+	}
+	id := o.ID
+	return Action{
+		Op: OpChange, Kind: KindSubscription, Subject: id, Fields: fields,
+		do: func(ctx context.Context, a *applier) (string, error) {
+			chID, err := a.channelID(s.Channel)
+			if err != nil {
+				return "", err
+			}
+			_, err = a.reg.UpdateSubscription(ctx, id, func(r *maestro.Subscription) error {
+				r.ChannelID = chID
+				if !repourl.Equal(r.SourceRepository, s.SourceRepository) {
+					r.SourceRepository = s.SourceRepository
+				}
+				r.SourceDirectory, r.TargetDirectory = s.SourceDirectory, s.TargetDirectory
+				r.Enabled = *s.Enabled
+				r.Policy.UpdateFrequency = maestro.UpdateFrequency(s.UpdateFrequency)
+				r.Policy.MergePolicies = want
+				r.ExcludedAssets = append([]string{}, s.ExcludedAssets...)
+				r.PullRequestFailureNotificationTags = s.FailureNotificationTags
+				return nil
+			})
+			return id, err
+		},
+	}, true
+}
+
+// unlisted returns the deletions of every registry object the file does not
+// list, subscriptions first and channels last.
+func (b *planner) unlisted() []Action {
+	ix, m := b.ix, b.m
+	listedPolicies, listedDefaultChannels, listedChannels := set(m.policies), set(m.defaultChannels), set(m.channels)
+	var out []Action
+	for _, s := range ix.sortedSubscriptions() {
+		if m.claimed[s.ID] {
+			continue
+		}
+		id := s.ID
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindSubscription,
+			Subject: id, Detail: subSubject(ix.channelName(s.ChannelID), s.SourceRepository, s.TargetRepository, s.TargetBranch),
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return id, a.reg.DeleteSubscription(ctx, id)
+			},
+		})
+	}
+	for _, p := range ix.sortedPolicies() {
+		if listedPolicies[p] {
+			continue
+		}
+		repo, branch := p.Repository, p.Branch
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindRepositoryPolicy, Subject: repo + "@" + branch,
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return "", a.reg.DeleteRepositoryPolicy(ctx, repo, branch)
+			},
+		})
+	}
+	for _, dc := range ix.sortedDefaultChannels() {
+		if listedDefaultChannels[dc] {
+			continue
+		}
+		id := dc.ID
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindDefaultChannel, Subject: dcSubject(dc.Repository, dc.Branch, ix.channelName(dc.ChannelID)),
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return strconv.Itoa(id), a.reg.DeleteDefaultChannel(ctx, id)
+			},
+		})
+	}
+	for _, c := range ix.sortedChannels() {
+		if listedChannels[c] {
+			continue
+		}
+		id := c.ID
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindChannel, Subject: strconv.Quote(c.Name),
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return strconv.Itoa(id), a.reg.DeleteChannel(ctx, id)
+			},
+		})
+	}
+	return out
+}
+
+// set returns the non-nil pointers of ps as a set.
+func set[T any](ps []*T) map[*T]bool {
+	out := make(map[*T]bool, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+func frequencyOf(s *maestro.Subscription) maestro.UpdateFrequency {
+	if s.Policy.UpdateFrequency == "" {
+		return maestro.FrequencyEveryDay
+	}
+	return s.Policy.UpdateFrequency
+}
+
+func toMaestro(ps []MergePolicy) []maestro.MergePolicy {
+	out := make([]maestro.MergePolicy, len(ps))
+	for i, p := range ps {
+		out[i] = maestro.MergePolicy{Name: p.Name, Properties: p.Properties}
+	}
+	return out
+}
+
+func fromMaestro(ps []maestro.MergePolicy) []MergePolicy {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]MergePolicy, len(ps))
+	for i, p := range ps {
+		out[i] = MergePolicy{Name: p.Name}
+		if len(p.Properties) > 0 {
+			out[i].Properties = p.Properties
+		}
+	}
+	return out
+}
+
+// policiesEqual compares merge policy lists as the registry stores them (JSON).
+func policiesEqual(a, b []maestro.MergePolicy) bool {
+	return policiesValue(a) == policiesValue(b)
+}
+
+// policiesValue formats merge policies as [Name, Name {"json":"properties"}].
+func policiesValue(ps []maestro.MergePolicy) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name
+		if len(p.Properties) > 0 {
+			// The properties are JSON values (decoded from the registry, or
+			// canonicalized by normalized), so they always encode; encoding/json
+			// sorts map keys, so equal properties print equally.
+			data, _ := json.Marshal(p.Properties)
+			parts[i] += " " + string(data)
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func listValue(vs []string) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = value(v)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+var plain = regexp.MustCompile(`^[\p{L}\p{N}._/@:+*~%=()-]+$`)
+
+// value formats a string for the diff: as is when that is unambiguous, else quoted.
+func value(s string) string {
+	if plain.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}

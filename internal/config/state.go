@@ -1,0 +1,60 @@
+package config
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+)
+
+// Registry is the part of the Build Asset Registry that configuration reads
+// and writes. *registry.Registry implements it; errors are the registry's.
+type Registry interface {
+	Channels(ctx context.Context) ([]maestro.Channel, error)
+	AddChannel(ctx context.Context, name, classification string) (maestro.Channel, error)
+	DeleteChannel(ctx context.Context, id int) error
+
+	DefaultChannels(ctx context.Context) ([]maestro.DefaultChannel, error)
+	AddDefaultChannel(ctx context.Context, dc maestro.DefaultChannel) (maestro.DefaultChannel, error)
+	SetDefaultChannelEnabled(ctx context.Context, id int, enabled bool) error
+	DeleteDefaultChannel(ctx context.Context, id int) error
+
+	Subscriptions(ctx context.Context, f registry.SubscriptionFilter) ([]maestro.Subscription, error)
+	AddSubscription(ctx context.Context, s maestro.Subscription) (maestro.Subscription, error)
+	UpdateSubscription(ctx context.Context, id string, fn func(s *maestro.Subscription) error) (maestro.Subscription, error)
+	DeleteSubscription(ctx context.Context, id string) error
+
+	RepositoryPolicies(ctx context.Context) ([]maestro.RepositoryBranchPolicy, error)
+	SetRepositoryPolicy(ctx context.Context, p maestro.RepositoryBranchPolicy) error
+	DeleteRepositoryPolicy(ctx context.Context, repository, branch string) error
+}
+
+var _ Registry = (*registry.Registry)(nil)
+
+// State is what a registry holds that a configuration file describes.
+type State struct {
+	Channels           []maestro.Channel
+	DefaultChannels    []maestro.DefaultChannel
+	Subscriptions      []maestro.Subscription
+	RepositoryPolicies []maestro.RepositoryBranchPolicy
+}
+
+// Load reads the configuration part of a registry.
+func Load(ctx context.Context, reg Registry) (*State, error) {
+	var st State
+	var err error
+	if st.Channels, err = reg.Channels(ctx); err != nil {
+		return nil, fmt.Errorf("read channels: %w", err)
+	}
+	if st.DefaultChannels, err = reg.DefaultChannels(ctx); err != nil {
+		return nil, fmt.Errorf("read default channels: %w", err)
+	}
+	if st.Subscriptions, err = reg.Subscriptions(ctx, registry.SubscriptionFilter{}); err != nil {
+		return nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	if st.RepositoryPolicies, err = reg.RepositoryPolicies(ctx); err != nil {
+		return nil, fmt.Errorf("read repository policies: %w", err)
+	}
+	return &st, nil
+}

@@ -1,0 +1,369 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+)
+
+// Options say how a file is applied.
+type Options struct {
+	// Prune deletes what the registry holds and the file does not list;
+	// without it such objects are left alone.
+	Prune bool
+}
+
+func trimBranch(b string) string { return strings.TrimPrefix(strings.TrimSpace(b), "refs/heads/") }
+
+func boolOr(b *bool, def bool) *bool {
+	if b != nil {
+		def = *b
+	}
+	return &def
+}
+
+// normalized returns a copy of f with defaults filled in and values spelled
+// as the registry stores them (trimmed, branches without refs/heads/, merge
+// policy properties as JSON values), and the problems met on the way.
+func (f *File) normalized() (*File, Problems) {
+	n := &File{name: f.name, root: f.root}
+	var ps Problems
+	for _, c := range f.Channels {
+		c.Name = strings.TrimSpace(c.Name)
+		if c.Classification == "" {
+			c.Classification = "dev"
+		}
+		n.Channels = append(n.Channels, c)
+	}
+	for _, dc := range f.DefaultChannels {
+		dc.Repository = strings.TrimSpace(dc.Repository)
+		dc.Branch = trimBranch(dc.Branch)
+		dc.Channel = strings.TrimSpace(dc.Channel)
+		dc.Enabled = boolOr(dc.Enabled, true)
+		n.DefaultChannels = append(n.DefaultChannels, dc)
+	}
+	for i, s := range f.Subscriptions {
+		s.ID = strings.TrimSpace(s.ID)
+		s.Channel = strings.TrimSpace(s.Channel)
+		s.SourceRepository = strings.TrimSpace(s.SourceRepository)
+		s.TargetRepository = strings.TrimSpace(s.TargetRepository)
+		s.TargetBranch = trimBranch(s.TargetBranch)
+		s.Enabled = boolOr(s.Enabled, true)
+		if s.UpdateFrequency == "" {
+			s.UpdateFrequency = string(maestro.FrequencyEveryDay)
+		}
+		s.MergePolicies = f.canonicalPolicies(s.MergePolicies, &ps, "subscriptions", i, "mergePolicies")
+		n.Subscriptions = append(n.Subscriptions, s)
+	}
+	for i, p := range f.RepositoryPolicies {
+		p.Repository = strings.TrimSpace(p.Repository)
+		p.Branch = trimBranch(p.Branch)
+		p.AutoMerge = boolOr(p.AutoMerge, true)
+		p.MergePolicies = f.canonicalPolicies(p.MergePolicies, &ps, "repositoryPolicies", i, "mergePolicies")
+		n.RepositoryPolicies = append(n.RepositoryPolicies, p)
+	}
+	return n, ps
+}
+
+// canonicalPolicies trims names and turns properties into the JSON values the
+// registry stores (numbers become float64), so that file and registry compare.
+func (f *File) canonicalPolicies(in []MergePolicy, ps *Problems, path ...any) []MergePolicy {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]MergePolicy, len(in))
+	for j, p := range in {
+		out[j] = MergePolicy{Name: strings.TrimSpace(p.Name)}
+		if len(p.Properties) == 0 {
+			continue
+		}
+		data, err := json.Marshal(p.Properties)
+		if err == nil {
+			err = json.Unmarshal(data, &out[j].Properties)
+		}
+		if err != nil {
+			*ps = append(*ps, f.problem(fmt.Sprintf("must hold plain values (strings, numbers, booleans, lists, mappings with string keys): %v", err), append(slices.Clone(path), j, "properties")...))
+		}
+	}
+	return out
+}
+
+var subscriptionID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// validFrequencies lists the update frequencies for messages.
+func validFrequencies() string {
+	names := make([]string, len(maestro.UpdateFrequencies))
+	for i, f := range maestro.UpdateFrequencies {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checker collects the problems of a normalized file.
+type checker struct {
+	f  *File
+	ix *index
+	ps Problems
+}
+
+func (c *checker) add(msg string, path ...any) { c.ps = append(c.ps, c.f.problem(msg, path...)) }
+
+func (c *checker) required(value string, path ...any) bool {
+	if value == "" {
+		c.add("is required", path...)
+		return false
+	}
+	return true
+}
+
+func (c *checker) repository(url string, path ...any) {
+	if err := repourl.Validate(url); err != nil {
+		c.add(err.Error(), path...)
+	}
+}
+
+// firstSeen records key for the entry at index i of list and returns the
+// index that recorded it first, or -1.
+func firstSeen(seen map[string]int, key string, i int) int {
+	if j, ok := seen[key]; ok {
+		return j
+	}
+	seen[key] = i
+	return -1
+}
+
+// checkFile reports what is wrong with a normalized file on its own.
+func (c *checker) checkFile() {
+	f := c.f
+	names := map[string]int{}
+	for i, ch := range f.Channels {
+		if !c.required(ch.Name, "channels", i, "name") {
+			continue
+		}
+		if j := firstSeen(names, fold(ch.Name), i); j >= 0 {
+			c.add(fmt.Sprintf("channel %q is listed twice (first at line %d)", ch.Name, f.line("channels", j)), "channels", i, "name")
+		}
+	}
+	dcs := map[string]int{}
+	for i, dc := range f.DefaultChannels {
+		c.repository(dc.Repository, "defaultChannels", i, "repository")
+		if c.required(dc.Branch, "defaultChannels", i, "branch") {
+			if pattern, ok := strings.CutPrefix(dc.Branch, maestro.RegexBranchPrefix); ok {
+				if _, err := regexp.Compile(pattern); err != nil {
+					c.add(fmt.Sprintf("bad regular expression: %v", err), "defaultChannels", i, "branch")
+				}
+			}
+		}
+		c.required(dc.Channel, "defaultChannels", i, "channel")
+		if j := firstSeen(dcs, c.ix.defaultChannelKey(dc.Repository, dc.Branch, dc.Channel), i); j >= 0 {
+			c.add(fmt.Sprintf("default channel %s@%s → %q is listed twice (first at line %d)", dc.Repository, dc.Branch, dc.Channel, f.line("defaultChannels", j)), "defaultChannels", i)
+		}
+	}
+	ids, keys := map[string]int{}, map[string]int{}
+	for i, s := range f.Subscriptions {
+		if s.ID != "" {
+			if !subscriptionID.MatchString(s.ID) {
+				c.add(fmt.Sprintf("%q is not a subscription id; use the id the registry gave (a GUID), or leave id out for a new subscription", s.ID), "subscriptions", i, "id")
+			} else if j := firstSeen(ids, s.ID, i); j >= 0 {
+				c.add(fmt.Sprintf("subscription %s is listed twice (first at line %d)", s.ID, f.line("subscriptions", j)), "subscriptions", i, "id")
+			}
+		}
+		c.required(s.Channel, "subscriptions", i, "channel")
+		c.repository(s.SourceRepository, "subscriptions", i, "sourceRepository")
+		c.repository(s.TargetRepository, "subscriptions", i, "targetRepository")
+		c.required(s.TargetBranch, "subscriptions", i, "targetBranch")
+		if !slices.Contains(maestro.UpdateFrequencies, maestro.UpdateFrequency(s.UpdateFrequency)) {
+			c.add(fmt.Sprintf("unknown update frequency %q; valid ones: %s", s.UpdateFrequency, validFrequencies()), "subscriptions", i, "updateFrequency")
+		}
+		c.mergePolicies(s.MergePolicies, "subscriptions", i, "mergePolicies")
+		if s.Batchable && len(s.MergePolicies) > 0 {
+			c.add(fmt.Sprintf("a batchable subscription takes no merge policies of its own; list them under repositoryPolicies for %s@%s instead", s.TargetRepository, s.TargetBranch), "subscriptions", i, "mergePolicies")
+		}
+		for j, a := range s.ExcludedAssets {
+			if strings.TrimSpace(a) == "" {
+				c.add("excluded asset pattern is empty", "subscriptions", i, "excludedAssets", j)
+			}
+		}
+		if j := firstSeen(keys, c.ix.subscriptionKey(&s), i); j >= 0 {
+			c.add(fmt.Sprintf("same channel, source, target, target branch and directories as the subscription at line %d", f.line("subscriptions", j)), "subscriptions", i)
+		}
+	}
+	policies := map[string]int{}
+	for i, p := range f.RepositoryPolicies {
+		c.repository(p.Repository, "repositoryPolicies", i, "repository")
+		c.required(p.Branch, "repositoryPolicies", i, "branch")
+		c.mergePolicies(p.MergePolicies, "repositoryPolicies", i, "mergePolicies")
+		if j := firstSeen(policies, c.ix.policyKey(p.Repository, p.Branch), i); j >= 0 {
+			c.add(fmt.Sprintf("repository policy %s@%s is listed twice (first at line %d)", p.Repository, p.Branch, f.line("repositoryPolicies", j)), "repositoryPolicies", i)
+		}
+	}
+}
+
+// mergePolicies applies the production service's rules: known names only,
+// each once, and Standard never beside a policy it already contains.
+func (c *checker) mergePolicies(ps []MergePolicy, path ...any) {
+	at := func(j int, rest ...any) []any { return append(append(slices.Clone(path), j), rest...) }
+	seen := map[string]int{}
+	for j, p := range ps {
+		if !c.required(p.Name, at(j, "name")...) {
+			continue
+		}
+		if !slices.Contains(maestro.MergePolicyNames, p.Name) {
+			c.add(fmt.Sprintf("unknown merge policy %q; valid ones: %s", p.Name, strings.Join(maestro.MergePolicyNames, ", ")), at(j, "name")...)
+			continue
+		}
+		if k := firstSeen(seen, p.Name, j); k >= 0 {
+			c.add(fmt.Sprintf("merge policy %s is listed twice", p.Name), at(j, "name")...)
+		}
+	}
+	if _, ok := seen[maestro.PolicyStandard]; !ok {
+		return
+	}
+	for _, m := range maestro.StandardPolicyMembers {
+		if j, ok := seen[m]; ok {
+			c.add(fmt.Sprintf("Standard already contains %s; list one or the other", m), at(j, "name")...)
+		}
+	}
+}
+
+// match pairs the entries of a normalized file with the registry objects
+// they stand for; nil means the entry is new.
+type match struct {
+	channels        []*maestro.Channel
+	defaultChannels []*maestro.DefaultChannel
+	subscriptions   []*maestro.Subscription
+	policies        []*maestro.RepositoryBranchPolicy
+	// claimed holds the ids of registry subscriptions some entry stands for.
+	claimed map[string]bool
+}
+
+func (f *File) match(ix *index) *match {
+	st := ix.st
+	m := &match{
+		channels:        make([]*maestro.Channel, len(f.Channels)),
+		defaultChannels: make([]*maestro.DefaultChannel, len(f.DefaultChannels)),
+		subscriptions:   make([]*maestro.Subscription, len(f.Subscriptions)),
+		policies:        make([]*maestro.RepositoryBranchPolicy, len(f.RepositoryPolicies)),
+		claimed:         map[string]bool{},
+	}
+	for i, c := range f.Channels {
+		m.channels[i] = ix.byName[fold(c.Name)]
+	}
+	dcs := map[string]*maestro.DefaultChannel{}
+	for j := range st.DefaultChannels {
+		o := &st.DefaultChannels[j]
+		if k := ix.defaultChannelKey(o.Repository, o.Branch, ix.channelName(o.ChannelID)); dcs[k] == nil {
+			dcs[k] = o
+		}
+	}
+	for i, dc := range f.DefaultChannels {
+		m.defaultChannels[i] = dcs[ix.defaultChannelKey(dc.Repository, dc.Branch, dc.Channel)]
+	}
+	policies := map[string]*maestro.RepositoryBranchPolicy{}
+	for j := range st.RepositoryPolicies {
+		o := &st.RepositoryPolicies[j]
+		if k := ix.policyKey(o.Repository, o.Branch); policies[k] == nil {
+			policies[k] = o
+		}
+	}
+	for i, p := range f.RepositoryPolicies {
+		m.policies[i] = policies[ix.policyKey(p.Repository, p.Branch)]
+	}
+	byID := map[string]*maestro.Subscription{}
+	byKey := map[string][]*maestro.Subscription{}
+	for j := range st.Subscriptions {
+		o := &st.Subscriptions[j]
+		byID[o.ID] = o
+		k := ix.registrySubscriptionKey(o)
+		byKey[k] = append(byKey[k], o)
+	}
+	for i, s := range f.Subscriptions {
+		if o := byID[s.ID]; s.ID != "" && o != nil {
+			m.subscriptions[i] = o
+			m.claimed[o.ID] = true
+		}
+	}
+	for i, s := range f.Subscriptions {
+		if s.ID != "" {
+			continue
+		}
+		for _, o := range byKey[ix.subscriptionKey(&s)] {
+			if !m.claimed[o.ID] {
+				m.subscriptions[i] = o
+				m.claimed[o.ID] = true
+				break
+			}
+		}
+	}
+	return m
+}
+
+// checkAgainst reports what is wrong with a normalized file given what the
+// registry holds: unknown channels, changes the registry cannot make, and
+// new subscriptions that would duplicate one the file does not list.
+func (c *checker) checkAgainst(m *match, opts Options) {
+	f, st := c.f, c.ix.st
+	inFile := map[string]bool{}
+	for _, ch := range f.Channels {
+		inFile[fold(ch.Name)] = true
+	}
+	inRegistry := map[string]bool{}
+	for _, ch := range st.Channels {
+		inRegistry[fold(ch.Name)] = true
+	}
+	channelRef := func(name string, path ...any) {
+		switch {
+		case name == "" || inFile[fold(name)]:
+		case !inRegistry[fold(name)]:
+			c.add(fmt.Sprintf("unknown channel %q: it is neither under channels in this file nor in the registry; add it under channels", name), path...)
+		case opts.Prune:
+			c.add(fmt.Sprintf("channel %q is not under channels in this file, so pruning would delete it; add it under channels", name), path...)
+		}
+	}
+	for i, ch := range f.Channels {
+		if o := m.channels[i]; o != nil && o.Classification != ch.Classification {
+			c.add(fmt.Sprintf("channel %q has classification %q in the registry, which cannot be changed; write %q here, or delete the channel and create it again", o.Name, o.Classification, o.Classification), "channels", i, "classification")
+		}
+	}
+	for i, dc := range f.DefaultChannels {
+		channelRef(dc.Channel, "defaultChannels", i, "channel")
+	}
+	unlisted := map[string]*maestro.Subscription{}
+	for j := range st.Subscriptions {
+		if o := &st.Subscriptions[j]; !m.claimed[o.ID] {
+			unlisted[c.ix.registrySubscriptionKey(o)] = o
+		}
+	}
+	for i, s := range f.Subscriptions {
+		channelRef(s.Channel, "subscriptions", i, "channel")
+		o := m.subscriptions[i]
+		if o == nil {
+			if dup := unlisted[c.ix.subscriptionKey(&s)]; dup != nil {
+				c.add(fmt.Sprintf("subscription %s in the registry already flows this channel, source, target, branch and directories; write id: %s here to manage it, or delete it first", dup.ID, dup.ID), "subscriptions", i, "id")
+			}
+			continue
+		}
+		if c.ix.repo(o.TargetRepository) != c.ix.repo(s.TargetRepository) {
+			c.add(fmt.Sprintf("subscription %s targets %s in the registry; the target repository cannot change after creation (leave id out to create a new subscription)", o.ID, o.TargetRepository), "subscriptions", i, "targetRepository")
+		}
+		if o.TargetBranch != s.TargetBranch {
+			c.add(fmt.Sprintf("subscription %s targets branch %s in the registry; the target branch cannot change after creation (leave id out to create a new subscription)", o.ID, o.TargetBranch), "subscriptions", i, "targetBranch")
+		}
+		if o.Policy.Batchable != s.Batchable {
+			c.add(fmt.Sprintf("subscription %s has batchable: %t in the registry; batchable cannot change after creation (leave id out to create a new subscription)", o.ID, o.Policy.Batchable), "subscriptions", i, "batchable")
+		} else if dup := unlisted[c.ix.subscriptionKey(&s)]; dup != nil {
+			c.add(fmt.Sprintf("this change would make subscription %s flow the same channel, source, target, branch and directories as subscription %s, which this file does not list; delete that one first", o.ID, dup.ID), "subscriptions", i)
+		}
+	}
+}
+
+// sortProblems orders problems by line, keeping the order of equal lines.
+func sortProblems(ps Problems) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+}

@@ -1,0 +1,183 @@
+package azure_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/azure"
+	"github.com/maestroplusplus/maestro/test/azurite"
+)
+
+func TestValidateContainerName(t *testing.T) {
+	cases := []struct {
+		name string
+		ok   bool
+	}{
+		{"bar", true},
+		{"maestro-bar-1", true},
+		{"a1b", true},
+		{strings.Repeat("a", 63), true},
+		{"ab", false},
+		{strings.Repeat("a", 64), false},
+		{"Bar", false},
+		{"-bar", false},
+		{"bar-", false},
+		{"b--r", false},
+		{"b_r", false},
+		{"b.r", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := azure.ValidateContainerName(c.name)
+			if (err == nil) != c.ok {
+				t.Fatalf("ValidateContainerName(%q) = %v, want ok=%v", c.name, err, c.ok)
+			}
+		})
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := fmt.Sprintf("http://%s/%s", l.Addr(), azurite.AccountName)
+	l.Close() // nothing listens there now
+	conn := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
+		azurite.AccountName, azurite.AccountKey, endpoint)
+
+	start := time.Now()
+	_, err = azure.Open(t.Context(), azure.Account{ConnectionString: conn}, "bar")
+	elapsed := time.Since(start)
+	if err == nil {
+		t.Fatal("Open of an unreachable account succeeded")
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("Open took %s to fail, want a few seconds at most", elapsed)
+	}
+	if !strings.Contains(err.Error(), endpoint+"/bar") {
+		t.Errorf("error does not name the endpoint %s/bar: %v", endpoint, err)
+	}
+	if strings.Contains(err.Error(), azurite.AccountKey) {
+		t.Errorf("error shows the account key: %v", err)
+	}
+	t.Logf("failed after %s: %v", elapsed.Round(time.Millisecond), err)
+}
+
+func TestOpenBadAccount(t *testing.T) {
+	cases := []struct {
+		name string
+		acct azure.Account
+		want string
+	}{
+		{"empty", azure.Account{}, "need a connection string"},
+		{"malformed connection string", azure.Account{ConnectionString: "AccountKey=s3cr3t"}, "connection string"},
+		{"URL without credential", azure.Account{URL: "https://x.blob.core.windows.net/"}, "need a connection string"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := azure.Open(t.Context(), c.acct, "bar")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Open error = %v, want one mentioning %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Fatalf("error shows the secret: %v", err)
+			}
+		})
+	}
+	if _, err := azure.Open(t.Context(), azure.Account{ConnectionString: "x"}, "Bad_Name"); err == nil || !strings.Contains(err.Error(), `"Bad_Name"`) {
+		t.Fatalf("Open with a bad container name error = %v, want one quoting the name", err)
+	}
+}
+
+// azuriteTests run after the suite on the same Azurite; the last one
+// restarts it.
+var azuriteTests = []struct {
+	name string
+	run  func(t *testing.T, srv *azurite.Server)
+}{
+	{"OpenExistingContainer", testOpenExistingContainer},
+	{"ListAllPages", testListAllPages},
+	{"LeasedKeyRefusesWrites", testLeasedKeyRefusesWrites},
+	{"SurvivesRestart", testSurvivesRestart},
+}
+
+func testOpenExistingContainer(t *testing.T, srv *azurite.Server) {
+	a := open(t, srv, "shared")
+	if _, err := a.Put(t.Context(), "k", []byte("v"), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, srv, "shared")
+	if data, _, err := b.Get(t.Context(), "k"); err != nil || string(data) != "v" {
+		t.Fatalf("second Open sees Get = %q, %v", data, err)
+	}
+	if want := srv.BlobEndpoint() + "/shared"; b.Endpoint() != want {
+		t.Fatalf("Endpoint() = %q, want %q", b.Endpoint(), want)
+	}
+}
+
+func testListAllPages(t *testing.T, srv *azurite.Server) {
+	s := open(t, srv, "pages", azure.WithListPageSize(2))
+	var want []string
+	for i := range 7 {
+		k := fmt.Sprintf("p/%d", i)
+		want = append(want, k)
+		if _, err := s.Put(t.Context(), k, nil, store.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.List(t.Context(), "p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("List with pages of 2 = %q, want %q", got, want)
+	}
+}
+
+func testLeasedKeyRefusesWrites(t *testing.T, srv *azurite.Server) {
+	s := open(t, srv, "leased")
+	id, err := s.AcquireLease(t.Context(), "lock", store.MinLeaseDuration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(t.Context(), "lock", []byte("x"), store.Condition{}); !errors.Is(err, store.ErrLeased) {
+		t.Errorf("Put on a leased key error = %v, want ErrLeased", err)
+	}
+	if err := s.Delete(t.Context(), "lock", ""); !errors.Is(err, store.ErrLeased) {
+		t.Errorf("Delete of a leased key error = %v, want ErrLeased", err)
+	}
+	if err := s.ReleaseLease(t.Context(), "lock", id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(t.Context(), "lock", ""); err != nil {
+		t.Fatalf("Delete after release: %v", err)
+	}
+}
+
+func testSurvivesRestart(t *testing.T, srv *azurite.Server) {
+	s := open(t, srv, "restart")
+	etag, err := s.Put(t.Context(), "k", []byte("before"), store.Condition{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	start := time.Now()
+	if _, _, err := s.Get(t.Context(), "k"); err == nil || !strings.Contains(err.Error(), srv.BlobEndpoint()) {
+		t.Fatalf("Get while Azurite is down error = %v, want one naming %s", err, srv.BlobEndpoint())
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Get while Azurite is down took %s to fail", elapsed)
+	}
+	srv.Restart()
+	if _, err := s.Put(t.Context(), "k", []byte("after"), store.Condition{IfMatch: etag}); err != nil {
+		t.Fatalf("if-match Put with the ETag from before the restart: %v", err)
+	}
+}

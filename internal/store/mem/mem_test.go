@@ -1,0 +1,13 @@
+package mem_test
+
+import (
+	"testing"
+
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+	"github.com/maestroplusplus/maestro/internal/store/storetest"
+)
+
+func TestSuite(t *testing.T) {
+	storetest.Run(t, func(*testing.T) store.Store { return mem.New() })
+}

@@ -1,0 +1,118 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+	"github.com/maestroplusplus/maestro/internal/store/storetest"
+)
+
+// brokenEnv names the broken store a child process runs the suite against.
+const brokenEnv = "STORETEST_BROKEN"
+
+// brokenStores each break one rule of the contract; the suite must notice.
+var brokenStores = []struct {
+	name    string
+	wrap    func(store.Store) store.Store
+	failing string // a property that must fail
+}{
+	{"unsorted-list", func(s store.Store) store.Store { return unsortedList{s} }, "ListSortedByBytes"},
+	{"shallow-list", func(s store.Store) store.Store { return shallowList{s} }, "NestedKeys"},
+	{"racy-create-only", func(s store.Store) store.Store { return racyCreateOnly{s} }, "ConcurrentCreateOnly"},
+	{"ignores-if-match", func(s store.Store) store.Store { return ignoresIfMatch{s} }, "ConcurrentIfMatchIncrement"},
+	{"delete-ignores-if-match", func(s store.Store) store.Store { return deleteIgnoresIfMatch{s} }, "DeleteIfMatch"},
+	{"shared-lease", func(s store.Store) store.Store { return sharedLease{s} }, "LeaseExclusive"},
+}
+
+// TestSuiteCatchesBrokenStores runs the suite against each broken store in a
+// child process and checks that it fails on the property the store breaks.
+func TestSuiteCatchesBrokenStores(t *testing.T) {
+	if name := os.Getenv(brokenEnv); name != "" {
+		for _, b := range brokenStores {
+			if b.name == name {
+				storetest.Run(t, func(*testing.T) store.Store { return b.wrap(mem.New()) })
+			}
+		}
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	for _, b := range brokenStores {
+		t.Run(b.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBrokenStores$", "-test.v")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+b.name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("the suite passed a store that breaks %s (err %v):\n%s", b.failing, err, out)
+			}
+			if want := "--- FAIL: TestSuiteCatchesBrokenStores/" + b.failing + " "; !strings.Contains(string(out), want) {
+				t.Fatalf("output lacks %q:\n%s", want, out)
+			}
+		})
+	}
+}
+
+func TestSuiteOnMem(t *testing.T) {
+	storetest.Run(t, func(*testing.T) store.Store { return mem.New() })
+}
+
+type unsortedList struct{ store.Store }
+
+func (s unsortedList) List(ctx context.Context, prefix string) ([]string, error) {
+	keys, err := s.Store.List(ctx, prefix)
+	slices.Reverse(keys)
+	return keys, err
+}
+
+type shallowList struct{ store.Store }
+
+func (s shallowList) List(ctx context.Context, prefix string) ([]string, error) {
+	keys, err := s.Store.List(ctx, prefix)
+	return slices.DeleteFunc(keys, func(k string) bool { return strings.Count(k, "/") > 1 }), err
+}
+
+type racyCreateOnly struct{ store.Store }
+
+func (s racyCreateOnly) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	if cond.CreateOnly {
+		if _, _, err := s.Get(ctx, key); err == nil {
+			return "", store.ErrPrecondition
+		}
+		time.Sleep(time.Millisecond) // check, then act
+		cond.CreateOnly = false
+	}
+	return s.Store.Put(ctx, key, data, cond)
+}
+
+type ignoresIfMatch struct{ store.Store }
+
+func (s ignoresIfMatch) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	cond.IfMatch = ""
+	return s.Store.Put(ctx, key, data, cond)
+}
+
+type deleteIgnoresIfMatch struct{ store.Store }
+
+func (s deleteIgnoresIfMatch) Delete(ctx context.Context, key, _ string) error {
+	return s.Store.Delete(ctx, key, "")
+}
+
+type sharedLease struct{ store.Store }
+
+func (s sharedLease) AcquireLease(ctx context.Context, key string, d time.Duration) (string, error) {
+	id, err := s.Store.AcquireLease(ctx, key, d)
+	if errors.Is(err, store.ErrLeased) {
+		return "another-id", nil
+	}
+	return id, err
+}

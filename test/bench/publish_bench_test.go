@@ -1,0 +1,134 @@
+// Package bench holds the benchmarks behind docs/performance.md that span
+// several packages: whole commands, run in-process, on the local store and on
+// a real Azurite.
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+
+	"github.com/maestroplusplus/maestro/internal/cli"
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
+	"github.com/maestroplusplus/maestro/test/azurite"
+)
+
+const assetsPerBuild = 20000
+
+// writeManifest writes a manifest of one build with assetsPerBuild packages.
+func writeManifest(tb testing.TB, dir string, azdoBuildID int) string {
+	tb.Helper()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?>
+<Build PublishingVersion="3" Name="dotnet/runtime" BuildId="20261125.%[1]d" Branch="refs/heads/main" Commit="%040[1]x" InitialAssetsLocation="https://dev.azure.com/dnceng/internal/_apis/build/builds/%[1]d/artifacts" AzureDevOpsBuildId="%[1]d" AzureDevOpsBuildDefinitionId="679" AzureDevOpsAccount="dnceng" AzureDevOpsProject="internal" AzureDevOpsBuildNumber="20261125.%[1]d" AzureDevOpsRepository="https://github.com/dotnet/runtime" AzureDevOpsBranch="refs/heads/main" IsStable="false">
+`, azdoBuildID)
+	for i := range assetsPerBuild {
+		fmt.Fprintf(&b, `  <Package Id="Microsoft.NETCore.App.Runtime.Component%05d" Version="10.0.0-preview.1.26575.%d" NonShipping="false" />`+"\n", i, azdoBuildID)
+	}
+	b.WriteString("</Build>\n")
+	path := filepath.Join(dir, fmt.Sprintf("m%d.xml", azdoBuildID))
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// publish runs `maestro publish` in-process and returns the recorded build.
+func publish(tb testing.TB, storeURL string, env map[string]string, manifest string) maestro.Build {
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{
+		IO:        cmdutil.IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Getenv:    func(k string) string { return env[k] },
+		Now:       time.Now,
+		OpenStore: storeurl.Open,
+	}
+	code := cli.Main(context.Background(), []string{"maestro", "publish", "--manifest", manifest, "--store", storeURL, "--output", "json"}, f)
+	if code != 0 {
+		tb.Fatalf("publish: exit %d: %s", code, errOut.String())
+	}
+	var b maestro.Build
+	if err := json.Unmarshal(out.Bytes(), &b); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// BenchmarkPublish20000Assets publishes a new 20,000-asset build per
+// iteration with the whole publish command (parse, merge, record, index,
+// channel). On Azurite it also times one plain create-only upload of the
+// build's asset document per iteration, the floor, and reports the ratio.
+func BenchmarkPublish20000Assets(b *testing.B) {
+	b.Run("local", func(b *testing.B) {
+		benchPublish(b, "file://"+b.TempDir(), nil, nil)
+	})
+	b.Run("azurite", func(b *testing.B) {
+		srv := azurite.Start(b)
+		env := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": srv.ConnectionString()}
+		client, err := azblob.NewClientFromConnectionString(srv.ConnectionString(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchPublish(b, "azblob://bench", env, client)
+	})
+}
+
+func benchPublish(b *testing.B, storeURL string, env map[string]string, floorClient *azblob.Client) {
+	dir := b.TempDir()
+	ctx := context.Background()
+	// One publish first so the repository's asset-name index exists: the
+	// benchmark measures the steady state of a repository's official builds.
+	publish(b, storeURL, env, writeManifest(b, dir, 1))
+	if floorClient != nil {
+		if _, err := floorClient.CreateContainer(ctx, "floor", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var floor time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		m := writeManifest(b, dir, 100+i)
+		b.StartTimer()
+		got := publish(b, storeURL, env, m)
+		b.StopTimer()
+		if len(got.Assets) != assetsPerBuild {
+			b.Fatalf("recorded %d assets", len(got.Assets))
+		}
+		if floorClient != nil {
+			doc, err := json.Marshal(got.Assets)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			_, err = floorClient.UploadBuffer(ctx, "floor", fmt.Sprintf("assets-%d.json", i), doc, &azblob.UploadBufferOptions{
+				AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			floor += time.Since(start)
+		}
+		os.Remove(m)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	if floorClient != nil && b.N > 0 {
+		perOp := b.Elapsed() / time.Duration(b.N)
+		floorPerOp := floor / time.Duration(b.N)
+		b.ReportMetric(float64(floorPerOp.Microseconds())/1000, "floor-ms")
+		b.ReportMetric(float64(perOp)/float64(floorPerOp), "x-floor")
+	}
+}
