@@ -75,7 +75,7 @@ func Main(ctx context.Context, args []string, f *cmdutil.Factory) int {
 	app := NewApp(f)
 	started := false
 	markActions(app.Commands, &started)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app.Commands, args))
 	if err == nil {
 		return cmdutil.ExitOK
 	}

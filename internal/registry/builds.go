@@ -208,8 +208,14 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	if err := putJSON(ctx, r.st, buildKey(id), rec, store.Condition{}); err != nil {
 		return PublishResult{}, fmt.Errorf("write build %d: %w", id, err)
 	}
-	out, err := r.Build(ctx, id)
-	return PublishResult{Build: out, NewChannels: added}, err
+	// The record is complete in memory; only the channels (which a concurrent
+	// add-to-channel may have extended) are read back.
+	info, err := r.BuildInfo(ctx, id)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	info.Assets = b.Assets
+	return PublishResult{Build: info, NewChannels: added}, nil
 }
 
 // buildID returns the id for b: the recorded one for a known Azure DevOps

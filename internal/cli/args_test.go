@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+)
+
+func TestInterspersed(t *testing.T) {
+	cmds := NewApp(&cmdutil.Factory{}).Commands
+	tests := []struct{ in, want string }{
+		{"maestro config apply f.yaml --dry-run --store file:///s", "maestro config apply --dry-run --store file:///s f.yaml"},
+		{"maestro config apply --prune f.yaml", "maestro config apply --prune f.yaml"},
+		{"maestro config apply f.yaml --store=file:///s", "maestro config apply --store=file:///s f.yaml"},
+		{"maestro config apply f.yaml -- --dry-run", "maestro config apply f.yaml -- --dry-run"},
+		{"maestro publish --manifest m.xml stray", "maestro publish --manifest m.xml stray"},
+		{"maestro subscription", "maestro subscription"},
+		{"maestro --help", "maestro --help"},
+		{"maestro", "maestro"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, strings.Join(interspersed(cmds, strings.Fields(tt.in)), " "))
+		})
+	}
+}

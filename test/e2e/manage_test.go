@@ -1,0 +1,208 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
+)
+
+func TestManagementCommands(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		e.ok("channel", "add", "--name", ".NET 10")
+		e.ok("channel", "add", "--name", ".NET 10 Release", "--classification", "release")
+		var chans []maestro.Channel
+		e.okJSON(&chans, "channel", "list")
+		require.Len(t, chans, 2)
+		assert.Equal(t, "release", chans[1].Classification)
+		assert.Contains(t, e.ok("channel", "list"), ".NET 10 Release")
+
+		// Subscriptions: add, validation errors, update, enable/disable, show, list, delete.
+		var sub maestro.Subscription
+		e.okJSON(&sub, "subscription", "add", "--channel", ".NET 10", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", "https://github.com/dotnet/runtime", "--target-branch", "main", "--update-frequency", "everyBuild",
+			"--merge-policy", `AllChecksSuccessful:{"ignoreChecks":["license/cla"]}`, "--merge-policy", "NoRequestedChanges",
+			"--excluded-asset", "Microsoft.DotNet.*.Internal", "--failure-notification-tags", "@dotnet/runtime-infra")
+		assert.Equal(t, []any{"license/cla"}, sub.Policy.MergePolicies[0].Properties["ignoreChecks"])
+		assert.Equal(t, []string{"Microsoft.DotNet.*.Internal"}, sub.ExcludedAssets)
+		assert.True(t, sub.Enabled)
+
+		r := e.run("subscription", "add", "--channel", ".NET 10", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", "https://github.com/dotnet/sdk", "--target-branch", "main", "--update-frequency", "hourly")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "valid ones: none, everyBuild, twiceDaily, everyDay, everyWeek, everyTwoWeeks, everyMonth")
+		r = e.run("subscription", "add", "--channel", ".NET 10", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", "https://github.com/dotnet/sdk", "--target-branch", "main", "--batchable", "--merge-policy", "Standard")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "batchable subscriptions take no merge policies")
+		r = e.run("subscription", "update", "--id", sub.ID, "--target-branch", "release/10.0")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "cannot change after creation")
+		r = e.run("subscription", "add", "--channel", "Nope", "--source-repo", "https://github.com/a/b",
+			"--target-repo", "https://github.com/a/c", "--target-branch", "main")
+		assert.NotEqual(t, 0, r.code)
+		assert.Contains(t, r.stderr, `"Nope"`)
+
+		e.okJSON(&sub, "subscription", "update", "--id", sub.ID, "--update-frequency", "everyWeek", "--channel", ".NET 10 Release")
+		assert.Equal(t, maestro.FrequencyEveryWeek, sub.Policy.UpdateFrequency)
+		assert.Len(t, sub.Policy.MergePolicies, 2, "flags not given are unchanged")
+		e.okJSON(&sub, "subscription", "disable", "--id", sub.ID)
+		assert.False(t, sub.Enabled)
+		e.okJSON(&sub, "subscription", "enable", "--id", sub.ID)
+		assert.True(t, sub.Enabled)
+		assert.Contains(t, e.ok("subscription", "show", "--id", sub.ID), "everyWeek")
+		var subs []maestro.Subscription
+		e.okJSON(&subs, "subscription", "list", "--channel", ".NET 10 Release", "--source-repo", "https://github.com/dotnet/arcade.git")
+		require.Len(t, subs, 1)
+		e.okJSON(&subs, "subscription", "list", "--channel", ".NET 10")
+		assert.Empty(t, subs, "moved to the release channel")
+
+		r = e.run("channel", "delete", "--name", ".NET 10 Release")
+		assert.Equal(t, 4, r.code, "a channel in use cannot be deleted")
+		e.ok("subscription", "delete", "--id", sub.ID)
+		r = e.run("subscription", "show", "--id", sub.ID)
+		assert.Equal(t, 3, r.code)
+
+		// Default channels: add, disable (publish skips it), enable, delete.
+		var dc maestro.DefaultChannel
+		e.okJSON(&dc, "default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", ".NET 10")
+		e.ok("default-channel", "disable", "--id", strconv.Itoa(dc.ID))
+		dir := t.TempDir()
+		m := writeFile(t, dir, "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(5), azdoBuildID: 55,
+			packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.5"}}.xml())
+		var b maestro.Build
+		e.okJSON(&b, "publish", "--manifest", m)
+		assert.Empty(t, b.Channels, "disabled default channel assigns nothing")
+		e.ok("default-channel", "enable", "--id", strconv.Itoa(dc.ID))
+		var dcs []maestro.DefaultChannel
+		e.okJSON(&dcs, "default-channel", "list", "--repository", "https://github.com/DOTNET/arcade")
+		require.Len(t, dcs, 1)
+		assert.True(t, dcs[0].Enabled)
+
+		// Builds: add to / remove from channels, released.
+		id := strconv.Itoa(b.ID)
+		e.ok("build", "add-to-channel", "--id", id, "--channel", ".NET 10")
+		assert.Contains(t, e.ok("build", "add-to-channel", "--id", id, "--channel", ".NET 10"), "already in channel")
+		e.okJSON(&b, "build", "latest", "--repository", "https://github.com/dotnet/arcade", "--channel", ".NET 10")
+		assert.Equal(t, id, strconv.Itoa(b.ID))
+		e.ok("build", "remove-from-channel", "--id", id, "--channel", ".NET 10")
+		r = e.run("build", "latest", "--repository", "https://github.com/dotnet/arcade", "--channel", ".NET 10")
+		assert.Equal(t, 3, r.code, r.stderr)
+		e.okJSON(&b, "build", "update", "--id", id, "--released")
+		assert.True(t, b.Released)
+		e.okJSON(&b, "build", "update", "--id", id, "--released=false")
+		assert.False(t, b.Released)
+
+		// Repository policies.
+		e.ok("repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main",
+			"--merge-policy", "Standard", "--merge-policy", "NoExtraCommits")
+		var p maestro.RepositoryBranchPolicy
+		e.okJSON(&p, "repository-policy", "get", "--repository", "https://github.com/dotnet/runtime", "--branch", "main")
+		assert.Len(t, p.MergePolicies, 2)
+		r = e.run("repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main",
+			"--merge-policy", "Standard", "--merge-policy", "AllChecksSuccessful")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "Standard already contains AllChecksSuccessful")
+
+		e.ok("default-channel", "delete", "--id", strconv.Itoa(dc.ID))
+		e.okJSON(&dcs, "default-channel", "list")
+		assert.Empty(t, dcs)
+	})
+}
+
+func TestConfigRoundTrip(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		file := writeFile(t, dir, "maestro.yaml", `channels:
+  - name: .NET 10
+    classification: product
+defaultChannels:
+  - repository: https://github.com/dotnet/arcade
+    branch: -regex:^release/.*
+    channel: .NET 10
+subscriptions:
+  - channel: .NET 10
+    sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://github.com/dotnet/runtime
+    targetBranch: main
+    updateFrequency: everyBuild
+    mergePolicies:
+      - name: Standard
+repositoryPolicies:
+  - repository: https://github.com/dotnet/runtime
+    branch: main
+    mergePolicies:
+      - name: NoExtraCommits
+`)
+		assert.Contains(t, e.ok("config", "apply", file, "--dry-run"), "+ ")
+		assert.Equal(t, "[]\n", e.ok("channel", "list", "--output", "json"), "dry run writes nothing")
+		e.ok("config", "apply", file)
+		exported := e.ok("config", "export")
+		assert.Contains(t, exported, "everyBuild")
+
+		other := newLocal(t)
+		if e.azurite == nil {
+			other = newAzurite(t)
+		}
+		roundTrip := writeFile(t, dir, "exported.yaml", exported)
+		other.ok("config", "apply", roundTrip)
+		assert.Equal(t, exported, other.ok("config", "export"), "export → apply → export is identical")
+		assert.NotContains(t, e.ok("config", "apply", file), "+ ", "second apply changes nothing")
+	})
+}
+
+// TestPublishConcurrentGoroutines publishes 50 builds from 50 goroutines of
+// one process on each real store.
+func TestPublishConcurrentGoroutines(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		env := map[string]string{}
+		for _, kv := range e.environ {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		st, err := storeurl.Open(ctx, e.store, func(k string) string { return env[k] })
+		require.NoError(t, err)
+		reg := registry.New(st)
+		ch, err := reg.AddChannel(ctx, "dev", "")
+		require.NoError(t, err)
+		const n = 50
+		ids := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := maestro.Build{Repository: fmt.Sprintf("https://github.com/o/r%d", i%5), Branch: "main", Commit: sha(i),
+					AzureDevOpsAccount: "dnceng", AzureDevOpsProject: "internal", AzureDevOpsBuildID: 9000 + i}
+				for j := range 10 {
+					b.Assets = append(b.Assets, maestro.Asset{Name: fmt.Sprintf("P%d.N%d", i%5, j), Version: fmt.Sprintf("1.0.%d", i)})
+				}
+				res, err := reg.PublishBuild(ctx, b, registry.PublishOptions{Channels: []int{ch.ID}})
+				assert.NoError(t, err)
+				ids[i] = res.Build.ID
+			}()
+		}
+		wg.Wait()
+		seen := map[int]bool{}
+		for _, id := range ids {
+			assert.False(t, seen[id], "duplicate id %d", id)
+			seen[id] = true
+			b, err := reg.Build(ctx, id)
+			require.NoError(t, err)
+			assert.Len(t, b.Assets, 10)
+		}
+		inChannel, err := reg.Builds(ctx, registry.BuildFilter{ChannelID: ch.ID, Limit: 100})
+		require.NoError(t, err)
+		assert.Len(t, inChannel, n)
+	})
+}
