@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
 // TestAzuriteStoppedMidPublish stops Azurite while publish uploads files: the
@@ -63,7 +64,19 @@ func TestAzuriteStoppedMidPublish(t *testing.T) {
 	assert.Len(t, b.Assets, 300)
 	for _, a := range b.Assets {
 		require.Len(t, a.Locations, 2, "initial location and the upload: %s", a.Name)
+		assert.True(t, strings.HasPrefix(a.Locations[1].Location, e.azurite.BlobEndpoint()+"/maestro/builds/"), a.Locations[1].Location)
 	}
+	st, err := storeurl.Open(ctx, e.store, func(k string) string {
+		if k == "AZURE_STORAGE_CONNECTION_STRING" {
+			return e.azurite.ConnectionString()
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	key := strings.TrimPrefix(b.Assets[0].Locations[1].Location, e.azurite.BlobEndpoint()+"/maestro/")
+	data, _, err := st.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, payload, string(data), "the uploaded file is in the store")
 	var again maestro.Build
 	e.okJSON(&again, "publish", "--manifest", manifest)
 	assert.Equal(t, b.ID, again.ID)

@@ -19,6 +19,8 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
 // Options are the parsed flags of one publish.
@@ -137,7 +139,7 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	res, err := reg.PublishBuild(ctx, b, registry.PublishOptions{
 		Channels:     channels,
 		Files:        uploads,
-		LocationBase: storeLocation(c, f),
+		LocationBase: storeLocation(c, f, reg.Store()),
 		ReadFile:     os.ReadFile,
 		Progress: func(done, total int) {
 			cmdutil.Progress(f.IO.Out, f.Getenv, "uploading assets", done, total)
@@ -303,14 +305,16 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 	return out, nil
 }
 
-// storeLocation names the store in recorded asset locations.
-func storeLocation(c *cli.Context, f *cmdutil.Factory) string {
-	s := c.String(cmdutil.StoreFlag.Name)
-	if s == "" {
-		s = f.Getenv("MAESTRO_STORE")
+// storeLocation is the prefix of the locations recorded for uploaded files:
+// the container's https URL on Azure Blob, else the store's own URL (a key
+// under a local store is read back with maestro, not as a plain path).
+func storeLocation(c *cli.Context, f *cmdutil.Factory, st store.Store) string {
+	if blob, ok := st.(interface{ Endpoint() string }); ok {
+		return strings.TrimSuffix(blob.Endpoint(), "/") + "/"
 	}
-	if s == "" {
-		s = "maestro-store:"
+	loc, err := storeurl.Parse(c.String(cmdutil.StoreFlag.Name), f.Getenv)
+	if err != nil {
+		return ""
 	}
-	return strings.TrimSuffix(s, "/") + "/"
+	return loc.String() + "/"
 }
