@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
 // The well-known development account that Azurite serves.
@@ -61,7 +63,7 @@ type process struct {
 // fails (or skips, outside CI) the test if Azurite cannot run.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	testDir := findTestDir(tb)
+	testDir := filepath.Join(testenv.RepoRoot(tb), "test")
 	main := install(tb, testDir)
 	s := &Server{tb: tb, main: main, dataDir: tb.TempDir()}
 	tb.Cleanup(s.Stop)
@@ -181,25 +183,6 @@ func freePort(tb testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// findTestDir returns the repository's test/ folder: the go.mod folder above
-// the working directory, joined with "test".
-func findTestDir(tb testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("azurite: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "test")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatalf("azurite: no go.mod above the working directory; cannot find test/package.json")
-		}
-		dir = parent
-	}
 }
 
 // install makes sure test/node_modules holds the pinned Azurite, running

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
 // pipelineSchema is the pipelines YAML schema as an organization that installed our extension
@@ -23,7 +25,7 @@ type pipelineSchema struct {
 
 func loadPipelineSchema(t testing.TB) pipelineSchema {
 	t.Helper()
-	doc := readJSON(t, filepath.Join(specsDir(t), "pipelines-yaml.schema.json")).(map[string]any)
+	doc := readJSON(t, filepath.Join(testenv.Shared(t, "specs", "azure-pipelines"), "pipelines-yaml.schema.json")).(map[string]any)
 	task, _ := readTask(t)
 	defs := doc["definitions"].(map[string]any)
 	taskDef := defs["task"].(map[string]any)
@@ -119,7 +121,7 @@ func newValidator(t testing.TB) *validator {
 // pipelineFiles lists every YAML file under pipelines/, relative to it.
 func pipelineFiles(t testing.TB) (string, []string) {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "pipelines")
+	dir := filepath.Join(testenv.RepoRoot(t), "pipelines")
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -222,7 +224,7 @@ func TestTemplateReferencesResolve(t *testing.T) {
 			}
 			target := filepath.Join(dir, filepath.Dir(rel), ref)
 			if strings.HasPrefix(ref, "/") {
-				target = filepath.Join(repoRoot(t), ref)
+				target = filepath.Join(testenv.RepoRoot(t), ref)
 			}
 			if _, err := os.Stat(target); err != nil {
 				t.Errorf("pipelines/%s names template %s: %v", rel, ref, err)

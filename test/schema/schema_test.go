@@ -13,40 +13,9 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
-
-// repoRoot walks up from the test's working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-}
-
-// specsDir is ../shared/specs/azure-pipelines beside the repository. Missing, it fails the test
-// under CI=true and skips it elsewhere.
-func specsDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "specs", "azure-pipelines")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared specs missing: %v", err)
-		}
-		t.Skipf("shared specs missing (%v); they sit in ../shared beside the repository", err)
-	}
-	return dir
-}
 
 // readJSON reads a JSON document the way jsonschema expects it (numbers as json.Number),
 // dropping a UTF-8 byte-order mark first.
@@ -115,7 +84,7 @@ type taskJSON struct {
 
 func readTask(t testing.TB) (taskJSON, string) {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), "task", "MaestroV1", "task.json")
+	path := filepath.Join(testenv.RepoRoot(t), "task", "MaestroV1", "task.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
 func TestTaskJSONValidatesAgainstTasksSchema(t *testing.T) {
-	sch := compile(t, "tasks.schema.json", readJSON(t, filepath.Join(specsDir(t), "tasks.schema.json")), "")
+	sch := compile(t, "tasks.schema.json", readJSON(t, filepath.Join(testenv.Shared(t, "specs", "azure-pipelines"), "tasks.schema.json")), "")
 	_, path := readTask(t)
 	if err := sch.Validate(readJSON(t, path)); err != nil {
 		t.Fatalf("%s does not validate against tasks.schema.json:\n%v", path, err)
@@ -20,7 +22,7 @@ func TestTaskJSONValidatesAgainstTasksSchema(t *testing.T) {
 // TestTasksSchemaRejectsBrokenTasks shows the schema check can fail: each case breaks one
 // field of the real task.json.
 func TestTasksSchemaRejectsBrokenTasks(t *testing.T) {
-	sch := compile(t, "tasks.schema.json", readJSON(t, filepath.Join(specsDir(t), "tasks.schema.json")), "")
+	sch := compile(t, "tasks.schema.json", readJSON(t, filepath.Join(testenv.Shared(t, "specs", "azure-pipelines"), "tasks.schema.json")), "")
 	_, path := readTask(t)
 	cases := []struct {
 		name   string

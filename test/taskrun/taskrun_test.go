@@ -19,26 +19,9 @@ import (
 	"testing"
 
 	"github.com/maestroplusplus/maestro/test/azurite"
-)
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/maestroplusplus/maestro/test/testenv"
+)
 
 // unavailable fails the test under CI=true and skips it elsewhere.
 func unavailable(t *testing.T, format string, args ...any) {
@@ -59,7 +42,7 @@ type agentTask struct {
 
 func installTask(t *testing.T) agentTask {
 	t.Helper()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	src := filepath.Join(root, "task", "MaestroV1")
 	if _, err := exec.LookPath("node"); err != nil {
 		unavailable(t, "node is not installed: %v", err)

@@ -20,25 +20,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/maestroplusplus/maestro/test/testenv"
+)
 
 const taskFolder = "task/MaestroV1"
 
@@ -102,7 +86,7 @@ func readJSONFile(t *testing.T, path string, v any) {
 // TestVersionsMoveTogether: the extension and its task carry one version; scripts/set-version.sh
 // sets both.
 func TestVersionsMoveTogether(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	var ext extensionManifest
 	var task taskManifest
 	readJSONFile(t, filepath.Join(root, "vss-extension.json"), &ext)
@@ -113,7 +97,7 @@ func TestVersionsMoveTogether(t *testing.T) {
 }
 
 func TestExtensionManifest(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	var ext extensionManifest
 	readJSONFile(t, filepath.Join(root, "vss-extension.json"), &ext)
 	checkManifest(t, ext)
@@ -157,7 +141,7 @@ func TestVSIX(t *testing.T) {
 	if os.Getenv("MAESTRO_VSIX_TEST") != "1" && os.Getenv("CI") != "true" {
 		t.Skip("building the .vsix cross-compiles maestro five times; set MAESTRO_VSIX_TEST=1 (CI=true does too)")
 	}
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	out := filepath.Join(t.TempDir(), "maestro.vsix")
 	build := exec.Command("bash", filepath.Join(root, "scripts", "build-vsix.sh"), out)
 	build.Dir = root

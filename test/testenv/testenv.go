@@ -1,0 +1,43 @@
+// Package testenv finds what tests share: the repository root and the shared
+// data beside it (../shared: fixtures and specifications). A missing shared
+// folder skips the test, except under CI (CI=true), where it fails it.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// RepoRoot returns the directory holding go.mod, found by walking up from
+// the test's working directory.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		tb.Fatalf("getwd: %v", err)
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatalf("no go.mod above %s", wd)
+		}
+		dir = parent
+	}
+}
+
+// Shared returns ../shared/<elem...> beside the repository root.
+func Shared(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	dir := filepath.Join(append([]string{RepoRoot(tb), "..", "shared"}, elem...)...)
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("shared data %s is missing (CI=true requires it): %v", dir, err)
+		}
+		tb.Skipf("shared data %s is missing", dir)
+	}
+	return dir
+}
