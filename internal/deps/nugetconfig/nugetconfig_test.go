@@ -1,0 +1,71 @@
+package nugetconfig_test
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/maestroplusplus/maestro/internal/deps/internal/sharedfixtures"
+	"github.com/maestroplusplus/maestro/internal/deps/nugetconfig"
+)
+
+func TestParseFeed(t *testing.T) {
+	tests := []struct {
+		url, key string
+		ok       bool
+	}{
+		{"https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-dotnet-02dfa783/nuget/v3/index.json", "darc-pub-dotnet-dotnet-02dfa78", true},
+		{"https://pkgs.dev.azure.com/dnceng/internal/_packaging/darc-int-dotnet-runtime-2aade6be-5/nuget/v3/index.json", "darc-int-dotnet-runtime-2aade6b-5", true},
+		{"https://dnceng.pkgs.visualstudio.com/public/_packaging/darc-pub-dotnet-arcade-services-fd8184c3fcde81eb27ca4c061c6e171f418d753f-1/nuget/v3/index.json", "darc-pub-dotnet-arcade-services-fd8184c-1", true},
+		{"https://dotnet-feed-internal.azurewebsites.net/container/dotnet-core-internal/sig/abc/se/2020-02-02/darc-int-dotnet-arcade-services-babababababe-08/index.json", "darc-int-dotnet-arcade-services-bababab-08", true},
+		{"https://pkgs.dev.azure.com/dnceng/public/_packaging/dotnet-public/nuget/v3/index.json", "", false},
+	}
+	for _, tc := range tests {
+		f, ok := nugetconfig.ParseFeed(tc.url)
+		if ok != tc.ok || (ok && f.Key() != tc.key) {
+			t.Errorf("ParseFeed(%s) = %q %v, want %q %v", tc.url, f.Key(), ok, tc.key, tc.ok)
+		}
+	}
+}
+
+var feeds = []string{
+	"https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-aaaaaaaa/nuget/v3/index.json",
+	"https://pkgs.dev.azure.com/dnceng/internal/_packaging/darc-int-dotnet-aspnetcore-bbbbbbbb/nuget/v3/index.json",
+}
+
+// FuzzNuGetConfig: no panic; parse → write without changes is byte-identical;
+// after setting the managed feeds the file re-parses and holds exactly them.
+func FuzzNuGetConfig(f *testing.F) {
+	for _, b := range sharedfixtures.Files(f, "maestro-updates", "NuGet.config") {
+		f.Add(b)
+	}
+	f.Add([]byte("<configuration><packageSources/></configuration>"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		n, err := nugetconfig.Parse("NuGet.config", src)
+		if err != nil {
+			return
+		}
+		out, err := n.Bytes()
+		if err != nil || !bytes.Equal(out, src) {
+			t.Fatalf("unchanged write differs (err %v)", err)
+		}
+		n.SetManagedFeeds(feeds)
+		out, err = n.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := nugetconfig.Parse("NuGet.config", out)
+		if err != nil {
+			t.Fatalf("rewritten file does not parse: %v\n%s", err, out)
+		}
+		if !n.PackageSources() {
+			return
+		}
+		got := again.ManagedFeeds()
+		for _, want := range feeds {
+			if !slices.Contains(got, want) {
+				t.Fatalf("feed %s missing after rewrite:\n%s", want, out)
+			}
+		}
+	})
+}
