@@ -14,6 +14,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	configcmd "github.com/maestroplusplus/maestro/internal/cli/config"
 	"github.com/maestroplusplus/maestro/internal/cli/demo"
+	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
@@ -64,6 +65,7 @@ local directory (see README).`,
 			build.NewCmd(f),
 			build.NewAssetCmd(f),
 			configcmd.NewCmd(f),
+			depscmd.NewCmd(f),
 			demo.NewCmd(f),
 		},
 	}

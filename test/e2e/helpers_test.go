@@ -72,12 +72,19 @@ type result struct {
 	code           int
 }
 
-// command returns an unstarted maestro process with --store appended.
+// command returns an unstarted maestro process with --store appended, except
+// for the commands that work on a repository's files alone.
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
-	args = append(args, "--store", e.store)
+	if !filesOnly(args) {
+		args = append(args, "--store", e.store)
+	}
 	cmd := exec.CommandContext(ctx, maestroBin, args...)
 	cmd.Env = append(cleanEnviron(), e.environ...)
 	return cmd
+}
+
+func filesOnly(args []string) bool {
+	return len(args) > 1 && args[0] == "deps" && args[1] != "update"
 }
 
 // cleanEnviron is the test's environment without variables that would

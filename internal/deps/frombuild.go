@@ -1,0 +1,42 @@
+package deps
+
+import (
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+)
+
+// UpdateFromBuild is the update that takes a build's assets into a
+// repository: one entry per dependency of listing whose name matches an asset
+// of b (case-insensitively), with the asset's version, the build's commit and
+// repository, and the asset's feed locations. Dependencies the build did not
+// produce are not in it; exclusions and pins are applied by ApplyUpdateFile.
+func UpdateFromBuild(listing *Listing, b maestro.Build) UpdateFile {
+	assets := make(map[string]maestro.Asset, len(b.Assets))
+	for _, a := range b.Assets {
+		assets[strings.ToLower(a.Name)] = a
+	}
+	var u UpdateFile
+	for _, d := range listing.Dependencies {
+		a, ok := assets[strings.ToLower(d.Name)]
+		if !ok {
+			continue
+		}
+		u.Updates = append(u.Updates, Update{
+			Name: d.Name, Version: a.Version, Sha: b.Commit, URI: b.Repository,
+			Locations: FeedLocations(a),
+		})
+	}
+	return u
+}
+
+// FeedLocations returns the NuGet feeds an asset was published to.
+func FeedLocations(a maestro.Asset) []string {
+	var feeds []string
+	for _, l := range a.Locations {
+		if l.Type == maestro.LocationNuGetFeed {
+			feeds = append(feeds, l.Location)
+		}
+	}
+	return feeds
+}
