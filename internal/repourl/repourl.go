@@ -90,3 +90,28 @@ func GitHubOwnerRepo(raw string) (owner, repo string, ok bool) {
 	}
 	return parts[0], parts[1], true
 }
+
+// SameRepository reports whether a and b are one repository: equal URLs, or
+// a GitHub repository and its Azure DevOps mirror, which dnceng names
+// https://dev.azure.com/{org}/{project}/_git/{owner}-{repo}.
+func SameRepository(a, b string) bool {
+	if Equal(a, b) {
+		return true
+	}
+	return mirrors(a, b) || mirrors(b, a)
+}
+
+// mirrors reports whether azdo is an Azure DevOps mirror of the GitHub repository gh.
+func mirrors(gh, azdo string) bool {
+	owner, repo, ok := GitHubOwnerRepo(gh)
+	if !ok {
+		return false
+	}
+	n := Normalize(azdo)
+	rest, found := strings.CutPrefix(n, "https://dev.azure.com/")
+	if !found {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	return len(parts) == 4 && parts[2] == "_git" && strings.EqualFold(parts[3], owner+"-"+repo)
+}

@@ -49,3 +49,22 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSameRepository(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"https://github.com/dotnet/arcade", "https://github.com/dotnet/arcade.git", true},
+		{"https://github.com/dotnet/arcade", "https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", true},
+		{"https://dnceng.visualstudio.com/internal/_git/dotnet-arcade", "https://github.com/dotnet/Arcade", true},
+		{"https://github.com/dotnet/arcade", "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime", false},
+		{"https://github.com/dotnet/arcade", "https://github.com/dotnet/arcade-services", false},
+		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", "https://dev.azure.com/dnceng/public/_git/dotnet-arcade", false},
+	}
+	for _, tt := range tests {
+		if got := repourl.SameRepository(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameRepository(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+// Package flow is the dependency-flow engine's pure logic: which
+// subscriptions a build in a channel triggers and why, when a scheduled
+// subscription is due, and what update a build brings to a target
+// repository. It does no I/O; callers hand it what the registry and the
+// target repository hold.
+package flow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/deps"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+)
+
+// Action is what a new build means for a subscription.
+type Action string
+
+// Actions.
+const (
+	// ActionTrigger: apply the build now (everyBuild).
+	ActionTrigger Action = "trigger"
+	// ActionSchedule: the subscription takes builds on its schedule.
+	ActionSchedule Action = "schedule"
+	// ActionOnDemand: update frequency none; only `subscription trigger` applies it.
+	ActionOnDemand Action = "on-demand"
+	// ActionSkip: the subscription does not take this build.
+	ActionSkip Action = "skip"
+)
+
+// Decision is the engine's answer for one subscription.
+type Decision struct {
+	Subscription maestro.Subscription `json:"subscription"`
+	Action       Action               `json:"action"`
+	Reason       string               `json:"reason"`
+}
+
+// Decide says, for every subscription on a channel the build was added to,
+// what the build means for it. subs may hold subscriptions of any channel and
+// source; those that cannot take the build are skipped with the reason.
+func Decide(b maestro.Build, channelID int, subs []maestro.Subscription) []Decision {
+	out := make([]Decision, 0, len(subs))
+	for _, s := range subs {
+		out = append(out, decide(b, channelID, s))
+	}
+	return out
+}
+
+func decide(b maestro.Build, channelID int, s maestro.Subscription) Decision {
+	d := Decision{Subscription: s, Action: ActionSkip}
+	switch {
+	case s.ChannelID != channelID:
+		d.Reason = fmt.Sprintf("subscribed to channel %d, not %d", s.ChannelID, channelID)
+	case !repourl.SameRepository(s.SourceRepository, b.Repository):
+		d.Reason = fmt.Sprintf("takes builds of %s, not %s", s.SourceRepository, b.Repository)
+	case !s.Enabled:
+		d.Reason = "the subscription is disabled"
+	case s.LastAppliedBuildID >= b.ID && s.LastAppliedBuildID != 0:
+		d.Reason = fmt.Sprintf("build %d (as new or newer) was applied already", s.LastAppliedBuildID)
+	default:
+		switch s.Policy.UpdateFrequency {
+		case maestro.FrequencyEveryBuild:
+			d.Action, d.Reason = ActionTrigger, "update frequency everyBuild"
+		case maestro.FrequencyNone:
+			d.Action, d.Reason = ActionOnDemand, "update frequency none: only `maestro subscription trigger` applies it"
+		default:
+			d.Action, d.Reason = ActionSchedule, fmt.Sprintf("update frequency %s: applied when the schedule is next due", s.Policy.UpdateFrequency)
+		}
+	}
+	return d
+}
+
+// Interval is how often a scheduled frequency runs; zero for everyBuild and none.
+func Interval(f maestro.UpdateFrequency) time.Duration {
+	switch f {
+	case maestro.FrequencyTwiceDaily:
+		return 12 * time.Hour
+	case maestro.FrequencyEveryDay:
+		return 24 * time.Hour
+	case maestro.FrequencyEveryWeek:
+		return 7 * 24 * time.Hour
+	case maestro.FrequencyEveryTwoWeeks:
+		return 14 * 24 * time.Hour
+	case maestro.FrequencyEveryMonth:
+		return 30 * 24 * time.Hour
+	}
+	return 0
+}
+
+// Due reports whether a scheduled subscription last run at last is due at
+// now. Never-run subscriptions are due; everyBuild and none never are.
+func Due(f maestro.UpdateFrequency, last, now time.Time) bool {
+	iv := Interval(f)
+	if iv == 0 {
+		return false
+	}
+	return last.IsZero() || !now.Before(last.Add(iv))
+}
+
+// AssetFate says what became of one dependency of the target in an update.
+type AssetFate struct {
+	Dependency string `json:"dependency"`
+	From       string `json:"from"`
+	To         string `json:"to,omitempty"`
+	Reason     string `json:"reason"`
+}
+
+// Plan is the update a build brings to a target repository.
+type Plan struct {
+	Update deps.UpdateFile `json:"update"`
+	// Fates explains every dependency the build produced: updated, or why not.
+	Fates []AssetFate `json:"fates"`
+}
+
+// PlanUpdate matches the build's assets to the target's dependencies by name
+// and leaves out excluded assets (the subscription's patterns, `*` a
+// wildcard, case-insensitive) and pinned dependencies. An empty Update means
+// nothing would change.
+func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) Plan {
+	all := deps.UpdateFromBuild(target, b)
+	byName := map[string]deps.Dependency{}
+	for _, d := range target.Dependencies {
+		byName[strings.ToLower(d.Name)] = d
+	}
+	var p Plan
+	for _, up := range all.Updates {
+		d := byName[strings.ToLower(up.Name)]
+		fate := AssetFate{Dependency: d.Name, From: d.Version}
+		switch {
+		case deps.Excluded(s.ExcludedAssets, up.Name):
+			fate.Reason = "excluded by the subscription"
+		case d.Pinned:
+			fate.Reason = "pinned in eng/Version.Details.xml"
+		case d.Version == up.Version && strings.EqualFold(d.Sha, up.Sha):
+			fate.Reason = "already at this version"
+		default:
+			fate.To, fate.Reason = up.Version, "updated"
+			p.Update.Updates = append(p.Update.Updates, up)
+		}
+		p.Fates = append(p.Fates, fate)
+	}
+	slices.SortFunc(p.Fates, func(a, b AssetFate) int { return strings.Compare(strings.ToLower(a.Dependency), strings.ToLower(b.Dependency)) })
+	return p
+}
