@@ -15,6 +15,7 @@ import (
 	configcmd "github.com/maestroplusplus/maestro/internal/cli/config"
 	"github.com/maestroplusplus/maestro/internal/cli/demo"
 	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
+	flowcmd "github.com/maestroplusplus/maestro/internal/cli/flow"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
@@ -66,6 +67,7 @@ local directory (see README).`,
 			build.NewAssetCmd(f),
 			configcmd.NewCmd(f),
 			depscmd.NewCmd(f),
+			flowcmd.NewCmd(f),
 			demo.NewCmd(f),
 		},
 	}

@@ -142,6 +142,8 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 		}
 		p.Fates = append(p.Fates, fate)
 	}
-	slices.SortFunc(p.Fates, func(a, b AssetFate) int { return strings.Compare(strings.ToLower(a.Dependency), strings.ToLower(b.Dependency)) })
+	slices.SortFunc(p.Fates, func(a, b AssetFate) int {
+		return strings.Compare(strings.ToLower(a.Dependency), strings.ToLower(b.Dependency))
+	})
 	return p
 }

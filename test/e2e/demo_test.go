@@ -32,9 +32,9 @@ func TestDemoOnDefaultStore(t *testing.T) {
 		"channels:            Contoso Dev",
 		"assets:              7",
 		"https://github.com/contoso/gadgets@main",
-		"triggered now (everyBuild)",
+		"trigger — update frequency everyBuild",
 		"https://github.com/contoso/toolkit@main",
-		"waits for its schedule (everyWeek)",
+		"schedule — update frequency everyWeek",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -44,5 +44,5 @@ func TestDemoOnDefaultStore(t *testing.T) {
 	again, errOut := run()
 	assert.NotContains(t, again, "Created", "the second run creates nothing")
 	assert.Contains(t, errOut, "build 1 was recorded before")
-	assert.Equal(t, 1, strings.Count(again, "triggered now"))
+	assert.Equal(t, 1, strings.Count(again, "trigger — "))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/build"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
+	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 )
@@ -99,8 +100,9 @@ func run(c *cli.Context, f *cmdutil.Factory) error {
 		if err != nil {
 			return err
 		}
-		for _, s := range subs {
-			fmt.Fprintf(out, "  %s@%s (subscription %s): %s\n", s.TargetRepository, s.TargetBranch, s.ID, triggerWords(s))
+		for _, d := range flow.Decide(b, bc.ID, subs) {
+			s := d.Subscription
+			fmt.Fprintf(out, "  %s@%s (subscription %s): %s — %s\n", s.TargetRepository, s.TargetBranch, s.ID, d.Action, d.Reason)
 		}
 	}
 	fmt.Fprintf(out, "\nTry: maestro build show --id %d, maestro subscription list, maestro asset find --name Contoso.Widgets\n", b.ID)
@@ -156,18 +158,4 @@ func containsTarget(subs []maestro.Subscription, s maestro.Subscription) bool {
 		}
 	}
 	return false
-}
-
-// triggerWords says in plain words what a new build means for a subscription.
-func triggerWords(s maestro.Subscription) string {
-	switch {
-	case !s.Enabled:
-		return "disabled, not triggered"
-	case s.Policy.UpdateFrequency == maestro.FrequencyEveryBuild:
-		return "triggered now (everyBuild)"
-	case s.Policy.UpdateFrequency == maestro.FrequencyNone:
-		return "only on demand (update frequency none)"
-	default:
-		return fmt.Sprintf("waits for its schedule (%s)", s.Policy.UpdateFrequency)
-	}
 }
