@@ -1,0 +1,188 @@
+// Package git runs the git command line on local repositories: clone, branch,
+// commit, push, and the read-only questions the flow asks (refs, authors of a
+// branch's commits, file contents at a revision). Credentials for HTTP
+// remotes travel in an http.extraHeader given on the command line of each
+// call, never in a URL, a config file or an error message.
+package git
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// ErrNotFound is returned when a revision or path does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Identity is a commit author.
+type Identity struct {
+	Name  string
+	Email string
+}
+
+// Runner runs git. The zero Runner uses "git" from PATH without credentials.
+type Runner struct {
+	// Token, when set, authenticates HTTP(S) remotes with Basic auth
+	// (x-access-token and the token), as GitHub and Azure Repos accept.
+	Token string
+	// Author signs commits.
+	Author Identity
+}
+
+// run runs git with args in dir and returns its standard output.
+func (r Runner) run(ctx context.Context, dir string, args ...string) (string, error) {
+	// Configuration travels in GIT_CONFIG_* variables: unlike -c arguments,
+	// the environment is not visible to other users in the process list.
+	config := [][2]string{{"core.autocrlf", "false"}, {"init.defaultBranch", "main"}}
+	if r.Token != "" {
+		basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + r.Token))
+		config = append(config, [2]string{"http.extraHeader", "Authorization: Basic " + basic})
+	}
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",
+		"GIT_AUTHOR_NAME="+r.Author.Name, "GIT_AUTHOR_EMAIL="+r.Author.Email,
+		"GIT_COMMITTER_NAME="+r.Author.Name, "GIT_COMMITTER_EMAIL="+r.Author.Email,
+		fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(config)),
+	)
+	for i, kv := range config {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, kv[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, kv[1]))
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errOut.String())
+		if r.Token != "" {
+			msg = strings.ReplaceAll(msg, r.Token, "***")
+		}
+		return out.String(), fmt.Errorf("git %s: %w: %s", args[0], err, msg)
+	}
+	return out.String(), nil
+}
+
+// Clone clones url into dir (which must not exist) at branch.
+func (r Runner) Clone(ctx context.Context, url, dir, branch string) error {
+	_, err := r.run(ctx, "", "clone", "--quiet", "--branch", branch, "--", url, dir)
+	return err
+}
+
+// Init creates a repository in dir with branch main.
+func (r Runner) Init(ctx context.Context, dir string, bare bool) error {
+	args := []string{"init", "--quiet"}
+	if bare {
+		args = append(args, "--bare")
+	}
+	_, err := r.run(ctx, "", append(args, "--", dir)...)
+	return err
+}
+
+// CheckoutNew creates branch at the current HEAD and checks it out.
+func (r Runner) CheckoutNew(ctx context.Context, dir, branch string) error {
+	_, err := r.run(ctx, dir, "checkout", "--quiet", "-B", branch)
+	return err
+}
+
+// Checkout checks out an existing revision (a branch stays attached).
+func (r Runner) Checkout(ctx context.Context, dir, rev string) error {
+	_, err := r.run(ctx, dir, "checkout", "--quiet", rev)
+	return err
+}
+
+// Fetch fetches refspec from remote.
+func (r Runner) Fetch(ctx context.Context, dir, remote, refspec string) error {
+	_, err := r.run(ctx, dir, "fetch", "--quiet", remote, refspec)
+	return err
+}
+
+// CommitAll stages every change in the work tree and commits it. It reports
+// false, and commits nothing, when there is no change.
+func (r Runner) CommitAll(ctx context.Context, dir, message string) (bool, error) {
+	if _, err := r.run(ctx, dir, "add", "--all"); err != nil {
+		return false, err
+	}
+	status, err := r.run(ctx, dir, "status", "--porcelain")
+	if err != nil {
+		return false, err
+	}
+	if strings.TrimSpace(status) == "" {
+		return false, nil
+	}
+	_, err = r.run(ctx, dir, "commit", "--quiet", "--no-verify", "-m", message)
+	return err == nil, err
+}
+
+// Push pushes local ref src to branch dst of remote; force only with lease
+// on the expected old head when expectOld is set.
+func (r Runner) Push(ctx context.Context, dir, remote, src, dst, expectOld string) error {
+	args := []string{"push", "--quiet", "--porcelain"}
+	if expectOld != "" {
+		args = append(args, "--force-with-lease=refs/heads/"+dst+":"+expectOld)
+	}
+	_, err := r.run(ctx, dir, append(args, remote, src+":refs/heads/"+dst)...)
+	return err
+}
+
+// DeleteRemoteBranch deletes branch on remote.
+func (r Runner) DeleteRemoteBranch(ctx context.Context, dir, remote, branch string) error {
+	_, err := r.run(ctx, dir, "push", "--quiet", remote, "--delete", "refs/heads/"+branch)
+	return err
+}
+
+// RevParse resolves rev to a commit id, or ErrNotFound.
+func (r Runner) RevParse(ctx context.Context, dir, rev string) (string, error) {
+	out, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", rev, ErrNotFound)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// RemoteHead returns the commit of branch on remote, or ErrNotFound.
+func (r Runner) RemoteHead(ctx context.Context, dir, remote, branch string) (string, error) {
+	out, err := r.run(ctx, dir, "ls-remote", "--heads", remote, "refs/heads/"+branch)
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return "", fmt.Errorf("branch %s of %s: %w", branch, remote, ErrNotFound)
+	}
+	return f[0], nil
+}
+
+// Authors returns the distinct author emails of the commits in base..head.
+func (r Runner) Authors(ctx context.Context, dir, base, head string) ([]string, error) {
+	out, err := r.run(ctx, dir, "log", "--format=%ae", base+".."+head)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var emails []string
+	for _, e := range strings.Fields(out) {
+		if !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	return emails, nil
+}
+
+// Show returns the contents of path at rev, or ErrNotFound.
+func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
+	out, err := r.run(ctx, dir, "show", rev+":"+path)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s: %w", rev, path, ErrNotFound)
+	}
+	return []byte(out), nil
+}
+
+// Diff returns the diff between two revisions.
+func (r Runner) Diff(ctx context.Context, dir, from, to string) (string, error) {
+	return r.run(ctx, dir, "diff", from, to)
+}
