@@ -186,3 +186,15 @@ func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error)
 func (r Runner) Diff(ctx context.Context, dir, from, to string) (string, error) {
 	return r.run(ctx, dir, "diff", from, to)
 }
+
+// Merge merges rev into the checked-out branch with a merge commit.
+func (r Runner) Merge(ctx context.Context, dir, rev, message string) error {
+	_, err := r.run(ctx, dir, "merge", "--no-ff", "--quiet", "-m", message, rev)
+	return err
+}
+
+// DeleteBranch deletes a local branch of the repository in dir.
+func (r Runner) DeleteBranch(ctx context.Context, dir, branch string) error {
+	_, err := r.run(ctx, dir, "branch", "--quiet", "-D", branch)
+	return err
+}

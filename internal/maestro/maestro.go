@@ -183,3 +183,43 @@ type FlowOutcome struct {
 	PullRequestURL string     `json:"pullRequestUrl,omitempty"`
 	Message        string     `json:"message,omitempty"`
 }
+
+// PullRequestState is where a pull request stands.
+type PullRequestState string
+
+// Pull request states.
+const (
+	PullRequestOpen   PullRequestState = "open"
+	PullRequestMerged PullRequestState = "merged"
+	PullRequestClosed PullRequestState = "closed"
+)
+
+// PullRequest is a dependency-update pull request.
+type PullRequest struct {
+	Repository string           `json:"repository"`
+	Number     int              `json:"number"`
+	URL        string           `json:"url"`
+	Title      string           `json:"title"`
+	Body       string           `json:"body"`
+	HeadBranch string           `json:"headBranch"`
+	BaseBranch string           `json:"baseBranch"`
+	State      PullRequestState `json:"state"`
+	CreatedAt  time.Time        `json:"createdAt"`
+	UpdatedAt  time.Time        `json:"updatedAt"`
+}
+
+// TrackedPullRequest is the flow's state of an open dependency-update pull
+// request: which subscriptions and builds it carries, and the last commit the
+// bot pushed to its branch.
+type TrackedPullRequest struct {
+	PullRequest PullRequest          `json:"pullRequest"`
+	Updates     []SubscriptionUpdate `json:"updates"`
+	HeadCommit  string               `json:"headCommit"`
+}
+
+// SubscriptionUpdate is one subscription's part of a pull request.
+type SubscriptionUpdate struct {
+	SubscriptionID   string `json:"subscriptionId"`
+	BuildID          int    `json:"buildId"`
+	SourceRepository string `json:"sourceRepository"`
+}

@@ -1,0 +1,184 @@
+// Package local is the platform of plain git repositories on this machine,
+// addressed by absolute path or file:// URL. A pull request is a branch in
+// the target repository plus a record in the registry (`maestro pr list`);
+// merging it merges the branch into the base branch with git. Target
+// repositories are best bare, like any shared remote: git refuses to update
+// the branch a non-bare repository has checked out.
+package local
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/registry"
+)
+
+var _ platform.Platform = (*Platform)(nil)
+
+// Platform keeps pull requests in a registry.
+type Platform struct {
+	reg    *registry.Registry
+	runner git.Runner
+}
+
+// New returns the local platform recording pull requests in reg; runner
+// makes commits (merges) with its author.
+func New(reg *registry.Registry, runner git.Runner) *Platform {
+	return &Platform{reg: reg, runner: runner}
+}
+
+// Handles reports whether repo is a local repository: an absolute path or a
+// file:// URL.
+func Handles(repo string) bool {
+	return strings.HasPrefix(repo, "file://") || filepath.IsAbs(repo)
+}
+
+// path returns the repository's directory.
+func path(repo string) (string, error) {
+	if strings.HasPrefix(repo, "file://") {
+		u, err := url.Parse(repo)
+		if err != nil {
+			return "", fmt.Errorf("repository %q: %w", repo, err)
+		}
+		repo = u.Path
+	}
+	if !filepath.IsAbs(repo) {
+		return "", fmt.Errorf("repository %q: the local platform needs an absolute path or a file:// URL", repo)
+	}
+	if _, err := os.Stat(repo); err != nil {
+		return "", fmt.Errorf("repository %s: %w", repo, platform.ErrNotFound)
+	}
+	return repo, nil
+}
+
+// CloneURL implements platform.Platform.
+func (p *Platform) CloneURL(repo string) (string, error) { return path(repo) }
+
+// Git implements platform.Platform.
+func (p *Platform) Git() git.Runner { return p.runner }
+
+// OpenPullRequest implements platform.Platform.
+func (p *Platform) OpenPullRequest(ctx context.Context, repo, head, base string) (*maestro.PullRequest, error) {
+	prs, err := p.reg.PullRequests(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range prs {
+		if pr.State == maestro.PullRequestOpen && pr.HeadBranch == head && pr.BaseBranch == base {
+			return &pr, nil
+		}
+	}
+	return nil, nil
+}
+
+// CreatePullRequest implements platform.Platform.
+func (p *Platform) CreatePullRequest(ctx context.Context, pr maestro.PullRequest) (maestro.PullRequest, error) {
+	dir, err := path(pr.Repository)
+	if err != nil {
+		return pr, err
+	}
+	if _, err := p.runner.RevParse(ctx, dir, "refs/heads/"+pr.HeadBranch); err != nil {
+		return pr, fmt.Errorf("open pull request: branch %s is not in %s", pr.HeadBranch, dir)
+	}
+	if open, err := p.OpenPullRequest(ctx, pr.Repository, pr.HeadBranch, pr.BaseBranch); err != nil {
+		return pr, err
+	} else if open != nil {
+		return pr, maestro.Errorf(maestro.KindConflict, "pull request #%d from %s into %s is open already", open.Number, pr.HeadBranch, pr.BaseBranch)
+	}
+	pr.State = maestro.PullRequestOpen
+	pr, err = p.reg.CreatePullRequest(ctx, pr)
+	if err != nil {
+		return pr, err
+	}
+	return p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		r.URL = fmt.Sprintf("file://%s#pull/%d", filepath.ToSlash(dir), r.Number)
+		return nil
+	})
+}
+
+// PullRequest implements platform.Platform.
+func (p *Platform) PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error) {
+	pr, err := p.reg.PullRequest(ctx, repo, number)
+	if maestro.KindOf(err) == maestro.KindNotFound {
+		return pr, fmt.Errorf("%w: %w", platform.ErrNotFound, err)
+	}
+	return pr, err
+}
+
+// UpdatePullRequest implements platform.Platform.
+func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error {
+	_, err := p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		r.Title, r.Body = pr.Title, pr.Body
+		return nil
+	})
+	return err
+}
+
+// Checks implements platform.Platform: local repositories run no checks.
+func (p *Platform) Checks(context.Context, maestro.PullRequest) ([]platform.Check, error) {
+	return nil, nil
+}
+
+// Comment implements platform.Platform: the comment is appended to the body
+// under a rule, where `maestro pr show` prints it.
+func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body string) error {
+	_, err := p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		r.Body += "\n\n---\n" + body
+		return nil
+	})
+	return err
+}
+
+// Merge implements platform.Platform: the head branch is merged into the
+// base branch in a scratch clone, which is pushed back.
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+	dir, err := path(pr.Repository)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "maestro-merge-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	clone := filepath.Join(work, "repo")
+	if err := p.runner.Clone(ctx, dir, clone, pr.BaseBranch); err != nil {
+		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	}
+	if err := p.runner.Merge(ctx, clone, "origin/"+pr.HeadBranch, message); err != nil {
+		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	}
+	if err := p.runner.Push(ctx, clone, "origin", "HEAD", pr.BaseBranch, ""); err != nil {
+		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	}
+	_, err = p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		r.State = maestro.PullRequestMerged
+		return nil
+	})
+	return err
+}
+
+// DeleteBranch implements platform.Platform.
+func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error {
+	dir, err := path(repo)
+	if err != nil {
+		return err
+	}
+	return p.runner.DeleteBranch(ctx, dir, branch)
+}
+
+// Close marks a pull request closed without merging it.
+func (p *Platform) Close(ctx context.Context, pr maestro.PullRequest) error {
+	_, err := p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		r.State = maestro.PullRequestClosed
+		return nil
+	})
+	return err
+}

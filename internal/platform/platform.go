@@ -1,0 +1,59 @@
+// Package platform defines the one interface the flow needs of a git host
+// with pull requests. Implementations live in sub-packages: local (plain git
+// repositories on disk, the embedded default), github and azdo.
+package platform
+
+import (
+	"context"
+	"errors"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+)
+
+// ErrNotFound is returned (wrapped) for a repository or pull request that
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// CheckState is the state of one check (a CI status, a check run, a policy).
+type CheckState string
+
+// Check states.
+const (
+	CheckPending CheckState = "pending"
+	CheckSuccess CheckState = "success"
+	CheckFailure CheckState = "failure"
+)
+
+// Check is one status reported on a pull request's head commit.
+type Check struct {
+	Name  string     `json:"name"`
+	State CheckState `json:"state"`
+}
+
+// Platform is a git host with pull requests.
+//
+// Contract:
+//   - CloneURL returns what git clones from and pushes to for repo; Git
+//     returns a runner that carries the host's credentials.
+//   - OpenPullRequest returns the open pull request from head into base, or
+//     nil when there is none.
+//   - CreatePullRequest opens pr (Repository, Title, Body, HeadBranch,
+//     BaseBranch) and returns it with Number, URL and State set.
+//   - PullRequest returns the current state of one pull request, or an error
+//     wrapping ErrNotFound.
+//   - UpdatePullRequest replaces title and body.
+//   - Checks lists the checks on the pull request's head commit.
+//   - Comment adds a comment; Merge merges; DeleteBranch removes a branch.
+type Platform interface {
+	CloneURL(repo string) (string, error)
+	Git() git.Runner
+	OpenPullRequest(ctx context.Context, repo, head, base string) (*maestro.PullRequest, error)
+	CreatePullRequest(ctx context.Context, pr maestro.PullRequest) (maestro.PullRequest, error)
+	PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error)
+	UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error
+	Checks(ctx context.Context, pr maestro.PullRequest) ([]Check, error)
+	Comment(ctx context.Context, pr maestro.PullRequest, body string) error
+	Merge(ctx context.Context, pr maestro.PullRequest, message string) error
+	DeleteBranch(ctx context.Context, repo, branch string) error
+}

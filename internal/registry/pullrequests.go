@@ -1,0 +1,86 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// The local platform keeps its pull requests here: one document per pull
+// request, numbered per store. On GitHub and Azure Repos the host keeps them.
+const prCounterKey = "meta/counters/pull-request.json"
+
+func pullRequestKey(repo string, number int) string {
+	return fmt.Sprintf("pullrequests/%s/%s.json", repourl.Key(repo), idKey(number))
+}
+
+// CreatePullRequest records a new pull request of the local platform and
+// assigns its number.
+func (r *Registry) CreatePullRequest(ctx context.Context, pr maestro.PullRequest) (maestro.PullRequest, error) {
+	c, err := update(ctx, r.st, prCounterKey, func(c *counterDoc, _ bool) error {
+		c.Next = max(c.Next, 1) + 1
+		return nil
+	})
+	if err != nil {
+		return pr, fmt.Errorf("number pull request: %w", err)
+	}
+	pr.Number = c.Next - 1
+	now := r.now().UTC()
+	pr.CreatedAt, pr.UpdatedAt = now, now
+	if err := putJSON(ctx, r.st, pullRequestKey(pr.Repository, pr.Number), pr, store.Condition{CreateOnly: true}); err != nil {
+		return pr, fmt.Errorf("record pull request: %w", err)
+	}
+	return pr, nil
+}
+
+// UpdatePullRequest changes a recorded pull request through fn.
+func (r *Registry) UpdatePullRequest(ctx context.Context, repo string, number int, fn func(*maestro.PullRequest) error) (maestro.PullRequest, error) {
+	return update(ctx, r.st, pullRequestKey(repo, number), func(pr *maestro.PullRequest, exists bool) error {
+		if !exists {
+			return maestro.Errorf(maestro.KindNotFound, "pull request #%d of %s does not exist", number, repo)
+		}
+		if err := fn(pr); err != nil {
+			return err
+		}
+		pr.UpdatedAt = r.now().UTC()
+		return nil
+	})
+}
+
+// PullRequest returns a recorded pull request.
+func (r *Registry) PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error) {
+	var pr maestro.PullRequest
+	_, err := getJSON(ctx, r.st, pullRequestKey(repo, number), &pr)
+	if errors.Is(err, store.ErrNotExist) {
+		return pr, maestro.Errorf(maestro.KindNotFound, "pull request #%d of %s does not exist; `maestro pr list` shows them", number, repo)
+	}
+	return pr, err
+}
+
+// PullRequests lists recorded pull requests, of one repository when repo is
+// not empty, newest first.
+func (r *Registry) PullRequests(ctx context.Context, repo string) ([]maestro.PullRequest, error) {
+	prefix := "pullrequests/"
+	if repo != "" {
+		prefix += repourl.Key(repo) + "/"
+	}
+	keys, err := r.st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list pull requests: %w", err)
+	}
+	prs, err := parallelMap(ctx, keys, func(ctx context.Context, k string) (maestro.PullRequest, error) {
+		var pr maestro.PullRequest
+		_, err := getJSON(ctx, r.st, k, &pr)
+		return pr, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(prs, func(a, b maestro.PullRequest) int { return b.Number - a.Number })
+	return prs, nil
+}
