@@ -145,7 +145,7 @@ func runUpdate(c *cli.Context, f *cmdutil.Factory) error {
 		if rerr != nil {
 			return rerr
 		}
-		res, err = deps.UpdateCoherency(c.Context, dir, Lookup{reg}, opts)
+		res, err = deps.UpdateCoherency(c.Context, dir, registry.Lookup{Reg: reg}, opts)
 	}
 	if err != nil {
 		return err
@@ -193,7 +193,7 @@ func updateFromBuild(ctx context.Context, reg *registry.Registry, dir string, id
 			}
 		}
 	}
-	opts.Coherency = Lookup{reg}
+	opts.Coherency = registry.Lookup{Reg: reg}
 	return deps.ApplyUpdateFile(ctx, dir, u, opts)
 }
 
@@ -296,33 +296,6 @@ Microsoft.DotNet.Arcade.Sdk, the msbuild-sdks entry of global.json.`,
 			return nil
 		},
 	}
-}
-
-// Lookup lets the coherency pass find builds in the registry.
-type Lookup struct{ Reg *registry.Registry }
-
-// AssetBuild implements coherency.Registry.
-func (l Lookup) AssetBuild(ctx context.Context, name, version, repository, commit string) (*maestro.Build, error) {
-	b, err := l.Reg.FindDependencyBuild(ctx, name, version, repository, commit)
-	if maestro.KindOf(err) == maestro.KindNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
-// Build implements coherency.Registry.
-func (l Lookup) Build(ctx context.Context, id int) (*maestro.Build, error) {
-	b, err := l.Reg.Build(ctx, id)
-	if maestro.KindOf(err) == maestro.KindNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &b, nil
 }
 
 func notes(d deps.Dependency) string {

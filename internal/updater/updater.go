@@ -1,0 +1,292 @@
+// Package updater applies a subscription's update to its target repository:
+// it clones the target, edits the dependency files with internal/deps, commits
+// in the production bot's style, pushes a branch and opens or updates the
+// pull request, following the rules for pull requests that are already open.
+// Every attempt leaves a flow outcome in the registry.
+package updater
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/deps"
+	"github.com/maestroplusplus/maestro/internal/flow"
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/prbody"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+)
+
+// Updater applies updates.
+type Updater struct {
+	Registry *registry.Registry
+	// Platform returns the git host of a repository.
+	Platform func(repo string) (platform.Platform, error)
+	Now      func() time.Time
+	// NewID makes the unique part of a new pull request branch.
+	NewID func() string
+	// BotEmail is the author email of the bot's commits; a pull request
+	// branch with commits by anyone else is never pushed to.
+	BotEmail string
+	// BodyLimit, when positive, truncates pull request bodies (Azure Repos: 4,000).
+	BodyLimit func(repo string) int
+}
+
+// Apply flows build buildID through subscription subID and records the outcome.
+func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro.FlowOutcome, error) {
+	s, err := u.Registry.Subscription(ctx, subID)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	b, err := u.Registry.Build(ctx, buildID)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	if !repourl.SameRepository(s.SourceRepository, b.Repository) {
+		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s takes builds of %s; build %d is of %s", s.ID, s.SourceRepository, b.ID, b.Repository)
+	}
+	o, err := u.apply(ctx, s, b)
+	if err != nil {
+		o = maestro.FlowOutcome{Result: maestro.ResultFailure, Message: err.Error()}
+	}
+	o.SubscriptionID, o.BuildID = s.ID, b.ID
+	if o.Time.IsZero() {
+		o.Time = u.Now().UTC()
+	}
+	if _, rerr := u.Registry.RecordOutcome(ctx, o); rerr != nil {
+		return o, errors.Join(err, rerr)
+	}
+	return o, err
+}
+
+func (u *Updater) trackKey(s maestro.Subscription) string {
+	if s.Policy.Batchable {
+		return registry.BatchedKey
+	}
+	return s.ID
+}
+
+func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.Build) (maestro.FlowOutcome, error) {
+	p, err := u.Platform(s.TargetRepository)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	key := u.trackKey(s)
+	tracked, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	if tracked != nil {
+		o, done, err := u.existing(ctx, p, s, tracked)
+		if err != nil || done {
+			return o, err
+		}
+		// existing may have stopped tracking a merged or closed pull request.
+		if tracked, err = u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key); err != nil {
+			return o, err
+		}
+	}
+
+	work, err := os.MkdirTemp("", "maestro-apply-")
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	defer os.RemoveAll(work)
+	url, err := p.CloneURL(s.TargetRepository)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	g := p.Git()
+	clone := filepath.Join(work, "repo")
+	branch := s.TargetBranch
+	if tracked != nil {
+		branch = tracked.PullRequest.HeadBranch
+	}
+	if err := g.Clone(ctx, url, clone, branch); err != nil {
+		return maestro.FlowOutcome{}, fmt.Errorf("clone %s at %s: %w", s.TargetRepository, branch, err)
+	}
+	if tracked != nil {
+		if o, conflict, err := u.foreignCommits(ctx, p, g, clone, tracked); err != nil || conflict {
+			return o, err
+		}
+	}
+
+	dir := clone
+	if s.TargetDirectory != "" {
+		dir = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
+	}
+	listing, err := deps.List(dir)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	plan := flow.PlanUpdate(b, s, listing)
+	res, err := deps.ApplyUpdateFile(ctx, dir, plan.Update, deps.Options{Coherency: registry.Lookup{Reg: u.Registry}})
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	if len(res.Files) == 0 {
+		if _, err := u.Registry.UpdateSubscription(ctx, s.ID, func(cur *maestro.Subscription) error {
+			cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, b.ID)
+			return nil
+		}); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
+		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, Message: noUpdateMessage(plan)}, nil
+	}
+
+	if tracked == nil {
+		branch = fmt.Sprintf("darc-%s-%s", s.TargetBranch, u.NewID())
+		if err := g.CheckoutNew(ctx, clone, branch); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
+	}
+	if _, err := g.CommitAll(ctx, clone, prbody.CommitMessage(b, res.Changed)); err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	if err := g.Push(ctx, clone, "origin", "HEAD", branch, ""); err != nil {
+		return maestro.FlowOutcome{}, fmt.Errorf("push %s to %s: %w", branch, s.TargetRepository, err)
+	}
+	head, err := g.RevParse(ctx, clone, "HEAD")
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+
+	section := prbody.Section{SubscriptionID: s.ID, Build: b, Changes: res.Changed}
+	var pr maestro.PullRequest
+	t := maestro.TrackedPullRequest{}
+	if tracked != nil {
+		t = *tracked
+		pr, err = p.PullRequest(ctx, s.TargetRepository, tracked.PullRequest.Number)
+		if err != nil {
+			return maestro.FlowOutcome{}, err
+		}
+	}
+	t.Updates = slices.DeleteFunc(t.Updates, func(x maestro.SubscriptionUpdate) bool { return x.SubscriptionID == s.ID })
+	t.Updates = append(t.Updates, maestro.SubscriptionUpdate{SubscriptionID: s.ID, BuildID: b.ID, SourceRepository: b.Repository})
+	var sources []string
+	for _, x := range t.Updates {
+		sources = append(sources, x.SourceRepository)
+	}
+	pr.Title = prbody.Title(s.TargetBranch, sources)
+	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), pr.URL)
+	if tracked == nil {
+		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
+		pr, err = p.CreatePullRequest(ctx, pr)
+	} else {
+		err = p.UpdatePullRequest(ctx, pr)
+	}
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	t.PullRequest, t.HeadCommit = pr, head
+	if err := u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s), t); err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	verb := "opened"
+	if tracked != nil {
+		verb = "updated"
+	}
+	return maestro.FlowOutcome{Result: maestro.ResultUpdated, PullRequestURL: pr.URL,
+		Message: fmt.Sprintf("%s pull request #%d: %d dependencies", verb, pr.Number, len(res.Changed))}, nil
+}
+
+// existing applies the rules for a tracked pull request. done means the
+// attempt ends here with o; otherwise the update goes on (to the same
+// branch while the pull request is open, to a new one after it ended).
+func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, t *maestro.TrackedPullRequest) (o maestro.FlowOutcome, done bool, err error) {
+	pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
+	if errors.Is(err, platform.ErrNotFound) {
+		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s))
+	}
+	if err != nil {
+		return o, true, err
+	}
+	switch pr.State {
+	case maestro.PullRequestMerged:
+		for _, x := range t.Updates {
+			if _, err := u.Registry.UpdateSubscription(ctx, x.SubscriptionID, func(cur *maestro.Subscription) error {
+				cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, x.BuildID)
+				return nil
+			}); err != nil && maestro.KindOf(err) != maestro.KindNotFound {
+				return o, true, err
+			}
+		}
+		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s))
+	case maestro.PullRequestClosed:
+		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s)); err != nil {
+			return o, true, err
+		}
+		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil && !errors.Is(err, platform.ErrNotFound) {
+			return o, true, fmt.Errorf("delete branch %s of closed pull request #%d: %w", pr.HeadBranch, pr.Number, err)
+		}
+		return o, false, nil
+	}
+	checks, err := p.Checks(ctx, pr)
+	if err != nil {
+		return o, true, err
+	}
+	var pending []string
+	for _, c := range checks {
+		if c.State == platform.CheckPending {
+			pending = append(pending, c.Name)
+		}
+	}
+	if len(pending) > 0 {
+		return maestro.FlowOutcome{Result: maestro.ResultRescheduled, PullRequestURL: pr.URL,
+			Message: fmt.Sprintf("pull request #%d still has pending checks (%s); the update waits", pr.Number, strings.Join(pending, ", "))}, true, nil
+	}
+	return maestro.FlowOutcome{}, false, nil
+}
+
+// foreignCommits reports whether the pull request branch has commits that
+// the bot did not make since it last pushed; if so it comments on the pull
+// request and the update ends as a conflict.
+func (u *Updater) foreignCommits(ctx context.Context, p platform.Platform, g git.Runner, clone string, t *maestro.TrackedPullRequest) (maestro.FlowOutcome, bool, error) {
+	authors, err := g.Authors(ctx, clone, t.HeadCommit, "HEAD")
+	if err != nil {
+		return maestro.FlowOutcome{}, false, fmt.Errorf("read the commits of %s: %w", t.PullRequest.HeadBranch, err)
+	}
+	var others []string
+	for _, a := range authors {
+		if !strings.EqualFold(a, u.BotEmail) {
+			others = append(others, a)
+		}
+	}
+	if len(others) == 0 {
+		return maestro.FlowOutcome{}, false, nil
+	}
+	msg := fmt.Sprintf("This pull request has commits by %s since the last dependency update, so Maestro++ did not push the newer update to it. Merge or close it to let dependency updates continue.", strings.Join(others, ", "))
+	if err := p.Comment(ctx, t.PullRequest, msg); err != nil {
+		return maestro.FlowOutcome{}, true, err
+	}
+	return maestro.FlowOutcome{Result: maestro.ResultConflict, PullRequestURL: t.PullRequest.URL, Message: msg}, true, nil
+}
+
+func (u *Updater) limit(repo, body, url string) string {
+	if u.BodyLimit == nil {
+		return body
+	}
+	if n := u.BodyLimit(repo); n > 0 {
+		return prbody.Truncate(body, n, url)
+	}
+	return body
+}
+
+func noUpdateMessage(p flow.Plan) string {
+	if len(p.Fates) == 0 {
+		return "the build produced none of the target's dependencies"
+	}
+	var parts []string
+	for _, f := range p.Fates {
+		parts = append(parts, f.Dependency+": "+f.Reason)
+	}
+	return "nothing to change: " + strings.Join(parts, "; ")
+}

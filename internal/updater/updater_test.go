@@ -1,0 +1,214 @@
+package updater_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+	"github.com/maestroplusplus/maestro/internal/updater"
+	"github.com/maestroplusplus/maestro/test/testenv"
+)
+
+const arcade = "https://github.com/dotnet/arcade"
+
+var bot = git.Runner{Author: git.Identity{Name: "dotnet-maestro[bot]", Email: "bot@maestro.local"}}
+
+type fixture struct {
+	t       *testing.T
+	ctx     context.Context
+	reg     *registry.Registry
+	plat    *local.Platform
+	target  string // bare repository
+	sub     maestro.Subscription
+	upd     *updater.Updater
+	nextID  int
+	azdoSeq int
+}
+
+// newFixture makes a bare target repository holding the before/ files of a
+// real production update, and a subscription from dotnet/arcade into it.
+func newFixture(t *testing.T, caseName string) *fixture {
+	ctx := context.Background()
+	f := &fixture{t: t, ctx: ctx, reg: registry.New(mem.New())}
+	f.plat = local.New(f.reg, bot)
+	root := t.TempDir()
+	f.target = filepath.Join(root, "target.git")
+	require.NoError(t, bot.Init(ctx, f.target, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, exec.Command("cp", "-r", filepath.Join(testenv.Shared(t, "fixtures", "maestro-updates", "cases"), caseName, "before"), seed).Run())
+	require.NoError(t, bot.Init(ctx, seed, false))
+	_, err := bot.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, seed, f.target, "HEAD", "main", ""))
+
+	ch, err := f.reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	f.sub, err = f.reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, SourceRepository: arcade,
+		TargetRepository: f.target, TargetBranch: "main", Enabled: true,
+		Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild}})
+	require.NoError(t, err)
+	f.upd = &updater.Updater{
+		Registry: f.reg,
+		Platform: func(string) (platform.Platform, error) { return f.plat, nil },
+		Now:      func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		NewID:    func() string { f.nextID++; return fmt.Sprint(f.nextID) },
+		BotEmail: bot.Author.Email,
+	}
+	return f
+}
+
+// publish records an arcade build of the SDK at version from commit.
+func (f *fixture) publish(version, commit string) maestro.Build {
+	f.azdoSeq++
+	res, err := f.reg.PublishBuild(f.ctx, maestro.Build{Repository: arcade, Branch: "main", Commit: commit,
+		AzureDevOpsBuildNumber: fmt.Sprintf("2019091%d.1", f.azdoSeq),
+		Assets:                 []maestro.Asset{{Name: "Microsoft.DotNet.Arcade.Sdk", Version: version}}}, registry.PublishOptions{})
+	require.NoError(f.t, err)
+	return res.Build
+}
+
+func (f *fixture) show(rev, path string) string {
+	data, err := bot.Show(f.ctx, f.target, rev, path)
+	require.NoError(f.t, err)
+	return string(data)
+}
+
+func TestApplyOpensUpdatesAndReopensPullRequests(t *testing.T) {
+	const c = "sourcelink-0074a21d83"
+	f := newFixture(t, c)
+	after := filepath.Join(testenv.Shared(t, "fixtures", "maestro-updates", "cases"), c, "after")
+
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	prs, err := f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	require.Len(t, prs, 1)
+	pr := prs[0]
+	assert.Equal(t, "darc-main-1", pr.HeadBranch)
+	assert.Equal(t, "[main] Update dependencies from dotnet/arcade", pr.Title)
+	assert.Contains(t, pr.Body, "[marker]: <> (Begin:"+f.sub.ID+")")
+	for _, file := range []string{"eng/Version.Details.xml", "eng/Versions.props", "global.json"} {
+		want, err := os.ReadFile(filepath.Join(after, file))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), f.show("darc-main-1", file), "%s byte for byte as the production bot", file)
+	}
+	msg, err := exec.Command("git", "-C", f.target, "log", "-1", "--format=%an%n%B", "darc-main-1").Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(msg), "Update dependencies from https://github.com/dotnet/arcade build 20190911.1")
+	assert.Contains(t, string(msg), "From Version 1.0.0-beta.19462.5 -> To Version 1.0.0-beta.19463.3")
+
+	// A newer build updates the open pull request in place.
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	prs, err = f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	require.Len(t, prs, 1, "one pull request")
+	assert.Equal(t, 1, strings.Count(prs[0].Body, "(Begin:"+f.sub.ID+")"))
+	assert.Contains(t, prs[0].Body, fmt.Sprintf("BAR build %d", b2.ID))
+	assert.NotContains(t, prs[0].Body, fmt.Sprintf("BAR build %d)", b1.ID))
+	assert.Contains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19464.1")
+
+	// Merged: the subscription records the build and the next update opens a new pull request.
+	require.NoError(t, f.plat.Merge(f.ctx, prs[0], "merge"))
+	b3 := f.publish("1.0.0-beta.19465.1", "2222222222222222222222222222222222222222")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b3.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	s, err := f.reg.Subscription(f.ctx, f.sub.ID)
+	require.NoError(t, err)
+	assert.Equal(t, b2.ID, s.LastAppliedBuildID)
+	assert.Contains(t, f.show("main", "global.json"), "1.0.0-beta.19464.1", "the merge reached main")
+	assert.Contains(t, f.show("darc-main-2", "global.json"), "1.0.0-beta.19465.1")
+
+	// Closed unmerged: the branch goes, a new pull request comes.
+	prs, err = f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	require.NoError(t, f.plat.Close(f.ctx, prs[0]))
+	b4 := f.publish("1.0.0-beta.19466.1", "3333333333333333333333333333333333333333")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b4.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultUpdated, o.Result)
+	_, err = bot.RevParse(f.ctx, f.target, "refs/heads/darc-main-2")
+	assert.Error(t, err, "the closed pull request's branch is deleted")
+	assert.Contains(t, f.show("darc-main-3", "global.json"), "1.0.0-beta.19466.1")
+
+	// Someone else pushes to the pull request branch: never overwritten.
+	work := filepath.Join(t.TempDir(), "alice")
+	alice := git.Runner{Author: git.Identity{Name: "Alice", Email: "alice@example.com"}}
+	require.NoError(t, alice.Clone(f.ctx, f.target, work, "darc-main-3"))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "README.md"), []byte("fix\n"), 0o644))
+	_, err = alice.CommitAll(f.ctx, work, "manual fix")
+	require.NoError(t, err)
+	require.NoError(t, alice.Push(f.ctx, work, "origin", "HEAD", "darc-main-3", ""))
+	b5 := f.publish("1.0.0-beta.19467.1", "4444444444444444444444444444444444444444")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b5.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultConflict, o.Result)
+	assert.Contains(t, o.Message, "alice@example.com")
+	assert.NotContains(t, f.show("darc-main-3", "global.json"), "1.0.0-beta.19467.1")
+	prs, err = f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	assert.Contains(t, prs[0].Body, "did not push the newer update", "the pull request got a comment")
+
+	history, err := f.reg.Outcomes(f.ctx, registry.OutcomeFilter{SubscriptionID: f.sub.ID})
+	require.NoError(t, err)
+	var results []maestro.FlowResult
+	for _, h := range history {
+		results = append(results, h.Result)
+	}
+	assert.Equal(t, []maestro.FlowResult{"updated", "updated", "updated", "updated", "conflict"}, results)
+}
+
+// pendingChecks is the local platform with a check that never finishes.
+type pendingChecks struct{ *local.Platform }
+
+func (pendingChecks) Checks(context.Context, maestro.PullRequest) ([]platform.Check, error) {
+	return []platform.Check{{Name: "build", State: platform.CheckPending}}, nil
+}
+
+func TestApplyReschedulesWhilePoliciesPending(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	_, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	f.upd.Platform = func(string) (platform.Platform, error) { return pendingChecks{f.plat}, nil }
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultRescheduled, o.Result)
+	assert.Contains(t, o.Message, "pending checks (build)")
+	assert.NotContains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19464.1", "nothing pushed")
+}
+
+func TestApplyNoUpdate(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b := f.publish("1.0.0-beta.19462.5", "6003ee189f456c92a18b097f226d4927309def27")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultNoUpdate, o.Result)
+	assert.Contains(t, o.Message, "already at this version")
+	s, err := f.reg.Subscription(f.ctx, f.sub.ID)
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, s.LastAppliedBuildID)
+	prs, err := f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	assert.Empty(t, prs)
+}
