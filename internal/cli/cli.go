@@ -17,6 +17,7 @@ import (
 	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
 	flowcmd "github.com/maestroplusplus/maestro/internal/cli/flow"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
+	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
 	"github.com/maestroplusplus/maestro/internal/store/storeurl"
@@ -68,6 +69,7 @@ local directory (see README).`,
 			configcmd.NewCmd(f),
 			depscmd.NewCmd(f),
 			flowcmd.NewCmd(f),
+			pr.NewCmd(f),
 			demo.NewCmd(f),
 		},
 	}

@@ -22,6 +22,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 		Name:  "flow",
 		Usage: "dependency flow: history and explanations",
 		Subcommands: []*cli.Command{
+			newTickCmd(f),
 			{
 				Name:  "history",
 				Usage: "every flow outcome with its reason, oldest first",

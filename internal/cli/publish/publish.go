@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -31,6 +32,8 @@ type Options struct {
 	UploadDir      string
 	ResultFile     string
 	JSON           bool
+	// NoTrigger skips flowing the build to everyBuild subscriptions.
+	NoTrigger bool
 	// Flags is the build metadata given on the command line; the manifest and
 	// then the pipeline's environment take precedence over it.
 	Flags maestro.Build
@@ -63,6 +66,7 @@ Example:
 			&cli.StringFlag{Name: "version-details", Usage: "record the build's dependencies from this eng/Version.Details.xml (`PATH`)"},
 			&cli.StringFlag{Name: "upload", Usage: "upload the files the manifest names from `DIR` into the store"},
 			&cli.StringFlag{Name: "result-file", Usage: "also write the recorded build as JSON to `PATH`"},
+			&cli.BoolFlag{Name: "no-trigger", Usage: "record the build but do not flow it to everyBuild subscriptions"},
 			&cli.StringFlag{Name: "repository", Usage: "repository URL, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "branch", Usage: "branch, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "commit", Usage: "commit SHA, when neither manifest nor environment gives it"},
@@ -85,6 +89,7 @@ Example:
 				UploadDir:      c.String("upload"),
 				ResultFile:     c.String("result-file"),
 				JSON:           asJSON,
+				NoTrigger:      c.Bool("no-trigger"),
 				Flags: maestro.Build{
 					Repository:             c.String("repository"),
 					Branch:                 c.String("branch"),
@@ -148,6 +153,9 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
 	}
+	if !o.NoTrigger {
+		trigger(c, f, reg, res)
+	}
 	if o.ResultFile != "" {
 		if err := writeResult(o.ResultFile, res.Build); err != nil {
 			return err
@@ -161,6 +169,31 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	fmt.Fprintln(f.IO.Out, res.Build.ID)
 	return nil
+}
+
+// trigger flows a newly published build to the everyBuild subscriptions of
+// the channels it joined. The build is recorded whatever happens here:
+// failures are flow outcomes (see `maestro flow history`) and warnings.
+func trigger(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, res registry.PublishResult) {
+	upd := f.Updater(reg)
+	for _, ch := range res.NewChannels {
+		subs, err := reg.Subscriptions(c.Context, registry.SubscriptionFilter{ChannelID: ch})
+		if err != nil {
+			cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d: subscriptions of channel %d: %v", res.Build.ID, ch, err), f.Getenv)
+			continue
+		}
+		for _, d := range flow.Decide(res.Build, ch, subs) {
+			if d.Action != flow.ActionTrigger {
+				continue
+			}
+			o, err := upd.Apply(c.Context, d.Subscription.ID, res.Build.ID)
+			if err != nil {
+				cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d did not flow to %s@%s: %v", res.Build.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err), f.Getenv)
+				continue
+			}
+			fmt.Fprintln(f.IO.ErrOut, cmdutil.DescribeOutcome(o))
+		}
+	}
 }
 
 func writeResult(path string, b maestro.Build) error {

@@ -226,6 +226,8 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					return nil
 				},
 			},
+			newApplyCmd(f),
+			newTriggerCmd(f),
 			{Name: "enable", Usage: "enable a subscription", ArgsUsage: " ", Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag}, Action: setEnabled(true)},
 			{Name: "disable", Usage: "disable a subscription", ArgsUsage: " ", Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag}, Action: setEnabled(false)},
 		},

@@ -1,0 +1,63 @@
+package cmdutil
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/updater"
+)
+
+// Bot identity defaults; MAESTRO_BOT_NAME and MAESTRO_BOT_EMAIL override them.
+const (
+	defaultBotName  = "maestro-bot"
+	defaultBotEmail = "maestro-bot@users.noreply.localhost"
+)
+
+// Bot is the author of the flow's commits.
+func (f *Factory) Bot() git.Identity {
+	id := git.Identity{Name: f.Getenv("MAESTRO_BOT_NAME"), Email: f.Getenv("MAESTRO_BOT_EMAIL")}
+	if id.Name == "" {
+		id.Name = defaultBotName
+	}
+	if id.Email == "" {
+		id.Email = defaultBotEmail
+	}
+	return id
+}
+
+// Platform returns the git host of a repository.
+func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platform, error) {
+	if local.Handles(repo) {
+		return local.New(reg, git.Runner{Author: f.Bot()}), nil
+	}
+	return nil, UsageErrorf("repository %s: only local repositories (an absolute path or file:// URL) can receive pull requests in this version", repo)
+}
+
+// Updater returns the updater that applies subscriptions with reg.
+func (f *Factory) Updater(reg *registry.Registry) *updater.Updater {
+	return &updater.Updater{
+		Registry: reg,
+		Platform: func(repo string) (platform.Platform, error) { return f.Platform(reg, repo) },
+		Now:      f.Now,
+		NewID:    uuid.NewString,
+		BotEmail: f.Bot().Email,
+	}
+}
+
+// DescribeOutcome says a flow outcome in one line.
+func DescribeOutcome(o maestro.FlowOutcome) string {
+	s := fmt.Sprintf("subscription %s, build %d: %s", o.SubscriptionID, o.BuildID, o.Result)
+	if o.PullRequestURL != "" {
+		s += " " + o.PullRequestURL
+	}
+	if o.Message != "" {
+		s += " — " + o.Message
+	}
+	return s
+}

@@ -1,0 +1,88 @@
+package subscription
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+)
+
+// newApplyCmd returns `maestro subscription apply`: what a dependency-update
+// pipeline runs.
+func newApplyCmd(f *cmdutil.Factory) *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "apply a build to a subscription's target now: edit, commit, push, open or update the pull request",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "id", Required: true, Usage: "subscription `ID`"},
+			&cli.IntFlag{Name: "build", Required: true, Usage: "BAR build `ID`"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			reg, err := f.Registry(c)
+			if err != nil {
+				return err
+			}
+			return applyAndReport(c, f, reg, c.String("id"), c.Int("build"))
+		},
+	}
+}
+
+// newTriggerCmd returns `maestro subscription trigger`.
+func newTriggerCmd(f *cmdutil.Factory) *cli.Command {
+	return &cli.Command{
+		Name:  "trigger",
+		Usage: "flow a build through a subscription now, whatever its update frequency",
+		Description: `Without --build, the newest build of the source repository in the
+subscription's channel. A disabled subscription, or a build no newer than the
+one applied last, needs --force.`,
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "id", Required: true, Usage: "subscription `ID`"},
+			&cli.IntFlag{Name: "build", Usage: "BAR build `ID` (default: the newest in the channel)"},
+			&cli.BoolFlag{Name: "force", Usage: "also when disabled or already applied"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			reg, err := f.Registry(c)
+			if err != nil {
+				return err
+			}
+			s, err := reg.Subscription(c.Context, c.String("id"))
+			if err != nil {
+				return err
+			}
+			if !s.Enabled && !c.Bool("force") {
+				return maestro.Errorf(maestro.KindConflict, "subscription %s is disabled; enable it or pass --force", s.ID)
+			}
+			id := c.Int("build")
+			if id == 0 {
+				b, err := reg.LatestBuild(c.Context, s.SourceRepository, s.ChannelID)
+				if err != nil {
+					return err
+				}
+				id = b.ID
+			}
+			if id <= s.LastAppliedBuildID && !c.Bool("force") {
+				return maestro.Errorf(maestro.KindConflict, "subscription %s applied build %d already; pass --force to apply build %d again", s.ID, s.LastAppliedBuildID, id)
+			}
+			return applyAndReport(c, f, reg, s.ID, id)
+		},
+	}
+}
+
+func applyAndReport(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, subID string, buildID int) error {
+	o, err := f.Updater(reg).Apply(c.Context, subID, buildID)
+	if o.SubscriptionID == "" {
+		return err
+	}
+	if perr := f.Print(c, o, func(w io.Writer) { fmt.Fprintln(w, cmdutil.DescribeOutcome(o)) }); perr != nil {
+		return perr
+	}
+	return err
+}

@@ -1,0 +1,110 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/test/testenv"
+)
+
+// bareRepoFrom makes a bare repository whose main branch holds dir's files.
+func bareRepoFrom(t *testing.T, dir string) string {
+	t.Helper()
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "Dev", Email: "dev@example.com"}}
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	require.NoError(t, g.Init(ctx, bare, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, exec.Command("cp", "-r", dir, seed).Run())
+	require.NoError(t, g.Init(ctx, seed, false))
+	_, err := g.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, g.Push(ctx, seed, bare, "HEAD", "main", ""))
+	return bare
+}
+
+func showFile(t *testing.T, repo, rev, path string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", repo, "show", rev+":"+path).Output()
+	require.NoError(t, err, "%s:%s", rev, path)
+	return string(out)
+}
+
+// TestPublishFlowsToLocalRepository: publish → everyBuild subscription →
+// pull request on the local platform whose files equal the production bot's.
+func TestPublishFlowsToLocalRepository(t *testing.T) {
+	const c = "sourcelink-0074a21d83"
+	cases := testenv.Shared(t, "fixtures", "maestro-updates", "cases")
+	stores(t, func(t *testing.T, e *env) {
+		target := bareRepoFrom(t, filepath.Join(cases, c, "before"))
+		weekly := bareRepoFrom(t, filepath.Join(cases, c, "before"))
+		e.ok("channel", "add", "--name", ".NET Eng - Latest")
+		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", ".NET Eng - Latest")
+		var every, week maestro.Subscription
+		e.okJSON(&every, "subscription", "add", "--channel", ".NET Eng - Latest", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild")
+		e.okJSON(&week, "subscription", "add", "--channel", ".NET Eng - Latest", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", weekly, "--target-branch", "main", "--update-frequency", "everyWeek")
+
+		dir := t.TempDir()
+		m := writeFile(t, dir, "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+			commit: "7b731032220c21a3ed0021c72757b1f3122579b2", azdoBuildID: 1,
+			packages: []string{"Microsoft.DotNet.Arcade.Sdk@1.0.0-beta.19463.3"}}.xml())
+		r := e.run("publish", "--manifest", m)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "subscription "+every.ID+", build 1: updated")
+
+		var prs []maestro.PullRequest
+		e.okJSON(&prs, "pr", "list", "--repository", target)
+		require.Len(t, prs, 1)
+		for _, f := range []string{"eng/Version.Details.xml", "eng/Versions.props", "global.json"} {
+			want, err := os.ReadFile(filepath.Join(cases, c, "after", f))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), showFile(t, target, prs[0].HeadBranch, f), f)
+		}
+		e.okJSON(&prs, "pr", "list", "--repository", weekly)
+		assert.Empty(t, prs, "the weekly subscription waits for its schedule")
+
+		// The schedule: due at the first tick, then not for a week.
+		out := e.ok("flow", "tick", "--now", "2026-11-30T08:00:00Z")
+		assert.Contains(t, out, "subscription "+week.ID+", build 1: updated")
+		e.okJSON(&prs, "pr", "list", "--repository", weekly)
+		require.Len(t, prs, 1)
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-01T08:00:00Z"), "no scheduled subscription is due")
+
+		m2 := writeFile(t, dir, "m2.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+			commit: sha(2), azdoBuildID: 2, packages: []string{"Microsoft.DotNet.Arcade.Sdk@1.0.0-beta.19464.1"}}.xml())
+		e.ok("publish", "--manifest", m2)
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-02T08:00:00Z"), "no scheduled subscription is due", "a newer build, but not due yet")
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-07T08:00:00Z"), "subscription "+week.ID+", build 2: updated")
+		assert.Contains(t, showFile(t, weekly, prs[0].HeadBranch, "global.json"), "1.0.0-beta.19464.1")
+
+		// The everyBuild pull request was updated in place by the second publish.
+		e.okJSON(&prs, "pr", "list", "--repository", target)
+		require.Len(t, prs, 1)
+		assert.Contains(t, showFile(t, target, prs[0].HeadBranch, "global.json"), "1.0.0-beta.19464.1")
+
+		// History and trigger.
+		var history []maestro.FlowOutcome
+		e.okJSON(&history, "flow", "history", "--subscription", every.ID)
+		require.Len(t, history, 2)
+		r = e.run("subscription", "trigger", "--id", every.ID)
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "no-update")
+		r = e.run("subscription", "trigger", "--id", every.ID)
+		assert.Equal(t, 4, r.code)
+		assert.Contains(t, r.stderr, "applied build 2 already; pass --force")
+		out = e.ok("flow", "explain", "--build", "2")
+		assert.True(t, strings.Contains(out, "updated file://"), out)
+	})
+}
