@@ -1,11 +1,13 @@
-// Package examples ships sample inputs with the binary: the asset manifests
-// of one build of a sample repository, which `maestro demo` publishes.
+// Package examples ships sample inputs with the binary: the seed files of the
+// three repositories `maestro demo` creates (repos/widgets, repos/gadgets,
+// repos/app). Files are text/template templates; {{.Widgets}} and
+// {{.WidgetsSha}} (and the same for Gadgets) are the upstream repository and
+// its commit.
 package examples
 
 import "embed"
 
-// Manifests holds manifests/*.xml: two jobs of one official build of
-// https://github.com/contoso/widgets.
+// Repos holds repos/<name>/... for each demo repository.
 //
-//go:embed manifests/*.xml
-var Manifests embed.FS
+//go:embed repos
+var Repos embed.FS

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,37 +11,47 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDemoOnDefaultStore runs the README's first command with no --store: it
-// must use the default local store (under XDG_DATA_HOME) and be safe to rerun.
-func TestDemoOnDefaultStore(t *testing.T) {
-	data := t.TempDir()
-	run := func() (string, string) {
-		cmd := exec.Command(maestroBin, "demo")
-		cmd.Env = append(cleanEnviron(), "XDG_DATA_HOME="+data)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		require.NoError(t, cmd.Run(), errOut.String())
-		return out.String(), errOut.String()
-	}
-	out, _ := run()
+// TestDemo runs the README's first command: three local repositories, two
+// builds, two pull requests, coherency; the folder is left to inspect.
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	cmd := exec.Command(maestroBin, "demo", "--dir", dir)
+	cmd.Env = cleanEnviron()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Run(), errOut.String())
+	text := out.String()
 	for _, want := range []string{
-		`Created channel "Contoso Dev"`,
-		"Created default channel 1: builds of https://github.com/contoso/widgets@main",
-		"Recorded build:",
-		"channels:            Contoso Dev",
-		"assets:              7",
-		"https://github.com/contoso/gadgets@main",
-		"trigger — update frequency everyBuild",
-		"https://github.com/contoso/toolkit@main",
-		"schedule — update frequency everyWeek",
+		"1. Created three repositories",
+		"3. An official build of widgets publishes Contoso.Widgets 2.1.0-preview.1.26575.4.",
+		`4. Maestro++ opened pull request #1 in gadgets: "[main] Update dependencies from widgets"`,
+		`+    <Dependency Name="Contoso.Widgets" Version="2.1.0-preview.1.26575.4">`,
+		"+    <ContosoWidgetsSdkPackageVersion>2.1.0-preview.1.26575.4</ContosoWidgetsSdkPackageVersion>",
+		"5. A reviewer merges pull request #1",
+		"It is build 2; the subscription of app flows it.",
+		`7. Maestro++ opened pull request #2 in app: "[main] Update dependencies from gadgets"`,
+		`+    <Dependency Name="Contoso.Gadgets" Version="1.1.0-preview.1.26575.7">`,
+		`+    <Dependency Name="Contoso.Widgets" Version="2.1.0-preview.1.26575.4" CoherentParentDependency="Contoso.Gadgets">`,
+		"Done. Everything is left in " + dir,
 	} {
-		assert.Contains(t, out, want)
+		assert.Contains(t, text, want)
 	}
-	_, err := os.Stat(filepath.Join(data, "maestro", "store"))
-	require.NoError(t, err, "the demo wrote to the default local store")
+	assert.Empty(t, errOut.String())
 
-	again, errOut := run()
-	assert.NotContains(t, again, "Created", "the second run creates nothing")
-	assert.Contains(t, errOut, "build 1 was recorded before")
-	assert.Equal(t, 1, strings.Count(again, "trigger — "))
+	// What it left is real: the merged update is on gadgets' main, and the
+	// store answers questions about it.
+	assert.Contains(t, showFile(t, filepath.Join(dir, "repos", "gadgets.git"), "main", "eng/Versions.props"),
+		"<ContosoWidgetsPackageVersion>2.1.0-preview.1.26575.4</ContosoWidgetsPackageVersion>")
+	e := &env{t: t, store: "file://" + filepath.Join(dir, "store")}
+	assert.Contains(t, e.ok("pr", "list"), "darc-main-")
+	history := e.ok("flow", "history")
+	assert.Equal(t, 2, strings.Count(history, "updated"), history)
+
+	again := exec.Command(maestroBin, "demo", "--dir", dir)
+	again.Env = cleanEnviron()
+	msg, err := again.CombinedOutput()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr)
+	assert.Equal(t, 2, exitErr.ExitCode(), "a used folder is refused")
+	assert.Contains(t, string(msg), "is not empty")
 }

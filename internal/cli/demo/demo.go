@@ -1,161 +1,280 @@
-// Package demo implements `maestro demo`: a first run that needs no cloud
-// account. It sets up a channel, a default channel and subscriptions in the
-// store, publishes the sample build shipped in examples/, and shows what was
-// recorded and which subscriptions the build triggers.
+// Package demo implements `maestro demo`: the whole dependency flow on one
+// machine, with no cloud account. In a folder it creates three git
+// repositories (widgets → gadgets → app, with real eng/Version.Details.xml
+// files), a local store with a channel, default channels and subscriptions,
+// publishes a widgets build, shows the pull request it opens in gadgets,
+// merges it, publishes the gadgets build and shows the flow reaching app,
+// coherency included. It leaves the folder for the user to inspect.
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/examples"
-	"github.com/maestroplusplus/maestro/internal/cli/build"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
-	"github.com/maestroplusplus/maestro/internal/flow"
+	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
-// The sample product: widgets publishes, gadgets and toolkit subscribe.
-const (
-	channelName = "Contoso Dev"
-	producer    = "https://github.com/contoso/widgets"
-)
-
-var subscriptions = []maestro.Subscription{
-	{TargetRepository: "https://github.com/contoso/gadgets", TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild, MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}}}},
-	{TargetRepository: "https://github.com/contoso/toolkit", TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryWeek}},
-}
+const channelName = "Contoso Dev"
 
 // NewCmd returns `maestro demo`.
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "publish a sample build into the local store and show what it would flow to",
-		Description: `Sets up the channel "Contoso Dev", a default channel for
-https://github.com/contoso/widgets@main and two subscriptions (once), then
-publishes the sample build shipped with maestro (examples/manifests) and shows
-the recorded build, its channels and the subscriptions it triggers. Safe to
-run again: the same Azure DevOps build is recorded once.`,
-		Flags: []cli.Flag{cmdutil.StoreFlag},
+		Usage: "run the whole dependency flow on this machine: three repositories, two builds, two pull requests",
+		Description: `Creates, in --dir (default: a new temporary folder), three git repositories
+(widgets, gadgets that uses widgets, app that uses both) and a local store with
+a channel, default channels and two everyBuild subscriptions. Publishes a
+widgets build: Maestro++ opens a pull request in gadgets. Merges it, publishes
+the gadgets build: Maestro++ opens a pull request in app, moving widgets too
+(coherency). Prints what happened and leaves the folder to look at.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Usage: "an empty or missing `DIR` to work in (default: a new temporary folder)"},
+		},
 		Action: func(c *cli.Context) error {
-			return run(c, f)
+			dir := c.String("dir")
+			if dir == "" {
+				var err error
+				if dir, err = os.MkdirTemp("", "maestro-demo-"); err != nil {
+					return err
+				}
+			}
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			return run(c, f, abs)
 		},
 	}
 }
 
-func run(c *cli.Context, f *cmdutil.Factory) error {
+// demo holds what the steps share.
+type demo struct {
+	c     *cli.Context
+	f     *cmdutil.Factory
+	out   io.Writer
+	dir   string
+	store string
+	reg   *registry.Registry
+	git   git.Runner
+	repos map[string]string // name → bare repository path
+	shas  map[string]string // name → commit of main
+}
+
+func run(c *cli.Context, f *cmdutil.Factory, dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return cmdutil.UsageErrorf("--dir %s is not empty; give an empty or new folder", dir)
+	}
+	d := &demo{c: c, f: f, out: f.IO.Out, dir: dir, store: "file://" + filepath.ToSlash(filepath.Join(dir, "store")),
+		git:   git.Runner{Author: git.Identity{Name: "Contoso Developer", Email: "dev@contoso.example"}},
+		repos: map[string]string{}, shas: map[string]string{}}
 	ctx := c.Context
-	reg, err := f.Registry(c)
+	st, err := f.OpenStore(ctx, d.store, f.Getenv)
 	if err != nil {
 		return err
 	}
-	out := f.IO.Out
-	ch, err := setUp(ctx, reg, out)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "maestro-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if err := fs.WalkDir(examples.Manifests, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	d.reg = registry.New(st, registry.WithClock(f.Now))
+
+	fmt.Fprintf(d.out, "Maestro++ demo in %s\n\n", dir)
+	for _, name := range []string{"widgets", "gadgets", "app"} {
+		if err := d.createRepo(ctx, name); err != nil {
+			return fmt.Errorf("create repository %s: %w", name, err)
 		}
-		data, err := examples.Manifests.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, filepath.Base(path)), data, 0o644)
-	}); err != nil {
-		return fmt.Errorf("write sample manifests: %w", err)
+	}
+	fmt.Fprintf(d.out, "1. Created three repositories: widgets; gadgets, which uses widgets; and app, which uses\n   gadgets and the same widgets (Contoso.Widgets is coherent with Contoso.Gadgets):\n")
+	for _, name := range []string{"widgets", "gadgets", "app"} {
+		fmt.Fprintf(d.out, "     %s\n", d.repos[name])
+	}
+	if err := d.configure(ctx); err != nil {
+		return err
 	}
 
-	fmt.Fprintf(out, "\nPublishing the sample build of %s (two job manifests)...\n", producer)
-	pf := *f
-	pf.IO.Out = io.Discard // publish prints the BAR id; the demo says it in words below
-	if err := publish.Run(c, &pf, &publish.Options{Manifests: []string{filepath.Join(dir, "*.xml")}, NoTrigger: true}); err != nil {
-		return err
-	}
-	b, err := reg.LatestBuild(ctx, producer, ch.ID)
+	fmt.Fprintf(d.out, "\n3. An official build of widgets publishes Contoso.Widgets 2.1.0-preview.1.26575.4.\n")
+	widgetsBuild, err := d.publish(ctx, "widgets", 26575004, []string{"Contoso.Widgets", "Contoso.Widgets.Sdk"}, "2.1.0-preview.1.26575.4", "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nRecorded build:")
-	if err := f.Print(c, b, func(w io.Writer) { build.Describe(w, b) }); err != nil {
+	fmt.Fprintf(d.out, "   It is build %d in channel %q; the subscription of gadgets flows it at once.\n", widgetsBuild, channelName)
+	pr, err := d.showPullRequest(ctx, 4, "gadgets")
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nWhat the build triggers:")
-	for _, bc := range b.Channels {
-		subs, err := reg.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: bc.ID, SourceRepository: b.Repository})
-		if err != nil {
-			return err
-		}
-		for _, d := range flow.Decide(b, bc.ID, subs) {
-			s := d.Subscription
-			fmt.Fprintf(out, "  %s@%s (subscription %s): %s — %s\n", s.TargetRepository, s.TargetBranch, s.ID, d.Action, d.Reason)
-		}
+
+	fmt.Fprintf(d.out, "\n5. A reviewer merges pull request #%d into gadgets' main branch.\n", pr.Number)
+	p, err := f.Platform(d.reg, pr.Repository)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "\nTry: maestro build show --id %d, maestro subscription list, maestro asset find --name Contoso.Widgets\n", b.ID)
+	if err := p.Merge(ctx, pr, fmt.Sprintf("Merge pull request #%d: %s", pr.Number, pr.Title)); err != nil {
+		return err
+	}
+	if d.shas["gadgets"], err = d.git.RevParse(ctx, d.repos["gadgets"], "main"); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(d.out, "\n6. The next official build of gadgets publishes Contoso.Gadgets 1.1.0-preview.1.26575.7,\n   recording from its eng/Version.Details.xml that it was built with widgets build %d.\n", widgetsBuild)
+	details, err := d.git.Show(ctx, d.repos["gadgets"], "main", "eng/Version.Details.xml")
+	if err != nil {
+		return err
+	}
+	detailsPath := filepath.Join(dir, "builds", "gadgets-Version.Details.xml")
+	if err := os.WriteFile(detailsPath, details, 0o644); err != nil {
+		return err
+	}
+	gadgetsBuild, err := d.publish(ctx, "gadgets", 26575007, []string{"Contoso.Gadgets"}, "1.1.0-preview.1.26575.7", detailsPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "   It is build %d; the subscription of app flows it.\n", gadgetsBuild)
+	if _, err := d.showPullRequest(ctx, 7, "app"); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(d.out, "\nDone. Everything is left in %s:\n", dir)
+	fmt.Fprintf(d.out, "  git -C %s log --all --oneline\n", d.repos["app"])
+	fmt.Fprintf(d.out, "  maestro pr list --store %s\n", d.store)
+	fmt.Fprintf(d.out, "  maestro flow history --store %s\n", d.store)
+	fmt.Fprintf(d.out, "  maestro flow explain --build %d --store %s\n", gadgetsBuild, d.store)
 	return nil
 }
 
-// setUp creates the demo's channel, default channel and subscriptions unless
-// they exist, and returns the channel.
-func setUp(ctx context.Context, reg *registry.Registry, out io.Writer) (maestro.Channel, error) {
-	ch, err := reg.ChannelByName(ctx, channelName)
-	if maestro.KindOf(err) == maestro.KindNotFound {
-		ch, err = reg.AddChannel(ctx, channelName, "dev")
-		if err == nil {
-			fmt.Fprintf(out, "Created channel %q (id %d).\n", ch.Name, ch.ID)
+// createRepo makes a bare repository seeded from examples/repos/<name>, its
+// templates filled with the upstream repositories made before it.
+func (d *demo) createRepo(ctx context.Context, name string) error {
+	seed := filepath.Join(d.dir, "work", name)
+	root := path.Join("repos", name)
+	vars := map[string]string{"Widgets": d.repos["widgets"], "WidgetsSha": d.shas["widgets"], "Gadgets": d.repos["gadgets"], "GadgetsSha": d.shas["gadgets"]}
+	err := fs.WalkDir(examples.Repos, root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
 		}
-	}
-	if err != nil {
-		return ch, err
-	}
-	dcs, err := reg.DefaultChannels(ctx)
-	if err != nil {
-		return ch, err
-	}
-	if len(registry.MatchDefaultChannels(dcs, producer, "main")) == 0 {
-		dc, err := reg.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: producer, Branch: "main", ChannelID: ch.ID, Enabled: true})
+		text, err := examples.Repos.ReadFile(p)
 		if err != nil {
-			return ch, err
+			return err
 		}
-		fmt.Fprintf(out, "Created default channel %d: builds of %s@main go to %q.\n", dc.ID, producer, ch.Name)
-	}
-	existing, err := reg.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: ch.ID, SourceRepository: producer})
-	if err != nil {
-		return ch, err
-	}
-	for _, s := range subscriptions {
-		if containsTarget(existing, s) {
-			continue
-		}
-		s.ChannelID, s.SourceRepository, s.Enabled, s.ExcludedAssets = ch.ID, producer, true, []string{}
-		s, err := reg.AddSubscription(ctx, s)
+		tmpl, err := template.New(p).Option("missingkey=error").Parse(string(text))
 		if err != nil {
-			return ch, err
+			return err
 		}
-		fmt.Fprintf(out, "Created subscription %s: %s@%s takes %s from %q %s.\n", s.ID, s.TargetRepository, s.TargetBranch, producer, ch.Name, s.Policy.UpdateFrequency)
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, vars); err != nil {
+			return err
+		}
+		dst := filepath.Join(seed, filepath.FromSlash(strings.TrimPrefix(p, root+"/")))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, buf.Bytes(), 0o644)
+	})
+	if err != nil {
+		return err
 	}
-	return ch, nil
+	bare := filepath.Join(d.dir, "repos", name+".git")
+	if err := d.git.Init(ctx, bare, true); err != nil {
+		return err
+	}
+	if err := d.git.Init(ctx, seed, false); err != nil {
+		return err
+	}
+	if _, err := d.git.CommitAll(ctx, seed, "Initial version of "+name); err != nil {
+		return err
+	}
+	if err := d.git.Push(ctx, seed, bare, "HEAD", "main", ""); err != nil {
+		return err
+	}
+	d.repos[name] = bare
+	d.shas[name], err = d.git.RevParse(ctx, seed, "HEAD")
+	return err
 }
 
-func containsTarget(subs []maestro.Subscription, s maestro.Subscription) bool {
-	for _, o := range subs {
-		if o.TargetRepository == s.TargetRepository && o.TargetBranch == s.TargetBranch {
-			return true
+// configure sets up the channel, default channels and subscriptions.
+func (d *demo) configure(ctx context.Context) error {
+	ch, err := d.reg.AddChannel(ctx, channelName, "dev")
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"widgets", "gadgets"} {
+		if _, err := d.reg.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: d.repos[name], Branch: "main", ChannelID: ch.ID, Enabled: true}); err != nil {
+			return err
 		}
 	}
-	return false
+	for _, pair := range [][2]string{{"widgets", "gadgets"}, {"gadgets", "app"}} {
+		if _, err := d.reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, SourceRepository: d.repos[pair[0]],
+			TargetRepository: d.repos[pair[1]], TargetBranch: "main", Enabled: true, ExcludedAssets: []string{},
+			Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild}}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(d.out, "\n2. In the local store %s: channel %q, default channels sending\n   main-branch builds of widgets and gadgets to it, and two everyBuild subscriptions:\n   widgets → gadgets, gadgets → app.\n", d.store, channelName)
+	return nil
+}
+
+// publish writes an Arcade asset manifest for an official build of repo
+// and runs `maestro publish` on it; it returns the BAR id.
+func (d *demo) publish(ctx context.Context, name string, azdoID int, packages []string, version, versionDetails string) (int, error) {
+	var m strings.Builder
+	fmt.Fprintf(&m, `<?xml version="1.0" encoding="utf-8"?>
+<Build PublishingVersion="3" Name="%s" BuildId="20261125.%d" Branch="refs/heads/main" Commit="%s" AzureDevOpsBuildId="%d" AzureDevOpsAccount="contoso" AzureDevOpsProject="internal" AzureDevOpsBuildNumber="20261125.%d" InitialAssetsLocation="https://dev.azure.com/contoso/internal/_apis/build/builds/%d/artifacts" IsStable="false">
+`, d.repos[name], azdoID%100, d.shas[name], azdoID, azdoID%100, azdoID)
+	for _, p := range packages {
+		fmt.Fprintf(&m, "  <Package Id=%q Version=%q NonShipping=\"false\" />\n", p, version)
+	}
+	m.WriteString("</Build>\n")
+	manifest := filepath.Join(d.dir, "builds", name+"-AssetManifest.xml")
+	if err := os.MkdirAll(filepath.Dir(manifest), 0o755); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(manifest, []byte(m.String()), 0o644); err != nil {
+		return 0, err
+	}
+	pf := *d.f
+	var id bytes.Buffer
+	pf.IO.Out, pf.IO.ErrOut = &id, io.Discard // the demo tells the outcome in its own words
+	opts := &publish.Options{Manifests: []string{manifest}, VersionDetails: versionDetails}
+	if err := publish.RunOn(d.c, &pf, d.reg, opts); err != nil {
+		return 0, err
+	}
+	var n int
+	_, err := fmt.Sscan(id.String(), &n)
+	return n, err
+}
+
+// showPullRequest prints the open pull request of a repository and its diff.
+func (d *demo) showPullRequest(ctx context.Context, step int, name string) (maestro.PullRequest, error) {
+	prs, err := d.reg.PullRequests(ctx, d.repos[name])
+	if err != nil {
+		return maestro.PullRequest{}, err
+	}
+	if len(prs) == 0 || prs[0].State != maestro.PullRequestOpen {
+		history, _ := d.reg.Outcomes(ctx, registry.OutcomeFilter{})
+		msg := "no outcome recorded"
+		if len(history) > 0 {
+			msg = cmdutil.DescribeOutcome(history[len(history)-1])
+		}
+		return maestro.PullRequest{}, fmt.Errorf("no pull request was opened in %s: %s", name, msg)
+	}
+	pr := prs[0]
+	fmt.Fprintf(d.out, "\n%d. Maestro++ opened pull request #%d in %s: %q\n   branch %s → %s. Its diff:\n\n", step, pr.Number, name, pr.Title, pr.HeadBranch, pr.BaseBranch)
+	diff, err := d.git.Diff(ctx, d.repos[name], pr.BaseBranch, pr.HeadBranch)
+	if err != nil {
+		return pr, err
+	}
+	for _, line := range strings.Split(strings.TrimRight(diff, "\n"), "\n") {
+		fmt.Fprintf(d.out, "     %s\n", line)
+	}
+	return pr, nil
 }

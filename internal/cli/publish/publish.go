@@ -21,7 +21,6 @@ import (
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store"
-	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
 // Options are the parsed flags of one publish.
@@ -101,9 +100,18 @@ Example:
 	}
 }
 
-// Run performs a publish. Every input is read and checked before the first
-// write, so bad input leaves the registry untouched.
+// Run performs a publish into the registry that --store names.
 func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	return RunOn(c, f, reg, o)
+}
+
+// RunOn performs a publish into reg. Every input is read and checked before
+// the first write, so bad input leaves the registry untouched.
+func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Options) error {
 	ctx := c.Context
 	ms, err := manifest.Load(o.Manifests)
 	if err != nil {
@@ -123,10 +131,6 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 			return err
 		}
 	}
-	reg, err := f.Registry(c)
-	if err != nil {
-		return err
-	}
 	channels, err := resolveChannels(ctx, reg, o.Channels)
 	if err != nil {
 		return err
@@ -144,7 +148,7 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	res, err := reg.PublishBuild(ctx, b, registry.PublishOptions{
 		Channels:     channels,
 		Files:        uploads,
-		LocationBase: storeLocation(c, f, reg.Store()),
+		LocationBase: storeLocation(reg.Store()),
 		ReadFile:     os.ReadFile,
 		Progress: func(done, total int) {
 			cmdutil.Progress(f.IO.Out, f.Getenv, "uploading assets", done, total)
@@ -339,15 +343,14 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 }
 
 // storeLocation is the prefix of the locations recorded for uploaded files:
-// the container's https URL on Azure Blob, else the store's own URL (a key
-// under a local store is read back with maestro, not as a plain path).
-func storeLocation(c *cli.Context, f *cmdutil.Factory, st store.Store) string {
-	if blob, ok := st.(interface{ Endpoint() string }); ok {
-		return strings.TrimSuffix(blob.Endpoint(), "/") + "/"
+// the container's https URL on Azure Blob, the directory's file:// URL for a
+// local store (a key under it is read back with maestro, not as a plain path).
+func storeLocation(st store.Store) string {
+	switch s := st.(type) {
+	case interface{ Endpoint() string }:
+		return strings.TrimSuffix(s.Endpoint(), "/") + "/"
+	case interface{ Dir() string }:
+		return "file://" + filepath.ToSlash(s.Dir()) + "/"
 	}
-	loc, err := storeurl.Parse(c.String(cmdutil.StoreFlag.Name), f.Getenv)
-	if err != nil {
-		return ""
-	}
-	return loc.String() + "/"
+	return ""
 }
