@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store/local"
@@ -134,6 +135,28 @@ func BenchmarkSubscriptionsOnChannelFromRepo(b *testing.B) {
 		}
 		if len(subs) != 10 {
 			b.Fatalf("%d subscriptions on channel %d from %s, want 10", len(subs), c+1, scaleRepo(c))
+		}
+	}
+}
+
+// BenchmarkFlowDecision is the flow's work when a build joins a channel: read
+// the channel's 200 subscriptions (of 5,000) and decide for each.
+func BenchmarkFlowDecision(b *testing.B) {
+	r := scaleRegistry(b)
+	ctx := context.Background()
+	build, err := r.LatestBuild(ctx, scaleRepo(0), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		subs, err := r.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		decisions := flow.Decide(build, 1, subs)
+		if len(decisions) != 200 {
+			b.Fatalf("%d decisions, want 200", len(decisions))
 		}
 	}
 }

@@ -212,3 +212,78 @@ func TestApplyNoUpdate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, prs)
 }
+
+func TestApplyBatchesIntoOnePullRequest(t *testing.T) {
+	ctx := context.Background()
+	reg := registry.New(mem.New())
+	plat := local.New(reg, bot)
+	root := t.TempDir()
+	target := filepath.Join(root, "target.git")
+	require.NoError(t, bot.Init(ctx, target, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, os.MkdirAll(filepath.Join(seed, "eng"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "eng", "Version.Details.xml"), []byte(`<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+    <Dependency Name="Microsoft.NETCore.App.Ref" Version="9.0.0">
+      <Uri>https://github.com/dotnet/runtime</Uri>
+      <Sha>aaaa</Sha>
+    </Dependency>
+  </ProductDependencies>
+  <ToolsetDependencies>
+    <Dependency Name="Microsoft.DotNet.Arcade.Sdk" Version="9.0.0-beta.1">
+      <Uri>https://github.com/dotnet/arcade</Uri>
+      <Sha>bbbb</Sha>
+    </Dependency>
+  </ToolsetDependencies>
+</Dependencies>
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "eng", "Versions.props"), []byte(`<Project>
+  <PropertyGroup>
+    <MicrosoftNETCoreAppRefVersion>9.0.0</MicrosoftNETCoreAppRefVersion>
+  </PropertyGroup>
+</Project>
+`), 0o644))
+	require.NoError(t, bot.Init(ctx, seed, false))
+	_, err := bot.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, seed, target, "HEAD", "main", ""))
+
+	ch, err := reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	var subs []maestro.Subscription
+	for _, src := range []string{arcade, "https://github.com/dotnet/runtime"} {
+		s, err := reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, SourceRepository: src, TargetRepository: target,
+			TargetBranch: "main", Enabled: true, Policy: maestro.SubscriptionPolicy{Batchable: true, UpdateFrequency: maestro.FrequencyEveryBuild}})
+		require.NoError(t, err)
+		subs = append(subs, s)
+	}
+	n := 0
+	upd := &updater.Updater{Registry: reg, Platform: func(string) (platform.Platform, error) { return plat, nil },
+		Now: time.Now, NewID: func() string { n++; return fmt.Sprint(n) }, BotEmail: bot.Author.Email}
+	publish := func(repo, name, version string) maestro.Build {
+		res, err := reg.PublishBuild(ctx, maestro.Build{Repository: repo, Branch: "main", Commit: strings.Repeat("c", 40),
+			Assets: []maestro.Asset{{Name: name, Version: version}}}, registry.PublishOptions{})
+		require.NoError(t, err)
+		return res.Build
+	}
+	b1 := publish(arcade, "Microsoft.DotNet.Arcade.Sdk", "10.0.0-beta.1")
+	b2 := publish("https://github.com/dotnet/runtime", "Microsoft.NETCore.App.Ref", "10.0.0")
+	o, err := upd.Apply(ctx, subs[0].ID, b1.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	o, err = upd.Apply(ctx, subs[1].ID, b2.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+
+	prs, err := reg.PullRequests(ctx, target)
+	require.NoError(t, err)
+	require.Len(t, prs, 1, "batched subscriptions share one pull request")
+	assert.Equal(t, "[main] Update dependencies from dotnet/arcade, dotnet/runtime", prs[0].Title)
+	assert.Contains(t, prs[0].Body, "(Begin:"+subs[0].ID+")")
+	assert.Contains(t, prs[0].Body, "(Begin:"+subs[1].ID+")")
+	details, err := bot.Show(ctx, target, prs[0].HeadBranch, "eng/Version.Details.xml")
+	require.NoError(t, err)
+	assert.Contains(t, string(details), `Version="10.0.0-beta.1"`)
+	assert.Contains(t, string(details), `Version="10.0.0"`)
+}
