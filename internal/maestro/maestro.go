@@ -151,6 +151,20 @@ type Subscription struct {
 	TargetDirectory                    string             `json:"targetDirectory,omitempty"`
 	LastAppliedBuildID                 int                `json:"lastAppliedBuildId,omitempty"`
 	PullRequestFailureNotificationTags string             `json:"pullRequestFailureNotificationTags,omitempty"`
+	// UpdatePipeline, when set, is the target's dependency-update pipeline:
+	// the flow queues it instead of applying the update itself.
+	UpdatePipeline *UpdatePipeline `json:"updatePipeline,omitempty"`
+}
+
+// UpdatePipeline is an Azure Pipelines pipeline that runs
+// `maestro subscription apply` for a subscription and build.
+type UpdatePipeline struct {
+	Organization string `json:"organization"` // https://dev.azure.com/{org}
+	Project      string `json:"project"`
+	PipelineID   int    `json:"pipelineId"`
+	// Classic marks a classic build definition, queued as a build with
+	// variables instead of a pipeline run with template parameters.
+	Classic bool `json:"classic,omitempty"`
 }
 
 // RepositoryBranchPolicy holds the merge policies of a repository branch; batchable
@@ -172,6 +186,8 @@ const (
 	ResultFailure     FlowResult = "failure"
 	ResultConflict    FlowResult = "conflict"
 	ResultRescheduled FlowResult = "rescheduled"
+	// ResultQueued: the update was handed to the target's update pipeline.
+	ResultQueued FlowResult = "queued"
 )
 
 // FlowOutcome is one record of flow history.
