@@ -44,6 +44,7 @@ func Export(st *State) (*File, error) {
 			Enabled: new(s.Enabled), UpdateFrequency: string(frequencyOf(s)), Batchable: s.Policy.Batchable,
 			MergePolicies: fromMaestro(s.Policy.MergePolicies), ExcludedAssets: excluded,
 			FailureNotificationTags: s.PullRequestFailureNotificationTags,
+			UpdatePipeline:          pipelineOf(s.UpdatePipeline),
 		})
 	}
 	for _, p := range ix.sortedPolicies() {

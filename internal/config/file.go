@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -73,6 +75,48 @@ type Subscription struct {
 	MergePolicies           []MergePolicy `yaml:"mergePolicies,omitempty"`
 	ExcludedAssets          []string      `yaml:"excludedAssets,omitempty"`
 	FailureNotificationTags string        `yaml:"failureNotificationTags,omitempty"`
+	// UpdatePipeline, when set, is queued instead of applying updates directly.
+	UpdatePipeline *UpdatePipeline `yaml:"updatePipeline,omitempty"`
+}
+
+// UpdatePipeline is a subscription's dependency-update pipeline.
+type UpdatePipeline struct {
+	// URL is the pipeline's page: https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID.
+	URL string `yaml:"url"`
+	// Classic marks a classic build definition.
+	Classic bool `yaml:"classic,omitempty"`
+}
+
+// toMaestro reads the pipeline's URL; nil stays nil.
+func (p *UpdatePipeline) toMaestro() (*maestro.UpdatePipeline, error) {
+	if p == nil {
+		return nil, nil
+	}
+	up, err := azdo.ParsePipelineURL(p.URL)
+	if err != nil {
+		return nil, err
+	}
+	up.Classic = p.Classic
+	return &up, nil
+}
+
+// pipelineOf is the file form of a registry pipeline.
+func pipelineOf(up *maestro.UpdatePipeline) *UpdatePipeline {
+	if up == nil {
+		return nil
+	}
+	return &UpdatePipeline{URL: azdo.PipelineURL(*up), Classic: up.Classic}
+}
+
+// pipelineValue shows a pipeline in a plan.
+func pipelineValue(up *UpdatePipeline) string {
+	if up == nil {
+		return "none"
+	}
+	if up.Classic {
+		return up.URL + " (classic)"
+	}
+	return up.URL
 }
 
 // RepositoryPolicy holds the merge policies of a repository branch, which

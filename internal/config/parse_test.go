@@ -70,8 +70,8 @@ func TestParseErrors(t *testing.T) {
       batchable: true
 `,
 			want: []string{
-				"c.yaml:4: subscriptions[0].frequency: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags",
-				"c.yaml:6: subscriptions[0].policy: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags",
+				"c.yaml:4: subscriptions[0].frequency: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
+				"c.yaml:6: subscriptions[0].policy: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
 			},
 		},
 		{

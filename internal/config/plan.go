@@ -296,12 +296,19 @@ func (b *planner) subscriptions() {
 		if s.FailureNotificationTags != "" {
 			add("failureNotificationTags", value(s.FailureNotificationTags))
 		}
+		if s.UpdatePipeline != nil {
+			add("updatePipeline", pipelineValue(s.UpdatePipeline))
+		}
 		adds = append(adds, Action{
 			Op: OpAdd, Kind: KindSubscription,
 			Subject: subject, Detail: subSubject(s.Channel, s.SourceRepository, s.TargetRepository, s.TargetBranch),
 			Fields: fields,
 			do: func(ctx context.Context, a *applier) (string, error) {
 				chID, err := a.channelID(s.Channel)
+				if err != nil {
+					return "", err
+				}
+				up, err := s.UpdatePipeline.toMaestro()
 				if err != nil {
 					return "", err
 				}
@@ -315,6 +322,7 @@ func (b *planner) subscriptions() {
 					ExcludedAssets:  append([]string{}, s.ExcludedAssets...),
 					SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
 					PullRequestFailureNotificationTags: s.FailureNotificationTags,
+					UpdatePipeline:                     up,
 				})
 				return added.ID, err
 			},
@@ -350,6 +358,7 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 	}
 	diff("excludedAssets", listValue(o.ExcludedAssets), listValue(s.ExcludedAssets))
 	diff("failureNotificationTags", value(o.PullRequestFailureNotificationTags), value(s.FailureNotificationTags))
+	diff("updatePipeline", pipelineValue(pipelineOf(o.UpdatePipeline)), pipelineValue(s.UpdatePipeline))
 	if len(fields) == 0 {
 		return Action{}, false
 	}
@@ -372,7 +381,9 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 				r.Policy.MergePolicies = want
 				r.ExcludedAssets = append([]string{}, s.ExcludedAssets...)
 				r.PullRequestFailureNotificationTags = s.FailureNotificationTags
-				return nil
+				up, err := s.UpdatePipeline.toMaestro()
+				r.UpdatePipeline = up
+				return err
 			})
 			return id, err
 		},

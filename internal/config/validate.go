@@ -178,6 +178,9 @@ func (c *checker) checkFile() {
 		c.repository(s.SourceRepository, "subscriptions", i, "sourceRepository")
 		c.repository(s.TargetRepository, "subscriptions", i, "targetRepository")
 		c.required(s.TargetBranch, "subscriptions", i, "targetBranch")
+		if _, err := s.UpdatePipeline.toMaestro(); err != nil {
+			c.add(err.Error(), "subscriptions", i, "updatePipeline", "url")
+		}
 		if !slices.Contains(maestro.UpdateFrequencies, maestro.UpdateFrequency(s.UpdateFrequency)) {
 			c.add(fmt.Sprintf("unknown update frequency %q; valid ones: %s", s.UpdateFrequency, validFrequencies()), "subscriptions", i, "updateFrequency")
 		}

@@ -82,6 +82,11 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 			return maestro.Errorf(maestro.KindInvalid, "excluded asset pattern is empty")
 		}
 	}
+	if up := s.UpdatePipeline; up != nil {
+		if err := repourl.Validate(up.Organization); err != nil || up.Project == "" || up.PipelineID <= 0 {
+			return maestro.Errorf(maestro.KindInvalid, "update pipeline: needs an organization URL, a project and a pipeline id (got %q, %q, %d)", up.Organization, up.Project, up.PipelineID)
+		}
+	}
 	return nil
 }
 

@@ -38,6 +38,36 @@ type Updater struct {
 	BotEmail string
 	// BodyLimit, when positive, truncates pull request bodies (Azure Repos: 4,000).
 	BodyLimit func(repo string) int
+	// Queue hands an update to the target's update pipeline (Subscription.UpdatePipeline).
+	Queue func(ctx context.Context, up maestro.UpdatePipeline, subscriptionID string, buildID int) (url string, err error)
+}
+
+// Flow flows a build through a subscription the way the subscription asks:
+// it queues the subscription's update pipeline when it has one (outcome
+// "queued"; the pipeline then runs `maestro subscription apply`), and applies
+// the update itself otherwise.
+func (u *Updater) Flow(ctx context.Context, subID string, buildID int) (maestro.FlowOutcome, error) {
+	s, err := u.Registry.Subscription(ctx, subID)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	if s.UpdatePipeline == nil {
+		return u.Apply(ctx, subID, buildID)
+	}
+	if u.Queue == nil {
+		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s has an update pipeline, but no Azure DevOps token is set (MAESTRO_AZDO_TOKEN or SYSTEM_ACCESSTOKEN)", s.ID)
+	}
+	o := maestro.FlowOutcome{SubscriptionID: s.ID, BuildID: buildID, Time: u.Now().UTC(), Result: maestro.ResultQueued}
+	url, err := u.Queue(ctx, *s.UpdatePipeline, s.ID, buildID)
+	if err != nil {
+		o.Result, o.Message = maestro.ResultFailure, err.Error()
+	} else {
+		o.Message = "queued the update pipeline " + url
+	}
+	if _, rerr := u.Registry.RecordOutcome(ctx, o); rerr != nil {
+		return o, errors.Join(err, rerr)
+	}
+	return o, err
 }
 
 // Apply flows build buildID through subscription subID and records the outcome.

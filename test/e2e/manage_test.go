@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,6 +138,12 @@ subscriptions:
     updateFrequency: everyBuild
     mergePolicies:
       - name: Standard
+  - channel: .NET 10
+    sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://github.com/dotnet/sdk
+    targetBranch: main
+    updatePipeline:
+      url: https://dev.azure.com/dnceng/internal/_build?definitionId=1234
 repositoryPolicies:
   - repository: https://github.com/dotnet/runtime
     branch: main
@@ -148,6 +155,11 @@ repositoryPolicies:
 		e.ok("config", "apply", file)
 		exported := e.ok("config", "export")
 		assert.Contains(t, exported, "everyBuild")
+		assert.Contains(t, exported, "url: https://dev.azure.com/dnceng/internal/_build?definitionId=1234")
+		bad := writeFile(t, dir, "bad.yaml", strings.Replace(string(must(os.ReadFile(file))), "definitionId=1234", "definitionId=x", 1))
+		r := e.run("config", "apply", bad)
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr+r.stdout, "bad.yaml:21: subscriptions[1].updatePipeline.url")
 
 		other := newLocal(t)
 		if e.azurite == nil {
@@ -158,6 +170,13 @@ repositoryPolicies:
 		assert.Equal(t, exported, other.ok("config", "export"), "export → apply → export is identical")
 		assert.NotContains(t, e.ok("config", "apply", file), "+ ", "second apply changes nothing")
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // TestPublishConcurrentGoroutines publishes 50 builds from 50 goroutines of

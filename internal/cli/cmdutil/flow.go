@@ -1,10 +1,12 @@
 package cmdutil
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
@@ -39,15 +41,31 @@ func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platfo
 	return nil, UsageErrorf("repository %s: only local repositories (an absolute path or file:// URL) can receive pull requests in this version", repo)
 }
 
-// Updater returns the updater that applies subscriptions with reg.
+// Updater returns the updater that flows subscriptions with reg. Update
+// pipelines are queued with MAESTRO_AZDO_TOKEN (a personal access token) or
+// else the job's SYSTEM_ACCESSTOKEN.
 func (f *Factory) Updater(reg *registry.Registry) *updater.Updater {
-	return &updater.Updater{
+	u := &updater.Updater{
 		Registry: reg,
 		Platform: func(repo string) (platform.Platform, error) { return f.Platform(reg, repo) },
 		Now:      f.Now,
 		NewID:    uuid.NewString,
 		BotEmail: f.Bot().Email,
 	}
+	token, bearer := f.Getenv("MAESTRO_AZDO_TOKEN"), false
+	if token == "" {
+		token, bearer = f.Getenv("SYSTEM_ACCESSTOKEN"), true
+	}
+	if token != "" {
+		u.Queue = func(ctx context.Context, up maestro.UpdatePipeline, subID string, buildID int) (string, error) {
+			q, err := azdo.Queue(ctx, azdo.Connection(up.Organization, token, bearer), up, subID, buildID)
+			if q.URL == "" {
+				q.URL = fmt.Sprintf("%s run %d", azdo.PipelineURL(up), q.ID)
+			}
+			return q.URL, err
+		}
+	}
+	return u
 }
 
 // DescribeOutcome says a flow outcome in one line.

@@ -81,7 +81,7 @@ func Tick(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, now time.T
 		if b.ID <= s.LastAppliedBuildID {
 			continue
 		}
-		o, err := upd.Apply(c.Context, s.ID, b.ID)
+		o, err := upd.Flow(c.Context, s.ID, b.ID)
 		if o.SubscriptionID == "" {
 			return outcomes, err
 		}

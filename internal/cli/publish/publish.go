@@ -190,7 +190,7 @@ func trigger(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, res reg
 			if d.Action != flow.ActionTrigger {
 				continue
 			}
-			o, err := upd.Apply(c.Context, d.Subscription.ID, res.Build.ID)
+			o, err := upd.Flow(c.Context, d.Subscription.ID, res.Build.ID)
 			if err != nil {
 				cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d did not flow to %s@%s: %v", res.Build.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err), f.Getenv)
 				continue

@@ -8,7 +8,6 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/maestro"
-	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // newApplyCmd returns `maestro subscription apply`: what a dependency-update
@@ -28,7 +27,8 @@ func newApplyCmd(f *cmdutil.Factory) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return applyAndReport(c, f, reg, c.String("id"), c.Int("build"))
+			o, err := f.Updater(reg).Apply(c.Context, c.String("id"), c.Int("build"))
+			return report(c, f, o, err)
 		},
 	}
 }
@@ -71,13 +71,13 @@ one applied last, needs --force.`,
 			if id <= s.LastAppliedBuildID && !c.Bool("force") {
 				return maestro.Errorf(maestro.KindConflict, "subscription %s applied build %d already; pass --force to apply build %d again", s.ID, s.LastAppliedBuildID, id)
 			}
-			return applyAndReport(c, f, reg, s.ID, id)
+			o, err := f.Updater(reg).Flow(c.Context, s.ID, id)
+			return report(c, f, o, err)
 		},
 	}
 }
 
-func applyAndReport(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, subID string, buildID int) error {
-	o, err := f.Updater(reg).Apply(c.Context, subID, buildID)
+func report(c *cli.Context, f *cmdutil.Factory, o maestro.FlowOutcome, err error) error {
 	if o.SubscriptionID == "" {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/cli/channel"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -30,6 +31,8 @@ func fieldFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "source-directory", Usage: "source `DIR` for source-enabled flow"},
 		&cli.StringFlag{Name: "target-directory", Usage: "target `DIR` for source-enabled flow"},
 		&cli.StringFlag{Name: "failure-notification-tags", Usage: "`TAGS` (e.g. @dotnet/team) to mention when the pull request fails"},
+		&cli.StringFlag{Name: "update-pipeline", Usage: "queue this dependency-update pipeline instead of applying updates directly: its `URL`, https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID (none: apply directly)"},
+		&cli.BoolFlag{Name: "update-pipeline-classic", Usage: "the update pipeline is a classic build definition"},
 	}
 }
 
@@ -82,6 +85,22 @@ func applyFlags(c *cli.Context, reg *registry.Registry, s *maestro.Subscription)
 	}
 	if c.IsSet("excluded-asset") {
 		s.ExcludedAssets = c.StringSlice("excluded-asset")
+	}
+	if c.IsSet("update-pipeline") {
+		s.UpdatePipeline = nil
+		if raw := c.String("update-pipeline"); raw != "none" && raw != "" {
+			up, err := azdo.ParsePipelineURL(raw)
+			if err != nil {
+				return cmdutil.UsageErrorf("--update-pipeline: %v", err)
+			}
+			s.UpdatePipeline = &up
+		}
+	}
+	if c.IsSet("update-pipeline-classic") {
+		if s.UpdatePipeline == nil {
+			return cmdutil.UsageErrorf("--update-pipeline-classic needs --update-pipeline")
+		}
+		s.UpdatePipeline.Classic = c.Bool("update-pipeline-classic")
 	}
 	return nil
 }
@@ -257,5 +276,12 @@ func Describe(w io.Writer, s maestro.Subscription) {
 	}
 	if s.PullRequestFailureNotificationTags != "" {
 		cmdutil.Row(w, "failure notification tags:", s.PullRequestFailureNotificationTags)
+	}
+	if up := s.UpdatePipeline; up != nil {
+		kind := "pipeline"
+		if up.Classic {
+			kind = "classic definition"
+		}
+		cmdutil.Row(w, "update pipeline:", azdo.PipelineURL(*up)+" ("+kind+")")
 	}
 }

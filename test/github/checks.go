@@ -1,0 +1,333 @@
+package githubdouble
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+const (
+	docCheckRuns      = "checks/runs#list-check-runs-for-a-git-reference"
+	docCombinedStatus = "commits/statuses#get-the-combined-status-for-a-specific-reference"
+	docListStatuses   = "commits/statuses#list-commit-statuses-for-a-reference"
+	docCreateStatus   = "commits/statuses#create-a-commit-status"
+)
+
+// The GitHub App check runs come from when a test does not say.
+var defaultApp = &github.App{
+	ID:   github.Int64(15368),
+	Slug: github.String("github-actions"),
+	Name: github.String("GitHub Actions"),
+}
+
+var (
+	checkStatuses    = []string{"queued", "in_progress", "completed", "waiting", "requested", "pending"}
+	checkConclusions = []string{"action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"}
+	statusStates     = []string{"error", "failure", "pending", "success"}
+)
+
+// AddCheckRun records a check run on a commit, as a CI app would create it,
+// and returns it as the API shows it. HeadSHA and Name are required; Status
+// defaults to "completed" when Conclusion is set, else "queued"; App defaults
+// to GitHub Actions. A later run with the same name and app supersedes an
+// earlier one in the default (filter=latest) listing.
+func (h *Repo) AddCheckRun(run github.CheckRun) *github.CheckRun {
+	h.s.tb.Helper()
+	var out *github.CheckRun
+	h.locked(func(r *repo) {
+		if run.GetName() == "" || h.s.git.objectType(r.dir, run.GetHeadSHA()) != "commit" {
+			h.s.tb.Fatalf("github double: check run needs a name and the full SHA of a commit in %s, got %q on %q", r.fullName(), run.GetName(), run.GetHeadSHA())
+		}
+		if run.Status == nil {
+			run.Status = github.String("queued")
+			if run.Conclusion != nil {
+				run.Status = github.String("completed")
+			}
+		}
+		if !contains(checkStatuses, run.GetStatus()) || run.Conclusion != nil && !contains(checkConclusions, run.GetConclusion()) ||
+			(run.GetStatus() == "completed") != (run.Conclusion != nil) {
+			h.s.tb.Fatalf("github double: check run %q: invalid status %q with conclusion %q", run.GetName(), run.GetStatus(), run.GetConclusion())
+		}
+		id := h.s.newID()
+		now := h.s.now()
+		run.ID = github.Int64(id)
+		run.NodeID = github.String(nodeID("CR", id))
+		run.URL = github.String(h.s.apiURL("repos", r.owner.Login, r.spec.Name, "check-runs", strconv.FormatInt(id, 10)))
+		run.HTMLURL = github.String(h.s.htmlURL(r.owner.Login, r.spec.Name, "runs", strconv.FormatInt(id, 10)))
+		if run.App == nil {
+			run.App = defaultApp
+		}
+		if run.StartedAt == nil {
+			run.StartedAt = ts(now)
+		}
+		if run.GetStatus() == "completed" && run.CompletedAt == nil {
+			run.CompletedAt = ts(now)
+		}
+		if run.CheckSuite == nil {
+			run.CheckSuite = &github.CheckSuite{ID: github.Int64(h.s.newID())}
+		}
+		run.PullRequests = nil
+		stored := run
+		r.checkRuns = append(r.checkRuns, &stored)
+		cp := stored
+		out = &cp
+	})
+	return out
+}
+
+// AddStatus records a commit status on sha, as if a CI system had posted it
+// with the default token's user, and returns it as the API shows it. State
+// is required; Context defaults to "default".
+func (h *Repo) AddStatus(sha string, st github.RepoStatus) *github.RepoStatus {
+	h.s.tb.Helper()
+	var out *github.RepoStatus
+	h.locked(func(r *repo) {
+		if h.s.git.objectType(r.dir, sha) != "commit" || !contains(statusStates, st.GetState()) {
+			h.s.tb.Fatalf("github double: status needs a commit SHA of %s and a state in %v, got %q on %q", r.fullName(), statusStates, st.GetState(), sha)
+		}
+		out = h.s.addStatus(r, sha, st, h.s.users[strings.ToLower(DefaultLogin)])
+	})
+	return out
+}
+
+func (s *Server) addStatus(r *repo, sha string, st github.RepoStatus, creator *user) *github.RepoStatus {
+	id := s.newID()
+	now := s.now()
+	st.ID = github.Int64(id)
+	st.NodeID = github.String(nodeID("SC", id))
+	st.URL = github.String(s.apiURL("repos", r.owner.Login, r.spec.Name, "statuses", sha))
+	if st.Context == nil {
+		st.Context = github.String("default")
+	}
+	st.AvatarURL = github.String(s.htmlURL("avatars", creator.Login))
+	st.Creator = s.userJSON(creator)
+	st.CreatedAt, st.UpdatedAt = ts(now), ts(now)
+	stored := st
+	r.statuses[sha] = append(r.statuses[sha], &stored)
+	cp := stored
+	return &cp
+}
+
+// resolveFromPath resolves the {ref} of a commits route to a commit,
+// writing 422 "No commit found for SHA: ref" when there is none.
+func resolveFromPath(c *call, ref, doc string) string {
+	sha, err := c.s.resolveCommit(c.repo, ref)
+	if err != nil {
+		c.fail(err)
+		return ""
+	}
+	if sha == "" {
+		writeError(c.w, unprocessable("No commit found for SHA: "+ref, docURL(doc)))
+	}
+	return sha
+}
+
+// commitsRoute answers GET /repos/{owner}/{repo}/commits/{ref}/{check-runs,
+// status,statuses}; the ref may contain slashes, so the route takes the rest
+// of the path and splits off the last segment.
+func commitsRoute(c *call) {
+	rest := c.r.PathValue("rest")
+	i := strings.LastIndex(rest, "/")
+	if i <= 0 {
+		writeError(c.w, notFound(docsBase))
+		return
+	}
+	ref, what := rest[:i], rest[i+1:]
+	switch what {
+	case "check-runs":
+		listCheckRuns(c, ref)
+	case "status":
+		combinedStatus(c, ref)
+	case "statuses":
+		listStatuses(c, ref)
+	default:
+		writeError(c.w, notFound(docsBase))
+	}
+}
+
+// latestRuns keeps the newest run of each name and app, newest first.
+func latestRuns(runs []*github.CheckRun) []*github.CheckRun {
+	seen := map[string]bool{}
+	var out []*github.CheckRun
+	for i := len(runs) - 1; i >= 0; i-- {
+		key := fmt.Sprintf("%d/%s", runs[i].GetApp().GetID(), runs[i].GetName())
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, runs[i])
+		}
+	}
+	return out
+}
+
+func (r *repo) runsFor(sha string) []*github.CheckRun {
+	var runs []*github.CheckRun
+	for _, run := range r.checkRuns {
+		if run.GetHeadSHA() == sha {
+			runs = append(runs, run)
+		}
+	}
+	return runs
+}
+
+// listCheckRuns answers GET .../commits/{ref}/check-runs with the filters
+// check_name, status, filter (latest, all) and app_id.
+func listCheckRuns(c *call, ref string) {
+	doc := docURL(docCheckRuns)
+	sha := resolveFromPath(c, ref, docCheckRuns)
+	if sha == "" {
+		return
+	}
+	q := c.r.URL.Query()
+	filter := cmp.Or(q.Get("filter"), "latest")
+	if !contains([]string{"latest", "all"}, filter) {
+		writeError(c.w, validationFailed(doc, fieldError{Resource: "CheckRun", Field: "filter", Code: "invalid", Value: filter}))
+		return
+	}
+	if st := q.Get("status"); st != "" && !contains([]string{"queued", "in_progress", "completed"}, st) {
+		writeError(c.w, validationFailed(doc, fieldError{Resource: "CheckRun", Field: "status", Code: "invalid", Value: st}))
+		return
+	}
+	runs := c.repo.runsFor(sha)
+	if filter == "latest" {
+		runs = latestRuns(runs)
+	} else {
+		runs = slices.Clone(runs)
+		slices.Reverse(runs)
+	}
+	var matched []*github.CheckRun
+	for _, run := range runs {
+		switch {
+		case q.Has("check_name") && run.GetName() != q.Get("check_name"):
+		case q.Has("status") && run.GetStatus() != q.Get("status"):
+		case q.Has("app_id") && strconv.FormatInt(run.GetApp().GetID(), 10) != q.Get("app_id"):
+		default:
+			cp := *run
+			matched = append(matched, &cp)
+		}
+	}
+	writeJSON(c.w, http.StatusOK, &github.ListCheckRunsResults{
+		Total:     github.Int(len(matched)),
+		CheckRuns: paginate(c, matched),
+	})
+}
+
+// latestStatuses keeps the newest status of each context, newest first.
+func latestStatuses(all []*github.RepoStatus) []*github.RepoStatus {
+	seen := map[string]bool{}
+	var out []*github.RepoStatus
+	for i := len(all) - 1; i >= 0; i-- {
+		if !seen[all[i].GetContext()] {
+			seen[all[i].GetContext()] = true
+			cp := *all[i]
+			out = append(out, &cp)
+		}
+	}
+	return out
+}
+
+// combinedState is GitHub's rule: failure if any context errored or failed,
+// pending if there is none or any is pending, success otherwise.
+func combinedState(latest []*github.RepoStatus) string {
+	if len(latest) == 0 {
+		return "pending"
+	}
+	state := "success"
+	for _, st := range latest {
+		switch st.GetState() {
+		case "error", "failure":
+			return "failure"
+		case "pending":
+			state = "pending"
+		}
+	}
+	return state
+}
+
+// combinedStatus answers GET .../commits/{ref}/status.
+func combinedStatus(c *call, ref string) {
+	sha := resolveFromPath(c, ref, docCombinedStatus)
+	if sha == "" {
+		return
+	}
+	latest := latestStatuses(c.repo.statuses[sha])
+	writeJSON(c.w, http.StatusOK, &github.CombinedStatus{
+		State:         github.String(combinedState(latest)),
+		Name:          github.String(c.repo.fullName()),
+		SHA:           github.String(sha),
+		TotalCount:    github.Int(len(latest)),
+		Statuses:      paginate(c, latest),
+		CommitURL:     github.String(c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name, "commits", sha)),
+		RepositoryURL: github.String(c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name)),
+	})
+}
+
+// listStatuses answers GET .../commits/{ref}/statuses: every status, newest first.
+func listStatuses(c *call, ref string) {
+	sha := resolveFromPath(c, ref, docListStatuses)
+	if sha == "" {
+		return
+	}
+	var all []*github.RepoStatus
+	list := c.repo.statuses[sha]
+	for i := len(list) - 1; i >= 0; i-- {
+		cp := *list[i]
+		all = append(all, &cp)
+	}
+	if all == nil {
+		all = []*github.RepoStatus{}
+	}
+	writeJSON(c.w, http.StatusOK, paginate(c, all))
+}
+
+var createStatusSchema = schema{
+	"state":       {kind: kString, required: true, enum: statusStates},
+	"target_url":  {kind: kString, nullable: true},
+	"description": {kind: kString, nullable: true},
+	"context":     {kind: kString},
+}
+
+// createStatus answers POST /repos/{owner}/{repo}/statuses/{sha}.
+func createStatus(c *call) {
+	doc := docURL(docCreateStatus)
+	b, aerr := decodeBody(c.body, createStatusSchema, doc)
+	if aerr != nil {
+		writeError(c.w, aerr)
+		return
+	}
+	ref := c.r.PathValue("sha")
+	sha := resolveFromPath(c, ref, docCreateStatus)
+	if sha == "" {
+		return
+	}
+	st := github.RepoStatus{State: github.String(b.str("state"))}
+	if b.has("target_url") && !b.isNull("target_url") {
+		st.TargetURL = github.String(b.str("target_url"))
+	}
+	if b.has("description") && !b.isNull("description") {
+		st.Description = github.String(b.str("description"))
+	}
+	if b.has("context") {
+		st.Context = github.String(b.str("context"))
+	}
+	writeJSON(c.w, http.StatusCreated, c.s.addStatus(c.repo, sha, st, c.user))
+}
+
+// checksGreen reports whether a commit's statuses and check runs would let
+// GitHub call a pull request "clean": no failing or pending status, and
+// every latest check run completed with success, neutral or skipped.
+func (s *Server) checksGreen(r *repo, sha string) bool {
+	if latest := latestStatuses(r.statuses[sha]); len(latest) > 0 && combinedState(latest) != "success" {
+		return false
+	}
+	for _, run := range latestRuns(r.runsFor(sha)) {
+		if run.GetStatus() != "completed" || !contains([]string{"success", "neutral", "skipped"}, run.GetConclusion()) {
+			return false
+		}
+	}
+	return true
+}

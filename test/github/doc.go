@@ -1,0 +1,106 @@
+// Package githubdouble is a test double of GitHub for the dependency-flow
+// tests: the REST API routes the product uses, answered with go-github's own
+// types, and git hosting of real bare repositories through `git http-backend`,
+// both on one loopback httptest server (port 0) that lives as long as the test.
+//
+// The import path ends in test/github; the package is named githubdouble so
+// that it does not clash with go-github's package github.
+//
+// # Using it
+//
+//	srv := githubdouble.NewServer(t)                       // knows DefaultLogin / DefaultToken
+//	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime",
+//		Files: map[string]string{"eng/Version.Details.xml": "..."}})
+//	client := srv.Client(githubdouble.DefaultToken)        // go-github, WithEnterpriseURLs(srv.APIURL())
+//	// git clone repo.AuthCloneURL(githubdouble.DefaultToken) ...
+//
+// The API is served at URL()+"/api/v3/" (GitHub Enterprise Server's layout,
+// what go-github's WithEnterpriseURLs uses) and also at the root, the way
+// api.github.com serves it, so a client whose BaseURL is URL()+"/" works too.
+// Repositories are cloned, fetched and pushed at URL()+"/OWNER/REPO.git".
+//
+// # What is real
+//
+// Each repository is a bare git repository on disk (t.TempDir). Refs, commit
+// SHAs, pull request heads and commit lists come from it; pushes through
+// http-backend change it, and open pull requests follow at once, as on
+// GitHub: the head SHA (and refs/pull/N/head) follows the head branch, and
+// deleting the branch closes the pull request. Test helpers write commits
+// with `git fast-import` through a scratch ref (refs/double/scratch) that
+// fetches, pushes and the refs API do not show. Merging a pull request writes a real commit
+// in the bare repository: a merge commit or a squash commit made with
+// `git merge-tree --write-tree` (no worktree; git 2.38 or newer is
+// required), or the commits cherry-picked onto the base in a temporary
+// worktree for the rebase method. Merge commits are committed by
+// "GitHub <noreply@github.com>" and authored by the merging user. Pull
+// requests, comments, reviews, check runs and statuses are kept in memory.
+// GitHub keeps refs/pull/N/head up to date and refuses pushes to refs/pull/*
+// ("deny updating a hidden ref"); so does the double.
+//
+// # Routes (relative to the API root)
+//
+//	GET    /user
+//	GET    /repos/{o}/{r}
+//	GET    /repos/{o}/{r}/git/ref/{ref}            GET /git/refs/{ref}, GET /git/matching-refs/{ref}
+//	POST   /repos/{o}/{r}/git/refs                 PATCH, DELETE /git/refs/{ref}
+//	GET    /repos/{o}/{r}/pulls                    state, head (owner:branch), base, sort, direction
+//	POST   /repos/{o}/{r}/pulls
+//	GET    /repos/{o}/{r}/pulls/{n}                PATCH (title, body, state, base)
+//	GET    /repos/{o}/{r}/pulls/{n}/commits
+//	GET    /repos/{o}/{r}/pulls/{n}/merge          PUT (merge, squash, rebase)
+//	GET    /repos/{o}/{r}/pulls/{n}/reviews        POST (APPROVE, REQUEST_CHANGES, COMMENT)
+//	GET    /repos/{o}/{r}/issues/{n}/comments      POST
+//	GET    /repos/{o}/{r}/commits/{ref}/check-runs  check_name, status, filter, app_id
+//	GET    /repos/{o}/{r}/commits/{ref}/status     GET /commits/{ref}/statuses
+//	POST   /repos/{o}/{r}/statuses/{sha}
+//
+// Lists paginate with per_page (default 30, at most 100) and page, and set a
+// Link header, so go-github's Response.NextPage works.
+//
+// # Errors, as GitHub answers them
+//
+// Every request needs a token: "token T", "Bearer T", or Basic with the
+// token as password. A wrong or revoked token gets 401 "Bad credentials"; no
+// Authorization header gets 401 "Requires authentication" (GitHub would
+// serve a public repository anonymously and answer 404 for a private one;
+// the double asks for a token everywhere so that a missing one is loud).
+// Unknown repositories, pull requests and routes get 404 "Not Found". Bodies
+// that are not JSON get 400 "Problems parsing JSON"; bodies that break the
+// operation's schema (a missing required property, a wrong type, a value
+// outside an enum) get 422 "Invalid request." with GitHub's detail line; a
+// well-formed request that breaks a rule gets 422 "Validation Failed" with
+// errors[] ({resource, field, code} or {resource, code: custom, message}),
+// for instance "A pull request already exists for owner:branch." or
+// "No commits between main and branch". The refs API answers 422 with
+// "Reference already exists", "Reference does not exist", "Object does not
+// exist", "Update is not a fast forward"; merging answers 405 "Pull Request
+// is not mergeable" (closed, conflicting), 405 "... are not allowed on this
+// repository." (disabled method), 409 "Head branch was modified. Review and
+// try the merge again." (sha mismatch). The bodies carry documentation_url
+// and status like GitHub's. A few messages are approximations where GitHub's
+// wording is undocumented: reopening a merged pull request or one whose
+// branch was deleted, and a REQUEST_CHANGES or COMMENT review without a body.
+//
+// # Test controls
+//
+// AddUser, AddToken, AddInstallationToken (a GitHub App bot "slug[bot]"),
+// RevokeToken; AddRepo and Repo; on a Repo: Commit (push a commit as some
+// author, e.g. to make a conflict or a foreign commit on a bot branch),
+// Branch, File, AddCheckRun, AddStatus, AddReview, PullRequest,
+// PullRequests, Comments. Requests returns the log of every request (API
+// and git) with its status, user and body, for tests that assert the exact
+// calls the product made. WithClock fixes timestamps and commit dates.
+//
+// API requests are answered one at a time under one lock, so results do not
+// depend on scheduling; git transfers run concurrently, as git's own locking
+// allows.
+//
+// # Not covered
+//
+// Forks and cross-repository pull requests, issues other than pull
+// requests, branch protection and required checks, review comments,
+// GitHub's asynchronous mergeability (mergeable is computed on every GET, never
+// null), creating check runs through the API, rate limits (the X-RateLimit
+// headers always report 4999 of 5000 left), ETags, and GitHub's refusal of
+// requests without a User-Agent.
+package githubdouble

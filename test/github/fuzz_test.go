@@ -1,0 +1,86 @@
+package githubdouble_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	githubdouble "github.com/maestroplusplus/maestro/test/github"
+)
+
+// FuzzAPI sends arbitrary requests under a repository and checks that the
+// double answers like GitHub would: never a server error, always JSON with a
+// message when it refuses. (A server error also fails the test from inside
+// the double.)
+func FuzzAPI(f *testing.F) {
+	srv := githubdouble.NewServer(f, githubdouble.WithClock(fixedClock()))
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"eng/Versions.props": versionsProps}})
+	repo.Commit(githubdouble.CommitSpec{Branch: "darc", Files: map[string]string{"eng/Versions.props": "changed\n"}})
+	main := repo.Branch("main")
+	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
+	// Seeds: the request bodies go-github sends for the routes the product uses.
+	for _, seed := range []struct {
+		method byte
+		path   string
+		body   string
+	}{
+		{1, "pulls", `{"title":"[main] Update dependencies from dotnet/arcade","head":"darc","base":"main","body":"x"}`},
+		{0, "pulls?state=all&head=dotnet:darc&base=main&per_page=100", ""},
+		{0, "pulls/1", ""},
+		{2, "pulls/1", `{"title":"t","body":"b","state":"closed","base":"main"}`},
+		{3, "pulls/1/merge", `{"commit_message":"m","merge_method":"squash","sha":"` + main + `"}`},
+		{0, "pulls/1/commits?page=2", ""},
+		{1, "issues/1/comments", `{"body":"Skipping the update"}`},
+		{1, "pulls/1/reviews", `{"event":"COMMENT","body":"x"}`},
+		{0, "git/ref/heads/main", ""},
+		{1, "git/refs", `{"ref":"refs/heads/darc-main-1","sha":"` + main + `"}`},
+		{2, "git/refs/heads/darc", `{"sha":"` + main + `","force":true}`},
+		{4, "git/refs/heads/darc", ""},
+		{0, "commits/main/check-runs?filter=all", ""},
+		{0, "commits/" + main + "/status", ""},
+		{1, "statuses/" + main, `{"state":"success","context":"ci"}`},
+		{1, "pulls", `{"title":5}`},
+		{1, "git/refs", `[`},
+	} {
+		f.Add(seed.method, seed.path, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, method byte, path, body string) {
+		u, err := url.Parse(srv.APIURL() + "repos/dotnet/runtime/" + path)
+		if err != nil || u.Host != strings.TrimPrefix(srv.URL(), "http://") {
+			return
+		}
+		u.RawQuery = u.Query().Encode() // a request line with raw spaces never reaches a server
+		req, err := http.NewRequest(methods[int(method)%len(methods)], u.String(), strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "token "+githubdouble.DefaultToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode >= 500 {
+			t.Fatalf("%s %s %q: %d %s", req.Method, path, body, resp.StatusCode, raw)
+		}
+		if resp.StatusCode == http.StatusNoContent {
+			return
+		}
+		var decoded any
+		if err := json.Unmarshal(raw, &decoded); err != nil {
+			t.Fatalf("%s %s: %d with a body that is not JSON: %q", req.Method, path, resp.StatusCode, raw)
+		}
+		if resp.StatusCode >= 400 {
+			if m, ok := decoded.(map[string]any); !ok || m["message"] == "" || m["message"] == nil {
+				t.Fatalf("%s %s: %d without a message: %s", req.Method, path, resp.StatusCode, raw)
+			}
+		}
+	})
+}

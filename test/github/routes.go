@@ -1,0 +1,42 @@
+package githubdouble
+
+import "net/http"
+
+// routes is the REST API the double serves, by GitHub's paths (relative to
+// the API root). Anything else answers 404 {"message":"Not Found"}, as
+// GitHub does for unknown routes and methods.
+func (s *Server) routes() *http.ServeMux {
+	const r = "/repos/{owner}/{repo}"
+	mux := http.NewServeMux()
+	for pattern, h := range map[string]func(*call){
+		"GET /user": getAuthenticatedUser,
+
+		"GET " + r: repoRoute("repos/repos#get-a-repository", getRepo),
+
+		"GET " + r + "/git/ref/{ref...}":           repoRoute(docGetRef, getRef),
+		"GET " + r + "/git/refs/{ref...}":          repoRoute(docGetRef, listRefs(true)),
+		"GET " + r + "/git/matching-refs/{ref...}": repoRoute(docMatchRefs, listRefs(false)),
+		"POST " + r + "/git/refs":                  repoRoute(docCreateRef, createRef),
+		"PATCH " + r + "/git/refs/{ref...}":        repoRoute(docUpdateRef, updateRef),
+		"DELETE " + r + "/git/refs/{ref...}":       repoRoute(docDeleteRef, deleteRef),
+
+		"GET " + r + "/pulls":                   repoRoute(docListPulls, listPulls),
+		"POST " + r + "/pulls":                  repoRoute(docCreatePull, createPull),
+		"GET " + r + "/pulls/{number}":          repoRoute(docGetPull, getPull),
+		"PATCH " + r + "/pulls/{number}":        repoRoute(docUpdatePull, updatePull),
+		"GET " + r + "/pulls/{number}/commits":  repoRoute(docPullCommits, listPullCommits),
+		"GET " + r + "/pulls/{number}/merge":    repoRoute(docIsMerged, isMerged),
+		"PUT " + r + "/pulls/{number}/merge":    repoRoute(docMergePull, mergePull),
+		"GET " + r + "/pulls/{number}/reviews":  repoRoute(docListReviews, listReviews),
+		"POST " + r + "/pulls/{number}/reviews": repoRoute(docCreateReview, createReview),
+
+		"GET " + r + "/issues/{number}/comments":  repoRoute(docListComments, listComments),
+		"POST " + r + "/issues/{number}/comments": repoRoute(docCreateComment, createComment),
+
+		"GET " + r + "/commits/{rest...}": repoRoute(docCheckRuns, commitsRoute),
+		"POST " + r + "/statuses/{sha}":   repoRoute(docCreateStatus, createStatus),
+	} {
+		mux.Handle(pattern, handle(h))
+	}
+	return mux
+}
