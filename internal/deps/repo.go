@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -117,30 +115,6 @@ func (r *repo) read(rel string) ([]byte, bool, error) {
 	r.orig[rel] = src
 	r.modes[rel] = mode
 	return src, true, nil
-}
-
-// readRegular reads a regular file with one open, stat and read.
-func readRegular(p string) ([]byte, fs.FileMode, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, err
-		}
-		return nil, 0, fmt.Errorf("read %s: %w", p, err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", p, err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, 0, maestro.Errorf(maestro.KindInvalid, "%s is not a regular file", p)
-	}
-	src := make([]byte, info.Size())
-	if _, err := io.ReadFull(f, src); err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", p, err)
-	}
-	return src, info.Mode().Perm(), nil
 }
 
 // changes renders every parsed file and returns those whose bytes changed,

@@ -110,7 +110,8 @@ type File struct {
 	set      bool
 }
 
-// Parse reads a NuGet.config; path names it in errors.
+// Parse reads a NuGet.config; path names it in errors. The File keeps src,
+// which the caller must not modify afterwards (see xmltok.Parse).
 func Parse(path string, src []byte) (*File, error) {
 	doc, err := xmltok.Parse(src)
 	if err != nil {

@@ -76,6 +76,7 @@ type File struct {
 	first    map[uint64]int
 	nextSame []int
 	pending  []pending // per element; nil until the first edit
+	edited   int       // elements with a pending edit
 	added    []addition
 	// placeholder: the file holds no root element; it is never edited.
 	placeholder bool
@@ -88,7 +89,8 @@ type addition struct {
 	comment string
 }
 
-// Parse reads a property file; path names it in errors.
+// Parse reads a property file; path names it in errors. The File keeps src,
+// which the caller must not modify afterwards (see xmltok.Parse).
 func Parse(path string, src []byte) (*File, error) {
 	doc, err := xmltok.Parse(src)
 	if err != nil {
@@ -215,9 +217,9 @@ func (f *File) Properties() []Property {
 // element named like its PackageVersion property, else like its Version
 // property (ignoring case), skipping values that refer to other properties.
 func (f *File) find(dependency string) (idx int, suffix string, ok bool) {
+	base := foldhash.Add(foldhash.Start, dependency, true)
 	for _, suffix := range []string{"PackageVersion", "Version"} {
-		h := foldhash.Add(foldhash.Add(foldhash.Start, dependency, true), suffix, false)
-		for i := range f.named(h) {
+		for i := range f.named(foldhash.Add(base, suffix, false)) {
 			if f.elems[i].Parent == nil || !foldhash.EqualPropertyName(f.elems[i].LocalName(), dependency, suffix) || f.isReference(i) {
 				continue
 			}
@@ -256,14 +258,33 @@ func (f *File) UpdateDependency(dependency, version string) bool {
 	}
 	n := f.elems[i]
 	name := n.Name
-	if canonical := baseName(dependency) + suffix; n.LocalName() != canonical {
-		name = strings.TrimSuffix(n.Name, n.LocalName()) + canonical
+	if !isCanonical(n.LocalName(), dependency, suffix) {
+		name = strings.TrimSuffix(n.Name, n.LocalName()) + baseName(dependency) + suffix
 	}
 	if f.pending == nil {
 		f.pending = make([]pending, len(f.elems))
 	}
+	if !f.pending[i].set {
+		f.edited++
+	}
 	f.pending[i] = pending{name: name, value: version, set: true}
 	return true
+}
+
+// isCanonical reports whether name is exactly baseName(dependency) + suffix.
+func isCanonical(name, dependency, suffix string) bool {
+	i := 0
+	for k := 0; k < len(dependency); k++ {
+		c := dependency[k]
+		if c == '.' || c == '-' {
+			continue
+		}
+		if i >= len(name) || name[i] != c {
+			return false
+		}
+		i++
+	}
+	return name[i:] == suffix
 }
 
 // AddDependency adds the dependency's version property the way production's
@@ -315,7 +336,9 @@ func (f *File) Bytes() ([]byte, error) {
 	if f.placeholder {
 		return splice.Apply(f.doc.Src, nil)
 	}
-	var edits []splice.Edit
+	// One edit per updated element (three when it is renamed), and one
+	// per group that gets new elements.
+	edits := make([]splice.Edit, 0, f.edited+len(f.added)+1)
 	for i, pe := range f.pending {
 		if !pe.set {
 			continue
@@ -325,7 +348,7 @@ func (f *File) Bytes() ([]byte, error) {
 		if pe.name != n.Name {
 			rename = pe.name
 		}
-		edits = append(edits, xmledit.SetText(f.doc, n, pe.value, rename)...)
+		edits = xmledit.AppendSetText(edits, f.doc, n, pe.value, rename)
 	}
 	groups := map[*xmltok.Node][]string{}
 	var order []*xmltok.Node

@@ -80,7 +80,7 @@ type Source struct {
 type File struct {
 	path       string
 	doc        *xmltok.Document
-	orig       []Dependency
+	orig       []original // values of each dependency as parsed
 	deps       []Dependency
 	nodes      []*xmltok.Node // element of each original dependency
 	index      map[uint64]int // case-folded name hash -> index in deps
@@ -92,7 +92,11 @@ type File struct {
 	sourceNode *xmltok.Node
 }
 
-// Parse reads a Version.Details.xml; path names the file in errors.
+// original holds what Bytes compares a dependency with to find its edits.
+type original struct{ Name, Version, URI, Sha string }
+
+// Parse reads a Version.Details.xml; path names the file in errors. The
+// File keeps src, which the caller must not modify afterwards (see xmltok.Parse).
 func Parse(path string, src []byte) (*File, error) {
 	doc, err := xmltok.Parse(src)
 	if err != nil {
@@ -117,7 +121,10 @@ func Parse(path string, src []byte) (*File, error) {
 			return nil, fileerr.At(path, f.deps[i].Line, "dependency %s names itself as its CoherentParentDependency; remove the attribute", d.Name)
 		}
 	}
-	f.orig = append([]Dependency(nil), f.deps...)
+	f.orig = make([]original, len(f.deps))
+	for i, d := range f.deps {
+		f.orig[i] = original{d.Name, d.Version, d.URI, d.Sha}
+	}
 	if f.source != nil {
 		s := *f.source
 		f.origSource = &s
@@ -186,7 +193,12 @@ func (f *File) line(offset int) int {
 
 // lookup finds a dependency by name, compared ignoring ASCII case.
 func (f *File) lookup(name string) (int, bool) {
-	if i, ok := f.index[foldhash.String(name)]; ok && foldhash.Equal(f.deps[i].Name, name) {
+	return f.lookupHash(foldhash.String(name), name)
+}
+
+// lookupHash is lookup for a name whose foldhash.String is h.
+func (f *File) lookupHash(h uint64, name string) (int, bool) {
+	if i, ok := f.index[h]; ok && foldhash.Equal(f.deps[i].Name, name) {
 		return i, true
 	}
 	if f.collisions > 0 {
@@ -200,8 +212,10 @@ func (f *File) lookup(name string) (int, bool) {
 }
 
 // insert indexes dependency i under its name.
-func (f *File) insert(i int) {
-	h := foldhash.String(f.deps[i].Name)
+func (f *File) insert(i int) { f.insertHash(foldhash.String(f.deps[i].Name), i) }
+
+// insertHash is insert for a dependency whose name's foldhash.String is h.
+func (f *File) insertHash(h uint64, i int) {
 	if _, taken := f.index[h]; taken {
 		f.collisions++
 		return
@@ -266,12 +280,13 @@ func (f *File) parseDependency(n *xmltok.Node) error {
 		}
 		d.SourceBuild = info
 	}
-	if prev, dup := f.lookup(d.Name); dup {
+	h := foldhash.String(d.Name)
+	if prev, dup := f.lookupHash(h, d.Name); dup {
 		return fileerr.At(f.path, line, "dependency %s is listed twice (first on line %d); names are case-insensitive, remove one", d.Name, f.deps[prev].Line)
 	}
 	f.deps = append(f.deps, d)
 	f.nodes = append(f.nodes, n)
-	f.insert(len(f.deps) - 1)
+	f.insertHash(h, len(f.deps)-1)
 	return nil
 }
 
@@ -280,10 +295,10 @@ func (f *File) boolAttr(n *xmltok.Node, attr, dep string, line int) (bool, error
 	if !ok {
 		return false, nil
 	}
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true":
+	switch b := strings.TrimSpace(v); {
+	case foldhash.Equal(b, "true"):
 		return true, nil
-	case "false":
+	case foldhash.Equal(b, "false"):
 		return false, nil
 	}
 	return false, fileerr.At(f.path, line, "dependency %s: %s=%q is not true or false", dep, attr, v)
@@ -351,17 +366,31 @@ func (f *File) Add(d Dependency) error {
 
 // Bytes returns the file with every pending edit spliced in.
 func (f *File) Bytes() ([]byte, error) {
-	var edits []splice.Edit
+	// At most one edit per changed value, and a few for <Source> and the
+	// added dependencies.
+	size := 6
+	for i := range f.orig {
+		o, d := &f.orig[i], &f.deps[i]
+		size += b2i(o.Name != d.Name) + b2i(o.Version != d.Version) + b2i(o.URI != d.URI) + b2i(o.Sha != d.Sha)
+	}
+	edits := make([]splice.Edit, 0, size)
 	src := f.doc.Src
 	for i := range f.orig {
-		edits = f.dependencyEdits(edits, f.nodes[i], f.orig[i], f.deps[i])
+		edits = f.dependencyEdits(edits, f.nodes[i], &f.orig[i], &f.deps[i])
 	}
 	edits = f.sourceEdits(edits)
 	edits = f.addEdits(edits)
 	return splice.Apply(src, edits)
 }
 
-func (f *File) dependencyEdits(edits []splice.Edit, n *xmltok.Node, o, d Dependency) []splice.Edit {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (f *File) dependencyEdits(edits []splice.Edit, n *xmltok.Node, o *original, d *Dependency) []splice.Edit {
 	if o.Name != d.Name {
 		edits = append(edits, xmledit.SetAttr(f.doc, n, "Name", d.Name))
 	}
@@ -371,14 +400,14 @@ func (f *File) dependencyEdits(edits []splice.Edit, n *xmltok.Node, o, d Depende
 	var missing []string
 	if o.URI != d.URI {
 		if c := n.Child("Uri"); c != nil {
-			edits = append(edits, xmledit.SetText(f.doc, c, d.URI, "")...)
+			edits = xmledit.AppendSetText(edits, f.doc, c, d.URI, "")
 		} else {
 			missing = append(missing, "<Uri>"+xmltok.EscapeText(d.URI)+"</Uri>")
 		}
 	}
 	if o.Sha != d.Sha {
 		if c := n.Child("Sha"); c != nil {
-			edits = append(edits, xmledit.SetText(f.doc, c, d.Sha, "")...)
+			edits = xmledit.AppendSetText(edits, f.doc, c, d.Sha, "")
 		} else {
 			missing = append(missing, "<Sha>"+xmltok.EscapeText(d.Sha)+"</Sha>")
 		}

@@ -25,18 +25,18 @@ func SetAttr(doc *xmltok.Document, n *xmltok.Node, name, value string) splice.Ed
 	return splice.Edit{Start: at, End: at, Text: " " + name + `="` + xmltok.EscapeAttr(value) + `"`}
 }
 
-// SetText replaces an element's content with text; rename, when not empty,
-// also gives the element a new name. When the content is plain text, the
-// whitespace around the old value stays; other content (a comment, say) is
-// replaced whole.
-func SetText(doc *xmltok.Document, n *xmltok.Node, text, rename string) []splice.Edit {
+// AppendSetText appends to edits the edits that replace an element's content
+// with text; rename, when not empty, also gives the element a new name. When
+// the content is plain text, the whitespace around the old value stays; other
+// content (a comment, say) is replaced whole.
+func AppendSetText(edits []splice.Edit, doc *xmltok.Document, n *xmltok.Node, text, rename string) []splice.Edit {
 	name := n.Name
 	if rename != "" {
 		name = rename
 	}
 	if n.SelfClosing {
 		attrs := strings.TrimRight(string(doc.Src[n.Start+1+len(n.Name):n.StartTagEnd-2]), " \t\r\n")
-		return []splice.Edit{{Start: n.Start, End: n.End, Text: "<" + name + attrs + ">" + xmltok.EscapeText(text) + "</" + name + ">"}}
+		return append(edits, splice.Edit{Start: n.Start, End: n.End, Text: "<" + name + attrs + ">" + xmltok.EscapeText(text) + "</" + name + ">"})
 	}
 	start, end := n.StartTagEnd, n.EndTagStart
 	if n.TextOnly() {
@@ -44,13 +44,14 @@ func SetText(doc *xmltok.Document, n *xmltok.Node, text, rename string) []splice
 			start, end = s, e
 		}
 	}
-	edits := []splice.Edit{{Start: start, End: end, Text: xmltok.EscapeText(text)}}
-	if name != n.Name {
-		edits = append(edits,
-			splice.Edit{Start: n.Start + 1, End: n.Start + 1 + len(n.Name), Text: name},
-			splice.Edit{Start: n.EndTagStart + 2, End: n.EndTagStart + 2 + len(n.Name), Text: name})
+	if name == n.Name {
+		return append(edits, splice.Edit{Start: start, End: end, Text: xmltok.EscapeText(text)})
 	}
-	return edits
+	// In document order, so that splice.Apply need not sort them.
+	return append(edits,
+		splice.Edit{Start: n.Start + 1, End: n.Start + 1 + len(n.Name), Text: name},
+		splice.Edit{Start: start, End: end, Text: xmltok.EscapeText(text)},
+		splice.Edit{Start: n.EndTagStart + 2, End: n.EndTagStart + 2 + len(n.Name), Text: name})
 }
 
 // IndentUnit guesses one level of indentation from the root's first child.

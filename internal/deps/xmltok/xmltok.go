@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Kind says what a Node is.
@@ -49,18 +50,18 @@ func (a *Attr) End() int { return a.ValueEnd + 1 }
 // element from the '<' of its start tag to just after the '>' of its end tag.
 type Node struct {
 	Kind        Kind
+	SelfClosing bool // element written as <x/>
 	Start, End  int
 	Name        string // element name, or processing-instruction target
 	Attrs       []Attr
-	StartTagEnd int  // element: offset just after the start tag's '>'
-	EndTagStart int  // element: offset of "</" (End for a self-closing element)
-	SelfClosing bool // element written as <x/>
+	StartTagEnd int // element: offset just after the start tag's '>'
+	EndTagStart int // element: offset of "</" (End for a self-closing element)
 	Parent      *Node
 	// The children, linked: FirstChild, then each child's Next. Whitespace
 	// between markup is not a node (its bytes stay in the source), and
 	// neither is the text of an element that holds only text: such an
 	// element has no children, and its content is Src[StartTagEnd:EndTagStart].
-	FirstChild, LastChild, Next *Node
+	FirstChild, Next *Node
 }
 
 // Children iterates over the node's children in document order.
@@ -123,6 +124,18 @@ type Document struct {
 	Nodes []*Node // top-level nodes: declaration, comments, the root element
 	Root  *Node
 	lines []int // offsets of '\n', built on first use
+	// text is Src viewed as a string (see Parse): names and values are
+	// substrings of it, so reading them allocates nothing.
+	text string
+}
+
+// str returns Src[start:end] as a string, without allocating for a parsed
+// document.
+func (d *Document) str(start, end int) string {
+	if len(d.text) != len(d.Src) {
+		return string(d.Src[start:end])
+	}
+	return d.text[start:end]
 }
 
 // ErrNoRoot is wrapped by the SyntaxError of a document that is well formed
@@ -158,7 +171,7 @@ func (d *Document) Line(offset int) int {
 
 // AttrValue returns an attribute's value with entities decoded.
 func (d *Document) AttrValue(a *Attr) string {
-	return unescape(d.Src[a.ValueStart:a.ValueEnd])
+	return d.unescape(a.ValueStart, a.ValueEnd)
 }
 
 // RawAttr returns the named attribute's decoded value and whether it exists.
@@ -175,13 +188,13 @@ func (d *Document) RawAttr(n *Node, name string) (string, bool) {
 // XmlNode.InnerText does).
 func (d *Document) InnerText(n *Node) string {
 	if n.Kind == Text {
-		return unescape(d.Src[n.Start:n.End])
+		return d.unescape(n.Start, n.End)
 	}
 	if n.Kind == CData {
-		return string(d.Src[n.Start+9 : n.End-3])
+		return d.str(n.Start+9, n.End-3)
 	}
 	if n.TextOnly() {
-		return unescape(d.Src[n.StartTagEnd:n.EndTagStart])
+		return d.unescape(n.StartTagEnd, n.EndTagStart)
 	}
 	var b strings.Builder
 	var walk func(*Node)
@@ -189,11 +202,11 @@ func (d *Document) InnerText(n *Node) string {
 		for c := n.FirstChild; c != nil; c = c.Next {
 			switch {
 			case c.Kind == Text:
-				b.WriteString(unescape(d.Src[c.Start:c.End]))
+				b.WriteString(d.unescape(c.Start, c.End))
 			case c.Kind == CData:
 				b.Write(d.Src[c.Start+9 : c.End-3])
 			case c.TextOnly():
-				b.WriteString(unescape(d.Src[c.StartTagEnd:c.EndTagStart]))
+				b.WriteString(d.unescape(c.StartTagEnd, c.EndTagStart))
 			case c.Kind == Element:
 				walk(c)
 			}
@@ -205,7 +218,7 @@ func (d *Document) InnerText(n *Node) string {
 
 // CommentText returns the text between "<!--" and "-->".
 func (d *Document) CommentText(n *Node) string {
-	return string(d.Src[n.Start+4 : n.End-3])
+	return d.str(n.Start+4, n.End-3)
 }
 
 // Newline returns the line ending the document uses: "\r\n" when its first
@@ -239,27 +252,41 @@ func LineStart(src []byte, offset int) int {
 	return i
 }
 
+var (
+	textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
+)
+
 // EscapeText escapes s for use as element content.
 func EscapeText(s string) string {
-	if !strings.ContainsAny(s, "&<>") {
-		return s
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '&' || c == '<' || c == '>' {
+			return textEscaper.Replace(s)
+		}
 	}
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return s
 }
 
 // EscapeAttr escapes s for use inside a double-quoted attribute value.
 func EscapeAttr(s string) string {
-	if !strings.ContainsAny(s, "&<>\"") {
-		return s
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '&' || c == '<' || c == '>' || c == '"' {
+			return attrEscaper.Replace(s)
+		}
 	}
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
-	return r.Replace(s)
+	return s
 }
 
-// Parse tokenises src. The returned Document shares src.
+// Parse tokenises src. The returned Document keeps src, and the names and
+// values it returns are strings that share src's memory: the caller must not
+// modify src afterwards.
 func Parse(src []byte) (*Document, error) {
-	p := &parser{src: src, doc: &Document{Src: src}}
+	// Safe because of the rule above: nothing writes to src once it is
+	// parsed, so the string view is as immutable as a Go string must be.
+	// Copying instead would double the memory a large file needs, and
+	// allocating each name and value separately costs as much again.
+	text := unsafe.String(unsafe.SliceData(src), len(src))
+	p := &parser{src: src, doc: &Document{Src: src, text: text}}
 	if err := p.parse(); err != nil {
 		return nil, err
 	}
@@ -271,37 +298,22 @@ type parser struct {
 	doc   *Document
 	i     int
 	stack []*Node
-	nodes []Node   // slab the nodes are allocated from
-	attrs []Attr   // slab the attribute lists are cut from
-	names []string // recently seen names, to allocate repeated names once
+	last  []*Node // last child so far of each element in stack, or nil
+	nodes []Node  // slab the nodes are allocated from
+	attrs []Attr  // slab the attribute lists are cut from
 	// text not yet made a node: it becomes one only if its element turns
 	// out to have other children.
 	textStart, textEnd int
 	textOwner          *Node
 }
 
-// intern returns the name as a string. The first few distinct names (the
-// element and attribute names a file repeats) are allocated once; the rest,
-// such as the many property names of a props file, are not cached.
-func (p *parser) intern(b []byte) string {
-	for _, s := range p.names {
-		if len(s) == len(b) && s == string(b) {
-			return s
-		}
-	}
-	s := string(b)
-	if len(p.names) < 16 {
-		p.names = append(p.names, s)
-	}
-	return s
-}
-
 // newNode returns a zeroed node from the slab with its kind and span set.
 func (p *parser) newNode(kind Kind, start, end int) *Node {
 	if len(p.nodes) == cap(p.nodes) {
 		// Most nodes are elements with a start and an end tag: size the
-		// first slab for half the '<' of the file, later ones as needed.
-		size := max(64, cap(p.nodes)/2)
+		// first slab for half the '<' of the file, and the few later ones
+		// for what that estimate missed.
+		size := max(64, cap(p.nodes)/8)
 		if p.nodes == nil {
 			size = max(size, bytes.Count(p.src, []byte{'<'})/2+16)
 		}
@@ -349,14 +361,14 @@ func (p *parser) link(n *Node) {
 		p.doc.Nodes = append(p.doc.Nodes, n)
 		return
 	}
-	parent := p.stack[len(p.stack)-1]
-	n.Parent = parent
-	if parent.LastChild == nil {
-		parent.FirstChild = n
+	top := len(p.stack) - 1
+	n.Parent = p.stack[top]
+	if p.last[top] == nil {
+		n.Parent.FirstChild = n
 	} else {
-		parent.LastChild.Next = n
+		p.last[top].Next = n
 	}
-	parent.LastChild = n
+	p.last[top] = n
 }
 
 func (p *parser) parse() error {
@@ -467,7 +479,7 @@ func (p *parser) procInst(first bool) error {
 	for nameEnd < end-2 && isNameByte(p.src[nameEnd], nameEnd == start+2) {
 		nameEnd++
 	}
-	name := string(p.src[start+2 : nameEnd])
+	name := p.doc.text[start+2 : nameEnd]
 	if name == "" {
 		return p.errAt(start, "processing instruction has no target name")
 	}
@@ -546,14 +558,17 @@ func (p *parser) name(at int) (string, int, error) {
 	if err != nil {
 		return "", at, err
 	}
-	return p.intern(p.src[at:k]), k, nil
+	return p.doc.text[at:k], k, nil
 }
 
 // nameEnd returns the offset just after the name that starts at at.
 func (p *parser) nameEnd(at int) (int, error) {
 	k := at
-	for k < len(p.src) && isNameByte(p.src[k], k == at) {
+	if k < len(p.src) && nameBytes[p.src[k]]&nameStart != 0 {
 		k++
+		for k < len(p.src) && nameBytes[p.src[k]] != 0 {
+			k++
+		}
 	}
 	if k == at {
 		if at >= len(p.src) {
@@ -638,7 +653,13 @@ func (p *parser) startTag() error {
 		}
 		if len(p.attrs) == cap(p.attrs) {
 			// Start a new slab, carrying this element's attributes over.
-			grown := make([]Attr, len(p.attrs)-attrStart, max(64, 2*(len(p.attrs)-attrStart), len(p.src)/128))
+			// Every attribute has an '=', so the first slab sized by them
+			// usually holds all.
+			size := 64
+			if p.attrs == nil {
+				size = bytes.Count(p.src[sp:], []byte{'='}) + 16
+			}
+			grown := make([]Attr, len(p.attrs)-attrStart, max(size, 2*(len(p.attrs)-attrStart)))
 			copy(grown, p.attrs[attrStart:])
 			p.attrs, attrStart = grown, 0
 		}
@@ -654,6 +675,7 @@ func (p *parser) startTag() error {
 	}
 	if !n.SelfClosing {
 		p.stack = append(p.stack, n)
+		p.last = append(p.last, nil)
 	}
 	p.i = n.StartTagEnd
 	return nil
@@ -665,17 +687,17 @@ func (p *parser) endTag() error {
 	if err != nil {
 		return err
 	}
-	nameBytes := p.src[start+2 : k]
+	name := p.doc.text[start+2 : k]
 	k = p.skipSpace(k)
 	if k >= len(p.src) || p.src[k] != '>' {
-		return p.errAt(k, "end tag </%s> is not closed with >", nameBytes)
+		return p.errAt(k, "end tag </%s> is not closed with >", name)
 	}
 	if len(p.stack) == 0 {
-		return p.errAt(start, "end tag </%s> without a start tag", nameBytes)
+		return p.errAt(start, "end tag </%s> without a start tag", name)
 	}
 	open := p.stack[len(p.stack)-1]
-	if open.Name != string(nameBytes) {
-		return p.errAt(start, "end tag </%s> does not match <%s> opened on line %d", nameBytes, open.Name, p.doc.Line(open.Start))
+	if open.Name != name {
+		return p.errAt(start, "end tag </%s> does not match <%s> opened on line %d", name, open.Name, p.doc.Line(open.Start))
 	}
 	if p.textOwner == open && open.FirstChild != nil {
 		p.flushText()
@@ -684,6 +706,7 @@ func (p *parser) endTag() error {
 	open.EndTagStart = start
 	open.End = k + 1
 	p.stack = p.stack[:len(p.stack)-1]
+	p.last = p.last[:len(p.last)-1]
 	p.i = k + 1
 	return nil
 }
@@ -739,11 +762,12 @@ func decodeRef(ref string) (string, bool) {
 	return "", false
 }
 
-// unescape decodes references in text that the parser already validated, and
-// normalises line endings as an XML parser does.
-func unescape(raw []byte) string {
+// unescape decodes references in Src[start:end], text that the parser
+// already validated, and normalises line endings as an XML parser does.
+func (d *Document) unescape(start, end int) string {
+	raw := d.Src[start:end]
 	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 {
-		return string(raw)
+		return d.str(start, end)
 	}
 	var b strings.Builder
 	for k := 0; k < len(raw); k++ {
@@ -777,11 +801,28 @@ func unescape(raw []byte) string {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func isNameByte(c byte, first bool) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
-		return true
-	case c >= '0' && c <= '9', c == '-', c == '.':
-		return !first
+	if first {
+		return nameBytes[c]&nameStart != 0
 	}
-	return false
+	return nameBytes[c] != 0
 }
+
+// Classes of bytes in names, for the nameBytes table.
+const (
+	nameStart = 1 << iota // may start a name
+	nameRest              // may follow the first byte
+)
+
+// nameBytes classifies every byte value, as a table lookup is faster than
+// the comparisons in the tokeniser's tightest loop.
+var nameBytes = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+			t[c] = nameStart | nameRest
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			t[c] = nameRest
+		}
+	}
+	return t
+}()

@@ -1,0 +1,217 @@
+// Package github is the platform of repositories on github.com or a GitHub
+// Enterprise Server, through go-github: pull requests, issue comments, check
+// runs and commit statuses, merges and branch deletion. Git operations use
+// the same token over HTTPS.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+)
+
+var _ platform.Platform = (*Platform)(nil)
+
+// Platform talks to one GitHub host.
+type Platform struct {
+	client *gh.Client
+	web    string // https://github.com, or a GitHub Enterprise Server's address
+	runner git.Runner
+}
+
+// New returns the platform for the host at web (https://github.com for
+// github.com), using client for the API and token for git.
+func New(client *gh.Client, web, token string, author git.Identity) *Platform {
+	return &Platform{client: client, web: strings.TrimSuffix(web, "/"), runner: git.Runner{Token: token, Author: author}}
+}
+
+// ownerRepo splits a repository URL of this host into owner and name.
+func (p *Platform) ownerRepo(repo string) (string, string, error) {
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(strings.TrimSuffix(repo, "/"), ".git"), p.web+"/")
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return "", "", fmt.Errorf("repository %q is not %s/OWNER/REPO", repo, p.web)
+	}
+	return parts[0], parts[1], nil
+}
+
+// CloneURL implements platform.Platform.
+func (p *Platform) CloneURL(repo string) (string, error) {
+	owner, name, err := p.ownerRepo(repo)
+	if err != nil {
+		return "", err
+	}
+	return p.web + "/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + ".git", nil
+}
+
+// Git implements platform.Platform.
+func (p *Platform) Git() git.Runner { return p.runner }
+
+// wrap turns GitHub's 404 into platform.ErrNotFound.
+func wrap(op string, err error) error {
+	var e *gh.ErrorResponse
+	if errors.As(err, &e) && e.Response != nil && e.Response.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %w: %w", op, platform.ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func (p *Platform) fromGitHub(repo string, pr *gh.PullRequest) maestro.PullRequest {
+	state := maestro.PullRequestOpen
+	switch {
+	case pr.GetMerged() || pr.MergedAt != nil:
+		state = maestro.PullRequestMerged
+	case pr.GetState() == "closed":
+		state = maestro.PullRequestClosed
+	}
+	return maestro.PullRequest{
+		Repository: repo, Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), Body: pr.GetBody(),
+		HeadBranch: pr.GetHead().GetRef(), BaseBranch: pr.GetBase().GetRef(), State: state,
+		CreatedAt: pr.GetCreatedAt().Time, UpdatedAt: pr.GetUpdatedAt().Time,
+	}
+}
+
+// OpenPullRequest implements platform.Platform.
+func (p *Platform) OpenPullRequest(ctx context.Context, repo, head, base string) (*maestro.PullRequest, error) {
+	owner, name, err := p.ownerRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	prs, _, err := p.client.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{State: "open", Head: owner + ":" + head, Base: base})
+	if err != nil {
+		return nil, wrap("list pull requests of "+repo, err)
+	}
+	if len(prs) == 0 {
+		return nil, nil
+	}
+	pr := p.fromGitHub(repo, prs[0])
+	return &pr, nil
+}
+
+// CreatePullRequest implements platform.Platform.
+func (p *Platform) CreatePullRequest(ctx context.Context, pr maestro.PullRequest) (maestro.PullRequest, error) {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return pr, err
+	}
+	created, _, err := p.client.PullRequests.Create(ctx, owner, name, &gh.NewPullRequest{
+		Title: &pr.Title, Body: &pr.Body, Head: &pr.HeadBranch, Base: &pr.BaseBranch,
+	})
+	if err != nil {
+		return pr, wrap("open pull request in "+pr.Repository, err)
+	}
+	return p.fromGitHub(pr.Repository, created), nil
+}
+
+// PullRequest implements platform.Platform.
+func (p *Platform) PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error) {
+	owner, name, err := p.ownerRepo(repo)
+	if err != nil {
+		return maestro.PullRequest{}, err
+	}
+	pr, _, err := p.client.PullRequests.Get(ctx, owner, name, number)
+	if err != nil {
+		return maestro.PullRequest{}, wrap(fmt.Sprintf("pull request #%d of %s", number, repo), err)
+	}
+	return p.fromGitHub(repo, pr), nil
+}
+
+// UpdatePullRequest implements platform.Platform.
+func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	_, _, err = p.client.PullRequests.Edit(ctx, owner, name, pr.Number, &gh.PullRequest{Title: &pr.Title, Body: &pr.Body})
+	if err != nil {
+		return wrap(fmt.Sprintf("update pull request #%d of %s", pr.Number, pr.Repository), err)
+	}
+	return nil
+}
+
+// Checks implements platform.Platform: the check runs and commit statuses of
+// the pull request's head commit.
+func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return nil, err
+	}
+	head := pr.HeadBranch
+	var checks []platform.Check
+	runs, _, err := p.client.Checks.ListCheckRunsForRef(ctx, owner, name, head, &gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, wrap("check runs of "+pr.URL, err)
+	}
+	for _, r := range runs.CheckRuns {
+		state := platform.CheckPending
+		if r.GetStatus() == "completed" {
+			switch r.GetConclusion() {
+			case "success", "neutral", "skipped":
+				state = platform.CheckSuccess
+			default:
+				state = platform.CheckFailure
+			}
+		}
+		checks = append(checks, platform.Check{Name: r.GetName(), State: state})
+	}
+	combined, _, err := p.client.Repositories.GetCombinedStatus(ctx, owner, name, head, &gh.ListOptions{PerPage: 100})
+	if err != nil {
+		return nil, wrap("statuses of "+pr.URL, err)
+	}
+	for _, s := range combined.Statuses {
+		state := platform.CheckPending
+		switch s.GetState() {
+		case "success":
+			state = platform.CheckSuccess
+		case "failure", "error":
+			state = platform.CheckFailure
+		}
+		checks = append(checks, platform.Check{Name: s.GetContext(), State: state})
+	}
+	return checks, nil
+}
+
+// Comment implements platform.Platform.
+func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body string) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	if _, _, err := p.client.Issues.CreateComment(ctx, owner, name, pr.Number, &gh.IssueComment{Body: &body}); err != nil {
+		return wrap("comment on "+pr.URL, err)
+	}
+	return nil
+}
+
+// Merge implements platform.Platform (a squash merge, as dependency updates are).
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	if _, _, err := p.client.PullRequests.Merge(ctx, owner, name, pr.Number, message, &gh.PullRequestOptions{MergeMethod: "squash"}); err != nil {
+		return wrap("merge "+pr.URL, err)
+	}
+	return nil
+}
+
+// DeleteBranch implements platform.Platform.
+func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error {
+	owner, name, err := p.ownerRepo(repo)
+	if err != nil {
+		return err
+	}
+	if _, err := p.client.Git.DeleteRef(ctx, owner, name, "heads/"+branch); err != nil {
+		return wrap("delete branch "+branch+" of "+repo, err)
+	}
+	return nil
+}

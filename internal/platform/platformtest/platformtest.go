@@ -1,0 +1,94 @@
+// Package platformtest is the conformance suite every platform.Platform
+// passes: push a branch with the platform's git credentials, open a pull
+// request, find, read, update and comment on it, read its checks, merge it
+// and delete its branch.
+package platformtest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+)
+
+// Fixture is a platform with a repository whose main branch holds README.md.
+type Fixture struct {
+	Platform platform.Platform
+	Repo     string
+}
+
+// Run runs the suite; newFixture makes a fresh repository per call.
+func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
+	t.Run("pull request lifecycle", func(t *testing.T) {
+		ctx := context.Background()
+		f := newFixture(t)
+		p := f.Platform
+		g := p.Git()
+		url, err := p.CloneURL(f.Repo)
+		require.NoError(t, err)
+
+		work := filepath.Join(t.TempDir(), "work")
+		require.NoError(t, g.Clone(ctx, url, work, "main"))
+		require.NoError(t, g.CheckoutNew(ctx, work, "darc-main-suite"))
+		require.NoError(t, os.WriteFile(filepath.Join(work, "eng.txt"), []byte("updated\n"), 0o644))
+		_, err = g.CommitAll(ctx, work, "Update dependencies")
+		require.NoError(t, err)
+		require.NoError(t, g.Push(ctx, work, "origin", "HEAD", "darc-main-suite", ""))
+
+		none, err := p.OpenPullRequest(ctx, f.Repo, "darc-main-suite", "main")
+		require.NoError(t, err)
+		assert.Nil(t, none)
+
+		pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: f.Repo, Title: "[main] Update dependencies from dotnet/arcade",
+			Body: "body", HeadBranch: "darc-main-suite", BaseBranch: "main"})
+		require.NoError(t, err)
+		assert.Positive(t, pr.Number)
+		assert.NotEmpty(t, pr.URL)
+		assert.Equal(t, maestro.PullRequestOpen, pr.State)
+		_, err = p.CreatePullRequest(ctx, maestro.PullRequest{Repository: f.Repo, Title: "again", HeadBranch: "darc-main-suite", BaseBranch: "main"})
+		assert.Error(t, err, "a second open pull request from the same branch")
+
+		open, err := p.OpenPullRequest(ctx, f.Repo, "darc-main-suite", "main")
+		require.NoError(t, err)
+		require.NotNil(t, open)
+		assert.Equal(t, pr.Number, open.Number)
+
+		pr.Title, pr.Body = "[main] Update dependencies from 2 repositories", "new body"
+		require.NoError(t, p.UpdatePullRequest(ctx, pr))
+		got, err := p.PullRequest(ctx, f.Repo, pr.Number)
+		require.NoError(t, err)
+		assert.Equal(t, "[main] Update dependencies from 2 repositories", got.Title)
+		assert.Contains(t, got.Body, "new body")
+		assert.Equal(t, "darc-main-suite", got.HeadBranch)
+		assert.Equal(t, "main", got.BaseBranch)
+
+		require.NoError(t, p.Comment(ctx, got, "a comment"))
+		_, err = p.Checks(ctx, got)
+		require.NoError(t, err)
+
+		require.NoError(t, p.Merge(ctx, got, "Merge dependency update"))
+		merged, err := p.PullRequest(ctx, f.Repo, pr.Number)
+		require.NoError(t, err)
+		assert.Equal(t, maestro.PullRequestMerged, merged.State)
+		check := filepath.Join(t.TempDir(), "check")
+		require.NoError(t, g.Clone(ctx, url, check, "main"))
+		data, err := os.ReadFile(filepath.Join(check, "eng.txt"))
+		require.NoError(t, err)
+		assert.Equal(t, "updated\n", string(data), "the merge reached main")
+
+		require.NoError(t, p.DeleteBranch(ctx, f.Repo, "darc-main-suite"))
+		_, err = g.RemoteHead(ctx, check, "origin", "darc-main-suite")
+		assert.True(t, errors.Is(err, git.ErrNotFound), "branch deleted: %v", err)
+
+		_, err = p.PullRequest(ctx, f.Repo, 99999)
+		assert.True(t, errors.Is(err, platform.ErrNotFound), "unknown pull request: %v", err)
+	})
+}
