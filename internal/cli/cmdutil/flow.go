@@ -3,13 +3,16 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	gh "github.com/google/go-github/v60/github"
 	"github.com/google/uuid"
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/updater"
@@ -33,12 +36,32 @@ func (f *Factory) Bot() git.Identity {
 	return id
 }
 
-// Platform returns the git host of a repository.
+// Platform returns the git host of a repository: local repositories (an
+// absolute path or file:// URL), and GitHub — github.com, or the GitHub
+// Enterprise Server at MAESTRO_GITHUB_URL — with the token in GITHUB_TOKEN.
 func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platform, error) {
 	if local.Handles(repo) {
 		return local.New(reg, git.Runner{Author: f.Bot()}), nil
 	}
-	return nil, UsageErrorf("repository %s: only local repositories (an absolute path or file:// URL) can receive pull requests in this version", repo)
+	web := strings.TrimSuffix(f.Getenv("MAESTRO_GITHUB_URL"), "/")
+	if web == "" {
+		web = "https://github.com"
+	}
+	if strings.HasPrefix(strings.ToLower(repo), strings.ToLower(web)+"/") {
+		token := f.Getenv("GITHUB_TOKEN")
+		if token == "" {
+			return nil, UsageErrorf("repository %s: set GITHUB_TOKEN to a token that may push branches and open pull requests", repo)
+		}
+		client := gh.NewClient(nil).WithAuthToken(token)
+		if web != "https://github.com" {
+			var err error
+			if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
+				return nil, UsageErrorf("MAESTRO_GITHUB_URL %q: %v", web, err)
+			}
+		}
+		return github.New(client, web, token, f.Bot()), nil
+	}
+	return nil, UsageErrorf("repository %s: pull requests go to local repositories (an absolute path or file:// URL) and GitHub (%s); Azure Repos is not supported yet", repo, web)
 }
 
 // Updater returns the updater that flows subscriptions with reg. Update
