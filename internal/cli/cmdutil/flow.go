@@ -12,6 +12,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/azrepos"
 	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -61,7 +62,31 @@ func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platfo
 		}
 		return github.New(client, web, token, f.Bot()), nil
 	}
-	return nil, UsageErrorf("repository %s: pull requests go to local repositories (an absolute path or file:// URL) and GitHub (%s); Azure Repos is not supported yet", repo, web)
+	if strings.Contains(repo, "/_git/") {
+		token, bearer := f.azdoToken()
+		if token == "" {
+			return nil, UsageErrorf("repository %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push branches and open pull requests", repo)
+		}
+		org := organizationOf(repo)
+		return azrepos.New(org, azdo.Connection(org, token, bearer), token, f.Bot()), nil
+	}
+	return nil, UsageErrorf("repository %s: pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s) and Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO)", repo, web)
+}
+
+// organizationOf is the organization URL of an Azure Repos repository URL
+// (everything before /PROJECT/_git/REPO).
+func organizationOf(repo string) string {
+	i := strings.Index(repo, "/_git/")
+	return repo[:strings.LastIndexByte(repo[:i], '/')]
+}
+
+// azdoToken is the Azure DevOps token: MAESTRO_AZDO_TOKEN (a personal access
+// token), else the job's SYSTEM_ACCESSTOKEN (a bearer token).
+func (f *Factory) azdoToken() (token string, bearer bool) {
+	if t := f.Getenv("MAESTRO_AZDO_TOKEN"); t != "" {
+		return t, false
+	}
+	return f.Getenv("SYSTEM_ACCESSTOKEN"), true
 }
 
 // Updater returns the updater that flows subscriptions with reg. Update
@@ -74,12 +99,14 @@ func (f *Factory) Updater(reg *registry.Registry) *updater.Updater {
 		Now:      f.Now,
 		NewID:    uuid.NewString,
 		BotEmail: f.Bot().Email,
+		BodyLimit: func(repo string) int {
+			if strings.Contains(repo, "/_git/") {
+				return azrepos.MaxDescription
+			}
+			return 0
+		},
 	}
-	token, bearer := f.Getenv("MAESTRO_AZDO_TOKEN"), false
-	if token == "" {
-		token, bearer = f.Getenv("SYSTEM_ACCESSTOKEN"), true
-	}
-	if token != "" {
+	if token, bearer := f.azdoToken(); token != "" {
 		u.Queue = func(ctx context.Context, up maestro.UpdatePipeline, subID string, buildID int) (string, error) {
 			q, err := azdo.Queue(ctx, azdo.Connection(up.Organization, token, bearer), up, subID, buildID)
 			if q.URL == "" {

@@ -1,0 +1,320 @@
+// Package azrepos is the platform of Azure Repos (Azure DevOps git
+// repositories), through azure-devops-go-api: pull requests, statuses,
+// comment threads, completion and ref deletion. Git operations use the same
+// token over HTTPS. Pull request descriptions stay under the service's limit
+// of 4,000 characters (see MaxDescription).
+package azrepos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
+
+	gitcli "github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+)
+
+var _ platform.Platform = (*Platform)(nil)
+
+// MaxDescription is the longest pull request description, in bytes, that
+// this platform sends: the service refuses 4,000 characters or more.
+const MaxDescription = 3999
+
+// Platform talks to one Azure DevOps organization.
+type Platform struct {
+	org    string // https://dev.azure.com/{org}
+	conn   *azuredevops.Connection
+	runner gitcli.Runner
+}
+
+// New returns the platform of the organization at orgURL, authenticated by conn
+// for the API and by token for git.
+func New(orgURL string, conn *azuredevops.Connection, token string, author gitcli.Identity) *Platform {
+	return &Platform{org: strings.TrimSuffix(orgURL, "/"), conn: conn, runner: gitcli.Runner{Token: token, Author: author}}
+}
+
+// Handles reports whether repo is a repository of the organization at orgURL.
+func Handles(orgURL, repo string) bool {
+	return strings.HasPrefix(strings.ToLower(repo), strings.ToLower(strings.TrimSuffix(orgURL, "/"))+"/") && strings.Contains(repo, "/_git/")
+}
+
+// split returns the project and repository names of a repository URL.
+func (p *Platform) split(repo string) (project, name string, err error) {
+	rest, ok := strings.CutPrefix(repo, p.org+"/")
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if !ok || len(parts) != 3 || parts[1] != "_git" {
+		return "", "", fmt.Errorf("repository %q is not %s/PROJECT/_git/REPO", repo, p.org)
+	}
+	if project, err = url.PathUnescape(parts[0]); err != nil {
+		return "", "", err
+	}
+	name, err = url.PathUnescape(parts[2])
+	return project, name, err
+}
+
+func (p *Platform) client(ctx context.Context) (git.Client, error) {
+	c, err := git.NewClient(ctx, p.conn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", p.org, err)
+	}
+	return c, nil
+}
+
+func wrap(op string, err error) error {
+	var e azuredevops.WrappedError
+	if errors.As(err, &e) && e.StatusCode != nil && *e.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %w: %w", op, platform.ErrNotFound, err)
+	}
+	var ep *azuredevops.WrappedError
+	if errors.As(err, &ep) && ep.StatusCode != nil && *ep.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %w: %w", op, platform.ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// CloneURL implements platform.Platform.
+func (p *Platform) CloneURL(repo string) (string, error) {
+	if _, _, err := p.split(repo); err != nil {
+		return "", err
+	}
+	return repo, nil
+}
+
+// Git implements platform.Platform.
+func (p *Platform) Git() gitcli.Runner { return p.runner }
+
+func (p *Platform) fromAzDO(repo string, pr *git.GitPullRequest) maestro.PullRequest {
+	state := maestro.PullRequestOpen
+	if pr.Status != nil {
+		switch *pr.Status {
+		case git.PullRequestStatusValues.Completed:
+			state = maestro.PullRequestMerged
+		case git.PullRequestStatusValues.Abandoned:
+			state = maestro.PullRequestClosed
+		}
+	}
+	out := maestro.PullRequest{
+		Repository: repo, State: state,
+		HeadBranch: strings.TrimPrefix(deref(pr.SourceRefName), "refs/heads/"),
+		BaseBranch: strings.TrimPrefix(deref(pr.TargetRefName), "refs/heads/"),
+		Title:      deref(pr.Title), Body: deref(pr.Description),
+	}
+	if pr.PullRequestId != nil {
+		out.Number = *pr.PullRequestId
+		out.URL = fmt.Sprintf("%s/pullrequest/%d", repo, out.Number)
+	}
+	if pr.CreationDate != nil {
+		out.CreatedAt = pr.CreationDate.Time
+	}
+	return out
+}
+
+// OpenPullRequest implements platform.Platform.
+func (p *Platform) OpenPullRequest(ctx context.Context, repo, head, base string) (*maestro.PullRequest, error) {
+	project, name, err := p.split(repo)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src, dst, active := "refs/heads/"+head, "refs/heads/"+base, git.PullRequestStatusValues.Active
+	prs, err := c.GetPullRequests(ctx, git.GetPullRequestsArgs{Project: &project, RepositoryId: &name,
+		SearchCriteria: &git.GitPullRequestSearchCriteria{SourceRefName: &src, TargetRefName: &dst, Status: &active}})
+	if err != nil {
+		return nil, wrap("list pull requests of "+repo, err)
+	}
+	if prs == nil || len(*prs) == 0 {
+		return nil, nil
+	}
+	pr := p.fromAzDO(repo, &(*prs)[0])
+	return &pr, nil
+}
+
+// CreatePullRequest implements platform.Platform.
+func (p *Platform) CreatePullRequest(ctx context.Context, pr maestro.PullRequest) (maestro.PullRequest, error) {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return pr, err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return pr, err
+	}
+	src, dst := "refs/heads/"+pr.HeadBranch, "refs/heads/"+pr.BaseBranch
+	created, err := c.CreatePullRequest(ctx, git.CreatePullRequestArgs{Project: &project, RepositoryId: &name,
+		GitPullRequestToCreate: &git.GitPullRequest{SourceRefName: &src, TargetRefName: &dst, Title: &pr.Title, Description: &pr.Body}})
+	if err != nil {
+		return pr, wrap("open pull request in "+pr.Repository, err)
+	}
+	return p.fromAzDO(pr.Repository, created), nil
+}
+
+// PullRequest implements platform.Platform.
+func (p *Platform) PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error) {
+	project, name, err := p.split(repo)
+	if err != nil {
+		return maestro.PullRequest{}, err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return maestro.PullRequest{}, err
+	}
+	pr, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &number})
+	if err != nil {
+		return maestro.PullRequest{}, wrap(fmt.Sprintf("pull request %d of %s", number, repo), err)
+	}
+	return p.fromAzDO(repo, pr), nil
+}
+
+// UpdatePullRequest implements platform.Platform.
+func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+		GitPullRequestToUpdate: &git.GitPullRequest{Title: &pr.Title, Description: &pr.Body}})
+	if err != nil {
+		return wrap(fmt.Sprintf("update pull request %d of %s", pr.Number, pr.Repository), err)
+	}
+	return nil
+}
+
+// Checks implements platform.Platform: the pull request's statuses.
+func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := c.GetPullRequestStatuses(ctx, git.GetPullRequestStatusesArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	if err != nil {
+		return nil, wrap("statuses of "+pr.URL, err)
+	}
+	var checks []platform.Check
+	if statuses == nil {
+		return checks, nil
+	}
+	for _, s := range *statuses {
+		state := platform.CheckPending
+		if s.State != nil {
+			switch *s.State {
+			case git.GitStatusStateValues.Succeeded, git.GitStatusStateValues.NotApplicable:
+				state = platform.CheckSuccess
+			case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
+				state = platform.CheckFailure
+			}
+		}
+		label := ""
+		if s.Context != nil {
+			label = deref(s.Context.Genre) + "/" + deref(s.Context.Name)
+		}
+		checks = append(checks, platform.Check{Name: strings.TrimPrefix(label, "/"), State: state})
+	}
+	return checks, nil
+}
+
+// Comment implements platform.Platform: a new comment thread.
+func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body string) error {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	active := git.CommentThreadStatusValues.Active
+	_, err = c.CreateThread(ctx, git.CreateThreadArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+		CommentThread: &git.GitPullRequestCommentThread{Status: &active, Comments: &[]git.Comment{{Content: &body}}}})
+	if err != nil {
+		return wrap("comment on "+pr.URL, err)
+	}
+	return nil
+}
+
+// Merge implements platform.Platform: completes the pull request with a
+// squash merge of its current source commit.
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	if err != nil {
+		return wrap("merge "+pr.URL, err)
+	}
+	completed, squash := git.PullRequestStatusValues.Completed, git.GitPullRequestMergeStrategyValues.Squash
+	_, err = c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+		GitPullRequestToUpdate: &git.GitPullRequest{Status: &completed, LastMergeSourceCommit: cur.LastMergeSourceCommit,
+			CompletionOptions: &git.GitPullRequestCompletionOptions{MergeStrategy: &squash, MergeCommitMessage: &message}}})
+	if err != nil {
+		return wrap("merge "+pr.URL, err)
+	}
+	return nil
+}
+
+// DeleteBranch implements platform.Platform.
+func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error {
+	project, name, err := p.split(repo)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	filter := "heads/" + branch
+	refs, err := c.GetRefs(ctx, git.GetRefsArgs{Project: &project, RepositoryId: &name, Filter: &filter})
+	if err != nil {
+		return wrap("branch "+branch+" of "+repo, err)
+	}
+	var old string
+	for _, r := range refs.Value {
+		if deref(r.Name) == "refs/heads/"+branch {
+			old = deref(r.ObjectId)
+		}
+	}
+	if old == "" {
+		return fmt.Errorf("branch %s of %s: %w", branch, repo, platform.ErrNotFound)
+	}
+	ref, zero := "refs/heads/"+branch, strings.Repeat("0", 40)
+	results, err := c.UpdateRefs(ctx, git.UpdateRefsArgs{Project: &project, RepositoryId: &name,
+		RefUpdates: &[]git.GitRefUpdate{{Name: &ref, OldObjectId: &old, NewObjectId: &zero}}})
+	if err != nil {
+		return wrap("delete branch "+branch+" of "+repo, err)
+	}
+	for _, r := range *results {
+		if r.Success != nil && !*r.Success {
+			return fmt.Errorf("delete branch %s of %s: %v", branch, repo, deref(r.CustomMessage))
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
