@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,8 @@ import (
 
 // TestPublishQueuesUpdatePipeline: a subscription with an update pipeline is
 // queued in Azure DevOps (the double, through the real client) when a build
-// arrives; the run request carries the subscription and the build.
+// arrives; the run request carries the subscription and the build; what the
+// pipeline runs, `maestro subscription apply`, then opens the pull request.
 func TestPublishQueuesUpdatePipeline(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
@@ -25,7 +27,22 @@ func TestPublishQueuesUpdatePipeline(t *testing.T) {
 		repo := srv.AddRepository(project, "dotnet-runtime")
 		yml, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "pipelines", "dependency-update.yml"))
 		require.NoError(t, err)
-		repo.Commit("main", map[string][]byte{"eng/pipelines/dependency-update.yml": yml}, "update pipeline")
+		repo.Commit("main", map[string][]byte{
+			"eng/pipelines/dependency-update.yml": yml,
+			"eng/Version.Details.xml": []byte(`<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+  </ProductDependencies>
+  <ToolsetDependencies>
+    <Dependency Name="Microsoft.DotNet.Arcade.Sdk" Version="9.0.0-beta.1">
+      <Uri>https://github.com/dotnet/arcade</Uri>
+      <Sha>0000000000000000000000000000000000000000</Sha>
+    </Dependency>
+  </ToolsetDependencies>
+</Dependencies>
+`),
+			"global.json": []byte("{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n"),
+		}, "update pipeline")
 		pl := srv.AddYAMLPipeline(project, azdo.YAMLPipeline{Name: "dependency-update", Repository: repo, Path: "/eng/pipelines/dependency-update.yml"})
 		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat")
 
@@ -55,5 +72,16 @@ func TestPublishQueuesUpdatePipeline(t *testing.T) {
 		e.okJSON(&history, "flow", "history", "--build", "1")
 		require.Len(t, history, 1)
 		assert.Equal(t, maestro.ResultQueued, history[0].Result)
+		assert.Empty(t, srv.PullRequests(), "queued, not applied")
+
+		// The pipeline's step, with the parameters of the run request.
+		params := *runs[0].Parameters.TemplateParameters
+		out := e.ok("subscription", "apply", "--id", params["subscriptionId"], "--build", params["buildId"])
+		assert.Contains(t, out, "updated "+repo.WebURL()+"/pullrequest/1")
+		prs := srv.PullRequests()
+		require.Len(t, prs, 1)
+		got, err := repo.ReadFile(strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/"), "global.json")
+		require.NoError(t, err)
+		assert.Contains(t, string(got), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
 	})
 }
