@@ -4,12 +4,16 @@
 package flow
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/deps"
 	engine "github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -61,7 +65,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					ex, err := Explain(c, reg, c.Int("build"))
+					ex, err := Explain(c, f, reg, c.Int("build"))
 					if err != nil {
 						return err
 					}
@@ -84,18 +88,23 @@ type ChannelExplanation struct {
 	Subscriptions []SubscriptionExplanation `json:"subscriptions"`
 }
 
-// SubscriptionExplanation is the decision for one subscription and what the
-// flow history recorded for it and this build.
+// SubscriptionExplanation is the decision for one subscription, what the
+// build's assets would do to the target's dependencies, and what the flow
+// history recorded for it and this build.
 type SubscriptionExplanation struct {
 	engine.Decision
-	Outcomes []maestro.FlowOutcome `json:"outcomes"`
+	Assets []engine.AssetFate `json:"assets"`
+	// TargetError says why the target's dependencies could not be read.
+	TargetError string                `json:"targetError,omitempty"`
+	Outcomes    []maestro.FlowOutcome `json:"outcomes"`
 }
 
 // Explain gathers, for every channel the build is in, the subscriptions from
-// the build's repository (or its mirror), the engine's decision for each and
-// their recorded outcomes for the build.
-func Explain(c *cli.Context, reg *registry.Registry, id int) (Explanation, error) {
-	b, err := reg.BuildInfo(c.Context, id)
+// the build's repository (or its mirror), the engine's decision for each, the
+// fate of each of the build's assets in the target (read from the target
+// branch), and their recorded outcomes for the build.
+func Explain(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, id int) (Explanation, error) {
+	b, err := reg.Build(c.Context, id)
 	if err != nil {
 		return Explanation{}, err
 	}
@@ -114,7 +123,13 @@ func Explain(c *cli.Context, reg *registry.Registry, id int) (Explanation, error
 			if err != nil {
 				return ex, err
 			}
-			ce.Subscriptions = append(ce.Subscriptions, SubscriptionExplanation{Decision: d, Outcomes: outcomes})
+			se := SubscriptionExplanation{Decision: d, Assets: []engine.AssetFate{}, Outcomes: outcomes}
+			if listing, err := targetDependencies(c.Context, f, reg, d.Subscription); err != nil {
+				se.TargetError = err.Error()
+			} else {
+				se.Assets = engine.PlanUpdate(b, d.Subscription, listing).Fates
+			}
+			ce.Subscriptions = append(ce.Subscriptions, se)
 		}
 		ex.Channels = append(ex.Channels, ce)
 	}
@@ -135,6 +150,16 @@ func writeExplanation(w io.Writer, ex Explanation) {
 		for _, se := range ce.Subscriptions {
 			s := se.Subscription
 			fmt.Fprintf(w, "  %s → %s@%s (subscription %s): %s — %s\n", s.SourceRepository, s.TargetRepository, s.TargetBranch, s.ID, se.Action, se.Reason)
+			if se.TargetError != "" {
+				fmt.Fprintf(w, "    (the target's dependencies could not be read: %s)\n", se.TargetError)
+			}
+			for _, a := range se.Assets {
+				to := ""
+				if a.To != "" {
+					to = " → " + a.To
+				}
+				fmt.Fprintf(w, "    %s %s%s: %s\n", a.Dependency, a.From, to, a.Reason)
+			}
 			for _, o := range se.Outcomes {
 				pr := ""
 				if o.PullRequestURL != "" {
@@ -144,4 +169,30 @@ func writeExplanation(w io.Writer, ex Explanation) {
 			}
 		}
 	}
+}
+
+// targetDependencies reads the dependencies of a subscription's target
+// branch from a fresh clone.
+func targetDependencies(ctx context.Context, f *cmdutil.Factory, reg *registry.Registry, s maestro.Subscription) (*deps.Listing, error) {
+	p, err := f.Platform(reg, s.TargetRepository)
+	if err != nil {
+		return nil, err
+	}
+	url, err := p.CloneURL(s.TargetRepository)
+	if err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp("", "maestro-explain-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	clone := filepath.Join(work, "repo")
+	if err := p.Git().Clone(ctx, url, clone, s.TargetBranch); err != nil {
+		return nil, err
+	}
+	if s.TargetDirectory != "" {
+		clone = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
+	}
+	return deps.List(clone)
 }
