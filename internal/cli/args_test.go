@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -26,4 +27,12 @@ func TestInterspersed(t *testing.T) {
 			assert.Equal(t, tt.want, strings.Join(interspersed(cmds, strings.Fields(tt.in)), " "))
 		})
 	}
+}
+
+func TestUnknownCommandIsBadInput(t *testing.T) {
+	var out, errOut strings.Builder
+	f := &cmdutil.Factory{IO: cmdutil.IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Getenv: func(string) string { return "" }}
+	code := Main(context.Background(), []string{"maestro", "mirror"}, f)
+	assert.Equal(t, cmdutil.ExitInvalid, code)
+	assert.Equal(t, "maestro: unknown command 'mirror'; `maestro --help` lists the commands\n", errOut.String())
 }

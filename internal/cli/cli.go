@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -58,6 +59,7 @@ local directory (see README).`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cmdutil.UsageErrorf("%v", err)
 		},
+
 		Commands: []*cli.Command{
 			publish.NewCmd(f, nil),
 			channel.NewCmd(f),
@@ -89,6 +91,9 @@ func Main(ctx context.Context, args []string, f *cmdutil.Factory) int {
 		// The command line did not parse (unknown flag, missing required flag):
 		// urfave/cli has printed the usage; this is bad input.
 		err = cmdutil.UsageErrorf("%v", err)
+		if name, ok := strings.CutPrefix(err.Error(), "No help topic for "); ok {
+			err = cmdutil.UsageErrorf("unknown command %s; `maestro --help` lists the commands", name)
+		}
 	}
 	cmdutil.ReportError(f.IO.ErrOut, err, f.Getenv)
 	return cmdutil.ExitCode(err)
