@@ -58,9 +58,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					}
 					filter := registry.BuildFilter{Repository: c.String("repository"), Commit: c.String("commit"), Limit: c.Int("limit")}
 					if c.IsSet("channel") {
-						ch, err := channel.Resolve(c, reg, c.String("channel"))
+						ch, err := channel.FromFlag(c, reg)
 						if err != nil {
-							return fmt.Errorf("--channel: %w", err)
+							return err
 						}
 						filter.ChannelID = ch.ID
 					}
@@ -93,9 +93,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					}
 					channelID := 0
 					if c.IsSet("channel") {
-						ch, err := channel.Resolve(c, reg, c.String("channel"))
+						ch, err := channel.FromFlag(c, reg)
 						if err != nil {
-							return fmt.Errorf("--channel: %w", err)
+							return err
 						}
 						channelID = ch.ID
 					}
@@ -114,9 +114,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					ch, err := channel.Resolve(c, reg, c.String("channel"))
+					ch, err := channel.FromFlag(c, reg)
 					if err != nil {
-						return fmt.Errorf("--channel: %w", err)
+						return err
 					}
 					added, err := reg.AddBuildToChannel(c.Context, c.Int("id"), ch.ID)
 					if err != nil {
@@ -138,9 +138,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					ch, err := channel.Resolve(c, reg, c.String("channel"))
+					ch, err := channel.FromFlag(c, reg)
 					if err != nil {
-						return fmt.Errorf("--channel: %w", err)
+						return err
 					}
 					if err := reg.RemoveBuildFromChannel(c.Context, c.Int("id"), ch.ID); err != nil {
 						return err

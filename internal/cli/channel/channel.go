@@ -92,6 +92,19 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	}
 }
 
+// FromFlag resolves the command's --channel flag. A channel that does not
+// exist is bad input (the flag's value), not a missing object.
+func FromFlag(c *cli.Context, reg *registry.Registry) (maestro.Channel, error) {
+	ch, err := Resolve(c, reg, c.String("channel"))
+	if maestro.KindOf(err) == maestro.KindNotFound {
+		return ch, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
+	}
+	if err != nil {
+		return ch, fmt.Errorf("--channel: %w", err)
+	}
+	return ch, nil
+}
+
 // Resolve finds a channel by name or numeric id.
 func Resolve(c *cli.Context, reg *registry.Registry, nameOrID string) (maestro.Channel, error) {
 	if id, err := strconv.Atoi(nameOrID); err == nil {

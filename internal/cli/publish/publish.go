@@ -4,7 +4,6 @@
 package publish
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/maestroplusplus/maestro/internal/cli/channel"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -131,7 +131,7 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 			return err
 		}
 	}
-	channels, err := resolveChannels(ctx, reg, o.Channels)
+	channels, err := resolveChannels(c, reg, o.Channels)
 	if err != nil {
 		return err
 	}
@@ -255,17 +255,10 @@ func accountOf(collectionURI string) string {
 	return strings.Split(strings.Trim(u.Path, "/"), "/")[0]
 }
 
-func resolveChannels(ctx context.Context, reg *registry.Registry, names []string) ([]int, error) {
+func resolveChannels(c *cli.Context, reg *registry.Registry, names []string) ([]int, error) {
 	var ids []int
 	for _, n := range names {
-		if id, err := strconv.Atoi(n); err == nil {
-			if _, err := reg.Channel(ctx, id); err != nil {
-				return nil, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
-			}
-			ids = append(ids, id)
-			continue
-		}
-		ch, err := reg.ChannelByName(ctx, n)
+		ch, err := channel.Resolve(c, reg, n)
 		if maestro.KindOf(err) == maestro.KindNotFound {
 			return nil, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
 		}

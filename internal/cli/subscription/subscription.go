@@ -51,9 +51,9 @@ func ParseMergePolicy(s string) (maestro.MergePolicy, error) {
 // applyFlags copies every flag that was set onto s.
 func applyFlags(c *cli.Context, reg *registry.Registry, s *maestro.Subscription) error {
 	if c.IsSet("channel") {
-		ch, err := channel.Resolve(c, reg, c.String("channel"))
+		ch, err := channel.FromFlag(c, reg)
 		if err != nil {
-			return fmt.Errorf("--channel: %w", err)
+			return err
 		}
 		s.ChannelID = ch.ID
 	}
@@ -177,9 +177,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 						TargetBranch:     c.String("target-branch"),
 					}
 					if c.IsSet("channel") {
-						ch, err := channel.Resolve(c, reg, c.String("channel"))
+						ch, err := channel.FromFlag(c, reg)
 						if err != nil {
-							return fmt.Errorf("--channel: %w", err)
+							return err
 						}
 						filter.ChannelID = ch.ID
 					}
