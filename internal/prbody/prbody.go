@@ -6,6 +6,7 @@ package prbody
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -166,6 +167,17 @@ func Merge(body string, s Section) string {
 		out = strings.TrimRight(out, "\n") + "\n\n"
 	}
 	return out + rendered
+}
+
+// BranchCompareURL is the page that lists everything a pull request branch
+// changes, which a truncated body links to: a GitHub compare or an Azure
+// Repos branch comparison.
+func BranchCompareURL(repo, base, head string) string {
+	n := repourl.Normalize(repo)
+	if _, _, ok := repourl.GitHubOwnerRepo(repo); ok {
+		return fmt.Sprintf("%s/compare/%s...%s", n, base, head)
+	}
+	return fmt.Sprintf("%s/branchCompare?baseVersion=GB%s&targetVersion=GB%s", strings.TrimSuffix(repo, "/"), url.QueryEscape(base), url.QueryEscape(head))
 }
 
 // Truncate shortens a body to at most limit bytes (Azure Repos refuses

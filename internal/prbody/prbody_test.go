@@ -84,3 +84,10 @@ func TestTruncate(t *testing.T) {
 	assert.True(t, strings.HasSuffix(out, "the full list of updates is at https://example/full\n"))
 	assert.Equal(t, "short", prbody.Truncate("short", 4000, "x"))
 }
+
+func TestBranchCompareURL(t *testing.T) {
+	assert.Equal(t, "https://github.com/dotnet/runtime/compare/main...darc-main-1",
+		prbody.BranchCompareURL("https://github.com/dotnet/runtime", "main", "darc-main-1"))
+	assert.Equal(t, "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime/branchCompare?baseVersion=GBrelease%2F9.0&targetVersion=GBdarc-release%2F9.0-1",
+		prbody.BranchCompareURL("https://dev.azure.com/dnceng/internal/_git/dotnet-runtime", "release/9.0", "darc-release/9.0-1"))
+}

@@ -206,7 +206,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		sources = append(sources, x.SourceRepository)
 	}
 	pr.Title = prbody.Title(s.TargetBranch, sources)
-	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), pr.URL)
+	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), prbody.BranchCompareURL(s.TargetRepository, s.TargetBranch, branch))
 	if tracked == nil {
 		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
 		pr, err = p.CreatePullRequest(ctx, pr)

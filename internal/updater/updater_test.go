@@ -287,3 +287,16 @@ func TestApplyBatchesIntoOnePullRequest(t *testing.T) {
 	assert.Contains(t, string(details), `Version="10.0.0-beta.1"`)
 	assert.Contains(t, string(details), `Version="10.0.0"`)
 }
+
+func TestApplyTruncatesLongBodies(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	f.upd.BodyLimit = func(string) int { return 300 }
+	b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	_, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	prs, err := f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	require.Len(t, prs, 1)
+	assert.LessOrEqual(t, len(prs[0].Body), 300)
+	assert.Contains(t, prs[0].Body, "the full list of updates is at "+f.target+"/branchCompare?baseVersion=GBmain&targetVersion=GBdarc-main-1")
+}
