@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 	"github.com/maestroplusplus/maestro/test/testenv"
 )
@@ -73,5 +78,96 @@ func TestPublishOpensGitHubPullRequest(t *testing.T) {
 		assert.Contains(t, body, "BAR build 2")
 		got, _ := repo.File(prs[0].GetHead().GetRef(), "global.json")
 		assert.Contains(t, got, "1.0.0-beta.19464.1")
+	})
+}
+
+// TestExistingPullRequestRulesOnGitHub: pending checks → rescheduled, no
+// push; commits by someone else → never pushed to, a comment, conflict;
+// merged → the build counts as applied and the next update opens a new pull
+// request; closed unmerged → its branch goes and a new one opens.
+func TestExistingPullRequestRulesOnGitHub(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		srv := githubdouble.NewServer(t)
+		repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{
+			"eng/Version.Details.xml": `<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+  </ProductDependencies>
+  <ToolsetDependencies>
+    <Dependency Name="Microsoft.DotNet.Arcade.Sdk" Version="9.0.0-beta.1">
+      <Uri>https://github.com/dotnet/arcade</Uri>
+      <Sha>0000000000000000000000000000000000000001</Sha>
+    </Dependency>
+  </ToolsetDependencies>
+</Dependencies>
+`,
+			"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
+		}})
+		e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL())
+		e.ok("channel", "add", "--name", "dev")
+		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+		var sub maestro.Subscription
+		e.okJSON(&sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", srv.URL()+"/dotnet/runtime", "--target-branch", "main", "--update-frequency", "everyBuild")
+		dir := t.TempDir()
+		publish := func(n int) string {
+			m := writeFile(t, dir, fmt.Sprintf("m%d.xml", n), manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+				commit: sha(n), azdoBuildID: n, packages: []string{fmt.Sprintf("Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.%d", n)}}.xml())
+			r := e.run("publish", "--manifest", m)
+			require.Equal(t, 0, r.code, r.stderr)
+			return r.stderr
+		}
+		globalJSON := func(branch string) string {
+			s, ok := repo.File(branch, "global.json")
+			require.True(t, ok, branch)
+			return s
+		}
+
+		assert.Contains(t, publish(1), "build 1: updated")
+		pr1 := repo.PullRequest(1)
+		head1 := pr1.GetHead().GetRef()
+
+		// Pending checks: nothing pushed.
+		repo.AddCheckRun(gh.CheckRun{HeadSHA: gh.String(repo.Branch(head1)), Name: gh.String("build"), Status: gh.String("in_progress")})
+		assert.Contains(t, publish(2), "build 2: rescheduled")
+		assert.Contains(t, globalJSON(head1), "10.0.0-beta.1")
+
+		// Someone else's commit on the branch: never pushed to.
+		repo.Commit(githubdouble.CommitSpec{Branch: head1, Message: "Fix the build", Files: map[string]string{"fix.txt": "fix\n"},
+			Author: githubdouble.User{Login: "alice", Name: "Alice", Email: "alice@example.com"}})
+		assert.Contains(t, publish(3), "build 3: conflict")
+		assert.Contains(t, globalJSON(head1), "10.0.0-beta.1")
+		comments := repo.Comments(1)
+		require.NotEmpty(t, comments)
+		assert.Contains(t, comments[len(comments)-1].GetBody(), "alice@example.com")
+
+		// Merged: build 1 counts as applied; the next build opens a new pull request.
+		client := srv.Client(githubdouble.DefaultToken)
+		_, _, err := client.PullRequests.Merge(context.Background(), "dotnet", "runtime", 1, "merge", &gh.PullRequestOptions{MergeMethod: "squash"})
+		require.NoError(t, err)
+		assert.Contains(t, publish(4), "build 4: updated")
+		e.okJSON(&sub, "subscription", "show", "--id", sub.ID)
+		assert.Equal(t, 1, sub.LastAppliedBuildID)
+		pr2 := repo.PullRequest(2)
+		require.NotNil(t, pr2)
+		head2 := pr2.GetHead().GetRef()
+		assert.Contains(t, globalJSON(head2), "10.0.0-beta.4")
+
+		// Closed unmerged: its branch is deleted and a new pull request opens.
+		_, _, err = client.PullRequests.Edit(context.Background(), "dotnet", "runtime", 2, &gh.PullRequest{State: gh.String("closed")})
+		require.NoError(t, err)
+		assert.Contains(t, publish(5), "build 5: updated")
+		assert.Empty(t, repo.Branch(head2), "the closed pull request's branch is deleted")
+		pr3 := repo.PullRequest(3)
+		require.NotNil(t, pr3)
+		assert.Contains(t, globalJSON(pr3.GetHead().GetRef()), "10.0.0-beta.5")
+
+		var history []maestro.FlowOutcome
+		e.okJSON(&history, "flow", "history", "--subscription", sub.ID)
+		var results []maestro.FlowResult
+		for _, h := range history {
+			results = append(results, h.Result)
+		}
+		assert.Equal(t, []maestro.FlowResult{"updated", "rescheduled", "conflict", "updated", "updated"}, results)
 	})
 }
