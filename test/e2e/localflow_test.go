@@ -108,3 +108,60 @@ func TestPublishFlowsToLocalRepository(t *testing.T) {
 		assert.True(t, strings.Contains(out, "updated file://"), out)
 	})
 }
+
+// TestBatchedSubscriptionsShareOnePullRequest: two batchable subscriptions
+// into one target branch open one pull request with a section each.
+func TestBatchedSubscriptionsShareOnePullRequest(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		src := t.TempDir()
+		writeFile(t, src, "eng/Version.Details.xml", `<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+    <Dependency Name="Microsoft.NETCore.App.Ref" Version="9.0.0">
+      <Uri>https://github.com/dotnet/runtime</Uri>
+      <Sha>0000000000000000000000000000000000000001</Sha>
+    </Dependency>
+  </ProductDependencies>
+  <ToolsetDependencies>
+    <Dependency Name="Microsoft.DotNet.Arcade.Sdk" Version="9.0.0-beta.1">
+      <Uri>https://github.com/dotnet/arcade</Uri>
+      <Sha>0000000000000000000000000000000000000001</Sha>
+    </Dependency>
+  </ToolsetDependencies>
+</Dependencies>
+`)
+		writeFile(t, src, "eng/Versions.props", `<Project>
+  <PropertyGroup>
+    <MicrosoftNETCoreAppRefVersion>9.0.0</MicrosoftNETCoreAppRefVersion>
+  </PropertyGroup>
+</Project>
+`)
+		target := bareRepoFrom(t, src)
+		e.ok("channel", "add", "--name", "dev")
+		var subs []maestro.Subscription
+		for _, source := range []string{"https://github.com/dotnet/arcade", "https://github.com/dotnet/runtime"} {
+			e.ok("default-channel", "add", "--repository", source, "--branch", "main", "--channel", "dev")
+			var s maestro.Subscription
+			e.okJSON(&s, "subscription", "add", "--channel", "dev", "--source-repo", source, "--target-repo", target,
+				"--target-branch", "main", "--update-frequency", "everyBuild", "--batchable")
+			subs = append(subs, s)
+		}
+		e.ok("repository-policy", "set", "--repository", target, "--branch", "main", "--merge-policy", "Standard")
+		dir := t.TempDir()
+		e.ok("publish", "--manifest", writeFile(t, dir, "a.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+			commit: sha(1), azdoBuildID: 1, packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.1"}}.xml()))
+		e.ok("publish", "--manifest", writeFile(t, dir, "r.xml", manifestSpec{repo: "https://github.com/dotnet/runtime", branch: "main",
+			commit: sha(2), azdoBuildID: 2, packages: []string{"Microsoft.NETCore.App.Ref@10.0.0"}}.xml()))
+
+		var prs []maestro.PullRequest
+		e.okJSON(&prs, "pr", "list", "--repository", target)
+		require.Len(t, prs, 1, "one pull request for both")
+		assert.Equal(t, "[main] Update dependencies from dotnet/arcade, dotnet/runtime", prs[0].Title)
+		for _, s := range subs {
+			assert.Contains(t, prs[0].Body, "[marker]: <> (Begin:"+s.ID+")")
+		}
+		details := showFile(t, target, prs[0].HeadBranch, "eng/Version.Details.xml")
+		assert.Contains(t, details, `Name="Microsoft.DotNet.Arcade.Sdk" Version="10.0.0-beta.1"`)
+		assert.Contains(t, details, `Name="Microsoft.NETCore.App.Ref" Version="10.0.0"`)
+	})
+}
