@@ -2,6 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -170,4 +174,33 @@ func TestExistingPullRequestRulesOnGitHub(t *testing.T) {
 		}
 		assert.Equal(t, []maestro.FlowResult{"updated", "rescheduled", "conflict", "updated", "updated"}, results)
 	})
+}
+
+// TestGitHubAppAuthentication: with a GitHub App instead of a token, the
+// pull request is opened by the app's installation ("slug[bot]").
+func TestGitHubAppAuthentication(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	srv := githubdouble.NewServer(t)
+	srv.AddApp("maestro-app", 4242, &key.PublicKey, 99)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{
+		"eng/Version.Details.xml": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Dependencies>\n  <ProductDependencies>\n  </ProductDependencies>\n  <ToolsetDependencies>\n    <Dependency Name=\"Microsoft.DotNet.Arcade.Sdk\" Version=\"9.0.0-beta.1\">\n      <Uri>https://github.com/dotnet/arcade</Uri>\n      <Sha>0000000000000000000000000000000000000001</Sha>\n    </Dependency>\n  </ToolsetDependencies>\n</Dependencies>\n",
+		"global.json":             "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
+	}})
+	e := newLocal(t)
+	e.environ = []string{"MAESTRO_GITHUB_URL=" + srv.URL(), "MAESTRO_GITHUB_APP_ID=4242",
+		"MAESTRO_GITHUB_APP_INSTALLATION_ID=99", "MAESTRO_GITHUB_APP_PRIVATE_KEY=" + string(pemKey)}
+	e.ok("channel", "add", "--name", "dev")
+	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+	e.ok("subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", srv.URL()+"/dotnet/runtime", "--target-branch", "main", "--update-frequency", "everyBuild")
+	m := writeFile(t, t.TempDir(), "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+		commit: sha(1), azdoBuildID: 1, packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.1"}}.xml())
+	r := e.run("publish", "--manifest", m)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "build 1: updated")
+	pr := repo.PullRequest(1)
+	require.NotNil(t, pr)
+	assert.Equal(t, "maestro-app[bot]", pr.GetUser().GetLogin())
 }

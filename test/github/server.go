@@ -74,6 +74,7 @@ type Server struct {
 	users  map[string]*user // by lower-case login
 	tokens map[string]*user
 	repos  map[string]*repo // by lower-case "owner/name"
+	apps   []app
 	nextID int64
 	seq    int // scratch file counter
 	log    []Request
@@ -210,6 +211,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, l
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	setRateHeaders(w.Header(), s.rateReset)
+	if s.serveAccessToken(w, r, path, login) {
+		return raw
+	}
 	u, aerr := s.authenticate(r.Header.Get("Authorization"))
 	if aerr != nil {
 		writeError(w, aerr)

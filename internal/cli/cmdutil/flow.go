@@ -3,8 +3,10 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/golang-jwt/jwt/v5"
 	gh "github.com/google/go-github/v60/github"
 	"github.com/google/uuid"
 
@@ -49,18 +51,21 @@ func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platfo
 		web = "https://github.com"
 	}
 	if strings.HasPrefix(strings.ToLower(repo), strings.ToLower(web)+"/") {
-		token := f.Getenv("GITHUB_TOKEN")
-		if token == "" {
-			return nil, UsageErrorf("repository %s: set GITHUB_TOKEN to a token that may push branches and open pull requests", repo)
-		}
-		client := gh.NewClient(nil).WithAuthToken(token)
+		client := gh.NewClient(nil)
 		if web != "https://github.com" {
 			var err error
 			if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
 				return nil, UsageErrorf("MAESTRO_GITHUB_URL %q: %v", web, err)
 			}
 		}
-		return github.New(client, web, token, f.Bot()), nil
+		token, err := f.gitHubToken(client)
+		if err != nil {
+			return nil, err
+		}
+		if token == "" {
+			return nil, UsageErrorf("repository %s: set GITHUB_TOKEN, or MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (PEM) for a GitHub App", repo)
+		}
+		return github.New(client.WithAuthToken(token), web, token, f.Bot()), nil
 	}
 	if strings.Contains(repo, "/_git/") {
 		token, bearer := f.azdoToken()
@@ -71,6 +76,29 @@ func (f *Factory) Platform(reg *registry.Registry, repo string) (platform.Platfo
 		return azrepos.New(org, azdo.Connection(org, token, bearer), token, f.Bot()), nil
 	}
 	return nil, UsageErrorf("repository %s: pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s) and Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO)", repo, web)
+}
+
+// gitHubToken is GITHUB_TOKEN, or else an installation token of the GitHub
+// App that MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and
+// MAESTRO_GITHUB_APP_PRIVATE_KEY (the PEM text) name; "" when neither is set.
+func (f *Factory) gitHubToken(client *gh.Client) (string, error) {
+	if t := f.Getenv("GITHUB_TOKEN"); t != "" {
+		return t, nil
+	}
+	id := f.Getenv("MAESTRO_GITHUB_APP_ID")
+	if id == "" {
+		return "", nil
+	}
+	appID, err1 := strconv.ParseInt(id, 10, 64)
+	inst, err2 := strconv.ParseInt(f.Getenv("MAESTRO_GITHUB_APP_INSTALLATION_ID"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", UsageErrorf("MAESTRO_GITHUB_APP_ID and MAESTRO_GITHUB_APP_INSTALLATION_ID must be numbers")
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(f.Getenv("MAESTRO_GITHUB_APP_PRIVATE_KEY")))
+	if err != nil {
+		return "", UsageErrorf("MAESTRO_GITHUB_APP_PRIVATE_KEY: not an RSA private key in PEM: %v", err)
+	}
+	return github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, f.Now())
 }
 
 // organizationOf is the organization URL of an Azure Repos repository URL
