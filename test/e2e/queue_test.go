@@ -13,23 +13,13 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/test/azdo"
+	githubdouble "github.com/maestroplusplus/maestro/test/github"
 	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
-// TestPublishQueuesUpdatePipeline: a subscription with an update pipeline is
-// queued in Azure DevOps (the double, through the real client) when a build
-// arrives; the run request carries the subscription and the build; what the
-// pipeline runs, `maestro subscription apply`, then opens the pull request.
-func TestPublishQueuesUpdatePipeline(t *testing.T) {
-	stores(t, func(t *testing.T, e *env) {
-		srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
-		project := srv.AddProject("internal")
-		repo := srv.AddRepository(project, "dotnet-runtime")
-		yml, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "pipelines", "dependency-update.yml"))
-		require.NoError(t, err)
-		repo.Commit("main", map[string][]byte{
-			"eng/pipelines/dependency-update.yml": yml,
-			"eng/Version.Details.xml": []byte(`<?xml version="1.0" encoding="utf-8"?>
+// targetFiles are the dependency files of the queue tests' target repositories.
+var targetFiles = map[string]string{
+	"eng/Version.Details.xml": `<?xml version="1.0" encoding="utf-8"?>
 <Dependencies>
   <ProductDependencies>
   </ProductDependencies>
@@ -40,48 +30,111 @@ func TestPublishQueuesUpdatePipeline(t *testing.T) {
     </Dependency>
   </ToolsetDependencies>
 </Dependencies>
-`),
-			"global.json": []byte("{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n"),
-		}, "update pipeline")
-		pl := srv.AddYAMLPipeline(project, azdo.YAMLPipeline{Name: "dependency-update", Repository: repo, Path: "/eng/pipelines/dependency-update.yml"})
-		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat")
+`,
+	"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
+}
 
-		e.ok("channel", "add", "--name", "dev")
-		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-		var sub maestro.Subscription
-		e.okJSON(&sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-			"--target-repo", repo.WebURL(), "--target-branch", "main", "--update-frequency", "everyBuild",
-			"--update-pipeline", fmt.Sprintf("%s/internal/_build?definitionId=%d", srv.OrganizationURL(), pl.ID))
-		require.NotNil(t, sub.UpdatePipeline)
+// queueThenApply subscribes target with an update pipeline in the Azure
+// DevOps double, publishes a build, checks that the pipeline was queued with
+// the exact run request and nothing was applied, then runs what the pipeline
+// runs (`maestro subscription apply` with the run's parameters) and returns
+// its output.
+func queueThenApply(t *testing.T, e *env, srv *azdo.Server, target string) string {
+	project := srv.AddProject("eng")
+	pipelines := srv.AddRepository(project, "maestro-pipelines")
+	yml, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "pipelines", "dependency-update.yml"))
+	require.NoError(t, err)
+	pipelines.Commit("main", map[string][]byte{"dependency-update.yml": yml}, "update pipeline")
+	pl := srv.AddYAMLPipeline(project, azdo.YAMLPipeline{Name: "dependency-update", Repository: pipelines, Path: "/dependency-update.yml"})
+	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat")
 
-		dir := t.TempDir()
-		m := writeFile(t, dir, "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(1), azdoBuildID: 77,
-			packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.1"}}.xml())
-		r := e.run("publish", "--manifest", m)
-		require.Equal(t, 0, r.code, r.stderr)
-		assert.Contains(t, r.stderr, "subscription "+sub.ID+", build 1: queued")
+	e.ok("channel", "add", "--name", "dev")
+	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+	var sub maestro.Subscription
+	e.okJSON(&sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild",
+		"--update-pipeline", fmt.Sprintf("%s/eng/_build?definitionId=%d", srv.OrganizationURL(), pl.ID))
+	require.NotNil(t, sub.UpdatePipeline)
 
-		runs := srv.RunRequests()
-		require.Len(t, runs, 1)
-		assert.Equal(t, pl.ID, runs[0].PipelineID)
-		var body map[string]any
-		require.NoError(t, json.Unmarshal(runs[0].Body, &body))
-		assert.Equal(t, map[string]any{"templateParameters": map[string]any{"subscriptionId": sub.ID, "buildId": "1"}}, body)
+	m := writeFile(t, t.TempDir(), "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(1), azdoBuildID: 77,
+		packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.1"}}.xml())
+	r := e.run("publish", "--manifest", m)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "subscription "+sub.ID+", build 1: queued")
 
-		var history []maestro.FlowOutcome
-		e.okJSON(&history, "flow", "history", "--build", "1")
-		require.Len(t, history, 1)
-		assert.Equal(t, maestro.ResultQueued, history[0].Result)
-		assert.Empty(t, srv.PullRequests(), "queued, not applied")
+	runs := srv.RunRequests()
+	require.Len(t, runs, 1)
+	assert.Equal(t, pl.ID, runs[0].PipelineID)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(runs[0].Body, &body))
+	assert.Equal(t, map[string]any{"templateParameters": map[string]any{"subscriptionId": sub.ID, "buildId": "1"}}, body, "the exact run request")
+	var history []maestro.FlowOutcome
+	e.okJSON(&history, "flow", "history", "--build", "1")
+	require.Len(t, history, 1)
+	assert.Equal(t, maestro.ResultQueued, history[0].Result)
 
-		// The pipeline's step, with the parameters of the run request.
-		params := *runs[0].Parameters.TemplateParameters
-		out := e.ok("subscription", "apply", "--id", params["subscriptionId"], "--build", params["buildId"])
-		assert.Contains(t, out, "updated "+repo.WebURL()+"/pullrequest/1")
-		prs := srv.PullRequests()
-		require.Len(t, prs, 1)
-		got, err := repo.ReadFile(strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/"), "global.json")
-		require.NoError(t, err)
-		assert.Contains(t, string(got), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+	params := *runs[0].Parameters.TemplateParameters
+	return e.ok("subscription", "apply", "--id", params["subscriptionId"], "--build", params["buildId"])
+}
+
+// TestQueueThenApply: publish → queue → apply → pull request, on Azure
+// Repos, GitHub and the local platform, on each store.
+func TestQueueThenApply(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		t.Run("azure repos", func(t *testing.T) {
+			e := &env{t: t, environ: e.environ, azurite: e.azurite}
+			e.store = freshStore(t, e, "azrepos")
+			srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
+			repo := srv.AddRepository(srv.AddProject("internal"), "dotnet-runtime")
+			files := map[string][]byte{}
+			for k, v := range targetFiles {
+				files[k] = []byte(v)
+			}
+			repo.Commit("main", files, "initial")
+			assert.Empty(t, srv.PullRequests())
+			out := queueThenApply(t, e, srv, repo.WebURL())
+			assert.Contains(t, out, "updated "+repo.WebURL()+"/pullrequest/1")
+			prs := srv.PullRequests()
+			require.Len(t, prs, 1)
+			got, err := repo.ReadFile(strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/"), "global.json")
+			require.NoError(t, err)
+			assert.Contains(t, string(got), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+		})
+		t.Run("github", func(t *testing.T) {
+			e := &env{t: t, environ: e.environ, azurite: e.azurite}
+			e.store = freshStore(t, e, "github")
+			gh := githubdouble.NewServer(t)
+			repo := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: targetFiles})
+			e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+gh.URL())
+			out := queueThenApply(t, e, azdo.NewServer(t, azdo.WithPAT("maestro-pat")), gh.URL()+"/dotnet/runtime")
+			assert.Contains(t, out, "updated "+gh.URL()+"/dotnet/runtime/pull/1")
+			got, ok := repo.File(repo.PullRequest(1).GetHead().GetRef(), "global.json")
+			require.True(t, ok)
+			assert.Contains(t, got, `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+		})
+		t.Run("local", func(t *testing.T) {
+			e := &env{t: t, environ: e.environ, azurite: e.azurite}
+			e.store = freshStore(t, e, "local")
+			src := t.TempDir()
+			for k, v := range targetFiles {
+				writeFile(t, src, k, v)
+			}
+			target := bareRepoFrom(t, src)
+			out := queueThenApply(t, e, azdo.NewServer(t, azdo.WithPAT("maestro-pat")), target)
+			assert.Contains(t, out, "updated file://"+target+"#pull/1")
+			var prs []maestro.PullRequest
+			e.okJSON(&prs, "pr", "list", "--repository", target)
+			require.Len(t, prs, 1)
+			assert.Contains(t, showFile(t, target, prs[0].HeadBranch, "global.json"), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+		})
 	})
+}
+
+// freshStore returns an empty store of the same kind as e's: a new
+// container (named name) on e's Azurite, or a new local directory.
+func freshStore(t *testing.T, e *env, name string) string {
+	if e.azurite != nil {
+		return "azblob://" + name
+	}
+	return "file://" + t.TempDir()
 }
