@@ -34,6 +34,16 @@ var targetFiles = map[string]string{
 	"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
 }
 
+// wantFiles are targetFiles after the update of the queue tests, byte for byte.
+func wantFiles() map[string]string {
+	out := map[string]string{}
+	for k, v := range targetFiles {
+		v = strings.ReplaceAll(v, "9.0.0-beta.1", "10.0.0-beta.1")
+		out[k] = strings.Replace(v, "<Sha>0000000000000000000000000000000000000000</Sha>", "<Sha>"+sha(1)+"</Sha>", 1)
+	}
+	return out
+}
+
 // queueThenApply subscribes target with an update pipeline in the Azure
 // DevOps double, publishes a build, checks that the pipeline was queued with
 // the exact run request and nothing was applied, then runs what the pipeline
@@ -96,9 +106,11 @@ func TestQueueThenApply(t *testing.T) {
 			assert.Contains(t, out, "updated "+repo.WebURL()+"/pullrequest/1")
 			prs := srv.PullRequests()
 			require.Len(t, prs, 1)
-			got, err := repo.ReadFile(strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/"), "global.json")
-			require.NoError(t, err)
-			assert.Contains(t, string(got), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+			for f, want := range wantFiles() {
+				got, err := repo.ReadFile(strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/"), f)
+				require.NoError(t, err)
+				assert.Equal(t, want, string(got), f)
+			}
 		})
 		t.Run("github", func(t *testing.T) {
 			e := &env{t: t, environ: e.environ, azurite: e.azurite}
@@ -108,9 +120,11 @@ func TestQueueThenApply(t *testing.T) {
 			e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+gh.URL())
 			out := queueThenApply(t, e, azdo.NewServer(t, azdo.WithPAT("maestro-pat")), gh.URL()+"/dotnet/runtime")
 			assert.Contains(t, out, "updated "+gh.URL()+"/dotnet/runtime/pull/1")
-			got, ok := repo.File(repo.PullRequest(1).GetHead().GetRef(), "global.json")
-			require.True(t, ok)
-			assert.Contains(t, got, `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+			for f, want := range wantFiles() {
+				got, ok := repo.File(repo.PullRequest(1).GetHead().GetRef(), f)
+				require.True(t, ok, f)
+				assert.Equal(t, want, got, f)
+			}
 		})
 		t.Run("local", func(t *testing.T) {
 			e := &env{t: t, environ: e.environ, azurite: e.azurite}
@@ -125,7 +139,9 @@ func TestQueueThenApply(t *testing.T) {
 			var prs []maestro.PullRequest
 			e.okJSON(&prs, "pr", "list", "--repository", target)
 			require.Len(t, prs, 1)
-			assert.Contains(t, showFile(t, target, prs[0].HeadBranch, "global.json"), `"Microsoft.DotNet.Arcade.Sdk": "10.0.0-beta.1"`)
+			for f, want := range wantFiles() {
+				assert.Equal(t, want, showFile(t, target, prs[0].HeadBranch, f), f)
+			}
 		})
 	})
 }
