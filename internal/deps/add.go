@@ -69,6 +69,7 @@ func Add(dir string, nd NewDependency, dryRun bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.release()
 	err = r.vdx.Add(versiondetails.Dependency{
 		Name: nd.Name, Version: nd.Version, Sha: nd.Sha, URI: nd.URI, Type: nd.Type,
 		Pinned: nd.Pinned, CoherentParent: nd.CoherentParent, SkipProperty: nd.SkipProperty,

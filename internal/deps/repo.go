@@ -82,6 +82,19 @@ func loadRepo(dir string) (*repo, error) {
 	return r, nil
 }
 
+// release gives the parsed trees of the XML dependency files back for reuse
+// (see xmltok.Document.Release) once the result no longer needs them: the
+// changes hold rendered bytes and the original sources, never the trees.
+func (r *repo) release() {
+	r.vdx.Release()
+	if r.versions != nil {
+		r.versions.Release()
+	}
+	if r.details != nil {
+		r.details.Release()
+	}
+}
+
 // loadNuGet reads and parses NuGet.config (under any of the spellings
 // production accepts), when the repository has one. Only an update that
 // touches package feeds needs it.

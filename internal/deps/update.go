@@ -95,6 +95,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 	if err != nil {
 		return nil, err
 	}
+	defer r.release()
 	res := &Result{}
 	exclude, err := compilePatterns(opts.ExcludeAssets)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"iter"
 	"strings"
+	"sync"
 
 	"github.com/maestroplusplus/maestro/internal/deps/fileerr"
 	"github.com/maestroplusplus/maestro/internal/deps/foldhash"
@@ -76,10 +77,58 @@ type File struct {
 	first    map[uint64]int
 	nextSame []int
 	pending  []pending // per element; nil until the first edit
+	spare    []pending // zeroed memory for pending, from a released file
 	edited   int       // elements with a pending edit
 	added    []addition
 	// placeholder: the file holds no root element; it is never edited.
 	placeholder bool
+}
+
+// Release gives the file's parsed tree and index back for reuse by later
+// parses (see xmltok.Document.Release). Call it once the file is rendered and
+// no longer needed: afterwards f must not be used. Values already returned by
+// f, and the bytes Bytes returned, stay valid. Calling it again does nothing.
+func (f *File) Release() {
+	if f.doc == nil {
+		return
+	}
+	f.doc.Release()
+	if !f.placeholder {
+		pend := f.spare
+		if f.pending != nil {
+			pend = f.pending
+		}
+		clear(f.elems)
+		clear(f.first)
+		clear(pend)
+		bufferPool.Put(&buffers{elems: f.elems[:0], first: f.first, nextSame: f.nextSame[:0], pending: pend[:0]})
+	}
+	*f = File{}
+}
+
+// buffers are the index and slices a File fills while parsing and editing,
+// kept for reuse by later parses once Release gives them back (cleared, so
+// that the pool holds no strings or nodes of the released file).
+type buffers struct {
+	elems    []*xmltok.Node
+	first    map[uint64]int
+	nextSame []int
+	pending  []pending // all zero
+}
+
+var bufferPool sync.Pool // of *buffers
+
+// takeBuffers gives f empty slices and index, with room for n elements in
+// elems, reusing released ones when the pool has them.
+func (f *File) takeBuffers(n int) {
+	b, ok := bufferPool.Get().(*buffers)
+	if !ok {
+		b = &buffers{}
+	}
+	f.elems, f.first, f.nextSame, f.spare = b.elems[:0], b.first, b.nextSame[:0], b.pending[:0]
+	if cap(f.elems) < n {
+		f.elems = make([]*xmltok.Node, 0, n)
+	}
 }
 
 type addition struct {
@@ -120,7 +169,8 @@ func parse(path string, doc *xmltok.Document) (*File, error) {
 		return nil, fileerr.At(path, doc.Line(doc.Root.Start), "root element is <%s>, expected <Project>", doc.Root.Name)
 	}
 	estimate := bytes.Count(doc.Src, []byte("</"))
-	f := &File{path: path, doc: doc, elems: make([]*xmltok.Node, 0, estimate)}
+	f := &File{path: path, doc: doc}
+	f.takeBuffers(estimate)
 	var walk func(*xmltok.Node)
 	walk = func(n *xmltok.Node) {
 		for c := range n.Children() {
@@ -132,8 +182,14 @@ func parse(path string, doc *xmltok.Document) (*File, error) {
 		}
 	}
 	walk(doc.Root)
-	f.first = make(map[uint64]int, len(f.elems))
-	f.nextSame = make([]int, len(f.elems))
+	if f.first == nil {
+		f.first = make(map[uint64]int, len(f.elems))
+	}
+	if cap(f.nextSame) >= len(f.elems) {
+		f.nextSame = f.nextSame[:len(f.elems)]
+	} else {
+		f.nextSame = make([]int, len(f.elems))
+	}
 	for i := len(f.elems) - 1; i >= 0; i-- {
 		h := foldhash.String(f.elems[i].LocalName())
 		if next, ok := f.first[h]; ok {
@@ -262,7 +318,11 @@ func (f *File) UpdateDependency(dependency, version string) bool {
 		name = strings.TrimSuffix(n.Name, n.LocalName()) + baseName(dependency) + suffix
 	}
 	if f.pending == nil {
-		f.pending = make([]pending, len(f.elems))
+		if cap(f.spare) >= len(f.elems) {
+			f.pending = f.spare[:len(f.elems)] // cleared by Release
+		} else {
+			f.pending = make([]pending, len(f.elems))
+		}
 	}
 	if !f.pending[i].set {
 		f.edited++
@@ -338,7 +398,7 @@ func (f *File) Bytes() ([]byte, error) {
 	}
 	// One edit per updated element (three when it is renamed), and one
 	// per group that gets new elements.
-	edits := make([]splice.Edit, 0, f.edited+len(f.added)+1)
+	edits := splice.Edits(f.edited + len(f.added) + 1)
 	for i, pe := range f.pending {
 		if !pe.set {
 			continue
@@ -372,5 +432,7 @@ func (f *File) Bytes() ([]byte, error) {
 		group := "<PropertyGroup>\n" + unit + strings.Join(fresh, "\n"+unit) + "\n</PropertyGroup>"
 		edits = append(edits, xmledit.AppendChildren(f.doc, f.doc.Root, []string{"<!--Package versions-->", group}))
 	}
-	return splice.Apply(f.doc.Src, edits)
+	out, err := splice.Apply(f.doc.Src, edits)
+	splice.Recycle(edits)
+	return out, err
 }

@@ -119,6 +119,7 @@ func FuzzProps(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		pf.Release() // the next parse reuses its memory; dep and out stay valid
 		again, _, err := props.ParsePlaceholder("p", out)
 		if err != nil {
 			t.Fatalf("edited file does not parse: %v\n%s", err, out)
@@ -126,5 +127,6 @@ func FuzzProps(f *testing.F) {
 		if p, ok := again.HasDependency(dep); !ok || p.Value != "7.7.7" {
 			t.Fatalf("edit lost: %+v\n%s", p, out)
 		}
+		again.Release()
 	})
 }

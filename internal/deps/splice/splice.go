@@ -6,12 +6,34 @@ package splice
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Edit replaces src[Start:End] with Text. Start == End inserts Text at Start.
 type Edit struct {
 	Start, End int
 	Text       string
+}
+
+// editPool holds edit lists given back by Recycle, as *[]Edit.
+var editPool sync.Pool
+
+// Edits returns an empty edit list with room for at least n edits, reusing
+// one given back by Recycle when it is large enough. Editors that build a
+// large list for every render use it to avoid fresh memory each time.
+func Edits(n int) []Edit {
+	if p, ok := editPool.Get().(*[]Edit); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]Edit, 0, n)
+}
+
+// Recycle gives an edit list back for reuse by Edits. The caller must not use
+// edits afterwards; the output of Apply does not share its memory.
+func Recycle(edits []Edit) {
+	clear(edits) // drop the texts so the pool does not keep them alive
+	edits = edits[:0]
+	editPool.Put(&edits)
 }
 
 // Apply returns src with every edit applied. Edits may come in any order but

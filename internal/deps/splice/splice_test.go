@@ -37,3 +37,28 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+func TestEditsRecycle(t *testing.T) {
+	for _, n := range []int{0, 3, 1000, 2} {
+		edits := splice.Edits(n)
+		if len(edits) != 0 || cap(edits) < n {
+			t.Fatalf("Edits(%d): len %d cap %d", n, len(edits), cap(edits))
+		}
+		for i := range n {
+			edits = append(edits, splice.Edit{Start: i, End: i, Text: "x"})
+		}
+		out, err := splice.Apply(make([]byte, n), edits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		splice.Recycle(edits)
+		if got := string(out[:2*min(n, 1)]); n > 0 && got != "x\x00" {
+			t.Fatalf("output changed after Recycle: %q", got)
+		}
+		for i, e := range edits[:cap(edits)][:n] {
+			if e != (splice.Edit{}) {
+				t.Fatalf("Recycle left edit %d set: %+v", i, e)
+			}
+		}
+	}
+}

@@ -20,6 +20,7 @@ package versiondetails
 import (
 	"bytes"
 	"strings"
+	"sync"
 
 	"github.com/maestroplusplus/maestro/internal/deps/fileerr"
 	"github.com/maestroplusplus/maestro/internal/deps/foldhash"
@@ -92,6 +93,52 @@ type File struct {
 	sourceNode *xmltok.Node
 }
 
+// Release gives the file's parsed tree and index back for reuse by later
+// parses (see xmltok.Document.Release). Call it once the file is rendered and
+// no longer needed: afterwards f must not be used. Values already returned by
+// f, and the bytes Bytes returned, stay valid. Calling it again does nothing.
+func (f *File) Release() {
+	if f.doc == nil {
+		return
+	}
+	f.doc.Release()
+	clear(f.index)
+	clear(f.deps)
+	clear(f.nodes)
+	clear(f.orig)
+	bufferPool.Put(&buffers{index: f.index, deps: f.deps[:0], nodes: f.nodes[:0], orig: f.orig[:0]})
+	*f = File{}
+}
+
+// buffers are the index and slices a File fills while parsing, kept for
+// reuse by later parses once Release gives them back (cleared, so that the
+// pool holds no strings of the released file).
+type buffers struct {
+	index map[uint64]int
+	deps  []Dependency
+	nodes []*xmltok.Node
+	orig  []original
+}
+
+var bufferPool sync.Pool // of *buffers
+
+// takeBuffers gives f an empty index and slices with room for n
+// dependencies, reusing released ones when the pool has them.
+func (f *File) takeBuffers(n int) {
+	b, ok := bufferPool.Get().(*buffers)
+	if !ok {
+		b = &buffers{index: make(map[uint64]int, n)}
+	}
+	f.index, f.orig = b.index, b.orig[:0]
+	f.deps, f.nodes = b.deps[:0], b.nodes[:0]
+	if cap(f.deps) < n {
+		f.deps = make([]Dependency, 0, n)
+	}
+	if cap(f.nodes) < n {
+		f.nodes = make([]*xmltok.Node, 0, n)
+	}
+}
+
 // original holds what Bytes compares a dependency with to find its edits.
 type original struct{ Name, Version, URI, Sha string }
 
@@ -103,7 +150,8 @@ func Parse(path string, src []byte) (*File, error) {
 		return nil, fileerr.XML(path, err)
 	}
 	n := bytes.Count(src, []byte("<Dependency "))
-	f := &File{path: path, doc: doc, index: make(map[uint64]int, n), deps: make([]Dependency, 0, n), nodes: make([]*xmltok.Node, 0, n), lineNo: 1}
+	f := &File{path: path, doc: doc, lineNo: 1}
+	f.takeBuffers(n)
 	if doc.Root.Name != "Dependencies" {
 		return nil, fileerr.At(path, doc.Line(doc.Root.Start), "root element is <%s>, expected <Dependencies>", doc.Root.Name)
 	}
@@ -121,7 +169,11 @@ func Parse(path string, src []byte) (*File, error) {
 			return nil, fileerr.At(path, f.deps[i].Line, "dependency %s names itself as its CoherentParentDependency; remove the attribute", d.Name)
 		}
 	}
-	f.orig = make([]original, len(f.deps))
+	if cap(f.orig) >= len(f.deps) {
+		f.orig = f.orig[:len(f.deps)]
+	} else {
+		f.orig = make([]original, len(f.deps))
+	}
 	for i, d := range f.deps {
 		f.orig[i] = original{d.Name, d.Version, d.URI, d.Sha}
 	}
@@ -373,14 +425,16 @@ func (f *File) Bytes() ([]byte, error) {
 		o, d := &f.orig[i], &f.deps[i]
 		size += b2i(o.Name != d.Name) + b2i(o.Version != d.Version) + b2i(o.URI != d.URI) + b2i(o.Sha != d.Sha)
 	}
-	edits := make([]splice.Edit, 0, size)
+	edits := splice.Edits(size)
 	src := f.doc.Src
 	for i := range f.orig {
 		edits = f.dependencyEdits(edits, f.nodes[i], &f.orig[i], &f.deps[i])
 	}
 	edits = f.sourceEdits(edits)
 	edits = f.addEdits(edits)
-	return splice.Apply(src, edits)
+	out, err := splice.Apply(src, edits)
+	splice.Recycle(edits)
+	return out, err
 }
 
 func b2i(b bool) int {

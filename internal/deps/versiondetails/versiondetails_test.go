@@ -107,6 +107,7 @@ func FuzzVersionDetails(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		vf.Release() // the next parse reuses its memory; deps and out stay valid
 		again, err := versiondetails.Parse("v.xml", out)
 		if err != nil {
 			t.Fatalf("edited file does not parse: %v\n%s", err, out)
@@ -118,5 +119,6 @@ func FuzzVersionDetails(f *testing.F) {
 		if s := again.Source(); s == nil || s.Sha != "123" || s.BarID != "4" {
 			t.Fatalf("source edit lost: %+v", s)
 		}
+		again.Release()
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -127,6 +128,40 @@ type Document struct {
 	// text is Src viewed as a string (see Parse): names and values are
 	// substrings of it, so reading them allocates nothing.
 	text string
+	// The first node and attribute slabs, drawn from the pools below and
+	// given back by Release.
+	nodeSlab []Node
+	attrSlab []Attr
+}
+
+// Node and attribute slabs are reused across documents: a server parses many
+// large files, and on a small VM touching fresh memory (clearing it, faulting
+// it in, collecting it) costs more than tokenising. Only Release puts a slab
+// back, so memory in the pools is never reachable from a live Document. A
+// pooled slab is not cleared (newNode overwrites each node it hands out): until
+// it is reused, or the pool drops it at a later collection, it keeps the
+// released document's source reachable.
+var (
+	nodePool sync.Pool // of *[]Node
+	attrPool sync.Pool // of *[]Attr
+)
+
+// Release gives the document's node and attribute memory back for reuse by
+// later Parse calls. After Release the Document, its Root and Nodes, and every
+// *Node and *Attr taken from it must not be used; strings read from it (names,
+// values, text) stay valid, as they share Src rather than the released memory.
+// Calling Release again does nothing. A document that is never released is
+// collected as usual.
+func (d *Document) Release() {
+	if d.nodeSlab != nil {
+		s := d.nodeSlab[:0]
+		nodePool.Put(&s)
+	}
+	if d.attrSlab != nil {
+		s := d.attrSlab[:0]
+		attrPool.Put(&s)
+	}
+	*d = Document{}
 }
 
 // str returns Src[start:end] as a string, without allocating for a parsed
@@ -288,6 +323,7 @@ func Parse(src []byte) (*Document, error) {
 	text := unsafe.String(unsafe.SliceData(src), len(src))
 	p := &parser{src: src, doc: &Document{Src: src, text: text}}
 	if err := p.parse(); err != nil {
+		p.doc.Release()
 		return nil, err
 	}
 	return p.doc, nil
@@ -316,12 +352,21 @@ func (p *parser) newNode(kind Kind, start, end int) *Node {
 		size := max(64, cap(p.nodes)/8)
 		if p.nodes == nil {
 			size = max(size, bytes.Count(p.src, []byte{'<'})/2+16)
+			if s, ok := nodePool.Get().(*[]Node); ok && cap(*s) >= size {
+				p.nodes, p.doc.nodeSlab = *s, *s
+			}
 		}
-		p.nodes = make([]Node, 0, size)
+		if p.nodes == nil {
+			p.nodes = make([]Node, 0, size)
+			p.doc.nodeSlab = p.nodes
+		} else if len(p.nodes) == cap(p.nodes) {
+			p.nodes = make([]Node, 0, size)
+		}
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
-	n.Kind, n.Start, n.End = kind, start, end
+	// A pooled slab holds the nodes of an earlier document.
+	*n = Node{Kind: kind, Start: start, End: end}
 	return n
 }
 
@@ -656,11 +701,19 @@ func (p *parser) startTag() error {
 			// Every attribute has an '=', so the first slab sized by them
 			// usually holds all.
 			size := 64
+			var grown []Attr
 			if p.attrs == nil {
 				size = bytes.Count(p.src[sp:], []byte{'='}) + 16
+				if s, ok := attrPool.Get().(*[]Attr); ok && cap(*s) >= size {
+					grown = (*s)[:0]
+				} else {
+					grown = make([]Attr, 0, size)
+				}
+				p.doc.attrSlab = grown
+			} else {
+				grown = make([]Attr, 0, max(size, 2*(len(p.attrs)-attrStart)))
 			}
-			grown := make([]Attr, len(p.attrs)-attrStart, max(size, 2*(len(p.attrs)-attrStart)))
-			copy(grown, p.attrs[attrStart:])
+			grown = append(grown, p.attrs[attrStart:]...)
 			p.attrs, attrStart = grown, 0
 		}
 		p.attrs = append(p.attrs, Attr{Name: aname, Start: sp, ValueStart: ak + 1, ValueEnd: vend})

@@ -1,6 +1,7 @@
 package xmltok_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -100,5 +101,83 @@ func FuzzParse(f *testing.F) {
 		for _, n := range doc.Nodes {
 			check(n, 0, len(src))
 		}
+		want := dump(doc)
+		doc.Release()
+		again, err := xmltok.Parse(src)
+		if err != nil {
+			t.Fatalf("second parse after Release: %v", err)
+		}
+		if got := dump(again); got != want {
+			t.Fatalf("parse into released memory differs:\n%s\nwant\n%s", got, want)
+		}
+		again.Release()
 	})
+}
+
+// dump renders a document's tree: kinds, names, spans and attributes.
+func dump(doc *xmltok.Document) string {
+	var b strings.Builder
+	var walk func(n *xmltok.Node, depth int)
+	walk = func(n *xmltok.Node, depth int) {
+		fmt.Fprintf(&b, "%*s%d %q [%d,%d) %v %d %d", 2*depth, "", n.Kind, n.Name, n.Start, n.End, n.SelfClosing, n.StartTagEnd, n.EndTagStart)
+		for _, a := range n.Attrs {
+			fmt.Fprintf(&b, " %s=%q@%d", a.Name, doc.AttrValue(&a), a.Start)
+		}
+		b.WriteByte('\n')
+		for c := range n.Children() {
+			if c.Parent != n {
+				fmt.Fprintf(&b, "%*swrong parent\n", 2*depth, "")
+			}
+			walk(c, depth+1)
+		}
+	}
+	for _, n := range doc.Nodes {
+		walk(n, 0)
+	}
+	return b.String()
+}
+
+// TestRelease parses documents of different sizes into memory other
+// documents released, and checks each tree against a parse into fresh memory
+// and that strings read before Release stay valid.
+func TestRelease(t *testing.T) {
+	var big strings.Builder
+	big.WriteString("<r>")
+	for i := range 500 {
+		fmt.Fprintf(&big, "<e a=\"%d\" b='x'>t%d<!--c--><f/></e>", i, i)
+	}
+	big.WriteString("</r>")
+	srcs := []string{big.String(), "<a x='1'><b y=\"2\">t<c/></b></a>", big.String()[:len(big.String())-4] + "<z/></r>", "<?xml version=\"1.0\"?><p/>"}
+	want := make([]string, len(srcs))
+	for i, src := range srcs {
+		doc, err := xmltok.Parse([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = dump(doc) // never released: fresh memory
+	}
+	type kept struct{ name, copy string }
+	var names []kept
+	for round := range 3 {
+		for i, src := range srcs {
+			doc, err := xmltok.Parse([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(doc); got != want[i] {
+				t.Fatalf("round %d, document %d:\n%s\nwant\n%s", round, i, got, want[i])
+			}
+			names = append(names, kept{doc.Root.Name, strings.Clone(doc.Root.Name)})
+			doc.Release()
+			doc.Release() // a second call does nothing
+			if doc.Root != nil {
+				t.Fatal("Release left the root reachable")
+			}
+		}
+	}
+	for _, k := range names {
+		if k.name != k.copy {
+			t.Errorf("root name %q after Release, want %q", k.name, k.copy)
+		}
+	}
 }
