@@ -320,28 +320,36 @@ func (p *parser) build(attrs []xml.Attr) error {
 	return nil
 }
 
-func (p *parser) pkg(attrs []xml.Attr) error {
-	if err := p.checkDuplicates("Package", attrs); err != nil {
-		return err
+// assetAttrs reads the Id, Version and NonShipping attributes that <Package>
+// and <Blob> share, after checking elem for duplicate attributes.
+func (p *parser) assetAttrs(elem string, attrs []xml.Attr) (id, version string, nonShipping bool, err error) {
+	if err := p.checkDuplicates(elem, attrs); err != nil {
+		return "", "", false, err
 	}
-	pk := Package{Line: p.line}
 	for _, a := range attrs {
 		if a.Name.Space != "" {
 			continue
 		}
 		switch a.Name.Local {
 		case "Id":
-			pk.ID = a.Value
+			id = a.Value
 		case "Version":
-			pk.Version = a.Value
+			version = a.Value
 		case "NonShipping":
-			ns, err := parseNonShipping(a.Value)
-			if err != nil {
-				return p.errorf(p.line, "<Package> NonShipping %q is not true or false", a.Value)
+			if nonShipping, err = parseNonShipping(a.Value); err != nil {
+				return "", "", false, p.errorf(p.line, "<%s> NonShipping %q is not true or false", elem, a.Value)
 			}
-			pk.NonShipping = ns
 		}
 	}
+	return id, version, nonShipping, nil
+}
+
+func (p *parser) pkg(attrs []xml.Attr) error {
+	id, version, nonShipping, err := p.assetAttrs("Package", attrs)
+	if err != nil {
+		return err
+	}
+	pk := Package{ID: id, Version: version, NonShipping: nonShipping, Line: p.line}
 	switch {
 	case strings.TrimSpace(pk.ID) == "":
 		return p.errorf(p.line, "<Package> has no Id; every package needs Id and Version")
@@ -359,27 +367,11 @@ func (p *parser) pkg(attrs []xml.Attr) error {
 }
 
 func (p *parser) blob(attrs []xml.Attr) error {
-	if err := p.checkDuplicates("Blob", attrs); err != nil {
+	id, version, nonShipping, err := p.assetAttrs("Blob", attrs)
+	if err != nil {
 		return err
 	}
-	bl := Blob{Line: p.line}
-	for _, a := range attrs {
-		if a.Name.Space != "" {
-			continue
-		}
-		switch a.Name.Local {
-		case "Id":
-			bl.ID = a.Value
-		case "Version":
-			bl.Version = a.Value
-		case "NonShipping":
-			ns, err := parseNonShipping(a.Value)
-			if err != nil {
-				return p.errorf(p.line, "<Blob> NonShipping %q is not true or false", a.Value)
-			}
-			bl.NonShipping = ns
-		}
-	}
+	bl := Blob{ID: id, Version: version, NonShipping: nonShipping, Line: p.line}
 	if strings.TrimSpace(bl.ID) == "" {
 		return p.errorf(p.line, "<Blob> has no Id; every blob needs the path it is published under")
 	}
