@@ -74,7 +74,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					return f.Print(c, bs, func(w io.Writer) {
 						cmdutil.Row(w, "ID", "REPOSITORY", "BRANCH", "COMMIT", "NUMBER", "CHANNELS")
 						for _, b := range bs {
-							cmdutil.Row(w, b.ID, b.Repository, b.Branch, short(b.Commit), b.AzureDevOpsBuildNumber, channelNames(b))
+							cmdutil.Row(w, b.ID, b.Repository, b.Branch, cmdutil.ShortSHA(b.Commit), b.AzureDevOpsBuildNumber, channelNames(b))
 						}
 					})
 				},
@@ -204,7 +204,7 @@ func NewAssetCmd(f *cmdutil.Factory) *cli.Command {
 							for _, l := range m.Asset.Locations {
 								locs = append(locs, l.Location)
 							}
-							cmdutil.Row(w, m.Asset.Name, m.Asset.Version, m.Build.ID, m.Build.Repository, short(m.Build.Commit), strings.Join(locs, " "))
+							cmdutil.Row(w, m.Asset.Name, m.Asset.Version, m.Build.ID, m.Build.Repository, cmdutil.ShortSHA(m.Build.Commit), strings.Join(locs, " "))
 						}
 					})
 				},
@@ -246,11 +246,4 @@ func channelNames(b maestro.Build) string {
 		names = append(names, c.Name)
 	}
 	return strings.Join(names, ", ")
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

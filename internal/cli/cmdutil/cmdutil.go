@@ -100,3 +100,11 @@ func Row(w io.Writer, cells ...any) {
 	}
 	fmt.Fprintln(w, strings.Join(parts, "\t"))
 }
+
+// ShortSHA shortens a commit id to 12 characters for tables.
+func ShortSHA(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

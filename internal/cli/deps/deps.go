@@ -38,7 +38,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					return f.Print(c, l, func(w io.Writer) {
 						cmdutil.Row(w, "NAME", "VERSION", "TYPE", "SHA", "URI", "NOTES")
 						for _, d := range l.Dependencies {
-							cmdutil.Row(w, d.Name, d.Version, d.Type, short(d.Sha), d.URI, notes(d))
+							cmdutil.Row(w, d.Name, d.Version, d.Type, cmdutil.ShortSHA(d.Sha), d.URI, notes(d))
 						}
 					})
 				},
@@ -310,11 +310,4 @@ func notes(d deps.Dependency) string {
 		n = append(n, "no property")
 	}
 	return strings.Join(n, ", ")
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

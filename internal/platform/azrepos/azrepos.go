@@ -67,6 +67,8 @@ func (p *Platform) client(ctx context.Context) (git.Client, error) {
 	return c, nil
 }
 
+// wrap turns the service's 404 into platform.ErrNotFound. The client returns
+// its WrappedError both as a value and as a pointer, so both are checked.
 func wrap(op string, err error) error {
 	var e azuredevops.WrappedError
 	if errors.As(err, &e) && e.StatusCode != nil && *e.StatusCode == http.StatusNotFound {
