@@ -4,20 +4,14 @@
 package flow
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
-	"github.com/maestroplusplus/maestro/internal/deps"
-	engine "github.com/maestroplusplus/maestro/internal/flow"
-	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
-	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/service"
 )
 
 // NewCmd returns `maestro flow`.
@@ -36,11 +30,11 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					cmdutil.StoreFlag, cmdutil.OutputFlag,
 				},
 				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
+					svc, err := f.Service(c)
 					if err != nil {
 						return err
 					}
-					outcomes, err := reg.Outcomes(c.Context, registry.OutcomeFilter{SubscriptionID: c.String("subscription"), BuildID: c.Int("build")})
+					outcomes, err := svc.History(c.Context, registry.OutcomeFilter{SubscriptionID: c.String("subscription"), BuildID: c.Int("build")})
 					if err != nil {
 						return err
 					}
@@ -61,11 +55,11 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					cmdutil.StoreFlag, cmdutil.OutputFlag,
 				},
 				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
+					svc, err := f.Service(c)
 					if err != nil {
 						return err
 					}
-					ex, err := Explain(c, f, reg, c.Int("build"))
+					ex, err := svc.Explain(c.Context, c.Int("build"))
 					if err != nil {
 						return err
 					}
@@ -76,67 +70,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	}
 }
 
-// Explanation is what `flow explain` reports for one build.
-type Explanation struct {
-	Build    maestro.Build        `json:"build"`
-	Channels []ChannelExplanation `json:"channels"`
-}
-
-// ChannelExplanation covers the subscriptions on one channel of the build.
-type ChannelExplanation struct {
-	Channel       maestro.Channel           `json:"channel"`
-	Subscriptions []SubscriptionExplanation `json:"subscriptions"`
-}
-
-// SubscriptionExplanation is the decision for one subscription, what the
-// build's assets would do to the target's dependencies, and what the flow
-// history recorded for it and this build.
-type SubscriptionExplanation struct {
-	engine.Decision
-	Assets []engine.AssetFate `json:"assets"`
-	// TargetError says why the target's dependencies could not be read.
-	TargetError string                `json:"targetError,omitempty"`
-	Outcomes    []maestro.FlowOutcome `json:"outcomes"`
-}
-
-// Explain gathers, for every channel the build is in, the subscriptions from
-// the build's repository (or its mirror), the engine's decision for each, the
-// fate of each of the build's assets in the target (read from the target
-// branch), and their recorded outcomes for the build.
-func Explain(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, id int) (Explanation, error) {
-	b, err := reg.Build(c.Context, id)
-	if err != nil {
-		return Explanation{}, err
-	}
-	ex := Explanation{Build: b, Channels: []ChannelExplanation{}}
-	for _, ch := range b.Channels {
-		subs, err := reg.Subscriptions(c.Context, registry.SubscriptionFilter{ChannelID: ch.ID})
-		if err != nil {
-			return ex, err
-		}
-		ce := ChannelExplanation{Channel: ch, Subscriptions: []SubscriptionExplanation{}}
-		for _, d := range engine.Decide(b, ch.ID, subs) {
-			if !repourl.SameRepository(d.Subscription.SourceRepository, b.Repository) {
-				continue
-			}
-			outcomes, err := reg.Outcomes(c.Context, registry.OutcomeFilter{SubscriptionID: d.Subscription.ID, BuildID: b.ID})
-			if err != nil {
-				return ex, err
-			}
-			se := SubscriptionExplanation{Decision: d, Assets: []engine.AssetFate{}, Outcomes: outcomes}
-			if listing, err := targetDependencies(c.Context, f, reg, d.Subscription); err != nil {
-				se.TargetError = err.Error()
-			} else {
-				se.Assets = engine.PlanUpdate(b, d.Subscription, listing).Fates
-			}
-			ce.Subscriptions = append(ce.Subscriptions, se)
-		}
-		ex.Channels = append(ex.Channels, ce)
-	}
-	return ex, nil
-}
-
-func writeExplanation(w io.Writer, ex Explanation) {
+func writeExplanation(w io.Writer, ex service.Explanation) {
 	b := ex.Build
 	fmt.Fprintf(w, "build %d of %s@%s (%s)\n", b.ID, b.Repository, b.Branch, b.Commit)
 	if len(ex.Channels) == 0 {
@@ -169,30 +103,4 @@ func writeExplanation(w io.Writer, ex Explanation) {
 			}
 		}
 	}
-}
-
-// targetDependencies reads the dependencies of a subscription's target
-// branch from a fresh clone.
-func targetDependencies(ctx context.Context, f *cmdutil.Factory, reg *registry.Registry, s maestro.Subscription) (*deps.Listing, error) {
-	p, err := f.Platform(reg, s.TargetRepository)
-	if err != nil {
-		return nil, err
-	}
-	url, err := p.CloneURL(s.TargetRepository)
-	if err != nil {
-		return nil, err
-	}
-	work, err := os.MkdirTemp("", "maestro-explain-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	clone := filepath.Join(work, "repo")
-	if err := p.Git().Clone(ctx, url, clone, s.TargetBranch); err != nil {
-		return nil, err
-	}
-	if s.TargetDirectory != "" {
-		clone = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
-	}
-	return deps.List(clone)
 }

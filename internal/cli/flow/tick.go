@@ -8,9 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
-	engine "github.com/maestroplusplus/maestro/internal/flow"
-	"github.com/maestroplusplus/maestro/internal/maestro"
-	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 func newTickCmd(f *cmdutil.Factory) *cli.Command {
@@ -27,7 +24,7 @@ newer than the build applied last. Meant for a scheduled pipeline
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			reg, err := f.Registry(c)
+			svc, err := f.Service(c)
 			if err != nil {
 				return err
 			}
@@ -35,7 +32,7 @@ newer than the build applied last. Meant for a scheduled pipeline
 			if t := c.Timestamp("now"); t != nil {
 				now = *t
 			}
-			outcomes, err := Tick(c, f, reg, now)
+			outcomes, err := svc.Tick(c.Context, now)
 			if err != nil {
 				return err
 			}
@@ -49,60 +46,4 @@ newer than the build applied last. Meant for a scheduled pipeline
 			})
 		},
 	}
-}
-
-// Tick applies every due scheduled subscription that has a newer build.
-func Tick(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, now time.Time) ([]maestro.FlowOutcome, error) {
-	subs, err := reg.Subscriptions(c.Context, registry.SubscriptionFilter{})
-	if err != nil {
-		return nil, err
-	}
-	upd := f.Updater(reg)
-	upd.Now = func() time.Time { return now }
-	outcomes := []maestro.FlowOutcome{}
-	for _, s := range subs {
-		if !s.Enabled || engine.Interval(s.Policy.UpdateFrequency) == 0 {
-			continue
-		}
-		last, err := lastCompletedRun(c, reg, s.ID)
-		if err != nil {
-			return outcomes, err
-		}
-		if !engine.Due(s.Policy.UpdateFrequency, last, now) {
-			continue
-		}
-		b, err := reg.LatestBuild(c.Context, s.SourceRepository, s.ChannelID)
-		if maestro.KindOf(err) == maestro.KindNotFound {
-			continue
-		}
-		if err != nil {
-			return outcomes, err
-		}
-		if b.ID <= s.LastAppliedBuildID {
-			continue
-		}
-		o, err := upd.Flow(c.Context, s.ID, b.ID)
-		if o.SubscriptionID == "" {
-			return outcomes, err
-		}
-		outcomes = append(outcomes, o)
-	}
-	return outcomes, nil
-}
-
-// lastCompletedRun is the time of the subscription's last outcome that
-// finished the work (updated, no-update, conflict); rescheduled and failed
-// attempts are tried again at the next tick.
-func lastCompletedRun(c *cli.Context, reg *registry.Registry, subID string) (time.Time, error) {
-	history, err := reg.Outcomes(c.Context, registry.OutcomeFilter{SubscriptionID: subID})
-	if err != nil {
-		return time.Time{}, err
-	}
-	for i := len(history) - 1; i >= 0; i-- {
-		switch history[i].Result {
-		case maestro.ResultUpdated, maestro.ResultNoUpdate, maestro.ResultConflict:
-			return history[i].Time, nil
-		}
-	}
-	return time.Time{}, nil
 }

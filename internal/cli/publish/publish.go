@@ -16,7 +16,6 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/channel"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
-	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -179,24 +178,12 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 // the channels it joined. The build is recorded whatever happens here:
 // failures are flow outcomes (see `maestro flow history`) and warnings.
 func trigger(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, res registry.PublishResult) {
-	upd := f.Updater(reg)
-	for _, ch := range res.NewChannels {
-		subs, err := reg.Subscriptions(c.Context, registry.SubscriptionFilter{ChannelID: ch})
-		if err != nil {
-			cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d: subscriptions of channel %d: %v", res.Build.ID, ch, err), f.Getenv)
+	for _, t := range f.Wiring().Service(reg).FlowBuild(c.Context, res.Build, res.NewChannels) {
+		if t.Err != nil {
+			cmdutil.Warn(f.IO.ErrOut, t.Err.Error(), f.Getenv)
 			continue
 		}
-		for _, d := range flow.Decide(res.Build, ch, subs) {
-			if d.Action != flow.ActionTrigger {
-				continue
-			}
-			o, err := upd.Flow(c.Context, d.Subscription.ID, res.Build.ID)
-			if err != nil {
-				cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d did not flow to %s@%s: %v", res.Build.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err), f.Getenv)
-				continue
-			}
-			fmt.Fprintln(f.IO.ErrOut, cmdutil.DescribeOutcome(o))
-		}
+		fmt.Fprintln(f.IO.ErrOut, cmdutil.DescribeOutcome(t.Outcome))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/service"
 )
 
 // newApplyCmd returns `maestro subscription apply`: what a dependency-update
@@ -23,11 +24,11 @@ func newApplyCmd(f *cmdutil.Factory) *cli.Command {
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			reg, err := f.Registry(c)
+			svc, err := f.Service(c)
 			if err != nil {
 				return err
 			}
-			o, err := f.Updater(reg).Apply(c.Context, c.String("id"), c.Int("build"))
+			o, err := svc.Apply(c.Context, c.String("id"), c.Int("build"))
 			return report(c, f, o, err)
 		},
 	}
@@ -49,29 +50,11 @@ one applied last, needs --force.`,
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			reg, err := f.Registry(c)
+			svc, err := f.Service(c)
 			if err != nil {
 				return err
 			}
-			s, err := reg.Subscription(c.Context, c.String("id"))
-			if err != nil {
-				return err
-			}
-			if !s.Enabled && !c.Bool("force") {
-				return maestro.Errorf(maestro.KindConflict, "subscription %s is disabled; enable it or pass --force", s.ID)
-			}
-			id := c.Int("build")
-			if id == 0 {
-				b, err := reg.LatestBuild(c.Context, s.SourceRepository, s.ChannelID)
-				if err != nil {
-					return err
-				}
-				id = b.ID
-			}
-			if id <= s.LastAppliedBuildID && !c.Bool("force") {
-				return maestro.Errorf(maestro.KindConflict, "subscription %s applied build %d already; pass --force to apply build %d again", s.ID, s.LastAppliedBuildID, id)
-			}
-			o, err := f.Updater(reg).Flow(c.Context, s.ID, id)
+			o, err := svc.Trigger(c.Context, service.TriggerRequest{SubscriptionID: c.String("id"), BuildID: c.Int("build"), Force: c.Bool("force")})
 			return report(c, f, o, err)
 		},
 	}

@@ -1,0 +1,165 @@
+// Package wire is the composition root of the flow: it decides which git
+// host serves a repository URL, which token goes to it, how update pipelines
+// are queued and who the bot is, all from the process environment, and
+// assembles the flow service from them. The command line and `maestro serve`
+// both build their service here, so they flow identically.
+package wire
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	gh "github.com/google/go-github/v60/github"
+	"github.com/google/uuid"
+
+	"github.com/maestroplusplus/maestro/internal/azdo"
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/azrepos"
+	"github.com/maestroplusplus/maestro/internal/platform/github"
+	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service"
+	"github.com/maestroplusplus/maestro/internal/updater"
+)
+
+// Bot identity defaults; MAESTRO_BOT_NAME and MAESTRO_BOT_EMAIL override them.
+const (
+	defaultBotName  = "maestro-bot"
+	defaultBotEmail = "maestro-bot@users.noreply.localhost"
+)
+
+// Env is the configuration the wiring reads: an environment lookup and a clock.
+type Env struct {
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+// Bot is the author of the flow's commits.
+func (e Env) Bot() git.Identity {
+	id := git.Identity{Name: e.Getenv("MAESTRO_BOT_NAME"), Email: e.Getenv("MAESTRO_BOT_EMAIL")}
+	if id.Name == "" {
+		id.Name = defaultBotName
+	}
+	if id.Email == "" {
+		id.Email = defaultBotEmail
+	}
+	return id
+}
+
+// Service assembles the flow service on reg.
+func (e Env) Service(reg *registry.Registry) *service.Service {
+	return &service.Service{Registry: reg, Updater: e.Updater(reg), Platform: func(repo string) (platform.Platform, error) { return e.Platform(reg, repo) }, Now: e.Now}
+}
+
+// Platform returns the git host of a repository: local repositories (an
+// absolute path or file:// URL), and GitHub — github.com, or the GitHub
+// Enterprise Server at MAESTRO_GITHUB_URL — with the token in GITHUB_TOKEN.
+func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, error) {
+	if local.Handles(repo) {
+		return local.New(reg, git.Runner{Author: e.Bot()}), nil
+	}
+	web := strings.TrimSuffix(e.Getenv("MAESTRO_GITHUB_URL"), "/")
+	if web == "" {
+		web = "https://github.com"
+	}
+	if strings.HasPrefix(strings.ToLower(repo), strings.ToLower(web)+"/") {
+		client := gh.NewClient(nil)
+		if web != "https://github.com" {
+			var err error
+			if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
+				return nil, maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_URL %q: %v", web, err)
+			}
+		}
+		token, err := e.gitHubToken(client)
+		if err != nil {
+			return nil, err
+		}
+		if token == "" {
+			return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set GITHUB_TOKEN, or MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (PEM) for a GitHub App", repo)
+		}
+		return github.New(client.WithAuthToken(token), web, token, e.Bot()), nil
+	}
+	if strings.Contains(repo, "/_git/") {
+		token, bearer := e.azdoToken()
+		if token == "" {
+			return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push branches and open pull requests", repo)
+		}
+		org := organizationOf(repo)
+		return azrepos.New(org, azdo.Connection(org, token, bearer), token, e.Bot()), nil
+	}
+	return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s) and Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO)", repo, web)
+}
+
+// gitHubToken is GITHUB_TOKEN, or else an installation token of the GitHub
+// App that MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and
+// MAESTRO_GITHUB_APP_PRIVATE_KEY (the PEM text) name; "" when neither is set.
+func (e Env) gitHubToken(client *gh.Client) (string, error) {
+	if t := e.Getenv("GITHUB_TOKEN"); t != "" {
+		return t, nil
+	}
+	id := e.Getenv("MAESTRO_GITHUB_APP_ID")
+	if id == "" {
+		return "", nil
+	}
+	appID, err1 := strconv.ParseInt(id, 10, 64)
+	inst, err2 := strconv.ParseInt(e.Getenv("MAESTRO_GITHUB_APP_INSTALLATION_ID"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_ID and MAESTRO_GITHUB_APP_INSTALLATION_ID must be numbers")
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(e.Getenv("MAESTRO_GITHUB_APP_PRIVATE_KEY")))
+	if err != nil {
+		return "", maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_PRIVATE_KEY: not an RSA private key in PEM: %v", err)
+	}
+	return github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, e.Now())
+}
+
+// organizationOf is the organization URL of an Azure Repos repository URL
+// (everything before /PROJECT/_git/REPO).
+func organizationOf(repo string) string {
+	i := strings.Index(repo, "/_git/")
+	return repo[:strings.LastIndexByte(repo[:i], '/')]
+}
+
+// azdoToken is the Azure DevOps token: MAESTRO_AZDO_TOKEN (a personal access
+// token), else the job's SYSTEM_ACCESSTOKEN (a bearer token).
+func (e Env) azdoToken() (token string, bearer bool) {
+	if t := e.Getenv("MAESTRO_AZDO_TOKEN"); t != "" {
+		return t, false
+	}
+	return e.Getenv("SYSTEM_ACCESSTOKEN"), true
+}
+
+// Updater returns the updater that flows subscriptions with reg. Update
+// pipelines are queued with MAESTRO_AZDO_TOKEN (a personal access token) or
+// else the job's SYSTEM_ACCESSTOKEN.
+func (e Env) Updater(reg *registry.Registry) *updater.Updater {
+	u := &updater.Updater{
+		Registry: reg,
+		Platform: func(repo string) (platform.Platform, error) { return e.Platform(reg, repo) },
+		Now:      e.Now,
+		NewID:    uuid.NewString,
+		BotEmail: e.Bot().Email,
+		BodyLimit: func(repo string) int {
+			if strings.Contains(repo, "/_git/") {
+				return azrepos.MaxDescription
+			}
+			return 0
+		},
+	}
+	if token, bearer := e.azdoToken(); token != "" {
+		u.Queue = func(ctx context.Context, up maestro.UpdatePipeline, subID string, buildID int) (string, error) {
+			q, err := azdo.Queue(ctx, azdo.Connection(up.Organization, token, bearer), up, subID, buildID)
+			if q.URL == "" {
+				q.URL = fmt.Sprintf("%s run %d", azdo.PipelineURL(up), q.ID)
+			}
+			return q.URL, err
+		}
+	}
+	return u
+}
