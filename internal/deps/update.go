@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/deps/coherency"
@@ -104,6 +105,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 
 	var missing []string
 	var todo []Update
+	carried := byNameFromBuild(r, u)
 	for i, up := range u.Updates {
 		d, ok := r.vdx.Find(up.Name)
 		switch {
@@ -113,6 +115,9 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 			res.Skipped = append(res.Skipped, Skip{Name: d.Name, Reason: "excluded by --exclude-asset"})
 		case d.Pinned:
 			res.Skipped = append(res.Skipped, Skip{Name: d.Name, Reason: "pinned"})
+		case carried[i]:
+			res.Skipped = append(res.Skipped, Skip{Name: d.Name, Reason: "follows " + d.CoherentParent +
+				" (CoherentParentDependency): a coherent dependency is not matched by name to the build of " + up.URI + "@" + up.Sha + "; the coherency pass moves it"})
 		default:
 			todo = append(todo, up)
 		}
@@ -148,7 +153,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 			}
 			if ok {
 				c.CoherentParent = cu.Parent
-				res.Changed = append(res.Changed, c)
+				res.Changed = mergeChange(res.Changed, c)
 				touched[strings.ToLower(cu.Name)] = true
 			}
 			locations = append(locations, cu.Locations)
@@ -232,6 +237,53 @@ func (r *repo) apply(name, version, uri, sha string) (Change, bool, error) {
 		r.tools.UpdateTool(name, version)
 	}
 	return Change{Name: name, FromVersion: d.Version, ToVersion: version, FromSha: d.Sha, ToSha: sha, ToURI: uri}, true, nil
+}
+
+// byNameFromBuild marks the updates of u that move a coherent dependency
+// (one with a CoherentParentDependency) to the very build — repository and
+// commit — that the same file moves its parent to. That is the parent's
+// build's asset matched to the child by name, which production never does
+// (darc matches a build's assets only to dependencies without a coherent
+// parent, and the coherency pass takes the child from a build the parent's
+// build depended on, never from the parent's build itself); the child moves
+// only through the coherency pass. A child update from any other build, as
+// the production bot's update files record, stays.
+func byNameFromBuild(r *repo, u UpdateFile) map[int]bool {
+	target := map[string]string{} // dependency → the build its update comes from
+	for _, up := range u.Updates {
+		target[strings.ToLower(up.Name)] = strings.ToLower(up.URI + "@" + up.Sha)
+	}
+	out := map[int]bool{}
+	for i, up := range u.Updates {
+		d, ok := r.vdx.Find(up.Name)
+		if !ok || d.CoherentParent == "" || target[strings.ToLower(d.CoherentParent)] != strings.ToLower(up.URI+"@"+up.Sha) {
+			continue
+		}
+		if d.Version == up.Version && d.URI == up.URI && d.Sha == up.Sha {
+			continue // restated as it is: changes nothing
+		}
+		out[i] = true
+	}
+	return out
+}
+
+// mergeChange adds c to changes; when the dependency moved already in this
+// update, the two moves become one (from the first's old state to c's new
+// one), and a pair that cancels out disappears, so that no commit message or
+// pull request lists a change and its reversal.
+func mergeChange(changes []Change, c Change) []Change {
+	for i, prev := range changes {
+		if !strings.EqualFold(prev.Name, c.Name) {
+			continue
+		}
+		c.FromVersion, c.FromSha = prev.FromVersion, prev.FromSha
+		if c.FromVersion == c.ToVersion && strings.EqualFold(c.FromSha, c.ToSha) {
+			return slices.Delete(changes, i, i+1)
+		}
+		changes[i] = c
+		return changes
+	}
+	return append(changes, c)
 }
 
 func resolveCoherency(ctx context.Context, r *repo, reg coherency.Registry) ([]coherency.Update, error) {

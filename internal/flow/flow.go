@@ -117,8 +117,11 @@ type Plan struct {
 
 // PlanUpdate matches the build's assets to the target's dependencies by name
 // and leaves out excluded assets (the subscription's patterns, `*` a
-// wildcard, case-insensitive) and pinned dependencies. An empty Update means
-// nothing would change.
+// wildcard, case-insensitive) and pinned dependencies. A dependency with a
+// CoherentParentDependency is never matched by name, as in production: it
+// follows its parent through the coherency pass, and its fate says so. An
+// empty Update means nothing would change by name (the coherency pass may
+// still move coherent dependencies).
 func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) Plan {
 	all := deps.UpdateFromBuild(target, b)
 	byName := map[string]deps.Dependency{}
@@ -126,6 +129,10 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 		byName[strings.ToLower(d.Name)] = d
 	}
 	var p Plan
+	for _, d := range deps.CoherentCarried(target, b) {
+		p.Fates = append(p.Fates, AssetFate{Dependency: d.Name, From: d.Version,
+			Reason: "follows " + d.CoherentParent + " (CoherentParentDependency): the coherency pass moves it to the version " + d.CoherentParent + "'s build depended on"})
+	}
 	for _, up := range all.Updates {
 		d := byName[strings.ToLower(up.Name)]
 		fate := AssetFate{Dependency: d.Name, From: d.Version}

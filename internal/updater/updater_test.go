@@ -300,3 +300,43 @@ func TestApplyTruncatesLongBodies(t *testing.T) {
 	assert.LessOrEqual(t, len(prs[0].Body), 300)
 	assert.Contains(t, prs[0].Body, "the full list of updates is at "+f.target+"/branchCompare?baseVersion=GBmain&targetVersion=GBdarc-main-1")
 }
+
+// TestApplyCoherentChildCarriedByTheBuild: on the real Version.Details.xml of
+// dotnet/sourcelink, an Arcade build that also carries an asset named like the
+// coherent child Microsoft.DotNet.XliffTasks moves the child only through the
+// coherency pass: the commit message and the pull request list it once, from
+// its old version to the one Arcade's build depended on, never as a change and
+// its reversal.
+func TestApplyCoherentChildCarriedByTheBuild(t *testing.T) {
+	f := newFixture(t, "sourcelink-75a65b1632")
+	publish := func(b maestro.Build) maestro.Build {
+		res, err := f.reg.PublishBuild(f.ctx, b, registry.PublishOptions{})
+		require.NoError(t, err)
+		return res.Build
+	}
+	xliff := publish(maestro.Build{Repository: "https://github.com/dotnet/xliff-tasks", Branch: "main", Commit: "4234ffac87e305da80597cb46dc0d4a87fc4f7c2",
+		AzureDevOpsBuildNumber: "20230612.2", Assets: []maestro.Asset{{Name: "Microsoft.DotNet.XliffTasks", Version: "1.0.0-beta.23312.2"}}})
+	sourcelink := publish(maestro.Build{Repository: "https://github.com/dotnet/sourcelink", Branch: "main", Commit: "47c52dd2ebf9edfd40abdcff999c13eb461f6ce2",
+		AzureDevOpsBuildNumber: "20230418.3", Assets: []maestro.Asset{{Name: "Microsoft.SourceLink.GitHub", Version: "8.0.0-beta.23218.3"}}})
+	b := publish(maestro.Build{Repository: arcade, Branch: "main", Commit: "e2334b2be36919347923d0ec872a46acddb1e385", AzureDevOpsBuildNumber: "20230616.6",
+		Dependencies: []maestro.BuildDependency{{BuildID: xliff.ID}, {BuildID: sourcelink.ID}},
+		Assets: []maestro.Asset{
+			{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "8.0.0-beta.23316.6"},
+			{Name: "Microsoft.DotNet.XliffTasks", Version: "9.9.9-arcade"},
+		}})
+
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	prs, err := f.reg.PullRequests(f.ctx, f.target)
+	require.NoError(t, err)
+	require.Len(t, prs, 1)
+	msg, err := exec.Command("git", "-C", f.target, "log", "-1", "--format=%B", prs[0].HeadBranch).Output()
+	require.NoError(t, err)
+	for name, text := range map[string]string{"commit message": string(msg), "pull request body": prs[0].Body} {
+		assert.NotContains(t, text, "9.9.9-arcade", name)
+		assert.Equal(t, 1, strings.Count(text, "Microsoft.DotNet.XliffTasks"), "%s lists the child once:\n%s", name, text)
+		assert.Contains(t, text, "1.0.0-beta.23312.2", name)
+	}
+	assert.Contains(t, f.show(prs[0].HeadBranch, "eng/Version.Details.xml"), `Name="Microsoft.DotNet.XliffTasks" Version="1.0.0-beta.23312.2"`)
+}
