@@ -44,7 +44,10 @@ type Check struct {
 //     wrapping ErrNotFound.
 //   - UpdatePullRequest replaces title and body.
 //   - Checks lists the checks on the pull request's head commit.
-//   - Comment adds a comment; Merge merges; DeleteBranch removes a branch.
+//   - Comment adds a comment; Merge merges.
+//   - DeleteBranch removes a branch; a branch that does not exist (deleted
+//     already, by a person or by the host when the pull request closed) is
+//     success, not an error.
 type Platform interface {
 	CloneURL(repo string) (string, error)
 	Git() git.Runner

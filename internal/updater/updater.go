@@ -254,7 +254,7 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s)); err != nil {
 			return o, true, err
 		}
-		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil && !errors.Is(err, platform.ErrNotFound) {
+		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil {
 			return o, true, fmt.Errorf("delete branch %s of closed pull request #%d: %w", pr.HeadBranch, pr.Number, err)
 		}
 		return o, false, nil

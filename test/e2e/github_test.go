@@ -166,13 +166,24 @@ func TestExistingPullRequestRulesOnGitHub(t *testing.T) {
 		require.NotNil(t, pr3)
 		assert.Contains(t, globalJSON(pr3.GetHead().GetRef()), "10.0.0-beta.5")
 
+		// Closed after its branch was deleted (deleting the head branch closes
+		// the pull request): deleting it again answers 422 "Reference does not
+		// exist", which means gone already, and a new pull request opens.
+		_, err = client.Git.DeleteRef(context.Background(), "dotnet", "runtime", "heads/"+pr3.GetHead().GetRef())
+		require.NoError(t, err)
+		require.Equal(t, "closed", repo.PullRequest(3).GetState())
+		assert.Contains(t, publish(6), "build 6: updated")
+		pr4 := repo.PullRequest(4)
+		require.NotNil(t, pr4)
+		assert.Contains(t, globalJSON(pr4.GetHead().GetRef()), "10.0.0-beta.6")
+
 		var history []maestro.FlowOutcome
 		e.okJSON(&history, "flow", "history", "--subscription", sub.ID)
 		var results []maestro.FlowResult
 		for _, h := range history {
 			results = append(results, h.Result)
 		}
-		assert.Equal(t, []maestro.FlowResult{"updated", "rescheduled", "conflict", "updated", "updated"}, results)
+		assert.Equal(t, []maestro.FlowResult{"updated", "rescheduled", "conflict", "updated", "updated", "updated"}, results)
 	})
 }
 

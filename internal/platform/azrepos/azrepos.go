@@ -276,7 +276,9 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message st
 	return nil
 }
 
-// DeleteBranch implements platform.Platform.
+// DeleteBranch implements platform.Platform. A branch that is gone — before
+// the call, or between reading its head and deleting it (the update then
+// fails with staleOldObjectId) — is success.
 func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error {
 	project, name, err := p.split(repo)
 	if err != nil {
@@ -286,19 +288,22 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 	if err != nil {
 		return err
 	}
-	filter := "heads/" + branch
-	refs, err := c.GetRefs(ctx, git.GetRefsArgs{Project: &project, RepositoryId: &name, Filter: &filter})
-	if err != nil {
-		return wrap("branch "+branch+" of "+repo, err)
-	}
-	var old string
-	for _, r := range refs.Value {
-		if deref(r.Name) == "refs/heads/"+branch {
-			old = deref(r.ObjectId)
+	head := func() (string, error) {
+		filter := "heads/" + branch
+		refs, err := c.GetRefs(ctx, git.GetRefsArgs{Project: &project, RepositoryId: &name, Filter: &filter})
+		if err != nil {
+			return "", wrap("branch "+branch+" of "+repo, err)
 		}
+		for _, r := range refs.Value {
+			if deref(r.Name) == "refs/heads/"+branch {
+				return deref(r.ObjectId), nil
+			}
+		}
+		return "", nil
 	}
-	if old == "" {
-		return fmt.Errorf("branch %s of %s: %w", branch, repo, platform.ErrNotFound)
+	old, err := head()
+	if err != nil || old == "" {
+		return err // an empty head: deleted already
 	}
 	ref, zero := "refs/heads/"+branch, strings.Repeat("0", 40)
 	results, err := c.UpdateRefs(ctx, git.UpdateRefsArgs{Project: &project, RepositoryId: &name,
@@ -308,10 +313,20 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 	}
 	for _, r := range *results {
 		if r.Success != nil && !*r.Success {
-			return fmt.Errorf("delete branch %s of %s: %v", branch, repo, deref(r.CustomMessage))
+			if now, err := head(); err == nil && now == "" {
+				return nil // someone else deleted it meanwhile
+			}
+			return fmt.Errorf("delete branch %s of %s: %s %v", branch, repo, refUpdateStatus(r.UpdateStatus), deref(r.CustomMessage))
 		}
 	}
 	return nil
+}
+
+func refUpdateStatus(s *git.GitRefUpdateStatus) string {
+	if s == nil {
+		return ""
+	}
+	return string(*s)
 }
 
 func deref(s *string) string {

@@ -210,8 +210,23 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 	if err != nil {
 		return err
 	}
-	if _, err := p.client.Git.DeleteRef(ctx, owner, name, "heads/"+branch); err != nil {
+	if _, err := p.client.Git.DeleteRef(ctx, owner, name, "heads/"+branch); err != nil && !refMissing(err) {
 		return wrap("delete branch "+branch+" of "+repo, err)
 	}
 	return nil
+}
+
+// refMissing reports whether GitHub answered that the reference does not
+// exist: 422 "Reference does not exist" (what api.github.com answers to
+// deleting a missing ref), or a 404 with that message.
+func refMissing(err error) bool {
+	var e *gh.ErrorResponse
+	if !errors.As(err, &e) || e.Response == nil {
+		return false
+	}
+	switch e.Response.StatusCode {
+	case http.StatusUnprocessableEntity, http.StatusNotFound:
+		return e.Message == "Reference does not exist"
+	}
+	return false
 }

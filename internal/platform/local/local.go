@@ -8,6 +8,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -170,6 +171,9 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 	dir, err := path(repo)
 	if err != nil {
 		return err
+	}
+	if _, err := p.runner.RevParse(ctx, dir, "refs/heads/"+branch); errors.Is(err, git.ErrNotFound) {
+		return nil // deleted already
 	}
 	return p.runner.DeleteBranch(ctx, dir, branch)
 }

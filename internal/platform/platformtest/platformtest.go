@@ -87,6 +87,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		require.NoError(t, p.DeleteBranch(ctx, f.Repo, "darc-main-suite"))
 		_, err = g.RemoteHead(ctx, check, "origin", "darc-main-suite")
 		assert.True(t, errors.Is(err, git.ErrNotFound), "branch deleted: %v", err)
+		assert.NoError(t, p.DeleteBranch(ctx, f.Repo, "darc-main-suite"), "a branch deleted already is success")
 
 		_, err = p.PullRequest(ctx, f.Repo, 99999)
 		assert.True(t, errors.Is(err, platform.ErrNotFound), "unknown pull request: %v", err)
