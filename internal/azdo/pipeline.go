@@ -16,6 +16,7 @@ import (
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/pipelines"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // Template parameters (YAML pipelines) and variables (classic definitions)
@@ -76,7 +77,9 @@ type Queued struct {
 }
 
 // Queue queues the update pipeline for a subscription and build.
-func Queue(ctx context.Context, conn *azuredevops.Connection, up maestro.UpdatePipeline, subscriptionID string, buildID int) (Queued, error) {
+// Its errors pass through redact: the service may echo the token.
+func Queue(ctx context.Context, conn *azuredevops.Connection, up maestro.UpdatePipeline, subscriptionID string, buildID int) (_ Queued, err error) {
+	defer func() { err = redact.Error(err, redact.AuthorizationSecrets(conn.AuthorizationString)...) }()
 	if up.Classic {
 		return queueClassic(ctx, conn, up, subscriptionID, buildID)
 	}

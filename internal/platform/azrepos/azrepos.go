@@ -19,6 +19,7 @@ import (
 	gitcli "github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 var _ platform.Platform = (*Platform)(nil)
@@ -62,14 +63,17 @@ func (p *Platform) split(repo string) (project, name string, err error) {
 func (p *Platform) client(ctx context.Context) (git.Client, error) {
 	c, err := git.NewClient(ctx, p.conn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", p.org, err)
+		return nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
 	}
 	return c, nil
 }
 
 // wrap turns the service's 404 into platform.ErrNotFound. The client returns
 // its WrappedError both as a value and as a pointer, so both are checked.
-func wrap(op string, err error) error {
+// Its message passes through redact so that no token the service echoes
+// reaches a log or the terminal.
+func (p *Platform) wrap(op string, err error) error {
+	err = redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...)
 	var e azuredevops.WrappedError
 	if errors.As(err, &e) && e.StatusCode != nil && *e.StatusCode == http.StatusNotFound {
 		return fmt.Errorf("%s: %w: %w", op, platform.ErrNotFound, err)
@@ -132,7 +136,7 @@ func (p *Platform) OpenPullRequest(ctx context.Context, repo, head, base string)
 	prs, err := c.GetPullRequests(ctx, git.GetPullRequestsArgs{Project: &project, RepositoryId: &name,
 		SearchCriteria: &git.GitPullRequestSearchCriteria{SourceRefName: &src, TargetRefName: &dst, Status: &active}})
 	if err != nil {
-		return nil, wrap("list pull requests of "+repo, err)
+		return nil, p.wrap("list pull requests of "+repo, err)
 	}
 	if prs == nil || len(*prs) == 0 {
 		return nil, nil
@@ -155,7 +159,7 @@ func (p *Platform) CreatePullRequest(ctx context.Context, pr maestro.PullRequest
 	created, err := c.CreatePullRequest(ctx, git.CreatePullRequestArgs{Project: &project, RepositoryId: &name,
 		GitPullRequestToCreate: &git.GitPullRequest{SourceRefName: &src, TargetRefName: &dst, Title: &pr.Title, Description: &pr.Body}})
 	if err != nil {
-		return pr, wrap("open pull request in "+pr.Repository, err)
+		return pr, p.wrap("open pull request in "+pr.Repository, err)
 	}
 	return p.fromAzDO(pr.Repository, created), nil
 }
@@ -172,7 +176,7 @@ func (p *Platform) PullRequest(ctx context.Context, repo string, number int) (ma
 	}
 	pr, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &number})
 	if err != nil {
-		return maestro.PullRequest{}, wrap(fmt.Sprintf("pull request %d of %s", number, repo), err)
+		return maestro.PullRequest{}, p.wrap(fmt.Sprintf("pull request %d of %s", number, repo), err)
 	}
 	return p.fromAzDO(repo, pr), nil
 }
@@ -190,7 +194,7 @@ func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest
 	_, err = c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
 		GitPullRequestToUpdate: &git.GitPullRequest{Title: &pr.Title, Description: &pr.Body}})
 	if err != nil {
-		return wrap(fmt.Sprintf("update pull request %d of %s", pr.Number, pr.Repository), err)
+		return p.wrap(fmt.Sprintf("update pull request %d of %s", pr.Number, pr.Repository), err)
 	}
 	return nil
 }
@@ -207,7 +211,7 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	}
 	statuses, err := c.GetPullRequestStatuses(ctx, git.GetPullRequestStatusesArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
 	if err != nil {
-		return nil, wrap("statuses of "+pr.URL, err)
+		return nil, p.wrap("statuses of "+pr.URL, err)
 	}
 	var checks []platform.Check
 	if statuses == nil {
@@ -246,7 +250,7 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 	_, err = c.CreateThread(ctx, git.CreateThreadArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
 		CommentThread: &git.GitPullRequestCommentThread{Status: &active, Comments: &[]git.Comment{{Content: &body}}}})
 	if err != nil {
-		return wrap("comment on "+pr.URL, err)
+		return p.wrap("comment on "+pr.URL, err)
 	}
 	return nil
 }
@@ -264,14 +268,14 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message st
 	}
 	cur, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
 	if err != nil {
-		return wrap("merge "+pr.URL, err)
+		return p.wrap("merge "+pr.URL, err)
 	}
 	completed, squash := git.PullRequestStatusValues.Completed, git.GitPullRequestMergeStrategyValues.Squash
 	_, err = c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
 		GitPullRequestToUpdate: &git.GitPullRequest{Status: &completed, LastMergeSourceCommit: cur.LastMergeSourceCommit,
 			CompletionOptions: &git.GitPullRequestCompletionOptions{MergeStrategy: &squash, MergeCommitMessage: &message}}})
 	if err != nil {
-		return wrap("merge "+pr.URL, err)
+		return p.wrap("merge "+pr.URL, err)
 	}
 	return nil
 }
@@ -292,7 +296,7 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 		filter := "heads/" + branch
 		refs, err := c.GetRefs(ctx, git.GetRefsArgs{Project: &project, RepositoryId: &name, Filter: &filter})
 		if err != nil {
-			return "", wrap("branch "+branch+" of "+repo, err)
+			return "", p.wrap("branch "+branch+" of "+repo, err)
 		}
 		for _, r := range refs.Value {
 			if deref(r.Name) == "refs/heads/"+branch {
@@ -309,7 +313,7 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 	results, err := c.UpdateRefs(ctx, git.UpdateRefsArgs{Project: &project, RepositoryId: &name,
 		RefUpdates: &[]git.GitRefUpdate{{Name: &ref, OldObjectId: &old, NewObjectId: &zero}}})
 	if err != nil {
-		return wrap("delete branch "+branch+" of "+repo, err)
+		return p.wrap("delete branch "+branch+" of "+repo, err)
 	}
 	for _, r := range *results {
 		if r.Success != nil && !*r.Success {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // App is a GitHub App installation that Maestro++ acts as.
@@ -31,7 +33,7 @@ func InstallationToken(ctx context.Context, base *gh.Client, a App, now time.Tim
 	if err != nil {
 		return "", fmt.Errorf("sign the GitHub App token: %w", err)
 	}
-	client := gh.NewClient(nil).WithAuthToken(signed)
+	client := gh.NewClient(redact.NewClient()).WithAuthToken(signed)
 	u := *base.BaseURL
 	client.BaseURL = &u
 	tok, _, err := client.Apps.CreateInstallationToken(ctx, a.InstallationID, nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/platform/azrepos"
 	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
 	"github.com/maestroplusplus/maestro/internal/updater"
@@ -69,7 +70,7 @@ func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, e
 		web = "https://github.com"
 	}
 	if strings.HasPrefix(strings.ToLower(repo), strings.ToLower(web)+"/") {
-		client := gh.NewClient(nil)
+		client := gh.NewClient(redact.NewClient()) // errors and error bodies without the token
 		if web != "https://github.com" {
 			var err error
 			if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {

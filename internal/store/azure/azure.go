@@ -36,6 +36,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/store"
 )
 
@@ -57,7 +58,8 @@ type Account struct {
 // Store keeps objects as block blobs in one container. Use Open to make one.
 type Store struct {
 	client   *container.Client
-	endpoint string // the container URL without its query, for messages
+	endpoint string   // the container URL without its query, for messages
+	secrets  []string // the connection string's key and signature, masked in errors
 	pageSize int32
 }
 
@@ -103,14 +105,13 @@ func clientOptions() *container.ClientOptions {
 
 // Open connects to containerName in the account, creating the container if
 // it does not exist.
-func Open(ctx context.Context, acct Account, containerName string, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, acct Account, containerName string, opts ...Option) (_ *Store, err error) {
+	secrets := redact.ConnectionStringSecrets(acct.ConnectionString)
+	defer func() { err = redact.Error(err, secrets...) }()
 	if err := ValidateContainerName(containerName); err != nil {
 		return nil, err
 	}
-	var (
-		client *container.Client
-		err    error
-	)
+	var client *container.Client
 	switch {
 	case acct.ConnectionString != "":
 		client, err = container.NewClientFromConnectionString(acct.ConnectionString, containerName, clientOptions())
@@ -121,16 +122,16 @@ func Open(ctx context.Context, acct Account, containerName string, opts ...Optio
 	case acct.URL != "" && acct.Credential != nil:
 		u, perr := url.Parse(acct.URL)
 		if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("azure storage account URL %q: want https://ACCOUNT.blob.core.windows.net/", redact(acct.URL))
+			return nil, fmt.Errorf("azure storage account URL %q: want https://ACCOUNT.blob.core.windows.net/", redact.String(stripQuery(acct.URL)))
 		}
 		client, err = container.NewClient(runtime.JoinPaths(acct.URL, containerName), acct.Credential, clientOptions())
 		if err != nil {
-			return nil, fmt.Errorf("azure storage account %s: %w", redact(acct.URL), err)
+			return nil, fmt.Errorf("azure storage account %s: %w", redact.String(stripQuery(acct.URL)), err)
 		}
 	default:
 		return nil, errors.New("azure storage: need a connection string, or an account URL and a credential")
 	}
-	s := &Store{client: client, endpoint: redact(client.URL())}
+	s := &Store{client: client, endpoint: redact.String(stripQuery(client.URL())), secrets: secrets}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -158,8 +159,8 @@ func (s *Store) ensureContainer(ctx context.Context) error {
 	return nil
 }
 
-// redact drops the query (a SAS token) and any user info from a URL.
-func redact(raw string) string {
+// stripQuery drops the query (a SAS token) and any user info from a URL.
+func stripQuery(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
@@ -167,6 +168,10 @@ func redact(raw string) string {
 	u.RawQuery, u.User, u.Fragment = "", nil, ""
 	return u.String()
 }
+
+// clean keeps the account's secrets out of an error: the transport's errors
+// quote the request URL, SAS query included.
+func (s *Store) clean(err error) error { return redact.Error(err, s.secrets...) }
 
 // ValidateContainerName checks the Azure rules for a container name: 3 to 63
 // characters, lower-case letters, digits and single hyphens, starting and
@@ -205,7 +210,8 @@ func kindError(op, key string, kind error, code bloberror.Code) error {
 }
 
 // Get implements store.Store.
-func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, _ string, err error) {
+	defer func() { err = s.clean(err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return nil, "", err
 	}
@@ -228,7 +234,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
 }
 
 // Put implements store.Store.
-func (s *Store) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+func (s *Store) Put(ctx context.Context, key string, data []byte, cond store.Condition) (_ string, err error) {
+	defer func() { err = s.clean(err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return "", err
 	}
@@ -260,7 +267,8 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, cond store.Con
 }
 
 // Delete implements store.Store.
-func (s *Store) Delete(ctx context.Context, key, ifMatch string) error {
+func (s *Store) Delete(ctx context.Context, key, ifMatch string) (err error) {
+	defer func() { err = s.clean(err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return err
 	}
@@ -270,7 +278,7 @@ func (s *Store) Delete(ctx context.Context, key, ifMatch string) error {
 			IfMatch: ptr(azcore.ETag(ifMatch)),
 		}}
 	}
-	_, err := s.client.NewBlobClient(key).Delete(ctx, &opts)
+	_, err = s.client.NewBlobClient(key).Delete(ctx, &opts)
 	if err != nil {
 		status, code := statusOf(err)
 		switch {
@@ -292,7 +300,8 @@ func (s *Store) Delete(ctx context.Context, key, ifMatch string) error {
 }
 
 // List implements store.Store, reading every page of a flat listing.
-func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+func (s *Store) List(ctx context.Context, prefix string) (_ []string, err error) {
+	defer func() { err = s.clean(err) }()
 	var opts container.ListBlobsFlatOptions
 	if prefix != "" {
 		opts.Prefix = &prefix
@@ -318,7 +327,8 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // AcquireLease implements store.Store.
-func (s *Store) AcquireLease(ctx context.Context, key string, d time.Duration) (string, error) {
+func (s *Store) AcquireLease(ctx context.Context, key string, d time.Duration) (_ string, err error) {
+	defer func() { err = s.clean(err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return "", err
 	}
@@ -377,7 +387,8 @@ func (s *Store) leaseLost(op, key string, err error) error {
 }
 
 // RenewLease implements store.Store.
-func (s *Store) RenewLease(ctx context.Context, key, leaseID string) error {
+func (s *Store) RenewLease(ctx context.Context, key, leaseID string) (err error) {
+	defer func() { err = s.clean(err) }()
 	lc, err := s.leaseClient("renew lease", key, leaseID)
 	if err != nil {
 		return err
@@ -389,7 +400,8 @@ func (s *Store) RenewLease(ctx context.Context, key, leaseID string) error {
 }
 
 // ReleaseLease implements store.Store.
-func (s *Store) ReleaseLease(ctx context.Context, key, leaseID string) error {
+func (s *Store) ReleaseLease(ctx context.Context, key, leaseID string) (err error) {
+	defer func() { err = s.clean(err) }()
 	lc, err := s.leaseClient("release lease", key, leaseID)
 	if err != nil {
 		return err

@@ -181,3 +181,30 @@ func testSurvivesRestart(t *testing.T, srv *azurite.Server) {
 		t.Fatalf("if-match Put with the ETag from before the restart: %v", err)
 	}
 }
+
+// TestOpenUnreachableSAS opens an unreachable account with a SAS connection
+// string: the transport's error quotes the request URL, SAS query included,
+// and the store must mask it.
+func TestOpenUnreachableSAS(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := fmt.Sprintf("http://%s/%s", l.Addr(), azurite.AccountName)
+	l.Close()
+	const sig = "RecognisableSASsignature0123456789%2Babc%3D"
+	conn := "BlobEndpoint=" + endpoint + ";SharedAccessSignature=sv=2021-08-06&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00:00:00Z&sig=" + sig
+	_, err = azure.Open(t.Context(), azure.Account{ConnectionString: conn}, "bar")
+	if err == nil {
+		t.Fatal("Open of an unreachable account succeeded")
+	}
+	for _, s := range []string{sig, "RecognisableSASsignature0123456789+abc="} {
+		if strings.Contains(err.Error(), s) {
+			t.Fatalf("error shows the SAS signature: %v", err)
+		}
+	}
+	if !strings.Contains(err.Error(), endpoint+"/bar") {
+		t.Errorf("error does not name the endpoint %s/bar: %v", endpoint, err)
+	}
+	t.Log(err)
+}
