@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/store"
@@ -14,15 +15,33 @@ import (
 // Flow history: every outcome is one document under its build, and an empty
 // index object under its subscription, so "what happened to build N" and
 // "what happened to subscription S" are each one prefix listing.
-func outcomeKey(o maestro.FlowOutcome) string {
-	return fmt.Sprintf("flow/outcomes/%s/%s/%020d.json", idKey(o.BuildID), o.SubscriptionID, o.Time.UnixNano())
+//
+// An outcome's name is its time in nanoseconds and a sequence number
+// (`01795608000000000000-000`): two outcomes of one subscription and
+// build at the same instant (two processes, or a coarse clock) take the next
+// free number, because the document is written create-only. Names without
+// the sequence number, written before it existed, are read the same way.
+func outcomeName(o maestro.FlowOutcome, seq int) string {
+	return fmt.Sprintf("%020d-%03d", o.Time.UnixNano(), seq)
 }
 
-func outcomeIndexKey(o maestro.FlowOutcome) string {
-	return fmt.Sprintf("index/outcomes/subscription/%s/%s/%020d", o.SubscriptionID, idKey(o.BuildID), o.Time.UnixNano())
+func outcomeKey(o maestro.FlowOutcome, name string) string {
+	return fmt.Sprintf("flow/outcomes/%s/%s/%s.json", idKey(o.BuildID), o.SubscriptionID, name)
 }
+
+func outcomeIndexKey(o maestro.FlowOutcome, name string) string {
+	return fmt.Sprintf("index/outcomes/subscription/%s/%s/%s", o.SubscriptionID, idKey(o.BuildID), name)
+}
+
+// maxOutcomesPerInstant bounds the search for a free name.
+const maxOutcomesPerInstant = 1000
 
 // RecordOutcome adds one record to the flow history. A zero Time is now.
+//
+// The document is the commit point; the index object after it only makes it
+// findable by subscription. A writer that dies between the two leaves an
+// outcome that `flow history --build` shows and `--subscription` does not
+// until the index is written again (an index object is empty and idempotent).
 func (r *Registry) RecordOutcome(ctx context.Context, o maestro.FlowOutcome) (maestro.FlowOutcome, error) {
 	if err := validSubscriptionID(o.SubscriptionID); err != nil {
 		return o, err
@@ -30,10 +49,20 @@ func (r *Registry) RecordOutcome(ctx context.Context, o maestro.FlowOutcome) (ma
 	if o.Time.IsZero() {
 		o.Time = r.now().UTC()
 	}
-	if err := putJSON(ctx, r.st, outcomeKey(o), o, store.Condition{CreateOnly: true}); err != nil {
-		return o, fmt.Errorf("record flow outcome of subscription %s, build %d: %w", o.SubscriptionID, o.BuildID, err)
+	name := ""
+	for seq := 0; name == ""; seq++ {
+		if seq == maxOutcomesPerInstant {
+			return o, fmt.Errorf("record flow outcome of subscription %s, build %d: %d outcomes at %s already", o.SubscriptionID, o.BuildID, seq, o.Time.Format(time.RFC3339Nano))
+		}
+		err := putJSON(ctx, r.st, outcomeKey(o, outcomeName(o, seq)), o, store.Condition{CreateOnly: true})
+		switch {
+		case err == nil:
+			name = outcomeName(o, seq)
+		case !errors.Is(err, store.ErrPrecondition):
+			return o, fmt.Errorf("record flow outcome of subscription %s, build %d: %w", o.SubscriptionID, o.BuildID, err)
+		}
 	}
-	if _, err := r.st.Put(ctx, outcomeIndexKey(o), nil, store.Condition{}); err != nil {
+	if _, err := r.st.Put(ctx, outcomeIndexKey(o, name), nil, store.Condition{}); err != nil {
 		return o, fmt.Errorf("index flow outcome of subscription %s: %w", o.SubscriptionID, err)
 	}
 	return o, nil
@@ -69,8 +98,8 @@ func (r *Registry) Outcomes(ctx context.Context, f OutcomeFilter) ([]maestro.Flo
 		}
 		for _, k := range idx {
 			parts := strings.Split(k, "/")
-			build, nano := parts[len(parts)-2], parts[len(parts)-1]
-			keys = append(keys, "flow/outcomes/"+build+"/"+f.SubscriptionID+"/"+nano+".json")
+			build, name := parts[len(parts)-2], parts[len(parts)-1]
+			keys = append(keys, "flow/outcomes/"+build+"/"+f.SubscriptionID+"/"+name+".json")
 		}
 	default:
 		ks, err := r.st.List(ctx, "flow/outcomes/")

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,4 +41,32 @@ func TestOutcomes(t *testing.T) {
 
 	_, err = r.RecordOutcome(ctx, maestro.FlowOutcome{SubscriptionID: "../x", BuildID: 1})
 	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+}
+
+// TestOutcomesAtOneInstant: outcomes of one subscription and build at the
+// same instant, written at once, are all kept, in the order they took names.
+func TestOutcomesAtOneInstant(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t)
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := r.RecordOutcome(ctx, maestro.FlowOutcome{SubscriptionID: "s1", BuildID: 1, Time: t0, Result: maestro.ResultFailure, Message: fmt.Sprint(i)})
+			errs <- err
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	for _, f := range []registry.OutcomeFilter{{BuildID: 1}, {SubscriptionID: "s1"}} {
+		got, err := r.Outcomes(ctx, f)
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for _, o := range got {
+			seen[o.Message] = true
+		}
+		assert.Len(t, seen, n, "filter %+v", f)
+	}
 }
