@@ -162,6 +162,12 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
+	if len(res.Files) == 0 && tracked != nil {
+		// The open pull request's branch carries the build already; the
+		// target branch does not until it merges, so the build is not applied.
+		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, PullRequestURL: tracked.PullRequest.URL,
+			Message: fmt.Sprintf("the update is in open pull request #%d, which already carries this build; it reaches %s when that pull request merges", tracked.PullRequest.Number, s.TargetBranch)}, nil
+	}
 	if len(res.Files) == 0 {
 		if _, err := u.Registry.UpdateSubscription(ctx, s.ID, func(cur *maestro.Subscription) error {
 			cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, b.ID)

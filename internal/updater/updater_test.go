@@ -340,3 +340,26 @@ func TestApplyCoherentChildCarriedByTheBuild(t *testing.T) {
 	}
 	assert.Contains(t, f.show(prs[0].HeadBranch, "eng/Version.Details.xml"), `Name="Microsoft.DotNet.XliffTasks" Version="1.0.0-beta.23312.2"`)
 }
+
+// TestApplyAgainWhileThePullRequestCarriesTheBuild: triggering a build that
+// the open pull request already carries says so, names the pull request, and
+// does not count the build as applied while the target branch is still at
+// the old version.
+func TestApplyAgainWhileThePullRequestCarriesTheBuild(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	first := o.PullRequestURL
+
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultNoUpdate, o.Result)
+	assert.Equal(t, first, o.PullRequestURL)
+	assert.Contains(t, o.Message, "the update is in open pull request #1")
+	assert.NotContains(t, o.Message, "already at this version")
+	s, err := f.reg.Subscription(f.ctx, f.sub.ID)
+	require.NoError(t, err)
+	assert.Zero(t, s.LastAppliedBuildID, "not applied until the pull request merges")
+}

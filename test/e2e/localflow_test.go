@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,12 +99,16 @@ func TestPublishFlowsToLocalRepository(t *testing.T) {
 		var history []maestro.FlowOutcome
 		e.okJSON(&history, "flow", "history", "--subscription", every.ID)
 		require.Len(t, history, 2)
-		r = e.run("subscription", "trigger", "--id", every.ID)
-		assert.Equal(t, 0, r.code, r.stderr)
-		assert.Contains(t, r.stdout, "no-update")
-		r = e.run("subscription", "trigger", "--id", every.ID)
-		assert.Equal(t, 4, r.code)
-		assert.Contains(t, r.stderr, "applied build 2 already; pass --force")
+		// The open pull request carries build 2 while main is still at the
+		// old version: the trigger says where the update is, and the build
+		// does not count as applied until the pull request merges.
+		for range 2 {
+			r = e.run("subscription", "trigger", "--id", every.ID)
+			assert.Equal(t, 0, r.code, r.stderr)
+			assert.Contains(t, r.stdout, "no-update "+prs[0].URL+" — the update is in open pull request #"+fmt.Sprint(prs[0].Number))
+			assert.NotContains(t, r.stdout, "already at this version")
+		}
+		assert.NotContains(t, showFile(t, target, "main", "global.json"), "1.0.0-beta.19464.1")
 		out = e.ok("flow", "explain", "--build", "2")
 		assert.True(t, strings.Contains(out, "updated file://"), out)
 	})
