@@ -19,7 +19,8 @@ var (
 	// ErrPrecondition: a create-only Put found an object, or an IfMatch ETag no
 	// longer matches the stored object (or the object is gone).
 	ErrPrecondition = errors.New("precondition failed")
-	// ErrLeased: another holder has a live lease on the key.
+	// ErrLeased: the key has a live lease: AcquireLease cannot take it, and
+	// Put and Delete cannot change it.
 	ErrLeased = errors.New("lease held by another holder")
 	// ErrLeaseLost: the lease id is not (or no longer) the live lease on the key.
 	ErrLeaseLost = errors.New("lease lost")
@@ -60,7 +61,22 @@ const (
 //     none exists, and returns the lease id. A live lease held by someone else
 //     gives ErrLeased. RenewLease extends the lease by its duration and
 //     ReleaseLease ends it; both give ErrLeaseLost for a lease id that is not the
-//     live lease. A leased key is a lock: do not Put data to it.
+//     live lease. BreakLease ends whatever lease the key has at once, without
+//     its id (an operator's way to free a lock whose holder is gone); on a key
+//     without a lease, or without an object, it does nothing and returns nil.
+//   - A leased key is a lock, not a document: while its lease is live, Put
+//     and Delete on it fail with ErrLeased and change nothing — whoever holds
+//     the lease included, since neither takes a lease id (Azure refuses a
+//     write without the id the same way). Keep data under other keys. A
+//     condition that fails (CreateOnly on the existing object, a stale
+//     IfMatch) is reported as ErrPrecondition before the lease is considered.
+//   - A lease ends when it expires (d after it was taken or last renewed, by
+//     the store's clock), is released or is broken. Then anyone may acquire
+//     the key, Put and Delete succeed again, and once another lease was taken
+//     the old id gets ErrLeaseLost. Whether the holder of an expired or broken
+//     lease that nobody took since may still renew or release it is not part
+//     of the contract (Azure lets it; local and mem answer ErrLeaseLost):
+//     renew well before expiry.
 //   - Every key passes ValidateKey, else ErrInvalidKey.
 type Store interface {
 	Get(ctx context.Context, key string) (data []byte, etag string, err error)
@@ -70,6 +86,7 @@ type Store interface {
 	AcquireLease(ctx context.Context, key string, d time.Duration) (leaseID string, err error)
 	RenewLease(ctx context.Context, key, leaseID string) error
 	ReleaseLease(ctx context.Context, key, leaseID string) error
+	BreakLease(ctx context.Context, key string) error
 }
 
 // ValidateKey reports whether key is a valid object key: non-empty, at most

@@ -413,3 +413,26 @@ func (s *Store) ReleaseLease(ctx context.Context, key, leaseID string) (err erro
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BreakLease implements store.Store: it breaks the lease with a break period
+// of zero, so it ends at once.
+func (s *Store) BreakLease(ctx context.Context, key string) (err error) {
+	defer func() { err = s.clean(err) }()
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	lc, err := lease.NewBlobClient(s.client.NewBlobClient(key), nil)
+	if err != nil {
+		return fmt.Errorf("break lease %s: %w", key, err)
+	}
+	_, err = lc.BreakLease(ctx, &lease.BlobBreakOptions{BreakPeriod: ptr(int32(0))})
+	if err == nil {
+		return nil
+	}
+	switch status, code := statusOf(err); {
+	case status == http.StatusNotFound && code != bloberror.ContainerNotFound,
+		code == bloberror.LeaseNotPresentWithLeaseOperation:
+		return nil // nothing to break
+	}
+	return fmt.Errorf("break lease %s in %s: %w", key, s.endpoint, err)
+}

@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -105,7 +104,6 @@ var azuriteTests = []struct {
 }{
 	{"OpenExistingContainer", testOpenExistingContainer},
 	{"ListAllPages", testListAllPages},
-	{"LeasedKeyRefusesWrites", testLeasedKeyRefusesWrites},
 	{"SurvivesRestart", testSurvivesRestart},
 }
 
@@ -139,26 +137,6 @@ func testListAllPages(t *testing.T, srv *azurite.Server) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("List with pages of 2 = %q, want %q", got, want)
-	}
-}
-
-func testLeasedKeyRefusesWrites(t *testing.T, srv *azurite.Server) {
-	s := open(t, srv, "leased")
-	id, err := s.AcquireLease(t.Context(), "lock", store.MinLeaseDuration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Put(t.Context(), "lock", []byte("x"), store.Condition{}); !errors.Is(err, store.ErrLeased) {
-		t.Errorf("Put on a leased key error = %v, want ErrLeased", err)
-	}
-	if err := s.Delete(t.Context(), "lock", ""); !errors.Is(err, store.ErrLeased) {
-		t.Errorf("Delete of a leased key error = %v, want ErrLeased", err)
-	}
-	if err := s.ReleaseLease(t.Context(), "lock", id); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete(t.Context(), "lock", ""); err != nil {
-		t.Fatalf("Delete after release: %v", err)
 	}
 }
 

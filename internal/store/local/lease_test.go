@@ -2,6 +2,8 @@ package local_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -66,20 +68,33 @@ func TestLeaseExpiry(t *testing.T) {
 	}
 }
 
-func TestDeleteDropsLease(t *testing.T) {
-	s := open(t, t.TempDir())
+// TestWriteDropsExpiredLease: a Put or Delete after a lease expired removes
+// its lease file, so the expired id cannot be renewed over the new object.
+func TestWriteDropsExpiredLease(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := open(t, t.TempDir(), local.WithClock(clock.Now))
 	ctx := t.Context()
-	id, err := s.AcquireLease(ctx, "k", store.MinLeaseDuration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete(ctx, "k", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RenewLease(ctx, "k", id); !errors.Is(err, store.ErrLeaseLost) {
-		t.Fatalf("RenewLease after Delete error = %v, want ErrLeaseLost", err)
-	}
-	if _, err := s.AcquireLease(ctx, "k", store.MinLeaseDuration); err != nil {
-		t.Fatalf("AcquireLease after Delete: %v", err)
+	for _, write := range []func() error{
+		func() error { _, err := s.Put(ctx, "k", []byte("v"), store.Condition{}); return err },
+		func() error { return s.Delete(ctx, "k", "") },
+	} {
+		id, err := s.AcquireLease(ctx, "k", store.MinLeaseDuration)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := write(); !errors.Is(err, store.ErrLeased) {
+			t.Fatalf("write of a leased key error = %v, want ErrLeased", err)
+		}
+		clock.Advance(store.MinLeaseDuration)
+		if err := write(); err != nil {
+			t.Fatalf("write after expiry: %v", err)
+		}
+		if err := s.RenewLease(ctx, "k", id); !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("RenewLease after the write error = %v, want ErrLeaseLost", err)
+		}
+		entries, err := os.ReadDir(filepath.Join(s.Dir(), "leases"))
+		if err != nil || len(entries) != 0 {
+			t.Fatalf("lease files left after the write: %v %v", entries, err)
+		}
 	}
 }

@@ -243,8 +243,15 @@ func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condi
 	if err := checkCondition(path, cond); err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
 	}
+	if err := s.notLeased(key); err != nil {
+		return "", fmt.Errorf("put %s: %w", key, err)
+	}
 	if err := install(tmp, path); err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
+	}
+	// An expired lease ends with the object it guarded.
+	if err := os.Remove(s.leasePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("put %s: drop its expired lease: %w", key, err)
 	}
 	return etagOf(data), nil
 }
@@ -295,6 +302,9 @@ func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
 		if etag != ifMatch {
 			return fmt.Errorf("delete %s: if-match %s: object has ETag %s: %w", key, ifMatch, etag, store.ErrPrecondition)
 		}
+	}
+	if err := s.notLeased(key); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, store.ErrNotExist)
@@ -374,6 +384,19 @@ func (s *Store) readLease(key string) (leaseState, bool, error) {
 	}
 	live := l.Key == key && s.now().Before(l.Expires)
 	return l, live, nil
+}
+
+// notLeased returns store.ErrLeased if key has a live lease; the caller
+// holds the lock.
+func (s *Store) notLeased(key string) error {
+	_, live, err := s.readLease(key)
+	if err != nil {
+		return err
+	}
+	if live {
+		return store.ErrLeased
+	}
+	return nil
 }
 
 // writeLease records l atomically; the caller holds the lock.
@@ -485,6 +508,22 @@ func (s *Store) ReleaseLease(_ context.Context, key, leaseID string) error {
 	}
 	if err := os.Remove(s.leasePath(key)); err != nil {
 		return fmt.Errorf("release lease %s: %w", key, err)
+	}
+	return nil
+}
+
+// BreakLease implements store.Store.
+func (s *Store) BreakLease(_ context.Context, key string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	unlock, err := s.lock(key)
+	if err != nil {
+		return fmt.Errorf("break lease %s: %w", key, err)
+	}
+	defer unlock()
+	if err := os.Remove(s.leasePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("break lease %s: %w", key, err)
 	}
 	return nil
 }

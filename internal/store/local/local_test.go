@@ -9,7 +9,8 @@ import (
 )
 
 func TestSuite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, t.TempDir()) })
+	clock := storetest.NewClock()
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, t.TempDir(), local.WithClock(clock.Now)) }, storetest.WithClock(clock))
 }
 
 func open(t testing.TB, dir string, opts ...local.Option) *local.Store {
@@ -22,5 +23,8 @@ func open(t testing.TB, dir string, opts ...local.Option) *local.Store {
 }
 
 func TestSuiteWithoutSync(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, t.TempDir(), local.WithoutSync()) })
+	clock := storetest.NewClock()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, t.TempDir(), local.WithoutSync(), local.WithClock(clock.Now))
+	}, storetest.WithClock(clock))
 }

@@ -37,9 +37,28 @@ type Store struct {
 	now     func() time.Time
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the Store read the time for lease expiry from now instead
+// of time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
 // New returns an empty Store.
-func New() *Store {
-	return &Store{objects: map[string]object{}, leases: map[string]lease{}, now: time.Now}
+func New(opts ...Option) *Store {
+	s := &Store{objects: map[string]object{}, leases: map[string]lease{}, now: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// leased reports whether key has a live lease; the caller holds mu.
+func (s *Store) leased(key string) bool {
+	l, ok := s.leases[key]
+	return ok && s.now().Before(l.expires)
 }
 
 func (s *Store) nextETag() string {
@@ -75,8 +94,12 @@ func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condi
 	if cond.IfMatch != "" && (!exists || o.etag != cond.IfMatch) {
 		return "", fmt.Errorf("put %s: etag mismatch: %w", key, store.ErrPrecondition)
 	}
+	if s.leased(key) {
+		return "", fmt.Errorf("put %s: %w", key, store.ErrLeased)
+	}
 	etag := s.nextETag()
 	s.objects[key] = object{data: append([]byte(nil), data...), etag: etag}
+	delete(s.leases, key) // an expired lease ends with the object it guarded
 	return etag, nil
 }
 
@@ -93,6 +116,9 @@ func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
 	}
 	if ifMatch != "" && o.etag != ifMatch {
 		return fmt.Errorf("delete %s: etag mismatch: %w", key, store.ErrPrecondition)
+	}
+	if s.leased(key) {
+		return fmt.Errorf("delete %s: %w", key, store.ErrLeased)
 	}
 	delete(s.objects, key)
 	delete(s.leases, key)
@@ -124,7 +150,7 @@ func (s *Store) AcquireLease(_ context.Context, key string, d time.Duration) (st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if l, ok := s.leases[key]; ok && now.Before(l.expires) {
+	if s.leased(key) {
 		return "", fmt.Errorf("lease %s: %w", key, store.ErrLeased)
 	}
 	if _, ok := s.objects[key]; !ok {
@@ -171,6 +197,17 @@ func (s *Store) ReleaseLease(_ context.Context, key, leaseID string) error {
 	if _, err := s.liveLease(key, leaseID); err != nil {
 		return err
 	}
+	delete(s.leases, key)
+	return nil
+}
+
+// BreakLease implements store.Store.
+func (s *Store) BreakLease(_ context.Context, key string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.leases, key)
 	return nil
 }

@@ -9,5 +9,6 @@ import (
 )
 
 func TestSuite(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return mem.New() })
+	clock := storetest.NewClock()
+	storetest.Run(t, func(*testing.T) store.Store { return mem.New(mem.WithClock(clock.Now)) }, storetest.WithClock(clock))
 }

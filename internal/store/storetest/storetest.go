@@ -41,11 +41,29 @@ const LargeObjectSize = 8 << 20
 // Run runs every property of the store.Store contract against stores made by
 // newStore. newStore is called once per property and must return an empty
 // store that no other property uses; it registers its own cleanup on t.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+//
+// Lease expiry needs time to pass. A backend whose clock can be injected
+// (local, mem) reads it from a Clock passed WithClock, and the suite moves
+// that clock; without one the suite waits for real (Azure, where the server
+// keeps time: one minimum lease, about 16 seconds).
+func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) {
 	t.Helper()
+	var cfg config
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	env := &env{advance: realWait}
+	if cfg.clock != nil {
+		env.advance = func(_ *testing.T, d time.Duration) { cfg.clock.Advance(d) }
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
+		})
+	}
+	for _, tc := range timedTests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, newStore(t), env)
 		})
 	}
 }
@@ -78,6 +96,8 @@ var tests = []struct {
 	{"LeaseWrongID", testLeaseWrongID},
 	{"LeaseNotHeld", testLeaseNotHeld},
 	{"LeaseDuration", testLeaseDuration},
+	{"LeasedKeyRefusesWrites", testLeasedWrites},
+	{"BreakLease", testBreakLease},
 	{"LargeObject", testLargeObject},
 }
 
@@ -418,6 +438,7 @@ func testInvalidKeys(t *testing.T, s store.Store) {
 		{"AcquireLease", func(k string) error { _, err := s.AcquireLease(ctx, k, store.MinLeaseDuration); return err }},
 		{"RenewLease", func(k string) error { return s.RenewLease(ctx, k, lease) }},
 		{"ReleaseLease", func(k string) error { return s.ReleaseLease(ctx, k, lease) }},
+		{"BreakLease", func(k string) error { return s.BreakLease(ctx, k) }},
 	}
 	for _, op := range ops {
 		for _, k := range invalidKeys {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ var brokenStores = []struct {
 	{"ignores-if-match", func(s store.Store) store.Store { return ignoresIfMatch{s} }, "ConcurrentIfMatchIncrement"},
 	{"delete-ignores-if-match", func(s store.Store) store.Store { return deleteIgnoresIfMatch{s} }, "DeleteIfMatch"},
 	{"shared-lease", func(s store.Store) store.Store { return sharedLease{s} }, "LeaseExclusive"},
+	{"writes-break-leases", func(s store.Store) store.Store { return writesBreakLeases{s} }, "LeasedKeyRefusesWrites"},
+	{"break-does-nothing", func(s store.Store) store.Store { return breakDoesNothing{s} }, "BreakLease"},
+	{"lease-never-expires", func(s store.Store) store.Store { return leaseNeverExpires{s} }, "LeaseExpiry"},
 }
 
 // TestSuiteCatchesBrokenStores runs the suite against each broken store in a
@@ -38,7 +42,8 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 	if name := os.Getenv(brokenEnv); name != "" {
 		for _, b := range brokenStores {
 			if b.name == name {
-				storetest.Run(t, func(*testing.T) store.Store { return b.wrap(mem.New()) })
+				clock := storetest.NewClock()
+				storetest.Run(t, func(*testing.T) store.Store { return b.wrap(mem.New(mem.WithClock(clock.Now))) }, storetest.WithClock(clock))
 			}
 		}
 		return
@@ -63,7 +68,8 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 }
 
 func TestSuiteOnMem(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return mem.New() })
+	clock := storetest.NewClock()
+	storetest.Run(t, func(*testing.T) store.Store { return mem.New(mem.WithClock(clock.Now)) }, storetest.WithClock(clock))
 }
 
 type unsortedList struct{ store.Store }
@@ -116,3 +122,39 @@ func (s sharedLease) AcquireLease(ctx context.Context, key string, d time.Durati
 	}
 	return id, err
 }
+
+// writesBreakLeases overwrites a leased key by breaking its lease first, as
+// the local store once let a Delete end the holder's lease.
+type writesBreakLeases struct{ store.Store }
+
+func (s writesBreakLeases) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	if err := s.Store.BreakLease(ctx, key); err != nil {
+		return "", err
+	}
+	return s.Store.Put(ctx, key, data, cond)
+}
+
+type breakDoesNothing struct{ store.Store }
+
+func (breakDoesNothing) BreakLease(context.Context, string) error { return nil }
+
+// leaseNeverExpires renews a key's lease on every write attempt, so the
+// lease outlives its duration.
+type leaseNeverExpires struct{ store.Store }
+
+func (s leaseNeverExpires) AcquireLease(ctx context.Context, key string, d time.Duration) (string, error) {
+	id, err := s.Store.AcquireLease(ctx, key, d)
+	if err == nil {
+		leaseIDs.Store(key, id)
+	}
+	return id, err
+}
+
+func (s leaseNeverExpires) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	if id, ok := leaseIDs.Load(key); ok {
+		_ = s.Store.RenewLease(ctx, key, id.(string))
+	}
+	return s.Store.Put(ctx, key, data, cond)
+}
+
+var leaseIDs sync.Map
