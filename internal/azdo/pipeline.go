@@ -33,7 +33,10 @@ func ParsePipelineURL(raw string) (maestro.UpdatePipeline, error) {
 	var up maestro.UpdatePipeline
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return up, fmt.Errorf("pipeline URL %q: use https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID", raw)
+		return up, fmt.Errorf("pipeline URL %q: use https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID", redact.String(raw))
+	}
+	if u.User != nil {
+		return up, fmt.Errorf("pipeline URL %q: remove the user name and password; the token comes from the environment (MAESTRO_AZDO_TOKEN or SYSTEM_ACCESSTOKEN)", redact.String(raw))
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 	base := u.Scheme + "://" + u.Host

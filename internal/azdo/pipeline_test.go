@@ -36,6 +36,9 @@ func TestParsePipelineURL(t *testing.T) {
 		_, err := azdo.ParsePipelineURL(bad)
 		assert.Error(t, err, bad)
 	}
+	_, err := azdo.ParsePipelineURL("https://s3cr3t-pw@dev.azure.com/contoso/internal/_build?definitionId=42")
+	require.Error(t, err, "user info is refused")
+	assert.NotContains(t, err.Error(), "s3cr3t-pw")
 }
 
 // TestQueue queues the repository's own pipelines/dependency-update.yml in

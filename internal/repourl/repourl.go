@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // Normalize returns the canonical form of a repository URL: scheme and host
@@ -49,7 +51,9 @@ func Key(raw string) string {
 }
 
 // Validate checks that raw looks like a repository: an http(s) URL with a
-// host and a path, a file:// URL, or an absolute local path.
+// host and a path and no user info (credentials come from the environment,
+// never from a stored URL), a file:// URL, or an absolute local path. Its
+// errors never repeat a password.
 func Validate(raw string) error {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -60,7 +64,10 @@ func Validate(raw string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("repository URL %q: %w", raw, err)
+		return fmt.Errorf("repository URL %q: not a URL", redact.String(raw))
+	}
+	if u.User != nil {
+		return fmt.Errorf("repository URL %q: remove the user name and password; credentials come from the environment (GITHUB_TOKEN, MAESTRO_AZDO_TOKEN)", redact.String(s))
 	}
 	switch u.Scheme {
 	case "https", "http":

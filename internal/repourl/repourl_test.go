@@ -1,6 +1,7 @@
 package repourl_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -47,6 +48,26 @@ func TestValidate(t *testing.T) {
 		if err := repourl.Validate(bad); err == nil {
 			t.Errorf("Validate(%q) = nil, want error", bad)
 		}
+	}
+}
+
+// TestValidateRefusesUserInfo: a URL carrying credentials is refused, and
+// the error never repeats the password.
+func TestValidateRefusesUserInfo(t *testing.T) {
+	for _, bad := range []string{
+		"https://user:s3cr3t-pw@github.com/a/b",
+		"https://s3cr3t-pw@dev.azure.com/o/p/_git/r",
+		"http://x:s3cr3t-pw@127.0.0.1:8080/o/p/_git/r",
+	} {
+		t.Run(bad, func(t *testing.T) {
+			err := repourl.Validate(bad)
+			if err == nil {
+				t.Fatalf("Validate(%q) = nil, want error", bad)
+			}
+			if strings.Contains(err.Error(), "s3cr3t-pw") {
+				t.Errorf("error repeats the credential: %v", err)
+			}
+		})
 	}
 }
 

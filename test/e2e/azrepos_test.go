@@ -34,7 +34,7 @@ func TestPublishOpensAzureReposPullRequest(t *testing.T) {
 		srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
 		repo := srv.AddRepository(srv.AddProject("internal"), "dotnet-sourcelink")
 		repo.Commit("main", files, "initial")
-		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat")
+		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 
 		e.ok("channel", "add", "--name", ".NET Eng - Latest")
 		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", ".NET Eng - Latest")

@@ -42,7 +42,7 @@ func TestPublishOpensGitHubPullRequest(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		srv := githubdouble.NewServer(t)
 		repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "sourcelink", Files: files})
-		e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL())
+		e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 		target := srv.URL() + "/dotnet/sourcelink"
 
 		e.ok("channel", "add", "--name", ".NET Eng - Latest")
@@ -107,7 +107,7 @@ func TestExistingPullRequestRulesOnGitHub(t *testing.T) {
 `,
 			"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
 		}})
-		e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL())
+		e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 		e.ok("channel", "add", "--name", "dev")
 		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
 		var sub maestro.Subscription
@@ -200,7 +200,7 @@ func TestGitHubAppAuthentication(t *testing.T) {
 		"global.json":             "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
 	}})
 	e := newLocal(t)
-	e.environ = []string{"MAESTRO_GITHUB_URL=" + srv.URL(), "MAESTRO_GITHUB_APP_ID=4242",
+	e.environ = []string{"MAESTRO_GITHUB_URL=" + srv.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_GITHUB_APP_ID=4242",
 		"MAESTRO_GITHUB_APP_INSTALLATION_ID=99", "MAESTRO_GITHUB_APP_PRIVATE_KEY=" + string(pemKey)}
 	e.ok("channel", "add", "--name", "dev")
 	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")

@@ -56,7 +56,7 @@ func queueThenApply(t *testing.T, e *env, srv *azdo.Server, target string) strin
 	require.NoError(t, err)
 	pipelines.Commit("main", map[string][]byte{"dependency-update.yml": yml}, "update pipeline")
 	pl := srv.AddYAMLPipeline(project, azdo.YAMLPipeline{Name: "dependency-update", Repository: pipelines, Path: "/dependency-update.yml"})
-	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat")
+	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 
 	e.ok("channel", "add", "--name", "dev")
 	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
@@ -117,7 +117,7 @@ func TestQueueThenApply(t *testing.T) {
 			e.store = freshStore(t, e, "github")
 			gh := githubdouble.NewServer(t)
 			repo := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: targetFiles})
-			e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+gh.URL())
+			e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+gh.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 			out := queueThenApply(t, e, azdo.NewServer(t, azdo.WithPAT("maestro-pat")), gh.URL()+"/dotnet/runtime")
 			assert.Contains(t, out, "updated "+gh.URL()+"/dotnet/runtime/pull/1")
 			for f, want := range wantFiles() {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -59,42 +58,46 @@ func (e Env) Service(reg *registry.Registry) *service.Service {
 }
 
 // Platform returns the git host of a repository: local repositories (an
-// absolute path or file:// URL), and GitHub — github.com, or the GitHub
-// Enterprise Server at MAESTRO_GITHUB_URL — with the token in GITHUB_TOKEN.
+// absolute path or file:// URL); GitHub — github.com, or the GitHub
+// Enterprise Server at MAESTRO_GITHUB_URL — with GITHUB_TOKEN or a GitHub
+// App's installation token; Azure Repos on dev.azure.com, *.visualstudio.com
+// or an Azure DevOps Server in MAESTRO_AZDO_SERVER_URLS, with
+// MAESTRO_AZDO_TOKEN or the job's SYSTEM_ACCESSTOKEN. Any other URL is
+// refused before a token is read (see Hosts).
 func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, error) {
 	if local.Handles(repo) {
 		return local.New(reg, git.Runner{Author: e.Bot()}), nil
 	}
-	web := strings.TrimSuffix(e.Getenv("MAESTRO_GITHUB_URL"), "/")
-	if web == "" {
-		web = "https://github.com"
+	hosts, err := ParseHosts(e.Getenv)
+	if err != nil {
+		return nil, err
 	}
-	if strings.HasPrefix(strings.ToLower(repo), strings.ToLower(web)+"/") {
-		client := gh.NewClient(redact.NewClient()) // errors and error bodies without the token
-		if web != "https://github.com" {
-			var err error
-			if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
-				return nil, maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_URL %q: %v", web, err)
-			}
-		}
-		token, err := e.gitHubToken(client)
-		if err != nil {
-			return nil, err
-		}
-		if token == "" {
-			return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set GITHUB_TOKEN, or MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (PEM) for a GitHub App", repo)
-		}
-		return github.New(client.WithAuthToken(token), web, token, e.Bot()), nil
+	kind, org, err := hosts.Repository(repo)
+	if err != nil {
+		return nil, err
 	}
-	if strings.Contains(repo, "/_git/") {
+	if kind == HostAzureDevOps {
 		token, bearer := e.azdoToken()
 		if token == "" {
 			return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push branches and open pull requests", repo)
 		}
-		org := organizationOf(repo)
 		return azrepos.New(org, azdo.Connection(org, token, bearer), token, e.Bot()), nil
 	}
-	return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s) and Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO)", repo, web)
+	web := hosts.GitHub.String()
+	client := gh.NewClient(redact.NewClient()) // errors and error bodies without the token
+	if web != "https://github.com" {
+		if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
+			return nil, maestro.Errorf(maestro.KindInvalid, "%s %q: %v", EnvGitHubURL, web, err)
+		}
+	}
+	token, err := e.gitHubToken(client)
+	if err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set GITHUB_TOKEN, or MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (PEM) for a GitHub App", repo)
+	}
+	return github.New(client.WithAuthToken(token), web, token, e.Bot()), nil
 }
 
 // gitHubToken is GITHUB_TOKEN, or else an installation token of the GitHub
@@ -120,13 +123,6 @@ func (e Env) gitHubToken(client *gh.Client) (string, error) {
 	return github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, e.Now())
 }
 
-// organizationOf is the organization URL of an Azure Repos repository URL
-// (everything before /PROJECT/_git/REPO).
-func organizationOf(repo string) string {
-	i := strings.Index(repo, "/_git/")
-	return repo[:strings.LastIndexByte(repo[:i], '/')]
-}
-
 // azdoToken is the Azure DevOps token: MAESTRO_AZDO_TOKEN (a personal access
 // token), else the job's SYSTEM_ACCESSTOKEN (a bearer token).
 func (e Env) azdoToken() (token string, bearer bool) {
@@ -138,7 +134,8 @@ func (e Env) azdoToken() (token string, bearer bool) {
 
 // Updater returns the updater that flows subscriptions with reg. Update
 // pipelines are queued with MAESTRO_AZDO_TOKEN (a personal access token) or
-// else the job's SYSTEM_ACCESSTOKEN.
+// else the job's SYSTEM_ACCESSTOKEN, only in organizations that Hosts
+// recognises.
 func (e Env) Updater(reg *registry.Registry) *updater.Updater {
 	u := &updater.Updater{
 		Registry: reg,
@@ -147,14 +144,23 @@ func (e Env) Updater(reg *registry.Registry) *updater.Updater {
 		NewID:    uuid.NewString,
 		BotEmail: e.Bot().Email,
 		BodyLimit: func(repo string) int {
-			if strings.Contains(repo, "/_git/") {
-				return azrepos.MaxDescription
+			if hosts, err := ParseHosts(e.Getenv); err == nil {
+				if kind, _, err := hosts.Repository(repo); err == nil && kind == HostAzureDevOps {
+					return azrepos.MaxDescription
+				}
 			}
 			return 0
 		},
 	}
 	if token, bearer := e.azdoToken(); token != "" {
 		u.Queue = func(ctx context.Context, up maestro.UpdatePipeline, subID string, buildID int) (string, error) {
+			hosts, err := ParseHosts(e.Getenv)
+			if err != nil {
+				return "", err
+			}
+			if up.Organization, err = hosts.Organization(up.Organization); err != nil {
+				return "", fmt.Errorf("update pipeline: %w", err)
+			}
 			q, err := azdo.Queue(ctx, azdo.Connection(up.Organization, token, bearer), up, subID, buildID)
 			if q.URL == "" {
 				q.URL = fmt.Sprintf("%s run %d", azdo.PipelineURL(up), q.ID)
