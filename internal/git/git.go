@@ -66,9 +66,14 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	return out.String(), nil
 }
 
+// Every name that comes from outside — a URL, a directory, a branch, a
+// revision, a path, a message — is passed so that git cannot read it as an
+// option: after `--end-of-options` (or `--`), or glued to its option
+// (`--branch=NAME`). A branch called `--upload-pack=...` is a branch.
+
 // Clone clones url into dir (which must not exist) at branch.
 func (r Runner) Clone(ctx context.Context, url, dir, branch string) error {
-	_, err := r.run(ctx, "", "clone", "--quiet", "--branch", branch, "--", url, dir)
+	_, err := r.run(ctx, "", "clone", "--quiet", "--branch="+branch, "--", url, dir)
 	return err
 }
 
@@ -84,26 +89,14 @@ func (r Runner) Init(ctx context.Context, dir string, bare bool) error {
 
 // CheckoutNew creates branch at the current HEAD and checks it out.
 func (r Runner) CheckoutNew(ctx context.Context, dir, branch string) error {
-	_, err := r.run(ctx, dir, "checkout", "--quiet", "-B", branch)
-	return err
-}
-
-// Checkout checks out an existing revision (a branch stays attached).
-func (r Runner) Checkout(ctx context.Context, dir, rev string) error {
-	_, err := r.run(ctx, dir, "checkout", "--quiet", rev)
-	return err
-}
-
-// Fetch fetches refspec from remote.
-func (r Runner) Fetch(ctx context.Context, dir, remote, refspec string) error {
-	_, err := r.run(ctx, dir, "fetch", "--quiet", remote, refspec)
+	_, err := r.run(ctx, dir, "switch", "--quiet", "--force-create="+branch)
 	return err
 }
 
 // CommitAll stages every change in the work tree and commits it. It reports
 // false, and commits nothing, when there is no change.
 func (r Runner) CommitAll(ctx context.Context, dir, message string) (bool, error) {
-	if _, err := r.run(ctx, dir, "add", "--all"); err != nil {
+	if _, err := r.run(ctx, dir, "add", "--all", "--", "."); err != nil {
 		return false, err
 	}
 	status, err := r.run(ctx, dir, "status", "--porcelain")
@@ -113,7 +106,7 @@ func (r Runner) CommitAll(ctx context.Context, dir, message string) (bool, error
 	if strings.TrimSpace(status) == "" {
 		return false, nil
 	}
-	_, err = r.run(ctx, dir, "commit", "--quiet", "--no-verify", "-m", message)
+	_, err = r.run(ctx, dir, "commit", "--quiet", "--no-verify", "--message="+message)
 	return err == nil, err
 }
 
@@ -124,19 +117,48 @@ func (r Runner) Push(ctx context.Context, dir, remote, src, dst, expectOld strin
 	if expectOld != "" {
 		args = append(args, "--force-with-lease=refs/heads/"+dst+":"+expectOld)
 	}
-	_, err := r.run(ctx, dir, append(args, remote, src+":refs/heads/"+dst)...)
+	_, err := r.run(ctx, dir, append(args, "--end-of-options", remote, src+":refs/heads/"+dst)...)
 	return err
 }
 
-// DeleteRemoteBranch deletes branch on remote.
-func (r Runner) DeleteRemoteBranch(ctx context.Context, dir, remote, branch string) error {
-	_, err := r.run(ctx, dir, "push", "--quiet", remote, "--delete", "refs/heads/"+branch)
+// ErrStale is returned (wrapped) by PushLeased when the remote branch is not
+// at the head the caller read: someone else pushed (or created it) first.
+var ErrStale = errors.New("the remote branch moved since it was read")
+
+// PushLeased pushes local ref src to branch dst of remote only if dst is
+// still at expectOld there — or, with an empty expectOld, only if dst does
+// not exist. The check and the update are one step on the remote (git's
+// --force-with-lease), so of two writers that read the same head exactly one
+// wins; the other gets ErrStale.
+func (r Runner) PushLeased(ctx context.Context, dir, remote, src, dst, expectOld string) error {
+	out, err := r.run(ctx, dir, "push", "--porcelain", "--force-with-lease=refs/heads/"+dst+":"+expectOld,
+		"--end-of-options", remote, src+":refs/heads/"+dst)
+	if err != nil && staleLease(out) {
+		return fmt.Errorf("push %s: %w", dst, ErrStale)
+	}
 	return err
+}
+
+// staleLease reads `git push --porcelain` output for a ref refused because
+// the remote moved: the lease check failed before sending ("stale info"), or
+// the remote refused to move a ref that changed under it.
+func staleLease(porcelain string) bool {
+	for _, line := range strings.Split(porcelain, "\n") {
+		if !strings.HasPrefix(line, "!") {
+			continue
+		}
+		for _, why := range []string{"(stale info)", "(fetch first)", "(non-fast-forward)", "cannot lock ref", "failed to update ref", "incorrect old value"} {
+			if strings.Contains(line, why) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // RevParse resolves rev to a commit id, or ErrNotFound.
 func (r Runner) RevParse(ctx context.Context, dir, rev string) (string, error) {
-	out, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	out, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", rev, ErrNotFound)
 	}
@@ -145,7 +167,7 @@ func (r Runner) RevParse(ctx context.Context, dir, rev string) (string, error) {
 
 // RemoteHead returns the commit of branch on remote, or ErrNotFound.
 func (r Runner) RemoteHead(ctx context.Context, dir, remote, branch string) (string, error) {
-	out, err := r.run(ctx, dir, "ls-remote", "--heads", remote, "refs/heads/"+branch)
+	out, err := r.run(ctx, dir, "ls-remote", "--heads", "--end-of-options", remote, "refs/heads/"+branch)
 	if err != nil {
 		return "", err
 	}
@@ -158,7 +180,7 @@ func (r Runner) RemoteHead(ctx context.Context, dir, remote, branch string) (str
 
 // Authors returns the distinct author emails of the commits in base..head.
 func (r Runner) Authors(ctx context.Context, dir, base, head string) ([]string, error) {
-	out, err := r.run(ctx, dir, "log", "--format=%ae", base+".."+head)
+	out, err := r.run(ctx, dir, "log", "--format=%ae", "--end-of-options", base+".."+head, "--")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +197,7 @@ func (r Runner) Authors(ctx context.Context, dir, base, head string) ([]string, 
 
 // Show returns the contents of path at rev, or ErrNotFound.
 func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
-	out, err := r.run(ctx, dir, "show", rev+":"+path)
+	out, err := r.run(ctx, dir, "show", "--end-of-options", rev+":"+path)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%s: %w", rev, path, ErrNotFound)
 	}
@@ -184,17 +206,17 @@ func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error)
 
 // Diff returns the diff between two revisions.
 func (r Runner) Diff(ctx context.Context, dir, from, to string) (string, error) {
-	return r.run(ctx, dir, "diff", from, to)
+	return r.run(ctx, dir, "diff", "--end-of-options", from, to, "--")
 }
 
 // Merge merges rev into the checked-out branch with a merge commit.
 func (r Runner) Merge(ctx context.Context, dir, rev, message string) error {
-	_, err := r.run(ctx, dir, "merge", "--no-ff", "--quiet", "-m", message, rev)
+	_, err := r.run(ctx, dir, "merge", "--no-ff", "--quiet", "--message="+message, "--end-of-options", rev)
 	return err
 }
 
 // DeleteBranch deletes a local branch of the repository in dir.
 func (r Runner) DeleteBranch(ctx context.Context, dir, branch string) error {
-	_, err := r.run(ctx, dir, "branch", "--quiet", "-D", branch)
+	_, err := r.run(ctx, dir, "branch", "--quiet", "--delete", "--force", "--end-of-options", branch)
 	return err
 }

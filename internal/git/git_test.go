@@ -64,3 +64,95 @@ func TestCloneCommitPushAuthors(t *testing.T) {
 	assert.Error(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", base), "lease on the wrong old head")
 	assert.NoError(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", head))
 }
+
+// TestNamesThatLookLikeOptions: branch, revision and path names starting with
+// "--" are names in every call, never options.
+func TestNamesThatLookLikeOptions(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	const branch, path = "--upload-pack=touch", "--output=x.txt"
+
+	origin := filepath.Join(root, "--origin.git")
+	require.NoError(t, bot.Init(ctx, origin, true))
+	seed := filepath.Join(root, "--seed")
+	require.NoError(t, bot.Init(ctx, seed, false))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, path), []byte("one\n"), 0o644))
+	_, err := bot.CommitAll(ctx, seed, "--amend")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, seed, origin, "HEAD", branch, ""))
+	base, err := bot.RemoteHead(ctx, seed, origin, branch)
+	require.NoError(t, err)
+
+	work := filepath.Join(root, "work")
+	require.NoError(t, bot.Clone(ctx, origin, work, branch))
+	head, err := bot.RevParse(ctx, work, branch)
+	require.NoError(t, err)
+	assert.Equal(t, base, head)
+	data, err := bot.Show(ctx, work, branch, path)
+	require.NoError(t, err)
+	assert.Equal(t, "one\n", string(data))
+
+	require.NoError(t, bot.CheckoutNew(ctx, work, "darc-"+branch))
+	require.NoError(t, os.WriteFile(filepath.Join(work, path), []byte("two\n"), 0o644))
+	_, err = bot.CommitAll(ctx, work, "--help")
+	require.NoError(t, err)
+	authors, err := bot.Authors(ctx, work, branch, "HEAD")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bot@example.com"}, authors)
+	diff, err := bot.Diff(ctx, work, branch, "HEAD")
+	require.NoError(t, err)
+	assert.Contains(t, diff, "+two")
+	require.NoError(t, bot.PushLeased(ctx, work, "origin", "HEAD", branch, base))
+	moved, err := bot.RemoteHead(ctx, work, "origin", branch)
+	require.NoError(t, err)
+	assert.NotEqual(t, base, moved)
+	require.NoError(t, os.WriteFile(filepath.Join(work, path), []byte("three\n"), 0o644))
+	_, err = bot.CommitAll(ctx, work, "-m")
+	require.NoError(t, err)
+	assert.ErrorIs(t, bot.PushLeased(ctx, work, "origin", "HEAD", branch, base), git.ErrStale)
+
+	require.NoError(t, bot.CheckoutNew(ctx, work, "main"))
+	require.NoError(t, bot.DeleteBranch(ctx, work, "darc-"+branch))
+	_, err = bot.RevParse(ctx, work, "darc-"+branch)
+	assert.ErrorIs(t, err, git.ErrNotFound)
+	msg, err := bot.Show(ctx, origin, branch, path)
+	require.NoError(t, err)
+	assert.Equal(t, "two\n", string(msg))
+	_, err = os.Stat(filepath.Join(work, "x.txt"))
+	assert.True(t, os.IsNotExist(err), "no option took effect")
+}
+
+// TestPushLeased: a push leased on a head that moved, or on a branch that
+// must not exist, fails with ErrStale and leaves the remote alone.
+func TestPushLeased(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	origin := filepath.Join(root, "origin.git")
+	require.NoError(t, bot.Init(ctx, origin, true))
+	work := filepath.Join(root, "work")
+	require.NoError(t, bot.Init(ctx, work, false))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("one\n"), 0o644))
+	_, err := bot.CommitAll(ctx, work, "one")
+	require.NoError(t, err)
+
+	require.NoError(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", ""), "a new branch")
+	one, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("two\n"), 0o644))
+	_, err = bot.CommitAll(ctx, work, "two")
+	require.NoError(t, err)
+	assert.ErrorIs(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", ""), git.ErrStale, "exists already")
+	require.NoError(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", one))
+	two, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("three\n"), 0o644))
+	_, err = bot.CommitAll(ctx, work, "three")
+	require.NoError(t, err)
+	assert.ErrorIs(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", one), git.ErrStale, "moved since read")
+	head, err := bot.RemoteHead(ctx, work, origin, "b")
+	require.NoError(t, err)
+	assert.Equal(t, two, head, "the remote is untouched")
+}
