@@ -12,8 +12,12 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
-// readRegular reads a regular file with one open, stat and read.
+// readRegular reads a regular file with one stat, open, stat and read; the
+// first stat refuses what is not a regular file before an open could block.
 func readRegular(p string) ([]byte, fs.FileMode, error) {
+	if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
+		return nil, 0, maestro.Errorf(maestro.KindInvalid, "%s is not a regular file", p)
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

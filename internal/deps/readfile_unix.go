@@ -13,6 +13,9 @@ import (
 )
 
 // readRegular reads a regular file with one open, fstat, read and close.
+// The open does not block (O_NONBLOCK, which regular files ignore), so a FIFO
+// or a device in place of a dependency file is refused by the fstat instead
+// of hanging the update.
 // It calls the system directly because os.Open also registers every file
 // with the runtime's network poller (four fcntl calls and an epoll_ctl
 // that fails for a regular file), which more than doubles the system calls
@@ -20,7 +23,7 @@ import (
 func readRegular(p string) ([]byte, fs.FileMode, error) {
 	var fd int
 	err := retryEINTR(func() (err error) {
-		fd, err = syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err = syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		return err
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ type repo struct {
 // loadRepo reads and parses the dependency files under dir. Version.Details.xml
 // is required; the others are used when present.
 func loadRepo(dir string) (*repo, error) {
+	if err := checkTree(dir); err != nil {
+		return nil, err
+	}
 	r := &repo{dir: dir, orig: map[string][]byte{}, modes: map[string]fs.FileMode{}}
 	src, ok, err := r.read(versiondetails.Path)
 	if err != nil {
@@ -117,6 +120,9 @@ func (r *repo) loadNuGet() error {
 
 // read returns a file's bytes and whether it exists.
 func (r *repo) read(rel string) ([]byte, bool, error) {
+	if err := insideTree(r.dir, rel); err != nil {
+		return nil, false, err
+	}
 	p := filepath.Join(r.dir, filepath.FromSlash(rel))
 	src, mode, err := readRegular(p)
 	if errors.Is(err, fs.ErrNotExist) {

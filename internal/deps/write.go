@@ -4,30 +4,42 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 )
 
-// readFile returns a file's bytes, or nil when it does not exist.
+// readFile returns a regular file's bytes, or nil when it does not exist.
 func readFile(p string) ([]byte, error) {
-	b, err := os.ReadFile(p)
+	b, _, err := readRegular(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	return b, nil
+	return b, err
 }
 
 // writeAll writes every change under dir, each file through a temporary file
 // and a rename. When any write fails, the files already written are put back
-// as they were, so the tree ends up either fully updated or unchanged.
+// as they were, so the tree ends up either fully updated or unchanged. Every
+// path is checked to stay inside dir before the first write, and the writes
+// go through an os.Root of dir, so no symbolic link can carry one outside.
 func writeAll(dir string, changes []FileChange) error {
+	for _, c := range changes {
+		if err := insideTree(dir, c.Path); err != nil {
+			return err
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	defer root.Close()
 	var done []FileChange
 	for _, c := range changes {
-		if err := writeOne(dir, c); err != nil {
-			if rerr := rollback(dir, done); rerr != nil {
+		if err := writeOne(root, c); err != nil {
+			if rerr := rollback(root, done); rerr != nil {
 				return fmt.Errorf("%w (and restoring the files already written failed: %v)", err, rerr)
 			}
 			return err
@@ -36,17 +48,17 @@ func writeAll(dir string, changes []FileChange) error {
 	}
 	for _, c := range changes {
 		if c.Deleted {
-			removeEmptyParents(dir, filepath.Dir(filepath.Join(dir, filepath.FromSlash(c.Path))))
+			removeEmptyParents(root, path.Dir(c.Path))
 		}
 	}
 	return nil
 }
 
-func writeOne(dir string, c FileChange) error {
-	p := filepath.Join(dir, filepath.FromSlash(c.Path))
+func writeOne(root *os.Root, c FileChange) error {
+	p := filepath.FromSlash(c.Path)
 	if c.Deleted {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("delete %s: %w", p, err)
+		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", filepath.Join(root.Name(), p), err)
 		}
 		return nil
 	}
@@ -54,66 +66,78 @@ func writeOne(dir string, c FileChange) error {
 	if mode == 0 {
 		mode = 0o644
 	}
-	return atomicWrite(p, c.New, mode)
+	return atomicWrite(root, p, c.New, mode)
 }
 
-func atomicWrite(p string, data []byte, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
+// atomicWrite replaces p (relative to root) by data through a temporary file
+// beside it and a rename.
+func atomicWrite(root *os.Root, p string, data []byte, mode fs.FileMode) error {
+	full := filepath.Join(root.Name(), p)
+	if err := root.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", full, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".maestro-*")
+	var (
+		tmp  *os.File
+		name string
+		err  error
+	)
+	for range 100 {
+		name = filepath.Join(filepath.Dir(p), ".maestro-"+strconv.FormatUint(rand.Uint64(), 36))
+		tmp, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
+		return fmt.Errorf("write %s: %w", full, err)
 	}
-	name := tmp.Name()
 	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Chmod(name, mode)
+		werr = root.Chmod(name, mode)
 	}
 	if werr == nil {
-		werr = os.Rename(name, p)
+		werr = root.Rename(name, p)
 	}
 	if werr != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", p, werr)
+		_ = root.Remove(name)
+		return fmt.Errorf("write %s: %w", full, werr)
 	}
 	return nil
 }
 
 // rollback restores the files of the applied changes, newest first.
-func rollback(dir string, done []FileChange) error {
+func rollback(root *os.Root, done []FileChange) error {
 	var errs []error
 	for i := len(done) - 1; i >= 0; i-- {
 		c := done[i]
-		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		p := filepath.FromSlash(c.Path)
 		if c.Created {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}
-			removeEmptyParents(dir, filepath.Dir(p))
+			removeEmptyParents(root, path.Dir(c.Path))
 			continue
 		}
 		mode := c.Mode
 		if mode == 0 {
 			mode = 0o644
 		}
-		if err := atomicWrite(p, c.Old, mode); err != nil {
+		if err := atomicWrite(root, p, c.Old, mode); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// removeEmptyParents removes p and its parents up to (not including) dir
-// while they are empty directories.
-func removeEmptyParents(dir, p string) {
-	root := filepath.Clean(dir)
-	for p = filepath.Clean(p); p != root && len(p) > len(root); p = filepath.Dir(p) {
-		if err := os.Remove(p); err != nil {
+// removeEmptyParents removes the folder rel (slash-separated, relative to
+// root) and its parents while they are empty, never root itself.
+func removeEmptyParents(root *os.Root, rel string) {
+	for ; rel != "." && rel != "/" && rel != ""; rel = path.Dir(rel) {
+		if err := root.Remove(filepath.FromSlash(rel)); err != nil {
 			return
 		}
 	}

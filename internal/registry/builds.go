@@ -112,34 +112,6 @@ type PublishResult struct {
 	NewChannels []int
 }
 
-// validateBuild checks a build before anything is written.
-func validateBuild(b maestro.Build) error {
-	if strings.TrimSpace(b.Repository) == "" {
-		return maestro.Errorf(maestro.KindInvalid, "the build names no repository: set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
-	}
-	if err := repourl.Validate(b.Repository); err != nil {
-		return maestro.Errorf(maestro.KindInvalid, "build repository: %v", err)
-	}
-	if strings.TrimSpace(b.Commit) == "" {
-		return maestro.Errorf(maestro.KindInvalid, "build commit is empty: set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
-	}
-	if len(b.Assets) >= maxAssetsPerBuild {
-		return maestro.Errorf(maestro.KindInvalid, "build has %d assets; at most %d are supported", len(b.Assets), maxAssetsPerBuild-1)
-	}
-	seen := make(map[string]string, len(b.Assets))
-	for _, a := range b.Assets {
-		if a.Name == "" {
-			return maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
-		}
-		k := strings.ToLower(a.Name)
-		if v, ok := seen[k]; ok && v != a.Version {
-			return maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
-		}
-		seen[k] = a.Version
-	}
-	return nil
-}
-
 // PublishBuild records a build with its assets and dependencies, assigns it to
 // the channels of its matching enabled default channels and opts.Channels,
 // and returns it with its BAR id. Publishing the same Azure DevOps build
@@ -147,7 +119,7 @@ func validateBuild(b maestro.Build) error {
 // channels) instead of a second record.
 func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts PublishOptions) (PublishResult, error) {
 	b.Branch = trimRefsHeads(b.Branch)
-	if err := validateBuild(b); err != nil {
+	if err := ValidateBuild(b, opts.Files); err != nil {
 		return PublishResult{}, err
 	}
 	for _, id := range opts.Channels {

@@ -46,11 +46,14 @@ func readDoc[T any](ctx context.Context, st store.Store, key string) (T, error) 
 // AddChannel creates a channel; names are unique, compared case-insensitively.
 func (r *Registry) AddChannel(ctx context.Context, name, classification string) (maestro.Channel, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return maestro.Channel{}, maestro.Errorf(maestro.KindInvalid, "channel name is empty")
+	if err := ValidateName(name); err != nil {
+		return maestro.Channel{}, invalid("channel name", err, "")
 	}
 	if classification == "" {
 		classification = "dev"
+	}
+	if err := ValidateName(classification); err != nil {
+		return maestro.Channel{}, invalid("channel classification", err, "")
 	}
 	var added maestro.Channel
 	_, err := update(ctx, r.st, channelsKey, func(d *channelsDoc, _ bool) error {
@@ -137,17 +140,24 @@ func validateBranchPattern(branch string) error {
 		return maestro.Errorf(maestro.KindInvalid, "branch is empty")
 	}
 	if pattern, ok := strings.CutPrefix(branch, maestro.RegexBranchPrefix); ok {
+		if err := validateText(pattern, maxBranchLen); err != nil {
+			return invalid("branch", err, "")
+		}
 		if _, err := regexp.Compile(pattern); err != nil {
 			return maestro.Errorf(maestro.KindInvalid, "branch %q: bad regular expression: %v", branch, err)
 		}
+		return nil
+	}
+	if err := ValidateBranch(branch); err != nil {
+		return invalid("branch", err, "")
 	}
 	return nil
 }
 
 // AddDefaultChannel records that builds of repository+branch go to a channel.
 func (r *Registry) AddDefaultChannel(ctx context.Context, dc maestro.DefaultChannel) (maestro.DefaultChannel, error) {
-	if err := repourl.Validate(dc.Repository); err != nil {
-		return dc, maestro.Errorf(maestro.KindInvalid, "default channel: %v", err)
+	if err := ValidateURL(dc.Repository); err != nil {
+		return dc, invalid("default channel: repository", err, "")
 	}
 	dc.Branch = trimRefsHeads(dc.Branch)
 	if err := validateBranchPattern(dc.Branch); err != nil {
@@ -238,12 +248,12 @@ func trimRefsHeads(branch string) string {
 
 // SetRepositoryPolicy creates or replaces the merge policies of a repository branch.
 func (r *Registry) SetRepositoryPolicy(ctx context.Context, p maestro.RepositoryBranchPolicy) error {
-	if err := repourl.Validate(p.Repository); err != nil {
-		return maestro.Errorf(maestro.KindInvalid, "repository policy: %v", err)
+	if err := ValidateURL(p.Repository); err != nil {
+		return invalid("repository policy: repository", err, "")
 	}
 	p.Branch = trimRefsHeads(p.Branch)
-	if p.Branch == "" {
-		return maestro.Errorf(maestro.KindInvalid, "repository policy: branch is empty")
+	if err := ValidateBranch(p.Branch); err != nil {
+		return invalid("repository policy: branch", err, "")
 	}
 	if err := ValidateMergePolicies(p.MergePolicies); err != nil {
 		return err

@@ -51,15 +51,15 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 	if _, err := r.Channel(ctx, s.ChannelID); err != nil {
 		return err
 	}
-	if err := repourl.Validate(s.SourceRepository); err != nil {
-		return maestro.Errorf(maestro.KindInvalid, "source repository: %v", err)
+	if err := ValidateURL(s.SourceRepository); err != nil {
+		return invalid("source repository", err, "")
 	}
-	if err := repourl.Validate(s.TargetRepository); err != nil {
-		return maestro.Errorf(maestro.KindInvalid, "target repository: %v", err)
+	if err := ValidateURL(s.TargetRepository); err != nil {
+		return invalid("target repository", err, "")
 	}
 	s.TargetBranch = trimRefsHeads(s.TargetBranch)
-	if s.TargetBranch == "" {
-		return maestro.Errorf(maestro.KindInvalid, "target branch is empty")
+	if err := ValidateBranch(s.TargetBranch); err != nil {
+		return invalid("target branch", err, "")
 	}
 	if s.Policy.UpdateFrequency == "" {
 		s.Policy.UpdateFrequency = maestro.FrequencyEveryDay

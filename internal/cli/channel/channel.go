@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -105,12 +106,23 @@ func FromFlag(c *cli.Context, reg *registry.Registry) (maestro.Channel, error) {
 	return ch, nil
 }
 
-// Resolve finds a channel by name or numeric id.
+// Resolve finds a channel by name, and only when no channel has that name,
+// by numeric id: a channel named "11" is chosen by "11" even when another
+// channel has id 11 (whose name then selects it).
 func Resolve(c *cli.Context, reg *registry.Registry, nameOrID string) (maestro.Channel, error) {
-	if id, err := strconv.Atoi(nameOrID); err == nil {
-		return reg.Channel(c.Context, id)
+	ch, err := reg.ChannelByName(c.Context, nameOrID)
+	if maestro.KindOf(err) != maestro.KindNotFound {
+		return ch, err
 	}
-	return reg.ChannelByName(c.Context, nameOrID)
+	id, perr := strconv.Atoi(strings.TrimSpace(nameOrID))
+	if perr != nil || id <= 0 {
+		return ch, err
+	}
+	byID, err := reg.Channel(c.Context, id)
+	if maestro.KindOf(err) == maestro.KindNotFound {
+		return byID, maestro.Errorf(maestro.KindNotFound, "no channel is named %q or has id %d; `maestro channel list` shows the channels", nameOrID, id)
+	}
+	return byID, err
 }
 
 // NewDefaultCmd returns `maestro default-channel`.

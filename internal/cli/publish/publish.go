@@ -4,6 +4,7 @@
 package publish
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -123,12 +124,31 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 	b = fillMetadata(b, f.Getenv, o.Flags)
 	b.DateProduced = f.Now().UTC()
 
-	var uploads []registry.FileUpload
+	var (
+		uploads  []registry.FileUpload
+		readFile = os.ReadFile
+	)
 	if o.UploadDir != "" {
-		uploads, err = planUploads(o.UploadDir, ms, b)
+		root, err := os.OpenRoot(o.UploadDir)
+		if err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "--upload %s: %v", o.UploadDir, err)
+		}
+		defer root.Close()
+		uploads, err = planUploads(root, o.UploadDir, ms, b)
 		if err != nil {
 			return err
 		}
+		readFile = func(path string) ([]byte, error) { return readUpload(root, o.UploadDir, path) }
+	}
+	// Everything the publish will write is checked before the store is read.
+	if err := registry.ValidateBuild(b, uploads); err != nil {
+		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+	}
+	// Agent logging commands go where they cannot break the one JSON document
+	// that --output json promises on stdout.
+	progressOut := f.IO.Out
+	if o.JSON {
+		progressOut = f.IO.ErrOut
 	}
 	channels, err := resolveChannels(c, reg, o.Channels)
 	if err != nil {
@@ -148,9 +168,9 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 		Channels:     channels,
 		Files:        uploads,
 		LocationBase: storeLocation(reg.Store()),
-		ReadFile:     os.ReadFile,
+		ReadFile:     readFile,
 		Progress: func(done, total int) {
-			cmdutil.Progress(f.IO.Out, f.Getenv, "uploading assets", done, total)
+			cmdutil.Progress(progressOut, f.Getenv, "uploading assets", done, total)
 		},
 	})
 	if err != nil {
@@ -257,17 +277,20 @@ func resolveChannels(c *cli.Context, reg *registry.Registry, names []string) ([]
 	return ids, nil
 }
 
-// planUploads finds, under dir, the file of every asset the manifests name:
-// a blob at dir/{Id}, a package as {Id}.{Version}.nupkg anywhere under dir.
-func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]registry.FileUpload, error) {
+// planUploads finds, under the upload folder dir (opened as root), the file of
+// every asset the manifests name: a blob at dir/{Id}, a package as
+// {Id}.{Version}.nupkg anywhere under dir. Only regular files inside dir are
+// taken: a symbolic link is followed only while it stays inside dir (os.Root
+// refuses the rest), so a link to /etc/passwd is refused, not uploaded.
+func planUploads(root *os.Root, dir string, ms []*manifest.Manifest, b maestro.Build) ([]registry.FileUpload, error) {
 	nupkgs := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(root.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() && strings.HasSuffix(strings.ToLower(d.Name()), ".nupkg") {
 			if _, dup := nupkgs[strings.ToLower(d.Name())]; !dup {
-				nupkgs[strings.ToLower(d.Name())] = path
+				nupkgs[strings.ToLower(d.Name())] = rel
 			}
 		}
 		return nil
@@ -282,6 +305,13 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 	var out []registry.FileUpload
 	var missing []string
 	seen := map[int]bool{}
+	take := func(i int, rel, name string) error {
+		if err := checkUpload(root, dir, rel); err != nil {
+			return err
+		}
+		out = append(out, registry.FileUpload{AssetIndex: i, Path: filepath.Join(dir, filepath.FromSlash(rel)), Name: name})
+		return nil
+	}
 	for _, m := range ms {
 		for _, p := range m.Packages {
 			i := index[strings.ToLower(p.ID)]
@@ -290,12 +320,14 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 			}
 			seen[i] = true
 			file := p.ID + "." + p.Version + ".nupkg"
-			path, ok := nupkgs[strings.ToLower(file)]
+			rel, ok := nupkgs[strings.ToLower(file)]
 			if !ok {
 				missing = append(missing, file)
 				continue
 			}
-			out = append(out, registry.FileUpload{AssetIndex: i, Path: path, Name: "packages/" + file})
+			if err := take(i, rel, "packages/"+file); err != nil {
+				return nil, err
+			}
 		}
 		for _, bl := range m.Blobs {
 			i := index[strings.ToLower(bl.ID)]
@@ -303,12 +335,13 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 				continue
 			}
 			seen[i] = true
-			path := filepath.Join(dir, filepath.FromSlash(bl.ID))
-			if _, err := os.Stat(path); err != nil {
+			if _, err := root.Lstat(filepath.FromSlash(bl.ID)); errors.Is(err, fs.ErrNotExist) {
 				missing = append(missing, bl.ID)
 				continue
 			}
-			out = append(out, registry.FileUpload{AssetIndex: i, Path: path, Name: "blobs/" + bl.ID})
+			if err := take(i, bl.ID, "blobs/"+bl.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(missing) > 0 {
@@ -320,6 +353,33 @@ func planUploads(dir string, ms []*manifest.Manifest, b maestro.Build) ([]regist
 		return nil, maestro.Errorf(maestro.KindInvalid, "--upload %s: files named by the manifest are missing: %s%s", dir, strings.Join(missing, ", "), more)
 	}
 	return out, nil
+}
+
+// checkUpload refuses an upload that is not a regular file inside dir: a
+// symbolic link leaving dir, a folder, a FIFO or a device. Stat through root
+// never blocks, whatever the file is.
+func checkUpload(root *os.Root, dir, rel string) error {
+	fi, err := root.Stat(filepath.FromSlash(rel))
+	if err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "--upload %s: %s: %v (a symbolic link must stay inside the folder)", dir, rel, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return maestro.Errorf(maestro.KindInvalid, "--upload %s: %s is not a regular file (%s)", dir, rel, fi.Mode().Type())
+	}
+	return nil
+}
+
+// readUpload reads an upload planned under dir through root, so that a link
+// swapped in after planning still cannot leave dir.
+func readUpload(root *os.Root, dir, path string) ([]byte, error) {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUpload(root, dir, filepath.ToSlash(rel)); err != nil {
+		return nil, err
+	}
+	return root.ReadFile(rel)
 }
 
 // storeLocation is the prefix of the locations recorded for uploaded files:

@@ -1,0 +1,250 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// Every text a user gives becomes part of a key, a document or a table row.
+// The checks here run before the first write of a command, so bad input is
+// refused (maestro.KindInvalid, exit 2) with the field named and nothing in
+// the store changed. Keys are derived with a placeholder build id and checked
+// against the store's key rules, so a value that would only fail inside a
+// backend fails here first.
+
+// Limits on the length of stored texts.
+const (
+	maxNameLen    = 256  // channel names, classifications, asset names
+	maxVersionLen = 256  // asset versions
+	maxBranchLen  = 255  // git refs are limited by file names
+	maxTextLen    = 1024 // build numbers, Azure DevOps fields
+)
+
+// ValidateCommit checks a commit id: 40 (SHA-1) or 64 (SHA-256) hexadecimal
+// digits.
+func ValidateCommit(commit string) error {
+	if len(commit) != 40 && len(commit) != 64 {
+		return fmt.Errorf("%s: must be 40 or 64 hexadecimal digits (a full git commit id), not %d characters", quoteField(commit), len(commit))
+	}
+	for i := 0; i < len(commit); i++ {
+		c := commit[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return fmt.Errorf("%s: must be 40 or 64 hexadecimal digits (a full git commit id)", quoteField(commit))
+		}
+	}
+	return nil
+}
+
+// ValidateBranch checks a branch name (without refs/heads/) by git's rules
+// for ref names (git check-ref-format): no control characters, spaces or
+// ~^:?*[\ characters, no "..", "@{" or "//", no segment starting with "." or
+// ending with ".lock", and not starting or ending with "/".
+func ValidateBranch(branch string) error {
+	if branch == "" {
+		return fmt.Errorf("is empty")
+	}
+	if len(branch) > maxBranchLen {
+		return fmt.Errorf("%s: longer than %d bytes", quoteField(branch), maxBranchLen)
+	}
+	if !utf8.ValidString(branch) {
+		return fmt.Errorf("%s: not UTF-8", quoteField(branch))
+	}
+	for _, r := range branch {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || strings.ContainsRune(`~^:?*[\`, r) {
+			return fmt.Errorf("%s: a branch name has no spaces, control characters or any of ~^:?*[\\", quoteField(branch))
+		}
+	}
+	switch {
+	case strings.Contains(branch, ".."), strings.Contains(branch, "@{"), strings.Contains(branch, "//"),
+		strings.HasPrefix(branch, "/"), strings.HasSuffix(branch, "/"), strings.HasSuffix(branch, "."), branch == "@":
+		return fmt.Errorf("%s: not a valid git branch name (see git check-ref-format)", quoteField(branch))
+	}
+	for seg := range strings.SplitSeq(branch, "/") {
+		if strings.HasPrefix(seg, ".") || strings.HasSuffix(seg, ".lock") {
+			return fmt.Errorf("%s: not a valid git branch name (see git check-ref-format)", quoteField(branch))
+		}
+	}
+	return nil
+}
+
+// ValidateVersion checks an asset version: NuGet/SemVer text, that is ASCII
+// letters, digits, '.', '-' and '+', starting with a digit. An empty version
+// is allowed (a blob whose path names none).
+func ValidateVersion(version string) error {
+	if version == "" {
+		return nil
+	}
+	if len(version) > maxVersionLen {
+		return fmt.Errorf("%s: longer than %d bytes", quoteField(version), maxVersionLen)
+	}
+	if version[0] < '0' || version[0] > '9' {
+		return fmt.Errorf("%s: a version starts with a digit (NuGet/SemVer, e.g. 10.0.0-preview.1.25)", quoteField(version))
+	}
+	for i := 0; i < len(version); i++ {
+		c := version[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-' || c == '+') {
+			return fmt.Errorf("%s: a version holds only letters, digits, '.', '-' and '+' (NuGet/SemVer), no spaces or control characters", quoteField(version))
+		}
+	}
+	return nil
+}
+
+// ValidateName checks a name shown in tables (a channel name, a
+// classification, an asset name): not empty, no surrounding spaces, no
+// control characters (a terminal escape or a line break would break the
+// table), valid UTF-8, at most 256 bytes.
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("is empty")
+	}
+	return validateText(name, maxNameLen)
+}
+
+// validateText checks free text that is stored and printed: valid UTF-8, no
+// control characters, no surrounding spaces, at most limit bytes.
+func validateText(s string, limit int) error {
+	if len(s) > limit {
+		return fmt.Errorf("%s: longer than %d bytes", quoteField(s), limit)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s: not UTF-8", quoteField(s))
+	}
+	if strings.TrimSpace(s) != s {
+		return fmt.Errorf("%s: has spaces at its start or end", quoteField(s))
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%s: contains a control character", quoteField(s))
+		}
+	}
+	return nil
+}
+
+// ValidateURL checks a repository URL: what repourl accepts, and no
+// whitespace or control characters anywhere in it.
+func ValidateURL(raw string) error {
+	for _, r := range raw {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("%s: a URL has no spaces or control characters", quoteField(raw))
+		}
+	}
+	if err := repourl.Validate(raw); err != nil {
+		return fmt.Errorf("%s: %v", quoteField(raw), err)
+	}
+	return nil
+}
+
+// quoteField quotes a bad value for an error message, escaping control
+// characters and cutting it short.
+func quoteField(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// invalid returns a KindInvalid error naming field and what to do.
+func invalid(field string, err error, hint string) error {
+	if hint != "" {
+		return maestro.Errorf(maestro.KindInvalid, "%s %v; %s", field, err, hint)
+	}
+	return maestro.Errorf(maestro.KindInvalid, "%s %v", field, err)
+}
+
+// ValidateBuild checks everything a publish of b with files will write, before
+// anything is: the repository URL, commit, branch, Azure DevOps fields,
+// asset names and versions, the names of uploaded files, and every store key
+// derived from them. b.Branch is expected without refs/heads/.
+func ValidateBuild(b maestro.Build, files []FileUpload) error {
+	if strings.TrimSpace(b.Repository) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "the build names no repository: set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
+	}
+	if err := ValidateURL(b.Repository); err != nil {
+		return invalid("build repository", err, "set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
+	}
+	if b.Commit == "" {
+		return maestro.Errorf(maestro.KindInvalid, "build commit is empty: set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
+	}
+	if err := ValidateCommit(b.Commit); err != nil {
+		return invalid("build commit", err, "set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
+	}
+	if b.Branch != "" {
+		if err := ValidateBranch(b.Branch); err != nil {
+			return invalid("build branch", err, "set Branch in the manifest, BUILD_SOURCEBRANCH or --branch")
+		}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"AzureDevOpsAccount", b.AzureDevOpsAccount},
+		{"AzureDevOpsProject", b.AzureDevOpsProject},
+		{"AzureDevOpsBuildNumber", b.AzureDevOpsBuildNumber},
+		{"AzureDevOpsRepository", b.AzureDevOpsRepository},
+		{"AzureDevOpsBranch", b.AzureDevOpsBranch},
+		{"GitHubRepository", b.GitHubRepository},
+		{"GitHubBranch", b.GitHubBranch},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := validateText(f.value, maxTextLen); err != nil {
+			return invalid("build "+f.name, err, "")
+		}
+	}
+	if b.AzureDevOpsBuildID < 0 || b.AzureDevOpsBuildDefinitionID < 0 {
+		return maestro.Errorf(maestro.KindInvalid, "build AzureDevOpsBuildId %d / AzureDevOpsBuildDefinitionId %d: must not be negative", b.AzureDevOpsBuildID, b.AzureDevOpsBuildDefinitionID)
+	}
+	if len(b.Assets) >= maxAssetsPerBuild {
+		return maestro.Errorf(maestro.KindInvalid, "build has %d assets; at most %d are supported", len(b.Assets), maxAssetsPerBuild-1)
+	}
+	seen := make(map[string]string, len(b.Assets))
+	for _, a := range b.Assets {
+		if a.Name == "" {
+			return maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
+		}
+		if err := ValidateName(a.Name); err != nil {
+			return invalid("asset name", err, "")
+		}
+		if err := ValidateVersion(a.Version); err != nil {
+			return invalid("asset "+a.Name+" version", err, "")
+		}
+		k := strings.ToLower(a.Name)
+		if v, ok := seen[k]; ok && v != a.Version {
+			return maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
+		}
+		seen[k] = a.Version
+	}
+	for _, d := range b.Dependencies {
+		if d.BuildID <= 0 {
+			return maestro.Errorf(maestro.KindInvalid, "build dependency %d: a build id is a positive number", d.BuildID)
+		}
+	}
+	// Every key the publish writes, with a placeholder id; the id only
+	// changes digits, never whether a key is valid.
+	const placeholder = 1
+	keys := []string{
+		buildKey(placeholder), buildAssetsKey(placeholder), buildStateKey(placeholder),
+		repoBuildsPrefix(b.Repository) + idKey(placeholder),
+		commitBuildsPrefix(b.Repository, b.Commit) + idKey(placeholder),
+		repoAssetsKey(b.Repository),
+	}
+	for _, k := range keys {
+		if err := store.ValidateKey(k); err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "build %s: makes the store key %q, which is not valid: %v", b.Repository, k, err)
+		}
+	}
+	for _, f := range files {
+		if f.AssetIndex < 0 || f.AssetIndex >= len(b.Assets) {
+			return maestro.Errorf(maestro.KindInvalid, "upload %s: names no asset of the build", f.Path)
+		}
+		k := buildFilesPrefix(placeholder) + f.Name
+		if err := store.ValidateKey(k); err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "upload %s: the name %q is not a valid store key (no empty, \".\" or \"..\" path segments, no control characters or backslashes): %v", f.Path, f.Name, err)
+		}
+	}
+	return nil
+}
