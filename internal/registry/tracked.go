@@ -2,9 +2,11 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -20,30 +22,129 @@ func trackedKey(repo, branch, key string) string {
 	return fmt.Sprintf("flow/tracked/%s/%s/%s.json", repourl.Key(repo), url.PathEscape(branch), key)
 }
 
+func trackedLockKey(repo, branch, key string) string {
+	return fmt.Sprintf("flow/locks/tracked/%s/%s/%s", repourl.Key(repo), url.PathEscape(branch), key)
+}
+
 // TrackedPullRequest returns the pull request the flow keeps open for key
-// (a subscription id or BatchedKey) in a target branch, or nil.
-func (r *Registry) TrackedPullRequest(ctx context.Context, repo, branch, key string) (*maestro.TrackedPullRequest, error) {
+// (a subscription id or BatchedKey) in a target branch, or nil, and the
+// record's version for Track and Untrack ("" when there is none).
+func (r *Registry) TrackedPullRequest(ctx context.Context, repo, branch, key string) (*maestro.TrackedPullRequest, string, error) {
 	var t maestro.TrackedPullRequest
-	_, err := getJSON(ctx, r.st, trackedKey(repo, branch, key), &t)
+	etag, err := getJSON(ctx, r.st, trackedKey(repo, branch, key), &t)
 	if errors.Is(err, store.ErrNotExist) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tracked pull request of %s@%s: %w", repo, branch, err)
+		return nil, "", fmt.Errorf("tracked pull request of %s@%s: %w", repo, branch, err)
 	}
-	return &t, nil
+	return &t, etag, nil
 }
 
-// Track records the pull request the flow keeps open for key.
-func (r *Registry) Track(ctx context.Context, repo, branch, key string, t maestro.TrackedPullRequest) error {
-	return putJSON(ctx, r.st, trackedKey(repo, branch, key), t, store.Condition{})
+// Track records the pull request the flow keeps open for key, if the record
+// is still at version (the one TrackedPullRequest returned; "" means that
+// there must be none), and returns the new version. A record that changed
+// meanwhile is a maestro.KindConflict error: the caller read a stale record
+// and must not overwrite what another writer recorded (a second pull
+// request, or another subscription's part of a batched one).
+func (r *Registry) Track(ctx context.Context, repo, branch, key string, t maestro.TrackedPullRequest, version string) (string, error) {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("encode tracked pull request: %w", err)
+	}
+	cond := store.Condition{IfMatch: version, CreateOnly: version == ""}
+	etag, err := r.st.Put(ctx, trackedKey(repo, branch, key), data, cond)
+	if errors.Is(err, store.ErrPrecondition) {
+		return "", &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("the tracked pull request of %s@%s (%s) changed while this update ran", repo, branch, key), Err: err}
+	}
+	if err != nil {
+		return "", fmt.Errorf("track pull request of %s@%s: %w", repo, branch, err)
+	}
+	return etag, nil
 }
 
-// Untrack forgets the pull request kept for key.
-func (r *Registry) Untrack(ctx context.Context, repo, branch, key string) error {
-	err := r.st.Delete(ctx, trackedKey(repo, branch, key), "")
-	if err != nil && !errors.Is(err, store.ErrNotExist) {
-		return err
+// Untrack forgets the pull request kept for key if the record is still at
+// version; a record that is gone already is success, one that changed
+// meanwhile is a maestro.KindConflict error.
+func (r *Registry) Untrack(ctx context.Context, repo, branch, key, version string) error {
+	err := r.st.Delete(ctx, trackedKey(repo, branch, key), version)
+	switch {
+	case err == nil, errors.Is(err, store.ErrNotExist):
+		return nil
+	case errors.Is(err, store.ErrPrecondition):
+		return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("the tracked pull request of %s@%s (%s) changed while this update ran", repo, branch, key), Err: err}
 	}
-	return nil
+	return fmt.Errorf("untrack pull request of %s@%s: %w", repo, branch, err)
+}
+
+// Lease timing of LockTracked: the lease lasts trackedLease and is renewed
+// every trackedRenew, so a holder that dies frees the pull request within
+// trackedLease.
+const (
+	trackedLease = 60 * time.Second
+	trackedRenew = 20 * time.Second
+)
+
+// LockTracked serializes the updates of one tracked pull request (key in a
+// target branch) across goroutines, processes and machines with a store
+// lease: an update reads the record, edits the branch, pushes and writes the
+// record while holding it. It waits up to wait for a holder to finish
+// (KindConflict after that). The returned context ends when the lease is
+// lost (it could not be renewed), so work under it stops; unlock releases
+// the lease.
+func (r *Registry) LockTracked(ctx context.Context, repo, branch, key string, wait time.Duration) (context.Context, func(), error) {
+	lockKey := trackedLockKey(repo, branch, key)
+	deadline := time.Now().Add(wait)
+	var id string
+	for attempt := 0; ; attempt++ {
+		var err error
+		id, err = r.st.AcquireLease(ctx, lockKey, trackedLease)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrLeased) {
+			return nil, nil, fmt.Errorf("lock the tracked pull request of %s@%s: %w", repo, branch, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, maestro.Errorf(maestro.KindConflict, "another update of the pull request of %s@%s (%s) has been running for over %s; try again later", repo, branch, key, wait)
+		}
+		if err := sleep(ctx, time.Duration(min(10+attempt*20, 250))*time.Millisecond); err != nil {
+			return nil, nil, err
+		}
+	}
+	held, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(trackedRenew)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if err := r.st.RenewLease(context.WithoutCancel(ctx), lockKey, id); err != nil {
+					cancel(fmt.Errorf("lost the lock of the tracked pull request of %s@%s: %w", repo, branch, err))
+					return
+				}
+			}
+		}
+	}()
+	unlock := func() {
+		close(done)
+		cancel(nil)
+		// A failed release only delays the next holder until the lease expires.
+		_ = r.st.ReleaseLease(context.WithoutCancel(ctx), lockKey, id)
+	}
+	return held, unlock, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

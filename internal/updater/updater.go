@@ -40,7 +40,14 @@ type Updater struct {
 	BodyLimit func(repo string) int
 	// Queue hands an update to the target's update pipeline (Subscription.UpdatePipeline).
 	Queue func(ctx context.Context, up maestro.UpdatePipeline, subscriptionID string, buildID int) (url string, err error)
+	// LockWait is how long an update waits while another update of the same
+	// pull request runs (registry.LockTracked); zero means DefaultLockWait.
+	LockWait time.Duration
 }
+
+// DefaultLockWait is how long an update waits for another update of the
+// same pull request to finish.
+const DefaultLockWait = 10 * time.Minute
 
 // Flow flows a build through a subscription the way the subscription asks:
 // it queues the subscription's update pipeline when it has one (outcome
@@ -109,18 +116,32 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
+	// One update of a pull request at a time: the record is read, the
+	// branch pushed and the record written under one lock, so concurrent
+	// updates of a batched pull request queue up instead of opening two pull
+	// requests or dropping each other's part. The record's version (ETag) and
+	// the leased push still guard every write should the lock be lost.
 	key := u.trackKey(s)
-	tracked, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
+	wait := u.LockWait
+	if wait == 0 {
+		wait = DefaultLockWait
+	}
+	ctx, unlock, err := u.Registry.LockTracked(ctx, s.TargetRepository, s.TargetBranch, key, wait)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	defer unlock()
+	tracked, version, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
 	if tracked != nil {
-		o, done, err := u.existing(ctx, p, s, tracked)
+		o, done, err := u.existing(ctx, p, s, tracked, version)
 		if err != nil || done {
 			return o, err
 		}
 		// existing may have stopped tracking a merged or closed pull request.
-		if tracked, err = u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key); err != nil {
+		if tracked, version, err = u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key); err != nil {
 			return o, err
 		}
 	}
@@ -143,9 +164,15 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err := g.Clone(ctx, url, clone, branch); err != nil {
 		return maestro.FlowOutcome{}, fmt.Errorf("clone %s at %s: %w", s.TargetRepository, branch, err)
 	}
+	// The head the update builds on; the push succeeds only if the branch
+	// is still there (a new branch: only if it does not exist).
+	readHead := ""
 	if tracked != nil {
 		if o, conflict, err := u.foreignCommits(ctx, p, g, clone, tracked); err != nil || conflict {
 			return o, err
+		}
+		if readHead, err = g.RevParse(ctx, clone, "HEAD"); err != nil {
+			return maestro.FlowOutcome{}, err
 		}
 	}
 
@@ -187,7 +214,9 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if _, err := g.CommitAll(ctx, clone, prbody.CommitMessage(b, res.Changed)); err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	if err := g.Push(ctx, clone, "origin", "HEAD", branch, ""); err != nil {
+	if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); errors.Is(err, git.ErrStale) {
+		return u.lostRace(ctx, p, tracked, branch)
+	} else if err != nil {
 		return maestro.FlowOutcome{}, fmt.Errorf("push %s to %s: %w", branch, s.TargetRepository, err)
 	}
 	head, err := g.RevParse(ctx, clone, "HEAD")
@@ -213,8 +242,17 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	}
 	pr.Title = prbody.Title(s.TargetBranch, sources)
 	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), prbody.BranchCompareURL(s.TargetRepository, s.TargetBranch, branch))
+	t.HeadCommit = head
 	if tracked == nil {
+		// The branch is claimed (a record without a number) before the pull
+		// request opens: should this process die between the two, the next
+		// update finds the record and adopts the pull request or, when none
+		// opened, deletes the branch and starts over (existing).
 		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
+		t.PullRequest = maestro.PullRequest{Repository: pr.Repository, HeadBranch: branch, BaseBranch: pr.BaseBranch}
+		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, ""); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
 		pr, err = p.CreatePullRequest(ctx, pr)
 	} else {
 		err = p.UpdatePullRequest(ctx, pr)
@@ -222,8 +260,8 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	t.PullRequest, t.HeadCommit = pr, head
-	if err := u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s), t); err != nil {
+	t.PullRequest = pr
+	if _, err := u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, version); err != nil {
 		return maestro.FlowOutcome{}, err
 	}
 	verb := "opened"
@@ -237,10 +275,29 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 // existing applies the rules for a tracked pull request. done means the
 // attempt ends here with o; otherwise the update goes on (to the same
 // branch while the pull request is open, to a new one after it ended).
-func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, t *maestro.TrackedPullRequest) (o maestro.FlowOutcome, done bool, err error) {
+func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, t *maestro.TrackedPullRequest, version string) (o maestro.FlowOutcome, done bool, err error) {
+	key := u.trackKey(s)
+	if t.PullRequest.Number == 0 {
+		// An update died between claiming the branch and opening the pull
+		// request (or recording its number).
+		open, err := p.OpenPullRequest(ctx, s.TargetRepository, t.PullRequest.HeadBranch, s.TargetBranch)
+		if err != nil {
+			return o, true, err
+		}
+		if open == nil {
+			if err := p.DeleteBranch(ctx, s.TargetRepository, t.PullRequest.HeadBranch); err != nil {
+				return o, true, fmt.Errorf("delete branch %s of an unfinished update: %w", t.PullRequest.HeadBranch, err)
+			}
+			return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
+		}
+		t.PullRequest = *open
+		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, *t, version); err != nil {
+			return o, true, err
+		}
+	}
 	pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
 	if errors.Is(err, platform.ErrNotFound) {
-		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s))
+		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
 	}
 	if err != nil {
 		return o, true, err
@@ -255,9 +312,9 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 				return o, true, err
 			}
 		}
-		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s))
+		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
 	case maestro.PullRequestClosed:
-		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, u.trackKey(s)); err != nil {
+		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version); err != nil {
 			return o, true, err
 		}
 		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil {
@@ -280,6 +337,21 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 			Message: fmt.Sprintf("pull request #%d still has pending checks (%s); the update waits", pr.Number, strings.Join(pending, ", "))}, true, nil
 	}
 	return maestro.FlowOutcome{}, false, nil
+}
+
+// lostRace ends an update whose leased push found the branch moved since it
+// was cloned: someone pushed to it meanwhile. Nothing was pushed; the pull
+// request says why, and the next update starts from the branch's new head
+// (where foreignCommits looks at who made the new commits).
+func (u *Updater) lostRace(ctx context.Context, p platform.Platform, t *maestro.TrackedPullRequest, branch string) (maestro.FlowOutcome, error) {
+	msg := fmt.Sprintf("Branch %s moved while Maestro++ prepared this dependency update (someone pushed to it at the same time), so the update was not pushed. The next update starts from the branch's new head.", branch)
+	if t == nil {
+		return maestro.FlowOutcome{Result: maestro.ResultConflict, Message: msg}, nil
+	}
+	if err := p.Comment(ctx, t.PullRequest, msg); err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	return maestro.FlowOutcome{Result: maestro.ResultConflict, PullRequestURL: t.PullRequest.URL, Message: msg}, nil
 }
 
 // foreignCommits reports whether the pull request branch has commits that

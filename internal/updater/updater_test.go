@@ -363,3 +363,54 @@ func TestApplyAgainWhileThePullRequestCarriesTheBuild(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, s.LastAppliedBuildID, "not applied until the pull request merges")
 }
+
+// TestApplyLosesAPushRace: someone pushes to the pull request branch after
+// the update cloned it and before it pushed. The push is leased on the head
+// the update read, so it is refused: the outcome is a conflict, the pull
+// request says why, and the other push stays.
+func TestApplyLosesAPushRace(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+
+	// Alice's commit is ready; a post-commit hook pushes it at the moment
+	// the update has committed and not yet pushed.
+	root := t.TempDir()
+	alice := git.Runner{Author: git.Identity{Name: "Alice", Email: "alice@example.com"}}
+	race := filepath.Join(root, "alice")
+	require.NoError(t, alice.Clone(f.ctx, f.target, race, "darc-main-1"))
+	require.NoError(t, os.WriteFile(filepath.Join(race, "fix.txt"), []byte("fix\n"), 0o644))
+	_, err = alice.CommitAll(f.ctx, race, "Fix the build")
+	require.NoError(t, err)
+	theirs, err := alice.RevParse(f.ctx, race, "HEAD")
+	require.NoError(t, err)
+	hooks := filepath.Join(root, "hooks")
+	require.NoError(t, os.MkdirAll(hooks, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(hooks, "post-commit"), []byte("#!/bin/sh\n"+
+		"[ -n \"$MAESTRO_TEST_RACE\" ] || exit 0\n"+
+		"cd \"$MAESTRO_TEST_RACE\" && exec git -c core.hooksPath=/dev/null push --quiet origin HEAD:refs/heads/darc-main-1\n"), 0o755))
+	config := filepath.Join(root, "gitconfig")
+	require.NoError(t, os.WriteFile(config, []byte("[core]\n\thooksPath = "+hooks+"\n"), 0o644))
+	t.Setenv("GIT_CONFIG_GLOBAL", config)
+	t.Setenv("MAESTRO_TEST_RACE", race)
+
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultConflict, o.Result, o.Message)
+	assert.Contains(t, o.Message, "moved while Maestro++ prepared this dependency update")
+	assert.NotEmpty(t, o.PullRequestURL)
+	head, err := bot.RevParse(f.ctx, f.target, "darc-main-1")
+	require.NoError(t, err)
+	assert.Equal(t, theirs, head, "the other push stays")
+	assert.Contains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19463.3")
+	pr, err := f.reg.PullRequest(f.ctx, f.target, 1)
+	require.NoError(t, err)
+	assert.Contains(t, pr.Body, "moved while Maestro++ prepared this dependency update", "the pull request says why")
+	history, err := f.reg.Outcomes(f.ctx, registry.OutcomeFilter{SubscriptionID: f.sub.ID, BuildID: b2.ID})
+	require.NoError(t, err)
+	require.Len(t, history, 1)
+	assert.Equal(t, maestro.ResultConflict, history[0].Result)
+}
