@@ -20,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
+	registrycmd "github.com/maestroplusplus/maestro/internal/cli/registry"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
 	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
@@ -73,6 +74,7 @@ local directory (see README).`,
 			flowcmd.NewCmd(f),
 			pr.NewCmd(f),
 			demo.NewCmd(f),
+			registrycmd.NewCmd(f, nil, nil),
 		},
 	}
 }

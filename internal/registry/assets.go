@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -99,6 +100,28 @@ func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
 	return putJSON(ctx, r.st, repoAssetsKey(b.Repository), repoAssetsDoc{Digest: digest}, store.Condition{})
 }
 
+// versionBuildsPrefix holds one marker per build of repo that produced an
+// asset of version: "which builds made name@version" costs the name's shard
+// (which repositories make the name) and one listing per such repository.
+// A build writes one marker per distinct version, not per asset (the assets
+// of a build mostly share one version).
+func versionBuildsPrefix(repo, version string) string {
+	sum := sha256.Sum256([]byte(version))
+	return "index/assets/version/" + repourl.Key(repo) + "/" + hex.EncodeToString(sum[:8]) + "/"
+}
+
+// assetVersions returns the distinct versions of as, sorted.
+func assetVersions(as []maestro.Asset) []string {
+	vs := make([]string, 0, 1)
+	for _, a := range as {
+		if !slices.Contains(vs, a.Version) {
+			vs = append(vs, a.Version)
+		}
+	}
+	slices.Sort(vs)
+	return vs
+}
+
 // AssetMatch is an asset together with the build that produced it.
 type AssetMatch struct {
 	Asset maestro.Asset `json:"asset"`
@@ -107,7 +130,93 @@ type AssetMatch struct {
 
 // FindAssets returns assets named name (case-insensitive), and of version
 // version when it is not empty, newest build first, at most limit (0: 20).
+// With a version it reads the name's shard, one listing per repository that
+// makes the name, and the few builds listed; without one it walks those
+// repositories' builds newest first until limit matches.
 func (r *Registry) FindAssets(ctx context.Context, name, version string, limit int) ([]AssetMatch, error) {
+	return NewFinder(r).FindAssets(ctx, name, version, limit)
+}
+
+// FindDependencyBuild returns the build that produced asset name@version,
+// looking first at the builds of repo at commit (what a Version.Details.xml
+// entry names) and then at the builds that produced name@version.
+func (r *Registry) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
+	return NewFinder(r).FindDependencyBuild(ctx, name, version, repo, commit)
+}
+
+// Finder answers asset questions and keeps the builds it read, so that many
+// lookups into the same few builds (the dependencies of one
+// Version.Details.xml) read each build once. It is safe for concurrent use.
+type Finder struct {
+	r      *Registry
+	mu     sync.Mutex
+	chans  channelNames
+	builds map[int]*cachedBuild
+}
+
+type cachedBuild struct {
+	once sync.Once
+	b    *maestro.Build // nil: not visible
+	err  error
+}
+
+// NewFinder returns a Finder on r.
+func NewFinder(r *Registry) *Finder { return &Finder{r: r, builds: map[int]*cachedBuild{}} }
+
+// build returns build id with its assets, or nil when it is not visible.
+func (f *Finder) build(ctx context.Context, id int) (*maestro.Build, error) {
+	f.mu.Lock()
+	c, ok := f.builds[id]
+	if !ok {
+		c = &cachedBuild{}
+		f.builds[id] = c
+	}
+	f.mu.Unlock()
+	c.once.Do(func() {
+		f.mu.Lock()
+		chans := f.chans
+		f.mu.Unlock()
+		if chans == nil {
+			if chans, c.err = f.r.channelMap(ctx); c.err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.chans = chans
+			f.mu.Unlock()
+		}
+		rec, err := f.r.readRecord(ctx, id)
+		if errors.Is(err, store.ErrNotExist) || (err == nil && rec.Collected) {
+			return
+		}
+		if err != nil {
+			c.err = err
+			return
+		}
+		b, err := f.r.fullBuild(ctx, rec, chans)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.b = &b
+	})
+	return c.b, c.err
+}
+
+// matches returns b's assets named name (and of version, unless empty).
+func matches(b *maestro.Build, name, version string) []AssetMatch {
+	var out []AssetMatch
+	for _, a := range b.Assets {
+		if strings.EqualFold(a.Name, name) && (version == "" || a.Version == version) {
+			info := *b
+			info.Assets = nil
+			out = append(out, AssetMatch{Asset: a, Build: info})
+		}
+	}
+	return out
+}
+
+// FindAssets is Registry.FindAssets through the Finder's cache.
+func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int) ([]AssetMatch, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, maestro.Errorf(maestro.KindInvalid, "asset name is empty")
 	}
@@ -116,52 +225,64 @@ func (r *Registry) FindAssets(ctx context.Context, name, version string, limit i
 	}
 	lower := strings.ToLower(name)
 	var shard assetShardDoc
-	if _, err := getJSON(ctx, r.st, assetShardKey(assetShard(lower)), &shard); err != nil && !errors.Is(err, store.ErrNotExist) {
+	if _, err := getJSON(ctx, f.r.st, assetShardKey(assetShard(lower)), &shard); err != nil && !errors.Is(err, store.ErrNotExist) {
 		return nil, fmt.Errorf("find asset %s: %w", name, err)
 	}
-	var ids []int
+	var lists []candidates
 	for _, repo := range shard.Names[lower] {
-		keys, err := r.st.List(ctx, repoBuildsPrefix(repo))
-		if err != nil {
-			return nil, fmt.Errorf("find asset %s: %w", name, err)
-		}
-		for _, k := range keys {
-			if id, ok := parseIDKey(k); ok {
-				ids = append(ids, id)
-			}
+		if version != "" {
+			lists = append(lists, f.r.markerCandidates(versionBuildsPrefix(repo, version)))
+		} else {
+			lists = append(lists, f.r.listCandidates(repoListPrefix(repo)))
 		}
 	}
-	slices.Sort(ids)
-	slices.Reverse(ids)
+	// Walk every repository's candidates newest first, merged by id.
 	var out []AssetMatch
-	for _, id := range ids {
-		b, err := r.Build(ctx, id)
-		if maestro.KindOf(err) == maestro.KindNotFound {
-			continue
+	befores := make([]int, len(lists))
+	pending := make([][]int, len(lists))
+	done := make([]bool, len(lists))
+	for len(out) < limit {
+		best := -1
+		for i := range lists {
+			if len(pending[i]) == 0 && !done[i] {
+				ids, err := lists[i](ctx, befores[i], 16)
+				if err != nil {
+					return nil, fmt.Errorf("find asset %s: %w", name, err)
+				}
+				if len(ids) == 0 {
+					done[i] = true
+				} else {
+					pending[i] = ids
+					befores[i] = ids[len(ids)-1]
+				}
+			}
+			if len(pending[i]) > 0 && (best < 0 || pending[i][0] > pending[best][0]) {
+				best = i
+			}
 		}
+		if best < 0 {
+			break
+		}
+		id := pending[best][0]
+		pending[best] = pending[best][1:]
+		b, err := f.build(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range b.Assets {
-			if strings.EqualFold(a.Name, name) && (version == "" || a.Version == version) {
-				info := b
-				info.Assets = nil
-				out = append(out, AssetMatch{Asset: a, Build: info})
-			}
+		if b != nil {
+			out = append(out, matches(b, name, version)...)
 		}
-		if len(out) >= limit {
-			return out[:limit], nil
-		}
+	}
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
 
-// FindDependencyBuild returns the build that produced asset name@version,
-// looking first at the builds of repo at commit (what a Version.Details.xml
-// entry names) and then at every build that produced the name.
-func (r *Registry) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
-	if repo != "" && commit != "" {
-		keys, err := r.st.List(ctx, commitBuildsPrefix(repo, commit))
+// FindDependencyBuild is Registry.FindDependencyBuild through the Finder's cache.
+func (f *Finder) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
+	if repo != "" && commit != "" && repourl.Validate(repo) == nil {
+		keys, err := f.r.st.List(ctx, commitBuildsPrefix(repo, commit))
 		if err != nil {
 			return maestro.Build{}, err
 		}
@@ -170,24 +291,28 @@ func (r *Registry) FindDependencyBuild(ctx context.Context, name, version, repo,
 			if !ok {
 				continue
 			}
-			b, err := r.Build(ctx, id)
-			if maestro.KindOf(err) == maestro.KindNotFound {
-				continue
-			}
+			b, err := f.build(ctx, id)
 			if err != nil {
-				return b, err
+				return maestro.Build{}, err
 			}
-			if slices.ContainsFunc(b.Assets, func(a maestro.Asset) bool { return strings.EqualFold(a.Name, name) && a.Version == version }) {
-				return b, nil
+			if b != nil && len(matches(b, name, version)) > 0 {
+				return *b, nil
 			}
 		}
 	}
-	ms, err := r.FindAssets(ctx, name, version, 1)
+	if version == "" {
+		return maestro.Build{}, maestro.Errorf(maestro.KindNotFound, "no build produced %s with an empty version", name)
+	}
+	ms, err := f.FindAssets(ctx, name, version, 1)
 	if err != nil {
 		return maestro.Build{}, err
 	}
 	if len(ms) == 0 {
 		return maestro.Build{}, maestro.Errorf(maestro.KindNotFound, "no build produced %s %s", name, version)
 	}
-	return r.Build(ctx, ms[0].Build.ID)
+	b, err := f.build(ctx, ms[0].Build.ID)
+	if err != nil {
+		return maestro.Build{}, err
+	}
+	return *b, nil
 }

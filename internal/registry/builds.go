@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,27 +19,34 @@ import (
 	"github.com/maestroplusplus/maestro/internal/store"
 )
 
-// A build is three documents under builds/{id}/: assets.json (the assets),
-// state.json (channels, released: the parts that change) and build.json (the
-// rest). build.json is written last and never changes: a build exists for a
-// reader exactly when build.json does, so no reader sees a half-written build.
-// Indexes are empty objects (or small documents) that point at builds; they are
-// written before build.json and readers skip entries whose build.json is
-// missing, so an interrupted publish leaves nothing visible and is completed
-// by running it again.
+// A build is recorded by one create-only write of builds/{id}/build.json, the
+// commit point. Everything else a publish writes comes before it and is either
+// private to the build id (its assets document, uploaded files) or an index
+// entry that readers check against the record: an id in an index whose
+// build.json is missing (an interrupted publish, an "orphan") is skipped,
+// whatever the number of such ids, because no index drops a real build to make
+// room. build.json never changes; what changes later (channels, released)
+// lives in state.json, which is absent until the first change. docs/registry.md
+// walks through a crash after every step and each concurrent writer.
 const (
 	buildCounterKey = "meta/counters/build.json"
 	// maxAssetsPerBuild bounds asset ids: asset id = build id × maxAssetsPerBuild + index + 1.
 	maxAssetsPerBuild = 1_000_000
-	// latestDepth is how many newest builds a latest-in-channel index keeps.
-	latestDepth = 16
 )
 
 func buildPrefix(id int) string      { return "builds/" + idKey(id) + "/" }
 func buildKey(id int) string         { return buildPrefix(id) + "build.json" }
-func buildAssetsKey(id int) string   { return buildPrefix(id) + "assets.json" }
+func legacyAssetsKey(id int) string  { return buildPrefix(id) + "assets.json" }
 func buildStateKey(id int) string    { return buildPrefix(id) + "state.json" }
 func buildFilesPrefix(id int) string { return buildPrefix(id) + "files/" }
+
+// assetsDocKey names an assets document by its content, so that two
+// publishers of one build id (two jobs of one Azure DevOps build) never write
+// the same key with different bytes: the record names the one that won.
+func assetsDocKey(id int, data []byte) string {
+	sum := sha256.Sum256(data)
+	return buildPrefix(id) + "assets-" + hex.EncodeToString(sum[:8]) + ".json"
+}
 
 // idKey formats a build id so that byte order is numeric order.
 func idKey(id int) string { return fmt.Sprintf("%012d", id) }
@@ -47,38 +56,92 @@ func parseIDKey(key string) (int, bool) {
 	return id, err == nil
 }
 
-func repoBuildsPrefix(repo string) string { return "index/builds/repo/" + repourl.Key(repo) + "/" }
+// Id lists (idlist.go) of builds.
+func repoListPrefix(repo string) string { return "index/builds/by-repo/" + repourl.Key(repo) + "/" }
+func channelListPrefix(channelID int) string {
+	return fmt.Sprintf("index/builds/by-channel/%d/", channelID)
+}
+func channelRepoListPrefix(channelID int, repo string) string {
+	return fmt.Sprintf("index/builds/by-channel-repo/%d/%s/", channelID, repourl.Key(repo))
+}
+
+// Marker indexes: empty objects whose key is the information; each prefix
+// holds only the few builds of one commit, or that depend on one build.
 func commitBuildsPrefix(repo, commit string) string {
 	return "index/builds/commit/" + repourl.Key(repo) + "/" + strings.ToLower(commit) + "/"
 }
-func channelBuildsPrefix(channelID int) string {
-	return fmt.Sprintf("index/builds/channel/%d/", channelID)
-}
-func latestKey(channelID int, repo string) string {
-	return fmt.Sprintf("index/builds/latest/%d/%s.json", channelID, repourl.Key(repo))
-}
 func dependentsPrefix(id int) string { return "index/builds/dependents/" + idKey(id) + "/" }
 
-func azdoKey(b maestro.Build) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(b.AzureDevOpsAccount + "/" + b.AzureDevOpsProject)))
-	return fmt.Sprintf("index/builds/azdo/%s/%d.json", hex.EncodeToString(sum[:8]), b.AzureDevOpsBuildID)
+// Claims: which build id an Azure DevOps build (or, without Azure DevOps ids,
+// a publish of the same repository, branch, commit and assets) holds.
+const (
+	azdoClaimPrefix    = "index/builds/azdo/"
+	attemptClaimPrefix = "index/builds/attempt/"
+)
+
+func hasAzDO(b maestro.Build) bool {
+	return b.AzureDevOpsBuildID != 0 && b.AzureDevOpsAccount != "" && b.AzureDevOpsProject != ""
+}
+
+func claimKey(b maestro.Build) string {
+	if hasAzDO(b) {
+		sum := sha256.Sum256([]byte(strings.ToLower(b.AzureDevOpsAccount + "/" + b.AzureDevOpsProject)))
+		return fmt.Sprintf("%s%s/%d.json", azdoClaimPrefix, hex.EncodeToString(sum[:8]), b.AzureDevOpsBuildID)
+	}
+	h := sha256.New()
+	for _, s := range []string{repourl.Normalize(b.Repository), b.Branch, strings.ToLower(b.Commit)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	for _, a := range sortedAssetKeys(b.Assets) {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return attemptClaimPrefix + hex.EncodeToString(h.Sum(nil)[:16]) + ".json"
+}
+
+// sortedAssetKeys returns "name\x00version" of every asset, names lower-cased, sorted.
+func sortedAssetKeys(as []maestro.Asset) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = strings.ToLower(a.Name) + "\x00" + a.Version
+	}
+	slices.Sort(out)
+	return out
 }
 
 type counterDoc struct {
 	Next int `json:"next"`
 }
 
-type idDoc struct {
-	ID int `json:"id"`
+// claimDoc is the content of a claim: the build id and when the publish that
+// holds it started (repair leaves younger unfinished builds alone).
+type claimDoc struct {
+	ID      int       `json:"id"`
+	Started time.Time `json:"started,omitzero"`
+}
+
+// buildRecord is build.json. Assets and Channels of the embedded build are
+// not stored: the assets live in AssetsDocument, the channels the build was
+// published to in InitialChannels (state.json overrides them once changed).
+// Collected marks an id that `registry repair` took from an unfinished publish.
+type buildRecord struct {
+	maestro.Build
+	InitialChannels []int  `json:"initialChannels,omitempty"`
+	AssetsDocument  string `json:"assetsDocument,omitempty"`
+	Collected       bool   `json:"collected,omitempty"`
+}
+
+func (rec buildRecord) assetsKey() string {
+	if rec.AssetsDocument != "" {
+		return rec.AssetsDocument
+	}
+	return legacyAssetsKey(rec.ID)
 }
 
 type buildState struct {
 	Channels []int `json:"channels"`
 	Released bool  `json:"released"`
-}
-
-type latestDoc struct {
-	IDs []int `json:"ids"`
 }
 
 // FileUpload is a local file that publish copies into the store beside the
@@ -112,11 +175,20 @@ type PublishResult struct {
 	NewChannels []int
 }
 
+// errCollected: `registry repair` took the build id of this publish while it
+// ran; the publish starts again with a new id.
+var errCollected = errors.New("build id collected by registry repair")
+
 // PublishBuild records a build with its assets and dependencies, assigns it to
 // the channels of its matching enabled default channels and opts.Channels,
-// and returns it with its BAR id. Publishing the same Azure DevOps build
-// (account, project, build id) again returns the recorded build (adding any new
-// channels) instead of a second record.
+// and returns it with its BAR id.
+//
+// Publishing an Azure DevOps build (account, project, build id) that is
+// recorded already adds any new channels and returns the record (Existing);
+// if the record lacks some of b's assets, it fails with KindConflict naming
+// them, because a record never changes (docs/registry.md: "One Azure DevOps
+// build, many jobs"). A publish that was interrupted is finished by running
+// it again: it takes the same build id and rewrites the same documents.
 func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts PublishOptions) (PublishResult, error) {
 	b.Branch = trimRefsHeads(b.Branch)
 	if err := ValidateBuild(b, opts.Files); err != nil {
@@ -138,20 +210,23 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 		}
 	}
 	slices.Sort(channels)
+	for range 3 {
+		res, err := r.publishOnce(ctx, b, opts, channels)
+		if errors.Is(err, errCollected) {
+			continue
+		}
+		return res, err
+	}
+	return PublishResult{}, maestro.Errorf(maestro.KindConflict, "publish: `registry repair` collected the build id three times while this publish ran; run it again")
+}
 
-	id, err := r.buildID(ctx, b)
+func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int) (PublishResult, error) {
+	id, existing, err := r.claimID(ctx, b)
 	if err != nil {
 		return PublishResult{}, err
 	}
-	if existing, err := r.Build(ctx, id); err == nil {
-		added, err := r.addToChannels(ctx, existing, channels)
-		if err != nil {
-			return PublishResult{}, err
-		}
-		existing, err = r.Build(ctx, id)
-		return PublishResult{Build: existing, Existing: true, NewChannels: added}, err
-	} else if maestro.KindOf(err) != maestro.KindNotFound {
-		return PublishResult{}, err
+	if existing != nil {
+		return r.publishExisting(ctx, b, *existing, channels)
 	}
 
 	b.ID = id
@@ -165,43 +240,104 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	if err := r.upload(ctx, &b, opts); err != nil {
 		return PublishResult{}, err
 	}
-	if err := putJSON(ctx, r.st, buildAssetsKey(id), b.Assets, store.Condition{}); err != nil {
-		return PublishResult{}, fmt.Errorf("write assets of build %d: %w", id, err)
-	}
-	if err := r.writeBuildIndexes(ctx, b); err != nil {
-		return PublishResult{}, err
-	}
-	added, err := r.addToChannels(ctx, b, channels)
+	data, err := json.Marshal(b.Assets)
 	if err != nil {
+		return PublishResult{}, fmt.Errorf("encode assets of build %d: %w", id, err)
+	}
+	assetsKey := assetsDocKey(id, data)
+	// The indexes and the assets document are independent of each other and
+	// all come before the commit point, so they are written side by side.
+	var wg sync.WaitGroup
+	var putErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := r.st.Put(ctx, assetsKey, data, store.Condition{}); err != nil {
+			putErr = fmt.Errorf("write assets of build %d: %w", id, err)
+		}
+	}()
+	idxErr := r.writeBuildIndexes(ctx, b, channels)
+	wg.Wait()
+	if err := errors.Join(putErr, idxErr); err != nil {
 		return PublishResult{}, err
 	}
-	rec := b
+	rec := buildRecord{Build: b, InitialChannels: channels, AssetsDocument: assetsKey}
 	rec.Assets, rec.Channels = nil, nil
-	if err := putJSON(ctx, r.st, buildKey(id), rec, store.Condition{}); err != nil {
+	err = putJSON(ctx, r.st, buildKey(id), rec, store.Condition{CreateOnly: true})
+	if errors.Is(err, store.ErrPrecondition) {
+		// Someone committed this id first: another job of the same Azure
+		// DevOps build, or repair collecting an unfinished publish.
+		won, rerr := r.readRecord(ctx, id)
+		if rerr != nil {
+			return PublishResult{}, fmt.Errorf("read build %d: %w", id, rerr)
+		}
+		if won.Collected {
+			return PublishResult{}, errCollected
+		}
+		if won.AssetsDocument != assetsKey {
+			r.deleteKeys(ctx, []string{assetsKey})
+		}
+		return r.publishExisting(ctx, b, won, channels)
+	}
+	if err != nil {
 		return PublishResult{}, fmt.Errorf("write build %d: %w", id, err)
 	}
-	// The record is complete in memory; only the channels (which a concurrent
-	// add-to-channel may have extended) are read back.
 	info, err := r.BuildInfo(ctx, id)
 	if err != nil {
 		return PublishResult{}, err
 	}
 	info.Assets = b.Assets
-	return PublishResult{Build: info, NewChannels: added}, nil
+	return PublishResult{Build: info, NewChannels: channels}, nil
 }
 
-// buildID returns the id for b: the recorded one for a known Azure DevOps
-// build, else a new one from the counter.
-func (r *Registry) buildID(ctx context.Context, b maestro.Build) (int, error) {
-	hasAzDO := b.AzureDevOpsBuildID != 0 && b.AzureDevOpsAccount != "" && b.AzureDevOpsProject != ""
-	if hasAzDO {
-		var d idDoc
-		if _, err := getJSON(ctx, r.st, azdoKey(b), &d); err == nil {
-			return d.ID, nil
-		} else if !errors.Is(err, store.ErrNotExist) {
-			return 0, fmt.Errorf("look up Azure DevOps build %d: %w", b.AzureDevOpsBuildID, err)
+// claimID returns the build id b's publish writes under: the id of an earlier
+// unfinished attempt of the same build (so a rerun finishes it), else a new
+// one. For an Azure DevOps build that is recorded already it returns the
+// record instead.
+func (r *Registry) claimID(ctx context.Context, b maestro.Build) (int, *buildRecord, error) {
+	key := claimKey(b)
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var c claimDoc
+		etag, err := getJSON(ctx, r.st, key, &c)
+		cond := store.Condition{CreateOnly: true}
+		switch {
+		case err == nil:
+			rec, err := r.readRecord(ctx, c.ID)
+			switch {
+			case errors.Is(err, store.ErrNotExist):
+				return c.ID, nil, nil // finish the earlier attempt
+			case err != nil:
+				return 0, nil, fmt.Errorf("read build %d: %w", c.ID, err)
+			case !rec.Collected && hasAzDO(b):
+				return c.ID, &rec, nil
+			}
+			// The earlier attempt was collected, or (without Azure DevOps
+			// ids) an identical build was recorded: a new build id.
+			cond = store.Condition{IfMatch: etag}
+		case !errors.Is(err, store.ErrNotExist):
+			return 0, nil, fmt.Errorf("read %s: %w", key, err)
+		}
+		id, err := r.allocateID(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		err = putJSON(ctx, r.st, key, claimDoc{ID: id, Started: r.now().UTC()}, cond)
+		if err == nil {
+			return id, nil, nil
+		}
+		if !errors.Is(err, store.ErrPrecondition) {
+			return 0, nil, fmt.Errorf("record the build id of Azure DevOps build %d: %w", b.AzureDevOpsBuildID, err)
+		}
+		// Another publisher of the same build claimed first; take its id.
+		// The id allocated here stays unused, which is harmless.
+		if err := backoff(ctx, attempt); err != nil {
+			return 0, nil, err
 		}
 	}
+	return 0, nil, maestro.Errorf(maestro.KindConflict, "claim %s: gave up after %d concurrent changes; try again", key, maxAttempts)
+}
+
+func (r *Registry) allocateID(ctx context.Context) (int, error) {
 	c, err := update(ctx, r.st, buildCounterKey, func(c *counterDoc, _ bool) error {
 		c.Next = max(c.Next, 1) + 1
 		return nil
@@ -209,22 +345,56 @@ func (r *Registry) buildID(ctx context.Context, b maestro.Build) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("allocate build id: %w", err)
 	}
-	id := c.Next - 1
-	if !hasAzDO {
-		return id, nil
+	return c.Next - 1, nil
+}
+
+// publishExisting handles a publish of a build that is recorded already: it
+// adds the channels the record is not in yet, and refuses assets the record
+// lacks (a record never changes).
+func (r *Registry) publishExisting(ctx context.Context, b maestro.Build, rec buildRecord, channels []int) (PublishResult, error) {
+	var recorded []maestro.Asset
+	if _, err := getJSON(ctx, r.st, rec.assetsKey(), &recorded); err != nil {
+		return PublishResult{}, fmt.Errorf("read assets of build %d: %w", rec.ID, err)
 	}
-	err = putJSON(ctx, r.st, azdoKey(b), idDoc{ID: id}, store.Condition{CreateOnly: true})
-	if errors.Is(err, store.ErrPrecondition) {
-		var d idDoc
-		if _, err := getJSON(ctx, r.st, azdoKey(b), &d); err != nil {
-			return 0, fmt.Errorf("look up Azure DevOps build %d: %w", b.AzureDevOpsBuildID, err)
+	if missing := missingAssets(recorded, b.Assets); len(missing) > 0 {
+		more := ""
+		if len(missing) > 5 {
+			more = fmt.Sprintf(" and %d more", len(missing)-5)
+			missing = missing[:5]
 		}
-		return d.ID, nil
+		return PublishResult{}, maestro.Errorf(maestro.KindConflict,
+			"Azure DevOps build %d is recorded already as BAR build %d, without %s%s: a build is recorded once, from all of its manifests; "+
+				"publish every job's manifest in one step from a job that runs after the others (`maestro publish --manifest 'DIR/**/*.xml'`)",
+			b.AzureDevOpsBuildID, rec.ID, strings.Join(missing, ", "), more)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("record Azure DevOps build %d: %w", b.AzureDevOpsBuildID, err)
+	var added []int
+	for _, c := range channels {
+		ok, err := r.addBuildToChannel(ctx, rec, c)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		if ok {
+			added = append(added, c)
+		}
 	}
-	return id, nil
+	got, err := r.Build(ctx, rec.ID)
+	return PublishResult{Build: got, Existing: true, NewChannels: added}, err
+}
+
+// missingAssets lists "name version" of the assets of want that recorded
+// lacks (by name, case-insensitive, and version).
+func missingAssets(recorded, want []maestro.Asset) []string {
+	have := make(map[string]string, len(recorded))
+	for _, a := range recorded {
+		have[strings.ToLower(a.Name)] = a.Version
+	}
+	var out []string
+	for _, a := range want {
+		if v, ok := have[strings.ToLower(a.Name)]; !ok || v != a.Version {
+			out = append(out, a.Name+" "+a.Version)
+		}
+	}
+	return out
 }
 
 // upload copies opts.Files into the store under the build and records each
@@ -268,360 +438,74 @@ func (r *Registry) upload(ctx context.Context, b *maestro.Build, opts PublishOpt
 	return nil
 }
 
-// writeBuildIndexes records b in the repository, commit, dependents and asset
-// name indexes.
-func (r *Registry) writeBuildIndexes(ctx context.Context, b maestro.Build) error {
-	keys := []string{
-		repoBuildsPrefix(b.Repository) + idKey(b.ID),
-		commitBuildsPrefix(b.Repository, b.Commit) + idKey(b.ID),
+// buildIndexWrites returns every index write that records b (in channels):
+// the repository list, commit and dependency markers, asset versions and
+// names, and the channel lists. Each is idempotent.
+func (r *Registry) buildIndexWrites(b maestro.Build, channels []int) []func(context.Context) error {
+	marker := func(k string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := r.st.Put(ctx, k, nil, store.Condition{})
+			return err
+		}
+	}
+	list := func(prefix string) func(context.Context) error {
+		return func(ctx context.Context) error { return r.listAdd(ctx, prefix, b.ID) }
+	}
+	ws := []func(context.Context) error{
+		list(repoListPrefix(b.Repository)),
+		marker(commitBuildsPrefix(b.Repository, b.Commit) + idKey(b.ID)),
+		func(ctx context.Context) error { return r.indexAssetNames(ctx, b) },
 	}
 	for _, d := range b.Dependencies {
-		keys = append(keys, dependentsPrefix(d.BuildID)+idKey(b.ID))
+		ws = append(ws, marker(dependentsPrefix(d.BuildID)+idKey(b.ID)))
 	}
-	err := parallelDo(ctx, keys, func(ctx context.Context, k string) error {
-		_, err := r.st.Put(ctx, k, nil, store.Condition{})
-		return err
+	for _, v := range assetVersions(b.Assets) {
+		ws = append(ws, marker(versionBuildsPrefix(b.Repository, v)+idKey(b.ID)))
+	}
+	for _, c := range channels {
+		ws = append(ws, list(channelListPrefix(c)), list(channelRepoListPrefix(c, b.Repository)))
+	}
+	return ws
+}
+
+// writeBuildIndexes performs buildIndexWrites side by side.
+func (r *Registry) writeBuildIndexes(ctx context.Context, b maestro.Build, channels []int) error {
+	err := parallelDo(ctx, r.buildIndexWrites(b, channels), func(ctx context.Context, w func(context.Context) error) error {
+		return w(ctx)
 	})
 	if err != nil {
 		return fmt.Errorf("index build %d: %w", b.ID, err)
 	}
-	if err := r.indexAssetNames(ctx, b); err != nil {
-		return fmt.Errorf("index assets of build %d: %w", b.ID, err)
-	}
 	return nil
 }
 
-// addToChannels adds b to each channel it is not in yet; it returns those.
-func (r *Registry) addToChannels(ctx context.Context, b maestro.Build, channels []int) ([]int, error) {
-	var added []int
-	_, err := update(ctx, r.st, buildStateKey(b.ID), func(s *buildState, _ bool) error {
-		added = nil
-		for _, c := range channels {
-			if !slices.Contains(s.Channels, c) {
-				s.Channels = append(s.Channels, c)
-				added = append(added, c)
-			}
-		}
-		slices.Sort(s.Channels)
-		if len(added) == 0 && s.Channels != nil {
-			return errUnchanged
-		}
-		if s.Channels == nil {
-			s.Channels = []int{}
-		}
-		return nil
-	})
+// readRecord reads build.json of id (store.ErrNotExist when absent).
+func (r *Registry) readRecord(ctx context.Context, id int) (buildRecord, error) {
+	var rec buildRecord
+	data, _, err := r.st.Get(ctx, buildKey(id))
 	if err != nil {
-		return nil, fmt.Errorf("assign build %d to channels: %w", b.ID, err)
+		return rec, err
 	}
-	// The channel indexes are written for every channel, not only new ones, so
-	// that a publish interrupted after the state write is completed by a rerun.
-	err = parallelDo(ctx, channels, func(ctx context.Context, c int) error {
-		if _, err := r.st.Put(ctx, channelBuildsPrefix(c)+idKey(b.ID), nil, store.Condition{}); err != nil {
-			return err
-		}
-		_, err := update(ctx, r.st, latestKey(c, b.Repository), func(d *latestDoc, _ bool) error {
-			if slices.Contains(d.IDs, b.ID) {
-				return errUnchanged
-			}
-			d.IDs = append(d.IDs, b.ID)
-			slices.SortFunc(d.IDs, func(x, y int) int { return y - x })
-			if len(d.IDs) > latestDepth {
-				d.IDs = d.IDs[:latestDepth]
-			}
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("index build %d in channels: %w", b.ID, err)
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&rec); err != nil {
+		return rec, fmt.Errorf("decode %s: %w", buildKey(id), err)
 	}
-	return added, nil
+	return rec, nil
 }
 
-// AddBuildToChannel adds a recorded build to a channel; it reports whether the
-// build was not in the channel before.
-func (r *Registry) AddBuildToChannel(ctx context.Context, buildID, channelID int) (bool, error) {
-	b, err := r.BuildInfo(ctx, buildID)
-	if err != nil {
-		return false, err
-	}
-	if _, err := r.Channel(ctx, channelID); err != nil {
-		return false, err
-	}
-	added, err := r.addToChannels(ctx, b, []int{channelID})
-	return len(added) > 0, err
-}
-
-// RemoveBuildFromChannel takes a build out of a channel.
-func (r *Registry) RemoveBuildFromChannel(ctx context.Context, buildID, channelID int) error {
-	b, err := r.BuildInfo(ctx, buildID)
-	if err != nil {
-		return err
-	}
-	_, err = update(ctx, r.st, buildStateKey(buildID), func(s *buildState, _ bool) error {
-		i := slices.Index(s.Channels, channelID)
-		if i < 0 {
-			return maestro.Errorf(maestro.KindNotFound, "build %d is not in channel %d", buildID, channelID)
-		}
-		s.Channels = slices.Delete(s.Channels, i, i+1)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := r.st.Delete(ctx, channelBuildsPrefix(channelID)+idKey(buildID), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
-		return fmt.Errorf("unindex build %d from channel %d: %w", buildID, channelID, err)
-	}
-	_, err = update(ctx, r.st, latestKey(channelID, b.Repository), func(d *latestDoc, exists bool) error {
-		i := slices.Index(d.IDs, buildID)
-		if !exists || i < 0 {
-			return errUnchanged
-		}
-		d.IDs = slices.Delete(d.IDs, i, i+1)
-		if len(d.IDs) == 0 {
-			ids, err := r.rescanLatest(ctx, b.Repository, channelID, buildID)
-			if err != nil {
-				return err
-			}
-			d.IDs = ids
-		}
-		return nil
-	})
-	return err
-}
-
-// rescanLatest rebuilds a latest-in-channel list from the repository index.
-func (r *Registry) rescanLatest(ctx context.Context, repo string, channelID, without int) ([]int, error) {
-	keys, err := r.st.List(ctx, repoBuildsPrefix(repo))
-	if err != nil {
-		return nil, err
-	}
-	ids := []int{}
-	for i := len(keys) - 1; i >= 0 && len(ids) < latestDepth; i-- {
-		id, ok := parseIDKey(keys[i])
-		if !ok || id == without {
-			continue
-		}
-		var s buildState
-		if _, err := getJSON(ctx, r.st, buildStateKey(id), &s); err != nil {
-			continue
-		}
-		if slices.Contains(s.Channels, channelID) {
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
-}
-
-// SetReleased marks a build released or not.
-func (r *Registry) SetReleased(ctx context.Context, buildID int, released bool) (maestro.Build, error) {
-	if _, err := r.BuildInfo(ctx, buildID); err != nil {
-		return maestro.Build{}, err
-	}
-	_, err := update(ctx, r.st, buildStateKey(buildID), func(s *buildState, _ bool) error {
-		if s.Released == released && s.Channels != nil {
-			return errUnchanged
-		}
-		s.Released = released
-		if s.Channels == nil {
-			s.Channels = []int{}
-		}
-		return nil
-	})
-	if err != nil {
-		return maestro.Build{}, err
-	}
-	return r.BuildInfo(ctx, buildID)
-}
-
-// BuildInfo returns a build with its channels but without its assets.
-func (r *Registry) BuildInfo(ctx context.Context, id int) (maestro.Build, error) {
-	var b maestro.Build
+// visibleRecord reads the record of a build a reader may see: NotFound
+// unless build.json exists and was not collected.
+func (r *Registry) visibleRecord(ctx context.Context, id int) (buildRecord, error) {
 	if id <= 0 {
-		return b, maestro.Errorf(maestro.KindInvalid, "build id %d: must be a positive number", id)
+		return buildRecord{}, maestro.Errorf(maestro.KindInvalid, "build id %d: must be a positive number", id)
 	}
-	if _, err := getJSON(ctx, r.st, buildKey(id), &b); err != nil {
-		if errors.Is(err, store.ErrNotExist) {
-			return b, maestro.Errorf(maestro.KindNotFound, "build %d does not exist; `maestro build list` shows the builds", id)
-		}
-		return b, fmt.Errorf("read build %d: %w", id, err)
+	rec, err := r.readRecord(ctx, id)
+	if errors.Is(err, store.ErrNotExist) || (err == nil && rec.Collected) {
+		return rec, maestro.Errorf(maestro.KindNotFound, "build %d does not exist; `maestro build list` shows the builds", id)
 	}
-	var s buildState
-	if _, err := getJSON(ctx, r.st, buildStateKey(id), &s); err != nil && !errors.Is(err, store.ErrNotExist) {
-		return b, fmt.Errorf("read build %d: %w", id, err)
-	}
-	b.Released = s.Released
-	b.Channels = []maestro.Channel{}
-	if len(s.Channels) > 0 {
-		all, err := r.Channels(ctx)
-		if err != nil {
-			return b, err
-		}
-		for _, c := range all {
-			if slices.Contains(s.Channels, c.ID) {
-				b.Channels = append(b.Channels, c)
-			}
-		}
-	}
-	b.Assets = nil
-	return b, nil
-}
-
-// Build returns a build with its assets and channels.
-func (r *Registry) Build(ctx context.Context, id int) (maestro.Build, error) {
-	b, err := r.BuildInfo(ctx, id)
 	if err != nil {
-		return b, err
+		return rec, fmt.Errorf("read build %d: %w", id, err)
 	}
-	if _, err := getJSON(ctx, r.st, buildAssetsKey(id), &b.Assets); err != nil {
-		return b, fmt.Errorf("read assets of build %d: %w", id, err)
-	}
-	return b, nil
-}
-
-// BuildFilter selects builds; zero fields match everything.
-type BuildFilter struct {
-	Repository string
-	Commit     string // needs Repository
-	ChannelID  int
-	Limit      int // newest first; 0 means 50
-}
-
-// Builds returns the newest builds that match f, without assets.
-func (r *Registry) Builds(ctx context.Context, f BuildFilter) ([]maestro.Build, error) {
-	var prefix string
-	switch {
-	case f.Repository != "" && f.Commit != "":
-		prefix = commitBuildsPrefix(f.Repository, f.Commit)
-	case f.Repository != "":
-		prefix = repoBuildsPrefix(f.Repository)
-	case f.ChannelID != 0:
-		prefix = channelBuildsPrefix(f.ChannelID)
-	case f.Commit != "":
-		return nil, maestro.Errorf(maestro.KindInvalid, "a commit filter needs a repository")
-	default:
-		prefix = "builds/"
-	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	keys, err := r.st.List(ctx, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("list builds: %w", err)
-	}
-	var ids []int
-	for _, k := range keys {
-		if prefix == "builds/" {
-			if !strings.HasSuffix(k, "/build.json") {
-				continue
-			}
-			k = strings.TrimSuffix(k, "/build.json")
-		}
-		if id, ok := parseIDKey(k); ok {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	slices.Reverse(ids)
-	var out []maestro.Build
-	for len(ids) > 0 && len(out) < f.Limit {
-		batch := ids[:min(len(ids), f.Limit-len(out))]
-		ids = ids[len(batch):]
-		bs, err := r.buildInfos(ctx, batch)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range bs {
-			if f.ChannelID != 0 && !slices.ContainsFunc(b.Channels, func(c maestro.Channel) bool { return c.ID == f.ChannelID }) {
-				continue
-			}
-			out = append(out, b)
-		}
-	}
-	return out, nil
-}
-
-// buildInfos reads builds by id, skipping ids that are not (yet) visible.
-func (r *Registry) buildInfos(ctx context.Context, ids []int) ([]maestro.Build, error) {
-	bs, err := parallelMap(ctx, ids, func(ctx context.Context, id int) (*maestro.Build, error) {
-		b, err := r.BuildInfo(ctx, id)
-		if maestro.KindOf(err) == maestro.KindNotFound {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &b, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []maestro.Build
-	for _, b := range bs {
-		if b != nil {
-			out = append(out, *b)
-		}
-	}
-	return out, nil
-}
-
-// LatestBuild returns the newest build of repo in a channel (any channel when
-// channelID is 0), with its assets.
-func (r *Registry) LatestBuild(ctx context.Context, repo string, channelID int) (maestro.Build, error) {
-	var ids []int
-	if channelID != 0 {
-		var d latestDoc
-		if _, err := getJSON(ctx, r.st, latestKey(channelID, repo), &d); err != nil && !errors.Is(err, store.ErrNotExist) {
-			return maestro.Build{}, fmt.Errorf("latest build of %s: %w", repo, err)
-		}
-		ids = d.IDs
-	} else {
-		keys, err := r.st.List(ctx, repoBuildsPrefix(repo))
-		if err != nil {
-			return maestro.Build{}, fmt.Errorf("latest build of %s: %w", repo, err)
-		}
-		for i := len(keys) - 1; i >= 0; i-- {
-			if id, ok := parseIDKey(keys[i]); ok {
-				ids = append(ids, id)
-			}
-		}
-	}
-	for _, id := range ids {
-		b, err := r.Build(ctx, id)
-		if maestro.KindOf(err) == maestro.KindNotFound {
-			continue
-		}
-		if err != nil {
-			return b, err
-		}
-		if channelID != 0 && !slices.ContainsFunc(b.Channels, func(c maestro.Channel) bool { return c.ID == channelID }) {
-			continue
-		}
-		return b, nil
-	}
-	if channelID != 0 {
-		return maestro.Build{}, maestro.Errorf(maestro.KindNotFound, "no build of %s in channel %d", repo, channelID)
-	}
-	return maestro.Build{}, maestro.Errorf(maestro.KindNotFound, "no build of %s", repo)
-}
-
-// Dependents returns the ids of builds that recorded a dependency on build id.
-func (r *Registry) Dependents(ctx context.Context, id int) ([]int, error) {
-	keys, err := r.st.List(ctx, dependentsPrefix(id))
-	if err != nil {
-		return nil, fmt.Errorf("dependents of build %d: %w", id, err)
-	}
-	var ids []int
-	for _, k := range keys {
-		if d, ok := parseIDKey(k); ok {
-			if _, err := r.BuildInfo(ctx, d); err == nil {
-				ids = append(ids, d)
-			}
-		}
-	}
-	return ids, nil
+	return rec, nil
 }
 
 // TimeToInclusion is the minutes between a dependency's production and the

@@ -227,8 +227,8 @@ func ValidateBuild(b maestro.Build, files []FileUpload) error {
 	// changes digits, never whether a key is valid.
 	const placeholder = 1
 	keys := []string{
-		buildKey(placeholder), buildAssetsKey(placeholder), buildStateKey(placeholder),
-		repoBuildsPrefix(b.Repository) + idKey(placeholder),
+		buildKey(placeholder), assetsDocKey(placeholder, nil), buildStateKey(placeholder),
+		listHeadKey(repoListPrefix(b.Repository)), claimKey(b),
 		commitBuildsPrefix(b.Repository, b.Commit) + idKey(placeholder),
 		repoAssetsKey(b.Repository),
 	}

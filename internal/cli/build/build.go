@@ -49,6 +49,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					&cli.StringFlag{Name: "commit", Usage: "only builds of this commit (needs --repository)"},
 					&cli.StringFlag{Name: "channel", Usage: "only builds in this channel (`NAME` or id)"},
 					&cli.IntFlag{Name: "limit", Value: 50, Usage: "at most `N` builds"},
+					&cli.IntFlag{Name: "before", Usage: "only builds with an id below `ID` (the next page: the last id listed)"},
 					cmdutil.StoreFlag, cmdutil.OutputFlag,
 				},
 				Action: func(c *cli.Context) error {
@@ -56,7 +57,10 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					filter := registry.BuildFilter{Repository: c.String("repository"), Commit: c.String("commit"), Limit: c.Int("limit")}
+					if c.Int("limit") < 0 || c.Int("before") < 0 {
+						return cmdutil.UsageErrorf("--limit and --before must not be negative")
+					}
+					filter := registry.BuildFilter{Repository: c.String("repository"), Commit: c.String("commit"), Limit: c.Int("limit"), Before: c.Int("before")}
 					if c.IsSet("channel") {
 						ch, err := channel.FromFlag(c, reg)
 						if err != nil {
@@ -104,6 +108,37 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 						return err
 					}
 					return show(c, b)
+				},
+			},
+			{
+				Name: "dependents", Usage: "list the builds that recorded a dependency on a build", ArgsUsage: " ",
+				Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag},
+				Action: func(c *cli.Context) error {
+					reg, err := f.Registry(c)
+					if err != nil {
+						return err
+					}
+					if _, err := reg.BuildInfo(c.Context, c.Int("id")); err != nil {
+						return err
+					}
+					ids, err := reg.Dependents(c.Context, c.Int("id"))
+					if err != nil {
+						return err
+					}
+					bs := []maestro.Build{}
+					for _, id := range ids {
+						b, err := reg.BuildInfo(c.Context, id)
+						if err != nil {
+							return err
+						}
+						bs = append(bs, b)
+					}
+					return f.Print(c, bs, func(w io.Writer) {
+						cmdutil.Row(w, "ID", "REPOSITORY", "BRANCH", "COMMIT", "NUMBER", "CHANNELS")
+						for _, b := range bs {
+							cmdutil.Row(w, b.ID, b.Repository, b.Branch, cmdutil.ShortSHA(b.Commit), b.AzureDevOpsBuildNumber, channelNames(b))
+						}
+					})
 				},
 			},
 			{

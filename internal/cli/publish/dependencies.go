@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"os"
+	"sync"
 
 	"github.com/maestroplusplus/maestro/internal/deps/versiondetails"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -12,7 +13,9 @@ import (
 // buildDependencies looks every dependency of a Version.Details.xml up in the
 // registry by asset name and version; it returns the builds found (one entry
 // per build, product when any of its assets is a product dependency) and the
-// dependencies it could not find.
+// dependencies it could not find. Each lookup reads a fixed number of index
+// documents (docs/registry.md); they run side by side, through one
+// registry.Finder so that each build found is read once.
 func buildDependencies(ctx context.Context, reg *registry.Registry, path string, b maestro.Build) ([]maestro.BuildDependency, []versiondetails.Dependency, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -27,9 +30,11 @@ func buildDependencies(ctx context.Context, reg *registry.Registry, path string,
 		unknown []versiondetails.Dependency
 		index   = map[int]int{}
 	)
+	finder := registry.NewFinder(reg)
 	add := func(list []versiondetails.Dependency, isProduct bool) error {
-		for _, d := range list {
-			found, err := reg.FindDependencyBuild(ctx, d.Name, d.Version, d.URI, d.Sha)
+		results, errs := lookupAll(ctx, finder, list)
+		for i, d := range list {
+			found, err := results[i], errs[i]
 			if maestro.KindOf(err) == maestro.KindNotFound {
 				unknown = append(unknown, d)
 				continue
@@ -65,4 +70,27 @@ func buildDependencies(ctx context.Context, reg *registry.Registry, path string,
 		return nil, nil, err
 	}
 	return deps, unknown, nil
+}
+
+// lookupConcurrency bounds the lookups in flight, as the registry bounds its
+// own requests.
+const lookupConcurrency = 16
+
+// lookupAll finds the build of every dependency, side by side; results are in
+// list order.
+func lookupAll(ctx context.Context, finder *registry.Finder, list []versiondetails.Dependency) ([]maestro.Build, []error) {
+	found := make([]maestro.Build, len(list))
+	errs := make([]error, len(list))
+	sem := make(chan struct{}, lookupConcurrency)
+	var wg sync.WaitGroup
+	for i, d := range list {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			found[i], errs[i] = finder.FindDependencyBuild(ctx, d.Name, d.Version, d.URI, d.Sha)
+		}()
+	}
+	wg.Wait()
+	return found, errs
 }
