@@ -157,7 +157,7 @@ func (r *Registry) collect(ctx context.Context, next candidates, f BuildFilter, 
 	before := f.Before
 	for len(out) < limit {
 		want := limit - len(out)
-		ids, err := next(ctx, before, want+want/4+2)
+		ids, err := next(ctx, before, want+want/4)
 		if err != nil {
 			return nil, fmt.Errorf("list builds: %w", err)
 		}
