@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,5 +63,30 @@ func TestPublishOpensAzureReposPullRequest(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got), f)
 		}
+
+		// A build-validation policy still running holds the next update;
+		// once it approved, the update goes through.
+		srv.SetPolicyEvaluations(*pr.PullRequestId, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Running, Blocking: true,
+			Settings: map[string]any{"buildDefinitionId": 7, "displayName": "CI"}})
+		m2 := writeFile(t, dir, "m2.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+			commit: sha(2), azdoBuildID: 2, packages: []string{"Microsoft.DotNet.Arcade.Sdk@1.0.0-beta.19464.1"}}.xml())
+		r = e.run("publish", "--manifest", m2)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "build 2: rescheduled")
+		assert.Contains(t, r.stderr, "policy/Build (CI)")
+		got, err := repo.ReadFile(head, "global.json")
+		require.NoError(t, err)
+		assert.NotContains(t, string(got), "1.0.0-beta.19464.1", "nothing pushed while the policy runs")
+
+		srv.SetPolicyEvaluations(*pr.PullRequestId, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true,
+			Settings: map[string]any{"buildDefinitionId": 7, "displayName": "CI"}})
+		m3 := writeFile(t, dir, "m3.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
+			commit: sha(3), azdoBuildID: 3, packages: []string{"Microsoft.DotNet.Arcade.Sdk@1.0.0-beta.19465.1"}}.xml())
+		r = e.run("publish", "--manifest", m3)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "build 3: updated")
+		got, err = repo.ReadFile(head, "global.json")
+		require.NoError(t, err)
+		assert.Contains(t, string(got), "1.0.0-beta.19465.1")
 	})
 }

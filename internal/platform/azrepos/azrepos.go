@@ -1,6 +1,6 @@
 // Package azrepos is the platform of Azure Repos (Azure DevOps git
-// repositories), through azure-devops-go-api: pull requests, statuses,
-// comment threads, completion and ref deletion. Git operations use the same
+// repositories), through azure-devops-go-api: pull requests, statuses and branch-policy
+// evaluations, comment threads, completion and ref deletion. Git operations use the same
 // token over HTTPS. Pull request descriptions stay under the service's limit
 // of 4,000 characters (see MaxDescription).
 package azrepos
@@ -15,6 +15,7 @@ import (
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 
 	gitcli "github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -214,26 +215,89 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 		return nil, p.wrap("statuses of "+pr.URL, err)
 	}
 	var checks []platform.Check
-	if statuses == nil {
-		return checks, nil
+	if statuses != nil {
+		for _, s := range *statuses {
+			state := platform.CheckPending
+			if s.State != nil {
+				switch *s.State {
+				case git.GitStatusStateValues.Succeeded, git.GitStatusStateValues.NotApplicable:
+					state = platform.CheckSuccess
+				case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
+					state = platform.CheckFailure
+				}
+			}
+			label := ""
+			if s.Context != nil {
+				label = deref(s.Context.Genre) + "/" + deref(s.Context.Name)
+			}
+			checks = append(checks, platform.Check{Name: strings.TrimPrefix(label, "/"), State: state})
+		}
 	}
-	for _, s := range *statuses {
-		state := platform.CheckPending
-		if s.State != nil {
-			switch *s.State {
-			case git.GitStatusStateValues.Succeeded, git.GitStatusStateValues.NotApplicable:
-				state = platform.CheckSuccess
-			case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
-				state = platform.CheckFailure
+	policies, err := p.policyChecks(ctx, c, project, name, pr)
+	if err != nil {
+		return nil, err
+	}
+	return append(checks, policies...), nil
+}
+
+// policyChecks reads the branch-policy evaluations of a pull request (build
+// validation, reviewers, status policies...) as production darc does: every
+// enabled policy counts, blocking or not; queued and running are pending,
+// approved is success, rejected and broken are failures, and a policy that
+// does not apply (notApplicable, which the service leaves out unless asked)
+// is no check at all.
+func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo string, pr maestro.PullRequest) ([]platform.Check, error) {
+	full, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &repo, PullRequestId: &pr.Number})
+	if err != nil {
+		return nil, p.wrap("pull request "+pr.URL, err)
+	}
+	if full.Repository == nil || full.Repository.Project == nil || full.Repository.Project.Id == nil {
+		return nil, fmt.Errorf("pull request %s: the service did not say which project it belongs to", pr.URL)
+	}
+	pc, err := policy.NewClient(ctx, p.conn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
+	}
+	artifact := fmt.Sprintf("vstfs:///CodeReview/CodeReviewId/%s/%d", full.Repository.Project.Id, pr.Number)
+	evals, err := pc.GetPolicyEvaluations(ctx, policy.GetPolicyEvaluationsArgs{Project: &project, ArtifactId: &artifact})
+	if err != nil {
+		return nil, p.wrap("policy evaluations of "+pr.URL, err)
+	}
+	var checks []platform.Check
+	for _, e := range *evals {
+		cfg := e.Configuration
+		if cfg == nil || cfg.IsEnabled == nil || !*cfg.IsEnabled || e.Status == nil {
+			continue
+		}
+		state, ok := policyState(*e.Status)
+		if !ok {
+			continue
+		}
+		label := "policy"
+		if cfg.Type != nil && cfg.Type.DisplayName != nil {
+			label += "/" + *cfg.Type.DisplayName
+		}
+		if settings, ok := cfg.Settings.(map[string]any); ok {
+			if n, ok := settings["displayName"].(string); ok && n != "" {
+				label += " (" + n + ")"
 			}
 		}
-		label := ""
-		if s.Context != nil {
-			label = deref(s.Context.Genre) + "/" + deref(s.Context.Name)
-		}
-		checks = append(checks, platform.Check{Name: strings.TrimPrefix(label, "/"), State: state})
+		checks = append(checks, platform.Check{Name: label, State: state})
 	}
 	return checks, nil
+}
+
+// policyState maps a policy evaluation status; false for one that is no check.
+func policyState(s policy.PolicyEvaluationStatus) (platform.CheckState, bool) {
+	switch s {
+	case policy.PolicyEvaluationStatusValues.Queued, policy.PolicyEvaluationStatusValues.Running:
+		return platform.CheckPending, true
+	case policy.PolicyEvaluationStatusValues.Approved:
+		return platform.CheckSuccess, true
+	case policy.PolicyEvaluationStatusValues.Rejected, policy.PolicyEvaluationStatusValues.Broken:
+		return platform.CheckFailure, true
+	}
+	return "", false
 }
 
 // Comment implements platform.Platform: a new comment thread.
