@@ -123,6 +123,100 @@ func TestNuGetConfigGolden(t *testing.T) {
 </configuration>`, "\n", "\r\n"),
 			updates: []deps.Update{runtime},
 		},
+		{
+			// Package source mapping (dotnet/arcade-services#5318): each new
+			// managed feed maps the packages the flow takes from it.
+			name: "mapping-new",
+			config: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="dotnet-public" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/dotnet-public/nuget/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <clear />
+    <!-- everything else from dotnet-public -->
+    <packageSource key="dotnet-public">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
+</configuration>
+`,
+			updates: []deps.Update{runtime, asp},
+		},
+		{
+			// A feed that goes takes its mapping along; one whose packages
+			// changed is rewritten in place; an unchanged one keeps its bytes;
+			// a person's entry for a darc feed outside the block stays. CRLF
+			// and tabs as in the file.
+			name: "mapping-replace-crlf",
+			config: strings.ReplaceAll(`<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+	<packageSources>
+		<clear />
+		<!--Begin: Package sources managed by Dependency Flow automation. Do not edit the sources below.-->
+		<!--  Begin: Package sources from dotnet-aspnetcore -->
+		<add key="darc-int-dotnet-aspnetcore-bbbbbbb" value="`+aspInt+`" />
+		<!--  End: Package sources from dotnet-aspnetcore -->
+		<!--  Begin: Package sources from dotnet-runtime -->
+		<add key="darc-pub-dotnet-runtime-8888888" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-88888888/nuget/v3/index.json" />
+		<!--  End: Package sources from dotnet-runtime -->
+		<!--End: Package sources managed by Dependency Flow automation. Do not edit the sources above.-->
+		<add key="darc-pub-dotnet-runtime-7777777" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-77777777/nuget/v3/index.json" />
+	</packageSources>
+	<packageSourceMapping>
+		<packageSource key="darc-pub-dotnet-runtime-8888888">
+			<package pattern="Microsoft.NETCore.App.Ref" />
+		</packageSource>
+		<packageSource key="darc-int-dotnet-aspnetcore-bbbbbbb"><package pattern="Microsoft.AspNetCore.App.Ref" /></packageSource>
+		<packageSource key="darc-pub-dotnet-runtime-7777777">
+			<package pattern="Microsoft.NETCore.ILAsm" />
+		</packageSource>
+		<packageSource key="nuget.org">
+			<package pattern="*" />
+		</packageSource>
+	</packageSourceMapping>
+</configuration>
+`, "\n", "\r\n"),
+			updates: []deps.Update{runtime, asp},
+		},
+		{
+			name: "mapping-empty",
+			config: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+  </packageSources>
+  <packageSourceMapping />
+</configuration>
+`,
+			updates: []deps.Update{runtime},
+		},
+		{
+			name: "mapping-remove",
+			config: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <!--Begin: Package sources managed by Dependency Flow automation. Do not edit the sources below.-->
+    <!--  Begin: Package sources from dotnet-runtime -->
+    <add key="darc-pub-dotnet-runtime-8888888" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-88888888/nuget/v3/index.json" />
+    <!--  End: Package sources from dotnet-runtime -->
+    <!--End: Package sources managed by Dependency Flow automation. Do not edit the sources above.-->
+  </packageSources>
+  <disabledPackageSources />
+  <packageSourceMapping>
+    <packageSource key="darc-pub-dotnet-runtime-8888888">
+      <package pattern="Microsoft.NETCore.App.Ref" />
+    </packageSource>
+    <packageSource key="nuget.org">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
+</configuration>
+`,
+			updates: []deps.Update{public},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

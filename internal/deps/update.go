@@ -128,7 +128,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 	}
 
 	touched := map[string]bool{}
-	var locations [][]string
+	var locations []assetFeeds
 	for _, up := range todo {
 		c, ok, err := r.apply(up.Name, up.Version, up.URI, up.Sha)
 		if err != nil {
@@ -138,7 +138,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 			res.Changed = append(res.Changed, c)
 			touched[strings.ToLower(up.Name)] = true
 		}
-		locations = append(locations, up.Locations)
+		locations = append(locations, assetFeeds{up.Name, up.Locations})
 	}
 
 	if opts.Coherency != nil {
@@ -156,7 +156,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 				res.Changed = mergeChange(res.Changed, c)
 				touched[strings.ToLower(cu.Name)] = true
 			}
-			locations = append(locations, cu.Locations)
+			locations = append(locations, assetFeeds{cu.Name, cu.Locations})
 		}
 	}
 
@@ -294,9 +294,15 @@ func resolveCoherency(ctx context.Context, r *repo, reg coherency.Registry) ([]c
 	return coherency.Resolve(ctx, reg, deps)
 }
 
-func hasLocations(locations [][]string) bool {
-	for _, l := range locations {
-		if len(l) > 0 {
+// assetFeeds is an asset of the update and the feeds it was published to.
+type assetFeeds struct {
+	name      string
+	locations []string
+}
+
+func hasLocations(assets []assetFeeds) bool {
+	for _, a := range assets {
+		if len(a.locations) > 0 {
 			return true
 		}
 	}
@@ -305,20 +311,31 @@ func hasLocations(locations [][]string) bool {
 
 // managedFeeds returns the feeds the managed block of NuGet.config must hold,
 // as production computes them from the registry: the locations of every asset
-// in the update file that was published only to flow-managed feeds. The file
-// carries the complete set — a dependency the update leaves alone keeps its
-// feed only when the file restates it with its locations.
-func managedFeeds(locations [][]string) []string {
-	var out []string
-	for _, locs := range locations {
+// in the update file that was published only to flow-managed feeds, each with
+// the names of those assets (the patterns of its <packageSourceMapping>
+// entry). The file carries the complete set — a dependency the update leaves
+// alone keeps its feed only when the file restates it with its locations.
+func managedFeeds(assets []assetFeeds) []nugetconfig.ManagedFeed {
+	var out []nugetconfig.ManagedFeed
+	index := map[string]int{}
+	for _, a := range assets {
 		managed := true
-		for _, l := range locs {
+		for _, l := range a.locations {
 			if !nugetconfig.IsManaged(l) {
 				managed = false
 			}
 		}
-		if managed {
-			out = append(out, locs...)
+		if !managed {
+			continue
+		}
+		for _, l := range a.locations {
+			i, ok := index[l]
+			if !ok {
+				i = len(out)
+				index[l] = i
+				out = append(out, nugetconfig.ManagedFeed{URL: l})
+			}
+			out[i].Packages = append(out[i].Packages, a.name)
 		}
 	}
 	return out

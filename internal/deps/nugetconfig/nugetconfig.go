@@ -10,6 +10,12 @@
 // <disabledPackageSources> that disables the internal (darc-int) feeds. It
 // follows production darc's algorithm node for node, but splices the changes
 // into the original bytes: everything outside the edited nodes stays as it was.
+//
+// When the file maps packages to sources (<packageSourceMapping>, which
+// production does not handle: dotnet/arcade-services#5318), every managed
+// feed also gets a <packageSource key> entry whose patterns are the packages
+// the flow takes from it, and the entry of a managed feed the flow removes
+// goes with it. Entries of other sources are never touched.
 package nugetconfig
 
 import (
@@ -99,6 +105,13 @@ func repoOf(url string) string {
 	return m[feedNamePattern.SubexpIndex("repository")]
 }
 
+// ManagedFeed is a flow-managed feed and the package IDs the flow takes from
+// it (the patterns of its <packageSourceMapping> entry).
+type ManagedFeed struct {
+	URL      string
+	Packages []string
+}
+
 // File is a parsed NuGet.config.
 type File struct {
 	path     string
@@ -106,7 +119,8 @@ type File struct {
 	config   *xmltok.Node
 	sources  *xmltok.Node
 	disabled *xmltok.Node
-	feeds    []string // the managed feeds to write; nil leaves the file alone
+	mapping  *xmltok.Node
+	feeds    []ManagedFeed // the managed feeds to write
 	set      bool
 }
 
@@ -123,6 +137,7 @@ func Parse(path string, src []byte) (*File, error) {
 	f := &File{path: path, doc: doc, config: doc.Root}
 	f.sources = doc.Root.Child("packageSources")
 	f.disabled = doc.Root.Child("disabledPackageSources")
+	f.mapping = doc.Root.Child("packageSourceMapping")
 	if f.sources != nil {
 		for _, c := range f.sources.Elements() {
 			if strings.EqualFold(c.Name, "add") && c.Attr("value") == nil {
@@ -165,10 +180,11 @@ func (f *File) markerState(c *xmltok.Node, inside bool) bool {
 }
 
 // SetManagedFeeds makes feeds the complete set of flow-managed feeds: the
-// block is rebuilt to hold exactly these (grouped per repository), and the
-// internal ones are disabled under <disabledPackageSources>.
-func (f *File) SetManagedFeeds(feeds []string) {
-	f.feeds = append([]string(nil), feeds...)
+// block is rebuilt to hold exactly these (grouped per repository), the
+// internal ones are disabled under <disabledPackageSources>, and, when the
+// file has a <packageSourceMapping>, each maps its packages.
+func (f *File) SetManagedFeeds(feeds []ManagedFeed) {
+	f.feeds = append([]ManagedFeed(nil), feeds...)
 	f.set = true
 }
 
@@ -183,17 +199,19 @@ func (f *File) Bytes() ([]byte, error) {
 		return splice.Apply(f.doc.Src, nil)
 	}
 	byRepo := map[string][]Feed{}
+	packages := map[string][]string{} // feed key → package IDs
 	seen := map[string]bool{}
-	for _, url := range f.feeds {
-		if seen[url] {
-			continue
-		}
-		seen[url] = true
-		feed, ok := ParseFeed(url)
+	for _, mf := range f.feeds {
+		feed, ok := ParseFeed(mf.URL)
 		if !ok {
 			continue
 		}
-		r := repoOf(url)
+		packages[feed.Key()] = append(packages[feed.Key()], mf.Packages...)
+		if seen[mf.URL] {
+			continue
+		}
+		seen[mf.URL] = true
+		r := repoOf(mf.URL)
 		byRepo[r] = append(byRepo[r], feed)
 	}
 	repos := make([]string, 0, len(byRepo))
@@ -205,6 +223,7 @@ func (f *File) Bytes() ([]byte, error) {
 	var edits []splice.Edit
 	edits = append(edits, f.sourcesEdits(repos, byRepo)...)
 	edits = append(edits, f.disabledEdits(repos, byRepo)...)
+	edits = append(edits, f.mappingEdits(repos, byRepo, packages)...)
 	return splice.Apply(f.doc.Src, edits)
 }
 

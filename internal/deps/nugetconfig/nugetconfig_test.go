@@ -2,6 +2,7 @@ package nugetconfig_test
 
 import (
 	"bytes"
+	"encoding/xml"
 	"slices"
 	"testing"
 
@@ -28,9 +29,22 @@ func TestParseFeed(t *testing.T) {
 	}
 }
 
-var feeds = []string{
-	"https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-aaaaaaaa/nuget/v3/index.json",
-	"https://pkgs.dev.azure.com/dnceng/internal/_packaging/darc-int-dotnet-aspnetcore-bbbbbbbb/nuget/v3/index.json",
+var feeds = []nugetconfig.ManagedFeed{
+	{URL: "https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-aaaaaaaa/nuget/v3/index.json", Packages: []string{"Microsoft.NETCore.App.Ref", "Microsoft.NETCore.ILAsm"}},
+	{URL: "https://pkgs.dev.azure.com/dnceng/internal/_packaging/darc-int-dotnet-aspnetcore-bbbbbbbb/nuget/v3/index.json", Packages: []string{"Microsoft.AspNetCore.App.Ref"}},
+}
+
+// mapping is <packageSourceMapping> read with encoding/xml, independently of
+// the package's own tokenizer.
+type mapping struct {
+	Sections []struct {
+		Sources []struct {
+			Key      string `xml:"key,attr"`
+			Packages []struct {
+				Pattern string `xml:"pattern,attr"`
+			} `xml:"package"`
+		} `xml:"packageSource"`
+	} `xml:"packageSourceMapping"`
 }
 
 // FuzzNuGetConfig: no panic; parse → write without changes is byte-identical;
@@ -40,6 +54,8 @@ func FuzzNuGetConfig(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("<configuration><packageSources/></configuration>"))
+	f.Add([]byte("<configuration><packageSources/><packageSourceMapping/></configuration>"))
+	f.Add([]byte("<configuration>\r\n\t<packageSources>\r\n\t\t<clear />\r\n\t</packageSources>\r\n\t<packageSourceMapping>\r\n\t\t<clear />\r\n\t\t<packageSource key=\"darc-int-dotnet-aspnetcore-bbbbbbb\">\r\n\t\t\t<package pattern=\"Old\" />\r\n\t\t</packageSource>\r\n\t\t<packageSource key=\"nuget.org\"><package pattern=\"*\" /></packageSource>\r\n\t</packageSourceMapping>\r\n</configuration>\r\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		n, err := nugetconfig.Parse("NuGet.config", src)
 		if err != nil {
@@ -63,8 +79,30 @@ func FuzzNuGetConfig(f *testing.F) {
 		}
 		got := again.ManagedFeeds()
 		for _, want := range feeds {
-			if !slices.Contains(got, want) {
-				t.Fatalf("feed %s missing after rewrite:\n%s", want, out)
+			if !slices.Contains(got, want.URL) {
+				t.Fatalf("feed %s missing after rewrite:\n%s", want.URL, out)
+			}
+		}
+		// Where the file maps packages to sources (and encoding/xml reads
+		// it), every managed feed maps exactly its packages, once.
+		var before, after mapping
+		if xml.Unmarshal(src, &before) != nil || len(before.Sections) != 1 || xml.Unmarshal(out, &after) != nil {
+			return
+		}
+		for _, want := range feeds {
+			feed, _ := nugetconfig.ParseFeed(want.URL)
+			var found [][]string
+			for _, ps := range after.Sections[0].Sources {
+				if ps.Key == feed.Key() {
+					var patterns []string
+					for _, p := range ps.Packages {
+						patterns = append(patterns, p.Pattern)
+					}
+					found = append(found, patterns)
+				}
+			}
+			if len(found) != 1 || !slices.Equal(found[0], want.Packages) {
+				t.Fatalf("packageSourceMapping of %s is %q, want %q once:\n%s", feed.Key(), found, want.Packages, out)
 			}
 		}
 	})
