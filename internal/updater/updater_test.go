@@ -414,3 +414,52 @@ func TestApplyLosesAPushRace(t *testing.T) {
 	require.Len(t, history, 1)
 	assert.Equal(t, maestro.ResultConflict, history[0].Result)
 }
+
+// TestApplyRepairsAnUnfinishedClaim: an update that died after claiming its
+// branch (a tracked record without a pull request number) is finished by the
+// next one: it adopts the pull request opened from that branch, or, when
+// none opened, deletes the branch and starts afresh.
+func TestApplyRepairsAnUnfinishedClaim(t *testing.T) {
+	for _, opened := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pull request opened %v", opened), func(t *testing.T) {
+			f := newFixture(t, "sourcelink-0074a21d83")
+			seed := filepath.Join(t.TempDir(), "seed")
+			require.NoError(t, bot.Clone(f.ctx, f.target, seed, "main"))
+			require.NoError(t, os.WriteFile(filepath.Join(seed, "half.txt"), []byte("half\n"), 0o644))
+			_, err := bot.CommitAll(f.ctx, seed, "an update that died")
+			require.NoError(t, err)
+			require.NoError(t, bot.PushLeased(f.ctx, seed, "origin", "HEAD", "darc-main-dead", ""))
+			head, err := bot.RevParse(f.ctx, seed, "HEAD")
+			require.NoError(t, err)
+			_, err = f.reg.Track(f.ctx, f.target, "main", f.sub.ID, maestro.TrackedPullRequest{
+				PullRequest: maestro.PullRequest{Repository: f.target, HeadBranch: "darc-main-dead", BaseBranch: "main"}, HeadCommit: head}, "")
+			require.NoError(t, err)
+			var adopted maestro.PullRequest
+			if opened {
+				adopted, err = f.plat.CreatePullRequest(f.ctx, maestro.PullRequest{Repository: f.target, Title: "t", Body: "b", HeadBranch: "darc-main-dead", BaseBranch: "main"})
+				require.NoError(t, err)
+			}
+
+			b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+			o, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+			require.NoError(t, err)
+			require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+			prs, err := f.reg.PullRequests(f.ctx, f.target)
+			require.NoError(t, err)
+			require.Len(t, prs, 1)
+			tracked, _, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+			require.NoError(t, err)
+			require.NotNil(t, tracked)
+			assert.Equal(t, prs[0].Number, tracked.PullRequest.Number)
+			if opened {
+				assert.Equal(t, adopted.Number, prs[0].Number, "the open pull request is adopted")
+				assert.Equal(t, "darc-main-dead", prs[0].HeadBranch)
+				assert.Contains(t, f.show("darc-main-dead", "global.json"), "1.0.0-beta.19463.3")
+			} else {
+				assert.Equal(t, "darc-main-1", prs[0].HeadBranch, "a fresh branch")
+				_, err := bot.RevParse(f.ctx, f.target, "refs/heads/darc-main-dead")
+				assert.ErrorIs(t, err, git.ErrNotFound, "the claimed branch is deleted")
+			}
+		})
+	}
+}
