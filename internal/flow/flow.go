@@ -73,31 +73,91 @@ func decide(b maestro.Build, channelID int, s maestro.Subscription) Decision {
 	return d
 }
 
-// Interval is how often a scheduled frequency runs; zero for everyBuild and none.
-func Interval(f maestro.UpdateFrequency) time.Duration {
+// The calendar of scheduled subscriptions, in UTC (no daylight saving).
+// Production Maestro triggers them with cron schedules at 5:00 (and, twice
+// daily, 19:00) Pacific Standard Time; these are the same instants in UTC.
+const (
+	// ScheduleHour is the hour (UTC) of everyDay, everyWeek, everyTwoWeeks and everyMonth.
+	ScheduleHour = 13
+	// TwiceDailyHours are the hours (UTC) of twiceDaily.
+	twiceDailyFirst, twiceDailySecond = 3, 13
+)
+
+// twoWeeksEpoch is the Monday that starts the everyTwoWeeks cadence: every
+// second Monday from it on.
+var twoWeeksEpoch = time.Date(2024, time.January, 1, ScheduleHour, 0, 0, 0, time.UTC)
+
+// Scheduled reports whether f runs on the calendar (not everyBuild or none).
+func Scheduled(f maestro.UpdateFrequency) bool {
 	switch f {
-	case maestro.FrequencyTwiceDaily:
-		return 12 * time.Hour
-	case maestro.FrequencyEveryDay:
-		return 24 * time.Hour
-	case maestro.FrequencyEveryWeek:
-		return 7 * 24 * time.Hour
-	case maestro.FrequencyEveryTwoWeeks:
-		return 14 * 24 * time.Hour
-	case maestro.FrequencyEveryMonth:
-		return 30 * 24 * time.Hour
+	case maestro.FrequencyTwiceDaily, maestro.FrequencyEveryDay, maestro.FrequencyEveryWeek,
+		maestro.FrequencyEveryTwoWeeks, maestro.FrequencyEveryMonth:
+		return true
 	}
-	return 0
+	return false
 }
 
-// Due reports whether a scheduled subscription last run at last is due at
-// now. Never-run subscriptions are due; everyBuild and none never are.
+// NextDue is the first calendar slot of f strictly after t, in UTC:
+//
+//	twiceDaily     03:00 and 13:00 every day
+//	everyDay       13:00 every day
+//	everyWeek      13:00 every Monday
+//	everyTwoWeeks  13:00 every second Monday (2024-01-01, 2024-01-15, …)
+//	everyMonth     13:00 on the 1st of every month
+//
+// It is the zero time for everyBuild and none.
+func NextDue(f maestro.UpdateFrequency, t time.Time) time.Time {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	at := func(d time.Time, hour int) time.Time { return d.Add(time.Duration(hour) * time.Hour) }
+	switch f {
+	case maestro.FrequencyTwiceDaily:
+		for d := day; ; d = d.AddDate(0, 0, 1) {
+			for _, h := range []int{twiceDailyFirst, twiceDailySecond} {
+				if s := at(d, h); s.After(t) {
+					return s
+				}
+			}
+		}
+	case maestro.FrequencyEveryDay:
+		if s := at(day, ScheduleHour); s.After(t) {
+			return s
+		}
+		return at(day.AddDate(0, 0, 1), ScheduleHour)
+	case maestro.FrequencyEveryWeek, maestro.FrequencyEveryTwoWeeks:
+		step := 7
+		if f == maestro.FrequencyEveryTwoWeeks {
+			step = 14
+		}
+		// Whole days from the epoch's Monday to t's day, rounded down to the cadence.
+		days := int(day.Sub(time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+		k := days / step
+		if days < 0 && days%step != 0 {
+			k--
+		}
+		for s := twoWeeksEpoch.AddDate(0, 0, k*step); ; s = s.AddDate(0, 0, step) {
+			if s.After(t) {
+				return s
+			}
+		}
+	case maestro.FrequencyEveryMonth:
+		first := time.Date(t.Year(), t.Month(), 1, ScheduleHour, 0, 0, 0, time.UTC)
+		if first.After(t) {
+			return first
+		}
+		return first.AddDate(0, 1, 0)
+	}
+	return time.Time{}
+}
+
+// Due reports whether a scheduled subscription last run (or checked) at
+// last is due at now: a calendar slot has passed since last. Never-run
+// subscriptions are due; everyBuild and none never are.
 func Due(f maestro.UpdateFrequency, last, now time.Time) bool {
-	iv := Interval(f)
-	if iv == 0 {
+	if !Scheduled(f) {
 		return false
 	}
-	return last.IsZero() || !now.Before(last.Add(iv))
+	return last.IsZero() || !now.Before(NextDue(f, last))
 }
 
 // AssetFate says what became of one dependency of the target in an update.

@@ -43,14 +43,73 @@ func TestDecide(t *testing.T) {
 }
 
 func TestDue(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // a Wednesday, before the 13:00 slot
 	assert.True(t, flow.Due(maestro.FrequencyEveryDay, time.Time{}, now), "never run")
-	assert.False(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-23*time.Hour), now))
-	assert.True(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-24*time.Hour), now))
-	assert.True(t, flow.Due(maestro.FrequencyTwiceDaily, now.Add(-12*time.Hour), now))
-	assert.False(t, flow.Due(maestro.FrequencyEveryWeek, now.Add(-6*24*time.Hour), now))
+	assert.False(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-22*time.Hour), now), "ran after yesterday's 13:00")
+	assert.True(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-24*time.Hour), now), "ran before yesterday's 13:00")
+	assert.True(t, flow.Due(maestro.FrequencyTwiceDaily, now.Add(-10*time.Hour), now), "03:00 passed since")
+	assert.False(t, flow.Due(maestro.FrequencyTwiceDaily, now.Add(-8*time.Hour), now), "ran at 04:00")
+	assert.False(t, flow.Due(maestro.FrequencyEveryWeek, now.Add(-24*time.Hour), now), "ran Tuesday")
+	assert.True(t, flow.Due(maestro.FrequencyEveryWeek, now.Add(-48*time.Hour), now), "ran Monday 12:00")
 	assert.False(t, flow.Due(maestro.FrequencyEveryBuild, time.Time{}, now))
 	assert.False(t, flow.Due(maestro.FrequencyNone, time.Time{}, now))
+}
+
+// TestNextDue pins the calendar in UTC, across day, month and year ends,
+// a leap day, and both sides of every slot.
+func TestNextDue(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		f     maestro.UpdateFrequency
+		after string
+		want  string
+	}{
+		{maestro.FrequencyTwiceDaily, "2026-11-25T00:00:00Z", "2026-11-25T03:00:00Z"},
+		{maestro.FrequencyTwiceDaily, "2026-11-25T03:00:00Z", "2026-11-25T13:00:00Z"},
+		{maestro.FrequencyTwiceDaily, "2026-11-25T12:59:59Z", "2026-11-25T13:00:00Z"},
+		{maestro.FrequencyTwiceDaily, "2026-11-30T13:00:00Z", "2026-12-01T03:00:00Z"},
+		{maestro.FrequencyTwiceDaily, "2026-12-31T20:00:00Z", "2027-01-01T03:00:00Z"},
+		{maestro.FrequencyEveryDay, "2026-11-25T12:00:00Z", "2026-11-25T13:00:00Z"},
+		{maestro.FrequencyEveryDay, "2026-11-25T13:00:00Z", "2026-11-26T13:00:00Z"},
+		{maestro.FrequencyEveryDay, "2026-11-30T14:00:00Z", "2026-12-01T13:00:00Z"},
+		{maestro.FrequencyEveryDay, "2028-02-28T14:00:00Z", "2028-02-29T13:00:00Z"},
+		{maestro.FrequencyEveryDay, "2026-12-31T13:30:00+02:00", "2026-12-31T13:00:00Z"},
+		{maestro.FrequencyEveryWeek, "2026-11-25T12:00:00Z", "2026-11-30T13:00:00Z"},
+		{maestro.FrequencyEveryWeek, "2026-11-30T12:59:00Z", "2026-11-30T13:00:00Z"},
+		{maestro.FrequencyEveryWeek, "2026-11-30T13:00:00Z", "2026-12-07T13:00:00Z"},
+		{maestro.FrequencyEveryWeek, "2026-12-31T00:00:00Z", "2027-01-04T13:00:00Z"},
+		{maestro.FrequencyEveryWeek, "2023-12-30T00:00:00Z", "2024-01-01T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2024-01-01T12:00:00Z", "2024-01-01T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2024-01-01T13:00:00Z", "2024-01-15T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2024-01-08T13:00:00Z", "2024-01-15T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2026-11-25T12:00:00Z", "2026-11-30T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2026-12-07T13:00:00Z", "2026-12-14T13:00:00Z"}, // an off-week Monday
+		{maestro.FrequencyEveryTwoWeeks, "2026-12-22T00:00:00Z", "2026-12-28T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2026-12-28T13:00:00Z", "2027-01-11T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2023-12-20T00:00:00Z", "2024-01-01T13:00:00Z"},
+		{maestro.FrequencyEveryTwoWeeks, "2023-12-10T00:00:00Z", "2023-12-18T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2026-11-25T12:00:00Z", "2026-12-01T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2026-12-01T12:59:59Z", "2026-12-01T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2026-12-01T13:00:00Z", "2027-01-01T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2027-01-31T23:00:00Z", "2027-02-01T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2028-02-29T13:00:00Z", "2028-03-01T13:00:00Z"},
+		{maestro.FrequencyEveryMonth, "2027-03-31T13:00:00Z", "2027-04-01T13:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.f)+" after "+tt.after, func(t *testing.T) {
+			got := flow.NextDue(tt.f, at(tt.after))
+			assert.Equal(t, at(tt.want).UTC(), got)
+			assert.Equal(t, time.UTC, got.Location())
+		})
+	}
+	assert.True(t, flow.NextDue(maestro.FrequencyEveryBuild, at("2026-11-25T00:00:00Z")).IsZero())
+	assert.True(t, flow.NextDue(maestro.FrequencyNone, at("2026-11-25T00:00:00Z")).IsZero())
 }
 
 func TestPlanUpdate(t *testing.T) {
@@ -98,5 +157,23 @@ func TestPlanUpdateCoherentChild(t *testing.T) {
 		assert.Equal(t, "Microsoft.DotNet.XliffTasks", p.Fates[1].Dependency)
 		assert.Empty(t, p.Fates[1].To)
 		assert.Contains(t, p.Fates[1].Reason, "follows Microsoft.DotNet.Arcade.Sdk")
+	}
+}
+
+// TestNextDueProperties: for every frequency and many instants, the next
+// slot lies after the instant, no slot is skipped, and slots fall on the hour.
+func TestNextDueProperties(t *testing.T) {
+	start := time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range []maestro.UpdateFrequency{maestro.FrequencyTwiceDaily, maestro.FrequencyEveryDay, maestro.FrequencyEveryWeek, maestro.FrequencyEveryTwoWeeks, maestro.FrequencyEveryMonth} {
+		for i := 0; i < 3000; i++ {
+			now := start.Add(time.Duration(i) * 7 * time.Hour).Add(time.Duration(i%60) * time.Minute)
+			next := flow.NextDue(f, now)
+			if !next.After(now) || next.Minute() != 0 || next.Second() != 0 {
+				t.Fatalf("%s: NextDue(%s) = %s", f, now, next)
+			}
+			if again := flow.NextDue(f, next.Add(-time.Nanosecond)); !again.Equal(next) {
+				t.Fatalf("%s: NextDue(%s - 1ns) = %s, want %s", f, next, again, next)
+			}
+		}
 	}
 }

@@ -234,6 +234,11 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 			return after, fmt.Errorf("unindex subscription %s: %w", id, err)
 		}
 	}
+	if after.Enabled != before.Enabled || after.Policy.UpdateFrequency != before.Policy.UpdateFrequency {
+		if err := r.rescheduleFlowState(ctx, id); err != nil {
+			return after, err
+		}
+	}
 	return after, nil
 }
 
@@ -251,5 +256,5 @@ func (r *Registry) DeleteSubscription(ctx context.Context, id string) error {
 			return fmt.Errorf("unindex subscription %s: %w", id, err)
 		}
 	}
-	return nil
+	return r.DeleteFlowState(ctx, id)
 }

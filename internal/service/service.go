@@ -54,7 +54,7 @@ func (s *Service) FlowBuild(ctx context.Context, b maestro.Build, channels []int
 			if d.Action != flow.ActionTrigger {
 				continue
 			}
-			o, err := s.Updater.Flow(ctx, d.Subscription.ID, b.ID)
+			o, err := s.flowOne(ctx, d.Subscription, b.ID, s.Now(), attemptFlow)
 			if err != nil {
 				err = fmt.Errorf("build %d did not flow to %s@%s: %w", b.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err)
 			}
@@ -94,74 +94,22 @@ func (s *Service) Trigger(ctx context.Context, req TriggerRequest) (maestro.Flow
 	if id <= sub.LastAppliedBuildID && !req.Force {
 		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindConflict, "subscription %s applied build %d already; pass --force to apply build %d again", sub.ID, sub.LastAppliedBuildID, id)
 	}
-	return s.Updater.Flow(ctx, sub.ID, id)
+	return s.flowOne(ctx, sub, id, s.Now(), attemptFlow)
 }
 
 // Apply applies a build to a subscription's target now (what an update
 // pipeline runs). A zero outcome means nothing was attempted.
 func (s *Service) Apply(ctx context.Context, subID string, buildID int) (maestro.FlowOutcome, error) {
-	return s.Updater.Apply(ctx, subID, buildID)
+	sub, err := s.Registry.Subscription(ctx, subID)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	return s.flowOne(ctx, sub, buildID, s.Now(), attemptApply)
 }
 
 // History is the flow history that matches f, oldest first.
 func (s *Service) History(ctx context.Context, f registry.OutcomeFilter) ([]maestro.FlowOutcome, error) {
 	return s.Registry.Outcomes(ctx, f)
-}
-
-// Tick applies, as of now, every due scheduled subscription that has a newer build.
-func (s *Service) Tick(ctx context.Context, now time.Time) ([]maestro.FlowOutcome, error) {
-	subs, err := s.Registry.Subscriptions(ctx, registry.SubscriptionFilter{})
-	if err != nil {
-		return nil, err
-	}
-	upd := *s.Updater
-	upd.Now = func() time.Time { return now }
-	outcomes := []maestro.FlowOutcome{}
-	for _, sub := range subs {
-		if !sub.Enabled || flow.Interval(sub.Policy.UpdateFrequency) == 0 {
-			continue
-		}
-		last, err := s.lastCompletedRun(ctx, sub.ID)
-		if err != nil {
-			return outcomes, err
-		}
-		if !flow.Due(sub.Policy.UpdateFrequency, last, now) {
-			continue
-		}
-		b, err := s.Registry.LatestBuild(ctx, sub.SourceRepository, sub.ChannelID)
-		if maestro.KindOf(err) == maestro.KindNotFound {
-			continue
-		}
-		if err != nil {
-			return outcomes, err
-		}
-		if b.ID <= sub.LastAppliedBuildID {
-			continue
-		}
-		o, err := upd.Flow(ctx, sub.ID, b.ID)
-		if o.SubscriptionID == "" {
-			return outcomes, err
-		}
-		outcomes = append(outcomes, o)
-	}
-	return outcomes, nil
-}
-
-// lastCompletedRun is the time of the subscription's last outcome that
-// finished the work (updated, no-update, conflict); rescheduled and failed
-// attempts are tried again at the next tick.
-func (s *Service) lastCompletedRun(ctx context.Context, subID string) (time.Time, error) {
-	history, err := s.Registry.Outcomes(ctx, registry.OutcomeFilter{SubscriptionID: subID})
-	if err != nil {
-		return time.Time{}, err
-	}
-	for i := len(history) - 1; i >= 0; i-- {
-		switch history[i].Result {
-		case maestro.ResultUpdated, maestro.ResultNoUpdate, maestro.ResultConflict:
-			return history[i].Time, nil
-		}
-	}
-	return time.Time{}, nil
 }
 
 // Explanation is what `flow explain` reports for one build.
@@ -185,6 +133,8 @@ type SubscriptionExplanation struct {
 	// TargetError says why the target's dependencies could not be read.
 	TargetError string                `json:"targetError,omitempty"`
 	Outcomes    []maestro.FlowOutcome `json:"outcomes"`
+	// State is the subscription's flow state: pending work, next due time.
+	State registry.FlowState `json:"state"`
 }
 
 // Explain gathers, for every channel the build is in, the subscriptions from
@@ -211,7 +161,11 @@ func (s *Service) Explain(ctx context.Context, id int) (Explanation, error) {
 			if err != nil {
 				return ex, err
 			}
-			se := SubscriptionExplanation{Decision: d, Assets: []flow.AssetFate{}, Outcomes: outcomes}
+			st, _, err := s.Registry.FlowState(ctx, d.Subscription.ID)
+			if err != nil {
+				return ex, err
+			}
+			se := SubscriptionExplanation{Decision: d, Assets: []flow.AssetFate{}, Outcomes: outcomes, State: st}
 			if listing, err := s.targetDependencies(ctx, d.Subscription); err != nil {
 				se.TargetError = err.Error()
 			} else {

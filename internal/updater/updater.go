@@ -43,6 +43,22 @@ type Updater struct {
 	// LockWait is how long an update waits while another update of the same
 	// pull request runs (registry.LockTracked); zero means DefaultLockWait.
 	LockWait time.Duration
+	// Retry, when set, decides whether an attempt that failed with err is
+	// tried again later: it returns the message to record and true, and the
+	// attempt is recorded as rescheduled (no error returned); false records a
+	// failure. The flow service keeps the pending work.
+	Retry func(err error) (message string, ok bool)
+}
+
+// failed is the outcome of an attempt that ended in err: rescheduled when
+// Retry takes it (err consumed), a failure otherwise.
+func (u *Updater) failed(err error) (maestro.FlowOutcome, error) {
+	if u.Retry != nil {
+		if msg, ok := u.Retry(err); ok {
+			return maestro.FlowOutcome{Result: maestro.ResultRescheduled, Message: msg}, nil
+		}
+	}
+	return maestro.FlowOutcome{Result: maestro.ResultFailure, Message: err.Error()}, err
 }
 
 // DefaultLockWait is how long an update waits for another update of the
@@ -64,13 +80,14 @@ func (u *Updater) Flow(ctx context.Context, subID string, buildID int) (maestro.
 	if u.Queue == nil {
 		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s has an update pipeline, but no Azure DevOps token is set (MAESTRO_AZDO_TOKEN or SYSTEM_ACCESSTOKEN)", s.ID)
 	}
-	o := maestro.FlowOutcome{SubscriptionID: s.ID, BuildID: buildID, Time: u.Now().UTC(), Result: maestro.ResultQueued}
+	o := maestro.FlowOutcome{Result: maestro.ResultQueued}
 	url, err := u.Queue(ctx, *s.UpdatePipeline, s.ID, buildID)
 	if err != nil {
-		o.Result, o.Message = maestro.ResultFailure, err.Error()
+		o, err = u.failed(err)
 	} else {
 		o.Message = "queued the update pipeline " + url
 	}
+	o.SubscriptionID, o.BuildID, o.Time = s.ID, buildID, u.Now().UTC()
 	if _, rerr := u.Registry.RecordOutcome(ctx, o); rerr != nil {
 		return o, errors.Join(err, rerr)
 	}
@@ -92,7 +109,7 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 	}
 	o, err := u.apply(ctx, s, b)
 	if err != nil {
-		o = maestro.FlowOutcome{Result: maestro.ResultFailure, Message: err.Error()}
+		o, err = u.failed(err)
 	}
 	o.SubscriptionID, o.BuildID = s.ID, b.ID
 	if o.Time.IsZero() {

@@ -76,18 +76,19 @@ func TestPublishFlowsToLocalRepository(t *testing.T) {
 		e.okJSON(&prs, "pr", "list", "--repository", weekly)
 		assert.Empty(t, prs, "the weekly subscription waits for its schedule")
 
-		// The schedule: due at the first tick, then not for a week.
-		out := e.ok("flow", "tick", "--now", "2026-11-30T08:00:00Z")
+		// The schedule: due at the first tick, then at the next Monday 13:00 UTC.
+		out := e.ok("flow", "tick", "--now", "2026-11-30T14:00:00Z")
 		assert.Contains(t, out, "subscription "+week.ID+", build 1: updated")
 		e.okJSON(&prs, "pr", "list", "--repository", weekly)
 		require.Len(t, prs, 1)
-		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-01T08:00:00Z"), "no scheduled subscription is due")
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-01T08:00:00Z"), "nothing is due")
 
 		m2 := writeFile(t, dir, "m2.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main",
 			commit: sha(2), azdoBuildID: 2, packages: []string{"Microsoft.DotNet.Arcade.Sdk@1.0.0-beta.19464.1"}}.xml())
 		e.ok("publish", "--manifest", m2)
-		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-02T08:00:00Z"), "no scheduled subscription is due", "a newer build, but not due yet")
-		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-07T08:00:00Z"), "subscription "+week.ID+", build 2: updated")
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-02T08:00:00Z"), "nothing is due", "a newer build, but not due yet")
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-07T12:59:00Z"), "nothing is due", "a minute before the slot")
+		assert.Contains(t, e.ok("flow", "tick", "--now", "2026-12-07T13:00:00Z"), "subscription "+week.ID+", build 2: updated")
 		assert.Contains(t, showFile(t, weekly, prs[0].HeadBranch, "global.json"), "1.0.0-beta.19464.1")
 
 		// The everyBuild pull request was updated in place by the second publish.

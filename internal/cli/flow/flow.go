@@ -6,6 +6,7 @@ package flow
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -94,6 +95,7 @@ func writeExplanation(w io.Writer, ex service.Explanation) {
 				}
 				fmt.Fprintf(w, "    %s %s%s: %s\n", a.Dependency, a.From, to, a.Reason)
 			}
+			writeState(w, se.State)
 			for _, o := range se.Outcomes {
 				pr := ""
 				if o.PullRequestURL != "" {
@@ -102,5 +104,16 @@ func writeExplanation(w io.Writer, ex service.Explanation) {
 				fmt.Fprintf(w, "    %s %s%s %s\n", o.Time.Format("2006-01-02 15:04"), o.Result, pr, o.Message)
 			}
 		}
+	}
+}
+
+// writeState prints a subscription's pending work and next due time.
+func writeState(w io.Writer, st registry.FlowState) {
+	if p := st.Pending; p != nil {
+		fmt.Fprintf(w, "    pending: build %d (%s) since %s, %d attempts; next attempt at %s — %s\n",
+			p.BuildID, p.Reason, p.Since.UTC().Format(time.RFC3339), p.Attempts, p.NextAttempt.UTC().Format(time.RFC3339), p.Message)
+	}
+	if !st.NextDue.IsZero() {
+		fmt.Fprintf(w, "    next due: %s (scheduled)\n", st.NextDue.UTC().Format(time.RFC3339))
 	}
 }

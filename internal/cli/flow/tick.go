@@ -14,11 +14,17 @@ func newTickCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "tick",
 		Usage: "apply the scheduled subscriptions that are due",
-		Description: `For every enabled subscription with a schedule (twiceDaily, everyDay,
-everyWeek, everyTwoWeeks, everyMonth) whose last completed run is at least one
-interval old: apply the newest build of its source in its channel, if it is
-newer than the build applied last. Meant for a scheduled pipeline
-(pipelines/flow-tick.yml) or the server. --now replays a given moment.`,
+		Description: `Runs the flow that is due, as of --now (default: the clock):
+- pending work whose next attempt has come: updates that waited for a pull
+  request's checks, or for a host that answered 429 or 5xx or timed out
+  (retried with backoff, at most 5 attempts), always with the newest build;
+- scheduled subscriptions (twiceDaily, everyDay, everyWeek, everyTwoWeeks,
+  everyMonth) whose calendar slot (UTC; see README) passed since they last
+  ran, with the newest build of their source in their channel when it is
+  newer than the build applied last.
+Meant for a scheduled pipeline (pipelines/flow-tick.yml) or the server.
+Every attempt is in ` + "`maestro flow history`" + `.
+`,
 		Flags: []cli.Flag{
 			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "the moment to decide for (`RFC3339`; default: the clock)"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
@@ -38,7 +44,7 @@ newer than the build applied last. Meant for a scheduled pipeline
 			}
 			return f.Print(c, outcomes, func(w io.Writer) {
 				if len(outcomes) == 0 {
-					fmt.Fprintln(w, "no scheduled subscription is due with a newer build")
+					fmt.Fprintln(w, "nothing is due: no pending work, no scheduled subscription with a newer build")
 				}
 				for _, o := range outcomes {
 					fmt.Fprintln(w, cmdutil.DescribeOutcome(o))

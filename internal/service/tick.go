@@ -1,0 +1,285 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/maestroplusplus/maestro/internal/flow"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+)
+
+// claimFor is how long an attempt holds its subscription: others that come
+// meanwhile leave their build as pending work instead of racing it. A
+// claimer that dies is replaced once the claim lapses.
+const claimFor = 15 * time.Minute
+
+// errBusy: another attempt holds the subscription's claim.
+var errBusy = errors.New("another flow of this subscription is in progress")
+
+type attemptKind int
+
+const (
+	// attemptFlow flows the way the subscription asks (queue or apply).
+	attemptFlow attemptKind = iota
+	// attemptApply applies here (what an update pipeline runs).
+	attemptApply
+	// attemptScheduled is a tick's run at a calendar slot (flows like attemptFlow).
+	attemptScheduled
+)
+
+// flowOne makes one attempt at flowing build buildID through sub at now,
+// under the subscription's claim, and records the result in its flow state:
+// an update that cannot be done now (checks pending, a host's transient
+// failure, a claim held by another attempt) becomes pending work with its
+// reason and next attempt; a newer build supersedes older pending work.
+//
+// Consistency: the claim, the attempt's outcome record and the state update
+// are separate writes. A crash after the claim leaves the claim, which lapses
+// after claimFor; pending work it held stays in the state and runs at the
+// next tick after that. A crash after the outcome record leaves the state
+// one attempt behind the history: the next tick repeats the attempt, which
+// the updater's rules for open pull requests make harmless (it updates the
+// same pull request, or finds nothing to change).
+func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID int, now time.Time, kind attemptKind) (maestro.FlowOutcome, error) {
+	owner := uuid.NewString()
+	var prior registry.FlowState
+	_, err := s.Registry.UpdateFlowState(ctx, sub.ID, func(st *registry.FlowState, _ bool) error {
+		if st.Claim != nil && st.Claim.Until.After(s.Now()) {
+			return errBusy
+		}
+		prior = *st
+		st.Claim = &registry.Claim{Owner: owner, Until: s.Now().Add(claimFor)}
+		return nil
+	})
+	if errors.Is(err, errBusy) {
+		return s.busy(ctx, sub, buildID, now)
+	}
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+
+	attempts := 1
+	if prior.Pending != nil && prior.Pending.BuildID == buildID {
+		attempts = prior.Pending.Attempts + 1
+	}
+	upd := *s.Updater
+	upd.Now = func() time.Time { return now }
+	var retryAt time.Time
+	upd.Retry = func(err error) (string, bool) {
+		after, ok := Retryable(err, now)
+		if !ok || attempts >= MaxAttempts {
+			return "", false
+		}
+		retryAt = now.Add(max(retryDelay(attempts), after))
+		return fmt.Sprintf("%v — attempt %d of %d; next attempt at %s", err, attempts, MaxAttempts, retryAt.UTC().Format(time.RFC3339)), true
+	}
+	var o maestro.FlowOutcome
+	if kind == attemptApply {
+		o, err = upd.Apply(ctx, sub.ID, buildID)
+	} else {
+		o, err = upd.Flow(ctx, sub.ID, buildID)
+	}
+
+	_, serr := s.Registry.UpdateFlowState(ctx, sub.ID, func(st *registry.FlowState, _ bool) error {
+		if st.Claim != nil && st.Claim.Owner == owner {
+			st.Claim = nil
+		}
+		if o.SubscriptionID == "" {
+			return nil // nothing was attempted (bad input); only the claim ends
+		}
+		st.LastAttempt, st.LastBuildID, st.LastResult = now, buildID, o.Result
+		st.LastAppliedBuildID = max(st.LastAppliedBuildID, sub.LastAppliedBuildID)
+		if o.Result == maestro.ResultNoUpdate {
+			st.LastAppliedBuildID = max(st.LastAppliedBuildID, buildID)
+		}
+		newer := st.Pending != nil && st.Pending.BuildID > buildID
+		switch {
+		case newer:
+			// A newer build arrived meanwhile: it supersedes this one and stays pending.
+		case o.Result == maestro.ResultRescheduled:
+			p := registry.PendingWork{BuildID: buildID, Reason: "checks", Message: o.Message, Attempts: attempts, Since: now, NextAttempt: now.Add(checksPoll)}
+			if !retryAt.IsZero() {
+				p.Reason, p.NextAttempt = "host", retryAt
+			}
+			if st.Pending != nil && st.Pending.BuildID == buildID {
+				p.Since = st.Pending.Since
+			}
+			st.Pending = &p
+		default:
+			st.Pending = nil
+		}
+		schedule(st, sub, now, kind == attemptScheduled || completed(o.Result))
+		return nil
+	})
+	return o, errors.Join(err, serr)
+}
+
+// completed reports whether an outcome finished the work of a scheduled run.
+func completed(r maestro.FlowResult) bool {
+	return r == maestro.ResultUpdated || r == maestro.ResultNoUpdate || r == maestro.ResultConflict || r == maestro.ResultQueued
+}
+
+// schedule keeps the calendar fields of st in step with the subscription:
+// ran marks a run at now; a subscription that is not scheduled (any more)
+// has none.
+func schedule(st *registry.FlowState, sub maestro.Subscription, now time.Time, ran bool) {
+	if !sub.Enabled || !flow.Scheduled(sub.Policy.UpdateFrequency) {
+		st.NextDue = time.Time{}
+		return
+	}
+	if ran {
+		st.LastRun = now
+	}
+	if st.LastRun.IsZero() {
+		if st.NextDue.IsZero() {
+			st.NextDue = now // never run: due at once
+		}
+		return
+	}
+	st.NextDue = flow.NextDue(sub.Policy.UpdateFrequency, st.LastRun)
+}
+
+// busy records that buildID met another attempt in progress: the build
+// becomes (or supersedes) the pending work, due at once, and the history
+// says so.
+func (s *Service) busy(ctx context.Context, sub maestro.Subscription, buildID int, now time.Time) (maestro.FlowOutcome, error) {
+	_, err := s.Registry.UpdateFlowState(ctx, sub.ID, func(st *registry.FlowState, _ bool) error {
+		if st.Pending != nil && st.Pending.BuildID >= buildID {
+			return registry.ErrUnchanged
+		}
+		st.Pending = &registry.PendingWork{BuildID: buildID, Reason: "busy", Message: errBusy.Error(), Attempts: 0, Since: now, NextAttempt: now}
+		return nil
+	})
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	o := maestro.FlowOutcome{SubscriptionID: sub.ID, BuildID: buildID, Time: now.UTC(), Result: maestro.ResultRescheduled,
+		Message: errBusy.Error() + "; the build waits for the next `maestro flow tick`"}
+	o, err = s.Registry.RecordOutcome(ctx, o)
+	return o, err
+}
+
+// Tick runs, as of now, the flow that is due: pending work whose next
+// attempt has come, and scheduled subscriptions whose calendar slot has
+// passed, each with the newest build of its source in its channel when that
+// is newer than the one applied last. It reads the due index and the flow
+// state of what is due — never outcome histories — so its cost follows what
+// is due, not how many subscriptions or outcomes exist.
+func (s *Service) Tick(ctx context.Context, now time.Time) ([]maestro.FlowOutcome, error) {
+	if err := s.adopt(ctx, now); err != nil {
+		return nil, err
+	}
+	entries, err := s.Registry.DueSubscriptions(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	outcomes := []maestro.FlowOutcome{}
+	var errs []error
+	done := map[string]bool{}
+	for _, e := range entries {
+		if done[e.SubscriptionID] {
+			continue
+		}
+		st, ok, err := s.Registry.FlowState(ctx, e.SubscriptionID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !e.Matches(st) {
+			if err := s.Registry.DropStaleDueEntry(ctx, e, st); err != nil {
+				errs = append(errs, err)
+			}
+			if !ok || st.Due().IsZero() || st.Due().After(now) {
+				continue
+			}
+		}
+		done[e.SubscriptionID] = true
+		if st.Claim != nil && st.Claim.Until.After(s.Now()) {
+			continue // in progress elsewhere; its pending work stays
+		}
+		o, err := s.tickOne(ctx, st, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("subscription %s: %w", e.SubscriptionID, err))
+		}
+		if o.SubscriptionID != "" {
+			outcomes = append(outcomes, o)
+		}
+	}
+	return outcomes, errors.Join(errs...)
+}
+
+// adopt gives every subscription without flow state (new ones, and those
+// from before flow state existed) its state: scheduled ones due at once.
+// After the first tick this is two key listings and no reads.
+func (s *Service) adopt(ctx context.Context, now time.Time) error {
+	ids, err := s.Registry.SubscriptionsWithoutFlowState(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		sub, err := s.Registry.Subscription(ctx, id)
+		if maestro.KindOf(err) == maestro.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.Registry.UpdateFlowState(ctx, id, func(st *registry.FlowState, exists bool) error {
+			if exists {
+				return registry.ErrUnchanged
+			}
+			st.LastAppliedBuildID = sub.LastAppliedBuildID
+			schedule(st, sub, now, false)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tickOne runs one due subscription.
+func (s *Service) tickOne(ctx context.Context, st registry.FlowState, now time.Time) (maestro.FlowOutcome, error) {
+	sub, err := s.Registry.Subscription(ctx, st.SubscriptionID)
+	if maestro.KindOf(err) == maestro.KindNotFound {
+		return maestro.FlowOutcome{}, s.Registry.DeleteFlowState(ctx, st.SubscriptionID)
+	}
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	scheduled := sub.Enabled && flow.Scheduled(sub.Policy.UpdateFrequency) && !st.NextDue.IsZero() && !st.NextDue.After(now)
+	pending := st.Pending != nil && !st.Pending.NextAttempt.After(now)
+	build := 0
+	if sub.Enabled && (scheduled || pending) {
+		if pending {
+			build = st.Pending.BuildID
+		}
+		latest, err := s.Registry.LatestBuild(ctx, sub.SourceRepository, sub.ChannelID)
+		if err != nil && maestro.KindOf(err) != maestro.KindNotFound {
+			return maestro.FlowOutcome{}, err
+		}
+		build = max(build, latest.ID)
+	}
+	if build <= sub.LastAppliedBuildID {
+		// Nothing newer to flow (or disabled): the pending work is stale and
+		// the slot is spent.
+		_, err := s.Registry.UpdateFlowState(ctx, sub.ID, func(cur *registry.FlowState, _ bool) error {
+			if cur.Pending != nil && cur.Pending.BuildID <= sub.LastAppliedBuildID || !sub.Enabled {
+				cur.Pending = nil
+			}
+			schedule(cur, sub, now, scheduled)
+			return nil
+		})
+		return maestro.FlowOutcome{}, err
+	}
+	kind := attemptFlow
+	if scheduled {
+		kind = attemptScheduled
+	}
+	return s.flowOne(ctx, sub, build, now, kind)
+}
