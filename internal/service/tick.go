@@ -203,11 +203,10 @@ func (s *Service) Tick(ctx context.Context, now time.Time) ([]maestro.FlowOutcom
 			continue // in progress elsewhere; its pending work stays
 		}
 		o, err := s.tickOne(ctx, st, now)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("subscription %s: %w", e.SubscriptionID, err))
-		}
 		if o.SubscriptionID != "" {
-			outcomes = append(outcomes, o)
+			outcomes = append(outcomes, o) // a failed attempt is its outcome
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("subscription %s: %w", e.SubscriptionID, err))
 		}
 	}
 	return outcomes, errors.Join(errs...)
