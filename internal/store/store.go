@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
 // Errors a Store returns. Callers test for them with errors.Is.
@@ -26,7 +28,30 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrInvalidKey: the key is not a valid object key (see ValidateKey).
 	ErrInvalidKey = errors.New("invalid key")
+	// ErrUnavailable: the store could not be reached (connection refused,
+	// timeout, DNS) or answered with a server error or throttling (429,
+	// 5xx). It is transient: package retry retries it. It is a
+	// maestro.KindUnavailable error, so the command line exits 5.
+	ErrUnavailable error = &maestro.Error{Kind: maestro.KindUnavailable, Msg: "store unavailable"}
 )
+
+// RetryAfter is implemented by errors of a store that was told how long to
+// wait before trying again (an HTTP Retry-After header).
+type RetryAfter interface {
+	RetryAfter() time.Duration
+}
+
+// Base returns the backend under any wrappers: a wrapper (like retry.Store)
+// has an Unwrap() Store method.
+func Base(s Store) Store {
+	for {
+		w, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return s
+		}
+		s = w.Unwrap()
+	}
+}
 
 // Condition restricts a Put. The zero Condition writes unconditionally.
 type Condition struct {
@@ -78,6 +103,10 @@ const (
 //     of the contract (Azure lets it; local and mem answer ErrLeaseLost):
 //     renew well before expiry.
 //   - Every key passes ValidateKey, else ErrInvalidKey.
+//   - Any method of a remote backend may fail with ErrUnavailable when the
+//     store cannot be reached or cannot answer now; backends do not retry
+//     (wrap them in package retry, as storeurl.Open does). Errors never
+//     carry a credential (see package redact).
 type Store interface {
 	Get(ctx context.Context, key string) (data []byte, etag string, err error)
 	Put(ctx context.Context, key string, data []byte, cond Condition) (etag string, err error)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +55,9 @@ func TestAzuriteStoppedMidPublish(t *testing.T) {
 	err = cmd.Wait()
 	require.True(t, stopped, "publish reported no upload progress")
 	require.Error(t, err, "publish must fail while Azurite is down")
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 5, exit.ExitCode(), "a store outage after open exits 5 (unreachable)\n%s", stderr.String())
 	assert.Contains(t, stderr.String(), "##vso[task.logissue type=error]")
 
 	e.azurite.Restart()

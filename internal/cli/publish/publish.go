@@ -386,7 +386,7 @@ func readUpload(root *os.Root, dir, path string) ([]byte, error) {
 // the container's https URL on Azure Blob, the directory's file:// URL for a
 // local store (a key under it is read back with maestro, not as a plain path).
 func storeLocation(st store.Store) string {
-	switch s := st.(type) {
+	switch s := store.Base(st).(type) {
 	case interface{ Endpoint() string }:
 		return strings.TrimSuffix(s.Endpoint(), "/") + "/"
 	case interface{ Dir() string }:

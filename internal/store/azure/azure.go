@@ -8,9 +8,12 @@
 // there is none. While a key is leased, Azure refuses Put and Delete on it
 // without the lease id; they fail with store.ErrLeased.
 //
-// The client retries a failed request twice with short delays and gives up
-// on a connection after 5 seconds, so an unreachable account fails quickly
-// with an error that names the endpoint.
+// The client tries each request once and gives up on a connection after 5
+// seconds: retrying is package retry's job, around any store. A request that
+// could not reach the account (refused, timed out, DNS) or that the service
+// throttled (429) or failed (408, 5xx) returns store.ErrUnavailable, with the
+// service's Retry-After when it sent one; the error names the endpoint and
+// never the credential (see package redact).
 package azure
 
 import (
@@ -23,6 +26,8 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -36,6 +41,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/store"
 )
@@ -72,13 +78,10 @@ func WithListPageSize(n int32) Option {
 	return func(s *Store) { s.pageSize = n }
 }
 
-// Retry and connection limits: an unreachable account fails in seconds.
+// Connection limits: an unreachable account fails in seconds.
 const (
-	maxRetries    = 2
-	retryDelay    = 200 * time.Millisecond
-	maxRetryDelay = 2 * time.Second
-	tryTimeout    = time.Minute
-	dialTimeout   = 5 * time.Second
+	tryTimeout  = time.Minute
+	dialTimeout = 5 * time.Second
 )
 
 func clientOptions() *container.ClientOptions {
@@ -93,12 +96,8 @@ func clientOptions() *container.ClientOptions {
 		ForceAttemptHTTP2:     true,
 	}
 	return &container.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Retry: policy.RetryOptions{
-			MaxRetries:    maxRetries,
-			RetryDelay:    retryDelay,
-			MaxRetryDelay: maxRetryDelay,
-			TryTimeout:    tryTimeout,
-		},
+		// One try: package retry retries, for every backend alike.
+		Retry:     policy.RetryOptions{MaxRetries: -1, TryTimeout: tryTimeout},
 		Transport: &http.Client{Transport: transport},
 	}}
 }
@@ -109,7 +108,7 @@ func Open(ctx context.Context, acct Account, containerName string, opts ...Optio
 	secrets := redact.ConnectionStringSecrets(acct.ConnectionString)
 	defer func() { err = redact.Error(err, secrets...) }()
 	if err := ValidateContainerName(containerName); err != nil {
-		return nil, err
+		return nil, maestro.Errorf(maestro.KindInvalid, "%w", err)
 	}
 	var client *container.Client
 	switch {
@@ -117,26 +116,26 @@ func Open(ctx context.Context, acct Account, containerName string, opts ...Optio
 		client, err = container.NewClientFromConnectionString(acct.ConnectionString, containerName, clientOptions())
 		if err != nil {
 			// The SDK's messages describe the form, never the secret.
-			return nil, fmt.Errorf("azure storage connection string: %w", err)
+			return nil, maestro.Errorf(maestro.KindInvalid, "azure storage connection string: %w", err)
 		}
 	case acct.URL != "" && acct.Credential != nil:
 		u, perr := url.Parse(acct.URL)
 		if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("azure storage account URL %q: want https://ACCOUNT.blob.core.windows.net/", redact.String(stripQuery(acct.URL)))
+			return nil, maestro.Errorf(maestro.KindInvalid, "azure storage account URL %q: want https://ACCOUNT.blob.core.windows.net/", redact.String(stripQuery(acct.URL)))
 		}
 		client, err = container.NewClient(runtime.JoinPaths(acct.URL, containerName), acct.Credential, clientOptions())
 		if err != nil {
 			return nil, fmt.Errorf("azure storage account %s: %w", redact.String(stripQuery(acct.URL)), err)
 		}
 	default:
-		return nil, errors.New("azure storage: need a connection string, or an account URL and a credential")
+		return nil, maestro.Errorf(maestro.KindInvalid, "azure storage: need a connection string, or an account URL and a credential")
 	}
 	s := &Store{client: client, endpoint: redact.String(stripQuery(client.URL())), secrets: secrets}
 	for _, opt := range opts {
 		opt(s)
 	}
 	if err := s.ensureContainer(ctx); err != nil {
-		return nil, fmt.Errorf("open azure container %s (check that the endpoint is reachable and the credential may use it): %w", s.endpoint, err)
+		return nil, s.clean(ctx, fmt.Errorf("open azure container %s (check that the endpoint is reachable and the credential may use it): %w", s.endpoint, err))
 	}
 	return s, nil
 }
@@ -169,9 +168,72 @@ func stripQuery(raw string) string {
 	return u.String()
 }
 
-// clean keeps the account's secrets out of an error: the transport's errors
-// quote the request URL, SAS query included.
-func (s *Store) clean(err error) error { return redact.Error(err, s.secrets...) }
+// clean keeps the account's secrets out of an error (the transport's errors
+// quote the request URL, SAS query included) and marks a transient failure
+// as store.ErrUnavailable.
+func (s *Store) clean(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = redact.Error(err, s.secrets...)
+	if ctx.Err() == nil && transient(err) {
+		return &unavailableError{err: err, after: retryAfter(err)}
+	}
+	return err
+}
+
+// transient reports whether err says the request did not reach the service
+// or the service could not answer it now, rather than an answer about data.
+func transient(err error) bool {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		switch re.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// retryAfter reads how long the service asked to wait: x-ms-retry-after-ms,
+// retry-after-ms, or Retry-After in seconds or as an HTTP date.
+func retryAfter(err error) time.Duration {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return 0
+	}
+	h := re.RawResponse.Header
+	for _, name := range []string{"x-ms-retry-after-ms", "retry-after-ms"} {
+		if ms, perr := strconv.Atoi(h.Get(name)); perr == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	v := h.Get("Retry-After")
+	if sec, perr := strconv.Atoi(v); perr == nil && sec > 0 {
+		return time.Duration(sec) * time.Second
+	}
+	if at, perr := http.ParseTime(v); perr == nil {
+		return max(time.Until(at), 0)
+	}
+	return 0
+}
+
+// unavailableError is a transient failure: store.ErrUnavailable (and so a
+// maestro.KindUnavailable error) with the service's own error.
+type unavailableError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *unavailableError) Error() string {
+	return e.err.Error() + " (store unavailable)"
+}
+func (e *unavailableError) Unwrap() []error           { return []error{e.err, store.ErrUnavailable} }
+func (e *unavailableError) RetryAfter() time.Duration { return e.after }
 
 // ValidateContainerName checks the Azure rules for a container name: 3 to 63
 // characters, lower-case letters, digits and single hyphens, starting and
@@ -211,7 +273,7 @@ func kindError(op, key string, kind error, code bloberror.Code) error {
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, key string) (_ []byte, _ string, err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return nil, "", err
 	}
@@ -235,7 +297,7 @@ func (s *Store) Get(ctx context.Context, key string) (_ []byte, _ string, err er
 
 // Put implements store.Store.
 func (s *Store) Put(ctx context.Context, key string, data []byte, cond store.Condition) (_ string, err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return "", err
 	}
@@ -268,7 +330,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, cond store.Con
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, key, ifMatch string) (err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return err
 	}
@@ -301,7 +363,7 @@ func (s *Store) Delete(ctx context.Context, key, ifMatch string) (err error) {
 
 // List implements store.Store, reading every page of a flat listing.
 func (s *Store) List(ctx context.Context, prefix string) (_ []string, err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	var opts container.ListBlobsFlatOptions
 	if prefix != "" {
 		opts.Prefix = &prefix
@@ -328,7 +390,7 @@ func (s *Store) List(ctx context.Context, prefix string) (_ []string, err error)
 
 // AcquireLease implements store.Store.
 func (s *Store) AcquireLease(ctx context.Context, key string, d time.Duration) (_ string, err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return "", err
 	}
@@ -388,7 +450,7 @@ func (s *Store) leaseLost(op, key string, err error) error {
 
 // RenewLease implements store.Store.
 func (s *Store) RenewLease(ctx context.Context, key, leaseID string) (err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	lc, err := s.leaseClient("renew lease", key, leaseID)
 	if err != nil {
 		return err
@@ -401,7 +463,7 @@ func (s *Store) RenewLease(ctx context.Context, key, leaseID string) (err error)
 
 // ReleaseLease implements store.Store.
 func (s *Store) ReleaseLease(ctx context.Context, key, leaseID string) (err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	lc, err := s.leaseClient("release lease", key, leaseID)
 	if err != nil {
 		return err
@@ -417,7 +479,7 @@ func ptr[T any](v T) *T { return &v }
 // BreakLease implements store.Store: it breaks the lease with a break period
 // of zero, so it ends at once.
 func (s *Store) BreakLease(ctx context.Context, key string) (err error) {
-	defer func() { err = s.clean(err) }()
+	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
 		return err
 	}

@@ -1,13 +1,18 @@
 package azure_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/azure"
 	"github.com/maestroplusplus/maestro/test/azurite"
@@ -148,8 +153,28 @@ func testSurvivesRestart(t *testing.T, srv *azurite.Server) {
 	}
 	srv.Stop()
 	start := time.Now()
-	if _, _, err := s.Get(t.Context(), "k"); err == nil || !strings.Contains(err.Error(), srv.BlobEndpoint()) {
+	_, _, err = s.Get(t.Context(), "k")
+	if err == nil || !strings.Contains(err.Error(), srv.BlobEndpoint()) {
 		t.Fatalf("Get while Azurite is down error = %v, want one naming %s", err, srv.BlobEndpoint())
+	}
+	if !errors.Is(err, store.ErrUnavailable) || maestro.KindOf(err) != maestro.KindUnavailable {
+		t.Fatalf("Get while Azurite is down error = %v, want store.ErrUnavailable of KindUnavailable", err)
+	}
+	for _, op := range []func() error{
+		func() error { _, err := s.Put(t.Context(), "k", nil, store.Condition{}); return err },
+		func() error { _, err := s.List(t.Context(), ""); return err },
+		func() error { return s.Delete(t.Context(), "k", "") },
+		func() error { _, err := s.AcquireLease(t.Context(), "k", store.MinLeaseDuration); return err },
+		func() error { return s.BreakLease(t.Context(), "k") },
+	} {
+		if err := op(); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("operation while Azurite is down error = %v, want store.ErrUnavailable", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := s.Get(ctx, "k"); errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Get with a cancelled context error = %v: the caller's cancellation is not an outage", err)
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Get while Azurite is down took %s to fail", elapsed)
@@ -185,4 +210,48 @@ func TestOpenUnreachableSAS(t *testing.T) {
 		t.Errorf("error does not name the endpoint %s/bar: %v", endpoint, err)
 	}
 	t.Log(err)
+}
+
+// TestServiceAnswers opens an account whose service answers every request
+// with one status: throttling and server errors are store.ErrUnavailable,
+// with the wait the service asked for; a refusal is not.
+func TestServiceAnswers(t *testing.T) {
+	cases := []struct {
+		name        string
+		status      int
+		header      map[string]string
+		unavailable bool
+		after       time.Duration
+	}{
+		{"busy with Retry-After", http.StatusServiceUnavailable, map[string]string{"Retry-After": "7"}, true, 7 * time.Second},
+		{"throttled in ms", http.StatusTooManyRequests, map[string]string{"x-ms-retry-after-ms": "1500"}, true, 1500 * time.Millisecond},
+		{"internal error", http.StatusInternalServerError, nil, true, 0},
+		{"gateway timeout", http.StatusGatewayTimeout, nil, true, 0},
+		{"forbidden", http.StatusForbidden, nil, false, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range c.header {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("x-ms-error-code", "ServerBusy")
+				w.WriteHeader(c.status)
+			}))
+			defer srv.Close()
+			conn := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s/%s;",
+				azurite.AccountName, azurite.AccountKey, srv.URL, azurite.AccountName)
+			_, err := azure.Open(t.Context(), azure.Account{ConnectionString: conn}, "bar")
+			if err == nil {
+				t.Fatal("Open succeeded")
+			}
+			if got := errors.Is(err, store.ErrUnavailable); got != c.unavailable {
+				t.Fatalf("errors.Is(%v, ErrUnavailable) = %v, want %v", err, got, c.unavailable)
+			}
+			var ra store.RetryAfter
+			if c.unavailable && (!errors.As(err, &ra) || ra.RetryAfter() != c.after) {
+				t.Fatalf("Open error %v: Retry-After not %s", err, c.after)
+			}
+		})
+	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/azure"
 	"github.com/maestroplusplus/maestro/internal/store/local"
+	"github.com/maestroplusplus/maestro/internal/store/retry"
 )
 
 // Environment variables the package reads.
@@ -217,7 +218,8 @@ func defaultLocalDir(goos string, getenv func(string) string) (string, error) {
 }
 
 // Open parses raw like Parse and opens the store it names, creating the
-// directory or container if needed.
+// directory or container if needed. Every store comes wrapped in package
+// retry, which retries transient failures (store.ErrUnavailable).
 func Open(ctx context.Context, raw string, getenv func(string) string) (store.Store, error) {
 	loc, err := Parse(raw, getenv)
 	if err != nil {
@@ -231,11 +233,18 @@ func Open(ctx context.Context, raw string, getenv func(string) string) (store.St
 		}
 		st, err := azure.Open(ctx, acct, loc.Container)
 		if err != nil {
+			if maestro.KindOf(err) != maestro.KindInternal {
+				return nil, err
+			}
 			return nil, maestro.Errorf(maestro.KindUnavailable, "%w", err)
 		}
-		return st, nil
+		return retry.New(st), nil
 	default:
-		return local.Open(loc.Dir)
+		st, err := local.Open(loc.Dir)
+		if err != nil {
+			return nil, err
+		}
+		return retry.New(st), nil
 	}
 }
 
