@@ -168,6 +168,10 @@ type AssetFate struct {
 	Reason     string `json:"reason"`
 }
 
+// ReasonCurrent is the fate of a dependency the target already has at the
+// build's version.
+const ReasonCurrent = "already at this version"
+
 // Plan is the update a build brings to a target repository.
 type Plan struct {
 	Update deps.UpdateFile `json:"update"`
@@ -202,7 +206,7 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 		case d.Pinned:
 			fate.Reason = "pinned in eng/Version.Details.xml"
 		case d.Version == up.Version && strings.EqualFold(d.Sha, up.Sha):
-			fate.Reason = "already at this version"
+			fate.Reason = ReasonCurrent
 		default:
 			fate.To, fate.Reason = up.Version, "updated"
 			p.Update.Updates = append(p.Update.Updates, up)

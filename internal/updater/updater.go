@@ -206,7 +206,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	if len(res.Files) == 0 && tracked != nil {
+	if len(res.Files) == 0 && carried(tracked, s.ID, plan) {
 		// The open pull request's branch carries the build already; the
 		// target branch does not until it merges, so the build is not applied.
 		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, PullRequestURL: tracked.PullRequest.URL,
@@ -354,6 +354,17 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 			Message: fmt.Sprintf("pull request #%d still has pending checks (%s); the update waits", pr.Number, strings.Join(pending, ", "))}, true, nil
 	}
 	return maestro.FlowOutcome{}, false, nil
+}
+
+// carried reports whether the open pull request t is why the update changes
+// nothing: it carries this subscription's part, and the build's dependencies
+// are already at its versions on the pull request's branch (the target
+// branch gets them only when the pull request merges).
+func carried(t *maestro.TrackedPullRequest, subID string, p flow.Plan) bool {
+	if t == nil || !slices.ContainsFunc(t.Updates, func(x maestro.SubscriptionUpdate) bool { return x.SubscriptionID == subID }) {
+		return false
+	}
+	return slices.ContainsFunc(p.Fates, func(f flow.AssetFate) bool { return f.Reason == flow.ReasonCurrent })
 }
 
 // lostRace ends an update whose leased push found the branch moved since it

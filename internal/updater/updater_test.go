@@ -463,3 +463,69 @@ func TestApplyRepairsAnUnfinishedClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyNothingForThisSubscriptionBesideABatchedPullRequest: a batched
+// pull request that does not carry this subscription's part is not where its
+// update is: a build already on the target branch is a plain no-update.
+func TestApplyNothingForThisSubscriptionBesideABatchedPullRequest(t *testing.T) {
+	ctx := context.Background()
+	reg := registry.New(mem.New())
+	plat := local.New(reg, bot)
+	root := t.TempDir()
+	target := filepath.Join(root, "target.git")
+	require.NoError(t, bot.Init(ctx, target, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, os.MkdirAll(filepath.Join(seed, "eng"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "eng", "Version.Details.xml"), []byte(`<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+    <Dependency Name="Microsoft.NETCore.App.Ref" Version="9.0.0">
+      <Uri>https://github.com/dotnet/runtime</Uri>
+      <Sha>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</Sha>
+    </Dependency>
+  </ProductDependencies>
+  <ToolsetDependencies>
+    <Dependency Name="Microsoft.DotNet.Arcade.Sdk" Version="9.0.0-beta.1">
+      <Uri>https://github.com/dotnet/arcade</Uri>
+      <Sha>bbbb</Sha>
+    </Dependency>
+  </ToolsetDependencies>
+</Dependencies>
+`), 0o644))
+	require.NoError(t, bot.Init(ctx, seed, false))
+	_, err := bot.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, seed, target, "HEAD", "main", ""))
+	ch, err := reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	var subs []maestro.Subscription
+	for _, src := range []string{arcade, "https://github.com/dotnet/runtime"} {
+		s, err := reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, SourceRepository: src, TargetRepository: target,
+			TargetBranch: "main", Enabled: true, Policy: maestro.SubscriptionPolicy{Batchable: true, UpdateFrequency: maestro.FrequencyEveryBuild}})
+		require.NoError(t, err)
+		subs = append(subs, s)
+	}
+	upd := &updater.Updater{Registry: reg, Platform: func(string) (platform.Platform, error) { return plat, nil },
+		Now: time.Now, NewID: func() string { return "1" }, BotEmail: bot.Author.Email}
+	publish := func(repo, commit, name, version string) maestro.Build {
+		res, err := reg.PublishBuild(ctx, maestro.Build{Repository: repo, Branch: "main", Commit: commit,
+			Assets: []maestro.Asset{{Name: name, Version: version}}}, registry.PublishOptions{})
+		require.NoError(t, err)
+		return res.Build
+	}
+	o, err := upd.Apply(ctx, subs[0].ID, publish(arcade, strings.Repeat("c", 40), "Microsoft.DotNet.Arcade.Sdk", "10.0.0-beta.1").ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+
+	// The runtime build brings what main has already; the pull request has
+	// no part of the runtime subscription.
+	b := publish("https://github.com/dotnet/runtime", strings.Repeat("a", 40), "Microsoft.NETCore.App.Ref", "9.0.0")
+	o, err = upd.Apply(ctx, subs[1].ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultNoUpdate, o.Result)
+	assert.Contains(t, o.Message, "already at this version")
+	assert.NotContains(t, o.Message, "open pull request")
+	s, err := reg.Subscription(ctx, subs[1].ID)
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, s.LastAppliedBuildID)
+}
