@@ -193,6 +193,29 @@ func TestNuGetConfigGolden(t *testing.T) {
 			updates: []deps.Update{runtime},
 		},
 		{
+			// The only entry goes, another comes: the new one is laid out
+			// like the rest of the file.
+			name: "mapping-swap",
+			config: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <!--Begin: Package sources managed by Dependency Flow automation. Do not edit the sources below.-->
+    <!--  Begin: Package sources from dotnet-runtime -->
+    <add key="darc-pub-dotnet-runtime-8888888" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-runtime-88888888/nuget/v3/index.json" />
+    <!--  End: Package sources from dotnet-runtime -->
+    <!--End: Package sources managed by Dependency Flow automation. Do not edit the sources above.-->
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="darc-pub-dotnet-runtime-8888888">
+      <package pattern="Microsoft.NETCore.App.Ref" />
+    </packageSource>
+  </packageSourceMapping>
+</configuration>
+`,
+			updates: []deps.Update{runtime},
+		},
+		{
 			name: "mapping-remove",
 			config: `<?xml version="1.0" encoding="utf-8"?>
 <configuration>

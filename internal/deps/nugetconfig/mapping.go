@@ -47,37 +47,9 @@ func (f *File) mappingEdits(repos []string, byRepo map[string][]Feed, packages m
 		}
 	}
 
-	nl := f.doc.Newline()
-	unit := xmledit.IndentUnit(f.doc)
 	l := newChildList(f.doc, f.mapping)
-	childIndent := ""
-	for _, it := range l.items {
-		if ind, own := xmltok.Indent(f.doc.Src, it.node.Start); own {
-			childIndent = ind
-			break
-		}
-	}
-	empty := len(l.items) == 0
-	if childIndent == "" {
-		parentIndent, _ := xmltok.Indent(f.doc.Src, f.mapping.Start)
-		childIndent = parentIndent + unit
-	}
-	markup := func(e entry) string {
-		lineBreak := nl + childIndent
-		if empty {
-			lineBreak = "\n" // AppendChildren indents each line itself
-		}
-		var b strings.Builder
-		b.WriteString(`<packageSource key="` + xmltok.EscapeAttr(e.key) + `">`)
-		for _, p := range e.patterns {
-			b.WriteString(lineBreak + unit + `<package pattern="` + xmltok.EscapeAttr(p) + `" />`)
-		}
-		b.WriteString(lineBreak + "</packageSource>")
-		return b.String()
-	}
-
 	done := map[string]bool{}
-	replace := map[*item]string{} // an entry to replace → its new markup
+	replace := map[*item]entry{} // an entry to replace → what replaces it
 	for _, it := range l.items {
 		n := it.node
 		if n.Kind != xmltok.Element || !strings.EqualFold(n.Name, "packageSource") {
@@ -92,40 +64,81 @@ func (f *File) mappingEdits(repos []string, byRepo map[string][]Feed, packages m
 		case ok && !done[k]:
 			done[k] = true
 			it.removed = true
-			replace[it] = markup(want[i])
+			replace[it] = want[i]
 		case ok, removed[k]:
 			it.removed = true
 		}
 	}
+	var added []entry
+	for _, e := range want {
+		if !done[strings.ToLower(e.key)] {
+			added = append(added, e)
+		}
+	}
+
+	unit := xmledit.IndentUnit(f.doc)
+	if l.count(func(it *item) bool { return !it.removed }) == 0 {
+		// Nothing stays: the entries go in as the section's children, laid
+		// out by AppendChildren (one line each, "\n" between lines).
+		var edits []splice.Edit
+		var markup []string
+		for _, it := range l.items {
+			if it.removed {
+				edits = append(edits, xmledit.Remove(f.doc.Src, it.node))
+				if e, ok := replace[it]; ok {
+					markup = append(markup, entryMarkup(e.key, e.patterns, "\n", unit))
+				}
+			}
+		}
+		for _, e := range added {
+			markup = append(markup, entryMarkup(e.key, e.patterns, "\n", unit))
+		}
+		if len(markup) > 0 {
+			edits = append(edits, xmledit.AppendChildren(f.doc, f.mapping, markup))
+		}
+		return edits
+	}
+
+	// Among staying children, new lines go at the children's indentation.
+	childIndent := ""
+	for _, it := range l.items {
+		if ind, own := xmltok.Indent(f.doc.Src, it.node.Start); own {
+			childIndent = ind
+			break
+		}
+	}
+	if childIndent == "" {
+		parentIndent, _ := xmltok.Indent(f.doc.Src, f.mapping.Start)
+		childIndent = parentIndent + unit
+	}
+	lineBreak := f.doc.Newline() + childIndent
 	// The replacement goes where the entry stood.
 	for i := len(l.items) - 1; i >= 0; i-- {
-		if text, ok := replace[l.items[i]]; ok {
-			l.insert(i+1, text, "")
+		if e, ok := replace[l.items[i]]; ok {
+			l.insert(i+1, entryMarkup(e.key, e.patterns, lineBreak, unit), "")
 		}
 	}
 	at := 0
 	if first := l.first(); first != nil && first.node != nil && first.node.Kind == xmltok.Element && strings.EqualFold(first.node.Name, "clear") {
 		at = 1
 	}
-	var added []string
-	for _, e := range want {
-		if done[strings.ToLower(e.key)] {
-			continue
-		}
-		if empty {
-			added = append(added, markup(e))
-			continue
-		}
-		l.insert(at, markup(e), "")
+	for _, e := range added {
+		l.insert(at, entryMarkup(e.key, e.patterns, lineBreak, unit), "")
 		at++
 	}
-	if empty {
-		if len(added) == 0 {
-			return nil
-		}
-		return []splice.Edit{xmledit.AppendChildren(f.doc, f.mapping, added)}
-	}
 	return l.edits()
+}
+
+// entryMarkup is a <packageSource> element with its patterns, lines joined
+// by lineBreak, the patterns one unit deeper.
+func entryMarkup(key string, patterns []string, lineBreak, unit string) string {
+	var b strings.Builder
+	b.WriteString(`<packageSource key="` + xmltok.EscapeAttr(key) + `">`)
+	for _, p := range patterns {
+		b.WriteString(lineBreak + unit + `<package pattern="` + xmltok.EscapeAttr(p) + `" />`)
+	}
+	b.WriteString(lineBreak + "</packageSource>")
+	return b.String()
 }
 
 // patterns returns the <package pattern> values of a <packageSource>.

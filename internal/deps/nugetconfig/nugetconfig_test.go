@@ -8,6 +8,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/deps/internal/sharedfixtures"
 	"github.com/maestroplusplus/maestro/internal/deps/nugetconfig"
+	"github.com/maestroplusplus/maestro/internal/deps/xmltok"
 )
 
 func TestParseFeed(t *testing.T) {
@@ -83,6 +84,15 @@ func FuzzNuGetConfig(f *testing.F) {
 				t.Fatalf("feed %s missing after rewrite:\n%s", want.URL, out)
 			}
 		}
+		// Setting the same feeds again leaves <packageSourceMapping> as it is.
+		again.SetManagedFeeds(feeds)
+		twice, err := again.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := mappingSection(t, out), mappingSection(t, twice); a != b {
+			t.Fatalf("a second rewrite with the same feeds changed <packageSourceMapping>:\n%s\n---\n%s", a, b)
+		}
 		// Where the file maps packages to sources (and encoding/xml reads
 		// it), every managed feed maps exactly its packages, once.
 		var before, after mapping
@@ -106,4 +116,16 @@ func FuzzNuGetConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mappingSection returns the bytes of <packageSourceMapping>, or "".
+func mappingSection(t *testing.T, src []byte) string {
+	doc, err := xmltok.Parse(src)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if m := doc.Root.Child("packageSourceMapping"); m != nil {
+		return string(src[m.Start:m.End])
+	}
+	return ""
 }
