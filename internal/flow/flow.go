@@ -168,6 +168,8 @@ type AssetFate struct {
 	Reason     string `json:"reason"`
 }
 
+const reasonPinned = "pinned in eng/Version.Details.xml"
+
 // ReasonCurrent is the fate of a dependency the target already has at the
 // build's version.
 const ReasonCurrent = "already at this version"
@@ -194,8 +196,11 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 	}
 	var p Plan
 	for _, d := range deps.CoherentCarried(target, b) {
-		p.Fates = append(p.Fates, AssetFate{Dependency: d.Name, From: d.Version,
-			Reason: "follows " + d.CoherentParent + " (CoherentParentDependency): the coherency pass moves it to the version " + d.CoherentParent + "'s build depended on"})
+		reason := "follows " + d.CoherentParent + " (CoherentParentDependency): the coherency pass moves it to the version " + d.CoherentParent + "'s build depended on"
+		if d.Pinned {
+			reason = reasonPinned
+		}
+		p.Fates = append(p.Fates, AssetFate{Dependency: d.Name, From: d.Version, Reason: reason})
 	}
 	for _, up := range all.Updates {
 		d := byName[strings.ToLower(up.Name)]
@@ -204,7 +209,7 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 		case deps.Excluded(s.ExcludedAssets, up.Name):
 			fate.Reason = "excluded by the subscription"
 		case d.Pinned:
-			fate.Reason = "pinned in eng/Version.Details.xml"
+			fate.Reason = reasonPinned
 		case d.Version == up.Version && strings.EqualFold(d.Sha, up.Sha):
 			fate.Reason = ReasonCurrent
 		default:

@@ -145,18 +145,21 @@ func TestPlanUpdateCoherentChild(t *testing.T) {
 	target := &deps.Listing{Dependencies: []deps.Dependency{
 		{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "1.0.0", Sha: "old"},
 		{Name: "Microsoft.DotNet.XliffTasks", Version: "1.0.0", Sha: "x", CoherentParent: "Microsoft.DotNet.Arcade.Sdk"},
+		{Name: "Microsoft.SourceLink.GitHub", Version: "1.0.0", Sha: "x", CoherentParent: "Microsoft.DotNet.Arcade.Sdk", Pinned: true},
 	}}
 	b := maestro.Build{Repository: "https://github.com/dotnet/arcade", Commit: "new", Assets: []maestro.Asset{
 		{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "2.0.0"},
 		{Name: "Microsoft.DotNet.XliffTasks", Version: "2.0.0"},
+		{Name: "Microsoft.SourceLink.GitHub", Version: "2.0.0"},
 	}}
 	p := flow.PlanUpdate(b, maestro.Subscription{}, target)
 	assert.Len(t, p.Update.Updates, 1)
 	assert.Equal(t, "Microsoft.DotNet.Arcade.Sdk", p.Update.Updates[0].Name)
-	if assert.Len(t, p.Fates, 2) {
+	if assert.Len(t, p.Fates, 3) {
 		assert.Equal(t, "Microsoft.DotNet.XliffTasks", p.Fates[1].Dependency)
 		assert.Empty(t, p.Fates[1].To)
 		assert.Contains(t, p.Fates[1].Reason, "follows Microsoft.DotNet.Arcade.Sdk")
+		assert.Equal(t, flow.AssetFate{Dependency: "Microsoft.SourceLink.GitHub", From: "1.0.0", Reason: "pinned in eng/Version.Details.xml"}, p.Fates[2], "a pinned child stays")
 	}
 }
 
