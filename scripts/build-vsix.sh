@@ -38,7 +38,7 @@ echo "== cross-compiling maestro $version"
 node -e 'for (const p of require("./'"$task"'/lib/platforms.json")) console.log(p.goos, p.goarch, p.folder, p.executable)' |
 while read -r goos goarch folder executable; do
   echo "   $goos/$goarch -> bin/$folder/$executable"
-  CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath -ldflags "-s -w" \
+  CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath -ldflags "-s -w -X github.com/maestroplusplus/maestro/internal/cli.Version=$version" \
     -o "$stage/$task/bin/$folder/$executable" ./cmd/maestro
 done
 

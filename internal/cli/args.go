@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 )
 
 // interspersed moves the flags of the command that args invoke in front of
@@ -12,10 +14,29 @@ import (
 // positional argument, but people write `maestro config apply FILE --dry-run`
 // as often as `maestro config apply --dry-run FILE`; both must work. A "--"
 // ends the flags as usual.
+//
+// The flags every command has, --store and --output, may also come before the
+// command (`maestro --store URL channel list`); they move behind it.
 func interspersed(cmds []*cli.Command, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
+	orig := args
+	var global []string
+	j := 1
+	for j < len(args) {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[j], "-"), "=")
+		if len(args[j]) < 2 || args[j][0] != '-' || !isGlobal(name) {
+			break
+		}
+		global = append(global, args[j])
+		j++
+		if !hasValue && j < len(args) {
+			global = append(global, args[j])
+			j++
+		}
+	}
+	args = append(slices.Clone(args[:1]), args[j:]...)
 	i := 1
 	var leaf *cli.Command
 	for i < len(args) {
@@ -27,9 +48,9 @@ func interspersed(cmds []*cli.Command, args []string) []string {
 		i++
 	}
 	if leaf == nil || len(leaf.Subcommands) > 0 {
-		return args
+		return orig
 	}
-	out := slices.Clone(args[:i])
+	out := append(slices.Clone(args[:i]), global...)
 	var positional []string
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -70,4 +91,24 @@ func takesValue(c *cli.Command, name string) bool {
 		return !isBool
 	}
 	return false
+}
+
+// isGlobal reports whether name is a flag that every command with a store
+// takes, and so may come before the command.
+func isGlobal(name string) bool {
+	return slices.Contains(cmdutil.StoreFlag.Names(), name) || slices.Contains(cmdutil.OutputFlag.Names(), name)
+}
+
+// commandPath names the command that args invoke, as "maestro channel add".
+func commandPath(cmds []*cli.Command, args []string) string {
+	path := []string{"maestro"}
+	for _, a := range args[1:] {
+		c := findCommand(cmds, a)
+		if c == nil {
+			break
+		}
+		path = append(path, c.Name)
+		cmds = c.Subcommands
+	}
+	return strings.Join(path, " ")
 }

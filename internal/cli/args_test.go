@@ -20,6 +20,12 @@ func TestInterspersed(t *testing.T) {
 		{"maestro publish --manifest m.xml stray", "maestro publish --manifest m.xml stray"},
 		{"maestro subscription", "maestro subscription"},
 		{"maestro --help", "maestro --help"},
+		{"maestro --store file:///s channel list", "maestro channel list --store file:///s"},
+		{"maestro --output json --store=x build list --repository r", "maestro build list --output json --store=x --repository r"},
+		{"maestro --store file:///s config apply f.yaml --dry-run", "maestro config apply --store file:///s --dry-run f.yaml"},
+		{"maestro --store file:///s channel", "maestro --store file:///s channel"},
+		{"maestro --store", "maestro --store"},
+		{"maestro --version", "maestro --version"},
 		{"maestro", "maestro"},
 	}
 	for _, tt := range tests {

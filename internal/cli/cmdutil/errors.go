@@ -41,15 +41,23 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
-// ReportError prints err as one line on w; under an Azure Pipelines agent
-// (TF_BUILD=True) also as a ##vso[task.logissue] line so that it shows in the
+// ReportError prints err on w: "maestro: " and its first line, then each
+// further line of a multi-line message (a list of problems) indented on a
+// line of its own. Under an Azure Pipelines agent (TF_BUILD=True) it is also
+// one ##vso[task.logissue] line, its lines escaped, so that it shows in the
 // run summary.
 func ReportError(w io.Writer, err error, getenv func(string) string) {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := strings.TrimRight(strings.ReplaceAll(err.Error(), "\r\n", "\n"), "\n")
 	if IsAgent(getenv) {
 		fmt.Fprintf(w, "##vso[task.logissue type=error]%s\n", EscapeLogData(msg))
 	}
-	fmt.Fprintf(w, "maestro: %s\n", msg)
+	first, rest, _ := strings.Cut(msg, "\n")
+	fmt.Fprintf(w, "maestro: %s\n", first)
+	for _, line := range strings.Split(rest, "\n") {
+		if line != "" {
+			fmt.Fprintf(w, "  %s\n", strings.TrimLeft(line, " \t"))
+		}
+	}
 }
 
 // Warn prints a warning the same way ReportError prints an error.

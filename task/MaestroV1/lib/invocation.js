@@ -63,10 +63,52 @@ function optionalToken(tl, name) {
   return value;
 }
 
-// secretValues lists the values readSecrets found, for ##vso[task.setsecret].
+// secretValues lists the values readSecrets found, for ##vso[task.setsecret]. A connection string
+// is registered whole and by its parts, because messages quote parts: a request URL carries the
+// SAS query re-encoded, so the agent's mask of the whole string never matches it.
 function secretValues(secrets) {
   const sp = secrets.servicePrincipal;
-  return [secrets.connectionString, sp && sp.clientSecret, secrets.accessToken, secrets.gitHubToken].filter(Boolean);
+  const parts = secrets.connectionString ? connectionStringSecrets(secrets.connectionString) : [];
+  return [secrets.connectionString, ...parts, sp && sp.clientSecret, secrets.accessToken, secrets.gitHubToken].filter(Boolean);
+}
+
+// connectionStringSecrets returns the secret parts of an Azure Storage connection string, as
+// internal/redact.ConnectionStringSecrets does: the AccountKey, the SharedAccessSignature and its
+// sig value, raw and percent-decoded.
+function connectionStringSecrets(cs) {
+  const out = [];
+  for (const part of cs.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      continue;
+    }
+    const name = part.slice(0, eq).trim().toLowerCase();
+    const value = part.slice(eq + 1).trim();
+    if (!value) {
+      continue;
+    }
+    if (name === 'accountkey') {
+      out.push(value);
+    } else if (name === 'sharedaccesssignature') {
+      out.push(value);
+      for (const param of value.replace(/^\?/, '').split('&')) {
+        const [key, sig] = [param.slice(0, param.indexOf('=')), param.slice(param.indexOf('=') + 1)];
+        if (param.includes('=') && key.toLowerCase() === 'sig' && sig) {
+          out.push(sig);
+          let decoded = sig;
+          try {
+            decoded = decodeURIComponent(sig.replace(/\+/g, ' '));
+          } catch (_) {
+            // not percent-encoded text: the raw value is registered already
+          }
+          if (decoded !== sig) {
+            out.push(decoded);
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function servicePrincipal(tl, endpoint) {
@@ -278,4 +320,4 @@ function plan(tl, storeType, secrets) {
   };
 }
 
-module.exports = { plan, readSecrets, secretValues, list, accountUrl };
+module.exports = { plan, readSecrets, secretValues, connectionStringSecrets, list, accountUrl };

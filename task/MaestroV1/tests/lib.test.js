@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const path = require('path');
 const { binaryPath } = require('../lib/binary');
 const { FailureWatcher } = require('../lib/output');
-const { accountUrl, list } = require('../lib/invocation');
+const { accountUrl, list, connectionStringSecrets, secretValues } = require('../lib/invocation');
 
 test('binaryPath picks the bundled binary for each agent platform', () => {
   const cases = [
@@ -58,4 +58,23 @@ test('list splits on commas and new lines, trims and drops duplicates', () => {
   assert.deepEqual(list(' a, b\r\n\nc ,a '), ['a', 'b', 'c']);
   assert.deepEqual(list(undefined), []);
   assert.deepEqual(list('.NET 10'), ['.NET 10']);
+});
+
+test('connectionStringSecrets finds the account key and the SAS signature', () => {
+  const cases = [
+    ['DefaultEndpointsProtocol=https;AccountName=a;AccountKey=KEY+/==;EndpointSuffix=core.windows.net', ['KEY+/==']],
+    ['BlobEndpoint=https://a.blob.core.windows.net/;SharedAccessSignature=sv=2021-08-06&sp=rwdl&sig=ab%2Bc%3D',
+      ['sv=2021-08-06&sp=rwdl&sig=ab%2Bc%3D', 'ab%2Bc%3D', 'ab+c=']],
+    ['BlobEndpoint=https://a/;SharedAccessSignature=?sig=plain', ['?sig=plain', 'plain']],
+    ['BlobEndpoint=https://a/;SharedAccessSignature=sig=bad%zz', ['sig=bad%zz', 'bad%zz']],
+    ['UseDevelopmentStorage=true', []],
+  ];
+  for (const [cs, want] of cases) {
+    assert.deepEqual(connectionStringSecrets(cs), want, cs);
+  }
+});
+
+test('secretValues registers the parts of a connection string besides the whole', () => {
+  const cs = 'BlobEndpoint=https://a/;SharedAccessSignature=sv=1&sig=S1G%3D';
+  assert.deepEqual(secretValues({ connectionString: cs, gitHubToken: 'gh' }), [cs, 'sv=1&sig=S1G%3D', 'S1G%3D', 'S1G=', 'gh']);
 });

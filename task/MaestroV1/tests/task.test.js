@@ -152,6 +152,9 @@ test('secrets are masked before any other output', async (t) => {
   assert.ok(tr.succeeded, explain(tr));
   assertMaskedFirst(tr, JOB_TOKEN, true);
   assertMaskedFirst(tr, CONNECTION_STRING, false);
+  // The account key alone, for messages that quote it without the rest of the string.
+  const keySecret = lines(tr).indexOf('##vso[task.setsecret]c2VjcmV0LWtleQ==');
+  assert.ok(keySecret !== -1 && keySecret < lines(tr).findIndex((l) => l.startsWith('[command]')), explain(tr));
   assertMaskedFirst(tr, GITHUB_TOKEN, false);
   assert.equal(mockExecs(tr)[0].env.GITHUB_TOKEN, GITHUB_TOKEN);
 });
