@@ -3,138 +3,137 @@ package registry_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/maestroplusplus/maestro/internal/flow"
-	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
-	"github.com/maestroplusplus/maestro/internal/store/local"
+	"github.com/maestroplusplus/maestro/internal/registry/scaletest"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
+	"github.com/maestroplusplus/maestro/test/azurite"
 )
 
-// The registry at real scale: 100,000 builds of 500 repositories in 25
-// channels, and 5,000 subscriptions (200 per channel).
-const (
-	scaleBuilds   = 100_000
-	scaleRepos    = 500
-	scaleChannels = 25
-	scaleSubs     = 5_000
-	// scaleVersion names the layout of the cached data set; bump it when the
-	// registry's layout changes.
-	scaleVersion = "v1"
-)
+// The questions at scale run on the 100,000-build data set of scaletest on
+// the local store, and on a smaller one on Azurite (seeding 100,000 builds
+// there takes too long for a benchmark run; TestReadsDoNotGrowWithTheRegistry
+// shows the reads per question do not depend on the registry's size, so the
+// Azurite figures are the same number of requests at Azurite's latency).
 
-func scaleRepo(i int) string { return fmt.Sprintf("https://github.com/scale/repo%03d", i%scaleRepos) }
-
-// scaleRegistry returns a local-store registry holding the data set. Building
-// it takes minutes, so it is kept in the temporary directory between runs.
-func scaleRegistry(b *testing.B) *registry.Registry {
-	b.Helper()
-	dir := filepath.Join(os.TempDir(), "maestro-bench-registry-"+scaleVersion)
-	done := filepath.Join(dir, "complete")
-	if _, err := os.Stat(done); err == nil {
-		st, err := local.Open(filepath.Join(dir, "store"))
+// BenchmarkQuestions answers every question of docs/registry.md's cost table.
+func BenchmarkQuestions(b *testing.B) {
+	b.Run("local", func(b *testing.B) {
+		benchQuestions(b, scaletest.Open(b), scaletest.Builds)
+	})
+	b.Run("azurite", func(b *testing.B) {
+		const builds = 5_000
+		srv := azurite.Start(b)
+		env := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": srv.ConnectionString()}
+		st, err := storeurl.Open(context.Background(), "azblob://scale", func(k string) string { return env[k] })
 		if err != nil {
 			b.Fatal(err)
 		}
-		return registry.New(st)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		b.Fatal(err)
-	}
-	st, err := local.Open(filepath.Join(dir, "store"), local.WithoutSync())
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := registry.New(st)
+		r := registry.New(st)
+		if err := scaletest.Seed(context.Background(), r, builds, 0, 16); err != nil {
+			b.Fatal(err)
+		}
+		benchQuestions(b, r, builds)
+	})
+}
+
+func benchQuestions(b *testing.B, r *registry.Registry, builds int) {
 	ctx := context.Background()
-	for c := range scaleChannels {
-		ch, err := r.AddChannel(ctx, fmt.Sprintf("channel %d", c), "")
-		if err != nil {
-			b.Fatal(err)
+	big := scaletest.Repo(0)
+	b.Run("newest 50 builds", func(b *testing.B) {
+		for range b.N {
+			bs, err := r.Builds(ctx, registry.BuildFilter{Limit: 50})
+			if err != nil || len(bs) != 50 {
+				b.Fatalf("%d builds, %v", len(bs), err)
+			}
 		}
-		for repo := c; repo < scaleRepos; repo += scaleChannels {
-			if _, err := r.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: scaleRepo(repo), Branch: "main", ChannelID: ch.ID, Enabled: true}); err != nil {
+	})
+	b.Run("builds in a channel, page of 50", func(b *testing.B) {
+		for i := range b.N {
+			bs, err := r.Builds(ctx, registry.BuildFilter{ChannelID: i%scaletest.Channels + 1, Limit: 50})
+			if err != nil || len(bs) != 50 {
+				b.Fatalf("%d builds, %v", len(bs), err)
+			}
+		}
+	})
+	b.Run("latest of the big repository in any channel", func(b *testing.B) {
+		for range b.N {
+			got, err := r.LatestBuild(ctx, big, 0)
+			if err != nil || got.Repository != big {
+				b.Fatalf("%v %v", got.Repository, err)
+			}
+		}
+	})
+	b.Run("latest of a repository in its channel", func(b *testing.B) {
+		for i := range b.N {
+			k := i % scaletest.Repos
+			got, err := r.LatestBuild(ctx, scaletest.Repo(k), scaletest.ChannelOf(k))
+			if err != nil || got.Repository != scaletest.Repo(k) {
+				b.Fatalf("%v %v", got.Repository, err)
+			}
+		}
+	})
+	b.Run("asset by name and version", func(b *testing.B) {
+		for i := range b.N {
+			n := (i * 7919) % builds // old and new builds alike
+			ms, err := r.FindAssets(ctx, scaletest.AssetName(scaletest.RepoOf(n)), scaletest.Version(n), 0)
+			if err != nil || len(ms) != 1 {
+				b.Fatalf("%d matches, %v", len(ms), err)
+			}
+		}
+	})
+	b.Run("300 dependencies of a Version.Details.xml", func(b *testing.B) {
+		// What publish --version-details does (internal/cli/publish): one
+		// Finder, 16 lookups in flight; a third name no commit, so the lookup
+		// falls back from the commit to the name and version.
+		for range b.N {
+			f := registry.NewFinder(r)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 16)
+			errs := make(chan error, 300)
+			for d := range 300 {
+				n := (d * 331) % builds
+				repo, commit := scaletest.Repo(scaletest.RepoOf(n)), scaletest.Commit(n)
+				if d%3 == 0 {
+					commit = fmt.Sprintf("%040x", builds+d) // not a build's commit
+				}
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					got, err := f.FindDependencyBuild(ctx, scaletest.AssetName(scaletest.RepoOf(n)), scaletest.Version(n), repo, commit)
+					if err == nil && got.Commit != scaletest.Commit(n) {
+						err = fmt.Errorf("dependency %d found build of commit %s", d, got.Commit)
+					}
+					if err != nil {
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= scaleBuilds+scaleSubs {
-					return
-				}
-				if i >= scaleBuilds {
-					s := i - scaleBuilds
-					_, err := r.AddSubscription(ctx, maestro.Subscription{
-						ChannelID: s%scaleChannels + 1, SourceRepository: scaleRepo(s%scaleChannels + scaleChannels*(s/scaleChannels%20)),
-						TargetRepository: fmt.Sprintf("https://github.com/scale/target%04d", s), TargetBranch: "main", Enabled: true,
-						Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild},
-					})
-					if err != nil {
-						errs <- err
-						return
-					}
-					continue
-				}
-				build := maestro.Build{Repository: scaleRepo(i), Branch: "main", Commit: fmt.Sprintf("%040x", i),
-					Assets: []maestro.Asset{{Name: fmt.Sprintf("Scale.Repo%03d.Package", i%scaleRepos), Version: fmt.Sprintf("1.0.%d", i)}}}
-				if _, err := r.PublishBuild(ctx, build, registry.PublishOptions{}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(done, nil, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return r
-}
-
-func BenchmarkLatestBuildInChannel(b *testing.B) {
-	r := scaleRegistry(b)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := range b.N {
-		repo := i % scaleRepos
-		got, err := r.LatestBuild(ctx, scaleRepo(repo), repo%scaleChannels+1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got.Repository != scaleRepo(repo) {
-			b.Fatalf("latest build of %s is of %s", scaleRepo(repo), got.Repository)
-		}
-	}
+	})
 }
 
 func BenchmarkSubscriptionsOnChannelFromRepo(b *testing.B) {
-	r := scaleRegistry(b)
+	r := scaletest.Open(b)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
-		c := i % scaleChannels
-		subs, err := r.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: c + 1, SourceRepository: scaleRepo(c)})
+		c := i % scaletest.Channels
+		subs, err := r.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: c + 1, SourceRepository: scaletest.Repo(c)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if len(subs) != 10 {
-			b.Fatalf("%d subscriptions on channel %d from %s, want 10", len(subs), c+1, scaleRepo(c))
+			b.Fatalf("%d subscriptions on channel %d from %s, want 10", len(subs), c+1, scaletest.Repo(c))
 		}
 	}
 }
@@ -142,9 +141,9 @@ func BenchmarkSubscriptionsOnChannelFromRepo(b *testing.B) {
 // BenchmarkFlowDecision is the flow's work when a build joins a channel: read
 // the channel's 200 subscriptions (of 5,000) and decide for each.
 func BenchmarkFlowDecision(b *testing.B) {
-	r := scaleRegistry(b)
+	r := scaletest.Open(b)
 	ctx := context.Background()
-	build, err := r.LatestBuild(ctx, scaleRepo(0), 1)
+	build, err := r.LatestBuild(ctx, scaletest.Repo(0), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
