@@ -126,6 +126,13 @@ func (s *Store) do(ctx context.Context, op func() error) (retried bool, err erro
 	}
 }
 
+// Do runs op with the same policy as a Store made with opts, for work
+// outside a Store's methods, such as opening one.
+func Do(ctx context.Context, op func() error, opts ...Option) error {
+	_, err := New(nil, opts...).do(ctx, op)
+	return err
+}
+
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, key string) (data []byte, etag string, err error) {
 	_, err = s.do(ctx, func() (e error) { data, etag, e = s.base.Get(ctx, key); return e })

@@ -245,3 +245,18 @@ func TestUnwrap(t *testing.T) {
 		t.Fatalf("store.Base = %T, want the mem store", got)
 	}
 }
+
+func TestDo(t *testing.T) {
+	var sl sleeps
+	calls := 0
+	err := retry.Do(t.Context(), func() error {
+		calls++
+		if calls < 3 {
+			return store.ErrUnavailable
+		}
+		return store.ErrNotExist
+	}, retry.WithSleep(sl.sleep))
+	if !errors.Is(err, store.ErrNotExist) || calls != 3 || len(sl.d) != 2 {
+		t.Fatalf("Do: %v after %d calls and %d waits, want ErrNotExist after 3 calls and 2 waits", err, calls, len(sl.d))
+	}
+}

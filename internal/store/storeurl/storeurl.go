@@ -231,7 +231,11 @@ func Open(ctx context.Context, raw string, getenv func(string) string) (store.St
 		if err != nil {
 			return nil, maestro.Errorf(maestro.KindInvalid, "open %s: %w", loc, err)
 		}
-		st, err := azure.Open(ctx, acct, loc.Container)
+		var st *azure.Store
+		err = retry.Do(ctx, func() (err error) {
+			st, err = azure.Open(ctx, acct, loc.Container)
+			return err
+		})
 		if err != nil {
 			if maestro.KindOf(err) != maestro.KindInternal {
 				return nil, err
