@@ -27,6 +27,10 @@
 // the key's lock: a sync.Mutex within the process and an advisory file lock
 // (flock, LockFileEx on Windows) across processes. Gets and Lists take no lock.
 //
+// A key with a live lease refuses Put and Delete (store.ErrLeased), checked
+// under the key's lock after the write's condition; a write after the lease
+// expired removes the stale lease file.
+//
 // An ETag is the quoted hex of the first 16 bytes of the SHA-256 of the
 // object's content: it changes whenever the content does and survives
 // restarts and copies of the directory. Two writes of identical bytes share

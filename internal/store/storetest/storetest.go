@@ -6,8 +6,13 @@
 // To add a backend, give it a test file like
 //
 //	func TestSuite(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store { return mybackend.New(t.TempDir()) })
+//		clock := storetest.NewClock()
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			return mybackend.New(t.TempDir(), mybackend.WithClock(clock.Now))
+//		}, storetest.WithClock(clock))
 //	}
+//
+// (without WithClock the lease-expiry property waits for real time to pass).
 //
 // To add a property, add a function to the tests table: it gets a fresh store
 // and must not depend on timing other than what the contract promises.
