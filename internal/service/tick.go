@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +18,11 @@ import (
 // meanwhile leave their build as pending work instead of racing it. A
 // claimer that dies is replaced once the claim lapses.
 const claimFor = 15 * time.Minute
+
+// tickConcurrency bounds the subscriptions one tick works on at once: their
+// store writes and host requests overlap; different subscriptions never
+// share state, and updates of one pull request serialize in the updater.
+const tickConcurrency = 16
 
 // errBusy: another attempt holds the subscription's claim.
 var errBusy = errors.New("another flow of this subscription is in progress")
@@ -178,38 +184,73 @@ func (s *Service) Tick(ctx context.Context, now time.Time) ([]maestro.FlowOutcom
 	if err != nil {
 		return nil, err
 	}
+	// The entries of one subscription (a stale one may sit beside the live one) go together.
+	var order []string
+	groups := map[string][]registry.DueEntry{}
+	for _, e := range entries {
+		if _, ok := groups[e.SubscriptionID]; !ok {
+			order = append(order, e.SubscriptionID)
+		}
+		groups[e.SubscriptionID] = append(groups[e.SubscriptionID], e)
+	}
+	type result struct {
+		outcome maestro.FlowOutcome
+		err     error
+	}
+	results := make([]result, len(order))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, tickConcurrency)
+	for i, id := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o, err := s.tickEntries(ctx, groups[id], now)
+			if err != nil {
+				err = fmt.Errorf("subscription %s: %w", id, err)
+			}
+			results[i] = result{o, err}
+		}()
+	}
+	wg.Wait()
 	outcomes := []maestro.FlowOutcome{}
 	var errs []error
-	done := map[string]bool{}
-	for _, e := range entries {
-		if done[e.SubscriptionID] {
-			continue
-		}
-		st, ok, err := s.Registry.FlowState(ctx, e.SubscriptionID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !e.Matches(st) {
-			if err := s.Registry.DropStaleDueEntry(ctx, e, st); err != nil {
-				errs = append(errs, err)
-			}
-			if !ok || st.Due().IsZero() || st.Due().After(now) {
-				continue
-			}
-		}
-		done[e.SubscriptionID] = true
-		if st.Claim != nil && st.Claim.Until.After(s.Now()) {
-			continue // in progress elsewhere; its pending work stays
-		}
-		o, err := s.tickOne(ctx, st, now)
-		if o.SubscriptionID != "" {
-			outcomes = append(outcomes, o) // a failed attempt is its outcome
-		} else if err != nil {
-			errs = append(errs, fmt.Errorf("subscription %s: %w", e.SubscriptionID, err))
+	for _, r := range results {
+		if r.outcome.SubscriptionID != "" {
+			outcomes = append(outcomes, r.outcome) // a failed attempt is its outcome
+		} else if r.err != nil {
+			errs = append(errs, r.err)
 		}
 	}
 	return outcomes, errors.Join(errs...)
+}
+
+// tickEntries runs one subscription whose due index entries have come due:
+// it drops entries that no longer match the flow state and runs the
+// subscription if the state says it is due and nobody is working on it.
+func (s *Service) tickEntries(ctx context.Context, entries []registry.DueEntry, now time.Time) (maestro.FlowOutcome, error) {
+	st, ok, err := s.Registry.FlowState(ctx, entries[0].SubscriptionID)
+	if err != nil {
+		return maestro.FlowOutcome{}, err
+	}
+	live := false
+	for _, e := range entries {
+		if e.Matches(st) {
+			live = true
+			continue
+		}
+		if err := s.Registry.DropStaleDueEntry(ctx, e, st); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
+	}
+	if !live && (!ok || st.Due().IsZero() || st.Due().After(now)) {
+		return maestro.FlowOutcome{}, nil
+	}
+	if st.Claim != nil && st.Claim.Until.After(s.Now()) {
+		return maestro.FlowOutcome{}, nil // in progress elsewhere; its pending work stays
+	}
+	return s.tickOne(ctx, st, now)
 }
 
 // adopt gives every subscription without flow state (new ones, and those

@@ -77,7 +77,10 @@ func TestPublishFlowsToLocalRepository(t *testing.T) {
 		assert.Empty(t, prs, "the weekly subscription waits for its schedule")
 
 		// The schedule: due at the first tick, then at the next Monday 13:00 UTC.
+		assert.Contains(t, e.ok("subscription", "show", "--id", week.ID), "next due:          at the next `maestro flow tick` (never ran)")
 		out := e.ok("flow", "tick", "--now", "2026-11-30T14:00:00Z")
+		assert.Contains(t, e.ok("subscription", "show", "--id", week.ID), "next due:          2026-12-07T13:00:00Z")
+		assert.Contains(t, e.ok("flow", "explain", "--build", "1"), "next due: 2026-12-07T13:00:00Z (scheduled)")
 		assert.Contains(t, out, "subscription "+week.ID+", build 1: updated")
 		e.okJSON(&prs, "pr", "list", "--repository", weekly)
 		require.Len(t, prs, 1)

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/test/azdo"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
@@ -214,4 +216,88 @@ func startServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestPendingPolicyThenTickOnAzureRepos: on the Azure DevOps double, a
+// build-validation policy still running keeps the update pending; a newer
+// build supersedes it; once the policy approves, `flow tick` pushes the
+// newest build's update, once.
+func TestPendingPolicyThenTickOnAzureRepos(t *testing.T) {
+	e := newLocal(t)
+	srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
+	repo := srv.AddRepository(srv.AddProject("internal"), "dotnet-runtime")
+	repo.Commit("main", map[string][]byte{
+		"eng/Version.Details.xml": []byte("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Dependencies>\n  <ToolsetDependencies>\n" +
+			"    <Dependency Name=\"Microsoft.DotNet.Arcade.Sdk\" Version=\"9.0.0-beta.1\">\n      <Uri>https://github.com/dotnet/arcade</Uri>\n" +
+			"      <Sha>0000000000000000000000000000000000000001</Sha>\n    </Dependency>\n  </ToolsetDependencies>\n</Dependencies>\n"),
+		"global.json": []byte("{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n"),
+	}, "initial")
+	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+	e.ok("channel", "add", "--name", "dev")
+	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+	var sub maestro.Subscription
+	e.okJSON(&sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", repo.WebURL(), "--target-branch", "main", "--update-frequency", "everyBuild")
+	g := &gitHubTarget{e: e, sub: sub, dir: t.TempDir()}
+	start := time.Now().UTC()
+	assert.Contains(t, g.publish(t, 1), "build 1: updated")
+	prs := srv.PullRequests()
+	require.Len(t, prs, 1)
+	id := *prs[0].PullRequestId
+	head := strings.TrimPrefix(*prs[0].SourceRefName, "refs/heads/")
+	running := azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Running, Blocking: true,
+		Settings: map[string]any{"buildDefinitionId": 7, "displayName": "CI"}}
+	srv.SetPolicyEvaluations(id, running)
+	assert.Contains(t, g.publish(t, 2), "build 2: rescheduled")
+	assert.Contains(t, g.publish(t, 3), "build 3: rescheduled")
+	assert.Contains(t, e.ok("flow", "explain", "--build", "3"), "pending: build 3 (checks)")
+
+	approved := running
+	approved.Status = policy.PolicyEvaluationStatusValues.Approved
+	srv.SetPolicyEvaluations(id, approved)
+	assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(6*time.Minute))), "build 3: updated")
+	got, err := repo.ReadFile(head, "global.json")
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "10.0.0-beta.3")
+	assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(time.Hour))), "nothing is due")
+	assert.Len(t, srv.PullRequests(), 1)
+	assert.Equal(t, []string{"1:updated", "2:rescheduled", "3:rescheduled", "3:updated"}, g.history(t))
+}
+
+// TestConcurrentTicksRunPendingWorkOnce: four `flow tick` processes started
+// together over one pending update push it once; the others find it claimed
+// or done.
+func TestConcurrentTicksRunPendingWorkOnce(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		g := newGitHubTarget(t, e, nil)
+		start := time.Now().UTC()
+		assert.Contains(t, g.publish(t, 1), "build 1: updated")
+		head := g.repo.PullRequest(1).GetHead().GetRef()
+		g.repo.AddCheckRun(gh.CheckRun{HeadSHA: gh.String(g.repo.Branch(head)), Name: gh.String("build"), Status: gh.String("in_progress")})
+		assert.Contains(t, g.publish(t, 2), "build 2: rescheduled")
+		g.repo.AddCheckRun(gh.CheckRun{HeadSHA: gh.String(g.repo.Branch(head)), Name: gh.String("build"), Status: gh.String("completed"), Conclusion: gh.String("success")})
+
+		var wg sync.WaitGroup
+		results := make([]result, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = e.run("flow", "tick", "--now", stamp(start.Add(6*time.Minute)))
+			}()
+		}
+		wg.Wait()
+		updated := 0
+		for _, r := range results {
+			require.Equal(t, 0, r.code, r.stderr)
+			updated += strings.Count(r.stdout, "build 2: updated")
+		}
+		assert.Equal(t, 1, updated, "one tick pushed")
+		assert.Equal(t, 2, g.commits(t, head))
+		got, _ := g.repo.File(head, "global.json")
+		assert.Contains(t, got, "10.0.0-beta.2")
+		history := g.history(t)
+		assert.Equal(t, 1, strings.Count(strings.Join(history, " "), "2:updated"), history)
+		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(time.Hour))), "nothing is due")
+	})
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/cli/channel"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 )
@@ -210,7 +212,18 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					return show(c, s)
+					st, _, err := reg.FlowState(c.Context, s.ID)
+					if err != nil {
+						return err
+					}
+					shown := struct {
+						maestro.Subscription
+						FlowState registry.FlowState `json:"flowState"`
+					}{s, st}
+					return f.Print(c, shown, func(w io.Writer) {
+						Describe(w, s)
+						DescribeFlowState(w, s, st)
+					})
 				},
 			},
 			{
@@ -283,5 +296,19 @@ func Describe(w io.Writer, s maestro.Subscription) {
 			kind = "classic definition"
 		}
 		cmdutil.Row(w, "update pipeline:", azdo.PipelineURL(*up)+" ("+kind+")")
+	}
+}
+
+// DescribeFlowState writes when a subscription is next due and its pending work.
+func DescribeFlowState(w io.Writer, s maestro.Subscription, st registry.FlowState) {
+	if s.Enabled && flow.Scheduled(s.Policy.UpdateFrequency) {
+		if st.NextDue.IsZero() {
+			cmdutil.Row(w, "next due:", "at the next `maestro flow tick` (never ran)")
+		} else {
+			cmdutil.Row(w, "next due:", st.NextDue.UTC().Format(time.RFC3339))
+		}
+	}
+	if p := st.Pending; p != nil {
+		cmdutil.Row(w, "pending:", fmt.Sprintf("build %d (%s), %d attempts; next attempt at %s — %s", p.BuildID, p.Reason, p.Attempts, p.NextAttempt.UTC().Format(time.RFC3339), p.Message))
 	}
 }
