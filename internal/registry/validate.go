@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 	"github.com/maestroplusplus/maestro/internal/store"
 )
@@ -131,11 +132,11 @@ func validateText(s string, limit int) error {
 func ValidateURL(raw string) error {
 	for _, r := range raw {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%s: a URL has no spaces or control characters", quoteField(raw))
+			return fmt.Errorf("%s: a URL has no spaces or control characters", quoteField(redact.String(raw)))
 		}
 	}
 	if err := repourl.Validate(raw); err != nil {
-		return fmt.Errorf("%s: %v", quoteField(raw), err)
+		return fmt.Errorf("%s: %v", quoteField(redact.String(raw)), err)
 	}
 	return nil
 }
