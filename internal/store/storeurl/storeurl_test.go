@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/azure"
 	"github.com/maestroplusplus/maestro/internal/store/storeurl"
@@ -176,6 +177,12 @@ func TestOpenAzblobCredentials(t *testing.T) {
 		{"bad connection string", map[string]string{
 			"AZURE_STORAGE_CONNECTION_STRING": "AccountName=acct;AccountKey=TOPSECRET;Junk",
 		}, "connection string"},
+		{"bad SAS connection string", map[string]string{
+			"AZURE_STORAGE_CONNECTION_STRING": "SharedAccessSignature=sv=1&sig=TOPSECRET;Junk",
+		}, "connection string"},
+		{"SAS to an unreachable account", map[string]string{
+			"AZURE_STORAGE_CONNECTION_STRING": "BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;SharedAccessSignature=sv=2021-08-06&sp=rl&sig=TOPSECRET",
+		}, "open azure container http://127.0.0.1:1/devstoreaccount1/bar"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,4 +261,18 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOpenAzblobKinds: a malformed connection string is bad input (exit 2),
+// an account that cannot be reached is unavailable (exit 5).
+func TestOpenAzblobKinds(t *testing.T) {
+	for conn, want := range map[string]maestro.ErrorKind{
+		"AccountName=acct;AccountKey=TOPSECRET;Junk":                                                         maestro.KindInvalid,
+		"BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;SharedAccessSignature=sv=2021-08-06&sig=TOPSECRET": maestro.KindUnavailable,
+	} {
+		_, err := storeurl.Open(t.Context(), "azblob://bar", env(map[string]string{"AZURE_STORAGE_CONNECTION_STRING": conn}))
+		if got := maestro.KindOf(err); got != want {
+			t.Errorf("Open with %q: kind %v, want %v (%v)", conn, got, want, err)
+		}
+	}
 }
