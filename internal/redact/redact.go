@@ -44,7 +44,7 @@ var (
 	// A sig value ends at &, %26 (an encoded &), ;, whitespace or a quote.
 	sigRe     = regexp.MustCompile(`(?i)((?:^|[^A-Za-z])sig(?:=|%3D))(?:[^&;\s"'<>%]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]))+`)
 	connRe    = regexp.MustCompile(`(?i)\b(AccountKey|SharedAccessSignature|Password|ClientSecret)(\s*=\s*)[^;\s"']+`)
-	authRe    = regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}`)
+	authRe    = regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{16,}`)
 	authTokRe = regexp.MustCompile(`(?i)(Authorization:\s*token\s+)[A-Za-z0-9._~+/=-]+`)
 	githubRe  = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)
 	jwtRe     = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)

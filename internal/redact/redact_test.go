@@ -38,6 +38,7 @@ func TestString(t *testing.T) {
 		{"bearer", "Authorization: Bearer " + secret, "Authorization: Bearer REDACTED", nil},
 		{"basic", "basic dXNlcjpTM0NSRVQxMjM=", "basic REDACTED", nil},
 		{"short word after bearer stays", "bearer token missing", "bearer token missing", nil},
+		{"prose after basic stays", "Basic authentication failed", "Basic authentication failed", nil},
 		{"github token header", "Authorization: token abc123", "Authorization: token REDACTED", nil},
 		{"github token", "bad credentials for ghp_" + strings.Repeat("a", 36), "bad credentials for REDACTED", nil},
 		{"fine-grained github token", "github_pat_" + strings.Repeat("B", 40) + " rejected", "REDACTED rejected", nil},
