@@ -194,9 +194,13 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	if err := ValidateBuild(b, opts.Files); err != nil {
 		return PublishResult{}, err
 	}
+	chans, err := r.channelMap(ctx)
+	if err != nil {
+		return PublishResult{}, err
+	}
 	for _, id := range opts.Channels {
-		if _, err := r.Channel(ctx, id); err != nil {
-			return PublishResult{}, err
+		if _, ok := chans[id]; !ok {
+			return PublishResult{}, maestro.Errorf(maestro.KindNotFound, "channel %d does not exist; `maestro channel list` shows the channels", id)
 		}
 	}
 	dcs, err := r.DefaultChannels(ctx)
@@ -210,8 +214,15 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 		}
 	}
 	slices.Sort(channels)
+	// The assets document is encoded while the id is claimed (ids go in
+	// last); uploads add locations that name the id, so they wait for it.
+	var tails chan assetTails
+	if len(opts.Files) == 0 {
+		tails = make(chan assetTails, 1)
+		go func() { tails <- encodeAssetTails(b.Assets) }()
+	}
 	for range 3 {
-		res, err := r.publishOnce(ctx, b, opts, channels)
+		res, err := r.publishOnce(ctx, b, opts, channels, chans, tails)
 		if errors.Is(err, errCollected) {
 			continue
 		}
@@ -220,7 +231,7 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	return PublishResult{}, maestro.Errorf(maestro.KindConflict, "publish: `registry repair` collected the build id three times while this publish ran; run it again")
 }
 
-func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int) (PublishResult, error) {
+func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int, chans channelNames, tails chan assetTails) (PublishResult, error) {
 	id, existing, err := r.claimID(ctx, b)
 	if err != nil {
 		return PublishResult{}, err
@@ -240,10 +251,14 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	if err := r.upload(ctx, &b, opts); err != nil {
 		return PublishResult{}, err
 	}
-	data, err := json.Marshal(b.Assets)
-	if err != nil {
-		return PublishResult{}, fmt.Errorf("encode assets of build %d: %w", id, err)
+	var t assetTails
+	if tails != nil {
+		t = <-tails
+		tails <- t // for another attempt
+	} else {
+		t = encodeAssetTails(b.Assets)
 	}
+	data := t.withIDs(id*maxAssetsPerBuild + 1)
 	assetsKey := assetsDocKey(id, data)
 	// The indexes and the assets document are independent of each other and
 	// all come before the commit point, so they are written side by side.
@@ -282,12 +297,12 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("write build %d: %w", id, err)
 	}
-	info, err := r.BuildInfo(ctx, id)
-	if err != nil {
-		return PublishResult{}, err
+	// The result needs no read back: the build became visible with this write.
+	b.Channels = []maestro.Channel{}
+	for _, c := range channels {
+		b.Channels = append(b.Channels, chans[c])
 	}
-	info.Assets = b.Assets
-	return PublishResult{Build: info, NewChannels: channels}, nil
+	return PublishResult{Build: b, NewChannels: channels}, nil
 }
 
 // claimID returns the build id b's publish writes under: the id of an earlier

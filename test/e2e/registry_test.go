@@ -241,3 +241,73 @@ func TestPublishKilledAt20Moments(t *testing.T) {
 		t.Logf("%d of %d kills came after the commit point", recordedAfterKill, kills)
 	})
 }
+
+// TestBuildQuestions: the questions every index answers, through the
+// commands README shows, on both stores — paged lists, dependents, an asset's
+// build by name and version (also found when its commit is unknown), and
+// registry check's JSON.
+func TestBuildQuestions(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		e.ok("channel", "add", "--name", "q")
+		var ids []int
+		for i := range 7 {
+			spec := manifestSpec{repo: fmt.Sprintf("https://github.com/dotnet/q%d", i%2), branch: "main", commit: sha(100 + i), azdoBuildID: 100 + i,
+				packages: []string{fmt.Sprintf("Q%d.Package@1.0.%d", i%2, i)}}
+			var b maestro.Build
+			e.okJSON(&b, "publish", "--manifest", writeFile(t, dir, fmt.Sprintf("q%d.xml", i), spec.xml()), "--channel", "q")
+			ids = append(ids, b.ID)
+		}
+		var page []maestro.Build
+		var got []int
+		args := []string{"build", "list", "--channel", "q", "--limit", "3"}
+		for {
+			e.okJSON(&page, args...)
+			if len(page) == 0 {
+				break
+			}
+			for _, b := range page {
+				got = append(got, b.ID)
+			}
+			args = []string{"build", "list", "--channel", "q", "--limit", "3", "--before", strconv.Itoa(page[len(page)-1].ID)}
+		}
+		assert.Equal(t, []int{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}, got)
+		e.okJSON(&page, "build", "list", "--limit", "2")
+		require.Len(t, page, 2)
+		assert.Equal(t, ids[6], page[0].ID)
+
+		// A dependent found by name and version although its commit is unknown.
+		vd := writeFile(t, dir, "Version.Details.xml", fmt.Sprintf(`<?xml version="1.0" encoding="utf-8"?>
+<Dependencies>
+  <ProductDependencies>
+    <Dependency Name="Q0.Package" Version="1.0.2">
+      <Uri>https://github.com/dotnet/q0</Uri>
+      <Sha>%s</Sha>
+    </Dependency>
+  </ProductDependencies>
+</Dependencies>
+`, sha(999)))
+		down := manifestSpec{repo: "https://github.com/dotnet/down", branch: "main", commit: sha(200), azdoBuildID: 200, packages: []string{"Down@1.0.0"}}
+		var d maestro.Build
+		e.okJSON(&d, "publish", "--manifest", writeFile(t, dir, "down.xml", down.xml()), "--version-details", vd)
+		require.Len(t, d.Dependencies, 1)
+		assert.Equal(t, ids[2], d.Dependencies[0].BuildID)
+		var dependents []maestro.Build
+		e.okJSON(&dependents, "build", "dependents", "--id", strconv.Itoa(ids[2]))
+		require.Len(t, dependents, 1)
+		assert.Equal(t, d.ID, dependents[0].ID)
+		e.okJSON(&dependents, "build", "dependents", "--id", strconv.Itoa(ids[4]))
+		assert.Empty(t, dependents)
+
+		var report struct {
+			Builds   int `json:"builds"`
+			Problems []struct {
+				Kind    string `json:"kind"`
+				BuildID int    `json:"buildId"`
+			} `json:"problems"`
+		}
+		e.okJSON(&report, "registry", "check")
+		assert.Equal(t, 8, report.Builds)
+		assert.Empty(t, report.Problems)
+	})
+}
