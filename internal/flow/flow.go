@@ -1,7 +1,7 @@
 // Package flow is the dependency-flow engine's pure logic: which
 // subscriptions a build in a channel triggers and why, when a scheduled
-// subscription is due, and what update a build brings to a target
-// repository. It does no I/O; callers hand it what the registry and the
+// subscription is due (the UTC calendar of NextDue), what update a build
+// brings to a target repository, and what is unhealthy in the flow (Health). It does no I/O; callers hand it what the registry and the
 // target repository hold.
 package flow
 

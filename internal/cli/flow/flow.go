@@ -19,9 +19,10 @@ import (
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "flow",
-		Usage: "dependency flow: history and explanations",
+		Usage: "dependency flow: tick, history, explanations, health",
 		Subcommands: []*cli.Command{
 			newTickCmd(f),
+			newHealthCmd(f),
 			{
 				Name:  "history",
 				Usage: "every flow outcome with its reason, oldest first",

@@ -1,0 +1,79 @@
+package flow
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	engine "github.com/maestroplusplus/maestro/internal/flow"
+)
+
+func newHealthCmd(f *cmdutil.Factory) *cli.Command {
+	return &cli.Command{
+		Name:      "health",
+		Usage:     "list what keeps dependencies from flowing; exit 1 when anything does",
+		ArgsUsage: " ",
+		Description: `One line per problem, with what to do:
+  failing                    the last --failures attempts of a subscription failed
+  stale-pull-request         a tracked pull request open longer than --pr-age
+  failing-checks             a tracked pull request with failing checks
+  old-pending-work           pending work waiting longer than --pending-age
+  missing-subscription       a dependency in a target's eng/Version.Details.xml whose
+                             source repository has no subscription into that branch
+  conflicting-subscriptions  two subscriptions bring the same asset into one branch
+  unused-subscription        the last --unused builds of a subscription changed nothing
+  dependency-cycle           subscriptions form a cycle among repositories
+  unreadable                 a pull request or target branch could not be read
+Reads every subscription's history and clones every target branch.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "failures", Value: 3, Usage: "failed attempts in a row that make a subscription failing (`K`)"},
+			&cli.DurationFlag{Name: "pr-age", Value: 7 * 24 * time.Hour, Usage: "age of a stale pull request (`DURATION`, e.g. 168h)"},
+			&cli.DurationFlag{Name: "pending-age", Value: 24 * time.Hour, Usage: "age of old pending work (`DURATION`)"},
+			&cli.IntFlag{Name: "unused", Value: 5, Usage: "outcomes without a change in a row that make a subscription unused (`N`)"},
+			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "the moment to judge for (`RFC3339`; default: the clock)"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			lim := engine.HealthLimits{Failures: c.Int("failures"), PullRequestAge: c.Duration("pr-age"), PendingAge: c.Duration("pending-age"), Unused: c.Int("unused")}
+			if lim.Failures < 1 || lim.Unused < 1 || lim.PullRequestAge <= 0 || lim.PendingAge <= 0 {
+				return cmdutil.UsageErrorf("--failures and --unused must be at least 1, --pr-age and --pending-age positive")
+			}
+			svc, err := f.Service(c)
+			if err != nil {
+				return err
+			}
+			now := f.Now()
+			if t := c.Timestamp("now"); t != nil {
+				now = *t
+			}
+			problems, err := svc.Health(c.Context, now, lim)
+			if err != nil {
+				return err
+			}
+			if err := f.Print(c, problems, func(w io.Writer) {
+				if len(problems) == 0 {
+					fmt.Fprintln(w, "healthy: every subscription flows")
+				}
+				for _, p := range problems {
+					subject := p.Repository
+					if p.Branch != "" {
+						subject += "@" + p.Branch
+					}
+					if p.PullRequest != "" {
+						subject = p.PullRequest
+					}
+					fmt.Fprintf(w, "%s: %s: %s — %s\n", p.Kind, subject, p.Message, p.Action)
+				}
+			}); err != nil {
+				return err
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("unhealthy: %d problems", len(problems))
+			}
+			return nil
+		},
+	}
+}
