@@ -120,7 +120,13 @@ local directory (see README).`,
 // message a line of output; a command line that does not parse gets its
 // message and where to find the usage, not the whole help.
 func Main(ctx context.Context, args []string, f *cmdutil.Factory) int {
-	app := NewApp(f)
+	return RunApp(ctx, NewApp(f), args, f)
+}
+
+// RunApp is Main with app in place of NewApp(f): tests of one command's
+// parsing run it in an app holding that command alone, built with NewApp's
+// settings, and see the exit code and messages maestro would give.
+func RunApp(ctx context.Context, app *cli.App, args []string, f *cmdutil.Factory) int {
 	gate := &usageGate{w: app.Writer}
 	app.Writer = gate
 	started := false

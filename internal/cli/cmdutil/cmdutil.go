@@ -79,6 +79,13 @@ func (f *Factory) Print(c *cli.Context, v any, table func(w io.Writer)) error {
 	if err != nil {
 		return err
 	}
+	return f.Render(asJSON, v, table)
+}
+
+// Render writes v as indented JSON when asJSON, else calls table with a
+// tab-aligned writer: Print for a command whose --output was parsed into its
+// options.
+func (f *Factory) Render(asJSON bool, v any, table func(w io.Writer)) error {
 	if asJSON {
 		return WriteJSON(f.IO.Out, v)
 	}

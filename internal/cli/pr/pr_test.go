@@ -1,0 +1,69 @@
+package pr_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/clitest"
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/cli/pr"
+)
+
+// parse runs `maestro pr ARGS...` with run functions that capture the
+// options instead of doing the work.
+func parse(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions) {
+	var list *pr.ListOptions
+	var show *pr.ShowOptions
+	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+		return clitest.Noun("pr",
+			pr.NewCmdList(f, func(_ *cli.Context, o *pr.ListOptions) error { list = o; return nil }),
+			pr.NewCmdShow(f, func(_ *cli.Context, o *pr.ShowOptions) error { show = o; return nil }))
+	}, append([]string{"pr"}, args...)...)
+	return res, list, show
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		args     string
+		wantList *pr.ListOptions
+		wantShow *pr.ShowOptions
+	}{
+		{"list", &pr.ListOptions{}, nil},
+		{"list --repository /src/app --state open --output json", &pr.ListOptions{Repository: "/src/app", State: "open", JSON: true}, nil},
+		{"list --output table --store file:///s", &pr.ListOptions{}, nil},
+		{"show --repository file:///src/app --number 3", nil, &pr.ShowOptions{Repository: "file:///src/app", Number: 3}},
+		{"show --number 3 --output json --repository /a", nil, &pr.ShowOptions{Repository: "/a", Number: 3, JSON: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, list, show := parse(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+			assert.Equal(t, tt.wantList, list)
+			assert.Equal(t, tt.wantShow, show)
+		})
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	tests := []struct{ args, wantErr string }{
+		{"list --output yaml", `--output "yaml": use table or json`},
+		{"list --bogus", "flag provided but not defined: -bogus; `maestro pr list --help` shows the usage"},
+		{"show --repository /a", `Required flag "number" not set`},
+		{"show --number 3", `Required flag "repository" not set`},
+		{"show --repository /a --number three", `invalid value "three" for flag -number`},
+		{"show --repository /a --number 3 --output xml", `--output "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, list, show := parse(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitInvalid, res.Code)
+			assert.Contains(t, res.ErrOut, tt.wantErr)
+			assert.Equal(t, 1, strings.Count(res.ErrOut, "\n"), "the usage error is printed once, without the help: %q", res.ErrOut)
+			assert.Nil(t, list, "nothing ran")
+			assert.Nil(t, show, "nothing ran")
+		})
+	}
+}
