@@ -109,7 +109,7 @@ local directory (see README).`,
 			depscmd.NewCmd(f),
 			flowcmd.NewCmd(f),
 			pr.NewCmd(f),
-			demo.NewCmd(f),
+			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
 		},
 	}

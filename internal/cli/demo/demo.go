@@ -31,8 +31,16 @@ import (
 
 const channelName = "Contoso Dev"
 
-// NewCmd returns `maestro demo`.
-func NewCmd(f *cmdutil.Factory) *cli.Command {
+// Options are the parsed flags of `maestro demo`.
+type Options struct {
+	Dir string // "" for a new temporary folder
+}
+
+// NewCmd returns `maestro demo`; runF does the work (nil: demoRun).
+func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *Options) error { return demoRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:  "demo",
 		Usage: "run the whole dependency flow on this machine: three repositories, two builds, two pull requests",
@@ -46,20 +54,25 @@ the gadgets build: Maestro++ opens a pull request in app, moving widgets too
 			&cli.StringFlag{Name: "dir", Usage: "an empty or missing `DIR` to work in (default: a new temporary folder)"},
 		},
 		Action: func(c *cli.Context) error {
-			dir := c.String("dir")
-			if dir == "" {
-				var err error
-				if dir, err = os.MkdirTemp("", "maestro-demo-"); err != nil {
-					return err
-				}
-			}
-			abs, err := filepath.Abs(dir)
-			if err != nil {
-				return err
-			}
-			return run(c, f, abs)
+			return runF(c, &Options{Dir: c.String("dir")})
 		},
 	}
+}
+
+// demoRun runs the demo in o.Dir, made absolute, or in a new temporary folder.
+func demoRun(c *cli.Context, f *cmdutil.Factory, o *Options) error {
+	dir := o.Dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "maestro-demo-"); err != nil {
+			return err
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	return run(c, f, abs)
 }
 
 // demo holds what the steps share.
