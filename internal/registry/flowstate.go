@@ -178,6 +178,37 @@ func (r *Registry) UpdateFlowState(ctx context.Context, id string, fn func(s *Fl
 	return FlowState{}, maestro.Errorf(maestro.KindConflict, "flow state of subscription %s: gave up after %d concurrent changes; try again", id, maxAttempts)
 }
 
+// DueAtOnce is the next-due time of a scheduled subscription that has to be
+// looked at by the next tick, whatever its clock says.
+var DueAtOnce = time.Unix(1, 0).UTC()
+
+// adoptedKey marks that every subscription has its flow state: new ones get
+// it from AddSubscription, those from before flow state existed from the
+// first tick (AdoptSubscriptions).
+const adoptedKey = "flow/state-adopted.json"
+
+// scheduled reports whether f runs on the calendar.
+func scheduled(f maestro.UpdateFrequency) bool {
+	return f != "" && f != maestro.FrequencyEveryBuild && f != maestro.FrequencyNone
+}
+
+// initFlowState gives a new subscription its flow state — before the
+// subscription's own document, so that no subscription is without one; a
+// state whose subscription never got written is deleted by the tick that
+// finds it due, or stays as an inert document.
+func (r *Registry) initFlowState(ctx context.Context, s maestro.Subscription) error {
+	_, err := r.UpdateFlowState(ctx, s.ID, func(st *FlowState, exists bool) error {
+		if exists {
+			return errUnchanged
+		}
+		if s.Enabled && scheduled(s.Policy.UpdateFrequency) {
+			st.NextDue = DueAtOnce
+		}
+		return nil
+	})
+	return err
+}
+
 // rescheduleFlowState makes a subscription whose frequency or enabled flag
 // changed due at once, so that the next tick re-reads it and sets its
 // calendar (a subscription without flow state needs nothing: tick adopts it).
@@ -188,7 +219,7 @@ func (r *Registry) rescheduleFlowState(ctx context.Context, id string) error {
 		if !exists {
 			return errUnchanged
 		}
-		s.NextDue = r.now().UTC()
+		s.NextDue = DueAtOnce
 		return nil
 	})
 	return err
@@ -285,9 +316,15 @@ func (r *Registry) DropStaleDueEntry(ctx context.Context, e DueEntry, s FlowStat
 }
 
 // SubscriptionsWithoutFlowState lists the ids of subscriptions that have no
-// flow state yet (new ones, and those from before flow state existed), from
-// two key listings.
+// flow state (those from before flow state existed), from two key listings —
+// or none, without listing, once MarkAdopted has recorded that every
+// subscription has one.
 func (r *Registry) SubscriptionsWithoutFlowState(ctx context.Context) ([]string, error) {
+	if _, _, err := r.st.Get(ctx, adoptedKey); err == nil {
+		return nil, nil
+	} else if !errors.Is(err, store.ErrNotExist) {
+		return nil, fmt.Errorf("flow state marker: %w", err)
+	}
 	subs, err := r.st.List(ctx, "subscriptions/")
 	if err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
@@ -308,4 +345,14 @@ func (r *Registry) SubscriptionsWithoutFlowState(ctx context.Context) ([]string,
 		}
 	}
 	return out, nil
+}
+
+// MarkAdopted records that every subscription has its flow state (after
+// the subscriptions SubscriptionsWithoutFlowState listed got theirs). A crash
+// before it only means the next tick lists again.
+func (r *Registry) MarkAdopted(ctx context.Context) error {
+	if _, err := r.st.Put(ctx, adoptedKey, []byte("{}"), store.Condition{}); err != nil {
+		return fmt.Errorf("flow state marker: %w", err)
+	}
+	return nil
 }

@@ -116,6 +116,9 @@ func (r *Registry) AddSubscription(ctx context.Context, s maestro.Subscription) 
 	if _, err := r.st.Put(ctx, subByTargetKey(s), nil, store.Condition{}); err != nil {
 		return s, fmt.Errorf("index subscription %s: %w", s.ID, err)
 	}
+	if err := r.initFlowState(ctx, s); err != nil {
+		return s, err
+	}
 	if err := putJSON(ctx, r.st, subscriptionKey(s.ID), s, store.Condition{CreateOnly: true}); err != nil {
 		if errors.Is(err, store.ErrPrecondition) {
 			return s, maestro.Errorf(maestro.KindConflict, "subscription %s exists already", s.ID)

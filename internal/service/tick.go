@@ -143,7 +143,7 @@ func schedule(st *registry.FlowState, sub maestro.Subscription, now time.Time, r
 	}
 	if st.LastRun.IsZero() {
 		if st.NextDue.IsZero() {
-			st.NextDue = now // never run: due at once
+			st.NextDue = registry.DueAtOnce // never run: due at the next tick
 		}
 		return
 	}
@@ -253,9 +253,9 @@ func (s *Service) tickEntries(ctx context.Context, entries []registry.DueEntry, 
 	return s.tickOne(ctx, st, now)
 }
 
-// adopt gives every subscription without flow state (new ones, and those
-// from before flow state existed) its state: scheduled ones due at once.
-// After the first tick this is two key listings and no reads.
+// adopt gives every subscription without flow state (those from before flow
+// state existed; new ones get theirs when added) its state, scheduled ones
+// due at once, and marks the registry adopted: later ticks read one marker.
 func (s *Service) adopt(ctx context.Context, now time.Time) error {
 	ids, err := s.Registry.SubscriptionsWithoutFlowState(ctx)
 	if err != nil {
@@ -280,7 +280,7 @@ func (s *Service) adopt(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return s.Registry.MarkAdopted(ctx)
 }
 
 // tickOne runs one due subscription.

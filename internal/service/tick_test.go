@@ -95,8 +95,11 @@ func TestTickReadsWhatIsDue(t *testing.T) {
 	reads := func(subs, outcomes int) (gets, lists int) {
 		c := &counting{Store: must(local.Open(t.TempDir()))}
 		svc, ids := fleet(t, c, subs, 3, outcomes)
+		_, err := svc.Tick(context.Background(), now) // the first tick adopts: lists once
+		require.NoError(t, err)
+		makeDue(t, svc.Registry, ids, 3)
 		c.reset()
-		_, err := svc.Tick(context.Background(), now)
+		_, err = svc.Tick(context.Background(), now)
 		require.NoError(t, err)
 		for _, k := range append(append([]string{}, c.gets...), c.lists...) {
 			assert.False(t, strings.Contains(k, "outcomes"), "tick read the flow history: %s", k)
@@ -113,7 +116,8 @@ func TestTickReadsWhatIsDue(t *testing.T) {
 	g2, l2 := reads(40, 10)
 	assert.Equal(t, g1, g2, "gets grow with the registry")
 	assert.Equal(t, l1, l2, "lists grow with the registry")
-	assert.LessOrEqual(t, g1, 3*6, "a few reads per due subscription")
+	assert.LessOrEqual(t, g1, 1+3*6, "the adoption marker and a few reads per due subscription")
+	assert.Equal(t, 1, l1, "one listing: the due index")
 }
 
 func must[T any](v T, err error) T {
@@ -158,4 +162,32 @@ func BenchmarkTick(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestTickAdoptsSubscriptionsWithoutFlowState: subscriptions from before
+// flow state existed get theirs at the first tick (scheduled ones run at
+// once); new subscriptions get theirs when added.
+func TestTickAdoptsSubscriptionsWithoutFlowState(t *testing.T) {
+	ctx := context.Background()
+	st := must(local.Open(t.TempDir()))
+	svc, ids := fleet(t, st, 3, 0, 0)
+	for _, id := range ids {
+		_, ok, err := svc.Registry.FlowState(ctx, id)
+		require.NoError(t, err)
+		require.True(t, ok, "added with its flow state")
+		require.NoError(t, st.Delete(ctx, "flow/state/"+id+".json", ""), "as before flow state existed")
+	}
+	_, err := svc.Tick(ctx, now)
+	require.NoError(t, err)
+	for _, id := range ids {
+		s, ok, err := svc.Registry.FlowState(ctx, id)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC), s.NextDue, "never ran: looked at by the first tick, then the calendar")
+	}
+	c := &counting{Store: st}
+	svc.Registry = registry.New(c, registry.WithClock(func() time.Time { return now }))
+	_, err = svc.Tick(ctx, now)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"index/flow/due/"}, c.lists, "adopted once: later ticks list only the due index")
 }

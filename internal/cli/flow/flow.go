@@ -114,7 +114,11 @@ func writeState(w io.Writer, st registry.FlowState) {
 		fmt.Fprintf(w, "    pending: build %d (%s) since %s, %d attempts; next attempt at %s — %s\n",
 			p.BuildID, p.Reason, p.Since.UTC().Format(time.RFC3339), p.Attempts, p.NextAttempt.UTC().Format(time.RFC3339), p.Message)
 	}
-	if !st.NextDue.IsZero() {
+	switch {
+	case st.NextDue.IsZero():
+	case !st.NextDue.After(registry.DueAtOnce):
+		fmt.Fprintln(w, "    next due: at the next `maestro flow tick` (scheduled)")
+	default:
 		fmt.Fprintf(w, "    next due: %s (scheduled)\n", st.NextDue.UTC().Format(time.RFC3339))
 	}
 }

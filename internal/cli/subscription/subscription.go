@@ -302,7 +302,7 @@ func Describe(w io.Writer, s maestro.Subscription) {
 // DescribeFlowState writes when a subscription is next due and its pending work.
 func DescribeFlowState(w io.Writer, s maestro.Subscription, st registry.FlowState) {
 	if s.Enabled && flow.Scheduled(s.Policy.UpdateFrequency) {
-		if st.NextDue.IsZero() {
+		if !st.NextDue.After(registry.DueAtOnce) {
 			cmdutil.Row(w, "next due:", "at the next `maestro flow tick` (never ran)")
 		} else {
 			cmdutil.Row(w, "next due:", st.NextDue.UTC().Format(time.RFC3339))
