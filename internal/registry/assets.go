@@ -100,11 +100,11 @@ func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
 	return putJSON(ctx, r.st, repoAssetsKey(b.Repository), repoAssetsDoc{Digest: digest}, store.Condition{})
 }
 
-// versionBuildsPrefix holds one marker per build of repo that produced an
+// versionSetKey (idset.go) is the set of builds of repo that produced an
 // asset of version: "which builds made name@version" costs the name's shard
-// (which repositories make the name) and one listing per such repository.
-// A build writes one marker per distinct version, not per asset (the assets
-// of a build mostly share one version).
+// (which repositories make the name) and one read per such repository. A
+// build joins one set per distinct version, not per asset (the assets of a
+// build mostly share one version).
 func versionBuildsPrefix(repo, version string) string {
 	sum := sha256.Sum256([]byte(version))
 	return "index/assets/version/" + repourl.Key(repo) + "/" + hex.EncodeToString(sum[:8]) + "/"
@@ -231,7 +231,7 @@ func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int
 	var lists []candidates
 	for _, repo := range shard.Names[lower] {
 		if version != "" {
-			lists = append(lists, f.r.markerCandidates(versionBuildsPrefix(repo, version)))
+			lists = append(lists, f.r.setCandidates(versionSetKey(repo, version)))
 		} else {
 			lists = append(lists, f.r.listCandidates(repoListPrefix(repo)))
 		}
@@ -282,15 +282,11 @@ func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int
 // FindDependencyBuild is Registry.FindDependencyBuild through the Finder's cache.
 func (f *Finder) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
 	if repo != "" && commit != "" && repourl.Validate(repo) == nil {
-		keys, err := f.r.st.List(ctx, commitBuildsPrefix(repo, commit))
+		ids, err := f.r.setIDs(ctx, commitSetKey(repo, commit))
 		if err != nil {
 			return maestro.Build{}, err
 		}
-		for i := len(keys) - 1; i >= 0; i-- {
-			id, ok := parseIDKey(keys[i])
-			if !ok {
-				continue
-			}
+		for _, id := range ids {
 			b, err := f.build(ctx, id)
 			if err != nil {
 				return maestro.Build{}, err

@@ -65,8 +65,7 @@ func channelRepoListPrefix(channelID int, repo string) string {
 	return fmt.Sprintf("index/builds/by-channel-repo/%d/%s/", channelID, repourl.Key(repo))
 }
 
-// Marker indexes: empty objects whose key is the information; each prefix
-// holds only the few builds of one commit, or that depend on one build.
+// Id sets (idset.go): the few builds of one commit, or that depend on one build.
 func commitBuildsPrefix(repo, commit string) string {
 	return "index/builds/commit/" + repourl.Key(repo) + "/" + strings.ToLower(commit) + "/"
 }
@@ -454,28 +453,25 @@ func (r *Registry) upload(ctx context.Context, b *maestro.Build, opts PublishOpt
 }
 
 // buildIndexWrites returns every index write that records b (in channels):
-// the repository list, commit and dependency markers, asset versions and
-// names, and the channel lists. Each is idempotent.
+// the repository list, the commit, dependency and asset-version sets, the
+// asset names, and the channel lists. Each is idempotent.
 func (r *Registry) buildIndexWrites(b maestro.Build, channels []int) []func(context.Context) error {
-	marker := func(k string) func(context.Context) error {
-		return func(ctx context.Context) error {
-			_, err := r.st.Put(ctx, k, nil, store.Condition{})
-			return err
-		}
+	set := func(k string) func(context.Context) error {
+		return func(ctx context.Context) error { return r.setAdd(ctx, k, b.ID) }
 	}
 	list := func(prefix string) func(context.Context) error {
 		return func(ctx context.Context) error { return r.listAdd(ctx, prefix, b.ID) }
 	}
 	ws := []func(context.Context) error{
 		list(repoListPrefix(b.Repository)),
-		marker(commitBuildsPrefix(b.Repository, b.Commit) + idKey(b.ID)),
+		set(commitSetKey(b.Repository, b.Commit)),
 		func(ctx context.Context) error { return r.indexAssetNames(ctx, b) },
 	}
 	for _, d := range b.Dependencies {
-		ws = append(ws, marker(dependentsPrefix(d.BuildID)+idKey(b.ID)))
+		ws = append(ws, set(dependentsSetKey(d.BuildID)))
 	}
 	for _, v := range assetVersions(b.Assets) {
-		ws = append(ws, marker(versionBuildsPrefix(b.Repository, v)+idKey(b.ID)))
+		ws = append(ws, set(versionSetKey(b.Repository, v)))
 	}
 	for _, c := range channels {
 		ws = append(ws, list(channelListPrefix(c)), list(channelRepoListPrefix(c, b.Repository)))

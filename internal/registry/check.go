@@ -77,6 +77,7 @@ type scan struct {
 	docs     map[int][]string    // keys under builds/{id}/ besides build.json
 	claims   map[int]claimDoc    // current claims by id
 	refs     map[int][]string    // index keys that reference an id
+	obsolete []string            // the earlier layout's markers
 	maxID    int
 }
 
@@ -178,6 +179,10 @@ func (r *Registry) check(ctx context.Context, s *scan) (CheckReport, error) {
 		return CheckReport{}, err
 	}
 	probs = append(probs, more...)
+	if len(s.obsolete) > 0 {
+		add(Problem{Kind: ProblemGarbage, Keys: s.obsolete[:min(len(s.obsolete), 5)],
+			Detail: fmt.Sprintf("%d markers of the earlier index layout (the id sets replace them)", len(s.obsolete)), fix: r.deleteFix(s.obsolete)})
+	}
 
 	// Dangling references to deleted channels.
 	more, err = r.checkDangling(ctx)
@@ -298,6 +303,9 @@ func (r *Registry) removeRef(ctx context.Context, key string, id int) error {
 	if prefix, ok := listPrefixOf(key); ok {
 		return r.listRemove(ctx, prefix, id)
 	}
+	if isIDSet(key) {
+		return r.setRemove(ctx, key, id)
+	}
 	if strings.HasPrefix(key, azdoClaimPrefix) || strings.HasPrefix(key, attemptClaimPrefix) {
 		// A claim of a collected id is left: the next publish of that build
 		// replaces it under its ETag.
@@ -415,15 +423,27 @@ func (r *Registry) scan(ctx context.Context) (*scan, error) {
 			s.ref(c.ID, keys[i])
 		}
 	}
-	// Markers.
-	for _, prefix := range []string{"index/builds/commit/", "index/builds/dependents/", "index/assets/version/"} {
+	// Id sets; anything else under their roots is the earlier layout's markers.
+	for _, prefix := range idSetRoots {
 		keys, err := r.st.List(ctx, prefix)
 		if err != nil {
 			return nil, err
 		}
+		var sets []string
 		for _, k := range keys {
-			if id, ok := parseIDKey(k); ok {
-				s.ref(id, k)
+			if isIDSet(k) {
+				sets = append(sets, k)
+			} else {
+				s.obsolete = append(s.obsolete, k)
+			}
+		}
+		members, err := parallelMap(ctx, sets, r.setIDs)
+		if err != nil {
+			return nil, err
+		}
+		for i, ids := range members {
+			for _, id := range ids {
+				s.ref(id, sets[i])
 			}
 		}
 	}
@@ -480,14 +500,14 @@ func (r *Registry) checkEntries(ctx context.Context, s *scan) []Problem {
 			continue
 		}
 		w := map[string]bool{
-			listHeadKey(repoListPrefix(rec.Repository)):                true,
-			commitBuildsPrefix(rec.Repository, rec.Commit) + idKey(id): true,
+			listHeadKey(repoListPrefix(rec.Repository)): true,
+			commitSetKey(rec.Repository, rec.Commit):    true,
 		}
 		for _, d := range rec.Dependencies {
-			w[dependentsPrefix(d.BuildID)+idKey(id)] = true
+			w[dependentsSetKey(d.BuildID)] = true
 		}
 		for _, v := range s.versions[id] {
-			w[versionBuildsPrefix(rec.Repository, v)+idKey(id)] = true
+			w[versionSetKey(rec.Repository, v)] = true
 		}
 		for _, c := range s.states[id].Channels {
 			w[listHeadKey(channelListPrefix(c))] = true
@@ -610,9 +630,10 @@ func (r *Registry) entryFix(rec buildRecord, keys []string, add bool) func(conte
 				return r.listAdd(ctx, prefix, rec.ID)
 			case isList:
 				return r.listRemove(ctx, prefix, rec.ID)
+			case add && isIDSet(k):
+				return r.setAdd(ctx, k, rec.ID)
 			case add:
-				_, err := r.st.Put(ctx, k, nil, store.Condition{})
-				return err
+				return fmt.Errorf("no way to add %s", k)
 			default:
 				return r.removeRef(ctx, k, rec.ID)
 			}

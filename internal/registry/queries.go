@@ -110,7 +110,7 @@ func (r *Registry) Builds(ctx context.Context, f BuildFilter) ([]maestro.Build, 
 	var next candidates
 	switch {
 	case f.Commit != "":
-		next = r.markerCandidates(commitBuildsPrefix(f.Repository, f.Commit))
+		next = r.setCandidates(commitSetKey(f.Repository, f.Commit))
 	case f.Repository != "" && f.ChannelID != 0:
 		next = r.listCandidates(channelRepoListPrefix(f.ChannelID, f.Repository))
 	case f.Repository != "":
@@ -216,23 +216,6 @@ func (r *Registry) listCandidates(prefix string) candidates {
 	}
 }
 
-// markerCandidates lists a marker prefix (a few builds: those of one commit).
-func (r *Registry) markerCandidates(prefix string) candidates {
-	return func(ctx context.Context, before, n int) ([]int, error) {
-		keys, err := r.st.List(ctx, prefix)
-		if err != nil {
-			return nil, err
-		}
-		var ids []int
-		for i := len(keys) - 1; i >= 0 && len(ids) < n; i-- {
-			if id, ok := parseIDKey(keys[i]); ok && (before == 0 || id < before) {
-				ids = append(ids, id)
-			}
-		}
-		return ids, nil
-	}
-}
-
 // counterCandidates counts down from the newest allocated build id: ids are
 // dense, so the newest builds overall need no index but the counter; an id
 // that never became a build costs one read.
@@ -255,15 +238,9 @@ func (r *Registry) counterCandidates(ctx context.Context, before, n int) ([]int,
 // Dependents returns the ids of builds that recorded a dependency on build
 // id, newest first.
 func (r *Registry) Dependents(ctx context.Context, id int) ([]int, error) {
-	keys, err := r.st.List(ctx, dependentsPrefix(id))
+	cand, err := r.setIDs(ctx, dependentsSetKey(id))
 	if err != nil {
 		return nil, fmt.Errorf("dependents of build %d: %w", id, err)
-	}
-	var cand []int
-	for i := len(keys) - 1; i >= 0; i-- {
-		if d, ok := parseIDKey(keys[i]); ok {
-			cand = append(cand, d)
-		}
 	}
 	found, err := parallelMap(ctx, cand, func(ctx context.Context, d int) (bool, error) {
 		rec, err := r.readRecord(ctx, d)

@@ -230,7 +230,7 @@ func ValidateBuild(b maestro.Build, files []FileUpload) error {
 	keys := []string{
 		buildKey(placeholder), assetsDocKey(placeholder, nil), buildStateKey(placeholder),
 		listHeadKey(repoListPrefix(b.Repository)), claimKey(b),
-		commitBuildsPrefix(b.Repository, b.Commit) + idKey(placeholder),
+		commitSetKey(b.Repository, b.Commit),
 		repoAssetsKey(b.Repository),
 	}
 	for _, k := range keys {

@@ -28,7 +28,7 @@ const (
 	Subscriptions = 5_000
 	// version names the layout of the cached data set; bump it when the
 	// registry's layout changes.
-	version = "v2"
+	version = "v3"
 )
 
 // Repo is the URL of repository k (0 ≤ k < Repos).
