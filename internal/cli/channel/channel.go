@@ -93,10 +93,16 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	}
 }
 
-// FromFlag resolves the command's --channel flag. A channel that does not
-// exist is bad input (the flag's value), not a missing object.
+// FromFlag resolves the command's --channel flag (see ResolveFlag).
 func FromFlag(c *cli.Context, reg *registry.Registry) (maestro.Channel, error) {
-	ch, err := Resolve(c, reg, c.String("channel"))
+	return ResolveFlag(c, reg, c.String("channel"))
+}
+
+// ResolveFlag resolves nameOrID, the value of a --channel flag, as Resolve
+// does. A channel that does not exist is bad input (the flag's value), not a
+// missing object.
+func ResolveFlag(c *cli.Context, reg *registry.Registry, nameOrID string) (maestro.Channel, error) {
+	ch, err := Resolve(c, reg, nameOrID)
 	if maestro.KindOf(err) == maestro.KindNotFound {
 		return ch, maestro.Errorf(maestro.KindInvalid, "--channel: %w", err)
 	}
