@@ -68,10 +68,11 @@ func version() string {
 // environment, the wall clock, stores opened by URL.
 func DefaultFactory() *cmdutil.Factory {
 	return &cmdutil.Factory{
-		IO:        cmdutil.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
-		Getenv:    os.Getenv,
-		Now:       time.Now,
-		OpenStore: storeurl.Open,
+		IO:          cmdutil.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		Getenv:      os.Getenv,
+		Now:         time.Now,
+		OpenStore:   storeurl.Open,
+		CreateStore: storeurl.Create,
 	}
 }
 

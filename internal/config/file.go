@@ -198,6 +198,16 @@ func Parse(name string, data []byte) (*File, error) {
 	var ps Problems
 	checkShape(name, &root, reflect.TypeFor[File](), "", &ps)
 	if len(ps) > 0 {
+		// Keep going where the shape allows, so that one run reports the
+		// values' problems too (an unknown key and a bad updateFrequency).
+		lenient := &File{name: name, root: &root}
+		if yaml.NewDecoder(bytes.NewReader(data)).Decode(lenient) == nil {
+			n, vps := lenient.normalized()
+			c := &checker{f: n, ix: newIndex(&State{}), ps: vps}
+			c.checkFile()
+			ps = append(ps, c.ps...)
+			sortProblems(ps)
+		}
 		return nil, ps
 	}
 	strict := yaml.NewDecoder(bytes.NewReader(data))

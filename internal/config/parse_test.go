@@ -70,6 +70,7 @@ func TestParseErrors(t *testing.T) {
       batchable: true
 `,
 			want: []string{
+				"c.yaml:2: subscriptions[0].targetBranch: is required",
 				"c.yaml:4: subscriptions[0].frequency: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
 				"c.yaml:6: subscriptions[0].policy: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
 			},
@@ -82,7 +83,27 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "production-style key spelling",
 			text: "defaultChannels:\n  - Repository: https://github.com/dotnet/arcade\n",
-			want: []string{"c.yaml:2: defaultChannels[0].Repository: unknown key; defaultChannels[0] takes repository, branch, channel, enabled"},
+			want: []string{
+				"c.yaml:2: defaultChannels[0].Repository: unknown key; defaultChannels[0] takes repository, branch, channel, enabled",
+				"c.yaml:2: defaultChannels[0].repository: repository URL is empty",
+				"c.yaml:2: defaultChannels[0].branch: is required",
+				"c.yaml:2: defaultChannels[0].channel: is required",
+			},
+		},
+		{
+			name: "unknown key and bad updateFrequency, both reported",
+			text: `subscriptions:
+  - channel: .NET 10
+    sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://github.com/dotnet/runtime
+    targetBranch: main
+    updateFrequency: hourly
+    colour: blue
+`,
+			want: []string{
+				"c.yaml:6: subscriptions[0].updateFrequency: unknown update frequency \"hourly\"; valid ones: none, everyBuild, twiceDaily, everyDay, everyWeek, everyTwoWeeks, everyMonth",
+				"c.yaml:7: subscriptions[0].colour: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
+			},
 		},
 		{
 			name: "section is not a list",

@@ -82,7 +82,7 @@ func NewPlan(f *File, st *State, opts Options) (*Plan, error) {
 		sortProblems(c.ps)
 		return nil, c.ps
 	}
-	b := &planner{f: n, ix: ix, m: m}
+	b := &planner{f: n, ix: ix, m: m, opts: opts}
 	b.channels()
 	b.defaultChannels()
 	b.repositoryPolicies()
@@ -156,6 +156,7 @@ type planner struct {
 	f       *File
 	ix      *index
 	m       *match
+	opts    Options
 	actions []Action
 }
 
@@ -437,10 +438,20 @@ func (b *planner) unlisted() []Action {
 		if listedChannels[c] {
 			continue
 		}
-		id := c.ID
+		id, name, force := c.ID, c.Name, b.opts.DeleteChannelsWithBuilds
 		out = append(out, Action{
 			Op: OpDelete, Kind: KindChannel, Subject: strconv.Quote(c.Name),
 			do: func(ctx context.Context, a *applier) (string, error) {
+				// Checked again here: a build may have joined since the plan.
+				if !force {
+					has, err := a.reg.ChannelHasBuilds(ctx, id)
+					if err != nil {
+						return "", err
+					}
+					if has {
+						return "", maestro.Errorf(maestro.KindConflict, "channel %q (id %d) holds builds now; not deleted (--delete-channels-with-builds deletes it anyway)", name, id)
+					}
+				}
 				return strconv.Itoa(id), a.reg.DeleteChannel(ctx, id)
 			},
 		})

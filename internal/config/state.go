@@ -26,6 +26,7 @@ type Registry interface {
 	DeleteSubscription(ctx context.Context, id string) error
 
 	RepositoryPolicies(ctx context.Context) ([]maestro.RepositoryBranchPolicy, error)
+	ChannelHasBuilds(ctx context.Context, id int) (bool, error)
 	SetRepositoryPolicy(ctx context.Context, p maestro.RepositoryBranchPolicy) error
 	DeleteRepositoryPolicy(ctx context.Context, repository, branch string) error
 }
@@ -38,6 +39,8 @@ type State struct {
 	DefaultChannels    []maestro.DefaultChannel
 	Subscriptions      []maestro.Subscription
 	RepositoryPolicies []maestro.RepositoryBranchPolicy
+	// ChannelsWithBuilds holds the ids of the channels that hold builds.
+	ChannelsWithBuilds map[int]bool
 }
 
 // Load reads the configuration part of a registry.
@@ -55,6 +58,16 @@ func Load(ctx context.Context, reg Registry) (*State, error) {
 	}
 	if st.RepositoryPolicies, err = reg.RepositoryPolicies(ctx); err != nil {
 		return nil, fmt.Errorf("read repository policies: %w", err)
+	}
+	st.ChannelsWithBuilds = map[int]bool{}
+	for _, c := range st.Channels {
+		has, err := reg.ChannelHasBuilds(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read builds of channel %q: %w", c.Name, err)
+		}
+		if has {
+			st.ChannelsWithBuilds[c.ID] = true
+		}
 	}
 	return &st, nil
 }

@@ -17,6 +17,9 @@ type Options struct {
 	// Prune deletes what the registry holds and the file does not list;
 	// without it such objects are left alone.
 	Prune bool
+	// DeleteChannelsWithBuilds lets Prune delete a channel that holds builds;
+	// without it such a channel is a problem of the file.
+	DeleteChannelsWithBuilds bool
 }
 
 func trimBranch(b string) string { return strings.TrimPrefix(strings.TrimSpace(b), "refs/heads/") }
@@ -327,6 +330,15 @@ func (c *checker) checkAgainst(m *match, opts Options) {
 			c.add(fmt.Sprintf("unknown channel %q: it is neither under channels in this file nor in the registry; add it under channels", name), path...)
 		case opts.Prune:
 			c.add(fmt.Sprintf("channel %q is not under channels in this file, so pruning would delete it; add it under channels", name), path...)
+		}
+	}
+	if opts.Prune && !opts.DeleteChannelsWithBuilds {
+		listed := set(m.channels)
+		for _, ch := range c.ix.sortedChannels() {
+			if !listed[ch] && st.ChannelsWithBuilds[ch.ID] {
+				c.ps = append(c.ps, Problem{File: f.name, Field: "channels", Msg: fmt.Sprintf(
+					"channel %q (id %d) holds builds and is not listed, so --prune would delete it; list it under channels, or pass --delete-channels-with-builds", ch.Name, ch.ID)})
+			}
 		}
 	}
 	for i, ch := range f.Channels {

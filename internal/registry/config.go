@@ -134,6 +134,12 @@ func (r *Registry) DeleteChannel(ctx context.Context, id int) error {
 	return err
 }
 
+// ChannelHasBuilds reports whether any build is in the channel.
+func (r *Registry) ChannelHasBuilds(ctx context.Context, id int) (bool, error) {
+	bs, err := r.Builds(ctx, BuildFilter{ChannelID: id, Limit: 1})
+	return len(bs) > 0, err
+}
+
 // validateBranchPattern checks a default channel branch, compiling -regex: ones.
 func validateBranchPattern(branch string) error {
 	if strings.TrimSpace(branch) == "" {

@@ -127,8 +127,9 @@ func validateText(s string, limit int) error {
 	return nil
 }
 
-// ValidateURL checks a repository URL: what repourl accepts, and no
-// whitespace or control characters anywhere in it.
+// ValidateURL checks a repository URL: what repourl accepts (which refuses
+// and redacts user info), and no whitespace or control characters anywhere
+// in it. Errors show the URL only through redact.String.
 func ValidateURL(raw string) error {
 	for _, r := range raw {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
@@ -152,10 +153,14 @@ func quoteField(s string) string {
 
 // invalid returns a KindInvalid error naming field and what to do.
 func invalid(field string, err error, hint string) error {
-	if hint != "" {
-		return maestro.Errorf(maestro.KindInvalid, "%s %v; %s", field, err, hint)
+	sep := " " // `field "value": why`
+	if msg := err.Error(); msg == "" || msg[0] != '"' {
+		sep = ": " // `field: why`
 	}
-	return maestro.Errorf(maestro.KindInvalid, "%s %v", field, err)
+	if hint != "" {
+		return maestro.Errorf(maestro.KindInvalid, "%s%s%v; %s", field, sep, err, hint)
+	}
+	return maestro.Errorf(maestro.KindInvalid, "%s%s%v", field, sep, err)
 }
 
 // ValidateBuild checks everything a publish of b with files will write, before

@@ -80,10 +80,11 @@ func showBuild(tb testing.TB, storeURL string, env map[string]string, id int) ma
 
 func factory(out, errOut *bytes.Buffer, env map[string]string) *cmdutil.Factory {
 	return &cmdutil.Factory{
-		IO:        cmdutil.IO{In: strings.NewReader(""), Out: out, ErrOut: errOut},
-		Getenv:    func(k string) string { return env[k] },
-		Now:       time.Now,
-		OpenStore: storeurl.Open,
+		IO:          cmdutil.IO{In: strings.NewReader(""), Out: out, ErrOut: errOut},
+		Getenv:      func(k string) string { return env[k] },
+		Now:         time.Now,
+		OpenStore:   storeurl.Open,
+		CreateStore: storeurl.Create,
 	}
 }
 
@@ -126,6 +127,10 @@ func BenchmarkPublish20000Assets(b *testing.B) {
 func benchPublish(b *testing.B, storeURL string, env map[string]string, writeFloor func(ctx context.Context, i int, doc []byte) error) {
 	dir := b.TempDir()
 	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := cli.Main(ctx, []string{"maestro", "registry", "init", "--store", storeURL}, factory(&out, &errOut, env)); code != 0 {
+		b.Fatalf("registry init: exit %d: %s", code, errOut.String())
+	}
 	// One publish first so the repository's asset-name index exists: the
 	// benchmark measures the steady state of a repository's official builds.
 	publish(b, storeURL, env, writeManifest(b, dir, 1))

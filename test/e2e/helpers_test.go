@@ -45,20 +45,24 @@ type env struct {
 	azurite *azurite.Server
 }
 
-// newLocal returns an env on a fresh local store.
+// newLocal returns an env on a fresh registry in a local store.
 func newLocal(t *testing.T) *env {
-	return &env{t: t, store: "file://" + t.TempDir()}
+	e := &env{t: t, store: "file://" + t.TempDir()}
+	e.ok("registry", "init")
+	return e
 }
 
-// newAzurite returns an env on a fresh container of a real Azurite.
+// newAzurite returns an env on a fresh registry in a container of a real Azurite.
 func newAzurite(t *testing.T) *env {
 	srv := azurite.Start(t)
-	return &env{
+	e := &env{
 		t:       t,
 		store:   "azblob://maestro",
 		environ: []string{"AZURE_STORAGE_CONNECTION_STRING=" + srv.ConnectionString()},
 		azurite: srv,
 	}
+	e.ok("registry", "init")
+	return e
 }
 
 // stores runs fn once per store kind.

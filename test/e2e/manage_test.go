@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,5 +224,57 @@ func TestPublishConcurrentGoroutines(t *testing.T) {
 		inChannel, err := reg.Builds(ctx, registry.BuildFilter{ChannelID: ch.ID, Limit: 100})
 		require.NoError(t, err)
 		assert.Len(t, inChannel, n)
+	})
+}
+
+// TestRegistryIsMadeOnPurpose: every command on a store without a registry
+// exits 2 with the way to make one and creates nothing (no folder, no
+// container); `registry init` or `publish --create` makes it, once.
+func TestRegistryIsMadeOnPurpose(t *testing.T) {
+	dir := t.TempDir()
+	m := writeFile(t, dir, "m.xml", manifestSpec{repo: "https://github.com/o/r", branch: "main", commit: sha(3), azdoBuildID: 3, packages: []string{"A@1.0.0"}}.xml())
+	stores(t, func(t *testing.T, e *env) {
+		missing := *e
+		if e.azurite != nil {
+			missing.store = "azblob://nothing-here"
+		} else {
+			missing.store = "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "nonexistent", "x"))
+		}
+		exists := func() bool {
+			if e.azurite == nil {
+				_, err := os.Stat(filepath.Dir(strings.TrimPrefix(missing.store, "file://")))
+				return err == nil
+			}
+			// A container Open finds: storeurl.Open creates nothing.
+			env := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": e.azurite.ConnectionString()}
+			_, err := storeurl.Open(context.Background(), missing.store, func(k string) string { return env[k] })
+			return err == nil
+		}
+		want := "maestro: no registry at " + missing.store + "; `maestro registry init --store " + missing.store + "` creates one\n"
+		for _, args := range [][]string{
+			{"channel", "list"},
+			{"build", "list"},
+			{"subscription", "list"},
+			{"publish", "--manifest", m},
+		} {
+			r := missing.run(args...)
+			assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+			assert.Equal(t, want, r.stderr, "%v", args)
+			assert.Empty(t, r.stdout, "%v", args)
+			assert.False(t, exists(), "%v created the store", args)
+		}
+		// Bad input with --create creates nothing either.
+		r := missing.run("publish", "--create", "--manifest", filepath.Join(dir, "none-*.xml"))
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.False(t, exists(), "a bad publish --create created the store")
+
+		var b maestro.Build
+		missing.okJSON(&b, "publish", "--create", "--manifest", m)
+		assert.True(t, exists())
+		var again maestro.Build
+		missing.okJSON(&again, "build", "show", "--id", strconv.Itoa(b.ID))
+		assert.Equal(t, b.Commit, again.Commit)
+		out := missing.ok("registry", "init")
+		assert.Equal(t, "a registry exists at "+missing.store+" already (format version 1); nothing changed\n", out)
 	})
 }

@@ -149,8 +149,12 @@ func TestQueueThenApply(t *testing.T) {
 // freshStore returns an empty store of the same kind as e's: a new
 // container (named name) on e's Azurite, or a new local directory.
 func freshStore(t *testing.T, e *env, name string) string {
+	url := "file://" + t.TempDir()
 	if e.azurite != nil {
-		return "azblob://" + name
+		url = "azblob://" + name
 	}
-	return "file://" + t.TempDir()
+	fresh := *e
+	fresh.store = url
+	fresh.ok("registry", "init")
+	return url
 }

@@ -240,6 +240,7 @@ func manifest(packages ...string) string {
 func TestPublishFromTheAgentEnvironment(t *testing.T) {
 	task := installTask(t)
 	srv := azurite.Start(t)
+	maestro(t, task, srv, "registry", "init")
 	maestro(t, task, srv, "channel", "add", "--name", ".NET 10")
 	// An earlier build of another repository, so that ours does not get the first id.
 	earlier := filepath.Join(t.TempDir(), "earlier.xml")
@@ -330,6 +331,7 @@ func TestPublishFromTheAgentEnvironment(t *testing.T) {
 func TestFailedPublishFailsTheTaskOnce(t *testing.T) {
 	task := installTask(t)
 	srv := azurite.Start(t)
+	maestro(t, task, srv, "registry", "init")
 	a := newAgent(t)
 	a.write(t, "1/a/AssetManifests/Linux.xml", manifest("Contoso.Widgets"))
 

@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,8 +18,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
 // IO is where a command reads and writes; tests pass buffers.
@@ -34,8 +37,13 @@ type Factory struct {
 	IO     IO
 	Getenv func(string) string
 	Now    func() time.Time
-	// OpenStore opens the store named by a --store value ("" means the default).
+	// OpenStore opens the store named by a --store value ("" means the
+	// default). It creates nothing: a missing store is an error wrapping
+	// store.ErrNotExist.
 	OpenStore func(ctx context.Context, raw string, getenv func(string) string) (store.Store, error)
+	// CreateStore opens the store like OpenStore, creating its folder or
+	// container when missing (registry init and --create).
+	CreateStore func(ctx context.Context, raw string, getenv func(string) string) (store.Store, error)
 }
 
 // StoreFlag selects the object store the registry lives in.
@@ -51,13 +59,79 @@ var OutputFlag = &cli.StringFlag{
 	Usage: "output format: table or json",
 }
 
-// Registry opens the registry on the store the command's --store names.
+// CreateFlag lets a command make the registry when the store holds none.
+var CreateFlag = &cli.BoolFlag{
+	Name:  "create",
+	Usage: "create the registry (folder or container, and format marker) if the store holds none, as `maestro registry init` does",
+}
+
+// Registry opens the registry on the store the command's --store names. A
+// store without a registry (no folder or container, or no format marker) is
+// bad input: nothing is created, and the error says how to create one.
 func (f *Factory) Registry(c *cli.Context) (*registry.Registry, error) {
-	st, err := f.OpenStore(c.Context, c.String(StoreFlag.Name), f.Getenv)
+	raw := c.String(StoreFlag.Name)
+	st, err := f.OpenStore(c.Context, raw, f.Getenv)
+	if errors.Is(err, store.ErrNotExist) {
+		return nil, f.noRegistry(raw)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return registry.New(st, registry.WithClock(f.Now)), nil
+	reg := registry.New(st, registry.WithClock(f.Now))
+	if _, err := reg.CheckFormat(c.Context); errors.Is(err, registry.ErrNoRegistry) {
+		return nil, f.noRegistry(raw)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.storeName(raw), err)
+	}
+	return reg, nil
+}
+
+// CreateRegistry opens the registry on the store --store names, creating the
+// store and writing the format marker when missing; created says whether
+// this call wrote the marker.
+func (f *Factory) CreateRegistry(c *cli.Context) (reg *registry.Registry, created bool, err error) {
+	if f.CreateStore == nil {
+		return nil, false, errors.New("this maestro cannot create stores")
+	}
+	st, err := f.CreateStore(c.Context, c.String(StoreFlag.Name), f.Getenv)
+	if err != nil {
+		return nil, false, err
+	}
+	reg = registry.New(st, registry.WithClock(f.Now))
+	_, created, err = reg.Init(c.Context)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", f.storeName(c.String(StoreFlag.Name)), err)
+	}
+	return reg, created, nil
+}
+
+// OpenRegistry opens the registry, creating it first when the command was
+// given --create.
+func (f *Factory) OpenRegistry(c *cli.Context) (*registry.Registry, error) {
+	if c.Bool(CreateFlag.Name) {
+		reg, _, err := f.CreateRegistry(c)
+		return reg, err
+	}
+	return f.Registry(c)
+}
+
+// StoreName is the URL of the store the command's --store names, for
+// messages (it holds no secret).
+func (f *Factory) StoreName(c *cli.Context) string { return f.storeName(c.String(StoreFlag.Name)) }
+
+func (f *Factory) noRegistry(raw string) error {
+	name := f.storeName(raw)
+	return &maestro.Error{Kind: maestro.KindInvalid, Err: registry.ErrNoRegistry,
+		Msg: fmt.Sprintf("no registry at %s; `maestro registry init --store %s` creates one", name, name)}
+}
+
+// storeName is the store URL for messages: the parsed location (which holds
+// no secret), else the value as given.
+func (f *Factory) storeName(raw string) string {
+	if loc, err := storeurl.Parse(raw, f.Getenv); err == nil {
+		return loc.String()
+	}
+	return raw
 }
 
 // JSON reports whether the command was asked for JSON output.

@@ -15,6 +15,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	cfg "github.com/maestroplusplus/maestro/internal/config"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // ApplyOptions are the parsed arguments of `maestro config apply`.
@@ -22,6 +23,10 @@ type ApplyOptions struct {
 	File   string // path, or "-" for standard input
 	DryRun bool
 	Prune  bool
+	// DeleteChannelsWithBuilds lets Prune delete channels that hold builds.
+	DeleteChannelsWithBuilds bool
+	// Create makes the registry when the store holds none.
+	Create bool
 }
 
 // ExportOptions are the parsed arguments of `maestro config export`.
@@ -56,8 +61,10 @@ problem as FILE:LINE: field: message, writing nothing. Then prints the plan as
 a diff (+ add, ~ change with old → new, - delete) and applies it: channels,
 default channels, repository policies, subscriptions, then with --prune the
 deletions. Objects the file does not list are left alone unless --prune is
-given. Applying the same file again changes nothing. FILE "-" reads standard
-input.
+given; --prune refuses to delete a channel that holds builds unless
+--delete-channels-with-builds is given. Applying the same file again changes
+nothing. FILE "-" reads standard input. With --create, a store without a
+registry gets one (after the file is found good; not with --dry-run).
 
 Examples:
   maestro config apply --dry-run maestro.yaml
@@ -65,13 +72,19 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and write nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete the registry objects the file does not list"},
+			&cli.BoolFlag{Name: "delete-channels-with-builds", Usage: "with --prune, also delete unlisted channels that hold builds"},
 			cmdutil.StoreFlag,
+			cmdutil.CreateFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 {
 				return cmdutil.UsageErrorf("config apply takes one FILE argument; got %d", c.Args().Len())
 			}
-			return run(c, &ApplyOptions{File: c.Args().First(), DryRun: c.Bool("dry-run"), Prune: c.Bool("prune")})
+			if c.Bool("delete-channels-with-builds") && !c.Bool("prune") {
+				return cmdutil.UsageErrorf("--delete-channels-with-builds only goes with --prune")
+			}
+			return run(c, &ApplyOptions{File: c.Args().First(), DryRun: c.Bool("dry-run"), Prune: c.Bool("prune"),
+				DeleteChannelsWithBuilds: c.Bool("delete-channels-with-builds"), Create: c.Bool(cmdutil.CreateFlag.Name)})
 		},
 	}
 }
@@ -129,24 +142,36 @@ func runApply(c *cli.Context, f *cmdutil.Factory, o *ApplyOptions) error {
 		return problems(f, name, err)
 	}
 	reg, err := f.Registry(c)
-	if err != nil {
+	// With --create, a missing registry is planned for as an empty one and
+	// made only once the file is found good.
+	missing := o.Create && errors.Is(err, registry.ErrNoRegistry)
+	if err != nil && !missing {
 		return err
 	}
-	st, err := cfg.Load(c.Context, reg)
-	if err != nil {
-		return err
+	st := &cfg.State{}
+	if !missing {
+		if st, err = cfg.Load(c.Context, reg); err != nil {
+			return err
+		}
 	}
-	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune})
+	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune, DeleteChannelsWithBuilds: o.DeleteChannelsWithBuilds})
 	if err != nil {
 		return problems(f, name, err)
 	}
 	if err := plan.Write(f.IO.Out); err != nil {
 		return err
 	}
-	if o.DryRun || plan.Empty() {
-		if o.DryRun {
-			fmt.Fprintln(f.IO.Out, "Dry run: nothing was written.")
+	if o.DryRun {
+		fmt.Fprintln(f.IO.Out, "Dry run: nothing was written.")
+		return nil
+	}
+	if missing {
+		if reg, _, err = f.CreateRegistry(c); err != nil {
+			return err
 		}
+		fmt.Fprintf(f.IO.Out, "Created a registry at %s.\n", f.StoreName(c))
+	}
+	if plan.Empty() {
 		return nil
 	}
 	done, err := plan.Apply(c.Context, reg)

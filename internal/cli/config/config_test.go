@@ -17,8 +17,10 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/cli/config"
-	"github.com/maestroplusplus/maestro/internal/store"
+	domain "github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store/local"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
 type result struct {
@@ -31,12 +33,16 @@ func maestro(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	f := &cmdutil.Factory{
-		IO:     cmdutil.IO{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
-		Getenv: func(string) string { return "" },
-		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
-		OpenStore: func(context.Context, string, func(string) string) (store.Store, error) {
-			return local.Open(dir)
+		IO: cmdutil.IO{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+		Getenv: func(k string) string {
+			if k == "MAESTRO_STORE" {
+				return "file://" + filepath.ToSlash(dir)
+			}
+			return ""
 		},
+		Now:         func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		OpenStore:   storeurl.Open,
+		CreateStore: storeurl.Create,
 	}
 	app := &cli.App{
 		Name: "maestro", Writer: &out, ErrWriter: &errOut,
@@ -45,6 +51,17 @@ func maestro(t *testing.T, dir, stdin string, args ...string) result {
 	}
 	err := app.RunContext(context.Background(), append([]string{"maestro"}, args...))
 	return result{out.String(), errOut.String(), err}
+}
+
+// newRegistry returns the folder of a new, empty registry.
+func newRegistry(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := local.Open(dir)
+	require.NoError(t, err)
+	_, _, err = registry.New(st).Init(context.Background())
+	require.NoError(t, err)
+	return dir
 }
 
 // snapshot returns every object file of the local store at dir with a hash of its content.
@@ -66,7 +83,7 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 const example = "testdata/maestro.yaml"
 
 func TestApplyExportRoundTrip(t *testing.T) {
-	dir, other := t.TempDir(), t.TempDir()
+	dir, other := newRegistry(t), newRegistry(t)
 	r := maestro(t, dir, "", "config", "apply", example)
 	require.NoError(t, r.err, r.errOut)
 	assert.Contains(t, r.out, `+ channel ".NET 10"`)
@@ -97,7 +114,7 @@ func TestApplyExportRoundTrip(t *testing.T) {
 }
 
 func TestApplyDryRunWritesNothing(t *testing.T) {
-	dir := t.TempDir()
+	dir := newRegistry(t)
 	require.NoError(t, maestro(t, dir, "", "config", "apply", example).err)
 	before := snapshot(t, dir)
 	require.NotEmpty(t, before)
@@ -120,7 +137,7 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 }
 
 func TestApplyPrune(t *testing.T) {
-	dir := t.TempDir()
+	dir := newRegistry(t)
 	require.NoError(t, maestro(t, dir, "", "config", "apply", example).err)
 	small := "channels:\n  - name: .NET Eng - Latest\n    classification: tools\n"
 
@@ -141,7 +158,7 @@ func TestApplyPrune(t *testing.T) {
 }
 
 func TestApplyBadFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := newRegistry(t)
 	require.NoError(t, maestro(t, dir, "", "config", "apply", example).err)
 	before := snapshot(t, dir)
 	bad := `channels:
@@ -177,6 +194,73 @@ subscriptions:
 	assert.Equal(t, cmdutil.ExitInvalid, cmdutil.ExitCode(r.err))
 	assert.Equal(t, "<stdin>:3: channels[0].clasification: unknown key; channels[0] takes name, classification\n", r.errOut)
 	assert.Equal(t, before, snapshot(t, dir))
+}
+
+// TestApplyNeedsRegistry: without a registry, apply exits 2 naming the way
+// to make one and creates nothing; --create makes it once the file is good,
+// and never with --dry-run or a bad file.
+func TestApplyNeedsRegistry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reg")
+	r := maestro(t, dir, "", "config", "apply", example)
+	require.Error(t, r.err)
+	assert.Equal(t, cmdutil.ExitInvalid, cmdutil.ExitCode(r.err))
+	want := "no registry at file://" + filepath.ToSlash(dir) + "; `maestro registry init --store file://" + filepath.ToSlash(dir) + "` creates one"
+	assert.Equal(t, want, r.err.Error())
+	assertMissing(t, dir)
+
+	r = maestro(t, dir, "", "config", "apply", "--create", "--dry-run", example)
+	require.NoError(t, r.err, r.errOut)
+	assert.Contains(t, r.out, "Plan: 8 to add")
+	assertMissing(t, dir)
+
+	r = maestro(t, dir, "channels:\n  - name: x\n    clasification: y\n", "config", "apply", "--create", "-")
+	require.Error(t, r.err)
+	assertMissing(t, dir)
+
+	r = maestro(t, dir, "", "config", "apply", "--create", example)
+	require.NoError(t, r.err, r.errOut)
+	assert.Contains(t, r.out, "Created a registry at file://"+filepath.ToSlash(dir)+".")
+	assert.Contains(t, r.out, "Applied: 8 added")
+	r = maestro(t, dir, "", "config", "apply", example)
+	require.NoError(t, r.err, r.errOut)
+	assert.Equal(t, "No changes: the registry matches "+example+".\n", r.out)
+}
+
+func assertMissing(t *testing.T, dir string) {
+	t.Helper()
+	_, err := os.Stat(dir)
+	assert.True(t, os.IsNotExist(err), "%s was created: %v", dir, err)
+}
+
+// TestApplyPruneKeepsChannelsWithBuilds: --prune refuses to delete a channel
+// that holds builds, naming it, unless --delete-channels-with-builds.
+func TestApplyPruneKeepsChannelsWithBuilds(t *testing.T) {
+	dir := newRegistry(t)
+	require.NoError(t, maestro(t, dir, "", "config", "apply", example).err)
+	st, err := local.Open(dir)
+	require.NoError(t, err)
+	reg := registry.New(st)
+	ch, err := reg.ChannelByName(context.Background(), ".NET 10")
+	require.NoError(t, err)
+	_, err = reg.PublishBuild(context.Background(), domain.Build{Repository: "https://github.com/dotnet/other", Branch: "main",
+		Commit: strings.Repeat("a", 40), Assets: []domain.Asset{{Name: "A", Version: "1.0.0"}}}, registry.PublishOptions{Channels: []int{ch.ID}})
+	require.NoError(t, err)
+	before := snapshot(t, dir)
+	small := "channels:\n  - name: .NET Eng - Latest\n    classification: tools\n"
+
+	r := maestro(t, dir, small, "config", "apply", "--prune", "-")
+	require.Error(t, r.err)
+	assert.Equal(t, cmdutil.ExitInvalid, cmdutil.ExitCode(r.err))
+	assert.Equal(t, "<stdin>: channels: channel \".NET 10\" (id 1) holds builds and is not listed, so --prune would delete it; list it under channels, or pass --delete-channels-with-builds\n", r.errOut)
+	assert.Equal(t, before, snapshot(t, dir), "nothing written")
+
+	r = maestro(t, dir, small, "config", "apply", "--delete-channels-with-builds", "-")
+	assert.Equal(t, cmdutil.ExitInvalid, cmdutil.ExitCode(r.err), "only with --prune")
+
+	r = maestro(t, dir, small, "config", "apply", "--prune", "--delete-channels-with-builds", "-")
+	require.NoError(t, r.err, r.errOut)
+	assert.Contains(t, r.out, `- channel ".NET 10"`)
+	assert.Contains(t, r.out, "7 deleted")
 }
 
 func TestApplyUsageErrors(t *testing.T) {

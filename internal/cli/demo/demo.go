@@ -96,11 +96,14 @@ func run(c *cli.Context, f *cmdutil.Factory, dir string) error {
 		git:   git.Runner{Author: git.Identity{Name: "Contoso Developer", Email: "dev@contoso.example"}},
 		repos: map[string]string{}, shas: map[string]string{}}
 	ctx := c.Context
-	st, err := f.OpenStore(ctx, d.store, f.Getenv)
+	st, err := f.CreateStore(ctx, d.store, f.Getenv)
 	if err != nil {
 		return err
 	}
 	d.reg = registry.New(st, registry.WithClock(f.Now))
+	if _, _, err := d.reg.Init(ctx); err != nil {
+		return err
+	}
 
 	fmt.Fprintf(d.out, "Maestro++ demo in %s\n\n", dir)
 	for _, name := range []string{"widgets", "gadgets", "app"} {

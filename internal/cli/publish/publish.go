@@ -33,6 +33,8 @@ type Options struct {
 	JSON           bool
 	// NoTrigger skips flowing the build to everyBuild subscriptions.
 	NoTrigger bool
+	// Create makes the registry when the store holds none.
+	Create bool
 	// Flags is the build metadata given on the command line; the manifest and
 	// then the pipeline's environment take precedence over it.
 	Flags maestro.Build
@@ -71,6 +73,7 @@ Example:
 			&cli.StringFlag{Name: "commit", Usage: "commit SHA, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "build-number", Usage: "Azure DevOps build number, when neither manifest nor environment gives it"},
 			cmdutil.StoreFlag,
+			cmdutil.CreateFlag,
 			cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -89,6 +92,7 @@ Example:
 				ResultFile:     c.String("result-file"),
 				JSON:           asJSON,
 				NoTrigger:      c.Bool("no-trigger"),
+				Create:         c.Bool(cmdutil.CreateFlag.Name),
 				Flags: maestro.Build{
 					Repository:             c.String("repository"),
 					Branch:                 c.String("branch"),
@@ -100,50 +104,84 @@ Example:
 	}
 }
 
-// Run performs a publish into the registry that --store names.
+// Run performs a publish into the registry that --store names (creating it
+// first with --create). The input is read and checked before the store is
+// opened, so bad input creates nothing either.
 func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
-	reg, err := f.Registry(c)
+	in, err := prepare(f, o)
 	if err != nil {
 		return err
 	}
-	return RunOn(c, f, reg, o)
+	defer in.close()
+	var reg *registry.Registry
+	if o.Create {
+		reg, _, err = f.CreateRegistry(c)
+	} else {
+		reg, err = f.Registry(c)
+	}
+	if err != nil {
+		return err
+	}
+	return publishInput(c, f, reg, o, in)
 }
 
 // RunOn performs a publish into reg. Every input is read and checked before
 // the first write, so bad input leaves the registry untouched.
 func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Options) error {
-	ctx := c.Context
-	ms, err := manifest.Load(o.Manifests)
+	in, err := prepare(f, o)
 	if err != nil {
 		return err
+	}
+	defer in.close()
+	return publishInput(c, f, reg, o, in)
+}
+
+// input is a publish's build, read and checked, with its uploads.
+type input struct {
+	b        maestro.Build
+	uploads  []registry.FileUpload
+	readFile func(path string) ([]byte, error)
+	close    func()
+}
+
+// prepare reads the manifests and the pipeline's metadata, plans the uploads
+// and checks everything the publish will write, without opening the store.
+func prepare(f *cmdutil.Factory, o *Options) (*input, error) {
+	ms, err := manifest.Load(o.Manifests)
+	if err != nil {
+		return nil, err
 	}
 	b, err := manifest.Merge(ms)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b = fillMetadata(b, f.Getenv, o.Flags)
 	b.DateProduced = f.Now().UTC()
-
-	var (
-		uploads  []registry.FileUpload
-		readFile = os.ReadFile
-	)
+	in := &input{b: b, readFile: os.ReadFile, close: func() {}}
 	if o.UploadDir != "" {
 		root, err := os.OpenRoot(o.UploadDir)
 		if err != nil {
-			return maestro.Errorf(maestro.KindInvalid, "--upload %s: %v", o.UploadDir, err)
+			return nil, maestro.Errorf(maestro.KindInvalid, "--upload %s: %v", o.UploadDir, err)
 		}
-		defer root.Close()
-		uploads, err = planUploads(root, o.UploadDir, ms, b)
+		in.uploads, err = planUploads(root, o.UploadDir, ms, b)
 		if err != nil {
-			return err
+			root.Close()
+			return nil, err
 		}
-		readFile = func(path string) ([]byte, error) { return readUpload(root, o.UploadDir, path) }
+		in.readFile = func(path string) ([]byte, error) { return readUpload(root, o.UploadDir, path) }
+		in.close = func() { root.Close() }
 	}
-	// Everything the publish will write is checked before the store is read.
-	if err := registry.ValidateBuild(b, uploads); err != nil {
-		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+	if err := registry.ValidateBuild(b, in.uploads); err != nil {
+		in.close()
+		return nil, fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
 	}
+	return in, nil
+}
+
+// publishInput records a prepared build in reg, flows it and prints it.
+func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Options, in *input) error {
+	ctx := c.Context
+	b, uploads, readFile := in.b, in.uploads, in.readFile
 	// Agent logging commands go where they cannot break the one JSON document
 	// that --output json promises on stdout.
 	progressOut := f.IO.Out

@@ -19,12 +19,12 @@ func TestNewCmdParsesFlags(t *testing.T) {
 	err := app.RunContext(context.Background(), []string{"maestro", "publish",
 		"--manifest", "a/*.xml", "--manifest", "b.xml", "--channel", ".NET 10", "--channel", "7",
 		"--version-details", "eng/Version.Details.xml", "--upload", "out", "--result-file", "r.json",
-		"--commit", "abc", "--output", "json"})
+		"--commit", "abc", "--output", "json", "--create"})
 	require.NoError(t, err)
 	assert.Equal(t, &Options{
 		Manifests: []string{"a/*.xml", "b.xml"}, Channels: []string{".NET 10", "7"},
 		VersionDetails: "eng/Version.Details.xml", UploadDir: "out", ResultFile: "r.json", JSON: true,
-		Flags: maestro.Build{Commit: "abc"},
+		Create: true, Flags: maestro.Build{Commit: "abc"},
 	}, got)
 }
 

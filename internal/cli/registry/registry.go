@@ -1,6 +1,8 @@
-// Package registry implements `maestro registry check` and `maestro registry
-// repair`: find what an interrupted publish or an earlier layout left in the
-// Build Asset Registry, and fix it while the registry stays in use.
+// Package registry implements `maestro registry init`, `check` and
+// `repair`: make a registry on purpose (the store's folder or container and
+// the format marker every other command looks for), find what an
+// interrupted publish or an earlier layout left in the Build Asset Registry,
+// and fix it while the registry stays in use.
 package registry
 
 import (
@@ -42,8 +44,9 @@ func NewCmd(f *cmdutil.Factory, checkRun func(*cli.Context, *CheckOptions) error
 	}
 	return &cli.Command{
 		Name:  "registry",
-		Usage: "check and repair the Build Asset Registry",
+		Usage: "create, check and repair the Build Asset Registry",
 		Subcommands: []*cli.Command{
+			NewInitCmd(f, nil),
 			{
 				Name:      "check",
 				Usage:     "list what disagrees in the registry (read-only; exit 1 when not clean)",

@@ -67,6 +67,8 @@ type Store struct {
 	endpoint string   // the container URL without its query, for messages
 	secrets  []string // the connection string's key and signature, masked in errors
 	pageSize int32
+	// mustExist makes Open refuse a missing container instead of creating it.
+	mustExist bool
 }
 
 // Option configures a Store.
@@ -76,6 +78,12 @@ type Option func(*Store)
 // the service's limit of 5,000.
 func WithListPageSize(n int32) Option {
 	return func(s *Store) { s.pageSize = n }
+}
+
+// MustExist makes Open fail, with an error that wraps store.ErrNotExist,
+// when the container does not exist, instead of creating it.
+func MustExist() Option {
+	return func(s *Store) { s.mustExist = true }
 }
 
 // Connection limits: an unreachable account fails in seconds.
@@ -103,7 +111,7 @@ func clientOptions() *container.ClientOptions {
 }
 
 // Open connects to containerName in the account, creating the container if
-// it does not exist.
+// it does not exist (unless MustExist is given).
 func Open(ctx context.Context, acct Account, containerName string, opts ...Option) (_ *Store, err error) {
 	secrets := redact.ConnectionStringSecrets(acct.ConnectionString)
 	defer func() { err = redact.Error(err, secrets...) }()
@@ -134,7 +142,9 @@ func Open(ctx context.Context, acct Account, containerName string, opts ...Optio
 	for _, opt := range opts {
 		opt(s)
 	}
-	if err := s.ensureContainer(ctx); err != nil {
+	if err := s.ensureContainer(ctx); errors.Is(err, store.ErrNotExist) {
+		return nil, fmt.Errorf("azure container %s: %w", s.endpoint, err)
+	} else if err != nil {
 		return nil, s.clean(ctx, fmt.Errorf("open azure container %s (check that the endpoint is reachable and the credential may use it): %w", s.endpoint, err))
 	}
 	return s, nil
@@ -150,6 +160,9 @@ func (s *Store) ensureContainer(ctx context.Context) error {
 	}
 	if !bloberror.HasCode(err, bloberror.ContainerNotFound) {
 		return err
+	}
+	if s.mustExist {
+		return store.ErrNotExist
 	}
 	_, err = s.client.Create(ctx, nil)
 	if err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {

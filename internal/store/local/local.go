@@ -125,6 +125,19 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// Exists reports whether dir holds a local store (its data folder), without
+// creating anything.
+func Exists(dir string) (bool, error) {
+	fi, err := os.Stat(filepath.Join(dir, dataDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return fi.IsDir(), nil
+}
+
 // Dir returns the store's root directory.
 func (s *Store) Dir() string { return s.root }
 

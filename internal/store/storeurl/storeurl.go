@@ -217,10 +217,22 @@ func defaultLocalDir(goos string, getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "share", "maestro", "store"), nil
 }
 
-// Open parses raw like Parse and opens the store it names, creating the
-// directory or container if needed. Every store comes wrapped in package
-// retry, which retries transient failures (store.ErrUnavailable).
+// Open parses raw like Parse and opens the store it names. It creates
+// nothing: a directory that holds no local store, or a container that does
+// not exist, is an error that wraps store.ErrNotExist (see Create). Every
+// store comes wrapped in package retry, which retries transient failures
+// (store.ErrUnavailable).
 func Open(ctx context.Context, raw string, getenv func(string) string) (store.Store, error) {
+	return open(ctx, raw, getenv, false)
+}
+
+// Create parses raw like Parse and opens the store it names, creating the
+// directory or container if it does not exist.
+func Create(ctx context.Context, raw string, getenv func(string) string) (store.Store, error) {
+	return open(ctx, raw, getenv, true)
+}
+
+func open(ctx context.Context, raw string, getenv func(string) string, create bool) (store.Store, error) {
 	loc, err := Parse(raw, getenv)
 	if err != nil {
 		return nil, maestro.Errorf(maestro.KindInvalid, "%w", err)
@@ -231,11 +243,18 @@ func Open(ctx context.Context, raw string, getenv func(string) string) (store.St
 		if err != nil {
 			return nil, maestro.Errorf(maestro.KindInvalid, "open %s: %w", loc, err)
 		}
+		var opts []azure.Option
+		if !create {
+			opts = append(opts, azure.MustExist())
+		}
 		var st *azure.Store
 		err = retry.Do(ctx, func() (err error) {
-			st, err = azure.Open(ctx, acct, loc.Container)
+			st, err = azure.Open(ctx, acct, loc.Container, opts...)
 			return err
 		})
+		if errors.Is(err, store.ErrNotExist) {
+			return nil, maestro.Errorf(maestro.KindInvalid, "open %s: %w", loc, err)
+		}
 		if err != nil {
 			if maestro.KindOf(err) != maestro.KindInternal {
 				return nil, err
@@ -244,6 +263,15 @@ func Open(ctx context.Context, raw string, getenv func(string) string) (store.St
 		}
 		return retry.New(st), nil
 	default:
+		if !create {
+			ok, err := local.Exists(loc.Dir)
+			if err != nil {
+				return nil, fmt.Errorf("open %s: %w", loc, err)
+			}
+			if !ok {
+				return nil, maestro.Errorf(maestro.KindInvalid, "open %s: no local store in %s: %w", loc, loc.Dir, store.ErrNotExist)
+			}
+		}
 		st, err := local.Open(loc.Dir)
 		if err != nil {
 			return nil, err

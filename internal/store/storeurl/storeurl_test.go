@@ -121,7 +121,10 @@ func TestOpenLocal(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for _, raw := range []string{"file://rel/store", "file://" + filepath.ToSlash(filepath.Join(dir, "abs"))} {
-		s, err := storeurl.Open(t.Context(), raw, env(nil))
+		if _, err := storeurl.Open(t.Context(), raw, env(nil)); !errors.Is(err, store.ErrNotExist) {
+			t.Fatalf("Open(%q) of a missing store: err = %v, want ErrNotExist", raw, err)
+		}
+		s, err := storeurl.Create(t.Context(), raw, env(nil))
 		if err != nil {
 			t.Fatalf("Open(%q): %v", raw, err)
 		}
@@ -134,7 +137,7 @@ func TestOpenLocal(t *testing.T) {
 			t.Errorf("object not where the URL points: %v", err)
 		}
 	}
-	s, err := storeurl.Open(t.Context(), "", env(map[string]string{"HOME": dir}))
+	s, err := storeurl.Create(t.Context(), "", env(map[string]string{"HOME": dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +206,12 @@ func TestOpenAzblob(t *testing.T) {
 		"MAESTRO_STORE":                   "azblob://maestro",
 		"AZURE_STORAGE_CONNECTION_STRING": srv.ConnectionString(),
 	})
-	s, err := storeurl.Open(t.Context(), "", getenv)
+	for range 2 { // the first Open must not have created the container
+		if _, err := storeurl.Open(t.Context(), "", getenv); !errors.Is(err, store.ErrNotExist) {
+			t.Fatalf("Open of a missing container: err = %v, want ErrNotExist", err)
+		}
+	}
+	s, err := storeurl.Create(t.Context(), "", getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,5 +282,24 @@ func TestOpenAzblobKinds(t *testing.T) {
 		if got := maestro.KindOf(err); got != want {
 			t.Errorf("Open with %q: kind %v, want %v (%v)", conn, got, want, err)
 		}
+	}
+}
+
+// TestOpenCreatesNothing: opening a store that is not there leaves no folder
+// behind, and neither does opening an existing folder that holds no store.
+func TestOpenCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexistent", "x")
+	if _, err := storeurl.Open(t.Context(), "file://"+filepath.ToSlash(missing), env(nil)); !errors.Is(err, store.ErrNotExist) {
+		t.Fatalf("err = %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexistent")); !os.IsNotExist(err) {
+		t.Fatalf("Open created %s: %v", missing, err)
+	}
+	if _, err := storeurl.Open(t.Context(), "file://"+filepath.ToSlash(dir), env(nil)); !errors.Is(err, store.ErrNotExist) {
+		t.Fatalf("err = %v, want ErrNotExist", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("Open wrote into an existing folder: %v", entries)
 	}
 }

@@ -1,0 +1,74 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// A registry is made on purpose: `maestro registry init` (or a command's
+// --create) writes the format marker, and every other command refuses a
+// store without one, so a mistyped --store fails instead of silently
+// starting an empty registry. The marker's version says which layout the
+// registry uses, so that a later layout change can migrate (or refuse) an
+// older registry.
+const formatKey = "meta/format.json"
+
+// FormatName is the fixed name in every format marker.
+const FormatName = "maestro-bar"
+
+// FormatVersion is the layout version this maestro writes and reads.
+const FormatVersion = 1
+
+// Format is the format marker document.
+type Format struct {
+	Format  string    `json:"format"`
+	Version int       `json:"version"`
+	Created time.Time `json:"created"`
+}
+
+// ErrNoRegistry is wrapped by CheckFormat's error when the store holds no
+// format marker.
+var ErrNoRegistry = errors.New("no registry")
+
+// Init writes the format marker if the store has none, create-only, so that
+// concurrent inits agree on one marker. It returns the marker and whether
+// this call wrote it. A store that holds registry documents from before
+// markers existed is adopted as it is.
+func (r *Registry) Init(ctx context.Context) (Format, bool, error) {
+	f := Format{Format: FormatName, Version: FormatVersion, Created: r.now().UTC()}
+	err := putJSON(ctx, r.st, formatKey, f, store.Condition{CreateOnly: true})
+	if err == nil {
+		return f, true, nil
+	}
+	if !errors.Is(err, store.ErrPrecondition) {
+		return Format{}, false, fmt.Errorf("write the format marker %s: %w", formatKey, err)
+	}
+	f, err = r.CheckFormat(ctx)
+	return f, false, err
+}
+
+// CheckFormat reads the format marker: an error wrapping ErrNoRegistry
+// (maestro.KindInvalid) when there is none, and maestro.KindInvalid when the
+// registry has a layout this maestro does not know.
+func (r *Registry) CheckFormat(ctx context.Context) (Format, error) {
+	var f Format
+	_, err := getJSON(ctx, r.st, formatKey, &f)
+	if errors.Is(err, store.ErrNotExist) {
+		return f, maestro.Errorf(maestro.KindInvalid, "%w", ErrNoRegistry)
+	}
+	if err != nil {
+		return f, fmt.Errorf("read the format marker %s: %w", formatKey, err)
+	}
+	if f.Format != FormatName {
+		return f, maestro.Errorf(maestro.KindInvalid, "the store's %s names format %q, not %q: it is not a maestro registry", formatKey, f.Format, FormatName)
+	}
+	if f.Version > FormatVersion {
+		return f, maestro.Errorf(maestro.KindInvalid, "the registry has format version %d; this maestro reads version %d and older: use a newer maestro", f.Version, FormatVersion)
+	}
+	return f, nil
+}
