@@ -28,7 +28,7 @@ func BenchmarkQuestions(b *testing.B) {
 		const builds = 5_000
 		srv := azurite.Start(b)
 		env := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": srv.ConnectionString()}
-		st, err := storeurl.Open(context.Background(), "azblob://scale", func(k string) string { return env[k] })
+		st, err := storeurl.Create(context.Background(), "azblob://scale", func(k string) string { return env[k] })
 		if err != nil {
 			b.Fatal(err)
 		}

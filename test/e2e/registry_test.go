@@ -174,6 +174,7 @@ func TestPublishKilledAt20Moments(t *testing.T) {
 			} else {
 				e.store = fmt.Sprintf("azblob://crash%02d", i)
 			}
+			e.ok("registry", "init")
 			return &e
 		}
 		// How long a whole publish takes here: the kills fall within it.
