@@ -161,6 +161,7 @@ func TestNoSecretInStoreFailures(t *testing.T) {
 			srv.Restart()
 			e := &env{t: t, store: "azblob://secret" + strings.ReplaceAll(name, " ", ""), environ: []string{"AZURE_STORAGE_CONNECTION_STRING=" + c.conn}}
 			e.store = strings.ToLower(e.store)
+			e.ok("registry", "init")
 			e.ok("channel", "add", "--name", "dev")
 			dir := t.TempDir()
 			spec := manifestSpec{repo: "https://github.com/o/big", branch: "main", commit: sha(7), azdoBuildID: 4242}
