@@ -130,30 +130,36 @@ var ErrStale = errors.New("the remote branch moved since it was read")
 // not exist. The check and the update are one step on the remote (git's
 // --force-with-lease), so of two writers that read the same head exactly one
 // wins; the other gets ErrStale.
+//
+// Which failure was a lost race is not read from git's messages (they differ
+// between versions, hosts and hooks): after any failed push the remote head
+// is read again (`git ls-remote`). A branch that is not at expectOld (or
+// exists when it must not) is ErrStale; one already at src's commit means
+// the push did land (only its answer was lost), so that is success; anything
+// else returns the push's own error.
 func (r Runner) PushLeased(ctx context.Context, dir, remote, src, dst, expectOld string) error {
-	out, err := r.run(ctx, dir, "push", "--porcelain", "--force-with-lease=refs/heads/"+dst+":"+expectOld,
+	_, err := r.run(ctx, dir, "push", "--porcelain", "--force-with-lease=refs/heads/"+dst+":"+expectOld,
 		"--end-of-options", remote, src+":refs/heads/"+dst)
-	if err != nil && staleLease(out) {
-		return fmt.Errorf("push %s: %w", dst, ErrStale)
+	if err == nil {
+		return nil
+	}
+	head, herr := r.RemoteHead(ctx, dir, remote, dst)
+	switch {
+	case errors.Is(herr, ErrNotFound):
+		if expectOld != "" {
+			return fmt.Errorf("push %s: the branch was deleted: %w", dst, ErrStale)
+		}
+		return err
+	case herr != nil:
+		return errors.Join(err, fmt.Errorf("read the remote head of %s after the failed push: %w", dst, herr))
+	}
+	if mine, merr := r.RevParse(ctx, dir, src); merr == nil && mine == head {
+		return nil
+	}
+	if head != expectOld {
+		return fmt.Errorf("push %s: the remote branch is at %s, not at %q as read: %w", dst, head, expectOld, ErrStale)
 	}
 	return err
-}
-
-// staleLease reads `git push --porcelain` output for a ref refused because
-// the remote moved: the lease check failed before sending ("stale info"), or
-// the remote refused to move a ref that changed under it.
-func staleLease(porcelain string) bool {
-	for _, line := range strings.Split(porcelain, "\n") {
-		if !strings.HasPrefix(line, "!") {
-			continue
-		}
-		for _, why := range []string{"(stale info)", "(fetch first)", "(non-fast-forward)", "cannot lock ref", "failed to update ref", "incorrect old value"} {
-			if strings.Contains(line, why) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // RevParse resolves rev to a commit id, or ErrNotFound.

@@ -156,3 +156,49 @@ func TestPushLeased(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, two, head, "the remote is untouched")
 }
+
+// TestPushLeasedReadsTheRemoteHead: whether a failed push lost a race is
+// decided by the remote head after it, whatever git or the server printed. A
+// server that moves the branch while the push is under way and refuses it in
+// its own words (Azure Repos: TF401028) is a lost race (ErrStale); a refusal
+// of a branch that did not move is the server's error; a branch that exists
+// when it must not is ErrStale.
+func TestPushLeasedReadsTheRemoteHead(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	origin := filepath.Join(root, "origin.git")
+	require.NoError(t, bot.Init(ctx, origin, true))
+	work := filepath.Join(root, "work")
+	require.NoError(t, bot.Init(ctx, work, false))
+	commit := func(text string) string {
+		require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte(text), 0o644))
+		_, err := bot.CommitAll(ctx, work, text)
+		require.NoError(t, err)
+		id, err := bot.RevParse(ctx, work, "HEAD")
+		require.NoError(t, err)
+		return id
+	}
+	one := commit("one\n")
+	require.NoError(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", ""))
+	two := commit("two\n")
+	require.NoError(t, bot.Push(ctx, work, origin, "HEAD", "other", ""))
+	commit("three\n")
+	// The other client's update lands while this push is under way.
+	require.NoError(t, os.WriteFile(filepath.Join(origin, "hooks", "pre-receive"), []byte("#!/bin/sh\n"+
+		"[ -f race ] && env -u GIT_QUARANTINE_PATH git update-ref refs/heads/b "+two+"\n"+
+		"echo \"TF401028: The reference 'refs/heads/b' has already been updated by another client, so you cannot update it.\" >&2\n"+
+		"exit 1\n"), 0o755))
+
+	err := bot.PushLeased(ctx, work, origin, "HEAD", "b", one)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, git.ErrStale, "b did not move: the refusal stands")
+	assert.Contains(t, err.Error(), "TF401028")
+	require.NoError(t, os.WriteFile(filepath.Join(origin, "race"), nil, 0o644))
+	err = bot.PushLeased(ctx, work, origin, "HEAD", "b", one)
+	assert.ErrorIs(t, err, git.ErrStale, "b moved during the push: %v", err)
+	assert.ErrorIs(t, bot.PushLeased(ctx, work, origin, "HEAD", "b", ""), git.ErrStale, "b exists")
+	head, err := bot.RemoteHead(ctx, work, origin, "b")
+	require.NoError(t, err)
+	assert.Equal(t, two, head, "the other client's update stays")
+}
