@@ -65,7 +65,9 @@ type FlowState struct {
 // met another one in progress.
 type PendingWork struct {
 	BuildID int `json:"buildId"`
-	// Reason is "checks", "host" or "busy".
+	// Reason is "checks", "host", "race" (another update of the pull
+	// request won a race: the branch moved, the record changed, the lock was
+	// held too long) or "busy".
 	Reason      string    `json:"reason"`
 	Message     string    `json:"message"`
 	Attempts    int       `json:"attempts"`

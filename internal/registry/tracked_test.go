@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
 
 // TestTrackCompareAndSwap: a tracked pull request is written only over the
@@ -50,21 +53,21 @@ func TestTrackCompareAndSwap(t *testing.T) {
 // released, and gives up with a conflict after its wait.
 func TestLockTracked(t *testing.T) {
 	ctx := context.Background()
-	r := newRegistry(t)
+	r := registry.New(mem.New()) // the wall clock: the waits below pass
 	const repo, branch = "https://github.com/dotnet/runtime", "main"
-	_, unlock, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Second)
+	_, lock, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Second)
 	require.NoError(t, err)
 	_, _, err = r.LockTracked(ctx, repo, branch, registry.BatchedKey, 50*time.Millisecond)
 	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "held: %v", err)
 	_, other, err := r.LockTracked(ctx, repo, branch, "other-subscription", 0)
 	require.NoError(t, err, "another key is another lock")
-	other()
+	other.Unlock()
 
 	got := make(chan error, 1)
 	go func() {
-		_, unlock2, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, 10*time.Second)
+		_, lock2, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, 10*time.Second)
 		if err == nil {
-			unlock2()
+			lock2.Unlock()
 		}
 		got <- err
 	}()
@@ -74,6 +77,63 @@ func TestLockTracked(t *testing.T) {
 		t.Fatalf("the waiter got the lock while it was held: %v", err)
 	default:
 	}
-	unlock()
+	lock.Unlock()
 	require.NoError(t, <-got)
+}
+
+// TestLockTrackedWaitsByTheRegistryClock: the wait is measured with the
+// registry's clock, not the wall clock (a clock that moves ten minutes per
+// reading ends an hour's wait at once), and a waiter whose context ends says
+// which lease it waited for.
+func TestLockTrackedWaitsByTheRegistryClock(t *testing.T) {
+	const repo, branch = "https://github.com/dotnet/runtime", "main"
+	var minutes atomic.Int64
+	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	r := registry.New(mem.New(), registry.WithClock(func() time.Time {
+		return start.Add(time.Duration(minutes.Add(10)) * time.Minute)
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, lock, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Hour)
+	require.NoError(t, err)
+	defer lock.Unlock()
+
+	began := time.Now()
+	_, _, err = r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Hour)
+	require.Error(t, err)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
+	assert.Less(t, time.Since(began), 10*time.Second, "an hour of the registry's clock passed at once")
+	assert.Contains(t, err.Error(), "flow/locks/tracked/")
+	assert.Contains(t, err.Error(), "retries this update later")
+
+	// A frozen clock waits until the context ends; the error names the lease.
+	frozen := registry.New(mem.New(), registry.WithClock(func() time.Time { return start }))
+	_, held, err := frozen.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Minute)
+	require.NoError(t, err)
+	defer held.Unlock()
+	short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer stop()
+	_, _, err = frozen.LockTracked(short, repo, branch, registry.BatchedKey, time.Minute)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "stopped waiting for the lease flow/locks/tracked/")
+}
+
+// TestTrackedLockHeld: Held renews the lease; once another update took the
+// lease (this one expired or was broken), Held is a conflict.
+func TestTrackedLockHeld(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	r := registry.New(st)
+	const repo, branch = "https://github.com/dotnet/runtime", "main"
+	_, lock, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Second)
+	require.NoError(t, err)
+	defer lock.Unlock()
+	require.NoError(t, lock.Held(ctx))
+	require.NoError(t, st.BreakLease(ctx, "flow/locks/tracked/"+repourl.Key(repo)+"/"+branch+"/"+registry.BatchedKey))
+	_, other, err := r.LockTracked(ctx, repo, branch, registry.BatchedKey, time.Second)
+	require.NoError(t, err, "the broken lease is free")
+	defer other.Unlock()
+	err = lock.Held(ctx)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
+	assert.Contains(t, err.Error(), "lost the lease")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/updater"
 )
 
 // claimFor is how long an attempt holds its subscription: others that come
@@ -76,8 +77,14 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 	upd := *s.Updater
 	upd.Now = func() time.Time { return now }
 	var retryAt time.Time
+	reason := "host"
 	upd.Retry = func(err error) (string, bool) {
 		after, ok := Retryable(err, now)
+		if errors.Is(err, updater.ErrRace) {
+			// Another update of the pull request won: the next attempt
+			// starts from the branch's new head and the record's new version.
+			after, ok, reason = 0, true, "race"
+		}
 		if !ok || attempts >= MaxAttempts {
 			return "", false
 		}
@@ -110,7 +117,7 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 		case o.Result == maestro.ResultRescheduled:
 			p := registry.PendingWork{BuildID: buildID, Reason: "checks", Message: o.Message, Attempts: attempts, Since: now, NextAttempt: now.Add(checksPoll)}
 			if !retryAt.IsZero() {
-				p.Reason, p.NextAttempt = "host", retryAt
+				p.Reason, p.NextAttempt = reason, retryAt
 			}
 			if st.Pending != nil && st.Pending.BuildID == buildID {
 				p.Since = st.Pending.Since

@@ -6,6 +6,7 @@
 package updater
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,13 +51,41 @@ type Updater struct {
 	Retry func(err error) (message string, ok bool)
 }
 
+// ErrRace is returned (wrapped) to Retry, and by Apply when nobody retries,
+// when another writer won a race with this update: the pull request branch
+// moved under the leased push, the tracked record changed under its
+// compare-and-swap, the lock was lost, or another update held the lock for
+// longer than LockWait. Nothing of this update was pushed, or what was
+// pushed is recorded; the update is worth another attempt, which starts
+// from the branch's new head and the record's new version.
+var ErrRace = errors.New("another update of this pull request won a race")
+
+// raced marks err as a lost race (ErrRace) when it is a conflict of the
+// tracked record or its lock (the registry's KindConflict).
+func raced(err error) error {
+	if err != nil && maestro.KindOf(err) == maestro.KindConflict && !errors.Is(err, ErrRace) {
+		return raceError{err}
+	}
+	return err
+}
+
+// raceError is a lost race: errors.Is(ErrRace) and the cause's message.
+type raceError struct{ err error }
+
+func (e raceError) Error() string   { return e.err.Error() }
+func (e raceError) Unwrap() []error { return []error{ErrRace, e.err} }
+
 // failed is the outcome of an attempt that ended in err: rescheduled when
-// Retry takes it (err consumed), a failure otherwise.
+// Retry takes it (err consumed), a failure otherwise — or a conflict when
+// the attempt lost a race that nobody retries (its message says why).
 func (u *Updater) failed(err error) (maestro.FlowOutcome, error) {
 	if u.Retry != nil {
 		if msg, ok := u.Retry(err); ok {
 			return maestro.FlowOutcome{Result: maestro.ResultRescheduled, Message: msg}, nil
 		}
+	}
+	if errors.Is(err, ErrRace) {
+		return maestro.FlowOutcome{Result: maestro.ResultConflict, Message: err.Error()}, nil
 	}
 	return maestro.FlowOutcome{Result: maestro.ResultFailure, Message: err.Error()}, err
 }
@@ -109,7 +138,9 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 	}
 	o, err := u.apply(ctx, s, b)
 	if err != nil {
+		url := o.PullRequestURL
 		o, err = u.failed(err)
+		o.PullRequestURL = cmp.Or(o.PullRequestURL, url)
 	}
 	o.SubscriptionID, o.BuildID = s.ID, b.ID
 	if o.Time.IsZero() {
@@ -143,11 +174,11 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if wait == 0 {
 		wait = DefaultLockWait
 	}
-	ctx, unlock, err := u.Registry.LockTracked(ctx, s.TargetRepository, s.TargetBranch, key, wait)
+	ctx, lock, err := u.Registry.LockTracked(ctx, s.TargetRepository, s.TargetBranch, key, wait)
 	if err != nil {
-		return maestro.FlowOutcome{}, err
+		return maestro.FlowOutcome{}, raced(err)
 	}
-	defer unlock()
+	defer lock.Unlock()
 	tracked, version, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
@@ -231,19 +262,49 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if _, err := g.CommitAll(ctx, clone, prbody.CommitMessage(b, res.Changed)); err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); errors.Is(err, git.ErrStale) {
-		return u.lostRace(ctx, p, tracked, branch)
-	} else if err != nil {
-		return maestro.FlowOutcome{}, fmt.Errorf("push %s to %s: %w", branch, s.TargetRepository, err)
-	}
 	head, err := g.RevParse(ctx, clone, "HEAD")
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
+	// Nothing leaves this process unless it still holds the lock and the
+	// record is still the one it read: a push made without them could land
+	// a commit that no record (and no merge) ever accounts for.
+	if err := lock.Held(ctx); err != nil {
+		return maestro.FlowOutcome{}, raced(err)
+	}
+	if _, now, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key); err != nil {
+		return maestro.FlowOutcome{}, err
+	} else if now != version {
+		return maestro.FlowOutcome{}, raceError{fmt.Errorf("the tracked pull request of %s@%s changed while this update prepared its commit (another update wrote it); nothing was pushed, and the update is tried again from the new record", s.TargetRepository, s.TargetBranch)}
+	}
+	t := maestro.TrackedPullRequest{}
+	if tracked == nil {
+		// The branch is claimed (a record without a number) before it is
+		// pushed and the pull request opens: should this process die after
+		// the claim, the next update finds the record and adopts the pull
+		// request or, when none opened, deletes the branch (if it was pushed)
+		// and starts over (existing). A claim that loses its create-only
+		// write pushed nothing.
+		t.PullRequest = maestro.PullRequest{Repository: s.TargetRepository, HeadBranch: branch, BaseBranch: s.TargetBranch}
+		t.HeadCommit = head
+		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, ""); err != nil {
+			return maestro.FlowOutcome{}, raced(err)
+		}
+	}
+	if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); err != nil {
+		if tracked == nil {
+			// Nothing was pushed: give the claim up (should that fail, the
+			// next update repairs it like one whose process died).
+			err = errors.Join(err, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version))
+		}
+		if errors.Is(err, git.ErrStale) {
+			return u.lostRace(ctx, p, tracked, branch, err)
+		}
+		return maestro.FlowOutcome{}, fmt.Errorf("push %s to %s: %w", branch, s.TargetRepository, err)
+	}
 
 	section := prbody.Section{SubscriptionID: s.ID, Build: b, Changes: res.Changed}
 	var pr maestro.PullRequest
-	t := maestro.TrackedPullRequest{}
 	if tracked != nil {
 		t = *tracked
 		pr, err = p.PullRequest(ctx, s.TargetRepository, tracked.PullRequest.Number)
@@ -261,15 +322,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), prbody.BranchCompareURL(s.TargetRepository, s.TargetBranch, branch))
 	t.HeadCommit = head
 	if tracked == nil {
-		// The branch is claimed (a record without a number) before the pull
-		// request opens: should this process die between the two, the next
-		// update finds the record and adopts the pull request or, when none
-		// opened, deletes the branch and starts over (existing).
 		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
-		t.PullRequest = maestro.PullRequest{Repository: pr.Repository, HeadBranch: branch, BaseBranch: pr.BaseBranch}
-		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, ""); err != nil {
-			return maestro.FlowOutcome{}, err
-		}
 		pr, err = p.CreatePullRequest(ctx, pr)
 	} else {
 		err = p.UpdatePullRequest(ctx, pr)
@@ -278,8 +331,8 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		return maestro.FlowOutcome{}, err
 	}
 	t.PullRequest = pr
-	if _, err := u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, version); err != nil {
-		return maestro.FlowOutcome{}, err
+	if err := u.record(ctx, s, key, t, version, tracked); err != nil {
+		return maestro.FlowOutcome{PullRequestURL: pr.URL}, raced(err)
 	}
 	verb := "opened"
 	if tracked != nil {
@@ -287,6 +340,47 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	}
 	return maestro.FlowOutcome{Result: maestro.ResultUpdated, PullRequestURL: pr.URL,
 		Message: fmt.Sprintf("%s pull request #%d: %d dependencies", verb, pr.Number, len(res.Changed))}, nil
+}
+
+// recordAttempts bounds how often record re-reads a record that keeps changing.
+const recordAttempts = 5
+
+// record writes the tracked record t after the push and the pull request
+// request succeeded. The commit is on the branch and the pull request's text
+// changed by then, so a write that loses its compare-and-swap (another update
+// wrote meanwhile, having lost the lock) does not give up: it re-reads the
+// record and merges this subscription's part into it, so the part — and the
+// LastAppliedBuildID it sets when the pull request merges — is not lost.
+// prev is the record the update started from (nil for a new pull request).
+func (u *Updater) record(ctx context.Context, s maestro.Subscription, key string, t maestro.TrackedPullRequest, version string, prev *maestro.TrackedPullRequest) error {
+	for range recordAttempts {
+		_, err := u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, version)
+		if maestro.KindOf(err) != maestro.KindConflict {
+			return err
+		}
+		cur, curVersion, rerr := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
+		if rerr != nil {
+			return rerr
+		}
+		if cur == nil || cur.PullRequest.HeadBranch != t.PullRequest.HeadBranch {
+			// The pull request ended and another update stopped tracking
+			// it (or replaced it): this part is not in a tracked pull
+			// request any more; the retry flows the build afresh.
+			return err
+		}
+		mine := t.Updates[slices.IndexFunc(t.Updates, func(x maestro.SubscriptionUpdate) bool { return x.SubscriptionID == s.ID })]
+		merged := *cur
+		merged.Updates = append(slices.DeleteFunc(slices.Clone(cur.Updates), func(x maestro.SubscriptionUpdate) bool { return x.SubscriptionID == s.ID }), mine)
+		if merged.PullRequest.Number == 0 {
+			merged.PullRequest = t.PullRequest
+		}
+		if prev == nil || cur.HeadCommit == prev.HeadCommit {
+			// Nobody pushed after this update: its commit is the head.
+			merged.HeadCommit = t.HeadCommit
+		}
+		t, version = merged, curVersion
+	}
+	return maestro.Errorf(maestro.KindConflict, "the tracked pull request of %s@%s kept changing while this update recorded its part (%d attempts); the flow service retries the update", s.TargetRepository, s.TargetBranch, recordAttempts)
 }
 
 // existing applies the rules for a tracked pull request. done means the
@@ -305,16 +399,16 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 			if err := p.DeleteBranch(ctx, s.TargetRepository, t.PullRequest.HeadBranch); err != nil {
 				return o, true, fmt.Errorf("delete branch %s of an unfinished update: %w", t.PullRequest.HeadBranch, err)
 			}
-			return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
+			return o, false, raced(u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version))
 		}
 		t.PullRequest = *open
 		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, *t, version); err != nil {
-			return o, true, err
+			return o, true, raced(err)
 		}
 	}
 	pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
 	if errors.Is(err, platform.ErrNotFound) {
-		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
+		return o, false, raced(u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version))
 	}
 	if err != nil {
 		return o, true, err
@@ -329,10 +423,10 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 				return o, true, err
 			}
 		}
-		return o, false, u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version)
+		return o, false, raced(u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version))
 	case maestro.PullRequestClosed:
 		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version); err != nil {
-			return o, true, err
+			return o, true, raced(err)
 		}
 		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil {
 			return o, true, fmt.Errorf("delete branch %s of closed pull request #%d: %w", pr.HeadBranch, pr.Number, err)
@@ -371,15 +465,16 @@ func carried(t *maestro.TrackedPullRequest, subID string, p flow.Plan) bool {
 // was cloned: someone pushed to it meanwhile. Nothing was pushed; the pull
 // request says why, and the next update starts from the branch's new head
 // (where foreignCommits looks at who made the new commits).
-func (u *Updater) lostRace(ctx context.Context, p platform.Platform, t *maestro.TrackedPullRequest, branch string) (maestro.FlowOutcome, error) {
-	msg := fmt.Sprintf("Branch %s moved while Maestro++ prepared this dependency update (someone pushed to it at the same time), so the update was not pushed. The next update starts from the branch's new head.", branch)
+func (u *Updater) lostRace(ctx context.Context, p platform.Platform, t *maestro.TrackedPullRequest, branch string, cause error) (maestro.FlowOutcome, error) {
+	msg := fmt.Sprintf("Branch %s moved while Maestro++ prepared this dependency update (someone pushed to it at the same time), so the update was not pushed. The next attempt starts from the branch's new head.", branch)
+	lost := raceError{fmt.Errorf("%s: %w", msg, cause)}
 	if t == nil {
-		return maestro.FlowOutcome{Result: maestro.ResultConflict, Message: msg}, nil
+		return maestro.FlowOutcome{}, lost
 	}
 	if err := p.Comment(ctx, t.PullRequest, msg); err != nil {
-		return maestro.FlowOutcome{}, err
+		return maestro.FlowOutcome{}, errors.Join(lost, err)
 	}
-	return maestro.FlowOutcome{Result: maestro.ResultConflict, PullRequestURL: t.PullRequest.URL, Message: msg}, nil
+	return maestro.FlowOutcome{PullRequestURL: t.PullRequest.URL}, lost
 }
 
 // foreignCommits reports whether the pull request branch has commits that

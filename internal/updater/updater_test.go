@@ -529,3 +529,154 @@ func TestApplyNothingForThisSubscriptionBesideABatchedPullRequest(t *testing.T) 
 	require.NoError(t, err)
 	assert.Equal(t, b.ID, s.LastAppliedBuildID)
 }
+
+// meddling is the local platform with another writer of the tracked record
+// stepping in at one point of an update (as an update that lost the lock
+// would): once the update read the record and asked where to clone from, or
+// after it updated the pull request.
+type meddling struct {
+	*local.Platform
+	afterCloneURL, afterUpdate func()
+}
+
+func (m meddling) CloneURL(repo string) (string, error) {
+	u, err := m.Platform.CloneURL(repo)
+	if m.afterCloneURL != nil {
+		m.afterCloneURL()
+	}
+	return u, err
+}
+
+func (m meddling) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error {
+	err := m.Platform.UpdatePullRequest(ctx, pr)
+	if m.afterUpdate != nil {
+		m.afterUpdate()
+	}
+	return err
+}
+
+// TestApplyRacesAreRetryable: every race an update can lose reaches Retry as
+// updater.ErrRace — the lock held too long by another update, the record
+// changed before the push (then nothing is pushed) — and without Retry it is
+// a conflict, not a failure.
+func TestApplyRacesAreRetryable(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	var seen []error
+	f.upd.Retry = func(err error) (string, bool) { seen = append(seen, err); return "again later", true }
+
+	t.Run("lock held", func(t *testing.T) {
+		seen = nil
+		_, lock, err := f.reg.LockTracked(f.ctx, f.target, "main", f.sub.ID, time.Second)
+		require.NoError(t, err)
+		defer lock.Unlock()
+		f.upd.LockWait = 50 * time.Millisecond
+		defer func() { f.upd.LockWait = 0 }()
+		o, err := f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+		require.NoError(t, err)
+		assert.Equal(t, maestro.ResultRescheduled, o.Result, o.Message)
+		require.Len(t, seen, 1)
+		assert.ErrorIs(t, seen[0], updater.ErrRace)
+	})
+
+	t.Run("record changed before the push", func(t *testing.T) {
+		seen = nil
+		before, err := bot.RevParse(f.ctx, f.target, "darc-main-1")
+		require.NoError(t, err)
+		f.upd.Platform = func(string) (platform.Platform, error) {
+			return meddling{Platform: f.plat, afterCloneURL: func() {
+				cur, v, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+				require.NoError(t, err)
+				cur.PullRequest.Title = "changed by another update"
+				_, err = f.reg.Track(f.ctx, f.target, "main", f.sub.ID, *cur, v)
+				require.NoError(t, err)
+			}}, nil
+		}
+		defer func() { f.upd.Platform = func(string) (platform.Platform, error) { return f.plat, nil } }()
+		o, err := f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+		require.NoError(t, err)
+		assert.Equal(t, maestro.ResultRescheduled, o.Result, o.Message)
+		require.Len(t, seen, 1)
+		assert.ErrorIs(t, seen[0], updater.ErrRace)
+		assert.Contains(t, seen[0].Error(), "nothing was pushed")
+		after, err := bot.RevParse(f.ctx, f.target, "darc-main-1")
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "nothing pushed")
+
+		f.upd.Retry = nil
+		defer func() {
+			f.upd.Retry = func(err error) (string, bool) { seen = append(seen, err); return "again later", true }
+		}()
+		o, err = f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+		require.NoError(t, err)
+		assert.Equal(t, maestro.ResultConflict, o.Result, "a race nobody retries: %s", o.Message)
+	})
+}
+
+// TestApplyMergesItsPartWhenTheRecordChangesAfterThePush: the record changes
+// after the update pushed and updated the pull request (another update that
+// lost the lock wrote its part). The final write does not give up — the
+// commit is on the branch and the pull request's text changed — but merges
+// this subscription's part into the record it finds.
+func TestApplyMergesItsPartWhenTheRecordChangesAfterThePush(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	other := maestro.SubscriptionUpdate{SubscriptionID: "00000000-0000-0000-0000-000000000042", BuildID: 42, SourceRepository: "https://github.com/dotnet/other"}
+	f.upd.Platform = func(string) (platform.Platform, error) {
+		return meddling{Platform: f.plat, afterUpdate: func() {
+			cur, v, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+			require.NoError(t, err)
+			cur.Updates = append(cur.Updates, other)
+			_, err = f.reg.Track(f.ctx, f.target, "main", f.sub.ID, *cur, v)
+			require.NoError(t, err)
+		}}, nil
+	}
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	o, err = f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	tracked, _, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+	require.NoError(t, err)
+	require.NotNil(t, tracked)
+	assert.ElementsMatch(t, []maestro.SubscriptionUpdate{other, {SubscriptionID: f.sub.ID, BuildID: b2.ID, SourceRepository: arcade}}, tracked.Updates)
+	head, err := bot.RevParse(f.ctx, f.target, "darc-main-1")
+	require.NoError(t, err)
+	assert.Equal(t, head, tracked.HeadCommit, "the record names the pushed head")
+	assert.Equal(t, 1, tracked.PullRequest.Number)
+}
+
+// TestApplyLosingTheClaimPushesNothing: another update claims the target's
+// new pull request while this one prepares its branch. The claim comes
+// before the push, so the loser leaves no orphan branch, and its attempt is
+// a race to retry.
+func TestApplyLosingTheClaimPushesNothing(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	theirs := maestro.TrackedPullRequest{PullRequest: maestro.PullRequest{Repository: f.target, HeadBranch: "darc-main-theirs", BaseBranch: "main"}}
+	f.upd.Platform = func(string) (platform.Platform, error) {
+		return meddling{Platform: f.plat, afterCloneURL: func() {
+			_, err := f.reg.Track(f.ctx, f.target, "main", f.sub.ID, theirs, "")
+			require.NoError(t, err)
+		}}, nil
+	}
+	var seen []error
+	f.upd.Retry = func(err error) (string, bool) { seen = append(seen, err); return "again later", true }
+	b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultRescheduled, o.Result, o.Message)
+	require.Len(t, seen, 1)
+	assert.ErrorIs(t, seen[0], updater.ErrRace)
+	out, err := exec.Command("git", "-C", f.target, "for-each-ref", "--format=%(refname)", "refs/heads/").Output()
+	require.NoError(t, err)
+	assert.Equal(t, "refs/heads/main\n", string(out), "no orphan branch")
+	got, _, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+	require.NoError(t, err)
+	assert.Equal(t, &theirs, got, "the winner's claim stays")
+}
