@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -166,16 +167,43 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message st
 	return err
 }
 
-// DeleteBranch implements platform.Platform.
+// DeleteBranch implements platform.Platform; a branch that is gone, or goes
+// while it is deleted, is success.
 func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error {
 	dir, err := path(repo)
 	if err != nil {
 		return err
 	}
-	if _, err := p.runner.RevParse(ctx, dir, "refs/heads/"+branch); errors.Is(err, git.ErrNotFound) {
-		return nil // deleted already
+	// The delete itself decides: a delete that fails on a branch that is
+	// gone (before, or deleted by another process at the same time) is
+	// success. One that failed on a branch still there (another delete held
+	// the ref's lock) is tried again.
+	for attempt := range deleteAttempts {
+		if err = p.runner.DeleteBranch(ctx, dir, branch); err == nil {
+			return nil
+		}
+		if _, rerr := p.runner.RevParse(ctx, dir, "refs/heads/"+branch); errors.Is(rerr, git.ErrNotFound) {
+			return nil
+		}
+		if serr := sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); serr != nil {
+			return serr
+		}
 	}
-	return p.runner.DeleteBranch(ctx, dir, branch)
+	return fmt.Errorf("delete branch %s of %s: %w; delete it by hand with `git -C %s branch -D %s`", branch, repo, err, dir, branch)
+}
+
+// deleteAttempts bounds how often DeleteBranch tries a branch that stays.
+const deleteAttempts = 3
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Close marks a pull request closed without merging it.

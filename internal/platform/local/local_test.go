@@ -2,10 +2,13 @@ package local_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/git"
@@ -30,4 +33,43 @@ func TestConformance(t *testing.T) {
 		require.NoError(t, g.Push(ctx, seed, bare, "HEAD", "main", ""))
 		return platformtest.Fixture{Platform: local.New(registry.New(mem.New()), g), Repo: bare}
 	})
+}
+
+// TestDeleteBranchConcurrently: several processes deleting one branch at
+// once all succeed (the one whose delete finds the branch gone under it too),
+// and the branch is gone.
+func TestDeleteBranchConcurrently(t *testing.T) {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	require.NoError(t, g.Init(ctx, bare, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, g.Init(ctx, seed, false))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "README.md"), []byte("hello\n"), 0o644))
+	_, err := g.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	const branches, deleters = 10, 6
+	for i := range branches {
+		require.NoError(t, g.Push(ctx, seed, bare, "HEAD", fmt.Sprintf("darc-main-%d", i), ""))
+	}
+	p := local.New(registry.New(mem.New()), g)
+	for i := range branches {
+		branch := fmt.Sprintf("darc-main-%d", i)
+		errs := make(chan error, deleters)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range deleters {
+			go func() {
+				start.Wait()
+				errs <- p.DeleteBranch(ctx, bare, branch)
+			}()
+		}
+		start.Done()
+		for range deleters {
+			assert.NoError(t, <-errs, branch)
+		}
+		_, err := g.RevParse(ctx, bare, "refs/heads/"+branch)
+		assert.ErrorIs(t, err, git.ErrNotFound, branch)
+	}
 }
