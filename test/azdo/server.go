@@ -37,6 +37,7 @@ type Server struct {
 	locations []*resourceLocation
 
 	mu            sync.Mutex
+	before        func(*http.Request)
 	tokens        map[string]*Token
 	projects      []*Project
 	repos         []*Repository
@@ -133,6 +134,16 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	s.http = httptest.NewServer(s)
 	tb.Cleanup(s.http.Close)
 	return s
+}
+
+// BeforeRequest sets a function the server calls before it serves each
+// request (nil: none), outside its lock: a test's way to let another client
+// act at an exact moment, such as deleting a branch (in Repository.Dir)
+// between a client's reading its head and deleting it.
+func (s *Server) BeforeRequest(f func(r *http.Request)) {
+	s.mu.Lock()
+	s.before = f
+	s.mu.Unlock()
 }
 
 // URL returns the server's base URL (http://127.0.0.1:port).
@@ -260,6 +271,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	who := s.authenticate(r)
+	s.mu.Lock()
+	before := s.before
+	s.mu.Unlock()
+	if before != nil {
+		before(r)
+	}
 	s.route(rec, r, body, who)
 	entry := Request{
 		Method:     r.Method,

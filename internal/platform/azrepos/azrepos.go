@@ -1,6 +1,8 @@
 // Package azrepos is the platform of Azure Repos (Azure DevOps git
 // repositories), through azure-devops-go-api: pull requests, statuses and branch-policy
-// evaluations, comment threads, completion and ref deletion. Git operations use the same
+// evaluations, comment threads, completion and ref deletion. Checks reads
+// both statuses and policy evaluations (production darc reads only the
+// evaluations); a status that a Status policy evaluates counts once. Git operations use the same
 // token over HTTPS. Pull request descriptions stay under the service's limit
 // of 4,000 characters (see MaxDescription).
 package azrepos
@@ -200,13 +202,21 @@ func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest
 	return nil
 }
 
-// Checks implements platform.Platform: the pull request's statuses.
+// Checks implements platform.Platform. It reads both the pull request's
+// statuses and its branch-policy evaluations (production darc reads only the
+// evaluations; a status that no policy requires would go unseen there). A
+// status that a Status policy evaluates is counted once, as that policy's
+// evaluation; a status whose state is notApplicable is no check.
 func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
 	project, name, err := p.split(pr.Repository)
 	if err != nil {
 		return nil, err
 	}
 	c, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	policies, covered, err := p.policyChecks(ctx, c, project, name, pr)
 	if err != nil {
 		return nil, err
 	}
@@ -217,27 +227,39 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	var checks []platform.Check
 	if statuses != nil {
 		for _, s := range *statuses {
+			var genre, sname string
+			if s.Context != nil {
+				genre, sname = deref(s.Context.Genre), deref(s.Context.Name)
+			}
+			if covered[statusKey(genre, sname)] {
+				continue
+			}
 			state := platform.CheckPending
 			if s.State != nil {
 				switch *s.State {
-				case git.GitStatusStateValues.Succeeded, git.GitStatusStateValues.NotApplicable:
+				case git.GitStatusStateValues.NotApplicable:
+					continue
+				case git.GitStatusStateValues.Succeeded:
 					state = platform.CheckSuccess
 				case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
 					state = platform.CheckFailure
 				}
 			}
-			label := ""
-			if s.Context != nil {
-				label = deref(s.Context.Genre) + "/" + deref(s.Context.Name)
-			}
-			checks = append(checks, platform.Check{Name: strings.TrimPrefix(label, "/"), State: state})
+			checks = append(checks, platform.Check{Name: strings.TrimPrefix(genre+"/"+sname, "/"), State: state})
 		}
 	}
-	policies, err := p.policyChecks(ctx, c, project, name, pr)
-	if err != nil {
-		return nil, err
-	}
 	return append(checks, policies...), nil
+}
+
+// statusPolicyType is the ID of the built-in "Status" policy type, which
+// requires a pull request status (its settings name the status's genre and
+// name).
+const statusPolicyType = "cbdc66da-9728-4af8-aada-9a5a32e4a226"
+
+// statusKey identifies a status by genre and name, as the service compares
+// them (case-insensitively).
+func statusKey(genre, name string) string {
+	return strings.ToLower(genre) + "/" + strings.ToLower(name)
 }
 
 // policyChecks reads the branch-policy evaluations of a pull request (build
@@ -245,29 +267,38 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 // enabled policy counts, blocking or not; queued and running are pending,
 // approved is success, rejected and broken are failures, and a policy that
 // does not apply (notApplicable, which the service leaves out unless asked)
-// is no check at all.
-func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo string, pr maestro.PullRequest) ([]platform.Check, error) {
+// is no check at all. covered holds the statuses (statusKey) that enabled
+// Status policies evaluate.
+func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo string, pr maestro.PullRequest) (checks []platform.Check, covered map[string]bool, err error) {
 	full, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &repo, PullRequestId: &pr.Number})
 	if err != nil {
-		return nil, p.wrap("pull request "+pr.URL, err)
+		return nil, nil, p.wrap("pull request "+pr.URL, err)
 	}
 	if full.Repository == nil || full.Repository.Project == nil || full.Repository.Project.Id == nil {
-		return nil, fmt.Errorf("pull request %s: the service did not say which project it belongs to", pr.URL)
+		return nil, nil, fmt.Errorf("pull request %s: the service did not say which project it belongs to", pr.URL)
 	}
 	pc, err := policy.NewClient(ctx, p.conn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
+		return nil, nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
 	}
 	artifact := fmt.Sprintf("vstfs:///CodeReview/CodeReviewId/%s/%d", full.Repository.Project.Id, pr.Number)
 	evals, err := pc.GetPolicyEvaluations(ctx, policy.GetPolicyEvaluationsArgs{Project: &project, ArtifactId: &artifact})
 	if err != nil {
-		return nil, p.wrap("policy evaluations of "+pr.URL, err)
+		return nil, nil, p.wrap("policy evaluations of "+pr.URL, err)
 	}
-	var checks []platform.Check
+	covered = map[string]bool{}
 	for _, e := range *evals {
 		cfg := e.Configuration
 		if cfg == nil || cfg.IsEnabled == nil || !*cfg.IsEnabled || e.Status == nil {
 			continue
+		}
+		settings, _ := cfg.Settings.(map[string]any)
+		if cfg.Type != nil && cfg.Type.Id != nil && strings.EqualFold(cfg.Type.Id.String(), statusPolicyType) {
+			genre, _ := settings["statusGenre"].(string)
+			name, _ := settings["statusName"].(string)
+			if name != "" {
+				covered[statusKey(genre, name)] = true
+			}
 		}
 		state, ok := policyState(*e.Status)
 		if !ok {
@@ -277,14 +308,12 @@ func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo
 		if cfg.Type != nil && cfg.Type.DisplayName != nil {
 			label += "/" + *cfg.Type.DisplayName
 		}
-		if settings, ok := cfg.Settings.(map[string]any); ok {
-			if n, ok := settings["displayName"].(string); ok && n != "" {
-				label += " (" + n + ")"
-			}
+		if n, ok := settings["displayName"].(string); ok && n != "" {
+			label += " (" + n + ")"
 		}
 		checks = append(checks, platform.Check{Name: label, State: state})
 	}
-	return checks, nil
+	return checks, covered, nil
 }
 
 // policyState maps a policy evaluation status; false for one that is no check.
@@ -384,10 +413,17 @@ func (p *Platform) DeleteBranch(ctx context.Context, repo, branch string) error 
 			if now, err := head(); err == nil && now == "" {
 				return nil // someone else deleted it meanwhile
 			}
-			return fmt.Errorf("delete branch %s of %s: %s %v", branch, repo, refUpdateStatus(r.UpdateStatus), deref(r.CustomMessage))
+			return fmt.Errorf("Azure Repos refused to delete branch %s of %s (%s%s); the token needs Contribute on the repository (Force push to delete a branch another identity created, and no lock or branch policy on it), or delete the branch in the repository's Branches page", branch, repo, refUpdateStatus(r.UpdateStatus), prefixed(": ", deref(r.CustomMessage)))
 		}
 	}
 	return nil
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 func refUpdateStatus(s *git.GitRefUpdateStatus) string {

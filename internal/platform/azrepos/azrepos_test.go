@@ -2,9 +2,15 @@ package azrepos_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
+	azgit "github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,3 +74,87 @@ func TestChecksIncludePolicyEvaluations(t *testing.T) {
 		})
 	}
 }
+
+func newDouble(t *testing.T) (*azdo.Server, *azdo.Repository, *azrepos.Platform) {
+	srv := azdo.NewServer(t, azdo.WithPAT("pat"))
+	project := srv.AddProject("internal")
+	repo := srv.AddRepository(project, "dotnet-runtime")
+	repo.Commit("main", map[string][]byte{"README.md": []byte("hello\n")}, "initial")
+	repo.Commit("darc-main-1", map[string][]byte{"README.md": []byte("update\n")}, "update")
+	p := azrepos.New(srv.OrganizationURL(), azuredevops.NewPatConnection(srv.OrganizationURL(), "pat"), "pat",
+		git.Identity{Name: "maestro-bot", Email: "maestro-bot@example.com"})
+	return srv, repo, p
+}
+
+// TestChecksCountAStatusOnce: Checks reads statuses and policy evaluations.
+// A status that a Status policy requires is counted once, as the policy's
+// evaluation (not also as the status); a notApplicable status is no check;
+// a status no policy requires is a check of its own.
+func TestChecksCountAStatusOnce(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	client, err := azgit.NewClient(ctx, azuredevops.NewPatConnection(srv.OrganizationURL(), "pat"))
+	require.NoError(t, err)
+	post := func(genre, name string, state azgit.GitStatusState) {
+		_, err := client.CreatePullRequestStatus(ctx, azgit.CreatePullRequestStatusArgs{Project: ptr("internal"), RepositoryId: ptr("dotnet-runtime"), PullRequestId: &pr.Number,
+			Status: &azgit.GitPullRequestStatus{State: &state, Context: &azgit.GitStatusContext{Genre: ptr(genre), Name: ptr(name)}}})
+		require.NoError(t, err)
+	}
+	post("ci", "build", azgit.GitStatusStateValues.Pending)
+	post("ci", "optional", azgit.GitStatusStateValues.NotApplicable)
+	post("lint", "style", azgit.GitStatusStateValues.Succeeded)
+	srv.SetPolicyEvaluations(pr.Number,
+		azdo.PolicyEvaluation{Type: "Status", Status: policy.PolicyEvaluationStatusValues.Running, Blocking: true,
+			Settings: map[string]any{"statusGenre": "CI", "statusName": "Build"}})
+
+	got, err := p.Checks(ctx, pr)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []platform.Check{
+		{Name: "lint/style", State: platform.CheckSuccess},
+		{Name: "policy/Status", State: platform.CheckPending},
+	}, got)
+}
+
+// TestDeleteBranchThatVanishes: the branch is deleted by someone else
+// between DeleteBranch reading its head and updating the ref: the update
+// fails with staleOldObjectId, the re-read finds no branch, and that is
+// success. A branch that moved instead is a refusal that says what to do.
+func TestDeleteBranchThatVanishes(t *testing.T) {
+	ctx := context.Background()
+	for _, moved := range []bool{false, true} {
+		t.Run(fmt.Sprintf("moved %v", moved), func(t *testing.T) {
+			srv, repo, p := newDouble(t)
+			var once sync.Once
+			srv.BeforeRequest(func(r *http.Request) {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/refs") {
+					return
+				}
+				once.Do(func() {
+					if moved {
+						repo.Commit("darc-main-1", map[string][]byte{"README.md": []byte("moved\n")}, "someone else")
+						return
+					}
+					out, err := exec.Command("git", "--git-dir", repo.Dir(), "update-ref", "-d", "refs/heads/darc-main-1").CombinedOutput()
+					require.NoError(t, err, "%s", out)
+				})
+			})
+			err := p.DeleteBranch(ctx, repo.WebURL(), "darc-main-1")
+			updates := srv.RefUpdates()
+			require.Len(t, updates, 1)
+			assert.Equal(t, azgit.GitRefUpdateStatusValues.StaleOldObjectId, updates[0].Status, "the race happened")
+			if !moved {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "refused to delete branch darc-main-1")
+			assert.Contains(t, err.Error(), "staleOldObjectId")
+			assert.Contains(t, err.Error(), "Branches page")
+			assert.NotEmpty(t, repo.Head("darc-main-1"), "the moved branch stays")
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
