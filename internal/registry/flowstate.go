@@ -20,12 +20,14 @@ import (
 //
 // The due index, index/flow/due/{unix seconds, 12 digits}-{id}-{version}
 // (empty objects), lets `flow tick` find due subscriptions from one key
-// listing. The document is the truth and the index a hint. Every write of a
-// document raises its version, and (1) creates the index entry of its new
-// due time and version, (2) writes the document with compare-and-swap — the
-// commit point — and (3) deletes the entry of the version it replaced.
-// Versions make every entry name unique to one write, so step 3 never
-// deletes an entry that a later write needs. A crash, or a lost
+// listing. The document is the truth and the index a hint. A write that
+// changes the document's due time raises its version, and (1) creates the
+// index entry of its new due time and version, (2) writes the document with
+// compare-and-swap — the commit point — and (3) deletes the entry of the
+// version it replaced; a write that keeps the due time (a claim, a result
+// that leaves the schedule) is step 2 alone. Versions make every entry name
+// unique to one due-time change, so step 3 never deletes an entry that a
+// later write needs. A crash, or a lost
 // compare-and-swap, between the steps leaves an extra entry, never a missing
 // one; tick reads the document of every entry that has come due and drops
 // the entries that do not match it (DropStaleDueEntry).
@@ -41,7 +43,7 @@ func dueKey(id string, due time.Time, version int) string {
 // FlowState is the flow's record of one subscription.
 type FlowState struct {
 	SubscriptionID string `json:"subscriptionId"`
-	// Version counts the writes of the document.
+	// Version counts the changes of the document's due time.
 	Version int `json:"version"`
 	// LastAppliedBuildID is the newest build known applied (the
 	// subscription's own field is authoritative; this copy is for readers
@@ -145,10 +147,14 @@ func (r *Registry) UpdateFlowState(ctx context.Context, id string, fn func(s *Fl
 			return cur, err
 		}
 		next.SubscriptionID = id
-		next.Version = cur.Version + 1
 		newDue := next.Due()
+		moved := oldDue.IsZero() != newDue.IsZero() || (!newDue.IsZero() && oldDue.Unix() != newDue.Unix())
+		next.Version = cur.Version
+		if moved {
+			next.Version++
+		}
 		// 1. The new version's index entry, before the document names it.
-		if !newDue.IsZero() {
+		if moved && !newDue.IsZero() {
 			if _, err := r.st.Put(ctx, dueKey(id, newDue, next.Version), nil, store.Condition{}); err != nil {
 				return cur, fmt.Errorf("index flow state of subscription %s: %w", id, err)
 			}
@@ -170,7 +176,7 @@ func (r *Registry) UpdateFlowState(ctx context.Context, id string, fn func(s *Fl
 			return cur, fmt.Errorf("write flow state of subscription %s: %w", id, err)
 		}
 		// 3. The replaced version's entry.
-		if !oldDue.IsZero() {
+		if moved && !oldDue.IsZero() {
 			if err := r.st.Delete(ctx, dueKey(id, oldDue, cur.Version), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
 				return next, fmt.Errorf("unindex flow state of subscription %s: %w", id, err)
 			}

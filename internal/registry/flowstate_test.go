@@ -78,6 +78,20 @@ func TestFlowStateDueIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, same.Version)
 
+	// A write that keeps the due time (a claim) keeps the version and the entry.
+	before, _, err := r.FlowState(ctx, "sub-b")
+	require.NoError(t, err)
+	claimed, err := r.UpdateFlowState(ctx, "sub-b", func(s *registry.FlowState, _ bool) error {
+		s.Claim = &registry.Claim{Owner: "me", Until: t0.Add(time.Minute)}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, before.Version, claimed.Version)
+	entries, err := r.DueSubscriptions(ctx, t0.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.True(t, entries[0].Matches(claimed))
+
 	require.NoError(t, r.DeleteFlowState(ctx, "sub-b"))
 	assert.Empty(t, dueIDs(t, r, t0.Add(24*time.Hour)))
 	_, ok, err = r.FlowState(ctx, "sub-b")
