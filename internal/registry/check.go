@@ -27,6 +27,10 @@ const (
 	ProblemCounter    = "counter-behind"     // the build counter is not above every id in use
 	ProblemDangling   = "dangling-reference" // a subscription or default channel names a deleted channel
 	ProblemGarbage    = "garbage"            // a document nothing references
+	// ProblemUnfinishedClaim: a tracked pull request record without a pull
+	// request (an update died after claiming its branch); repair leaves it
+	// to the next update, which can see the branch.
+	ProblemUnfinishedClaim = "unfinished-claim"
 )
 
 // Problem is one thing Check found.
@@ -191,6 +195,18 @@ func (r *Registry) check(ctx context.Context, s *scan) (CheckReport, error) {
 	}
 	probs = append(probs, more...)
 
+	// Flow history and pull request claims.
+	more, err = r.checkOutcomes(ctx)
+	if err != nil {
+		return CheckReport{}, err
+	}
+	probs = append(probs, more...)
+	more, err = r.checkClaims(ctx)
+	if err != nil {
+		return CheckReport{}, err
+	}
+	probs = append(probs, more...)
+
 	slices.SortStableFunc(probs, func(a, b Problem) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 			return c
@@ -232,6 +248,10 @@ func (r *Registry) Repair(ctx context.Context, opts RepairOptions) (CheckReport,
 				p.Skipped = fmt.Sprintf("its publish started %s ago, less than --min-age %s: it may still be running", now.Sub(c.Started).Round(time.Second), opts.MinAge)
 				continue
 			}
+		}
+		if p.Kind == ProblemUnfinishedClaim {
+			p.Skipped = "the next update of that pull request repairs it (the registry cannot see the branch)"
+			continue
 		}
 		if opts.DryRun || p.fix == nil {
 			continue
@@ -730,6 +750,83 @@ func (r *Registry) checkDangling(ctx context.Context) ([]Problem, error) {
 					return nil
 				}})
 		}
+	}
+	return probs, nil
+}
+
+// checkOutcomes finds flow outcomes without their index entry under the
+// subscription (written by an earlier version, which wrote the document
+// first and could die before the entry); the fix writes the empty entry,
+// which is idempotent. Entries without a document (a writer that died after
+// reserving the name) are skipped by every reader and left alone: one may be
+// a reservation whose document is being written.
+func (r *Registry) checkOutcomes(ctx context.Context) ([]Problem, error) {
+	docs, err := r.st.List(ctx, "flow/outcomes/")
+	if err != nil {
+		return nil, fmt.Errorf("check flow history: %w", err)
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	entries, err := r.st.List(ctx, "index/outcomes/subscription/")
+	if err != nil {
+		return nil, fmt.Errorf("check flow history: %w", err)
+	}
+	indexed := make(map[string]bool, len(entries))
+	for _, k := range entries {
+		indexed[k] = true
+	}
+	var missing []string
+	for _, k := range docs {
+		// flow/outcomes/{build}/{subscription}/{name}.json
+		parts := strings.Split(strings.TrimSuffix(k, ".json"), "/")
+		if len(parts) != 5 {
+			continue
+		}
+		entry := "index/outcomes/subscription/" + parts[3] + "/" + parts[2] + "/" + parts[4]
+		if !indexed[entry] {
+			missing = append(missing, entry)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	return []Problem{{Kind: ProblemMissing, Keys: missing[:min(len(missing), 5)],
+		Detail: fmt.Sprintf("%d flow outcomes without their index entry: `flow history --subscription` does not show them; repair writes the entries", len(missing)),
+		fix: func(ctx context.Context) error {
+			for _, k := range missing {
+				if _, err := r.st.Put(ctx, k, nil, store.Condition{}); err != nil {
+					return fmt.Errorf("index flow outcome %s: %w", k, err)
+				}
+			}
+			return nil
+		}}}, nil
+}
+
+// checkClaims finds tracked pull request records without a pull request
+// number: an update claimed a branch and died before it opened (or
+// recorded) the pull request. The registry cannot see the branch, so there
+// is no fix here: the next update of that pull request adopts the pull
+// request opened from the branch or deletes the branch and starts afresh
+// (`maestro subscription trigger` runs one now).
+func (r *Registry) checkClaims(ctx context.Context) ([]Problem, error) {
+	keys, err := r.st.List(ctx, "flow/tracked/")
+	if err != nil {
+		return nil, fmt.Errorf("check tracked pull requests: %w", err)
+	}
+	var probs []Problem
+	for _, k := range keys {
+		var t maestro.TrackedPullRequest
+		if _, err := getJSON(ctx, r.st, k, &t); errors.Is(err, store.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("check tracked pull requests: %w", err)
+		}
+		if t.PullRequest.Number != 0 {
+			continue
+		}
+		probs = append(probs, Problem{Kind: ProblemUnfinishedClaim, Keys: []string{k},
+			Detail: fmt.Sprintf("an update claimed branch %s of %s for a pull request into %s and did not record one; the next update of it (or `maestro subscription trigger`) adopts the pull request from that branch or deletes the branch", t.PullRequest.HeadBranch, t.PullRequest.Repository, t.PullRequest.BaseBranch)})
 	}
 	return probs, nil
 }

@@ -19,7 +19,8 @@ import (
 // An outcome's name is its time in nanoseconds and a sequence number
 // (`01795608000000000000-000`): two outcomes of one subscription and
 // build at the same instant (two processes, or a coarse clock) take the next
-// free number, because the document is written create-only. Names without
+// free number, because the index entry that reserves it is written
+// create-only. Names without
 // the sequence number, written before it existed, are read the same way.
 func outcomeName(o maestro.FlowOutcome, seq int) string {
 	return fmt.Sprintf("%020d-%03d", o.Time.UnixNano(), seq)
@@ -38,10 +39,14 @@ const maxOutcomesPerInstant = 1000
 
 // RecordOutcome adds one record to the flow history. A zero Time is now.
 //
-// The document is the commit point; the index object after it only makes it
-// findable by subscription. A writer that dies between the two leaves an
-// outcome that `flow history --build` shows and `--subscription` does not
-// until the index is written again (an index object is empty and idempotent).
+// The name is reserved first: the empty index entry under the subscription
+// is written create-only (two writers at one instant take different
+// sequence numbers there), then the document under that name, which is the
+// commit point. A writer that dies between the two leaves an index entry
+// without a document, which readers skip; no outcome is ever findable by
+// build and not by subscription. A document without its entry (written by an
+// earlier version, which wrote the document first) is reported by `registry
+// check` as a missing entry and indexed by `registry repair`.
 func (r *Registry) RecordOutcome(ctx context.Context, o maestro.FlowOutcome) (maestro.FlowOutcome, error) {
 	if err := validSubscriptionID(o.SubscriptionID); err != nil {
 		return o, err
@@ -49,23 +54,25 @@ func (r *Registry) RecordOutcome(ctx context.Context, o maestro.FlowOutcome) (ma
 	if o.Time.IsZero() {
 		o.Time = r.now().UTC()
 	}
-	name := ""
-	for seq := 0; name == ""; seq++ {
-		if seq == maxOutcomesPerInstant {
-			return o, fmt.Errorf("record flow outcome of subscription %s, build %d: %d outcomes at %s already", o.SubscriptionID, o.BuildID, seq, o.Time.Format(time.RFC3339Nano))
+	for seq := 0; seq < maxOutcomesPerInstant; seq++ {
+		name := outcomeName(o, seq)
+		_, err := r.st.Put(ctx, outcomeIndexKey(o, name), nil, store.Condition{CreateOnly: true})
+		if errors.Is(err, store.ErrPrecondition) {
+			continue // taken
 		}
-		err := putJSON(ctx, r.st, outcomeKey(o, outcomeName(o, seq)), o, store.Condition{CreateOnly: true})
-		switch {
-		case err == nil:
-			name = outcomeName(o, seq)
-		case !errors.Is(err, store.ErrPrecondition):
+		if err != nil {
+			return o, fmt.Errorf("record flow outcome of subscription %s, build %d: reserve %s: %w", o.SubscriptionID, o.BuildID, outcomeIndexKey(o, name), err)
+		}
+		err = putJSON(ctx, r.st, outcomeKey(o, name), o, store.Condition{CreateOnly: true})
+		if errors.Is(err, store.ErrPrecondition) {
+			continue // a document an earlier version left unindexed: now it is indexed
+		}
+		if err != nil {
 			return o, fmt.Errorf("record flow outcome of subscription %s, build %d: %w", o.SubscriptionID, o.BuildID, err)
 		}
+		return o, nil
 	}
-	if _, err := r.st.Put(ctx, outcomeIndexKey(o, name), nil, store.Condition{}); err != nil {
-		return o, fmt.Errorf("index flow outcome of subscription %s: %w", o.SubscriptionID, err)
-	}
-	return o, nil
+	return o, fmt.Errorf("record flow outcome of subscription %s, build %d: all %d names at %s are taken (index/outcomes/subscription/%s/%s/); the clock that dates outcomes is probably stuck: check the host's clock or the service's injected one, then trigger the flow again", o.SubscriptionID, o.BuildID, maxOutcomesPerInstant, o.Time.Format(time.RFC3339Nano), o.SubscriptionID, idKey(o.BuildID))
 }
 
 // OutcomeFilter selects flow history; zero fields match everything.
