@@ -92,16 +92,6 @@ func channelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "channel", Required: true, Usage: "channel `NAME` or id"}
 }
 
-// optionalChannel is the value of an optional --channel flag; given, it must
-// name something.
-func optionalChannel(c *cli.Context) (string, error) {
-	v := c.String("channel")
-	if c.IsSet("channel") && strings.TrimSpace(v) == "" {
-		return "", cmdutil.UsageErrorf("--channel is empty; give a channel name or id (`maestro channel list` shows them)")
-	}
-	return v, nil
-}
-
 // show writes one build as a table or JSON.
 func show(f *cmdutil.Factory, asJSON bool, b maestro.Build) error {
 	return f.Render(asJSON, b, func(w io.Writer) { Describe(w, b) })
@@ -156,7 +146,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*cli.Context, *ListOptions) error)
 			if c.Int("limit") < 0 || c.Int("before") < 0 {
 				return cmdutil.UsageErrorf("--limit and --before must not be negative")
 			}
-			ch, err := optionalChannel(c)
+			ch, err := channel.OptionalFlag(c)
 			if err != nil {
 				return err
 			}
@@ -216,7 +206,7 @@ func NewCmdLatest(f *cmdutil.Factory, runF func(*cli.Context, *LatestOptions) er
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			ch, err := optionalChannel(c)
+			ch, err := channel.OptionalFlag(c)
 			if err != nil {
 				return err
 			}

@@ -155,6 +155,16 @@ func FromFlag(c *cli.Context, reg *registry.Registry) (maestro.Channel, error) {
 	return ResolveFlag(c, reg, c.String("channel"))
 }
 
+// OptionalFlag is the value of a command's optional --channel flag, "" when
+// not given; given, it must name something.
+func OptionalFlag(c *cli.Context) (string, error) {
+	v := c.String("channel")
+	if c.IsSet("channel") && strings.TrimSpace(v) == "" {
+		return "", cmdutil.UsageErrorf("--channel is empty; give a channel name or id (`maestro channel list` shows them)")
+	}
+	return v, nil
+}
+
 // ResolveFlag resolves nameOrID, the value of a --channel flag, as Resolve
 // does. A channel that does not exist is bad input (the flag's value), not a
 // missing object.

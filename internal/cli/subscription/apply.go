@@ -11,9 +11,25 @@ import (
 	"github.com/maestroplusplus/maestro/internal/service"
 )
 
-// newApplyCmd returns `maestro subscription apply`: what a dependency-update
-// pipeline runs.
-func newApplyCmd(f *cmdutil.Factory) *cli.Command {
+// ApplyOptions are the parsed flags of `maestro subscription apply`.
+type ApplyOptions struct {
+	ID      string
+	BuildID int
+	JSON    bool
+}
+
+// TriggerOptions are the parsed flags of `maestro subscription trigger`.
+type TriggerOptions struct {
+	Request service.TriggerRequest
+	JSON    bool
+}
+
+// NewCmdApply returns `maestro subscription apply`, what a dependency-update
+// pipeline runs; runF does the work (nil: applyRun).
+func NewCmdApply(f *cmdutil.Factory, runF func(*cli.Context, *ApplyOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ApplyOptions) error { return applyRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "apply a build to a subscription's target now: edit, commit, push, open or update the pull request",
@@ -24,18 +40,30 @@ func newApplyCmd(f *cmdutil.Factory) *cli.Command {
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			svc, err := f.Service(c)
+			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
-			o, err := svc.Apply(c.Context, c.String("id"), c.Int("build"))
-			return report(c, f, o, err)
+			return runF(c, &ApplyOptions{ID: c.String("id"), BuildID: c.Int("build"), JSON: asJSON})
 		},
 	}
 }
 
-// newTriggerCmd returns `maestro subscription trigger`.
-func newTriggerCmd(f *cmdutil.Factory) *cli.Command {
+func applyRun(c *cli.Context, f *cmdutil.Factory, o *ApplyOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	out, err := svc.Apply(c.Context, o.ID, o.BuildID)
+	return report(f, o.JSON, out, err)
+}
+
+// NewCmdTrigger returns `maestro subscription trigger`; runF does the work
+// (nil: triggerRun).
+func NewCmdTrigger(f *cmdutil.Factory, runF func(*cli.Context, *TriggerOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *TriggerOptions) error { return triggerRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:  "trigger",
 		Usage: "flow a build through a subscription now, whatever its update frequency",
@@ -50,21 +78,33 @@ one applied last, needs --force.`,
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			svc, err := f.Service(c)
+			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
-			o, err := svc.Trigger(c.Context, service.TriggerRequest{SubscriptionID: c.String("id"), BuildID: c.Int("build"), Force: c.Bool("force")})
-			return report(c, f, o, err)
+			return runF(c, &TriggerOptions{
+				Request: service.TriggerRequest{SubscriptionID: c.String("id"), BuildID: c.Int("build"), Force: c.Bool("force")},
+				JSON:    asJSON,
+			})
 		},
 	}
 }
 
-func report(c *cli.Context, f *cmdutil.Factory, o maestro.FlowOutcome, err error) error {
+func triggerRun(c *cli.Context, f *cmdutil.Factory, o *TriggerOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	out, err := svc.Trigger(c.Context, o.Request)
+	return report(f, o.JSON, out, err)
+}
+
+// report writes the outcome of a flow, when there is one, and returns err.
+func report(f *cmdutil.Factory, asJSON bool, o maestro.FlowOutcome, err error) error {
 	if o.SubscriptionID == "" {
 		return err
 	}
-	if perr := f.Print(c, o, func(w io.Writer) { fmt.Fprintln(w, cmdutil.DescribeOutcome(o)) }); perr != nil {
+	if perr := f.Render(asJSON, o, func(w io.Writer) { fmt.Fprintln(w, cmdutil.DescribeOutcome(o)) }); perr != nil {
 		return perr
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,220 +51,431 @@ func ParseMergePolicy(s string) (maestro.MergePolicy, error) {
 	return p, nil
 }
 
-// applyFlags copies every flag that was set onto s.
-func applyFlags(c *cli.Context, reg *registry.Registry, s *maestro.Subscription) error {
-	if c.IsSet("channel") {
-		ch, err := channel.FromFlag(c, reg)
+// Fields are the subscription fields given as flags to add or update: Set
+// names the flags given, and only their fields change. Values are parsed
+// (merge policies, update pipeline URL); the channel is resolved when the
+// command runs.
+type Fields struct {
+	Set                     map[string]bool
+	Channel                 string // name or id
+	SourceRepository        string
+	TargetRepository        string
+	TargetBranch            string
+	UpdateFrequency         maestro.UpdateFrequency
+	Batchable               bool
+	MergePolicies           []maestro.MergePolicy
+	ExcludedAssets          []string
+	SourceDirectory         string
+	TargetDirectory         string
+	FailureNotificationTags string
+	UpdatePipeline          *maestro.UpdatePipeline // nil: apply directly (--update-pipeline none)
+	UpdatePipelineClassic   bool
+}
+
+// parseFields reads the flags of fieldFlags that were given.
+func parseFields(c *cli.Context) (Fields, error) {
+	fl := Fields{Set: map[string]bool{}}
+	for _, flag := range fieldFlags(false) {
+		if name := flag.Names()[0]; c.IsSet(name) {
+			fl.Set[name] = true
+		}
+	}
+	fl.Channel = c.String("channel")
+	fl.SourceRepository = c.String("source-repo")
+	fl.TargetRepository = c.String("target-repo")
+	fl.TargetBranch = c.String("target-branch")
+	fl.UpdateFrequency = maestro.UpdateFrequency(c.String("update-frequency"))
+	fl.Batchable = c.Bool("batchable")
+	fl.ExcludedAssets = c.StringSlice("excluded-asset")
+	fl.SourceDirectory = c.String("source-directory")
+	fl.TargetDirectory = c.String("target-directory")
+	fl.FailureNotificationTags = c.String("failure-notification-tags")
+	fl.UpdatePipelineClassic = c.Bool("update-pipeline-classic")
+	for _, raw := range c.StringSlice("merge-policy") {
+		p, err := ParseMergePolicy(raw)
+		if err != nil {
+			return fl, err
+		}
+		fl.MergePolicies = append(fl.MergePolicies, p)
+	}
+	if raw := c.String("update-pipeline"); raw != "none" && raw != "" {
+		up, err := azdo.ParsePipelineURL(raw)
+		if err != nil {
+			return fl, cmdutil.UsageErrorf("--update-pipeline: %v", err)
+		}
+		fl.UpdatePipeline = &up
+	}
+	return fl, nil
+}
+
+// apply copies every field that was given onto s.
+func (fl *Fields) apply(c *cli.Context, reg *registry.Registry, s *maestro.Subscription) error {
+	if fl.Set["channel"] {
+		ch, err := channel.ResolveFlag(c, reg, fl.Channel)
 		if err != nil {
 			return err
 		}
 		s.ChannelID = ch.ID
 	}
-	str := map[string]*string{
-		"source-repo": &s.SourceRepository, "target-repo": &s.TargetRepository,
-		"target-branch": &s.TargetBranch, "source-directory": &s.SourceDirectory,
-		"target-directory": &s.TargetDirectory, "failure-notification-tags": &s.PullRequestFailureNotificationTags,
+	str := map[string][2]*string{
+		"source-repo": {&s.SourceRepository, &fl.SourceRepository}, "target-repo": {&s.TargetRepository, &fl.TargetRepository},
+		"target-branch": {&s.TargetBranch, &fl.TargetBranch}, "source-directory": {&s.SourceDirectory, &fl.SourceDirectory},
+		"target-directory": {&s.TargetDirectory, &fl.TargetDirectory}, "failure-notification-tags": {&s.PullRequestFailureNotificationTags, &fl.FailureNotificationTags},
 	}
-	for name, dst := range str {
-		if c.IsSet(name) {
-			*dst = c.String(name)
+	for name, p := range str {
+		if fl.Set[name] {
+			*p[0] = *p[1]
 		}
 	}
-	if c.IsSet("update-frequency") {
-		s.Policy.UpdateFrequency = maestro.UpdateFrequency(c.String("update-frequency"))
+	if fl.Set["update-frequency"] {
+		s.Policy.UpdateFrequency = fl.UpdateFrequency
 	}
-	if c.IsSet("batchable") {
-		s.Policy.Batchable = c.Bool("batchable")
+	if fl.Set["batchable"] {
+		s.Policy.Batchable = fl.Batchable
 	}
-	if c.IsSet("merge-policy") {
-		s.Policy.MergePolicies = nil
-		for _, raw := range c.StringSlice("merge-policy") {
-			p, err := ParseMergePolicy(raw)
-			if err != nil {
-				return err
-			}
-			s.Policy.MergePolicies = append(s.Policy.MergePolicies, p)
-		}
+	if fl.Set["merge-policy"] {
+		s.Policy.MergePolicies = slices.Clone(fl.MergePolicies)
 	}
-	if c.IsSet("excluded-asset") {
-		s.ExcludedAssets = c.StringSlice("excluded-asset")
+	if fl.Set["excluded-asset"] {
+		s.ExcludedAssets = slices.Clone(fl.ExcludedAssets)
 	}
-	if c.IsSet("update-pipeline") {
+	if fl.Set["update-pipeline"] {
 		s.UpdatePipeline = nil
-		if raw := c.String("update-pipeline"); raw != "none" && raw != "" {
-			up, err := azdo.ParsePipelineURL(raw)
-			if err != nil {
-				return cmdutil.UsageErrorf("--update-pipeline: %v", err)
-			}
+		if fl.UpdatePipeline != nil {
+			up := *fl.UpdatePipeline
 			s.UpdatePipeline = &up
 		}
 	}
-	if c.IsSet("update-pipeline-classic") {
+	if fl.Set["update-pipeline-classic"] {
 		if s.UpdatePipeline == nil {
 			return cmdutil.UsageErrorf("--update-pipeline-classic needs --update-pipeline")
 		}
-		s.UpdatePipeline.Classic = c.Bool("update-pipeline-classic")
+		s.UpdatePipeline.Classic = fl.UpdatePipelineClassic
 	}
 	return nil
 }
 
+// AddOptions are the parsed flags of `maestro subscription add`.
+type AddOptions struct {
+	Fields   Fields
+	Disabled bool
+	JSON     bool
+}
+
+// ListOptions are the parsed flags of `maestro subscription list`.
+type ListOptions struct {
+	Channel          string // name or id; "" for every channel
+	SourceRepository string
+	TargetRepository string
+	TargetBranch     string
+	JSON             bool
+}
+
+// ShowOptions are the parsed flags of `maestro subscription show`.
+type ShowOptions struct {
+	ID   string
+	JSON bool
+}
+
+// UpdateOptions are the parsed flags of `maestro subscription update`.
+type UpdateOptions struct {
+	ID     string
+	Fields Fields
+	JSON   bool
+}
+
+// DeleteOptions are the parsed flags of `maestro subscription delete`.
+type DeleteOptions struct {
+	ID string
+}
+
+// EnableOptions are the parsed flags of `maestro subscription enable`
+// (Enabled) and `disable`.
+type EnableOptions struct {
+	ID      string
+	Enabled bool
+	JSON    bool
+}
+
 // NewCmd returns `maestro subscription`.
 func NewCmd(f *cmdutil.Factory) *cli.Command {
-	idFlag := &cli.StringFlag{Name: "id", Required: true, Usage: "subscription `ID`"}
-	show := func(c *cli.Context, s maestro.Subscription) error {
-		return f.Print(c, s, func(w io.Writer) { Describe(w, s) })
-	}
-	setEnabled := func(enabled bool) cli.ActionFunc {
-		return func(c *cli.Context) error {
-			reg, err := f.Registry(c)
-			if err != nil {
-				return err
-			}
-			s, err := reg.UpdateSubscription(c.Context, c.String("id"), func(s *maestro.Subscription) error {
-				s.Enabled = enabled
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			return show(c, s)
-		}
-	}
 	return &cli.Command{
 		Name:  "subscription",
 		Usage: "manage subscriptions",
 		Subcommands: []*cli.Command{
-			{
-				Name:      "add",
-				Usage:     "subscribe a target repository branch to a source repository's builds in a channel",
-				ArgsUsage: " ",
-				Description: `Example:
+			NewCmdAdd(f, nil),
+			NewCmdList(f, nil),
+			NewCmdShow(f, nil),
+			NewCmdUpdate(f, nil),
+			NewCmdDelete(f, nil),
+			NewCmdApply(f, nil),
+			NewCmdTrigger(f, nil),
+			NewCmdEnable(f, nil),
+			NewCmdDisable(f, nil),
+		},
+	}
+}
+
+func idFlag() cli.Flag {
+	return &cli.StringFlag{Name: "id", Required: true, Usage: "subscription `ID`"}
+}
+
+// show writes one subscription as a table or JSON.
+func show(f *cmdutil.Factory, asJSON bool, s maestro.Subscription) error {
+	return f.Render(asJSON, s, func(w io.Writer) { Describe(w, s) })
+}
+
+// NewCmdAdd returns `maestro subscription add`; runF does the work (nil: addRun).
+func NewCmdAdd(f *cmdutil.Factory, runF func(*cli.Context, *AddOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *AddOptions) error { return addRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "add",
+		Usage:     "subscribe a target repository branch to a source repository's builds in a channel",
+		ArgsUsage: " ",
+		Description: `Example:
   maestro subscription add --channel '.NET 10' --source-repo https://github.com/dotnet/arcade \
     --target-repo https://github.com/dotnet/runtime --target-branch main \
     --update-frequency everyDay --merge-policy Standard`,
-				Flags: append(fieldFlags(true), &cli.BoolFlag{Name: "disabled", Usage: "create it disabled"}, cmdutil.StoreFlag, cmdutil.OutputFlag),
-				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
-					if err != nil {
-						return err
-					}
-					s := maestro.Subscription{Enabled: !c.Bool("disabled"), ExcludedAssets: []string{}}
-					if err := applyFlags(c, reg, &s); err != nil {
-						return err
-					}
-					s, err = reg.AddSubscription(c.Context, s)
-					if err != nil {
-						return err
-					}
-					return show(c, s)
-				},
-			},
-			{
-				Name:  "list",
-				Usage: "list subscriptions",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "channel", Usage: "only this channel (`NAME` or id)"},
-					&cli.StringFlag{Name: "source-repo", Usage: "only this source repository"},
-					&cli.StringFlag{Name: "target-repo", Usage: "only this target repository"},
-					&cli.StringFlag{Name: "target-branch", Usage: "only this target branch"},
-					cmdutil.StoreFlag, cmdutil.OutputFlag,
-				},
-				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
-					if err != nil {
-						return err
-					}
-					filter := registry.SubscriptionFilter{
-						SourceRepository: c.String("source-repo"),
-						TargetRepository: c.String("target-repo"),
-						TargetBranch:     c.String("target-branch"),
-					}
-					if c.IsSet("channel") {
-						ch, err := channel.FromFlag(c, reg)
-						if err != nil {
-							return err
-						}
-						filter.ChannelID = ch.ID
-					}
-					subs, err := reg.Subscriptions(c.Context, filter)
-					if err != nil {
-						return err
-					}
-					if subs == nil {
-						subs = []maestro.Subscription{}
-					}
-					return f.Print(c, subs, func(w io.Writer) {
-						cmdutil.Row(w, "ID", "CHANNEL", "SOURCE", "TARGET", "BRANCH", "FREQUENCY", "ENABLED")
-						for _, s := range subs {
-							cmdutil.Row(w, s.ID, s.ChannelID, s.SourceRepository, s.TargetRepository, s.TargetBranch, s.Policy.UpdateFrequency, s.Enabled)
-						}
-					})
-				},
-			},
-			{
-				Name: "show", Usage: "show one subscription", ArgsUsage: " ",
-				Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag},
-				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
-					if err != nil {
-						return err
-					}
-					s, err := reg.Subscription(c.Context, c.String("id"))
-					if err != nil {
-						return err
-					}
-					st, _, err := reg.FlowState(c.Context, s.ID)
-					if err != nil {
-						return err
-					}
-					shown := struct {
-						maestro.Subscription
-						FlowState registry.FlowState `json:"flowState"`
-					}{s, st}
-					return f.Print(c, shown, func(w io.Writer) {
-						Describe(w, s)
-						DescribeFlowState(w, s, st)
-					})
-				},
-			},
-			{
-				Name: "update", Usage: "change the fields given as flags", ArgsUsage: " ",
-				Flags: append([]cli.Flag{idFlag}, append(fieldFlags(false), cmdutil.StoreFlag, cmdutil.OutputFlag)...),
-				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
-					if err != nil {
-						return err
-					}
-					s, err := reg.UpdateSubscription(c.Context, c.String("id"), func(s *maestro.Subscription) error {
-						return applyFlags(c, reg, s)
-					})
-					if err != nil {
-						return err
-					}
-					return show(c, s)
-				},
-			},
-			{
-				Name: "delete", Usage: "delete a subscription", ArgsUsage: " ",
-				Flags: []cli.Flag{idFlag, cmdutil.StoreFlag},
-				Action: func(c *cli.Context) error {
-					reg, err := f.Registry(c)
-					if err != nil {
-						return err
-					}
-					if err := reg.DeleteSubscription(c.Context, c.String("id")); err != nil {
-						return err
-					}
-					fmt.Fprintf(f.IO.Out, "deleted subscription %s\n", c.String("id"))
-					return nil
-				},
-			},
-			newApplyCmd(f),
-			newTriggerCmd(f),
-			{Name: "enable", Usage: "enable a subscription", ArgsUsage: " ", Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag}, Action: setEnabled(true)},
-			{Name: "disable", Usage: "disable a subscription", ArgsUsage: " ", Flags: []cli.Flag{idFlag, cmdutil.StoreFlag, cmdutil.OutputFlag}, Action: setEnabled(false)},
+		Flags: append(fieldFlags(true), &cli.BoolFlag{Name: "disabled", Usage: "create it disabled"}, cmdutil.StoreFlag, cmdutil.OutputFlag),
+		Action: func(c *cli.Context) error {
+			fl, err := parseFields(c)
+			if err != nil {
+				return err
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &AddOptions{Fields: fl, Disabled: c.Bool("disabled"), JSON: asJSON})
 		},
 	}
+}
+
+func addRun(c *cli.Context, f *cmdutil.Factory, o *AddOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	s := maestro.Subscription{Enabled: !o.Disabled, ExcludedAssets: []string{}}
+	if err := o.Fields.apply(c, reg, &s); err != nil {
+		return err
+	}
+	s, err = reg.AddSubscription(c.Context, s)
+	if err != nil {
+		return err
+	}
+	return show(f, o.JSON, s)
+}
+
+// NewCmdList returns `maestro subscription list`; runF does the work (nil: listRun).
+func NewCmdList(f *cmdutil.Factory, runF func(*cli.Context, *ListOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ListOptions) error { return listRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list subscriptions",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "channel", Usage: "only this channel (`NAME` or id)"},
+			&cli.StringFlag{Name: "source-repo", Usage: "only this source repository"},
+			&cli.StringFlag{Name: "target-repo", Usage: "only this target repository"},
+			&cli.StringFlag{Name: "target-branch", Usage: "only this target branch"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			ch, err := channel.OptionalFlag(c)
+			if err != nil {
+				return err
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &ListOptions{
+				Channel: ch, SourceRepository: c.String("source-repo"), TargetRepository: c.String("target-repo"),
+				TargetBranch: c.String("target-branch"), JSON: asJSON,
+			})
+		},
+	}
+}
+
+func listRun(c *cli.Context, f *cmdutil.Factory, o *ListOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	filter := registry.SubscriptionFilter{
+		SourceRepository: o.SourceRepository,
+		TargetRepository: o.TargetRepository,
+		TargetBranch:     o.TargetBranch,
+	}
+	if o.Channel != "" {
+		ch, err := channel.ResolveFlag(c, reg, o.Channel)
+		if err != nil {
+			return err
+		}
+		filter.ChannelID = ch.ID
+	}
+	subs, err := reg.Subscriptions(c.Context, filter)
+	if err != nil {
+		return err
+	}
+	if subs == nil {
+		subs = []maestro.Subscription{}
+	}
+	return f.Render(o.JSON, subs, func(w io.Writer) {
+		cmdutil.Row(w, "ID", "CHANNEL", "SOURCE", "TARGET", "BRANCH", "FREQUENCY", "ENABLED")
+		for _, s := range subs {
+			cmdutil.Row(w, s.ID, s.ChannelID, s.SourceRepository, s.TargetRepository, s.TargetBranch, s.Policy.UpdateFrequency, s.Enabled)
+		}
+	})
+}
+
+// NewCmdShow returns `maestro subscription show`; runF does the work (nil: showRun).
+func NewCmdShow(f *cmdutil.Factory, runF func(*cli.Context, *ShowOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ShowOptions) error { return showRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name: "show", Usage: "show one subscription", ArgsUsage: " ",
+		Flags: []cli.Flag{idFlag(), cmdutil.StoreFlag, cmdutil.OutputFlag},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &ShowOptions{ID: c.String("id"), JSON: asJSON})
+		},
+	}
+}
+
+func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	s, err := reg.Subscription(c.Context, o.ID)
+	if err != nil {
+		return err
+	}
+	st, _, err := reg.FlowState(c.Context, s.ID)
+	if err != nil {
+		return err
+	}
+	shown := struct {
+		maestro.Subscription
+		FlowState registry.FlowState `json:"flowState"`
+	}{s, st}
+	return f.Render(o.JSON, shown, func(w io.Writer) {
+		Describe(w, s)
+		DescribeFlowState(w, s, st)
+	})
+}
+
+// NewCmdUpdate returns `maestro subscription update`; runF does the work (nil: updateRun).
+func NewCmdUpdate(f *cmdutil.Factory, runF func(*cli.Context, *UpdateOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *UpdateOptions) error { return updateRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name: "update", Usage: "change the fields given as flags", ArgsUsage: " ",
+		Flags: append([]cli.Flag{idFlag()}, append(fieldFlags(false), cmdutil.StoreFlag, cmdutil.OutputFlag)...),
+		Action: func(c *cli.Context) error {
+			fl, err := parseFields(c)
+			if err != nil {
+				return err
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &UpdateOptions{ID: c.String("id"), Fields: fl, JSON: asJSON})
+		},
+	}
+}
+
+func updateRun(c *cli.Context, f *cmdutil.Factory, o *UpdateOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	s, err := reg.UpdateSubscription(c.Context, o.ID, func(s *maestro.Subscription) error {
+		return o.Fields.apply(c, reg, s)
+	})
+	if err != nil {
+		return err
+	}
+	return show(f, o.JSON, s)
+}
+
+// NewCmdDelete returns `maestro subscription delete`; runF does the work (nil: deleteRun).
+func NewCmdDelete(f *cmdutil.Factory, runF func(*cli.Context, *DeleteOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *DeleteOptions) error { return deleteRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name: "delete", Usage: "delete a subscription", ArgsUsage: " ",
+		Flags: []cli.Flag{idFlag(), cmdutil.StoreFlag},
+		Action: func(c *cli.Context) error {
+			return runF(c, &DeleteOptions{ID: c.String("id")})
+		},
+	}
+}
+
+func deleteRun(c *cli.Context, f *cmdutil.Factory, o *DeleteOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	if err := reg.DeleteSubscription(c.Context, o.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "deleted subscription %s\n", o.ID)
+	return nil
+}
+
+// NewCmdEnable returns `maestro subscription enable`; runF does the work (nil: enableRun).
+func NewCmdEnable(f *cmdutil.Factory, runF func(*cli.Context, *EnableOptions) error) *cli.Command {
+	return newSetEnabledCmd(f, "enable", true, runF)
+}
+
+// NewCmdDisable returns `maestro subscription disable`; runF does the work (nil: enableRun).
+func NewCmdDisable(f *cmdutil.Factory, runF func(*cli.Context, *EnableOptions) error) *cli.Command {
+	return newSetEnabledCmd(f, "disable", false, runF)
+}
+
+func newSetEnabledCmd(f *cmdutil.Factory, name string, enabled bool, runF func(*cli.Context, *EnableOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *EnableOptions) error { return enableRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name: name, Usage: name + " a subscription", ArgsUsage: " ",
+		Flags: []cli.Flag{idFlag(), cmdutil.StoreFlag, cmdutil.OutputFlag},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &EnableOptions{ID: c.String("id"), Enabled: enabled, JSON: asJSON})
+		},
+	}
+}
+
+func enableRun(c *cli.Context, f *cmdutil.Factory, o *EnableOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	s, err := reg.UpdateSubscription(c.Context, o.ID, func(s *maestro.Subscription) error {
+		s.Enabled = o.Enabled
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return show(f, o.JSON, s)
 }
 
 // Describe writes a subscription for a person.
