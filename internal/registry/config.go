@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -23,6 +24,9 @@ const (
 type channelsDoc struct {
 	NextID   int               `json:"nextId"`
 	Channels []maestro.Channel `json:"channels"`
+	// Deleting marks the channels a DeleteChannel is removing, with when it
+	// started (see DeleteChannel).
+	Deleting map[int]time.Time `json:"deleting,omitempty"`
 }
 
 type defaultChannelsDoc struct {
@@ -105,8 +109,68 @@ func (r *Registry) ChannelByName(ctx context.Context, name string) (maestro.Chan
 	return maestro.Channel{}, maestro.Errorf(maestro.KindNotFound, "channel %q does not exist; `maestro channel list` shows the channels", name)
 }
 
-// DeleteChannel removes a channel that no default channel or subscription uses.
+// DeleteChannel removes a channel that no default channel or subscription
+// uses. It cannot race an add into a dangling reference:
+//
+//  1. it marks the channel deleting in config/channels.json (under ETag);
+//  2. it looks for default channels and subscriptions of the channel; if
+//     there is one, it takes the mark away and refuses (exit 4);
+//  3. it removes the channel and the mark, if its own mark is still there.
+//
+// An add of a subscription or default channel writes its document and then
+// reads config/channels.json again (checkChannelLive): when the channel is
+// marked or gone, it removes what it wrote and refuses. An add whose re-read
+// came before step 1 wrote its document before step 2 looked, so step 2
+// sees it; an add whose re-read came after step 1 takes itself back. Channel
+// ids are never reused, so a late reference cannot point at a new channel.
+// A delete that dies after step 1 leaves the mark: adds to the channel are
+// refused until `maestro channel delete` runs again and finishes (or takes
+// the mark away). An add killed between its write and its re-read while a
+// delete runs is the one way to leave a dangling reference; `maestro
+// registry check` lists it and `registry repair` removes it.
 func (r *Registry) DeleteChannel(ctx context.Context, id int) error {
+	mark := r.now().UTC()
+	_, err := update(ctx, r.st, channelsKey, func(d *channelsDoc, _ bool) error {
+		if !slices.ContainsFunc(d.Channels, func(c maestro.Channel) bool { return c.ID == id }) {
+			return maestro.Errorf(maestro.KindNotFound, "channel %d does not exist", id)
+		}
+		if d.Deleting == nil {
+			d.Deleting = map[int]time.Time{}
+		}
+		d.Deleting[id] = mark
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := r.channelUnused(ctx, id); err != nil {
+		_, uerr := update(ctx, r.st, channelsKey, func(d *channelsDoc, _ bool) error {
+			if t, ok := d.Deleting[id]; !ok || !t.Equal(mark) {
+				return errUnchanged
+			}
+			delete(d.Deleting, id)
+			return nil
+		})
+		return errors.Join(err, uerr)
+	}
+	_, err = update(ctx, r.st, channelsKey, func(d *channelsDoc, _ bool) error {
+		i := slices.IndexFunc(d.Channels, func(c maestro.Channel) bool { return c.ID == id })
+		if i < 0 {
+			return maestro.Errorf(maestro.KindNotFound, "channel %d does not exist", id)
+		}
+		if t, ok := d.Deleting[id]; !ok || !t.Equal(mark) {
+			return maestro.Errorf(maestro.KindConflict, "channel %d: another delete of it ran meanwhile; run `maestro channel delete` again", id)
+		}
+		d.Channels = slices.Delete(d.Channels, i, i+1)
+		delete(d.Deleting, id)
+		return nil
+	})
+	return err
+}
+
+// channelUnused returns a conflict naming a default channel or subscription
+// of the channel, if there is one.
+func (r *Registry) channelUnused(ctx context.Context, id int) error {
 	dcs, err := r.DefaultChannels(ctx)
 	if err != nil {
 		return err
@@ -123,15 +187,23 @@ func (r *Registry) DeleteChannel(ctx context.Context, id int) error {
 	if len(subs) > 0 {
 		return maestro.Errorf(maestro.KindConflict, "channel %d is used by %d subscription(s), e.g. %s; delete them first", id, len(subs), subs[0].ID)
 	}
-	_, err = update(ctx, r.st, channelsKey, func(d *channelsDoc, _ bool) error {
-		i := slices.IndexFunc(d.Channels, func(c maestro.Channel) bool { return c.ID == id })
-		if i < 0 {
-			return maestro.Errorf(maestro.KindNotFound, "channel %d does not exist", id)
-		}
-		d.Channels = slices.Delete(d.Channels, i, i+1)
-		return nil
-	})
-	return err
+	return nil
+}
+
+// checkChannelLive returns an error unless the channel exists and no
+// DeleteChannel has marked it: not found, or a conflict.
+func (r *Registry) checkChannelLive(ctx context.Context, id int) error {
+	d, err := readDoc[channelsDoc](ctx, r.st, channelsKey)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(d.Channels, func(c maestro.Channel) bool { return c.ID == id }) {
+		return maestro.Errorf(maestro.KindNotFound, "channel %d does not exist; `maestro channel list` shows the channels", id)
+	}
+	if t, ok := d.Deleting[id]; ok {
+		return maestro.Errorf(maestro.KindConflict, "channel %d is being deleted (since %s); if that delete was interrupted, run `maestro channel delete --name %d` again", id, t.Format(time.RFC3339), id)
+	}
+	return nil
 }
 
 // ChannelHasBuilds reports whether any build is in the channel.
@@ -169,7 +241,7 @@ func (r *Registry) AddDefaultChannel(ctx context.Context, dc maestro.DefaultChan
 	if err := validateBranchPattern(dc.Branch); err != nil {
 		return dc, err
 	}
-	if _, err := r.Channel(ctx, dc.ChannelID); err != nil {
+	if err := r.checkChannelLive(ctx, dc.ChannelID); err != nil {
 		return dc, err
 	}
 	_, err := update(ctx, r.st, defaultChannelsKey, func(d *defaultChannelsDoc, _ bool) error {
@@ -184,7 +256,17 @@ func (r *Registry) AddDefaultChannel(ctx context.Context, dc maestro.DefaultChan
 		d.DefaultChannels = append(d.DefaultChannels, dc)
 		return nil
 	})
-	return dc, err
+	if err != nil {
+		return dc, err
+	}
+	// Written; now the channel must still be live (see DeleteChannel).
+	if err := r.checkChannelLive(ctx, dc.ChannelID); err != nil {
+		if derr := r.DeleteDefaultChannel(ctx, dc.ID); derr != nil && maestro.KindOf(derr) != maestro.KindNotFound {
+			return dc, errors.Join(err, derr)
+		}
+		return dc, err
+	}
+	return dc, nil
 }
 
 // DefaultChannels lists every default channel by id.

@@ -16,7 +16,8 @@ import (
 // find them by channel+source repository and by target repository without
 // reading every subscription. Index entries are hints: readers check each
 // subscription document, so a write interrupted between index and document
-// never yields a wrong answer.
+// never yields a wrong answer. A third index, the natural-key claim
+// (subunique.go), keeps subscriptions unique under concurrent adds.
 func subscriptionKey(id string) string { return "subscriptions/" + id + ".json" }
 
 func subByChannelPrefix(channelID int) string {
@@ -91,41 +92,76 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 }
 
 // AddSubscription validates and records a new subscription, assigning its id.
-// A subscription with the same channel, source, target and directories is
-// rejected as a duplicate.
+// A subscription with the same channel, source, target, target branch and
+// directories is rejected as a duplicate (exit 4), also when both adds run at
+// once: the natural key is claimed create-only (see subunique.go), and the
+// channel is checked again after the write (see DeleteChannel).
 func (r *Registry) AddSubscription(ctx context.Context, s maestro.Subscription) (maestro.Subscription, error) {
 	if err := r.validateSubscription(ctx, &s); err != nil {
 		return s, err
 	}
+	if err := r.checkChannelLive(ctx, s.ChannelID); err != nil {
+		return s, err
+	}
+	// Subscriptions recorded before key claims existed are found by a scan.
 	existing, err := r.Subscriptions(ctx, SubscriptionFilter{ChannelID: s.ChannelID, SourceRepository: s.SourceRepository})
 	if err != nil {
 		return s, err
 	}
 	for _, o := range existing {
-		if repourl.Equal(o.TargetRepository, s.TargetRepository) && o.TargetBranch == s.TargetBranch &&
-			o.SourceDirectory == s.SourceDirectory && o.TargetDirectory == s.TargetDirectory {
-			return s, maestro.Errorf(maestro.KindConflict, "subscription %s already flows channel %d from %s to %s@%s", o.ID, o.ChannelID, o.SourceRepository, o.TargetRepository, o.TargetBranch)
+		if naturalKey(o) == naturalKey(s) {
+			return s, duplicateError(o)
 		}
 	}
 	if s.ID == "" {
 		s.ID = r.newID()
 	}
-	if _, err := r.st.Put(ctx, subByChannelKey(s), nil, store.Condition{}); err != nil {
-		return s, fmt.Errorf("index subscription %s: %w", s.ID, err)
-	}
-	if _, err := r.st.Put(ctx, subByTargetKey(s), nil, store.Condition{}); err != nil {
-		return s, fmt.Errorf("index subscription %s: %w", s.ID, err)
-	}
-	if err := r.initFlowState(ctx, s); err != nil {
+	if err := validSubscriptionID(s.ID); err != nil {
 		return s, err
 	}
-	if err := putJSON(ctx, r.st, subscriptionKey(s.ID), s, store.Condition{CreateOnly: true}); err != nil {
-		if errors.Is(err, store.ErrPrecondition) {
-			return s, maestro.Errorf(maestro.KindConflict, "subscription %s exists already", s.ID)
+	if err := r.claimKey(ctx, s); err != nil {
+		return s, err
+	}
+	if err := r.writeSubscription(ctx, s); err != nil {
+		return s, err
+	}
+	// The claim must still be ours and the channel still live; otherwise
+	// this add takes itself back.
+	held, err := r.holdsKey(ctx, s)
+	if err == nil && !held {
+		err = maestro.Errorf(maestro.KindConflict, "subscription %s: another add of the same channel, source, target, branch and directories took over while this one stalled; not added", s.ID)
+	}
+	if err == nil {
+		err = r.checkChannelLive(ctx, s.ChannelID)
+	}
+	if err != nil {
+		if derr := r.removeSubscription(ctx, s); derr != nil {
+			return s, errors.Join(err, derr)
 		}
 		return s, err
 	}
 	return s, nil
+}
+
+// writeSubscription writes a new subscription's index entries, flow state
+// and document, the document (create-only) last.
+func (r *Registry) writeSubscription(ctx context.Context, s maestro.Subscription) error {
+	if _, err := r.st.Put(ctx, subByChannelKey(s), nil, store.Condition{}); err != nil {
+		return fmt.Errorf("index subscription %s: %w", s.ID, err)
+	}
+	if _, err := r.st.Put(ctx, subByTargetKey(s), nil, store.Condition{}); err != nil {
+		return fmt.Errorf("index subscription %s: %w", s.ID, err)
+	}
+	if err := r.initFlowState(ctx, s); err != nil {
+		return err
+	}
+	if err := putJSON(ctx, r.st, subscriptionKey(s.ID), s, store.Condition{CreateOnly: true}); err != nil {
+		if errors.Is(err, store.ErrPrecondition) {
+			return maestro.Errorf(maestro.KindConflict, "subscription %s exists already", s.ID)
+		}
+		return err
+	}
+	return nil
 }
 
 // Subscription returns one subscription.
@@ -203,6 +239,27 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 	if err := validSubscriptionID(id); err != nil {
 		return maestro.Subscription{}, err
 	}
+	// A change of channel or source repository moves the subscription to
+	// another natural key: that key is claimed first (and the old one
+	// released after), so an update cannot make a duplicate either.
+	cur, err := r.Subscription(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	probe := cur
+	if err := fn(&probe); err != nil {
+		return cur, err
+	}
+	probe.ID = id
+	moved := naturalKey(probe) != naturalKey(cur)
+	if moved {
+		if err := r.checkChannelLive(ctx, probe.ChannelID); err != nil {
+			return cur, err
+		}
+		if err := r.claimKey(ctx, probe); err != nil {
+			return cur, err
+		}
+	}
 	var before maestro.Subscription
 	after, err := update(ctx, r.st, subscriptionKey(id), func(s *maestro.Subscription, exists bool) error {
 		if !exists {
@@ -230,7 +287,17 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 		return nil
 	})
 	if err != nil {
+		if moved {
+			if rerr := r.releaseKey(ctx, probe); rerr != nil {
+				return after, errors.Join(err, rerr)
+			}
+		}
 		return after, err
+	}
+	if naturalKey(after) != naturalKey(before) {
+		if err := r.releaseKey(ctx, before); err != nil {
+			return after, err
+		}
 	}
 	if after.ChannelID != before.ChannelID || !repourl.Equal(after.SourceRepository, before.SourceRepository) {
 		if err := r.st.Delete(ctx, subByChannelKey(before), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
@@ -245,19 +312,33 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 	return after, nil
 }
 
-// DeleteSubscription removes a subscription and its index entries.
+// DeleteSubscription removes a subscription, its index entries and its key
+// claim. The claim is marked deleted first, so that a crash anywhere after
+// leaves a claim the next add of that key takes over.
 func (r *Registry) DeleteSubscription(ctx context.Context, id string) error {
 	s, err := r.Subscription(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := r.st.Delete(ctx, subscriptionKey(id), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+	if err := r.markKeyDeleted(ctx, s); err != nil {
 		return fmt.Errorf("delete subscription %s: %w", id, err)
+	}
+	return r.removeSubscription(ctx, s)
+}
+
+// removeSubscription deletes s's document, index entries, flow state and
+// key claim (when s holds it).
+func (r *Registry) removeSubscription(ctx context.Context, s maestro.Subscription) error {
+	if err := r.st.Delete(ctx, subscriptionKey(s.ID), ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+		return fmt.Errorf("delete subscription %s: %w", s.ID, err)
 	}
 	for _, k := range []string{subByChannelKey(s), subByTargetKey(s)} {
 		if err := r.st.Delete(ctx, k, ""); err != nil && !errors.Is(err, store.ErrNotExist) {
-			return fmt.Errorf("unindex subscription %s: %w", id, err)
+			return fmt.Errorf("unindex subscription %s: %w", s.ID, err)
 		}
 	}
-	return r.DeleteFlowState(ctx, id)
+	if err := r.DeleteFlowState(ctx, s.ID); err != nil {
+		return err
+	}
+	return r.releaseKey(ctx, s)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,5 +277,108 @@ func TestRegistryIsMadeOnPurpose(t *testing.T) {
 		assert.Equal(t, b.Commit, again.Commit)
 		out := missing.ok("registry", "init")
 		assert.Equal(t, "a registry exists at "+missing.store+" already (format version 1); nothing changed\n", out)
+	})
+}
+
+// TestSubscriptionAddRace16Processes: 16 identical `subscription add`
+// processes at once record exactly one subscription; the others exit 4.
+func TestSubscriptionAddRace16Processes(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		e.ok("channel", "add", "--name", "race")
+		for round := range 2 {
+			target := fmt.Sprintf("https://github.com/dotnet/target%d", round)
+			var wg sync.WaitGroup
+			codes := make([]int, 16)
+			for i := range codes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := e.run("subscription", "add", "--channel", "race", "--source-repo", "https://github.com/dotnet/arcade",
+						"--target-repo", target, "--target-branch", "main")
+					codes[i] = r.code
+					assert.Contains(t, []int{0, 4}, r.code, r.stderr)
+				}()
+			}
+			wg.Wait()
+			var subs []maestro.Subscription
+			e.okJSON(&subs, "subscription", "list", "--target-repo", target)
+			assert.Len(t, subs, 1, "round %d: exactly one subscription", round)
+			assert.Equal(t, 1, countOf(codes, 0), "round %d: exactly one add succeeded: %v", round, codes)
+		}
+		// Deleted, the key is free again at once.
+		var subs []maestro.Subscription
+		e.okJSON(&subs, "subscription", "list", "--target-repo", "https://github.com/dotnet/target0")
+		require.Len(t, subs, 1)
+		e.ok("subscription", "delete", "--id", subs[0].ID)
+		e.ok("subscription", "add", "--channel", "race", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", "https://github.com/dotnet/target0", "--target-branch", "main")
+		r := e.run("subscription", "add", "--channel", "race", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", "https://github.com/dotnet/target0", "--target-branch", "main")
+		assert.Equal(t, 4, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "already flows channel")
+	})
+}
+
+func countOf(xs []int, v int) int {
+	n := 0
+	for _, x := range xs {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+// TestChannelDeleteRacesAdds: `channel delete` racing `subscription add` and
+// `default-channel add` on the same channel, as separate processes, never
+// leaves a subscription or default channel naming a deleted channel.
+func TestChannelDeleteRacesAdds(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		deleted := 0
+		defer func() { t.Logf("the channel was deleted in %d of 6 rounds", deleted) }()
+		for round := range 6 {
+			name := fmt.Sprintf("doomed%d", round)
+			e.ok("channel", "add", "--name", name)
+			var wg sync.WaitGroup
+			run := func(args ...string) {
+				defer wg.Done()
+				r := e.run(args...)
+				// An add that resolves the name after the delete finds no
+				// channel (--channel: exit 2, or 3 when it went between name
+				// and id); one that meets the delete is a conflict (4), as is
+				// a delete that meets a reference.
+				assert.Contains(t, []int{0, 2, 3, 4}, r.code, "%v: %s", args, r.stderr)
+			}
+			for i := range 4 {
+				wg.Add(2)
+				go run("subscription", "add", "--channel", name, "--source-repo", "https://github.com/dotnet/arcade",
+					"--target-repo", fmt.Sprintf("https://github.com/dotnet/t%d", i), "--target-branch", "main")
+				go run("default-channel", "add", "--repository", fmt.Sprintf("https://github.com/dotnet/r%d", i), "--branch", "main", "--channel", name)
+			}
+			wg.Add(1)
+			go run("channel", "delete", "--name", name)
+			wg.Wait()
+
+			var chans []maestro.Channel
+			e.okJSON(&chans, "channel", "list")
+			if !slices.ContainsFunc(chans, func(c maestro.Channel) bool { return c.Name == name }) {
+				deleted++
+			}
+			live := map[int]bool{}
+			for _, c := range chans {
+				live[c.ID] = true
+			}
+			var subs []maestro.Subscription
+			e.okJSON(&subs, "subscription", "list")
+			for _, s := range subs {
+				assert.True(t, live[s.ChannelID], "round %d: subscription %s names deleted channel %d", round, s.ID, s.ChannelID)
+			}
+			var dcs []maestro.DefaultChannel
+			e.okJSON(&dcs, "default-channel", "list")
+			for _, dc := range dcs {
+				assert.True(t, live[dc.ChannelID], "round %d: default channel %d names deleted channel %d", round, dc.ID, dc.ChannelID)
+			}
+			e.ok("registry", "check")
+		}
 	})
 }
