@@ -9,7 +9,9 @@ import (
 // UpdateFromBuild is the update that takes a build's assets into a
 // repository: one entry per dependency of listing whose name matches an asset
 // of b (case-insensitively), with the asset's version, the build's commit and
-// repository, and the asset's feed locations. Dependencies the build did not
+// repository, and the asset's feed locations; FeedPackages holds every
+// package the build published to a flow-managed feed (AddBuildFeeds).
+// Dependencies the build did not
 // produce are not in it, and neither are coherent dependencies (those with a
 // CoherentParentDependency): as in production, they move only through the
 // coherency pass, to the version their parent's build depended on, even when
@@ -28,6 +30,7 @@ func UpdateFromBuild(listing *Listing, b maestro.Build) UpdateFile {
 			Locations: FeedLocations(a),
 		})
 	}
+	u.AddBuildFeeds(b)
 	return u
 }
 

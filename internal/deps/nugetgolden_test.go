@@ -49,6 +49,7 @@ func TestNuGetConfigGolden(t *testing.T) {
 		name    string
 		config  string
 		updates []deps.Update
+		feeds   map[string][]string // the update file's feedPackages
 	}{
 		{
 			name: "new-block",
@@ -181,6 +182,33 @@ func TestNuGetConfigGolden(t *testing.T) {
 			updates: []deps.Update{runtime, asp},
 		},
 		{
+			// With <clear/> and everything else mapped to dotnet-public, a
+			// package of the runtime build that Version.Details.xml does not
+			// name (the repository references it directly) resolves only if
+			// the build's feed maps it: the feed maps every package the
+			// build published there (feedPackages), each once.
+			name: "mapping-build-packages",
+			config: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="dotnet-public" value="https://pkgs.dev.azure.com/dnceng/public/_packaging/dotnet-public/nuget/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <clear />
+    <packageSource key="dotnet-public">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
+</configuration>
+`,
+			updates: []deps.Update{runtime, asp},
+			feeds: map[string][]string{
+				runtimePub: {"Microsoft.NETCore.App.Runtime.linux-x64", "System.Text.Json", "microsoft.netcore.app.ref", "Microsoft.NETCore.ILAsm"},
+				publicFeed: {"Not.In.The.Block"},
+			},
+		},
+		{
 			name: "mapping-empty",
 			config: `<?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -248,7 +276,7 @@ func TestNuGetConfigGolden(t *testing.T) {
 				"eng/Versions.props":      nugetProps,
 				"NuGet.config":            tc.config,
 			})
-			if _, err := deps.ApplyUpdateFile(context.Background(), dir, deps.UpdateFile{Updates: tc.updates}, deps.Options{}); err != nil {
+			if _, err := deps.ApplyUpdateFile(context.Background(), dir, deps.UpdateFile{Updates: tc.updates, FeedPackages: tc.feeds}, deps.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "nuget/"+tc.name+".config", readFile(t, dir, "NuGet.config"))

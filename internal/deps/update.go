@@ -182,7 +182,7 @@ func ApplyUpdateFile(ctx context.Context, dir string, u UpdateFile, opts Options
 			return nil, err
 		}
 		if r.nuget != nil {
-			r.nuget.SetManagedFeeds(managedFeeds(locations))
+			r.nuget.SetManagedFeeds(managedFeeds(locations, u.FeedPackages))
 		}
 	}
 
@@ -312,10 +312,12 @@ func hasLocations(assets []assetFeeds) bool {
 // managedFeeds returns the feeds the managed block of NuGet.config must hold,
 // as production computes them from the registry: the locations of every asset
 // in the update file that was published only to flow-managed feeds, each with
-// the names of those assets (the patterns of its <packageSourceMapping>
-// entry). The file carries the complete set — a dependency the update leaves
-// alone keeps its feed only when the file restates it with its locations.
-func managedFeeds(assets []assetFeeds) []nugetconfig.ManagedFeed {
+// the packages to map to it in <packageSourceMapping>: the names of those
+// assets and every package feedPackages lists for the feed (all that the
+// build published there). The file carries the complete set — a dependency
+// the update leaves alone keeps its feed only when the file restates it with
+// its locations.
+func managedFeeds(assets []assetFeeds, feedPackages map[string][]string) []nugetconfig.ManagedFeed {
 	var out []nugetconfig.ManagedFeed
 	index := map[string]int{}
 	for _, a := range assets {
@@ -337,6 +339,9 @@ func managedFeeds(assets []assetFeeds) []nugetconfig.ManagedFeed {
 			}
 			out[i].Packages = append(out[i].Packages, a.name)
 		}
+	}
+	for i := range out {
+		out[i].Packages = append(out[i].Packages, feedPackages[out[i].URL]...)
 	}
 	return out
 }

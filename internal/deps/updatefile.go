@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/maestroplusplus/maestro/internal/deps/jsonedit"
+	"github.com/maestroplusplus/maestro/internal/deps/nugetconfig"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
@@ -25,6 +28,13 @@ type UpdateFile struct {
 	DotnetSdk *string `json:"dotnetSdk"`
 	// Source is the new <Source> element of Version.Details.xml, or nil.
 	Source *Source `json:"source"`
+	// FeedPackages lists, per flow-managed feed URL, every package the
+	// builds of the update published there (the registry's assets whose
+	// locations hold the feed), not only those the update moves: the
+	// <packageSourceMapping> entry of the feed maps all of them, so that a
+	// package of the same build that the repository takes without a
+	// Version.Details.xml entry still resolves from that feed.
+	FeedPackages map[string][]string `json:"feedPackages,omitempty"`
 
 	path  string
 	lines []int // line of each update, when parsed from a file
@@ -103,7 +113,7 @@ func ParseUpdateFile(path string, data []byte) (UpdateFile, error) {
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			name = strings.Trim(name, `"`)
-			return UpdateFile{}, maestro.Errorf(maestro.KindInvalid, "%s:%d: unknown field %q; an update file has updates (name, version, sha, uri, locations), dotnetSdk and source (Uri, Mapping, Sha, BarId)",
+			return UpdateFile{}, maestro.Errorf(maestro.KindInvalid, "%s:%d: unknown field %q; an update file has updates (name, version, sha, uri, locations), dotnetSdk, source (Uri, Mapping, Sha, BarId) and feedPackages",
 				path, keyLine(data, tree, name), name)
 		}
 		return UpdateFile{}, maestro.Errorf(maestro.KindInvalid, "%s: %v", path, err)
@@ -163,10 +173,37 @@ func (u *UpdateFile) Validate() error {
 			problems = append(problems, w+": Mapping is empty")
 		}
 	}
+	for _, feed := range slices.Sorted(maps.Keys(u.FeedPackages)) {
+		w := u.locName() + ": feedPackages"
+		problems = append(problems, checkToken(w, "feed", feed)...)
+		for i, name := range u.FeedPackages[feed] {
+			problems = append(problems, checkToken(fmt.Sprintf("%s[%q][%d]", w, feed, i), "package", name)...)
+		}
+	}
 	if len(problems) > 0 {
 		return maestro.Errorf(maestro.KindInvalid, "%s", strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// AddBuildFeeds records in FeedPackages every package b published to a
+// flow-managed feed (`darc-pub-…`, `darc-int-…`): the patterns of that
+// feed's <packageSourceMapping> entry. Other feeds never enter the managed
+// block, so they are left out.
+func (u *UpdateFile) AddBuildFeeds(b maestro.Build) {
+	for _, a := range b.Assets {
+		for _, feed := range FeedLocations(a) {
+			if !nugetconfig.IsManaged(feed) {
+				continue
+			}
+			if u.FeedPackages == nil {
+				u.FeedPackages = map[string][]string{}
+			}
+			if !slices.ContainsFunc(u.FeedPackages[feed], func(n string) bool { return strings.EqualFold(n, a.Name) }) {
+				u.FeedPackages[feed] = append(u.FeedPackages[feed], a.Name)
+			}
+		}
+	}
 }
 
 func (u *UpdateFile) locName() string {

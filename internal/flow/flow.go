@@ -221,5 +221,17 @@ func PlanUpdate(b maestro.Build, s maestro.Subscription, target *deps.Listing) P
 	slices.SortFunc(p.Fates, func(a, b AssetFate) int {
 		return strings.Compare(strings.ToLower(a.Dependency), strings.ToLower(b.Dependency))
 	})
+	// The package source mapping of each feed the update brings maps every
+	// package the build published there.
+	for _, up := range p.Update.Updates {
+		for _, feed := range up.Locations {
+			if pkgs, ok := all.FeedPackages[feed]; ok {
+				if p.Update.FeedPackages == nil {
+					p.Update.FeedPackages = map[string][]string{}
+				}
+				p.Update.FeedPackages[feed] = pkgs
+			}
+		}
+	}
 	return p
 }

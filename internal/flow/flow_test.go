@@ -139,6 +139,29 @@ func TestPlanUpdate(t *testing.T) {
 	}, p.Fates)
 }
 
+// TestPlanUpdateFeedPackages: the plan's update carries the build's
+// packages for each feed of the updates it keeps (the package source mapping
+// of that feed), and none for feeds only skipped assets came from.
+func TestPlanUpdateFeedPackages(t *testing.T) {
+	const pub = "https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-arcade-aaaaaaaa/nuget/v3/index.json"
+	const other = "https://pkgs.dev.azure.com/dnceng/public/_packaging/darc-pub-dotnet-arcade-bbbbbbbb/nuget/v3/index.json"
+	at := func(url string) []maestro.AssetLocation {
+		return []maestro.AssetLocation{{Type: maestro.LocationNuGetFeed, Location: url}}
+	}
+	target := &deps.Listing{Dependencies: []deps.Dependency{
+		{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "1.0.0", Sha: "old"},
+		{Name: "Microsoft.DotNet.SignTool", Version: "1.0.0", Sha: "old", Pinned: true},
+	}}
+	b := maestro.Build{Repository: "https://github.com/dotnet/arcade", Commit: "new", Assets: []maestro.Asset{
+		{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "2.0.0", Locations: at(pub)},
+		{Name: "Microsoft.DotNet.Build.Tasks.Feed", Version: "2.0.0", Locations: at(pub)},
+		{Name: "Microsoft.DotNet.SignTool", Version: "2.0.0", Locations: at(other)},
+	}}
+	p := flow.PlanUpdate(b, maestro.Subscription{}, target)
+	assert.Len(t, p.Update.Updates, 1)
+	assert.Equal(t, map[string][]string{pub: {"Microsoft.DotNet.Arcade.Sdk", "Microsoft.DotNet.Build.Tasks.Feed"}}, p.Update.FeedPackages)
+}
+
 // TestPlanUpdateCoherentChild: a build that carries an asset named like a
 // coherent dependency does not update it by name; its fate says whom it follows.
 func TestPlanUpdateCoherentChild(t *testing.T) {

@@ -189,6 +189,7 @@ func updateFromBuild(ctx context.Context, reg *registry.Registry, dir string, id
 			for _, a := range src.Assets {
 				if strings.EqualFold(a.Name, d.Name) && a.Version == d.Version {
 					u.Updates = append(u.Updates, deps.Update{Name: d.Name, Version: d.Version, Sha: d.Sha, URI: d.URI, Locations: deps.FeedLocations(a)})
+					u.AddBuildFeeds(src)
 				}
 			}
 		}
