@@ -32,6 +32,8 @@ func TestTrackCompareAndSwap(t *testing.T) {
 	require.NoError(t, err)
 	_, err = r.Track(ctx, repo, branch, registry.BatchedKey, two, "")
 	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "a second writer that saw no record: %v", err)
+	assert.ErrorContains(t, err, "the tracked pull request record flow/tracked/", "names the record")
+	assert.ErrorContains(t, err, "the flow service retries the update, or run it again with `maestro subscription trigger`", "says what to do")
 
 	next := one
 	next.Updates = append(next.Updates, maestro.SubscriptionUpdate{SubscriptionID: "b", BuildID: 2})
