@@ -90,6 +90,19 @@ func (h *listHead) pageFor(id int) int {
 	return len(h.Pages) - 1
 }
 
+// spill moves the oldest listPageSize ids of a head holding more than twice
+// that into a new page, which the caller writes before the head.
+func (r *Registry) spill(prefix string, h *listHead) (string, pageDoc, bool) {
+	if len(h.IDs) <= 2*listPageSize {
+		return "", pageDoc{}, false
+	}
+	ids := slices.Clone(h.IDs[len(h.IDs)-listPageSize:])
+	key := r.newPageKey(prefix)
+	h.IDs = h.IDs[:len(h.IDs)-listPageSize]
+	h.Pages = slices.Insert(h.Pages, 0, listPage{Key: key, Max: ids[0], Min: ids[len(ids)-1]})
+	return key, pageDoc{IDs: ids}, true
+}
+
 // listAdd adds id to the list at prefix (a no-op when it is there).
 func (r *Registry) listAdd(ctx context.Context, prefix string, id int) error {
 	return r.listChange(ctx, prefix, id, true)
@@ -122,15 +135,11 @@ func (r *Registry) listChange(ctx context.Context, prefix string, id int, add bo
 			if !changed {
 				return nil
 			}
-			if len(h.IDs) > 2*listPageSize {
-				spill := slices.Clone(h.IDs[len(h.IDs)-listPageSize:])
-				key := r.newPageKey(prefix)
-				if err := putJSON(ctx, r.st, key, pageDoc{IDs: spill}, store.Condition{}); err != nil {
+			if key, page, ok := r.spill(prefix, &h); ok {
+				if err := putJSON(ctx, r.st, key, page, store.Condition{}); err != nil {
 					return err
 				}
 				written = append(written, key)
-				h.IDs = h.IDs[:len(h.IDs)-listPageSize]
-				h.Pages = slices.Insert(h.Pages, 0, listPage{Key: key, Max: spill[0], Min: spill[len(spill)-1]})
 			}
 		} else {
 			var pd pageDoc

@@ -36,6 +36,11 @@ func (r *Registry) buildInfo(ctx context.Context, rec buildRecord, chans channel
 	if err != nil {
 		return maestro.Build{}, err
 	}
+	return assemble(rec, s, chans), nil
+}
+
+// assemble is a build (without assets) from its record and state.
+func assemble(rec buildRecord, s buildState, chans channelNames) maestro.Build {
 	b := rec.Build
 	b.Released = s.Released
 	b.Assets = nil
@@ -45,7 +50,35 @@ func (r *Registry) buildInfo(ctx context.Context, rec buildRecord, chans channel
 			b.Channels = append(b.Channels, c)
 		}
 	}
-	return b, nil
+	return b
+}
+
+// recordAndState reads a build's record and state side by side (a list of
+// builds waits for one round trip per build, not two); a missing state is
+// the record's initial channels.
+func (r *Registry) recordAndState(ctx context.Context, id int) (buildRecord, buildState, error) {
+	type result struct {
+		s   buildState
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		var s buildState
+		_, err := getJSON(ctx, r.st, buildStateKey(id), &s)
+		got <- result{s, err}
+	}()
+	rec, err := r.readRecord(ctx, id)
+	st := <-got
+	if err != nil {
+		return rec, buildState{}, err
+	}
+	switch {
+	case errors.Is(st.err, store.ErrNotExist):
+		st.s = buildState{Channels: slices.Clone(rec.InitialChannels)}
+	case st.err != nil:
+		return rec, buildState{}, fmt.Errorf("read state of build %d: %w", id, st.err)
+	}
+	return rec, st.s, nil
 }
 
 // BuildInfo returns a build with its channels but without its assets.
@@ -166,24 +199,21 @@ func (r *Registry) collect(ctx context.Context, next candidates, f BuildFilter, 
 		}
 		before = ids[len(ids)-1]
 		bs, err := parallelMap(ctx, ids, func(ctx context.Context, id int) (*maestro.Build, error) {
-			rec, err := r.readRecord(ctx, id)
+			rec, st, err := r.recordAndState(ctx, id)
 			if errors.Is(err, store.ErrNotExist) || (err == nil && (rec.Collected || !recordMatches(rec, f))) {
 				return nil, nil
 			}
 			if err != nil {
 				return nil, err
 			}
-			var b maestro.Build
-			if withAssets {
-				b, err = r.fullBuild(ctx, rec, chans)
-			} else {
-				b, err = r.buildInfo(ctx, rec, chans)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if f.ChannelID != 0 && !slices.ContainsFunc(b.Channels, func(c maestro.Channel) bool { return c.ID == f.ChannelID }) {
+			if f.ChannelID != 0 && !slices.Contains(st.Channels, f.ChannelID) {
 				return nil, nil
+			}
+			b := assemble(rec, st, chans)
+			if withAssets {
+				if _, err := getJSON(ctx, r.st, rec.assetsKey(), &b.Assets); err != nil {
+					return nil, fmt.Errorf("read assets of build %d: %w", id, err)
+				}
 			}
 			return &b, nil
 		})

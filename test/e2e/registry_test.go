@@ -127,6 +127,24 @@ func TestJobsOfOneAzDOBuildRace8Processes(t *testing.T) {
 		r := e.run("asset", "find", "--name", fmt.Sprintf("Job%d.Package", (winner+1)%jobs), "--version", fmt.Sprintf("10.0.0-ci.%d", (winner+1)%jobs), "--output", "json")
 		require.Equal(t, 0, r.code, r.stderr)
 		assert.Equal(t, "[]\n", r.stdout)
+		// The losers' leftovers: check names them, a dry run lists them and
+		// writes nothing, repair removes them.
+		// (each job's asset version is its own, so the losers' version sets
+		// name the winner's id for versions it does not have).
+		{
+			check := e.run("registry", "check", "--output", "json")
+			require.Equal(t, 1, check.code, check.stderr)
+			assert.Contains(t, check.stdout, `"kind": "stale-entry"`)
+			var dry struct {
+				Problems []struct {
+					Kind string `json:"kind"`
+				} `json:"problems"`
+			}
+			e.okJSON(&dry, "registry", "repair", "--dry-run", "--min-age", "0s")
+			assert.NotEmpty(t, dry.Problems)
+			again := e.run("registry", "check", "--output", "json")
+			assert.Equal(t, check.stdout, again.stdout, "a dry run wrote")
+		}
 		e.ok("registry", "repair", "--min-age", "0s")
 		e.ok("registry", "check")
 		// The same job again is the same build; all manifests at once are refused

@@ -1,23 +1,17 @@
-// Package scaletest builds the registry the scale benchmarks share: 100,000
+// Package scaletest defines the registry the scale benchmarks share: 100,000
 // builds of 500 repositories (a tenth of them in one repository) in 25
-// channels, and 5,000 subscriptions. It is written through the registry's own
-// API (PublishBuild, AddSubscription), in parallel, so every document and
-// index is exactly what production writes; on the local store it is cached in
-// the temporary directory between runs because it takes minutes to build.
+// channels, and 5,000 subscriptions, and writes it through the registry's own
+// API (PublishBuild, AddSubscription) in parallel.
 package scaletest
 
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"testing"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
-	"github.com/maestroplusplus/maestro/internal/store/local"
 )
 
 // The data set.
@@ -26,9 +20,6 @@ const (
 	Repos         = 500
 	Channels      = 25
 	Subscriptions = 5_000
-	// version names the layout of the cached data set; bump it when the
-	// registry's layout changes.
-	version = "v3"
 )
 
 // Repo is the URL of repository k (0 ≤ k < Repos).
@@ -62,36 +53,6 @@ func AssetName(k int) string { return fmt.Sprintf("Scale.Repo%03d.Package", k) }
 
 // Version is the version build i gives its package.
 func Version(i int) string { return fmt.Sprintf("1.0.%d", i) }
-
-// Open returns a local-store registry holding the data set, building it on
-// first use.
-func Open(tb testing.TB) *registry.Registry {
-	tb.Helper()
-	dir := filepath.Join(os.TempDir(), "maestro-bench-registry-"+version)
-	done := filepath.Join(dir, "complete")
-	if _, err := os.Stat(done); err == nil {
-		st, err := local.Open(filepath.Join(dir, "store"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return registry.New(st)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		tb.Fatal(err)
-	}
-	st, err := local.Open(filepath.Join(dir, "store"), local.WithoutSync())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r := registry.New(st)
-	if err := Seed(context.Background(), r, Builds, Subscriptions, 8); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(done, nil, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	return r
-}
 
 // Seed writes the channels, default channels, the first builds builds and
 // subs subscriptions of the data set into r with workers in parallel.
