@@ -15,61 +15,106 @@ import (
 	"github.com/maestroplusplus/maestro/internal/service"
 )
 
+// HistoryOptions are the parsed flags of `maestro flow history`.
+type HistoryOptions struct {
+	SubscriptionID string // "" for every subscription
+	BuildID        int    // 0 for every build
+	JSON           bool
+}
+
+// ExplainOptions are the parsed flags of `maestro flow explain`.
+type ExplainOptions struct {
+	BuildID int
+	JSON    bool
+}
+
 // NewCmd returns `maestro flow`.
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "flow",
 		Usage: "dependency flow: tick, history, explanations, health",
 		Subcommands: []*cli.Command{
-			newTickCmd(f),
-			newHealthCmd(f),
-			{
-				Name:  "history",
-				Usage: "every flow outcome with its reason, oldest first",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "subscription", Usage: "only this subscription `ID`"},
-					&cli.IntFlag{Name: "build", Usage: "only this BAR build `ID`"},
-					cmdutil.StoreFlag, cmdutil.OutputFlag,
-				},
-				Action: func(c *cli.Context) error {
-					svc, err := f.Service(c)
-					if err != nil {
-						return err
-					}
-					outcomes, err := svc.History(c.Context, registry.OutcomeFilter{SubscriptionID: c.String("subscription"), BuildID: c.Int("build")})
-					if err != nil {
-						return err
-					}
-					return f.Print(c, outcomes, func(w io.Writer) {
-						cmdutil.Row(w, "TIME", "SUBSCRIPTION", "BUILD", "RESULT", "PULL REQUEST", "MESSAGE")
-						for _, o := range outcomes {
-							cmdutil.Row(w, o.Time.Format("2006-01-02 15:04:05Z07:00"), o.SubscriptionID, o.BuildID, o.Result, o.PullRequestURL, o.Message)
-						}
-					})
-				},
-			},
-			{
-				Name:      "explain",
-				Usage:     "say, for each subscription on a build's channels, what the build means for it",
-				ArgsUsage: " ",
-				Flags: []cli.Flag{
-					&cli.IntFlag{Name: "build", Required: true, Usage: "BAR build `ID`"},
-					cmdutil.StoreFlag, cmdutil.OutputFlag,
-				},
-				Action: func(c *cli.Context) error {
-					svc, err := f.Service(c)
-					if err != nil {
-						return err
-					}
-					ex, err := svc.Explain(c.Context, c.Int("build"))
-					if err != nil {
-						return err
-					}
-					return f.Print(c, ex, func(w io.Writer) { writeExplanation(w, ex) })
-				},
-			},
+			NewCmdTick(f, nil),
+			NewCmdHealth(f, nil),
+			NewCmdHistory(f, nil),
+			NewCmdExplain(f, nil),
 		},
 	}
+}
+
+// NewCmdHistory returns `maestro flow history`; runF does the work (nil: historyRun).
+func NewCmdHistory(f *cmdutil.Factory, runF func(*cli.Context, *HistoryOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *HistoryOptions) error { return historyRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:  "history",
+		Usage: "every flow outcome with its reason, oldest first",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "subscription", Usage: "only this subscription `ID`"},
+			&cli.IntFlag{Name: "build", Usage: "only this BAR build `ID`"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &HistoryOptions{SubscriptionID: c.String("subscription"), BuildID: c.Int("build"), JSON: asJSON})
+		},
+	}
+}
+
+func historyRun(c *cli.Context, f *cmdutil.Factory, o *HistoryOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	outcomes, err := svc.History(c.Context, registry.OutcomeFilter{SubscriptionID: o.SubscriptionID, BuildID: o.BuildID})
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, outcomes, func(w io.Writer) {
+		cmdutil.Row(w, "TIME", "SUBSCRIPTION", "BUILD", "RESULT", "PULL REQUEST", "MESSAGE")
+		for _, o := range outcomes {
+			cmdutil.Row(w, o.Time.Format("2006-01-02 15:04:05Z07:00"), o.SubscriptionID, o.BuildID, o.Result, o.PullRequestURL, o.Message)
+		}
+	})
+}
+
+// NewCmdExplain returns `maestro flow explain`; runF does the work (nil: explainRun).
+func NewCmdExplain(f *cmdutil.Factory, runF func(*cli.Context, *ExplainOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ExplainOptions) error { return explainRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "explain",
+		Usage:     "say, for each subscription on a build's channels, what the build means for it",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "build", Required: true, Usage: "BAR build `ID`"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &ExplainOptions{BuildID: c.Int("build"), JSON: asJSON})
+		},
+	}
+}
+
+func explainRun(c *cli.Context, f *cmdutil.Factory, o *ExplainOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	ex, err := svc.Explain(c.Context, o.BuildID)
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, ex, func(w io.Writer) { writeExplanation(w, ex) })
 }
 
 func writeExplanation(w io.Writer, ex service.Explanation) {

@@ -11,7 +11,18 @@ import (
 	engine "github.com/maestroplusplus/maestro/internal/flow"
 )
 
-func newHealthCmd(f *cmdutil.Factory) *cli.Command {
+// HealthOptions are the parsed flags of `maestro flow health`.
+type HealthOptions struct {
+	Limits engine.HealthLimits
+	Now    time.Time // zero: the clock
+	JSON   bool
+}
+
+// NewCmdHealth returns `maestro flow health`; runF does the work (nil: healthRun).
+func NewCmdHealth(f *cmdutil.Factory, runF func(*cli.Context, *HealthOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *HealthOptions) error { return healthRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:      "health",
 		Usage:     "list what keeps dependencies from flowing; exit 1 when anything does",
@@ -41,39 +52,51 @@ Reads every subscription's history and clones every target branch.`,
 			if lim.Failures < 1 || lim.Unused < 1 || lim.PullRequestAge <= 0 || lim.PendingAge <= 0 {
 				return cmdutil.UsageErrorf("--failures and --unused must be at least 1, --pr-age and --pending-age positive")
 			}
-			svc, err := f.Service(c)
+			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
-			now := f.Now()
+			o := &HealthOptions{Limits: lim, JSON: asJSON}
 			if t := c.Timestamp("now"); t != nil {
-				now = *t
+				o.Now = *t
 			}
-			problems, err := svc.Health(c.Context, now, lim)
-			if err != nil {
-				return err
-			}
-			if err := f.Print(c, problems, func(w io.Writer) {
-				if len(problems) == 0 {
-					fmt.Fprintln(w, "healthy: every subscription flows")
-				}
-				for _, p := range problems {
-					subject := p.Repository
-					if p.Branch != "" {
-						subject += "@" + p.Branch
-					}
-					if p.PullRequest != "" {
-						subject = p.PullRequest
-					}
-					fmt.Fprintf(w, "%s: %s: %s — %s\n", p.Kind, subject, p.Message, p.Action)
-				}
-			}); err != nil {
-				return err
-			}
-			if len(problems) > 0 {
-				return fmt.Errorf("unhealthy: %d problems", len(problems))
-			}
-			return nil
+			return runF(c, o)
 		},
 	}
+}
+
+func healthRun(c *cli.Context, f *cmdutil.Factory, o *HealthOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = f.Now()
+	}
+	problems, err := svc.Health(c.Context, now, o.Limits)
+	if err != nil {
+		return err
+	}
+	if err := f.Render(o.JSON, problems, func(w io.Writer) {
+		if len(problems) == 0 {
+			fmt.Fprintln(w, "healthy: every subscription flows")
+		}
+		for _, p := range problems {
+			subject := p.Repository
+			if p.Branch != "" {
+				subject += "@" + p.Branch
+			}
+			if p.PullRequest != "" {
+				subject = p.PullRequest
+			}
+			fmt.Fprintf(w, "%s: %s: %s — %s\n", p.Kind, subject, p.Message, p.Action)
+		}
+	}); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("unhealthy: %d problems", len(problems))
+	}
+	return nil
 }

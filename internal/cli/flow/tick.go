@@ -10,7 +10,17 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 )
 
-func newTickCmd(f *cmdutil.Factory) *cli.Command {
+// TickOptions are the parsed flags of `maestro flow tick`.
+type TickOptions struct {
+	Now  time.Time // zero: the clock
+	JSON bool
+}
+
+// NewCmdTick returns `maestro flow tick`; runF does the work (nil: tickRun).
+func NewCmdTick(f *cmdutil.Factory, runF func(*cli.Context, *TickOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *TickOptions) error { return tickRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:  "tick",
 		Usage: "apply the scheduled subscriptions that are due",
@@ -30,26 +40,38 @@ Every attempt is in ` + "`maestro flow history`" + `.
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			svc, err := f.Service(c)
+			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
-			now := f.Now()
+			o := &TickOptions{JSON: asJSON}
 			if t := c.Timestamp("now"); t != nil {
-				now = *t
+				o.Now = *t
 			}
-			outcomes, err := svc.Tick(c.Context, now)
-			if err != nil {
-				return err
-			}
-			return f.Print(c, outcomes, func(w io.Writer) {
-				if len(outcomes) == 0 {
-					fmt.Fprintln(w, "nothing is due: no pending work, no scheduled subscription with a newer build")
-				}
-				for _, o := range outcomes {
-					fmt.Fprintln(w, cmdutil.DescribeOutcome(o))
-				}
-			})
+			return runF(c, o)
 		},
 	}
+}
+
+func tickRun(c *cli.Context, f *cmdutil.Factory, o *TickOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = f.Now()
+	}
+	outcomes, err := svc.Tick(c.Context, now)
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, outcomes, func(w io.Writer) {
+		if len(outcomes) == 0 {
+			fmt.Fprintln(w, "nothing is due: no pending work, no scheduled subscription with a newer build")
+		}
+		for _, o := range outcomes {
+			fmt.Fprintln(w, cmdutil.DescribeOutcome(o))
+		}
+	})
 }
