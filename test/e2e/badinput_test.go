@@ -104,6 +104,14 @@ func TestPublishBadInputWritesNothing(t *testing.T) {
 				require.NoError(t, os.Symlink(outside, filepath.Join(dir, "up", "assets", "secret.txt")))
 			},
 			args: func(dir string) []string { return []string{"--upload", filepath.Join(dir, "up")} }, want: []string{"--upload", "assets/secret.txt"}},
+		{name: "upload of a FIFO", files: map[string]string{"m.xml": blobOnly("assets/pipe")},
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "up", "assets"), 0o755))
+				if err := mkfifo(filepath.Join(dir, "up", "assets", "pipe")); err != nil {
+					t.Skipf("no FIFOs here: %v", err)
+				}
+			},
+			args: func(dir string) []string { return []string{"--upload", filepath.Join(dir, "up")} }, want: []string{"--upload", "assets/pipe", "not a regular file"}},
 		{name: "unknown channel", files: map[string]string{"m.xml": good.xml()}, args: func(string) []string { return []string{"--channel", "No Such Channel"} }, want: []string{"No Such Channel"}},
 		{name: "no manifest matches", files: map[string]string{}, want: []string{"*.xml"}},
 		{name: "commit with ..", files: map[string]string{"m.xml": withRoot("", "Commit")},
