@@ -20,65 +20,141 @@ import (
 
 var dirFlag = &cli.StringFlag{Name: "dir", Value: ".", Usage: "repository root `DIR`"}
 
+// ListOptions are the parsed flags of `maestro deps list`.
+type ListOptions struct {
+	Dir  string
+	JSON bool
+}
+
+// VerifyOptions are the parsed flags of `maestro deps verify`.
+type VerifyOptions struct {
+	Dir  string
+	JSON bool
+}
+
+// UpdateMode is where `maestro deps update` takes the new versions from.
+type UpdateMode int
+
+// The modes of `maestro deps update`, one per flag.
+const (
+	FromFile      UpdateMode = iota + 1 // --from-file
+	FromBuild                           // --build
+	CoherencyOnly                       // --coherency-only
+)
+
+// UpdateOptions are the parsed flags of `maestro deps update`.
+type UpdateOptions struct {
+	Dir      string
+	Mode     UpdateMode
+	FromFile string // with FromFile
+	BuildID  int    // with FromBuild
+	// Options holds --dry-run, --exclude-asset and --arcade-checkout.
+	Options deps.Options
+	JSON    bool
+}
+
+// AddOptions are the parsed flags of `maestro deps add`.
+type AddOptions struct {
+	Dir        string
+	Dependency deps.NewDependency
+	DryRun     bool
+}
+
 // NewCmd returns `maestro deps`.
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "deps",
 		Usage: "read, check and update a repository's dependency files",
 		Subcommands: []*cli.Command{
-			newUpdateCmd(f),
-			{
-				Name: "list", Usage: "list the dependencies in eng/Version.Details.xml",
-				Flags: []cli.Flag{dirFlag, cmdutil.OutputFlag},
-				Action: func(c *cli.Context) error {
-					l, err := deps.List(c.String("dir"))
-					if err != nil {
-						return err
-					}
-					return f.Print(c, l, func(w io.Writer) {
-						cmdutil.Row(w, "NAME", "VERSION", "TYPE", "SHA", "URI", "NOTES")
-						for _, d := range l.Dependencies {
-							cmdutil.Row(w, d.Name, d.Version, d.Type, cmdutil.ShortSHA(d.Sha), d.URI, notes(d))
-						}
-					})
-				},
-			},
-			{
-				Name:  "verify",
-				Usage: "check that the version files agree with each other",
-				Description: `Every dependency not marked SkipProperty has its version property (in
-Versions.props or Version.Details.props) or global.json entry with the version
-Version.Details.xml records; Version.Details.props is imported by
-Versions.props and has no orphan properties. Prints one line per problem and
-exits non-zero when there is any.`,
-				Flags: []cli.Flag{dirFlag, cmdutil.OutputFlag},
-				Action: func(c *cli.Context) error {
-					problems, err := deps.Verify(c.String("dir"))
-					if err != nil {
-						return err
-					}
-					if problems == nil {
-						problems = []deps.Problem{}
-					}
-					if err := f.Print(c, problems, func(w io.Writer) {
-						for _, p := range problems {
-							fmt.Fprintln(w, p)
-						}
-					}); err != nil {
-						return err
-					}
-					if len(problems) > 0 {
-						return maestro.Errorf(maestro.KindInvalid, "%d problem(s) in the version files of %s", len(problems), c.String("dir"))
-					}
-					return nil
-				},
-			},
-			newAddCmd(f),
+			NewCmdUpdate(f, nil),
+			NewCmdList(f, nil),
+			NewCmdVerify(f, nil),
+			NewCmdAdd(f, nil),
 		},
 	}
 }
 
-func newUpdateCmd(f *cmdutil.Factory) *cli.Command {
+// NewCmdList returns `maestro deps list`; runF does the work (nil: listRun).
+func NewCmdList(f *cmdutil.Factory, runF func(*cli.Context, *ListOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ListOptions) error { return listRun(f, o) }
+	}
+	return &cli.Command{
+		Name: "list", Usage: "list the dependencies in eng/Version.Details.xml",
+		Flags: []cli.Flag{dirFlag, cmdutil.OutputFlag},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &ListOptions{Dir: c.String("dir"), JSON: asJSON})
+		},
+	}
+}
+
+func listRun(f *cmdutil.Factory, o *ListOptions) error {
+	l, err := deps.List(o.Dir)
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, l, func(w io.Writer) {
+		cmdutil.Row(w, "NAME", "VERSION", "TYPE", "SHA", "URI", "NOTES")
+		for _, d := range l.Dependencies {
+			cmdutil.Row(w, d.Name, d.Version, d.Type, cmdutil.ShortSHA(d.Sha), d.URI, notes(d))
+		}
+	})
+}
+
+// NewCmdVerify returns `maestro deps verify`; runF does the work (nil: verifyRun).
+func NewCmdVerify(f *cmdutil.Factory, runF func(*cli.Context, *VerifyOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *VerifyOptions) error { return verifyRun(f, o) }
+	}
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "check that the version files agree with each other",
+		Description: `Every dependency not marked SkipProperty has its version property (in
+Versions.props or Version.Details.props) or global.json entry with the version
+Version.Details.xml records; Version.Details.props is imported by
+Versions.props and has no orphan properties. Prints one line per problem and
+exits non-zero when there is any.`,
+		Flags: []cli.Flag{dirFlag, cmdutil.OutputFlag},
+		Action: func(c *cli.Context) error {
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &VerifyOptions{Dir: c.String("dir"), JSON: asJSON})
+		},
+	}
+}
+
+func verifyRun(f *cmdutil.Factory, o *VerifyOptions) error {
+	problems, err := deps.Verify(o.Dir)
+	if err != nil {
+		return err
+	}
+	if problems == nil {
+		problems = []deps.Problem{}
+	}
+	if err := f.Render(o.JSON, problems, func(w io.Writer) {
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+	}); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return maestro.Errorf(maestro.KindInvalid, "%d problem(s) in the version files of %s", len(problems), o.Dir)
+	}
+	return nil
+}
+
+// NewCmdUpdate returns `maestro deps update`; runF does the work (nil: updateRun).
+func NewCmdUpdate(f *cmdutil.Factory, runF func(*cli.Context, *UpdateOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *UpdateOptions) error { return updateRun(c, f, o) }
+	}
 	return &cli.Command{
 		Name:  "update",
 		Usage: "move dependencies to new versions",
@@ -101,56 +177,64 @@ diff instead of writing. Either every file is written or none.`,
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			return runUpdate(c, f)
+			o := &UpdateOptions{
+				Dir:     c.String("dir"),
+				Options: deps.Options{DryRun: c.Bool("dry-run"), ExcludeAssets: c.StringSlice("exclude-asset"), ArcadeCheckout: c.String("arcade-checkout")},
+			}
+			modes := 0
+			for mode, name := range map[UpdateMode]string{FromFile: "from-file", FromBuild: "build", CoherencyOnly: "coherency-only"} {
+				if c.IsSet(name) {
+					o.Mode = mode
+					modes++
+				}
+			}
+			if modes != 1 {
+				return cmdutil.UsageErrorf("deps update: give exactly one of --from-file, --build or --coherency-only")
+			}
+			o.FromFile, o.BuildID = c.String("from-file"), c.Int("build")
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			o.JSON = asJSON
+			return runF(c, o)
 		},
 	}
 }
 
-func runUpdate(c *cli.Context, f *cmdutil.Factory) error {
-	modes := 0
-	for _, name := range []string{"from-file", "build", "coherency-only"} {
-		if c.IsSet(name) {
-			modes++
-		}
-	}
-	if modes != 1 {
-		return cmdutil.UsageErrorf("deps update: give exactly one of --from-file, --build or --coherency-only")
-	}
-	dir := c.String("dir")
-	opts := deps.Options{DryRun: c.Bool("dry-run"), ExcludeAssets: c.StringSlice("exclude-asset"), ArcadeCheckout: c.String("arcade-checkout")}
+func updateRun(c *cli.Context, f *cmdutil.Factory, o *UpdateOptions) error {
 	var (
 		res *deps.Result
 		err error
 	)
-	switch {
-	case c.IsSet("from-file"):
-		path := c.String("from-file")
-		data, rerr := os.ReadFile(path)
+	switch o.Mode {
+	case FromFile:
+		data, rerr := os.ReadFile(o.FromFile)
 		if rerr != nil {
 			return maestro.Errorf(maestro.KindInvalid, "--from-file: %v", rerr)
 		}
-		u, perr := deps.ParseUpdateFile(path, data)
+		u, perr := deps.ParseUpdateFile(o.FromFile, data)
 		if perr != nil {
 			return perr
 		}
-		res, err = deps.ApplyUpdateFile(c.Context, dir, u, opts)
-	case c.IsSet("build"):
+		res, err = deps.ApplyUpdateFile(c.Context, o.Dir, u, o.Options)
+	case FromBuild:
 		reg, rerr := f.Registry(c)
 		if rerr != nil {
 			return rerr
 		}
-		res, err = updateFromBuild(c.Context, reg, dir, c.Int("build"), opts)
+		res, err = updateFromBuild(c.Context, reg, o.Dir, o.BuildID, o.Options)
 	default:
 		reg, rerr := f.Registry(c)
 		if rerr != nil {
 			return rerr
 		}
-		res, err = deps.UpdateCoherency(c.Context, dir, registry.Lookup{Reg: reg}, opts)
+		res, err = deps.UpdateCoherency(c.Context, o.Dir, registry.Lookup{Reg: reg}, o.Options)
 	}
 	if err != nil {
 		return err
 	}
-	return printResult(c, f, res, opts.DryRun)
+	return printResult(f, res, o.JSON, o.Options.DryRun)
 }
 
 // updateFromBuild applies build id's assets to the repository in dir, with
@@ -216,11 +300,7 @@ type result struct {
 	DryRun   bool          `json:"dryRun"`
 }
 
-func printResult(c *cli.Context, f *cmdutil.Factory, res *deps.Result, dryRun bool) error {
-	asJSON, err := cmdutil.JSON(c)
-	if err != nil {
-		return err
-	}
+func printResult(f *cmdutil.Factory, res *deps.Result, asJSON, dryRun bool) error {
 	for _, w := range res.Warnings {
 		cmdutil.Warn(f.IO.ErrOut, w, f.Getenv)
 	}
@@ -251,7 +331,11 @@ func printResult(c *cli.Context, f *cmdutil.Factory, res *deps.Result, dryRun bo
 	return nil
 }
 
-func newAddCmd(f *cmdutil.Factory) *cli.Command {
+// NewCmdAdd returns `maestro deps add`; runF does the work (nil: addRun).
+func NewCmdAdd(f *cmdutil.Factory, runF func(*cli.Context, *AddOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *AddOptions) error { return addRun(f, o) }
+	}
 	return &cli.Command{
 		Name:  "add",
 		Usage: "add a dependency to eng/Version.Details.xml and its version property",
@@ -280,23 +364,31 @@ Microsoft.DotNet.Arcade.Sdk, the msbuild-sdks entry of global.json.`,
 			default:
 				return cmdutil.UsageErrorf("--type %q: use product or toolset", c.String("type"))
 			}
-			res, err := deps.Add(c.String("dir"), deps.NewDependency{
-				Name: c.String("name"), Version: c.String("version"), Sha: c.String("sha"), URI: c.String("uri"),
-				Type: typ, Pinned: c.Bool("pinned"), CoherentParent: c.String("coherent-parent"), SkipProperty: c.Bool("skip-property"),
-			}, c.Bool("dry-run"))
-			if err != nil {
-				return err
-			}
-			if c.Bool("dry-run") {
-				_, err := io.WriteString(f.IO.Out, res.Diff())
-				return err
-			}
-			for _, fc := range res.Files {
-				fmt.Fprintf(f.IO.Out, "updated %s\n", fc.Path)
-			}
-			return nil
+			return runF(c, &AddOptions{
+				Dir: c.String("dir"),
+				Dependency: deps.NewDependency{
+					Name: c.String("name"), Version: c.String("version"), Sha: c.String("sha"), URI: c.String("uri"),
+					Type: typ, Pinned: c.Bool("pinned"), CoherentParent: c.String("coherent-parent"), SkipProperty: c.Bool("skip-property"),
+				},
+				DryRun: c.Bool("dry-run"),
+			})
 		},
 	}
+}
+
+func addRun(f *cmdutil.Factory, o *AddOptions) error {
+	res, err := deps.Add(o.Dir, o.Dependency, o.DryRun)
+	if err != nil {
+		return err
+	}
+	if o.DryRun {
+		_, err := io.WriteString(f.IO.Out, res.Diff())
+		return err
+	}
+	for _, fc := range res.Files {
+		fmt.Fprintf(f.IO.Out, "updated %s\n", fc.Path)
+	}
+	return nil
 }
 
 func notes(d deps.Dependency) string {
