@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/config"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/plan")
@@ -58,4 +59,27 @@ func TestPlanGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPruneKeepsChannelsWithBuilds: a plan that prunes reports every channel
+// that holds builds and is not listed, unless DeleteChannelsWithBuilds.
+func TestPruneKeepsChannelsWithBuilds(t *testing.T) {
+	st := &config.State{
+		Channels:           []maestro.Channel{{ID: 1, Name: "a", Classification: "dev"}, {ID: 2, Name: "b", Classification: "dev"}, {ID: 3, Name: "c", Classification: "dev"}},
+		ChannelsWithBuilds: map[int]bool{1: true, 3: true},
+	}
+	f, err := config.Parse("c.yaml", []byte("channels:\n  - name: a\n"))
+	require.NoError(t, err)
+	_, err = config.NewPlan(f, st, config.Options{Prune: true})
+	var ps config.Problems
+	require.ErrorAs(t, err, &ps)
+	require.Len(t, ps, 1)
+	require.Equal(t, `c.yaml: channels: channel "c" (id 3) holds builds and is not listed, so --prune would delete it; list it under channels, or pass --delete-channels-with-builds`, ps[0].String())
+	p, err := config.NewPlan(f, st, config.Options{Prune: true, DeleteChannelsWithBuilds: true})
+	require.NoError(t, err)
+	_, _, del := p.Counts()
+	require.Equal(t, 2, del)
+	p, err = config.NewPlan(f, st, config.Options{})
+	require.NoError(t, err, "without pruning nothing is deleted, nothing refused")
+	require.Equal(t, 2, p.Unlisted)
 }

@@ -39,7 +39,8 @@ type State struct {
 	DefaultChannels    []maestro.DefaultChannel
 	Subscriptions      []maestro.Subscription
 	RepositoryPolicies []maestro.RepositoryBranchPolicy
-	// ChannelsWithBuilds holds the ids of the channels that hold builds.
+	// ChannelsWithBuilds holds the ids of the channels that hold builds
+	// (filled by LoadChannelBuilds, for plans that prune).
 	ChannelsWithBuilds map[int]bool
 }
 
@@ -59,15 +60,21 @@ func Load(ctx context.Context, reg Registry) (*State, error) {
 	if st.RepositoryPolicies, err = reg.RepositoryPolicies(ctx); err != nil {
 		return nil, fmt.Errorf("read repository policies: %w", err)
 	}
+	return &st, nil
+}
+
+// LoadChannelBuilds fills st.ChannelsWithBuilds, which a plan that prunes
+// needs: one bounded question per channel, so Load (and export) leave it out.
+func LoadChannelBuilds(ctx context.Context, reg Registry, st *State) error {
 	st.ChannelsWithBuilds = map[int]bool{}
 	for _, c := range st.Channels {
 		has, err := reg.ChannelHasBuilds(ctx, c.ID)
 		if err != nil {
-			return nil, fmt.Errorf("read builds of channel %q: %w", c.Name, err)
+			return fmt.Errorf("read builds of channel %q: %w", c.Name, err)
 		}
 		if has {
 			st.ChannelsWithBuilds[c.ID] = true
 		}
 	}
-	return &st, nil
+	return nil
 }

@@ -153,6 +153,11 @@ func runApply(c *cli.Context, f *cmdutil.Factory, o *ApplyOptions) error {
 		if st, err = cfg.Load(c.Context, reg); err != nil {
 			return err
 		}
+		if o.Prune && !o.DeleteChannelsWithBuilds {
+			if err := cfg.LoadChannelBuilds(c.Context, reg, st); err != nil {
+				return err
+			}
+		}
 	}
 	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune, DeleteChannelsWithBuilds: o.DeleteChannelsWithBuilds})
 	if err != nil {
