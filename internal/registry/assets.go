@@ -124,98 +124,137 @@ func assetVersions(as []maestro.Asset) []string {
 
 // AssetMatch is an asset together with the build that produced it.
 type AssetMatch struct {
-	Asset maestro.Asset `json:"asset"`
-	Build maestro.Build `json:"build"` // without assets
+	Asset  maestro.Asset `json:"asset"`
+	Build  maestro.Build `json:"build"` // without assets
+	record buildRecord
 }
 
 // FindAssets returns assets named name (case-insensitive), and of version
-// version when it is not empty, newest build first, at most limit (0: 20).
-// With a version it reads the name's shard, one listing per repository that
-// makes the name, and the few builds listed; without one it walks those
-// repositories' builds newest first until limit matches.
+// version when it is not empty, newest build first, at most limit (0: 20),
+// each with its build's channels. With a version it reads the name's shard,
+// the version's id set per repository that makes the name, and the few builds
+// listed; without one it walks those repositories' builds newest first until
+// limit matches.
 func (r *Registry) FindAssets(ctx context.Context, name, version string, limit int) ([]AssetMatch, error) {
-	return NewFinder(r).FindAssets(ctx, name, version, limit)
+	ms, err := NewFinder(r).FindAssets(ctx, name, version, limit)
+	if err != nil || len(ms) == 0 {
+		return ms, err
+	}
+	chans, err := r.channelMap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ms {
+		if i > 0 && ms[i-1].Build.ID == ms[i].Build.ID {
+			ms[i].Build = ms[i-1].Build
+			continue
+		}
+		s, err := r.state(ctx, ms[i].record)
+		if err != nil {
+			return nil, err
+		}
+		ms[i].Build = assemble(ms[i].record, s, chans)
+	}
+	return ms, nil
 }
 
 // FindDependencyBuild returns the build that produced asset name@version,
-// looking first at the builds of repo at commit (what a Version.Details.xml
-// entry names) and then at the builds that produced name@version.
+// with its assets but without its channels, looking first at the builds of
+// repo at commit (what a Version.Details.xml entry names) and then at the
+// builds that produced name@version.
 func (r *Registry) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
 	return NewFinder(r).FindDependencyBuild(ctx, name, version, repo, commit)
 }
 
-// Finder answers asset questions and keeps the builds it read, so that many
-// lookups into the same few builds (the dependencies of one
-// Version.Details.xml) read each build once. It is safe for concurrent use.
+// Finder answers asset questions and keeps what it read (builds with their
+// assets, id sets, name shards), so that many lookups into the same few builds
+// (the dependencies of one Version.Details.xml) read each document once. It
+// is safe for concurrent use.
 type Finder struct {
 	r      *Registry
 	mu     sync.Mutex
-	chans  channelNames
-	builds map[int]*cachedBuild
+	builds map[int]*cached[*foundBuild] // nil: not visible
+	sets   map[string]*cached[[]int]
+	shards map[int]*cached[assetShardDoc]
 }
 
-type cachedBuild struct {
+// foundBuild is a build's record and assets.
+type foundBuild struct {
+	rec    buildRecord
+	assets []maestro.Asset
+}
+
+// cached is one document, read once by whoever asks first.
+type cached[T any] struct {
 	once sync.Once
-	b    *maestro.Build // nil: not visible
+	v    T
 	err  error
 }
 
-// NewFinder returns a Finder on r.
-func NewFinder(r *Registry) *Finder { return &Finder{r: r, builds: map[int]*cachedBuild{}} }
-
-// build returns build id with its assets, or nil when it is not visible.
-func (f *Finder) build(ctx context.Context, id int) (*maestro.Build, error) {
+func load[K comparable, T any](f *Finder, m map[K]*cached[T], k K, read func() (T, error)) (T, error) {
 	f.mu.Lock()
-	c, ok := f.builds[id]
+	c, ok := m[k]
 	if !ok {
-		c = &cachedBuild{}
-		f.builds[id] = c
+		c = &cached[T]{}
+		m[k] = c
 	}
 	f.mu.Unlock()
-	c.once.Do(func() {
-		f.mu.Lock()
-		chans := f.chans
-		f.mu.Unlock()
-		if chans == nil {
-			if chans, c.err = f.r.channelMap(ctx); c.err != nil {
-				return
-			}
-			f.mu.Lock()
-			f.chans = chans
-			f.mu.Unlock()
-		}
-		rec, err := f.r.readRecord(ctx, id)
-		if errors.Is(err, store.ErrNotExist) || (err == nil && rec.Collected) {
-			return
-		}
-		if err != nil {
-			c.err = err
-			return
-		}
-		b, err := f.r.fullBuild(ctx, rec, chans)
-		if err != nil {
-			c.err = err
-			return
-		}
-		c.b = &b
-	})
-	return c.b, c.err
+	c.once.Do(func() { c.v, c.err = read() })
+	return c.v, c.err
 }
 
-// matches returns b's assets named name (and of version, unless empty).
-func matches(b *maestro.Build, name, version string) []AssetMatch {
+// NewFinder returns a Finder on r.
+func NewFinder(r *Registry) *Finder {
+	return &Finder{r: r, builds: map[int]*cached[*foundBuild]{}, sets: map[string]*cached[[]int]{}, shards: map[int]*cached[assetShardDoc]{}}
+}
+
+// build returns build id's record and assets, or nil when it is not visible.
+func (f *Finder) build(ctx context.Context, id int) (*foundBuild, error) {
+	return load(f, f.builds, id, func() (*foundBuild, error) {
+		rec, err := f.r.readRecord(ctx, id)
+		if errors.Is(err, store.ErrNotExist) || (err == nil && rec.Collected) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		fb := &foundBuild{rec: rec}
+		if _, err := getJSON(ctx, f.r.st, rec.assetsKey(), &fb.assets); err != nil {
+			return nil, fmt.Errorf("read assets of build %d: %w", id, err)
+		}
+		return fb, nil
+	})
+}
+
+func (f *Finder) set(ctx context.Context, key string) ([]int, error) {
+	return load(f, f.sets, key, func() ([]int, error) { return f.r.setIDs(ctx, key) })
+}
+
+func (f *Finder) shard(ctx context.Context, lower string) (assetShardDoc, error) {
+	return load(f, f.shards, assetShard(lower), func() (assetShardDoc, error) {
+		var d assetShardDoc
+		if _, err := getJSON(ctx, f.r.st, assetShardKey(assetShard(lower)), &d); err != nil && !errors.Is(err, store.ErrNotExist) {
+			return d, err
+		}
+		return d, nil
+	})
+}
+
+// matches returns fb's assets named name (and of version, unless empty).
+func matches(fb *foundBuild, name, version string) []AssetMatch {
 	var out []AssetMatch
-	for _, a := range b.Assets {
+	for _, a := range fb.assets {
 		if strings.EqualFold(a.Name, name) && (version == "" || a.Version == version) {
-			info := *b
-			info.Assets = nil
-			out = append(out, AssetMatch{Asset: a, Build: info})
+			info := fb.rec.Build
+			info.Assets, info.Channels = nil, []maestro.Channel{}
+			out = append(out, AssetMatch{Asset: a, Build: info, record: fb.rec})
 		}
 	}
 	return out
 }
 
-// FindAssets is Registry.FindAssets through the Finder's cache.
+// FindAssets is Registry.FindAssets through the Finder's cache, without the
+// builds' channels.
 func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int) ([]AssetMatch, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, maestro.Errorf(maestro.KindInvalid, "asset name is empty")
@@ -224,17 +263,27 @@ func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int
 		limit = 20
 	}
 	lower := strings.ToLower(name)
-	var shard assetShardDoc
-	if _, err := getJSON(ctx, f.r.st, assetShardKey(assetShard(lower)), &shard); err != nil && !errors.Is(err, store.ErrNotExist) {
+	shard, err := f.shard(ctx, lower)
+	if err != nil {
 		return nil, fmt.Errorf("find asset %s: %w", name, err)
 	}
 	var lists []candidates
 	for _, repo := range shard.Names[lower] {
-		if version != "" {
-			lists = append(lists, f.r.setCandidates(versionSetKey(repo, version)))
-		} else {
+		if version == "" {
 			lists = append(lists, f.r.listCandidates(repoListPrefix(repo)))
+			continue
 		}
+		key := versionSetKey(repo, version)
+		lists = append(lists, func(ctx context.Context, before, n int) ([]int, error) {
+			ids, err := f.set(ctx, key)
+			var out []int
+			for _, id := range ids {
+				if len(out) < n && (before == 0 || id < before) {
+					out = append(out, id)
+				}
+			}
+			return out, err
+		})
 	}
 	// Walk every repository's candidates newest first, merged by id.
 	var out []AssetMatch
@@ -265,12 +314,12 @@ func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int
 		}
 		id := pending[best][0]
 		pending[best] = pending[best][1:]
-		b, err := f.build(ctx, id)
+		fb, err := f.build(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if b != nil {
-			out = append(out, matches(b, name, version)...)
+		if fb != nil {
+			out = append(out, matches(fb, name, version)...)
 		}
 	}
 	if len(out) > limit {
@@ -281,18 +330,23 @@ func (f *Finder) FindAssets(ctx context.Context, name, version string, limit int
 
 // FindDependencyBuild is Registry.FindDependencyBuild through the Finder's cache.
 func (f *Finder) FindDependencyBuild(ctx context.Context, name, version, repo, commit string) (maestro.Build, error) {
+	found := func(fb *foundBuild) maestro.Build {
+		b := fb.rec.Build
+		b.Assets, b.Channels = fb.assets, []maestro.Channel{}
+		return b
+	}
 	if repo != "" && commit != "" && repourl.Validate(repo) == nil {
-		ids, err := f.r.setIDs(ctx, commitSetKey(repo, commit))
+		ids, err := f.set(ctx, commitSetKey(repo, commit))
 		if err != nil {
 			return maestro.Build{}, err
 		}
 		for _, id := range ids {
-			b, err := f.build(ctx, id)
+			fb, err := f.build(ctx, id)
 			if err != nil {
 				return maestro.Build{}, err
 			}
-			if b != nil && len(matches(b, name, version)) > 0 {
-				return *b, nil
+			if fb != nil && len(matches(fb, name, version)) > 0 {
+				return found(fb), nil
 			}
 		}
 	}
@@ -306,9 +360,9 @@ func (f *Finder) FindDependencyBuild(ctx context.Context, name, version, repo, c
 	if len(ms) == 0 {
 		return maestro.Build{}, maestro.Errorf(maestro.KindNotFound, "no build produced %s %s", name, version)
 	}
-	b, err := f.build(ctx, ms[0].Build.ID)
+	fb, err := f.build(ctx, ms[0].Build.ID)
 	if err != nil {
 		return maestro.Build{}, err
 	}
-	return *b, nil
+	return found(fb), nil
 }
