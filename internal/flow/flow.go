@@ -150,16 +150,6 @@ func NextDue(f maestro.UpdateFrequency, t time.Time) time.Time {
 	return time.Time{}
 }
 
-// Due reports whether a scheduled subscription last run (or checked) at
-// last is due at now: a calendar slot has passed since last. Never-run
-// subscriptions are due; everyBuild and none never are.
-func Due(f maestro.UpdateFrequency, last, now time.Time) bool {
-	if !Scheduled(f) {
-		return false
-	}
-	return last.IsZero() || !now.Before(NextDue(f, last))
-}
-
 // AssetFate says what became of one dependency of the target in an update.
 type AssetFate struct {
 	Dependency string `json:"dependency"`

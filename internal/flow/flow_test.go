@@ -42,19 +42,6 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestDue(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // a Wednesday, before the 13:00 slot
-	assert.True(t, flow.Due(maestro.FrequencyEveryDay, time.Time{}, now), "never run")
-	assert.False(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-22*time.Hour), now), "ran after yesterday's 13:00")
-	assert.True(t, flow.Due(maestro.FrequencyEveryDay, now.Add(-24*time.Hour), now), "ran before yesterday's 13:00")
-	assert.True(t, flow.Due(maestro.FrequencyTwiceDaily, now.Add(-10*time.Hour), now), "03:00 passed since")
-	assert.False(t, flow.Due(maestro.FrequencyTwiceDaily, now.Add(-8*time.Hour), now), "ran at 04:00")
-	assert.False(t, flow.Due(maestro.FrequencyEveryWeek, now.Add(-24*time.Hour), now), "ran Tuesday")
-	assert.True(t, flow.Due(maestro.FrequencyEveryWeek, now.Add(-48*time.Hour), now), "ran Monday 12:00")
-	assert.False(t, flow.Due(maestro.FrequencyEveryBuild, time.Time{}, now))
-	assert.False(t, flow.Due(maestro.FrequencyNone, time.Time{}, now))
-}
-
 // TestNextDue pins the calendar in UTC, across day, month and year ends,
 // a leap day, and both sides of every slot.
 func TestNextDue(t *testing.T) {

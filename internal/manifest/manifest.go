@@ -15,8 +15,8 @@
 //     with user info dropped and {org}.visualstudio.com rewritten to
 //     dev.azure.com/{org}, else Name when it is a URL or an absolute path.
 //     Production also asks GitHub whether an Azure DevOps mirror's commit exists
-//     on github.com/{GitHubRepoName}; that lookup needs the network and belongs
-//     to the caller.
+//     on the GitHub repository its name maps to (dotnet-arcade → dotnet/arcade);
+//     that lookup needs the network and is not made here.
 //   - Assets live at InitialAssetsLocation (type container) when the manifest has
 //     one; otherwise at Location, as a nugetFeed for packages and a container for
 //     blobs.

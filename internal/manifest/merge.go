@@ -220,21 +220,6 @@ func gitHubRepository(a BuildAttributes) string {
 	return ""
 }
 
-// GitHubRepoName returns the owner/name that production Maestro tries on
-// GitHub for an Azure DevOps mirror: the URL's last segment, lower-cased, with
-// a DevDiv "-Trusted" suffix dropped and its first '-' turned into '/'
-// (https://dev.azure.com/dnceng/internal/_git/dotnet-arcade gives dotnet/arcade).
-// Production records https://github.com/{that} as the build's repository only
-// after GitHub confirms the build's commit exists there.
-func GitHubRepoName(azureDevOpsRepository string) string {
-	u := strings.TrimRight(azureDevOpsRepository, "/")
-	name := strings.ToLower(u[strings.LastIndexByte(u, '/')+1:])
-	if strings.Contains(strings.ToLower(u), "devdiv") {
-		name = strings.TrimSuffix(name, "-trusted")
-	}
-	return strings.Replace(name, "-", "/", 1)
-}
-
 var legacyAzureDevOpsHost = regexp.MustCompile(`^https://([a-zA-Z0-9]+)\.visualstudio\.com/`)
 
 // normalizeURL does what production's AzureDevOpsClient.NormalizeUrl does to

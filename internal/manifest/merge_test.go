@@ -319,22 +319,6 @@ func TestMergeAssetLocations(t *testing.T) {
 	}
 }
 
-func TestGitHubRepoName(t *testing.T) {
-	tests := []struct{ url, want string }{
-		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", "dotnet/arcade"},
-		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade-services/", "dotnet/arcade-services"},
-		{"https://dev.azure.com/dnceng/internal/_git/Dotnet-WPF-Int", "dotnet/wpf-int"},
-		{"https://dev.azure.com/devdiv/DevDiv/_git/NuGet-NuGet.Client-Trusted", "nuget/nuget.client"},
-		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade-Trusted", "dotnet/arcade-trusted"},
-		{"https://dev.azure.com/dnceng/internal/_git/xharness", "xharness"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			assert.Equal(t, tt.want, manifest.GitHubRepoName(tt.url))
-		})
-	}
-}
-
 func TestMergeOneManifestKeepsManifestOrder(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteString("<Build " + mirror + ">\n")

@@ -19,8 +19,7 @@ import (
 // asset name to the repositories that produced it. A repository's set of asset
 // names rarely changes, so publish keeps a digest of it per repository and
 // touches the shards only when the set changed: a steady publish writes none.
-const assetShards = 256
-
+// A name's shard is the first byte of its SHA-256 (assetShard).
 func assetShardKey(shard int) string { return fmt.Sprintf("index/assets/names/%02x.json", shard) }
 func repoAssetsKey(repo string) string {
 	return "index/assets/repo/" + repourl.Key(repo) + ".json"

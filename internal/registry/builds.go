@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,11 +49,6 @@ func assetsDocKey(id int, data []byte) string {
 
 // idKey formats a build id so that byte order is numeric order.
 func idKey(id int) string { return fmt.Sprintf("%012d", id) }
-
-func parseIDKey(key string) (int, bool) {
-	id, err := strconv.Atoi(key[strings.LastIndexByte(key, '/')+1:])
-	return id, err == nil
-}
 
 // Id lists (idlist.go) of builds.
 func repoListPrefix(repo string) string { return "index/builds/by-repo/" + repourl.Key(repo) + "/" }

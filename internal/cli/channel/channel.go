@@ -150,11 +150,6 @@ func deleteRun(c *cli.Context, f *cmdutil.Factory, o *DeleteOptions) error {
 	return nil
 }
 
-// FromFlag resolves the command's --channel flag (see ResolveFlag).
-func FromFlag(c *cli.Context, reg *registry.Registry) (maestro.Channel, error) {
-	return ResolveFlag(c, reg, c.String("channel"))
-}
-
 // OptionalFlag is the value of a command's optional --channel flag, "" when
 // not given; given, it must name something.
 func OptionalFlag(c *cli.Context) (string, error) {

@@ -105,16 +105,6 @@ func (f *Factory) CreateRegistry(c *cli.Context) (reg *registry.Registry, create
 	return reg, created, nil
 }
 
-// OpenRegistry opens the registry, creating it first when the command was
-// given --create.
-func (f *Factory) OpenRegistry(c *cli.Context) (*registry.Registry, error) {
-	if c.Bool(CreateFlag.Name) {
-		reg, _, err := f.CreateRegistry(c)
-		return reg, err
-	}
-	return f.Registry(c)
-}
-
 // StoreName is the URL of the store the command's --store names, for
 // messages (it holds no secret).
 func (f *Factory) StoreName(c *cli.Context) string { return f.storeName(c.String(StoreFlag.Name)) }

@@ -44,11 +44,6 @@ func New(orgURL string, conn *azuredevops.Connection, token string, author gitcl
 	return &Platform{org: strings.TrimSuffix(orgURL, "/"), conn: conn, runner: gitcli.Runner{Token: token, Author: author}}
 }
 
-// Handles reports whether repo is a repository of the organization at orgURL.
-func Handles(orgURL, repo string) bool {
-	return strings.HasPrefix(strings.ToLower(repo), strings.ToLower(strings.TrimSuffix(orgURL, "/"))+"/") && strings.Contains(repo, "/_git/")
-}
-
 // split returns the project and repository names of a repository URL.
 func (p *Platform) split(repo string) (project, name string, err error) {
 	rest, ok := strings.CutPrefix(repo, p.org+"/")

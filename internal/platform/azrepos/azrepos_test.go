@@ -31,9 +31,6 @@ func TestConformance(t *testing.T) {
 		repo.Commit("main", map[string][]byte{"README.md": []byte("hello\n")}, "initial")
 		p := azrepos.New(srv.OrganizationURL(), azuredevops.NewPatConnection(srv.OrganizationURL(), "pat"), "pat",
 			git.Identity{Name: "maestro-bot", Email: "maestro-bot@example.com"})
-		if !azrepos.Handles(srv.OrganizationURL(), repo.WebURL()) {
-			t.Fatalf("Handles(%s, %s) = false", srv.OrganizationURL(), repo.WebURL())
-		}
 		return platformtest.Fixture{Platform: p, Repo: repo.WebURL()}
 	})
 }
