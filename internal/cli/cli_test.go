@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/store"
@@ -86,4 +87,24 @@ func TestVersion(t *testing.T) {
 		assert.Equal(t, cmdutil.ExitOK, Main(context.Background(), []string{"maestro", "--version"}, f))
 		assert.Equal(t, c.want, out.String())
 	}
+}
+
+// In a flag's usage, the first backquoted word is its value placeholder in
+// --help: a bool flag takes no value, so a backquote in its usage shows as
+// `--create maestro registry init`.
+func TestBoolFlagsHaveNoPlaceholder(t *testing.T) {
+	var opened string
+	f, _, _ := testFactory(&opened)
+	var walk func(path string, cmds []*cli.Command)
+	walk = func(path string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			for _, fl := range c.Flags {
+				if b, ok := fl.(*cli.BoolFlag); ok {
+					assert.NotContains(t, b.Usage, "`", "%s %s --%s", path, c.Name, b.Name)
+				}
+			}
+			walk(path+" "+c.Name, c.Subcommands)
+		}
+	}
+	walk("maestro", NewApp(f).Commands)
 }

@@ -62,7 +62,7 @@ var OutputFlag = &cli.StringFlag{
 // CreateFlag lets a command make the registry when the store holds none.
 var CreateFlag = &cli.BoolFlag{
 	Name:  "create",
-	Usage: "create the registry (folder or container, and format marker) if the store holds none, as `maestro registry init` does",
+	Usage: "create the registry (folder or container, and format marker) if the store holds none, as maestro registry init does",
 }
 
 // Registry opens the registry on the store the command's --store names. A
