@@ -304,6 +304,20 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 			return after, fmt.Errorf("unindex subscription %s: %w", id, err)
 		}
 	}
+	if after.ChannelID != before.ChannelID {
+		// Moved into another channel: like an add, it must still be live
+		// after the write (see DeleteChannel), else the move is undone.
+		if err := r.checkChannelLive(ctx, after.ChannelID); err != nil {
+			back, berr := r.UpdateSubscription(ctx, id, func(s *maestro.Subscription) error {
+				s.ChannelID, s.SourceRepository = before.ChannelID, before.SourceRepository
+				return nil
+			})
+			if berr != nil {
+				return after, errors.Join(err, berr)
+			}
+			return back, err
+		}
+	}
 	if after.Enabled != before.Enabled || after.Policy.UpdateFrequency != before.Policy.UpdateFrequency {
 		if err := r.rescheduleFlowState(ctx, id); err != nil {
 			return after, err

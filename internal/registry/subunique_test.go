@@ -117,3 +117,25 @@ func TestChannelDeleteMark(t *testing.T) {
 	_, err = r.AddSubscription(ctx, sub(ch.ID, "https://github.com/dotnet/b"))
 	require.NoError(t, err, "running delete again settled the mark")
 }
+
+// TestUpdateIntoDeletingChannel: moving a subscription into a channel that a
+// delete has marked is refused and leaves the subscription where it was.
+func TestUpdateIntoDeletingChannel(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	r := clockRegistry(mem.New(), &now)
+	a, err := r.AddChannel(ctx, "a", "")
+	require.NoError(t, err)
+	b, err := r.AddChannel(ctx, "b", "")
+	require.NoError(t, err)
+	s, err := r.AddSubscription(ctx, sub(a.ID, "https://github.com/dotnet/x"))
+	require.NoError(t, err)
+	require.NoError(t, r.MarkChannelDeletingForTest(ctx, b.ID))
+	_, err = r.UpdateSubscription(ctx, s.ID, func(s *maestro.Subscription) error { s.ChannelID = b.ID; return nil })
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
+	got, err := r.Subscription(ctx, s.ID)
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, got.ChannelID)
+	_, err = r.AddSubscription(ctx, sub(a.ID, "https://github.com/dotnet/x"))
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "the old key is still held: %v", err)
+}
