@@ -136,19 +136,8 @@ func JSON(c *cli.Context) (bool, error) {
 	}
 }
 
-// Print writes v as indented JSON when the command asked for it, else calls
-// table with a tab-aligned writer.
-func (f *Factory) Print(c *cli.Context, v any, table func(w io.Writer)) error {
-	asJSON, err := JSON(c)
-	if err != nil {
-		return err
-	}
-	return f.Render(asJSON, v, table)
-}
-
-// Render writes v as indented JSON when asJSON, else calls table with a
-// tab-aligned writer: Print for a command whose --output was parsed into its
-// options.
+// Render writes v as indented JSON when asJSON (the command's parsed
+// --output), else calls table with a tab-aligned writer.
 func (f *Factory) Render(asJSON bool, v any, table func(w io.Writer)) error {
 	if asJSON {
 		return WriteJSON(f.IO.Out, v)

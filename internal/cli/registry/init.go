@@ -65,10 +65,7 @@ func runInit(c *cli.Context, f *cmdutil.Factory, o *InitOptions) error {
 		return err
 	}
 	res := InitResult{Store: f.StoreName(c), Created: created, Format: format}
-	if o.JSON {
-		return cmdutil.WriteJSON(f.IO.Out, res)
-	}
-	return f.Print(c, res, func(w io.Writer) {
+	return f.Render(o.JSON, res, func(w io.Writer) {
 		if created {
 			fmt.Fprintf(w, "created a registry at %s (format version %d)\n", res.Store, format.Version)
 		} else {
