@@ -76,9 +76,9 @@ func TestReadsDoNotGrowWithTheRegistry(t *testing.T) {
 		}
 		return out
 	}
-	small, large := reads(200), reads(4000)
+	small, large := reads(200), reads(2500)
 	for i, q := range questions {
-		assert.Equal(t, small[i], large[i], "%s: %d reads with 200 builds, %d with 4,000", q.name, small[i], large[i])
+		assert.Equal(t, small[i], large[i], "%s: %d reads with 200 builds, %d with 2,500", q.name, small[i], large[i])
 		t.Logf("%s: %d reads", q.name, large[i])
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -385,56 +384,4 @@ func TestBuildListPagesNewestFirst(t *testing.T) {
 		before = bs[len(bs)-1].ID
 	}
 	assert.Equal(t, want, got)
-}
-
-// TestIDListsAtScale drives the paged id lists through spills and page
-// rewrites, in random order, against a plain set.
-func TestIDListsAtScale(t *testing.T) {
-	ctx := context.Background()
-	r := newRegistry(t)
-	ch, err := r.AddChannel(ctx, "c", "")
-	require.NoError(t, err)
-	var ids []int
-	for i := range 1500 {
-		res, err := r.PublishBuild(ctx, noAzDO("https://github.com/o/r", i+1, "A"), registry.PublishOptions{})
-		require.NoError(t, err)
-		ids = append(ids, res.Build.ID)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	in := map[int]bool{}
-	for range 4000 {
-		id := ids[rng.IntN(len(ids))]
-		if in[id] {
-			require.NoError(t, r.RemoveBuildFromChannel(ctx, id, ch.ID))
-			delete(in, id)
-		} else {
-			_, err := r.AddBuildToChannel(ctx, id, ch.ID)
-			require.NoError(t, err)
-			in[id] = true
-		}
-	}
-	var want []int
-	for id := range in {
-		want = append(want, id)
-	}
-	slices.Sort(want)
-	slices.Reverse(want)
-	var got []int
-	before := 0
-	for {
-		bs, err := r.Builds(ctx, registry.BuildFilter{ChannelID: ch.ID, Limit: 200, Before: before})
-		require.NoError(t, err)
-		if len(bs) == 0 {
-			break
-		}
-		for _, b := range bs {
-			got = append(got, b.ID)
-		}
-		before = bs[len(bs)-1].ID
-	}
-	assert.Equal(t, want, got)
-	all, err := r.Builds(ctx, registry.BuildFilter{Repository: "https://github.com/o/r", Limit: 2000})
-	require.NoError(t, err)
-	assert.Len(t, all, 1500)
-	mustClean(t, r)
 }

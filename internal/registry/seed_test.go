@@ -25,7 +25,7 @@ import (
 func TestDirectSeedMatchesPublish(t *testing.T) {
 	ctx := context.Background()
 	clock := registry.WithClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
-	const n = 2_000
+	const n = 600
 	published, direct := mem.New(), mem.New()
 	rp, rd := registry.New(published, clock), registry.New(direct, clock)
 	require.NoError(t, scaletest.Seed(ctx, rp, n, 0, 1))
