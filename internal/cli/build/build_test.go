@@ -21,8 +21,8 @@ func capture[O any](got *any) func(*cli.Context, *O) error {
 // functions capture the options instead of doing the work.
 func parse(args string) (clitest.Result, any) {
 	var got any
-	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
-		return &cli.Command{Name: "maestro-commands", Subcommands: []*cli.Command{
+	res := clitest.RunAll(func(f *cmdutil.Factory) []*cli.Command {
+		return []*cli.Command{
 			clitest.Noun("build",
 				build.NewCmdShow(f, capture[build.ShowOptions](&got)),
 				build.NewCmdList(f, capture[build.ListOptions](&got)),
@@ -32,8 +32,8 @@ func parse(args string) (clitest.Result, any) {
 				build.NewCmdRemoveFromChannel(f, capture[build.ChannelOptions](&got)),
 				build.NewCmdUpdate(f, capture[build.UpdateOptions](&got))),
 			clitest.Noun("asset", build.NewCmdAssetFind(f, capture[build.FindOptions](&got))),
-		}}
-	}, append([]string{"maestro-commands"}, strings.Fields(args)...)...)
+		}
+	}, strings.Fields(args)...)
 	return res, got
 }
 
@@ -81,7 +81,7 @@ func TestParseBadInput(t *testing.T) {
 		{"build add-to-channel --id 3", `Required flag "channel" not set`},
 		{"build remove-from-channel --channel dev", `Required flag "id" not set`},
 		{"build update --id 3", "build update: nothing to change; pass --released or --released=false"},
-		{"build update --id 3 --released --bogus", "flag provided but not defined: -bogus"},
+		{"build update --id 3 --released --bogus", "flag provided but not defined: -bogus; `maestro build update --help` shows the usage"},
 		{"asset find --version 1.0.0", `Required flag "name" not set`},
 	}
 	for _, tt := range tests {

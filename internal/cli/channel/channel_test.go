@@ -21,8 +21,8 @@ func capture[O any](got *any) func(*cli.Context, *O) error {
 // whose run functions capture the options instead of doing the work.
 func parse(args string) (clitest.Result, any) {
 	var got any
-	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
-		return &cli.Command{Name: "maestro-commands", Subcommands: []*cli.Command{
+	res := clitest.RunAll(func(f *cmdutil.Factory) []*cli.Command {
+		return []*cli.Command{
 			clitest.Noun("channel",
 				channel.NewCmdAdd(f, capture[channel.AddOptions](&got)),
 				channel.NewCmdList(f, capture[channel.ListOptions](&got)),
@@ -33,8 +33,8 @@ func parse(args string) (clitest.Result, any) {
 				channel.NewCmdDefaultDelete(f, capture[channel.DefaultDeleteOptions](&got)),
 				channel.NewCmdDefaultEnable(f, capture[channel.DefaultEnableOptions](&got)),
 				channel.NewCmdDefaultDisable(f, capture[channel.DefaultEnableOptions](&got))),
-		}}
-	}, append([]string{"maestro-commands"}, strings.Fields(args)...)...)
+		}
+	}, strings.Fields(args)...)
 	return res, got
 }
 
@@ -72,7 +72,7 @@ func TestParseBadInput(t *testing.T) {
 		{"channel add", `Required flag "name" not set`},
 		{"channel add --name dev --output yaml", `--output "yaml": use table or json`},
 		{"channel list --output xml", `--output "xml"`},
-		{"channel list --bogus", "flag provided but not defined: -bogus"},
+		{"channel list --bogus", "flag provided but not defined: -bogus; `maestro channel list --help` shows the usage"},
 		{"channel delete", `Required flag "name" not set`},
 		{"default-channel add --repository r --branch main", `Required flag "channel" not set`},
 		{"default-channel add --repository r --branch main --channel c --output j", `--output "j"`},

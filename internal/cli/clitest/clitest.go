@@ -48,9 +48,15 @@ func Factory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
 // (flags before or after the command, usage errors reported once, errors
 // mapped to exit codes).
 func Run(newCmd func(*cmdutil.Factory) *cli.Command, args ...string) Result {
+	return RunAll(func(f *cmdutil.Factory) []*cli.Command { return []*cli.Command{newCmd(f)} }, args...)
+}
+
+// RunAll is Run with the commands newCmds returns, as `maestro build` and
+// `maestro asset` come from one package.
+func RunAll(newCmds func(*cmdutil.Factory) []*cli.Command, args ...string) Result {
 	f, out, errOut := Factory()
 	app := maestrocli.NewApp(f)
-	app.Commands = []*cli.Command{newCmd(f)}
+	app.Commands = newCmds(f)
 	code := maestrocli.RunApp(context.Background(), app, append([]string{"maestro"}, args...), f)
 	return Result{Code: code, Out: out.String(), ErrOut: errOut.String()}
 }
