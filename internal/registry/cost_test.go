@@ -38,7 +38,7 @@ func TestReadsDoNotGrowWithTheRegistry(t *testing.T) {
 			return err
 		}},
 		{"latest in any channel", func(ctx context.Context, r *registry.Registry) error {
-			_, err := r.LatestBuild(ctx, costRepo(1), 0)
+			_, err := r.LatestBuild(ctx, costRepo(1), 0) // the big repository
 			return err
 		}},
 		{"asset by name and version (oldest build)", func(ctx context.Context, r *registry.Registry) error {
@@ -83,8 +83,14 @@ func TestReadsDoNotGrowWithTheRegistry(t *testing.T) {
 	}
 }
 
-// costRepo puts every other build in one repository, the rest in three.
-func costRepo(i int) string { return fmt.Sprintf("https://github.com/cost/repo%d", i%4) }
+// costRepo puts three builds of four in one repository (its lists spill into
+// pages on the larger registry), the rest in three others.
+func costRepo(i int) string {
+	if i%4 != 0 {
+		return "https://github.com/cost/repo0"
+	}
+	return fmt.Sprintf("https://github.com/cost/repo%d", 1+i/4%3)
+}
 
 func want(ok bool, err error, format string, args ...any) error {
 	if err != nil {
