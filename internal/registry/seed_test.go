@@ -21,7 +21,7 @@ import (
 // documents as publishing the same builds one after the other — byte for
 // byte, except id-list pages, whose keys are random and whose contents are
 // compared through the lists. (Both lay pages out with Registry.spill;
-// TestIDListsAtScale covers lists that spill.)
+// TestIDListRandomOps covers lists that spill.)
 func TestDirectSeedMatchesPublish(t *testing.T) {
 	ctx := context.Background()
 	clock := registry.WithClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
