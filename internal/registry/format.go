@@ -37,11 +37,36 @@ var ErrNoRegistry = errors.New("no registry")
 
 // Init writes the format marker if the store has none, create-only, so that
 // concurrent inits agree on one marker. It returns the marker and whether
-// this call wrote it. A store that holds registry documents from before
-// markers existed is adopted as it is.
+// this call wrote it.
+//
+// A store that holds registry documents from before markers existed is in
+// the earlier layout (prefix-listed indexes, a 16-deep latest index, one
+// assets.json per build): Init migrates it first, with Repair, which
+// rebuilds every index from the build records and deletes the earlier
+// layout's entries, and only then writes the marker. The marker is the
+// commit point: a crash during the migration leaves a store that every
+// command still refuses, and running init again repeats the idempotent
+// repair. An unfinished publish younger than migrationMinAge is left for a
+// later `registry repair`.
 func (r *Registry) Init(ctx context.Context) (Format, bool, error) {
-	f := Format{Format: FormatName, Version: FormatVersion, Created: r.now().UTC()}
-	err := putJSON(ctx, r.st, formatKey, f, store.Condition{CreateOnly: true})
+	f, err := r.CheckFormat(ctx)
+	if err == nil {
+		return f, false, nil
+	}
+	if !errors.Is(err, ErrNoRegistry) {
+		return Format{}, false, err
+	}
+	earlier, err := r.holdsDocuments(ctx)
+	if err != nil {
+		return Format{}, false, err
+	}
+	if earlier {
+		if _, err := r.Repair(ctx, RepairOptions{MinAge: migrationMinAge}); err != nil {
+			return Format{}, false, fmt.Errorf("migrate the registry from the earlier layout (run `maestro registry init` again to resume): %w", err)
+		}
+	}
+	f = Format{Format: FormatName, Version: FormatVersion, Created: r.now().UTC()}
+	err = putJSON(ctx, r.st, formatKey, f, store.Condition{CreateOnly: true})
 	if err == nil {
 		return f, true, nil
 	}
@@ -50,6 +75,26 @@ func (r *Registry) Init(ctx context.Context) (Format, bool, error) {
 	}
 	f, err = r.CheckFormat(ctx)
 	return f, false, err
+}
+
+// migrationMinAge is how old an unfinished publish must be before the
+// migration in Init collects it.
+const migrationMinAge = time.Hour
+
+// holdsDocuments reports whether the store holds registry documents: the
+// build counter, the channel or default-channel documents, or a
+// subscription. Each is one short listing.
+func (r *Registry) holdsDocuments(ctx context.Context) (bool, error) {
+	for _, prefix := range []string{"meta/counters/", "config/", "subscriptions/"} {
+		keys, err := r.st.List(ctx, prefix)
+		if err != nil {
+			return false, fmt.Errorf("look for registry documents under %s: %w", prefix, err)
+		}
+		if len(keys) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // CheckFormat reads the format marker: an error wrapping ErrNoRegistry
