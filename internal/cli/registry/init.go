@@ -38,7 +38,7 @@ other command refuses a store without a marker, so a mistyped --store fails
 instead of starting an empty registry. Running init on an existing registry
 changes nothing; a store written by a maestro from before markers existed is
 migrated first: its indexes are rebuilt from the build records, as
-`+"`maestro registry repair`"+` does, and then the marker is written.
+maestro registry repair does, and then the marker is written.
 
 Example:
   maestro registry init --store azblob://maestro`,
