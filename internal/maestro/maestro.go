@@ -222,6 +222,37 @@ type PullRequest struct {
 	State      PullRequestState `json:"state"`
 	CreatedAt  time.Time        `json:"createdAt"`
 	UpdatedAt  time.Time        `json:"updatedAt"`
+	// Checks are the checks recorded on a pull request of the local
+	// platform (`maestro pr check`), sorted by name. GitHub and Azure Repos
+	// keep their own, read through platform.Platform.Checks; there this
+	// stays empty.
+	Checks []Check `json:"checks,omitempty"`
+}
+
+// CheckState is the state of one check on a pull request (a CI status, a
+// check run, a branch policy).
+type CheckState string
+
+// Check states.
+const (
+	CheckPending CheckState = "pending"
+	CheckSuccess CheckState = "success"
+	CheckFailure CheckState = "failure"
+)
+
+// ParseCheckState returns the check state s names, or a KindInvalid error.
+func ParseCheckState(s string) (CheckState, error) {
+	switch st := CheckState(s); st {
+	case CheckPending, CheckSuccess, CheckFailure:
+		return st, nil
+	}
+	return "", Errorf(KindInvalid, "check state %q: use pending, success or failure", s)
+}
+
+// Check is one check reported on a pull request.
+type Check struct {
+	Name  string     `json:"name"`
+	State CheckState `json:"state"`
 }
 
 // TrackedPullRequest is the flow's state of an open dependency-update pull

@@ -16,20 +16,17 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // CheckState is the state of one check (a CI status, a check run, a policy).
-type CheckState string
+type CheckState = maestro.CheckState
 
 // Check states.
 const (
-	CheckPending CheckState = "pending"
-	CheckSuccess CheckState = "success"
-	CheckFailure CheckState = "failure"
+	CheckPending = maestro.CheckPending
+	CheckSuccess = maestro.CheckSuccess
+	CheckFailure = maestro.CheckFailure
 )
 
 // Check is one status reported on a pull request's head commit.
-type Check struct {
-	Name  string     `json:"name"`
-	State CheckState `json:"state"`
-}
+type Check = maestro.Check
 
 // Platform is a git host with pull requests.
 //

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -83,4 +86,47 @@ func (r *Registry) PullRequests(ctx context.Context, repo string) ([]maestro.Pul
 	}
 	slices.SortFunc(prs, func(a, b maestro.PullRequest) int { return b.Number - a.Number })
 	return prs, nil
+}
+
+// SetPullRequestCheck records check on a pull request of the local platform:
+// it replaces the check of the same name or adds it. The record is one
+// document written with compare-and-swap on the version read, so two
+// processes setting checks at once both land (the loser reads again and
+// reapplies its check), and a crash leaves the record before or after the
+// write, never between.
+func (r *Registry) SetPullRequestCheck(ctx context.Context, repo string, number int, check maestro.Check) (maestro.PullRequest, error) {
+	if err := validCheckName(check.Name); err != nil {
+		return maestro.PullRequest{}, err
+	}
+	if _, err := maestro.ParseCheckState(string(check.State)); err != nil {
+		return maestro.PullRequest{}, err
+	}
+	return r.UpdatePullRequest(ctx, repo, number, func(pr *maestro.PullRequest) error {
+		i, found := slices.BinarySearchFunc(pr.Checks, check.Name, func(c maestro.Check, name string) int { return strings.Compare(c.Name, name) })
+		if found {
+			if pr.Checks[i] == check {
+				return errUnchanged
+			}
+			pr.Checks[i] = check
+			return nil
+		}
+		pr.Checks = slices.Insert(pr.Checks, i, check)
+		return nil
+	})
+}
+
+// maxCheckName bounds a check's name, as hosts do.
+const maxCheckName = 255
+
+func validCheckName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "check name is empty; name the check, e.g. build")
+	}
+	if len(name) > maxCheckName {
+		return maestro.Errorf(maestro.KindInvalid, "check name %.20q… is %d bytes long; at most %d", name, len(name), maxCheckName)
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return maestro.Errorf(maestro.KindInvalid, "check name %q holds a control character or invalid UTF-8", name)
+	}
+	return nil
 }

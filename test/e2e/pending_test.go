@@ -32,9 +32,9 @@ type gitHubTarget struct {
 	dir  string
 }
 
-func newGitHubTarget(t *testing.T, e *env, webURL func(*githubdouble.Server) string) *gitHubTarget {
-	srv := githubdouble.NewServer(t)
-	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{
+// runtimeFiles are dotnet/runtime's dependency files at Arcade 9.0.0-beta.1.
+func runtimeFiles() map[string]string {
+	return map[string]string{
 		"eng/Version.Details.xml": `<?xml version="1.0" encoding="utf-8"?>
 <Dependencies>
   <ProductDependencies>
@@ -48,7 +48,12 @@ func newGitHubTarget(t *testing.T, e *env, webURL func(*githubdouble.Server) str
 </Dependencies>
 `,
 		"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
-	}})
+	}
+}
+
+func newGitHubTarget(t *testing.T, e *env, webURL func(*githubdouble.Server) string) *gitHubTarget {
+	srv := githubdouble.NewServer(t)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: runtimeFiles()})
 	web := srv.URL()
 	if webURL != nil {
 		web = webURL(srv)
@@ -125,6 +130,74 @@ func TestPendingChecksThenTick(t *testing.T) {
 		assert.Len(t, g.repo.PullRequests(), 1)
 		assert.NotContains(t, e.ok("flow", "explain", "--build", "3"), "pending:")
 		assert.Equal(t, []string{"1:updated", "2:rescheduled", "3:rescheduled", "3:rescheduled", "3:updated"}, g.history(t))
+	})
+}
+
+// TestPendingChecksThenTickOnLocalRepos is TestPendingChecksThenTick on
+// the local platform, whose checks are set with `maestro pr check`.
+func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		src := t.TempDir()
+		for name, content := range runtimeFiles() {
+			writeFile(t, src, name, content)
+		}
+		target := bareRepoFrom(t, src)
+		e.ok("channel", "add", "--name", "dev")
+		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+		g := &gitHubTarget{e: e, dir: t.TempDir()}
+		e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+			"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild")
+		commits := func(branch string) int {
+			out, err := exec.Command("git", "--git-dir", target, "rev-list", "--count", "main.."+branch).Output()
+			require.NoError(t, err)
+			var n int
+			fmt.Sscan(string(out), &n)
+			return n
+		}
+
+		start := time.Now().UTC()
+		assert.Contains(t, g.publish(t, 1), "build 1: updated")
+		var prs []maestro.PullRequest
+		e.okJSON(&prs, "pr", "list", "--repository", target)
+		require.Len(t, prs, 1)
+		num, head := fmt.Sprint(prs[0].Number), prs[0].HeadBranch
+		assert.Equal(t, 1, commits(head))
+		assert.Contains(t, e.ok("pr", "check", "--repository", target, "--number", num, "--name", "build", "--state", "pending"),
+			"pull request #"+num+": check build is pending")
+		assert.Contains(t, e.ok("pr", "show", "--repository", target, "--number", num), "check build: pending")
+
+		assert.Contains(t, g.publish(t, 2), "build 2: rescheduled")
+		explain := e.ok("flow", "explain", "--build", "2")
+		assert.Contains(t, explain, "pending: build 2 (checks)")
+		assert.Contains(t, explain, "next attempt at")
+		assert.Contains(t, g.publish(t, 3), "build 3: rescheduled")
+		assert.Contains(t, e.ok("flow", "explain", "--build", "3"), "pending: build 3 (checks)", "the newer build supersedes build 2")
+
+		// Still pending at the next attempt: nothing pushed.
+		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(6*time.Minute))), "build 3: rescheduled")
+		assert.Equal(t, 1, commits(head))
+
+		e.ok("pr", "check", "--repository", target, "--number", num, "--name", "build", "--state", "success")
+		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(8*time.Minute))), "nothing is due", "not before the next attempt")
+		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(12*time.Minute))), "build 3: updated")
+		assert.Contains(t, showFile(t, target, head, "global.json"), "10.0.0-beta.3")
+		assert.Equal(t, 2, commits(head), "build 1's commit and build 3's, never build 2's")
+		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(time.Hour))), "nothing is due")
+		assert.Equal(t, 2, commits(head))
+		e.okJSON(&prs, "pr", "list", "--repository", target)
+		assert.Len(t, prs, 1)
+		assert.NotContains(t, e.ok("flow", "explain", "--build", "3"), "pending:")
+		assert.Equal(t, []string{"1:updated", "2:rescheduled", "3:rescheduled", "3:rescheduled", "3:updated"}, g.history(t))
+
+		// Bad input is refused with its exit code and changes nothing.
+		r := e.run("pr", "check", "--repository", target, "--number", "99", "--name", "build", "--state", "pending")
+		assert.Equal(t, 3, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "pull request #99 of "+target+" does not exist")
+		r = e.run("pr", "check", "--repository", target, "--number", num, "--name", "", "--state", "pending")
+		assert.Equal(t, 2, r.code, r.stderr)
+		var pr maestro.PullRequest
+		e.okJSON(&pr, "pr", "show", "--repository", target, "--number", num)
+		assert.Equal(t, []maestro.Check{{Name: "build", State: maestro.CheckSuccess}}, pr.Checks)
 	})
 }
 

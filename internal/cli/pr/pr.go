@@ -26,12 +26,19 @@ type ShowOptions struct {
 	JSON       bool
 }
 
+// CheckOptions are the parsed flags of `maestro pr check`.
+type CheckOptions struct {
+	Repository string
+	Number     int
+	Check      maestro.Check
+}
+
 // NewCmd returns `maestro pr`.
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "pr",
 		Usage:       "pull requests of local repositories (the local platform)",
-		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil)},
+		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdCheck(f, nil)},
 	}
 }
 
@@ -115,6 +122,51 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 		return err
 	}
 	return f.Render(o.JSON, p, func(w io.Writer) {
-		fmt.Fprintf(w, "#%d %s (%s)\n%s: %s → %s\n%s\n\n%s\n", p.Number, p.Title, p.State, p.Repository, p.HeadBranch, p.BaseBranch, p.URL, p.Body)
+		fmt.Fprintf(w, "#%d %s (%s)\n%s: %s → %s\n%s\n", p.Number, p.Title, p.State, p.Repository, p.HeadBranch, p.BaseBranch, p.URL)
+		for _, ch := range p.Checks {
+			fmt.Fprintf(w, "check %s: %s\n", ch.Name, ch.State)
+		}
+		fmt.Fprintf(w, "\n%s\n", p.Body)
 	})
+}
+
+// NewCmdCheck returns `maestro pr check`; runF does the work (nil: checkRun).
+func NewCmdCheck(f *cmdutil.Factory, runF func(*cli.Context, *CheckOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *CheckOptions) error { return checkRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:  "check",
+		Usage: "set a check of a pull request: while one is pending, the flow does not push to it",
+		Description: "Records check NAME with its state on the pull request, replacing a check of that name.\n" +
+			"An update that meets a pending check is rescheduled; `maestro flow tick` pushes it once no check is pending.",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "repository", Required: true, Usage: "repository (path or file:// URL)"},
+			&cli.IntFlag{Name: "number", Required: true, Usage: "pull request `NUMBER`"},
+			&cli.StringFlag{Name: "name", Required: true, Usage: "check `NAME`, e.g. build"},
+			&cli.StringFlag{Name: "state", Required: true, Usage: "`STATE`: pending, success or failure"},
+			cmdutil.StoreFlag,
+		},
+		Action: func(c *cli.Context) error {
+			state, err := maestro.ParseCheckState(c.String("state"))
+			if err != nil {
+				return fmt.Errorf("--state: %w", err)
+			}
+			return runF(c, &CheckOptions{Repository: c.String("repository"), Number: c.Int("number"),
+				Check: maestro.Check{Name: c.String("name"), State: state}})
+		},
+	}
+}
+
+func checkRun(c *cli.Context, f *cmdutil.Factory, o *CheckOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	if _, err := reg.SetPullRequestCheck(c.Context, o.Repository, o.Number, o.Check); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "pull request #%d: check %s is %s\n", o.Number, o.Check.Name, o.Check.State)
+	return nil
 }

@@ -10,19 +10,27 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/clitest"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
 // parse runs `maestro pr ARGS...` with run functions that capture the
 // options instead of doing the work.
 func parse(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions) {
+	res, list, show, _ := parseAll(args...)
+	return res, list, show
+}
+
+func parseAll(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions, *pr.CheckOptions) {
 	var list *pr.ListOptions
 	var show *pr.ShowOptions
+	var check *pr.CheckOptions
 	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
 		return clitest.Noun("pr",
 			pr.NewCmdList(f, func(_ *cli.Context, o *pr.ListOptions) error { list = o; return nil }),
-			pr.NewCmdShow(f, func(_ *cli.Context, o *pr.ShowOptions) error { show = o; return nil }))
+			pr.NewCmdShow(f, func(_ *cli.Context, o *pr.ShowOptions) error { show = o; return nil }),
+			pr.NewCmdCheck(f, func(_ *cli.Context, o *pr.CheckOptions) error { check = o; return nil }))
 	}, append([]string{"pr"}, args...)...)
-	return res, list, show
+	return res, list, show, check
 }
 
 func TestParse(t *testing.T) {
@@ -64,6 +72,48 @@ func TestParseBadInput(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(res.ErrOut, "\n"), "the usage error is printed once, without the help: %q", res.ErrOut)
 			assert.Nil(t, list, "nothing ran")
 			assert.Nil(t, show, "nothing ran")
+		})
+	}
+}
+
+func TestParseCheck(t *testing.T) {
+	tests := []struct {
+		args string
+		want *pr.CheckOptions
+	}{
+		{"check --repository /src/app --number 3 --name build --state pending",
+			&pr.CheckOptions{Repository: "/src/app", Number: 3, Check: maestro.Check{Name: "build", State: maestro.CheckPending}}},
+		{"check --state success --name ci/test --number 12 --repository file:///a --store file:///s",
+			&pr.CheckOptions{Repository: "file:///a", Number: 12, Check: maestro.Check{Name: "ci/test", State: maestro.CheckSuccess}}},
+		{"check --repository /a --number 1 --name lint --state failure",
+			&pr.CheckOptions{Repository: "/a", Number: 1, Check: maestro.Check{Name: "lint", State: maestro.CheckFailure}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, _, _, check := parseAll(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+			assert.Equal(t, tt.want, check)
+		})
+	}
+}
+
+func TestParseCheckBadInput(t *testing.T) {
+	tests := []struct{ args, wantErr string }{
+		{"check --repository /a --number 3 --name build --state done", `--state: check state "done": use pending, success or failure`},
+		{"check --repository /a --number 3 --name build --state Success", `check state "Success"`},
+		{"check --repository /a --number 3 --name build", `Required flag "state" not set`},
+		{"check --repository /a --number 3 --state pending", `Required flag "name" not set`},
+		{"check --repository /a --name build --state pending", `Required flag "number" not set`},
+		{"check --number 3 --name build --state pending", `Required flag "repository" not set`},
+		{"check --repository /a --number x --name build --state pending", `invalid value "x" for flag -number`},
+		{"check --repository /a --number 3 --name build --state pending --output json", "flag provided but not defined: -output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, _, _, check := parseAll(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitInvalid, res.Code)
+			assert.Contains(t, res.ErrOut, tt.wantErr)
+			assert.Nil(t, check, "nothing ran")
 		})
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
 	"github.com/maestroplusplus/maestro/internal/platform/platformtest"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -72,4 +74,36 @@ func TestDeleteBranchConcurrently(t *testing.T) {
 		_, err := g.RevParse(ctx, bare, "refs/heads/"+branch)
 		assert.ErrorIs(t, err, git.ErrNotFound, branch)
 	}
+}
+
+// TestChecks: the checks are those recorded on the pull request now, not
+// those of the copy the caller holds.
+func TestChecks(t *testing.T) {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	require.NoError(t, g.Init(ctx, bare, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, g.Init(ctx, seed, false))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "README.md"), []byte("hello\n"), 0o644))
+	_, err := g.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, g.Push(ctx, seed, bare, "HEAD", "darc-main-1", ""))
+	reg := registry.New(mem.New())
+	p := local.New(reg, g)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: bare, HeadBranch: "darc-main-1", BaseBranch: "main", Title: "t"})
+	require.NoError(t, err)
+
+	checks, err := p.Checks(ctx, pr)
+	require.NoError(t, err)
+	assert.Empty(t, checks, "no checks until one is set")
+	_, err = reg.SetPullRequestCheck(ctx, bare, pr.Number, maestro.Check{Name: "build", State: maestro.CheckPending})
+	require.NoError(t, err)
+	checks, err = p.Checks(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, []platform.Check{{Name: "build", State: platform.CheckPending}}, checks)
+
+	_, err = p.Checks(ctx, maestro.PullRequest{Repository: bare, Number: pr.Number + 1})
+	assert.ErrorIs(t, err, platform.ErrNotFound)
 }
