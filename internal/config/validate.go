@@ -20,6 +20,10 @@ type Options struct {
 	// DeleteChannelsWithBuilds lets Prune delete a channel that holds builds;
 	// without it such a channel is a problem of the file.
 	DeleteChannelsWithBuilds bool
+	// Hosts, when set, makes a new subscription's target repository and a
+	// new or changed update pipeline organization that no configured git
+	// host serves a problem of the file, as the registry refuses them.
+	Hosts maestro.HostChecker
 }
 
 func trimBranch(b string) string { return strings.TrimPrefix(strings.TrimSpace(b), "refs/heads/") }
@@ -358,6 +362,7 @@ func (c *checker) checkAgainst(m *match, opts Options) {
 	for i, s := range f.Subscriptions {
 		channelRef(s.Channel, "subscriptions", i, "channel")
 		o := m.subscriptions[i]
+		c.hosts(opts.Hosts, s, o, i)
 		if o == nil {
 			if dup := unlisted[c.ix.subscriptionKey(&s)]; dup != nil {
 				c.add(fmt.Sprintf("subscription %s in the registry already flows this channel, source, target, branch and directories; write id: %s here to manage it, or delete it first", dup.ID, dup.ID), "subscriptions", i, "id")
@@ -375,6 +380,27 @@ func (c *checker) checkAgainst(m *match, opts Options) {
 		} else if dup := unlisted[c.ix.subscriptionKey(&s)]; dup != nil {
 			c.add(fmt.Sprintf("this change would make subscription %s flow the same channel, source, target, branch and directories as subscription %s, which this file does not list; delete that one first", o.ID, dup.ID), "subscriptions", i)
 		}
+	}
+}
+
+// hosts reports, as the registry refuses them (maestro.CheckHosts), a new
+// subscription's target repository and a new or changed update pipeline
+// organization that no configured host serves; o is the registry
+// subscription entry i stands for (nil for a new one).
+func (c *checker) hosts(h maestro.HostChecker, s Subscription, o *maestro.Subscription, i int) {
+	if h == nil {
+		return
+	}
+	up, err := s.UpdatePipeline.toMaestro()
+	if err != nil {
+		up = nil // a bad URL is reported by checkFile
+	}
+	target, pipeline := maestro.CheckHosts(h, maestro.Subscription{TargetRepository: s.TargetRepository, UpdatePipeline: up}, o)
+	if target != nil && repourl.Validate(s.TargetRepository) == nil {
+		c.add(target.Error(), "subscriptions", i, "targetRepository")
+	}
+	if pipeline != nil {
+		c.add(pipeline.Error(), "subscriptions", i, "updatePipeline", "url")
 	}
 }
 

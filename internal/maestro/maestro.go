@@ -3,7 +3,10 @@
 // to exit codes and HTTP statuses. JSON names follow the production service's API.
 package maestro
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Build is one official build recorded in the Build Asset Registry.
 type Build struct {
@@ -165,6 +168,40 @@ type UpdatePipeline struct {
 	// Classic marks a classic build definition, queued as a build with
 	// variables instead of a pipeline run with template parameters.
 	Classic bool `json:"classic,omitempty"`
+}
+
+// HostChecker says whether a git host this configuration serves stands
+// behind a URL a subscription names, so that a subscription whose pull
+// requests or pipeline runs could never be sent is refused when it is
+// written, not when it first flows. The composition root (service/wire)
+// implements it from the environment; packages that validate input take
+// it as a value and read no environment themselves. Both methods return
+// nil, or an error that names the URL (without user info) and says what
+// to configure.
+type HostChecker interface {
+	// CheckTarget checks a target repository: a local repository, GitHub
+	// or Azure Repos on a configured host.
+	CheckTarget(repo string) error
+	// CheckPipelineOrganization checks an update pipeline's Azure DevOps
+	// organization (or collection) URL.
+	CheckPipelineOrganization(org string) error
+}
+
+// CheckHosts applies h to what a write of subscription s sends somewhere:
+// the target repository of a new subscription (before is nil) and an update
+// pipeline whose organization is new or changed. A subscription recorded
+// before its host became unconfigured stays editable (it can be disabled or
+// deleted; its flow fails before any token is sent). Source repositories
+// are only matched against builds, never contacted, so they are not checked.
+func CheckHosts(h HostChecker, s Subscription, before *Subscription) (target, pipeline error) {
+	if before == nil {
+		target = h.CheckTarget(s.TargetRepository)
+	}
+	org := func(up *UpdatePipeline) string { return strings.ToLower(strings.TrimSuffix(up.Organization, "/")) }
+	if up := s.UpdatePipeline; up != nil && (before == nil || before.UpdatePipeline == nil || org(before.UpdatePipeline) != org(up)) {
+		pipeline = h.CheckPipelineOrganization(up.Organization)
+	}
+	return target, pipeline
 }
 
 // RepositoryBranchPolicy holds the merge policies of a repository branch; batchable

@@ -23,6 +23,7 @@ type Registry struct {
 	st    store.Store
 	now   func() time.Time
 	newID func() string
+	hosts maestro.HostChecker // nil: hosts are not checked
 }
 
 // Option configures a Registry.
@@ -33,6 +34,11 @@ func WithClock(now func() time.Time) Option { return func(r *Registry) { r.now =
 
 // WithIDGenerator sets how subscription ids are made (a random UUID by default).
 func WithIDGenerator(newID func() string) Option { return func(r *Registry) { r.newID = newID } }
+
+// WithHostChecker makes adds and updates of subscriptions refuse a target
+// repository, or a changed update pipeline organization, that no configured
+// git host serves (see maestro.HostChecker). Without it hosts are not checked.
+func WithHostChecker(h maestro.HostChecker) Option { return func(r *Registry) { r.hosts = h } }
 
 // New returns a Registry on st.
 func New(st store.Store, opts ...Option) *Registry {

@@ -91,6 +91,22 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 	return nil
 }
 
+// checkHosts refuses what no configured git host would serve (see
+// maestro.CheckHosts); before is nil for a new subscription.
+func (r *Registry) checkHosts(s maestro.Subscription, before *maestro.Subscription) error {
+	if r.hosts == nil {
+		return nil
+	}
+	target, pipeline := maestro.CheckHosts(r.hosts, s, before)
+	if target != nil {
+		return invalid("target repository", target, "")
+	}
+	if pipeline != nil {
+		return invalid("update pipeline", pipeline, "")
+	}
+	return nil
+}
+
 // AddSubscription validates and records a new subscription, assigning its id.
 // A subscription with the same channel, source, target, target branch and
 // directories is rejected as a duplicate (exit 4), also when both adds run at
@@ -98,6 +114,9 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 // channel is checked again after the write (see DeleteChannel).
 func (r *Registry) AddSubscription(ctx context.Context, s maestro.Subscription) (maestro.Subscription, error) {
 	if err := r.validateSubscription(ctx, &s); err != nil {
+		return s, err
+	}
+	if err := r.checkHosts(s, nil); err != nil {
 		return s, err
 	}
 	if err := r.checkChannelLive(ctx, s.ChannelID); err != nil {
@@ -266,6 +285,10 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 			return maestro.Errorf(maestro.KindNotFound, "subscription %s does not exist; `maestro subscription list` shows them", id)
 		}
 		before = *s
+		if up := s.UpdatePipeline; up != nil { // fn may change it in place
+			upBefore := *up
+			before.UpdatePipeline = &upBefore
+		}
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -277,6 +300,9 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 			return maestro.Errorf(maestro.KindInvalid, "subscription %s: batchable cannot change after creation; create a new subscription", id)
 		}
 		if err := r.validateSubscription(ctx, s); err != nil {
+			return err
+		}
+		if err := r.checkHosts(*s, &before); err != nil {
 			return err
 		}
 		if s.ChannelID != before.ChannelID || !repourl.Equal(s.SourceRepository, before.SourceRepository) {

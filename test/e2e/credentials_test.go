@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +50,16 @@ func newTokenTrap(t *testing.T, secrets ...string) *tokenTrap {
 // TestNoTokenToUnconfiguredHost: a target repository and an update pipeline
 // on a loopback host that no configuration names never receive a token —
 // with the loopback setting on, as the tests' doubles use it — and the
-// attempts end as failures that name the configuration to set.
+// attempts end as failures that name the configuration to set. Such
+// subscriptions are refused at input (TestUnconfiguredHostRefusedAtInput),
+// so these are recorded while MAESTRO_AZDO_SERVER_URLS names the host, and
+// flow after the setting is gone.
 func TestNoTokenToUnconfiguredHost(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		trap := newTokenTrap(t, "secret-pat", "secret-job-token", "secret-gh")
 		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=secret-pat", "SYSTEM_ACCESSTOKEN=secret-job-token", "GITHUB_TOKEN=secret-gh", "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+		configured := e.environ
+		e.environ = append(slices.Clone(configured), "MAESTRO_AZDO_SERVER_URLS="+trap.srv.URL+"/org")
 		e.ok("channel", "add", "--name", "dev")
 		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
 		var repos, pipeline maestro.Subscription
@@ -62,6 +68,7 @@ func TestNoTokenToUnconfiguredHost(t *testing.T) {
 		e.okJSON(&pipeline, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
 			"--target-repo", "https://github.com/dotnet/sdk", "--target-branch", "main", "--update-frequency", "everyBuild",
 			"--update-pipeline", trap.srv.URL+"/org/eng/_build?definitionId=7")
+		e.environ = configured
 		m := writeFile(t, t.TempDir(), "m.xml", manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(1), azdoBuildID: 5,
 			packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.1"}}.xml())
 		r := e.run("publish", "--manifest", m)

@@ -77,7 +77,7 @@ func (f *Factory) Registry(c *cli.Context) (*registry.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := registry.New(st, registry.WithClock(f.Now))
+	reg := registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
 	if _, err := reg.CheckFormat(c.Context); errors.Is(err, registry.ErrNoRegistry) {
 		return nil, f.noRegistry(raw)
 	} else if err != nil {
@@ -97,7 +97,7 @@ func (f *Factory) CreateRegistry(c *cli.Context) (reg *registry.Registry, create
 	if err != nil {
 		return nil, false, err
 	}
-	reg = registry.New(st, registry.WithClock(f.Now))
+	reg = registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
 	_, created, err = reg.Init(c.Context)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", f.storeName(c.String(StoreFlag.Name)), err)

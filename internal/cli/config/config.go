@@ -159,7 +159,7 @@ func runApply(c *cli.Context, f *cmdutil.Factory, o *ApplyOptions) error {
 			}
 		}
 	}
-	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune, DeleteChannelsWithBuilds: o.DeleteChannelsWithBuilds})
+	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune, DeleteChannelsWithBuilds: o.DeleteChannelsWithBuilds, Hosts: f.Wiring()})
 	if err != nil {
 		return problems(f, name, err)
 	}

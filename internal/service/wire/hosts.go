@@ -123,7 +123,7 @@ func (h Hosts) Repository(raw string) (kind HostKind, org string, err error) {
 	if org, ok := h.azureDevOps(u, true); ok {
 		return HostAzureDevOps, org, nil
 	}
-	return HostUnknown, "", maestro.Errorf(maestro.KindInvalid, "repository %s: no configured host serves it; pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s/OWNER/REPO), Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO, https://ORG.visualstudio.com/PROJECT/_git/REPO) and the Azure DevOps Servers in %s", raw, h.GitHub, EnvAzdoServerURLs)
+	return HostUnknown, "", maestro.Errorf(maestro.KindInvalid, "repository %s: no configured host serves it; pull requests go to local repositories (an absolute path or file:// URL), GitHub (%s/OWNER/REPO), Azure Repos (https://dev.azure.com/ORG/PROJECT/_git/REPO, https://ORG.visualstudio.com/PROJECT/_git/REPO) and the Azure DevOps Servers in %s; set %s to name an Azure DevOps Server collection, or %s for GitHub Enterprise Server", redact.String(raw), h.GitHub, EnvAzdoServerURLs, EnvAzdoServerURLs, EnvGitHubURL)
 }
 
 // Organization checks that an Azure DevOps organization (or collection) URL,
@@ -140,7 +140,7 @@ func (h Hosts) Organization(raw string) (string, error) {
 	if org, ok := h.azureDevOps(u, false); ok {
 		return org, nil
 	}
-	return "", maestro.Errorf(maestro.KindInvalid, "Azure DevOps organization %s: not dev.azure.com/ORG, ORG.visualstudio.com or an Azure DevOps Server listed in %s", raw, EnvAzdoServerURLs)
+	return "", maestro.Errorf(maestro.KindInvalid, "Azure DevOps organization %s: not dev.azure.com/ORG, ORG.visualstudio.com or an Azure DevOps Server listed in %s; set %s to name an Azure DevOps Server collection", redact.String(raw), EnvAzdoServerURLs, EnvAzdoServerURLs)
 }
 
 // azureDevOps recognises dev.azure.com/{org}, {org}.visualstudio.com and

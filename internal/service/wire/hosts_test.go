@@ -102,3 +102,71 @@ func TestHostsOrganization(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// TestEnvChecksHostsAtInput: the predicate subscription add, update and
+// config apply use accepts what a platform serves in this configuration
+// and refuses the rest with an error that says what to set.
+func TestEnvChecksHostsAtInput(t *testing.T) {
+	tests := []struct {
+		name, repo string
+		config     map[string]string
+		ok         bool
+	}{
+		{"absolute path", "/srv/git/runtime", nil, true},
+		{"file URL", "file:///srv/git/runtime", nil, true},
+		{"github.com", "https://github.com/dotnet/runtime", nil, true},
+		{"dev.azure.com", "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime", nil, true},
+		{"visualstudio.com", "https://dnceng.visualstudio.com/internal/_git/dotnet-runtime", nil, true},
+		{"_git on any host", "https://evil.example/a/b/_git/c", nil, false},
+		{"configured server", "https://evil.example/a/b/_git/c", map[string]string{wire.EnvAzdoServerURLs: "https://evil.example/a"}, true},
+		{"other collection of the server's host", "https://evil.example/z/b/_git/c", map[string]string{wire.EnvAzdoServerURLs: "https://evil.example/a"}, false},
+		{"GitHub Enterprise Server", "https://ghe.contoso.com/dotnet/runtime", map[string]string{wire.EnvGitHubURL: "https://ghe.contoso.com"}, true},
+		{"GHES not configured", "https://ghe.contoso.com/dotnet/runtime", nil, false},
+		{"github.com beside GHES", "https://github.com/dotnet/runtime", map[string]string{wire.EnvGitHubURL: "https://ghe.contoso.com"}, false},
+		{"relative path", "srv/git/runtime", nil, false},
+		{"plain http", "http://github.com/dotnet/runtime", nil, false},
+		{"bad configuration", "https://github.com/dotnet/runtime", map[string]string{wire.EnvGitHubURL: "ftp://ghe"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := wire.Env{Getenv: env(tt.config)}.CheckTarget(tt.repo)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+		})
+	}
+	err := wire.Env{Getenv: env(nil)}.CheckTarget("https://evil.example/a/b/_git/c")
+	assert.ErrorContains(t, err, "https://evil.example/a/b/_git/c", "the error names the URL")
+	assert.ErrorContains(t, err, "set MAESTRO_AZDO_SERVER_URLS to name an Azure DevOps Server collection, or MAESTRO_GITHUB_URL for GitHub Enterprise Server")
+}
+
+func TestEnvChecksPipelineOrganizations(t *testing.T) {
+	server := map[string]string{wire.EnvAzdoServerURLs: "https://evil.example/a"}
+	tests := []struct {
+		org    string
+		config map[string]string
+		ok     bool
+	}{
+		{"https://dev.azure.com/dnceng", nil, true},
+		{"https://dnceng.visualstudio.com", nil, true},
+		{"https://evil.example/a", nil, false},
+		{"https://evil.example/a", server, true},
+		{"https://evil.example/b", server, false},
+		{"http://dev.azure.com/dnceng", nil, false},
+	}
+	assert.ErrorContains(t, wire.Env{Getenv: env(nil)}.CheckPipelineOrganization("https://evil.example/a"), "set "+wire.EnvAzdoServerURLs)
+	for _, tt := range tests {
+		t.Run(tt.org, func(t *testing.T) {
+			err := wire.Env{Getenv: env(tt.config)}.CheckPipelineOrganization(tt.org)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+				assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+			}
+		})
+	}
+}

@@ -100,6 +100,35 @@ func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, e
 	return github.New(client.WithAuthToken(token), web, token, e.Bot()), nil
 }
 
+var _ maestro.HostChecker = Env{}
+
+// CheckTarget says whether a platform serves a target repository in this
+// configuration: a local repository, or a URL Hosts.Repository recognises
+// (the same test Platform applies before it reads a token).
+func (e Env) CheckTarget(repo string) error {
+	if local.Handles(repo) {
+		return nil
+	}
+	hosts, err := ParseHosts(e.Getenv)
+	if err != nil {
+		return err
+	}
+	_, _, err = hosts.Repository(repo)
+	return err
+}
+
+// CheckPipelineOrganization says whether an update pipeline's organization
+// lies on a configured Azure DevOps host (the test Updater's queue applies
+// before it sends a token).
+func (e Env) CheckPipelineOrganization(org string) error {
+	hosts, err := ParseHosts(e.Getenv)
+	if err != nil {
+		return err
+	}
+	_, err = hosts.Organization(org)
+	return err
+}
+
 // gitHubToken is GITHUB_TOKEN, or else an installation token of the GitHub
 // App that MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and
 // MAESTRO_GITHUB_APP_PRIVATE_KEY (the PEM text) name; "" when neither is set.
