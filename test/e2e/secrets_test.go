@@ -285,7 +285,7 @@ func TestNoSecretInClientFailures(t *testing.T) {
 	for _, extra := range [][]string{
 		{"--target-repo", gh.URL + "/dotnet/sourcelink"},
 		{"--target-repo", org + "/internal/_git/dotnet-sourcelink"},
-		{"--target-repo", "https://github.com/dotnet/sdk", "--update-pipeline", org + "/internal/_build?definitionId=7"},
+		{"--target-repo", gh.URL + "/dotnet/sdk", "--update-pipeline", org + "/internal/_build?definitionId=7"},
 	} {
 		e.ok(append([]string{"subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
 			"--target-branch", "main", "--update-frequency", "everyBuild"}, extra...)...)
