@@ -86,6 +86,20 @@ func TestValidateBuild(t *testing.T) {
 		{"bad asset name", func(b *maestro.Build) { b.Assets[0].Name = "A\x1b" }, nil, "asset name"},
 		{"bad build number", func(b *maestro.Build) { b.AzureDevOpsBuildNumber = "1\n2" }, nil, "AzureDevOpsBuildNumber"},
 		{"two versions", func(b *maestro.Build) { b.Assets = append(b.Assets, maestro.Asset{Name: "a", Version: "2.0.0"}) }, nil, "versions 1.0.0 and 2.0.0"},
+		{"same version twice", func(b *maestro.Build) { b.Assets = append(b.Assets, maestro.Asset{Name: "a", Version: "1.0.0"}) }, nil, ""},
+		{"two versions, non-ASCII", func(b *maestro.Build) {
+			b.Assets = append(b.Assets, maestro.Asset{Name: "Café", Version: "1.0.0"}, maestro.Asset{Name: "CAFÉ", Version: "2.0.0"})
+		}, nil, "versions 1.0.0 and 2.0.0"},
+		{"two versions, Kelvin sign", func(b *maestro.Build) {
+			b.Assets = append(b.Assets, maestro.Asset{Name: "k", Version: "1.0.0"}, maestro.Asset{Name: "\u212a", Version: "2.0.0"})
+		}, nil, "versions 1.0.0 and 2.0.0"},
+		{"asset name with a leading space", func(b *maestro.Build) { b.Assets[0].Name = " A" }, nil, "asset name"},
+		{"asset name with a trailing space", func(b *maestro.Build) { b.Assets[0].Name = "A " }, nil, "asset name"},
+		{"asset name with DEL", func(b *maestro.Build) { b.Assets[0].Name = "A\x7f" }, nil, "asset name"},
+		{"asset name too long", func(b *maestro.Build) { b.Assets[0].Name = strings.Repeat("A", 257) }, nil, "asset name"},
+		{"asset name not UTF-8", func(b *maestro.Build) { b.Assets[0].Name = "A\xff" }, nil, "asset name"},
+		{"asset name with a non-breaking space at its end", func(b *maestro.Build) { b.Assets[0].Name = "A\u00a0" }, nil, "asset name"},
+		{"no asset name", func(b *maestro.Build) { b.Assets[0].Name = "" }, nil, "has no name"},
 		{"upload with a dot segment", func(*maestro.Build) {}, []registry.FileUpload{{AssetIndex: 1, Path: "/up/x/./y/f", Name: "blobs/x/./y/f"}}, "x/./y/f"},
 		{"upload with an empty segment", func(*maestro.Build) {}, []registry.FileUpload{{AssetIndex: 1, Path: "/up/x//f", Name: "blobs/x//f"}}, "x//f"},
 		{"upload of no asset", func(*maestro.Build) {}, []registry.FileUpload{{AssetIndex: 7, Path: "/up/f", Name: "blobs/f"}}, "names no asset"},
@@ -138,6 +152,26 @@ func FuzzValidateBuild(f *testing.F) {
 		}
 		if strings.Contains(commit, "/") || strings.Contains("/"+file+"/", "/./") || strings.Contains("/"+file+"/", "/../") {
 			t.Fatalf("accepted commit %q / file %q", commit, file)
+		}
+	})
+}
+
+// FuzzValidateAssetNames: the duplicate check and the name rules of
+// ValidateBuild (which take a fast path for ASCII names) agree with
+// ValidateName and strings.ToLower for any two names.
+func FuzzValidateAssetNames(f *testing.F) {
+	f.Add("Microsoft.NETCore.App", "microsoft.netcore.app")
+	f.Add("Café", "CAFÉ")
+	f.Add("k", "\u212a")
+	f.Add(" A", "A\x7f")
+	f.Add("A\xff", "a")
+	f.Fuzz(func(t *testing.T, n1, n2 string) {
+		b := maestro.Build{Repository: "https://github.com/dotnet/arcade", Branch: "main", Commit: strings.Repeat("a", 40),
+			Assets: []maestro.Asset{{Name: n1, Version: "1.0.0"}, {Name: n2, Version: "2.0.0"}}}
+		err := registry.ValidateBuild(b, nil)
+		want := registry.ValidateName(n1) != nil || registry.ValidateName(n2) != nil || strings.ToLower(n1) == strings.ToLower(n2)
+		if (err != nil) != want {
+			t.Fatalf("names %q, %q: err = %v, want an error: %v", n1, n2, err, want)
 		}
 	})
 }
