@@ -251,15 +251,18 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	} else {
 		t = encodeAssetTails(b.Assets)
 	}
-	data := t.withIDs(id*maxAssetsPerBuild + 1)
-	assetsKey := assetsDocKey(id, data)
 	// The indexes and the assets document are independent of each other and
-	// all come before the commit point, so they are written side by side.
+	// all come before the commit point, so they are written side by side;
+	// the document's ids and content key are computed while the index
+	// writes wait on the store.
 	var wg sync.WaitGroup
 	var putErr error
+	var assetsKey string
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		data := t.withIDs(id*maxAssetsPerBuild + 1)
+		assetsKey = assetsDocKey(id, data)
 		if _, err := r.st.Put(ctx, assetsKey, data, store.Condition{}); err != nil {
 			putErr = fmt.Errorf("write assets of build %d: %w", id, err)
 		}
