@@ -143,7 +143,7 @@ func TestPipelinesValidateAgainstSchema(t *testing.T) {
 	v := newValidator(t)
 	dir, files := pipelineFiles(t)
 	want := []string{
-		"add-build-to-channel.yml", "dependency-update.yml", "flow-tick.yml", "mirror.yml",
+		"add-build-to-channel.yml", "dependency-update.yml", "flow-tick.yml",
 		"templates/publish-stage.yml", "templates/publish-step.yml", "trigger-subscription.yml",
 	}
 	var got []string

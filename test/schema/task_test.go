@@ -116,7 +116,7 @@ func TestTaskJSONConsistent(t *testing.T) {
 			command = in.Options
 		}
 	}
-	for _, want := range []string{"publish", "trigger-subscription", "add-build-to-channel", "mirror", "flow-tick"} {
+	for _, want := range []string{"publish", "trigger-subscription", "add-build-to-channel", "apply-subscription", "flow-tick"} {
 		if _, ok := command[want]; !ok {
 			t.Errorf("command has no option %s", want)
 		}

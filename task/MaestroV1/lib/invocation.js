@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const COMMANDS = ['publish', 'add-build-to-channel', 'trigger-subscription', 'apply-subscription', 'mirror', 'flow-tick'];
+const COMMANDS = ['publish', 'add-build-to-channel', 'trigger-subscription', 'apply-subscription', 'flow-tick'];
 const DEFAULT_VERSION_DETAILS = 'eng/Version.Details.xml';
 const RESULT_FILE = 'maestro-publish-result.json';
 
@@ -289,8 +289,6 @@ function commandLines(tl, command, resultFile) {
     case 'apply-subscription':
       return [['subscription', 'apply', '--id', requiredInput(tl, 'subscriptionId', command),
         '--build', barId(requiredInput(tl, 'buildId', command), 'buildId')]];
-    case 'mirror':
-      return [['mirror']];
     case 'flow-tick':
       return [['flow', 'tick']];
     default:

@@ -255,7 +255,7 @@ const failures = [
   ['unknown store type', { command: 'flow-tick', storeType: 'ftp' }, "storeType: unknown value 'ftp'; use azureResourceManager, connectionString or url"],
   ['bad container', { command: 'flow-tick', storeType: 'connectionString', storeConnectionString: CONNECTION_STRING, storageContainer: 'Bad_Name' }, "storageContainer: 'Bad_Name' is not a valid container name (3-63 lowercase letters, digits and single hyphens)"],
   ['no manifests', { command: 'publish', storeType: 'url', storeUrl: 'file:///bar', manifests: ' \n ' }, "manifests: required for command 'publish'; give the asset manifest files or globs, one per line"],
-  ['unknown command', { command: 'deploy', storeType: 'url', storeUrl: 'file:///bar' }, "command: unknown value 'deploy'; use one of publish, add-build-to-channel, trigger-subscription, apply-subscription, mirror, flow-tick"],
+  ['unknown command', { command: 'deploy', storeType: 'url', storeUrl: 'file:///bar' }, "command: unknown value 'deploy'; use one of publish, add-build-to-channel, trigger-subscription, apply-subscription, flow-tick"],
   ['subscription id missing', { command: 'trigger-subscription', storeType: 'url', storeUrl: 'file:///bar' }, "subscriptionId: required for command 'trigger-subscription'"],
   ['apply without build', { command: 'apply-subscription', storeType: 'url', storeUrl: 'file:///bar', subscriptionId: 'abc' }, "buildId: required for command 'apply-subscription'"],
   ['unexpanded build variable', { command: 'add-build-to-channel', storeType: 'url', storeUrl: 'file:///bar', buildId: '$(MaestroBuildId)', channels: 'x' }, "buildId: '$(MaestroBuildId)' was not expanded; no earlier step in this job set that variable. Give the BAR build id"],
@@ -377,7 +377,7 @@ const commands = [
   ['trigger-subscription on the latest build', { command: 'trigger-subscription', subscriptionId: '6f1c-sub' }, '{bin} subscription trigger --id 6f1c-sub'],
   ['apply-subscription', { command: 'apply-subscription', subscriptionId: '6f1c-sub', buildId: '12' }, '{bin} subscription apply --id 6f1c-sub --build 12'],
   ['flow-tick', { command: 'flow-tick' }, '{bin} flow tick'],
-  ['mirror with its arguments', { command: 'mirror', extraArguments: '--source-repo https://github.com/dotnet/runtime --source-branch "release/10.0"' }, '{bin} mirror --source-repo https://github.com/dotnet/runtime --source-branch release/10.0'],
+  ['flow-tick with extra arguments', { command: 'flow-tick', extraArguments: '--now "2026-12-04T13:00:00Z"' }, '{bin} flow tick --now 2026-12-04T13:00:00Z'],
 ];
 
 for (const [name, inputs, cmd] of commands) {
