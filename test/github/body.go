@@ -17,6 +17,8 @@ const (
 	kString kind = iota
 	kBool
 	kInteger
+	kObject
+	kArray
 )
 
 func (k kind) String() string {
@@ -25,6 +27,10 @@ func (k kind) String() string {
 		return "boolean"
 	case kInteger:
 		return "integer"
+	case kObject:
+		return "object"
+	case kArray:
+		return "array"
 	default:
 		return "string"
 	}
@@ -136,7 +142,7 @@ func decodeBody(raw []byte, sc schema, doc string) (body, *apiError) {
 }
 
 func article(k kind) string {
-	if k == kInteger {
+	if k == kInteger || k == kObject || k == kArray {
 		return "n"
 	}
 	return ""
@@ -154,6 +160,12 @@ func hasKind(v any, k kind) bool {
 		}
 		_, err := n.Int64()
 		return err == nil
+	case kObject:
+		_, ok := v.(map[string]any)
+		return ok
+	case kArray:
+		_, ok := v.([]any)
+		return ok
 	default:
 		_, ok := v.(string)
 		return ok

@@ -81,6 +81,10 @@ func createComment(c *call) {
 		writeError(c.w, validationFailed(doc, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"}))
 		return
 	}
+	if bodyTooLong(b.str("body")) {
+		writeError(c.w, commentBodyTooLong(doc))
+		return
+	}
 	r := c.repo
 	id := c.s.newID()
 	now := c.s.now()

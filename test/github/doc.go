@@ -50,6 +50,8 @@
 //	GET    /repos/{o}/{r}/pulls/{n}/merge          PUT (merge, squash, rebase)
 //	GET    /repos/{o}/{r}/pulls/{n}/reviews        POST (APPROVE, REQUEST_CHANGES, COMMENT)
 //	GET    /repos/{o}/{r}/issues/{n}/comments      POST
+//	PATCH  /repos/{o}/{r}/issues/comments/{id}
+//	GET    /repos/{o}/{r}/branches/{b}/protection  PUT, DELETE (required_status_checks, required_pull_request_reviews)
 //	GET    /repos/{o}/{r}/commits/{ref}/check-runs  check_name, status, filter, app_id
 //	GET    /repos/{o}/{r}/commits/{ref}/status     GET /commits/{ref}/statuses
 //	POST   /repos/{o}/{r}/statuses/{sha}
@@ -76,10 +78,45 @@
 // exist", "Update is not a fast forward"; merging answers 405 "Pull Request
 // is not mergeable" (closed, conflicting), 405 "... are not allowed on this
 // repository." (disabled method), 409 "Head branch was modified. Review and
-// try the merge again." (sha mismatch). The bodies carry documentation_url
+// try the merge again." (sha mismatch). Pull request bodies over 65,536
+// characters get 422 Validation Failed with {resource: Issue, field: body,
+// code: custom, message: "body is too long (maximum is 65536 characters)"};
+// comment bodies over it get {resource: IssueComment, field: data, code:
+// unprocessable, message: "Body is too long (maximum is 65536 characters)"}.
+// The bodies carry documentation_url
 // and status like GitHub's. A few messages are approximations where GitHub's
 // wording is undocumented: reopening a merged pull request or one whose
 // branch was deleted, and a REQUEST_CHANGES or COMMENT review without a body.
+//
+// Branch protection: GET or DELETE of an unprotected branch answers 404
+// "Branch not protected", of a missing branch 404 "Branch not found".
+// Merging into a protected branch is refused with 405 (documentation_url
+// https://docs.github.com/articles/about-protected-branches) and the pull
+// request shows mergeable_state "blocked": `Required status check "X" is
+// expected.` (no status or check run named X on the head), `... is
+// failing.`, `... is pending.`; "At least N approving review(s) is/are
+// required by reviewers with write access." (counting each user's latest
+// APPROVED, CHANGES_REQUESTED or DISMISSED review; with
+// dismiss_stale_reviews only approvals of the head commit count). With
+// strict checks, a head that does not contain the base answers "Head branch
+// is not up to date with the base branch" and shows mergeable_state
+// "behind". Protection applies to every user: administrators' bypass
+// (enforce_admins false) is not modelled. Push restrictions are refused with
+// GitHub's 422 for user-owned repositories, "Only organization repositories
+// can have users and team restrictions", whoever owns the repository.
+//
+// Rate limits: every user has a primary budget (5,000 requests an hour by
+// default, Server.SetRateLimit), reported in x-ratelimit-limit, -remaining,
+// -used, -reset and -resource and counted down per API request; the window
+// opens with the user's first request and resets an hour later on the
+// server's clock. A spent budget answers 403 "API rate limit exceeded for
+// user ID N." with x-ratelimit-remaining 0 (go-github: *RateLimitError).
+// Server.TripSecondaryRateLimit(n, d) makes the next n requests answer 403
+// "You have exceeded a secondary rate limit. Please wait a few minutes
+// before you try again." with Retry-After (go-github: *AbuseRateLimitError).
+// GitHub documents 403 or 429 for both; the double sends 403, the status
+// go-github v60 classifies. Requests without a valid token report the
+// anonymous budget (60), which the double does not count down.
 //
 // # Test controls
 //
@@ -89,7 +126,9 @@
 // Branch, File, AddCheckRun, AddStatus, AddReview, PullRequest,
 // PullRequests, Comments. Requests returns the log of every request (API
 // and git) with its status, user and body, for tests that assert the exact
-// calls the product made. WithClock fixes timestamps and commit dates.
+// calls the product made. WithClock fixes timestamps and commit dates;
+// NewClock gives a clock that tests move with Advance (rate-limit resets,
+// updated_at). SetRateLimit and TripSecondaryRateLimit drive rate limits.
 //
 // API requests are answered one at a time under one lock, so results do not
 // depend on scheduling; git transfers run concurrently, as git's own locking
@@ -98,9 +137,9 @@
 // # Not covered
 //
 // Forks and cross-repository pull requests, issues other than pull
-// requests, branch protection and required checks, review comments,
+// requests, review comments,
 // GitHub's asynchronous mergeability (mergeable is computed on every GET, never
-// null), creating check runs through the API, rate limits (the X-RateLimit
-// headers always report 4999 of 5000 left), ETags, and GitHub's refusal of
+// null), creating check runs through the API, the request ID in the
+// secondary rate limit's message, ETags, and GitHub's refusal of
 // requests without a User-Agent.
 package githubdouble

@@ -254,11 +254,17 @@ func (s *Server) pullJSON(r *repo, p *pull, full bool) (*github.PullRequest, err
 	}
 	pr.Mergeable = github.Bool(clean)
 	pr.Rebaseable = github.Bool(clean && !hasMergeCommit(content.commits))
+	block, err := s.protectionBlock(r, p)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case !clean:
 		pr.MergeableState = github.String("dirty")
 	case p.draft:
 		pr.MergeableState = github.String("draft")
+	case block != nil:
+		pr.MergeableState = github.String(block.state)
 	case !s.checksGreen(r, p.headSHA):
 		pr.MergeableState = github.String("unstable")
 	default:
@@ -399,6 +405,10 @@ func createPull(c *call) {
 		writeError(c.w, validationFailed(doc, fieldError{Resource: "PullRequest", Field: "title", Code: "missing_field"}))
 		return
 	}
+	if bodyTooLong(b.str("body")) {
+		writeError(c.w, pullBodyTooLong(doc))
+		return
+	}
 	r := c.repo
 	head, base := b.str("head"), b.str("base")
 	if owner, branch, ok := strings.Cut(head, ":"); ok {
@@ -531,6 +541,10 @@ func updatePull(c *call) {
 	}
 	if b.has("title") && strings.TrimSpace(b.str("title")) == "" {
 		writeError(c.w, validationFailed(doc, fieldError{Resource: "PullRequest", Field: "title", Code: "missing_field"}))
+		return
+	}
+	if bodyTooLong(b.str("body")) {
+		writeError(c.w, pullBodyTooLong(doc))
 		return
 	}
 	base := p.base
@@ -724,6 +738,13 @@ func mergePull(c *call) {
 		return
 	case p.draft:
 		notAllowed(msgDraft)
+		return
+	}
+	if block, err := c.s.protectionBlock(r, p); err != nil {
+		c.fail(err)
+		return
+	} else if block != nil {
+		writeError(c.w, newAPIError(http.StatusMethodNotAllowed, block.message, docProtectedBranches))
 		return
 	}
 	content, err := c.s.content(r, p)

@@ -43,6 +43,7 @@ type repo struct {
 	reviews    map[int][]*github.PullRequestReview // by pull request number
 	checkRuns  []*github.CheckRun                  // in creation order
 	statuses   map[string][]*github.RepoStatus     // by commit SHA, in creation order
+	protected  map[string]*protection              // by branch name; nil until a branch is protected
 }
 
 func (r *repo) fullName() string { return r.owner.Login + "/" + r.spec.Name }

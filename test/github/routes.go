@@ -30,8 +30,13 @@ func (s *Server) routes() *http.ServeMux {
 		"GET " + r + "/pulls/{number}/reviews":  repoRoute(docListReviews, listReviews),
 		"POST " + r + "/pulls/{number}/reviews": repoRoute(docCreateReview, createReview),
 
-		"GET " + r + "/issues/{number}/comments":  repoRoute(docListComments, listComments),
-		"POST " + r + "/issues/{number}/comments": repoRoute(docCreateComment, createComment),
+		"GET " + r + "/issues/{number}/comments":       repoRoute(docListComments, listComments),
+		"POST " + r + "/issues/{number}/comments":      repoRoute(docCreateComment, createComment),
+		"PATCH " + r + "/issues/comments/{comment_id}": repoRoute(docUpdateComment, updateComment),
+
+		"GET " + r + "/branches/{rest...}":    repoRoute(docGetProtection, branchesRoute),
+		"PUT " + r + "/branches/{rest...}":    repoRoute(docUpdateProtection, branchesRoute),
+		"DELETE " + r + "/branches/{rest...}": repoRoute(docDeleteProtection, branchesRoute),
 
 		"GET " + r + "/commits/{rest...}": repoRoute(docCheckRuns, commitsRoute),
 		"POST " + r + "/statuses/{sha}":   repoRoute(docCreateStatus, createStatus),

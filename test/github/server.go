@@ -68,8 +68,6 @@ type Server struct {
 	now  func() time.Time
 	api  *http.ServeMux
 
-	rateReset time.Time // the X-RateLimit-Reset the API reports: an hour after the start
-
 	mu     sync.Mutex
 	users  map[string]*user // by lower-case login
 	tokens map[string]*user
@@ -78,6 +76,10 @@ type Server struct {
 	nextID int64
 	seq    int // scratch file counter
 	log    []Request
+
+	rateLimit   int // primary budget per user and hour
+	rateWindows map[*user]*rateWindowState
+	secondary   secondaryTrip
 }
 
 // NewServer starts a server on a free loopback port and closes it when the
@@ -99,11 +101,13 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		tokens: map[string]*user{},
 		repos:  map[string]*repo{},
 		nextID: 1000,
+
+		rateLimit:   defaultRateLimit,
+		rateWindows: map[*user]*rateWindowState{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.rateReset = s.now().Add(time.Hour)
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		tb.Fatalf("github double: %v", err)
 	}
@@ -210,7 +214,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, l
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	setRateHeaders(w.Header(), s.rateReset)
+	// Requests without a valid token are reported against the anonymous
+	// budget of 60 an hour, which the double does not count down.
+	setRateHeaders(w.Header(), 60, 0, s.now().Add(rateWindow))
 	if s.serveAccessToken(w, r, path, login) {
 		return raw
 	}
@@ -220,6 +226,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, l
 		return raw
 	}
 	*login = u.Login
+	if s.chargeRate(w, u) {
+		return raw
+	}
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = path
 	r2.URL.RawPath = ""
@@ -245,16 +254,6 @@ func handle(h func(*call)) http.Handler {
 		c.r = r
 		h(c)
 	})
-}
-
-// setRateHeaders sets GitHub's rate-limit headers. The double has no rate
-// limit; it reports a nearly full budget so that clients never back off.
-func setRateHeaders(h http.Header, reset time.Time) {
-	h.Set("X-RateLimit-Limit", "5000")
-	h.Set("X-RateLimit-Remaining", "4999")
-	h.Set("X-RateLimit-Used", "1")
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-	h.Set("X-RateLimit-Resource", "core")
 }
 
 // authenticate checks an Authorization header the way the REST API does:

@@ -1,0 +1,53 @@
+package githubdouble
+
+import (
+	"net/http"
+	"strconv"
+)
+
+const docUpdateComment = "issues/comments#update-an-issue-comment"
+
+var updateCommentSchema = schema{"body": {kind: kString, required: true}}
+
+// updateComment answers PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}:
+// it replaces the body of a comment of this repository and moves its
+// updated_at; 404 when the repository has no such comment.
+func updateComment(c *call) {
+	doc := docURL(docUpdateComment)
+	id, err := strconv.ParseInt(c.r.PathValue("comment_id"), 10, 64)
+	var found bool
+	var number, index int
+	if err == nil {
+		for n, list := range c.repo.comments {
+			for i, cm := range list {
+				if cm.GetID() == id {
+					found, number, index = true, n, i
+				}
+			}
+		}
+	}
+	if !found {
+		writeError(c.w, notFound(doc))
+		return
+	}
+	b, aerr := decodeBody(c.body, updateCommentSchema, doc)
+	if aerr != nil {
+		writeError(c.w, aerr)
+		return
+	}
+	if b.str("body") == "" {
+		writeError(c.w, validationFailed(doc, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"}))
+		return
+	}
+	if bodyTooLong(b.str("body")) {
+		writeError(c.w, commentBodyTooLong(doc))
+		return
+	}
+	cm := *c.repo.comments[number][index]
+	body := b.str("body")
+	cm.Body = &body
+	cm.UpdatedAt = ts(c.s.now())
+	c.repo.comments[number][index] = &cm
+	cp := cm
+	writeJSON(c.w, http.StatusOK, &cp)
+}
