@@ -13,11 +13,13 @@ import (
 // What it accepts, it turns into exactly the manifest or error parseSlow would
 // (FuzzFastMatchesSlow checks this).
 //
-// Names and values are substrings of one copy of data, so the Manifest keeps
-// that copy alive; for manifests of tens of thousands of packages, most of the
+// Names and values are substrings of doc, so the Manifest keeps it alive; for manifests of tens of thousands of packages, most of the
 // text is Ids and Versions anyway.
-func parseFast(data []byte, path string) (m *Manifest, err error, ok bool) {
-	s := scanner{doc: string(data), line: 1, p: newParser(path)}
+func parseFast(doc, path string) (m *Manifest, err error, ok bool) {
+	s := scanner{doc: doc, line: 1, p: newParser(path)}
+	if n := strings.Count(doc, "<Package "); n > 0 {
+		s.p.m.Packages = make([]Package, 0, n)
+	}
 	if err, ok = s.run(); !ok {
 		return nil, nil, false
 	}
@@ -132,9 +134,30 @@ func isNameStart(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_'
 }
 
-func isNameByte(c byte) bool {
-	return isNameStart(c) || '0' <= c && c <= '9' || c == '.' || c == '-'
-}
+func isNameByte(c byte) bool { return nameByte[c] }
+
+// nameByte marks the bytes of an ASCII XML name after its first.
+var nameByte = func() (t [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		t[c] = isNameStart(b) || '0' <= b && b <= '9' || b == '.' || b == '-'
+	}
+	return t
+}()
+
+// valueStop marks, for a value in double ([0]) or single ([1]) quotes, the
+// bytes an attribute value scan stops at: its closing quote, a newline (which
+// it counts) and every byte the fast scanner leaves to encoding/xml (<, &,
+// carriage return, control characters but tab, non-ASCII).
+var valueStop = func() (t [2][256]bool) {
+	for q, quote := range []byte{'"', '\''} {
+		for c := range 256 {
+			b := byte(c)
+			t[q][c] = b == quote || b == '\n' || b == '<' || b == '&' || b == '\r' || b >= 0x80 || b < 0x20 && b != '\t'
+		}
+	}
+	return t
+}()
 
 // startTag reads <name attr="value" ...> or <name .../> at pos.
 func (s *scanner) startTag() (name xml.Name, empty, ok bool) {
@@ -172,17 +195,25 @@ func (s *scanner) startTag() (name xml.Name, empty, ok bool) {
 			return name, false, false
 		}
 		quote := doc[i]
+		stop := &valueStop[0]
+		if quote == '\'' {
+			stop = &valueStop[1]
+		}
 		start := i + 1
-		for i = start; i < len(doc) && doc[i] != quote; i++ {
-			switch c := doc[i]; {
-			case c == '\n':
-				s.line++
-			case c == '<' || c == '&' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\t':
+		for i = start; ; i++ {
+			for i < len(doc) && !stop[doc[i]] {
+				i++
+			}
+			if i >= len(doc) {
 				return name, false, false
 			}
-		}
-		if i >= len(doc) {
-			return name, false, false
+			if doc[i] == quote {
+				break
+			}
+			if doc[i] != '\n' {
+				return name, false, false
+			}
+			s.line++
 		}
 		s.attrs = append(s.attrs, xml.Attr{Name: xml.Name{Local: attr}, Value: doc[start:i]})
 		i++

@@ -66,7 +66,7 @@ func TestFastReadsArcadeManifests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, ok := parseFast(data, f); !ok {
+			if _, _, ok := parseFast(string(data), f); !ok {
 				t.Errorf("the fast scanner left %s to encoding/xml", f)
 			}
 		})
@@ -99,11 +99,11 @@ func FuzzFastMatchesSlow(f *testing.F) {
 }
 
 func checkFastMatchesSlow(t *testing.T, data []byte) {
-	fm, ferr, ok := parseFast(data, "f.xml")
+	fm, ferr, ok := parseFast(string(data), "f.xml")
 	if !ok {
 		return
 	}
-	sm, serr := parseSlow(data, "f.xml")
+	sm, serr := parseSlow(string(data), "f.xml")
 	switch {
 	case (ferr == nil) != (serr == nil):
 		t.Fatalf("fast scanner: %v; encoding/xml: %v", ferr, serr)

@@ -47,7 +47,7 @@ func Load(patterns []string) ([]*Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read manifest %s: %w", f, err)
 		}
-		m, err := Parse(data, f)
+		m, err := parseOwned(data, f)
 		if err != nil {
 			return nil, err
 		}

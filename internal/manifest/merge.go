@@ -128,57 +128,58 @@ func atoiOrZero(s string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(s))
 }
 
-type assetKey struct {
-	blob bool
-	name string
-}
-
-type seenAsset struct {
-	index   int
-	version string
-	at      source
-}
-
+// mergeAssets lists the union of the manifests' assets. Duplicates are found
+// through one map per kind keyed by the exact name (string keys take the
+// runtime's fast path); where an asset came from is kept per asset as two
+// small numbers and turned into a file:line only for an error message. The
+// locations of all assets share one backing array, each asset holding its
+// own full slice of it (len = cap), so that appending to one asset's
+// locations never touches another's.
 func mergeAssets(ms []*Manifest, a BuildAttributes) ([]maestro.Asset, error) {
 	n := 0
 	for _, m := range ms {
 		n += len(m.Packages) + len(m.Blobs)
 	}
 	assets := make([]maestro.Asset, 0, n)
-	seen := make(map[assetKey]seenAsset, n)
-	add := func(key assetKey, version string, nonShipping bool, at source, loc []maestro.AssetLocation) error {
-		if prev, ok := seen[key]; ok {
-			if prev.version != version {
-				kind := "package"
-				if key.blob {
-					kind = "blob"
-				}
+	type origin struct{ manifest, line int32 }
+	from := make([]origin, 0, n)
+	pkgLoc, blobLoc := assetLocations(a)
+	locs := make([]maestro.AssetLocation, 0, n*max(len(pkgLoc), len(blobLoc)))
+	add := func(seen map[string]int32, kind string, mi int, name, version string, nonShipping bool, line int, loc []maestro.AssetLocation) error {
+		if i, ok := seen[name]; ok {
+			prev := &assets[i]
+			if prev.Version != version {
+				at := from[i]
 				return maestro.Errorf(maestro.KindInvalid,
 					"%s: %s %q has version %q, but %s lists it with version %q; a build publishes one version of each asset",
-					at, kind, key.name, version, prev.at, prev.version)
+					source{ms[mi].Path, line}, kind, name, version, source{ms[at.manifest].Path, int(at.line)}, prev.Version)
 			}
-			assets[prev.index].NonShipping = assets[prev.index].NonShipping && nonShipping
+			prev.NonShipping = prev.NonShipping && nonShipping
 			return nil
 		}
-		seen[key] = seenAsset{index: len(assets), version: version, at: at}
-		assets = append(assets, maestro.Asset{Name: key.name, Version: version, NonShipping: nonShipping, Locations: loc})
+		seen[name] = int32(len(assets))
+		start := len(locs)
+		locs = append(locs, loc...)
+		assets = append(assets, maestro.Asset{Name: name, Version: version, NonShipping: nonShipping, Locations: locs[start:len(locs):len(locs)]})
+		from = append(from, origin{int32(mi), int32(line)})
 		return nil
 	}
-	pkgLoc, blobLoc := assetLocations(a)
-	for _, m := range ms {
+	packages := make(map[string]int32, n)
+	for mi, m := range ms {
 		for _, p := range m.Packages {
-			if err := add(assetKey{false, p.ID}, p.Version, p.NonShipping, source{m.Path, p.Line}, clone(pkgLoc)); err != nil {
+			if err := add(packages, "package", mi, p.ID, p.Version, p.NonShipping, p.Line, pkgLoc); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, m := range ms {
+	blobs := make(map[string]int32)
+	for mi, m := range ms {
 		for _, bl := range m.Blobs {
 			v := bl.Version
 			if v == "" {
 				v = BlobVersion(bl.ID)
 			}
-			if err := add(assetKey{true, bl.ID}, v, bl.NonShipping, source{m.Path, bl.Line}, clone(blobLoc)); err != nil {
+			if err := add(blobs, "blob", mi, bl.ID, v, bl.NonShipping, bl.Line, blobLoc); err != nil {
 				return nil, err
 			}
 		}
@@ -199,10 +200,6 @@ func assetLocations(a BuildAttributes) (pkg, blob []maestro.AssetLocation) {
 			[]maestro.AssetLocation{{Type: maestro.LocationContainer, Location: a.Location}}
 	}
 	return []maestro.AssetLocation{}, []maestro.AssetLocation{}
-}
-
-func clone(l []maestro.AssetLocation) []maestro.AssetLocation {
-	return append(make([]maestro.AssetLocation, 0, len(l)), l...)
 }
 
 // gitHubRepository returns the GitHub repository the manifests name without

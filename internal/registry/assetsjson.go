@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 
@@ -19,6 +21,7 @@ import (
 type assetTails struct {
 	buf  []byte
 	ends []int
+	sum  [sha256.Size]byte // of ends and buf: what the document holds besides the ids
 }
 
 func encodeAssetTails(as []maestro.Asset) assetTails {
@@ -50,6 +53,14 @@ func encodeAssetTails(as []maestro.Asset) assetTails {
 		t.buf = append(t.buf, '}')
 		t.ends[i] = len(t.buf)
 	}
+	h := sha256.New()
+	var n [8]byte
+	for _, end := range t.ends {
+		binary.LittleEndian.PutUint64(n[:], uint64(end))
+		h.Write(n[:])
+	}
+	h.Write(t.buf)
+	h.Sum(t.sum[:0])
 	return t
 }
 

@@ -41,10 +41,12 @@ func buildFilesPrefix(id int) string { return buildPrefix(id) + "files/" }
 
 // assetsDocKey names an assets document by its content, so that two
 // publishers of one build id (two jobs of one Azure DevOps build) never write
-// the same key with different bytes: the record names the one that won.
-func assetsDocKey(id int, data []byte) string {
-	sum := sha256.Sum256(data)
-	return buildPrefix(id) + "assets-" + hex.EncodeToString(sum[:8]) + ".json"
+// the same key with different bytes: the record names the one that won. The
+// document is a function of the build id and its tails (withIDs), so the
+// tails' digest, computed beside the encoding, names it as well as the
+// document's own would.
+func assetsDocKey(id int, t assetTails) string {
+	return buildPrefix(id) + "assets-" + hex.EncodeToString(t.sum[:8]) + ".json"
 }
 
 // idKey formats a build id so that byte order is numeric order.
@@ -184,6 +186,15 @@ var errCollected = errors.New("build id collected by registry repair")
 // it again: it takes the same build id and rewrites the same documents.
 func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts PublishOptions) (PublishResult, error) {
 	b.Branch = trimRefsHeads(b.Branch)
+	// The assets document is encoded (all but the ids, which go in last)
+	// and its content key computed on another core while the build is
+	// checked and its id claimed: pure computation, dropped if the check
+	// fails. Uploads add locations that name the id, so they wait for it.
+	var tails chan assetTails
+	if len(opts.Files) == 0 {
+		tails = make(chan assetTails, 1)
+		go func() { tails <- encodeAssetTails(b.Assets) }()
+	}
 	if err := ValidateBuild(b, opts.Files); err != nil {
 		return PublishResult{}, err
 	}
@@ -207,13 +218,6 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 		}
 	}
 	slices.Sort(channels)
-	// The assets document is encoded while the id is claimed (ids go in
-	// last); uploads add locations that name the id, so they wait for it.
-	var tails chan assetTails
-	if len(opts.Files) == 0 {
-		tails = make(chan assetTails, 1)
-		go func() { tails <- encodeAssetTails(b.Assets) }()
-	}
 	for range 3 {
 		res, err := r.publishOnce(ctx, b, opts, channels, chans, tails)
 		if errors.Is(err, errCollected) {
@@ -253,8 +257,7 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	}
 	// The indexes and the assets document are independent of each other and
 	// all come before the commit point, so they are written side by side;
-	// the document's ids and content key are computed while the index
-	// writes wait on the store.
+	// the document's ids go in while the index writes wait on the store.
 	var wg sync.WaitGroup
 	var putErr error
 	var assetsKey string
@@ -262,7 +265,7 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	go func() {
 		defer wg.Done()
 		data := t.withIDs(id*maxAssetsPerBuild + 1)
-		assetsKey = assetsDocKey(id, data)
+		assetsKey = assetsDocKey(id, t)
 		if _, err := r.st.Put(ctx, assetsKey, data, store.Condition{}); err != nil {
 			putErr = fmt.Errorf("write assets of build %d: %w", id, err)
 		}

@@ -48,8 +48,9 @@ func SeedBuildsDirect(ctx context.Context, r *Registry, builds []maestro.Build) 
 		}
 		channels := MatchDefaultChannels(dcs, b.Repository, b.Branch)
 		slices.Sort(channels)
-		data := encodeAssetTails(b.Assets).withIDs(id*maxAssetsPerBuild + 1)
-		assetsKey := assetsDocKey(id, data)
+		tails := encodeAssetTails(b.Assets)
+		data := tails.withIDs(id*maxAssetsPerBuild + 1)
+		assetsKey := assetsDocKey(id, tails)
 		docs[assetsKey] = data
 		rec := buildRecord{Build: b, InitialChannels: channels, AssetsDocument: assetsKey}
 		rec.Assets, rec.Channels = nil, nil

@@ -226,7 +226,7 @@ func ValidateBuild(b maestro.Build, files []FileUpload) error {
 		claimShape.Assets = nil
 	}
 	keys := []string{
-		buildKey(placeholder), assetsDocKey(placeholder, nil), buildStateKey(placeholder),
+		buildKey(placeholder), assetsDocKey(placeholder, assetTails{}), buildStateKey(placeholder),
 		listHeadKey(repoListPrefix(b.Repository)), claimKey(claimShape),
 		commitSetKey(b.Repository, b.Commit),
 		repoAssetsKey(b.Repository),
