@@ -38,7 +38,8 @@
 // Without `nullable`, null is refused, as the 3.0 rules say. Properties not
 // declared are allowed (GitHub's schemas do not forbid them, and GitHub adds
 // fields over time). Formats are asserted: date-time, date, email, uri,
-// uri-template and the rest that the library knows; GitHub's own formats
+// uri-template (RFC 6570's braces, path-segment expansions included) and the
+// rest that the library knows; GitHub's own formats
 // (int64, repo.nwo, ...) are annotations.
 //
 // Compiled schemas are cached per document; a Document is safe for
@@ -181,6 +182,7 @@ func Load(path string) (*Document, error) {
 	d.compiler = jsonschema.NewCompiler()
 	d.compiler.DefaultDraft(jsonschema.Draft2020)
 	d.compiler.AssertFormat()
+	d.compiler.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: uriTemplate})
 	if err := d.compiler.AddResource(d.url, root); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -242,3 +242,27 @@ func BenchmarkLoadREST(b *testing.B) {
 		}
 	}
 }
+
+// TestURITemplateFormat: GitHub's URL templates, with RFC 6570 path-segment
+// expansions ({/number}), are valid uri-templates; unbalanced braces are not.
+func TestURITemplateFormat(t *testing.T) {
+	doc := load(t, "testdata/formats-3.1.json")
+	const ptr = "#/components/schemas/template"
+	for _, tc := range []struct{ value, text string }{
+		{"https://api.github.com/repos/o/r/pulls{/number}", ""},
+		{"https://api.github.com/repos/o/r/{archive_format}{/ref}", ""},
+		{"https://api.github.com/users/o/starred{/owner}{/repo}", ""},
+		{"https://api.github.com/notifications{?since,all,participating}", ""},
+		{"https://api.github.com/repos/o/r/pulls{/number", "no matching closing brace"},
+		{"https://api.github.com/repos/o/r/pulls/number}", "closing brace without an opening one"},
+		{"https://api.github.com/repos/{o{r}}", "nested curly braces"},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			if tc.text == "" {
+				wantIssue(t, doc.Check(ptr, []byte(`"`+tc.value+`"`)), "", "")
+				return
+			}
+			wantIssue(t, doc.Check(ptr, []byte(`"`+tc.value+`"`)), "", tc.text)
+		})
+	}
+}
