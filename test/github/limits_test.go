@@ -25,6 +25,12 @@ type rawResponse struct {
 // raw sends an API request with the default token and decodes the JSON answer.
 func raw(t *testing.T, srv *githubdouble.Server, method, path string, body any) rawResponse {
 	t.Helper()
+	return rawAs(t, srv, githubdouble.DefaultToken, method, path, body)
+}
+
+// rawAs sends an API request with token and decodes the JSON answer.
+func rawAs(t *testing.T, srv *githubdouble.Server, token, method, path string, body any) rawResponse {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -37,7 +43,7 @@ func raw(t *testing.T, srv *githubdouble.Server, method, path string, body any) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "token "+githubdouble.DefaultToken)
+	req.Header.Set("Authorization", "token "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

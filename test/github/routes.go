@@ -38,8 +38,11 @@ func (s *Server) routes() *http.ServeMux {
 		"PUT " + r + "/branches/{rest...}":    repoRoute(docUpdateProtection, branchesRoute),
 		"DELETE " + r + "/branches/{rest...}": repoRoute(docDeleteProtection, branchesRoute),
 
-		"GET " + r + "/commits/{rest...}": repoRoute(docCheckRuns, commitsRoute),
-		"POST " + r + "/statuses/{sha}":   repoRoute(docCreateStatus, createStatus),
+		"GET " + r + "/commits/{rest...}":           repoRoute(docCheckRuns, commitsRoute),
+		"POST " + r + "/check-runs":                 repoRoute(docCreateCheckRun, createCheckRun),
+		"GET " + r + "/check-runs/{check_run_id}":   repoRoute(docGetCheckRun, getCheckRun),
+		"PATCH " + r + "/check-runs/{check_run_id}": repoRoute(docUpdateCheckRun, updateCheckRun),
+		"POST " + r + "/statuses/{sha}":             repoRoute(docCreateStatus, createStatus),
 	} {
 		mux.Handle(pattern, handle(h))
 	}
