@@ -248,10 +248,17 @@ func combinedState(latest []*github.RepoStatus) string {
 	return state
 }
 
-// combinedStatus answers GET .../commits/{ref}/status.
+// combinedStatus answers GET .../commits/{ref}/status; an unknown ref
+// answers 404, the status GitHub's description lists for it (where the
+// other commit routes answer 422).
 func combinedStatus(c *call, ref string) {
-	sha := resolveFromPath(c, ref, docCombinedStatus)
+	sha, err := c.s.resolveCommit(c.repo, ref)
+	if err != nil {
+		c.fail(err)
+		return
+	}
 	if sha == "" {
+		writeError(c.w, notFound(docURL(docCombinedStatus)))
 		return
 	}
 	latest := latestStatuses(c.repo.statuses[sha])

@@ -109,8 +109,11 @@ func TestCombinedStatus(t *testing.T) {
 	if len(all) != 5 || all[0].GetState() != "error" || all[0].GetContext() != "default" || all[4].GetState() != "pending" {
 		t.Fatalf("statuses newest first: %s", github.Stringify(all))
 	}
-	_, _, err = f.client.Repositories.GetCombinedStatus(t.Context(), "dotnet", "runtime", "1234567890abcdef1234567890abcdef12345678", nil)
-	wantAPIError(t, err, 422, "No commit found for SHA: 1234567890abcdef1234567890abcdef12345678")
+	// An unknown ref is 404, as GitHub's description lists for this route.
+	for _, ref := range []string{"1234567890abcdef1234567890abcdef12345678", "no-such-branch"} {
+		_, _, err = f.client.Repositories.GetCombinedStatus(t.Context(), "dotnet", "runtime", ref, nil)
+		wantAPIError(t, err, 404, "Not Found")
+	}
 }
 
 func TestCreateStatus(t *testing.T) {

@@ -20,6 +20,8 @@ const (
 	msgNotFastFwd  = "Update is not a fast forward"
 	msgRefFailed   = "Reference update failed"
 	msgRefTooShort = "Reference name must contain at least three slash-separated components."
+	// msgDeleteDefault is GitHub's 422 for deleting the default branch.
+	msgDeleteDefault = "Cannot delete the default branch"
 )
 
 func (s *Server) refJSON(r *repo, t refTarget) *github.Reference {
@@ -239,6 +241,10 @@ func deleteRef(c *call) {
 	}
 	if !ok || hiddenRef(name) {
 		writeError(c.w, unprocessable(msgRefMissing, doc))
+		return
+	}
+	if name == "refs/heads/"+c.repo.spec.DefaultBranch {
+		writeError(c.w, unprocessable(msgDeleteDefault, doc))
 		return
 	}
 	if err := c.s.git.deleteRef(c.repo.dir, name, cur.SHA); err != nil {

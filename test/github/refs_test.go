@@ -161,6 +161,11 @@ func TestDeleteRef(t *testing.T) {
 	}
 	_, err = f.client.Git.DeleteRef(t.Context(), "dotnet", "runtime", "heads/darc")
 	wantAPIError(t, err, 422, "Reference does not exist")
+	_, err = f.client.Git.DeleteRef(t.Context(), "dotnet", "runtime", "heads/main")
+	wantAPIError(t, err, 422, "Cannot delete the default branch")
+	if f.repo.Branch("main") == "" {
+		t.Fatal("the default branch was deleted")
+	}
 }
 
 func TestLegacyGetRefs(t *testing.T) {
