@@ -6,11 +6,9 @@ package prbody
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/maestroplusplus/maestro/internal/deps"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -167,32 +165,6 @@ func Merge(body string, s Section) string {
 		out = strings.TrimRight(out, "\n") + "\n\n"
 	}
 	return out + rendered
-}
-
-// BranchCompareURL is the page that lists everything a pull request branch
-// changes, which a truncated body links to: a GitHub compare or an Azure
-// Repos branch comparison.
-func BranchCompareURL(repo, base, head string) string {
-	n := repourl.Normalize(repo)
-	if _, _, ok := repourl.GitHubOwnerRepo(repo); ok {
-		return fmt.Sprintf("%s/compare/%s...%s", n, base, head)
-	}
-	return fmt.Sprintf("%s/branchCompare?baseVersion=GB%s&targetVersion=GB%s", strings.TrimSuffix(repo, "/"), url.QueryEscape(base), url.QueryEscape(head))
-}
-
-// Truncate shortens a body to at most limit bytes (Azure Repos refuses
-// descriptions of 4,000 characters or more), ending with a note that points
-// to the full list.
-func Truncate(body string, limit int, fullListURL string) string {
-	if len(body) <= limit {
-		return body
-	}
-	note := fmt.Sprintf("\n\n... The description was too long; the full list of updates is at %s\n", fullListURL)
-	cut := max(0, limit-len(note))
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return body[:cut] + note
 }
 
 func buildNumber(b maestro.Build) string {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,20 +73,4 @@ func TestTitle(t *testing.T) {
 		many = append(many, "https://github.com/dotnet/"+r)
 	}
 	assert.Equal(t, "[main] Update dependencies from 12 repositories", prbody.Title("main", many))
-}
-
-func TestTruncate(t *testing.T) {
-	body := strings.Repeat("é", 3000)
-	out := prbody.Truncate(body, 4000, "https://example/full")
-	assert.LessOrEqual(t, len(out), 4000)
-	assert.True(t, utf8.ValidString(out))
-	assert.True(t, strings.HasSuffix(out, "the full list of updates is at https://example/full\n"))
-	assert.Equal(t, "short", prbody.Truncate("short", 4000, "x"))
-}
-
-func TestBranchCompareURL(t *testing.T) {
-	assert.Equal(t, "https://github.com/dotnet/runtime/compare/main...darc-main-1",
-		prbody.BranchCompareURL("https://github.com/dotnet/runtime", "main", "darc-main-1"))
-	assert.Equal(t, "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime/branchCompare?baseVersion=GBrelease%2F9.0&targetVersion=GBdarc-release%2F9.0-1",
-		prbody.BranchCompareURL("https://dev.azure.com/dnceng/internal/_git/dotnet-runtime", "release/9.0", "darc-release/9.0-1"))
 }

@@ -37,8 +37,11 @@ type Updater struct {
 	// BotEmail is the author email of the bot's commits; a pull request
 	// branch with commits by anyone else is never pushed to.
 	BotEmail string
-	// BodyLimit, when positive, truncates pull request bodies (Azure Repos: 4,000).
-	BodyLimit func(repo string) int
+	// BodyLimit, when set, is how the host of a repository limits pull
+	// request bodies (GitHub: 65,536 characters; Azure Repos: 4,000); a
+	// longer body is cut and links the full list of changes (prbody.Truncate).
+	// The zero Limit means no limit.
+	BodyLimit func(repo string) prbody.Limit
 	// Queue hands an update to the target's update pipeline (Subscription.UpdatePipeline).
 	Queue func(ctx context.Context, up maestro.UpdatePipeline, subscriptionID string, buildID int) (url string, err error)
 	// LockWait is how long an update waits while another update of the same
@@ -319,7 +322,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		sources = append(sources, x.SourceRepository)
 	}
 	pr.Title = prbody.Title(s.TargetBranch, sources)
-	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), prbody.BranchCompareURL(s.TargetRepository, s.TargetBranch, branch))
+	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), s.TargetBranch, branch)
 	t.HeadCommit = head
 	if tracked == nil {
 		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
@@ -501,14 +504,21 @@ func (u *Updater) foreignCommits(ctx context.Context, p platform.Platform, g git
 	return maestro.FlowOutcome{Result: maestro.ResultConflict, PullRequestURL: t.PullRequest.URL, Message: msg}, true, nil
 }
 
-func (u *Updater) limit(repo, body, url string) string {
+// limit fits a pull request body from head into base of repo into its
+// host's limit.
+func (u *Updater) limit(repo, body, base, head string) string {
 	if u.BodyLimit == nil {
 		return body
 	}
-	if n := u.BodyLimit(repo); n > 0 {
-		return prbody.Truncate(body, n, url)
+	l := u.BodyLimit(repo)
+	if l.Max <= 0 {
+		return body
 	}
-	return body
+	full := repo // a Limit without FullList links the repository
+	if l.FullList != nil {
+		full = l.FullList(repo, base, head)
+	}
+	return prbody.Truncate(body, l, full)
 }
 
 func noUpdateMessage(p flow.Plan) string {

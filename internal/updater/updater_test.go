@@ -17,6 +17,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/prbody"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
 	"github.com/maestroplusplus/maestro/internal/updater"
@@ -288,17 +289,50 @@ func TestApplyBatchesIntoOnePullRequest(t *testing.T) {
 	assert.Contains(t, string(details), `Version="10.0.0"`)
 }
 
+// TestApplyTruncatesLongBodies: a body over the host's limit is cut to fit
+// and links the full list on that host; the next update rewrites the cut
+// section in place (one section, the newer build, one note).
 func TestApplyTruncatesLongBodies(t *testing.T) {
-	f := newFixture(t, "sourcelink-0074a21d83")
-	f.upd.BodyLimit = func(string) int { return 300 }
-	b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
-	_, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
-	require.NoError(t, err)
-	prs, err := f.reg.PullRequests(f.ctx, f.target)
-	require.NoError(t, err)
-	require.Len(t, prs, 1)
-	assert.LessOrEqual(t, len(prs[0].Body), 300)
-	assert.Contains(t, prs[0].Body, "the full list of updates is at "+f.target+"/branchCompare?baseVersion=GBmain&targetVersion=GBdarc-main-1")
+	tests := []struct {
+		name  string
+		limit prbody.Limit
+		link  string // after the target repository, less ".git"
+	}{
+		{"azure repos, bytes", prbody.Limit{Max: 500, Unit: prbody.Bytes, FullList: prbody.AzureReposCompareURL}, ".git/branchCompare?baseVersion=GBmain&targetVersion=GBdarc-main-1"},
+		{"github, characters", prbody.Limit{Max: 500, Unit: prbody.Characters, FullList: prbody.GitHubCompareURL}, "/compare/main...darc-main-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, "sourcelink-0074a21d83")
+			f.upd.BodyLimit = func(repo string) prbody.Limit {
+				assert.Equal(t, f.target, repo)
+				return tt.limit
+			}
+			b := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+			_, err := f.upd.Apply(f.ctx, f.sub.ID, b.ID)
+			require.NoError(t, err)
+			prs, err := f.reg.PullRequests(f.ctx, f.target)
+			require.NoError(t, err)
+			require.Len(t, prs, 1)
+			body := prs[0].Body
+			assert.True(t, tt.limit.Fits(body), "%d > %d", tt.limit.Len(body), tt.limit.Max)
+			assert.Contains(t, body, "the full list of updates is at "+strings.TrimSuffix(f.target, ".git")+tt.link)
+			assert.Contains(t, body, "(End:"+f.sub.ID+")", "the cut section is closed")
+
+			b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+			o, err := f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+			require.NoError(t, err)
+			require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+			prs, err = f.reg.PullRequests(f.ctx, f.target)
+			require.NoError(t, err)
+			require.Len(t, prs, 1)
+			body = prs[0].Body
+			assert.True(t, tt.limit.Fits(body))
+			assert.Equal(t, 1, strings.Count(body, "(Begin:"+f.sub.ID+")"), body)
+			assert.Equal(t, 1, strings.Count(body, "the full list of updates is at"), body)
+			assert.Contains(t, body, fmt.Sprintf("(BAR build %d)", b2.ID))
+		})
+	}
 }
 
 // TestApplyCoherentChildCarriedByTheBuild: on the real Version.Details.xml of

@@ -22,6 +22,7 @@ import (
 	gitcli "github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/prbody"
 	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
@@ -30,6 +31,12 @@ var _ platform.Platform = (*Platform)(nil)
 // MaxDescription is the longest pull request description, in bytes, that
 // this platform sends: the service refuses 4,000 characters or more.
 const MaxDescription = 3999
+
+// BodyLimit is how long a pull request description may be: MaxDescription
+// UTF-8 bytes (the service counts .NET characters, UTF-16 code units, which
+// are never more than the bytes), linking the Azure Repos branch comparison
+// when cut.
+var BodyLimit = prbody.Limit{Max: MaxDescription, Unit: prbody.Bytes, FullList: prbody.AzureReposCompareURL}
 
 // Platform talks to one Azure DevOps organization.
 type Platform struct {

@@ -17,9 +17,26 @@ import (
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/prbody"
 )
 
 var _ platform.Platform = (*Platform)(nil)
+
+// MaxBody is the longest pull request body or issue comment GitHub accepts,
+// in characters (Unicode code points): a longer one is refused with 422
+// "body is too long (maximum is 65536 characters)". The REST description
+// states no maxLength; the limit is GitHub's validation message, the same on
+// POST /repos/{owner}/{repo}/pulls, PATCH .../pulls/{pull_number} and
+// POST .../issues/{issue_number}/comments
+// (https://docs.github.com/rest/pulls/pulls#create-a-pull-request).
+const MaxBody = 65536
+
+// BodyLimit is how long a pull request body or comment may be on GitHub,
+// linking the branch comparison (GitHub's compare page) when cut.
+var BodyLimit = prbody.Limit{Max: MaxBody, Unit: prbody.Characters, FullList: prbody.GitHubCompareURL}
+
+// commentCut ends a comment that was too long for GitHub.
+const commentCut = "\n\n... This comment was too long for GitHub and was cut here.\n"
 
 // Platform talks to one GitHub host.
 type Platform struct {
@@ -180,12 +197,14 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	return checks, nil
 }
 
-// Comment implements platform.Platform.
+// Comment implements platform.Platform. A comment longer than BodyLimit is
+// cut to fit, ending with a line that says so.
 func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body string) error {
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
 		return err
 	}
+	body = prbody.Cut(body, BodyLimit, commentCut)
 	if _, _, err := p.client.Issues.CreateComment(ctx, owner, name, pr.Number, &gh.IssueComment{Body: &body}); err != nil {
 		return wrap("comment on "+pr.URL, err)
 	}

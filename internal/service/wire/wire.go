@@ -22,6 +22,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/platform/azrepos"
 	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/prbody"
 	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
@@ -172,13 +173,21 @@ func (e Env) Updater(reg *registry.Registry) *updater.Updater {
 		Now:      e.Now,
 		NewID:    uuid.NewString,
 		BotEmail: e.Bot().Email,
-		BodyLimit: func(repo string) int {
-			if hosts, err := ParseHosts(e.Getenv); err == nil {
-				if kind, _, err := hosts.Repository(repo); err == nil && kind == HostAzureDevOps {
-					return azrepos.MaxDescription
-				}
+		BodyLimit: func(repo string) prbody.Limit {
+			if local.Handles(repo) {
+				return prbody.Limit{}
 			}
-			return 0
+			hosts, err := ParseHosts(e.Getenv)
+			if err != nil {
+				return prbody.Limit{}
+			}
+			switch kind, _, _ := hosts.Repository(repo); kind {
+			case HostAzureDevOps:
+				return azrepos.BodyLimit
+			case HostGitHub:
+				return github.BodyLimit
+			}
+			return prbody.Limit{}
 		},
 	}
 	if token, bearer := e.azdoToken(); token != "" {
