@@ -1,9 +1,19 @@
 package github_test
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	gh "github.com/google/go-github/v60/github"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/platformtest"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
@@ -17,4 +27,44 @@ func TestConformance(t *testing.T) {
 			git.Identity{Name: "maestro-bot", Email: "maestro-bot@users.noreply.github.com"})
 		return platformtest.Fixture{Platform: p, Repo: srv.URL() + "/dotnet/runtime"}
 	})
+}
+
+// TestBodiesWithinGitHubsLimit: GitHub counts characters, so a pull request
+// body of 65,536 two-byte characters is accepted and one more is refused
+// (the updater cuts bodies before they get here); a comment over the limit
+// is cut to fit, keeps its beginning in whole lines, and says it was cut.
+func TestBodiesWithinGitHubsLimit(t *testing.T) {
+	ctx := context.Background()
+	srv := githubdouble.NewServer(t)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"README.md": "hello\n"}})
+	repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"README.md": "changed\n"}})
+	p := github.New(srv.Client(githubdouble.DefaultToken), srv.URL(), githubdouble.DefaultToken,
+		git.Identity{Name: "maestro-bot", Email: "maestro-bot@users.noreply.github.com"})
+
+	full := strings.Repeat("é", github.MaxBody)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: srv.URL() + "/dotnet/runtime", Title: "t", Body: full, HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err, "65,536 characters are accepted, whatever their bytes")
+	assert.Equal(t, full, repo.PullRequest(pr.Number).GetBody())
+	pr.Body = full + "x"
+	err = p.UpdatePullRequest(ctx, pr)
+	var ghErr *gh.ErrorResponse
+	require.ErrorAs(t, err, &ghErr, "one character more is refused")
+	assert.Equal(t, http.StatusUnprocessableEntity, ghErr.Response.StatusCode)
+
+	var long strings.Builder
+	for i := 0; long.Len() < 3*github.MaxBody; i++ {
+		fmt.Fprintf(&long, "- Microsoft.Extensions.Package%05d: 9.0.%d → 10.0.0 ✓\n", i, i)
+	}
+	require.NoError(t, p.Comment(ctx, pr, long.String()))
+	comments := repo.Comments(pr.Number)
+	require.Len(t, comments, 1)
+	got := comments[0].GetBody()
+	assert.LessOrEqual(t, utf8.RuneCountInString(got), github.MaxBody)
+	kept, ok := strings.CutSuffix(got, "\n\n... This comment was too long for GitHub and was cut here.\n")
+	require.True(t, ok, got[len(got)-200:])
+	assert.True(t, strings.HasPrefix(long.String(), kept) && strings.HasSuffix(kept, "✓\n"), "whole lines of the comment")
+	assert.Greater(t, utf8.RuneCountInString(kept), github.MaxBody-200, "the cut keeps what fits")
+
+	require.NoError(t, p.Comment(ctx, pr, "short"))
+	assert.Equal(t, "short", repo.Comments(pr.Number)[1].GetBody(), "a comment that fits is sent as it is")
 }
