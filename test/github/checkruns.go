@@ -100,9 +100,13 @@ func createCheckRun(c *call) {
 	run.NodeID = github.String(nodeID("CR", id))
 	run.URL = github.String(c.s.apiURL("repos", r.owner.Login, r.spec.Name, "check-runs", strconv.FormatInt(id, 10)))
 	run.HTMLURL = github.String(c.s.htmlURL(r.owner.Login, r.spec.Name, "runs", strconv.FormatInt(id, 10)))
-	run.CheckSuite = &github.CheckSuite{ID: github.Int64(c.s.newID())}
+	run.CheckSuite = c.s.suiteFor(r, app, sha)
 	stored := run
 	r.checkRuns = append(r.checkRuns, &stored)
+	c.s.checkRunEvent(r, &stored, "created", c.user)
+	if stored.GetStatus() == "completed" {
+		c.s.checkRunEvent(r, &stored, "completed", c.user)
+	}
 	cp := stored
 	writeJSON(c.w, http.StatusCreated, &cp)
 }
@@ -153,7 +157,11 @@ func updateCheckRun(c *call) {
 		writeError(c.w, aerr)
 		return
 	}
+	completes := run.GetStatus() == "completed" && (stored.GetStatus() != "completed" || stored.GetConclusion() != run.GetConclusion())
 	*stored = run
+	if completes {
+		c.s.checkRunEvent(c.repo, stored, "completed", c.user)
+	}
 	cp := run
 	writeJSON(c.w, http.StatusOK, &cp)
 }

@@ -69,11 +69,18 @@ func (h *Repo) AddCheckRun(run github.CheckRun) *github.CheckRun {
 			run.CompletedAt = ts(now)
 		}
 		if run.CheckSuite == nil {
-			run.CheckSuite = &github.CheckSuite{ID: github.Int64(h.s.newID())}
+			run.CheckSuite = h.s.suiteFor(r, run.App, run.GetHeadSHA())
 		}
 		run.PullRequests = nil
 		stored := run
 		r.checkRuns = append(r.checkRuns, &stored)
+		// As a GitHub App creating a run: created, and completed (with the
+		// suite's check_suite.completed) when it is created completed.
+		bot := appBot(stored.App)
+		h.s.checkRunEvent(r, &stored, "created", bot)
+		if stored.GetStatus() == "completed" {
+			h.s.checkRunEvent(r, &stored, "completed", bot)
+		}
 		cp := stored
 		out = &cp
 	})
@@ -109,6 +116,7 @@ func (s *Server) addStatus(r *repo, sha string, st github.RepoStatus, creator *u
 	st.CreatedAt, st.UpdatedAt = ts(now), ts(now)
 	stored := st
 	r.statuses[sha] = append(r.statuses[sha], &stored)
+	s.statusEvent(r, sha, &stored, creator)
 	cp := stored
 	return &cp
 }

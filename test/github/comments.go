@@ -102,6 +102,7 @@ func createComment(c *call) {
 		IssueURL:          github.String(api + "/issues/" + strconv.Itoa(n)),
 	}
 	r.comments[n] = append(r.comments[n], cm)
+	c.s.commentEvent(r, r.pull(n), cm, c.user)
 	cp := *cm
 	c.w.Header().Set("Location", cm.GetURL())
 	writeJSON(c.w, http.StatusCreated, &cp)

@@ -55,6 +55,7 @@
 //	GET    /repos/{o}/{r}/commits/{ref}/check-runs  check_name, status, filter, app_id
 //	GET    /repos/{o}/{r}/commits/{ref}/status     GET /commits/{ref}/statuses
 //	POST   /repos/{o}/{r}/statuses/{sha}
+//	GET    /repos/{o}/{r}/hooks                    POST; GET, DELETE /hooks/{id} (see Webhooks)
 //
 // Lists paginate with per_page (default 30, at most 100) and page, and set a
 // Link header, so go-github's Response.NextPage works.
@@ -118,6 +119,60 @@
 // go-github v60 classifies. Requests without a valid token report the
 // anonymous budget (60), which the double does not count down.
 //
+// # Webhooks
+//
+// A repository webhook, registered with Repo.AddHook(HookSpec{URL, Secret,
+// Events}) or POST /repos/{o}/{r}/hooks (config.url, config.secret,
+// config.content_type json or form — GitHub's default is form, HookSpec's
+// json — events, default ["push"], "*" for all; active), gets deliveries
+// as GitHub sends them
+// (https://docs.github.com/webhooks/webhook-events-and-payloads): a POST
+// with X-GitHub-Event, X-GitHub-Delivery (a GUID per event, shared by the
+// hooks it goes to), X-GitHub-Hook-ID,
+// X-GitHub-Hook-Installation-Target-ID/-Type (the repository),
+// X-Hub-Signature-256 ("sha256=" and the hex HMAC-SHA256 of the body with
+// the secret; X-Hub-Signature with SHA-1 too; none without a secret),
+// User-Agent GitHub-Hookshot/..., and Content-Type application/json (or
+// application/x-www-form-urlencoded with payload=). go-github's
+// ValidatePayload and ParseWebHook accept them. Registering a hook sends
+// ping. The events, from the double's real state:
+//
+//	push                          any branch or tag that moves: git push, the refs API, merges, Repo.Commit
+//	pull_request opened           POST /pulls
+//	pull_request synchronize      the head branch moves (before, after)
+//	pull_request edited           PATCH /pulls: title, body or base (changes.*.from)
+//	pull_request closed           PATCH state closed, merge (merged true), head branch deleted
+//	pull_request reopened         PATCH state open
+//	check_run created             POST /check-runs, Repo.AddCheckRun
+//	check_run completed           a run created completed (after created), PATCH to completed
+//	check_suite completed         the last run of a suite (one per app and commit) completes; worst conclusion
+//	status                        POST /statuses/{sha}, Repo.AddStatus
+//	pull_request_review submitted POST /pulls/{n}/reviews or Repo.AddReview, unless pending
+//	issue_comment created         POST /issues/{n}/comments
+//
+// Payloads are rendered from the same objects the REST API answers with
+// (repoJSON, pullJSON, ...) plus what the webhook schemas require beyond
+// them, and every payload is validated against its event and action's
+// request body schema in @octokit/openapi-webhooks (test/node_modules, via
+// package ghspec, loaded once per test binary when the first hook is
+// registered) before it is sent. A payload that does not match fails the
+// test that caused it (naming the event and the JSON pointer of each
+// problem, e.g. "/pull_request/head: missing property 'sha'") and is
+// recorded as a refused delivery; it is never sent.
+//
+// Deliveries are made one at a time, in the order the events happened, by
+// a goroutine of the double, never under the API lock: a receiver may call
+// the API while it answers. Each waits at most 10 seconds, GitHub's
+// timeout. Server.WaitDeliveries waits for every queued delivery and returns
+// Server.Deliveries: each with its headers, body, payload, the receiver's
+// status code and answer, or Err when there was none (an unreachable URL is
+// a failed delivery, not a test failure). GET of a hook shows the last
+// delivery in last_response. When the test ends, queued deliveries are
+// dropped. Not covered: organization and app hooks, redelivery, the
+// deliveries API (/hooks/{id}/deliveries), pings and tests on demand,
+// PATCH of a hook, and GitHub's refusal of event names it does not know
+// (the double accepts any lower-case name).
+//
 // # Test controls
 //
 // AddUser, AddToken, AddInstallationToken (a GitHub App bot "slug[bot]"),
@@ -126,7 +181,8 @@
 // Branch, File, AddCheckRun, AddStatus, AddReview, PullRequest,
 // PullRequests, Comments. Requests returns the log of every request (API
 // and git) with its status, user and body, for tests that assert the exact
-// calls the product made. WithClock fixes timestamps and commit dates;
+// calls the product made. AddHook, Deliveries and WaitDeliveries drive
+// webhooks. WithClock fixes timestamps and commit dates;
 // NewClock gives a clock that tests move with Advance (rate-limit resets,
 // updated_at). SetRateLimit and TripSecondaryRateLimit drive rate limits.
 //

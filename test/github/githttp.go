@@ -63,6 +63,9 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, login *string)
 		// so refs/pull/N/head is fresh for the next fetch.
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.actor = u
+		defer func() { s.actor = nil }()
+		s.observePushes(rp, u)
 		if err := s.syncPulls(rp); err != nil {
 			s.tb.Errorf("github double: after a push to %s: %v", rp.fullName(), err)
 		}

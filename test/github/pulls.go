@@ -133,14 +133,17 @@ func (s *Server) syncPulls(r *repo) error {
 			if err := s.closePull(r, p); err != nil {
 				return err
 			}
+			s.pullEvent(r, p, "closed", s.sender(), nil)
 			continue
 		}
 		if tip != p.headSHA {
+			before := p.headSHA
 			p.headSHA = tip
 			p.updatedAt = s.now()
 			if err := s.git.updateRef(r.dir, fmt.Sprintf("refs/pull/%d/head", p.number), tip, ""); err != nil {
 				return err
 			}
+			s.pullEvent(r, p, "synchronize", s.sender(), object{"before": before, "after": tip})
 		}
 	}
 	return nil
@@ -478,6 +481,7 @@ func createPull(c *call) {
 	}
 	r.nextNumber++
 	r.pulls = append(r.pulls, p)
+	c.s.pullEvent(r, p, "opened", c.user, nil)
 	pr, err := c.s.pullJSON(r, p, true)
 	if err != nil {
 		c.fail(err)
@@ -580,6 +584,7 @@ func updatePull(c *call) {
 			}
 		}
 	}
+	oldTitle, oldBody, oldBase, oldBaseSHA := p.title, p.body, p.base, p.baseSHA
 	if b.has("title") {
 		p.title = b.str("title")
 	}
@@ -591,6 +596,7 @@ func updatePull(c *call) {
 	}
 	p.base = base
 	p.updatedAt = c.s.now()
+	wasOpen := p.open()
 	switch {
 	case state == "closed" && p.open():
 		if err := c.s.closePull(r, p); err != nil {
@@ -603,6 +609,13 @@ func updatePull(c *call) {
 	if err := c.s.syncPulls(r); err != nil {
 		c.fail(err)
 		return
+	}
+	c.s.pullEdited(r, p, c.user, oldTitle, oldBody, oldBase, oldBaseSHA)
+	switch {
+	case state == "closed" && wasOpen:
+		c.s.pullEvent(r, p, "closed", c.user, nil)
+	case state == "open" && !wasOpen:
+		c.s.pullEvent(r, p, "reopened", c.user, nil)
 	}
 	pr, err := c.s.pullJSON(r, p, true)
 	if err != nil {
@@ -800,6 +813,7 @@ func mergePull(c *call) {
 	p.frozen, p.state, p.merged = content, "closed", true
 	p.mergedAt, p.closedAt, p.updatedAt = now, now, now
 	p.mergedBy, p.mergeCommitSHA = c.user, sha
+	c.s.pullEvent(r, p, "closed", c.user, nil)
 	if r.spec.DeleteBranchOnMerge {
 		if err := c.s.git.deleteRef(r.dir, "refs/heads/"+p.head, p.headSHA); err != nil {
 			c.fail(err)

@@ -1,6 +1,7 @@
 package githubdouble
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -253,6 +254,13 @@ func (h *Repo) Commit(c CommitSpec) string {
 		if sha, err = h.s.commitLocked(r, c); err != nil {
 			h.s.tb.Fatalf("github double: commit on %s in %s: %v", c.Branch, r.fullName(), err)
 		}
+		author := h.s.users[strings.ToLower(cmp.Or(c.Author.Login, DefaultLogin))]
+		h.s.actor = author
+		defer func() { h.s.actor = nil }()
+		h.s.observePushes(r, author)
+		if err := h.s.syncPulls(r); err != nil {
+			h.s.tb.Fatalf("github double: %s: %v", r.fullName(), err)
+		}
 	})
 	return sha
 }
@@ -369,12 +377,20 @@ func repoRoute(doc string, h func(*call)) func(*call) {
 			writeError(c.w, notFound(docURL(doc)))
 			return
 		}
+		c.s.actor = c.user
+		defer func() { c.s.actor = nil }()
 		if err := c.s.syncPulls(r); err != nil {
 			c.fail(err)
 			return
 		}
 		c.repo = r
 		h(c)
+		// What the request changed reaches webhooks now: pushes (refs
+		// API, merges) and the pull requests following their branches.
+		c.s.observePushes(r, c.user)
+		if err := c.s.syncPulls(r); err != nil {
+			c.s.tb.Errorf("github double: after %s %s: %v", c.r.Method, c.r.URL.Path, err)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *Server) addReview(r *repo, p *pull, u *user, review github.PullRequestR
 	review.AuthorAssociation = github.String(association(r, u))
 	stored := review
 	r.reviews[p.number] = append(r.reviews[p.number], &stored)
+	s.reviewEvent(r, p, &stored, u)
 	cp := stored
 	return &cp
 }

@@ -43,6 +43,11 @@ func (s *Server) routes() *http.ServeMux {
 		"GET " + r + "/check-runs/{check_run_id}":   repoRoute(docGetCheckRun, getCheckRun),
 		"PATCH " + r + "/check-runs/{check_run_id}": repoRoute(docUpdateCheckRun, updateCheckRun),
 		"POST " + r + "/statuses/{sha}":             repoRoute(docCreateStatus, createStatus),
+
+		"GET " + r + "/hooks":              repoRoute(docListHooks, listHooks),
+		"POST " + r + "/hooks":             repoRoute(docCreateHook, createHook),
+		"GET " + r + "/hooks/{hook_id}":    repoRoute(docGetHook, getHook),
+		"DELETE " + r + "/hooks/{hook_id}": repoRoute(docDeleteHook, deleteHook),
 	} {
 		mux.Handle(pattern, handle(h))
 	}

@@ -80,6 +80,9 @@ type Server struct {
 	rateLimit   int // primary budget per user and hour
 	rateWindows map[*user]*rateWindowState
 	secondary   secondaryTrip
+
+	hooks hookState // repository webhooks and their deliveries (hooks.go)
+	actor *user     // who caused the change being processed, for webhook senders
 }
 
 // NewServer starts a server on a free loopback port and closes it when the
