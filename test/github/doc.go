@@ -56,6 +56,7 @@
 //	GET    /repos/{o}/{r}/commits/{ref}/status     GET /commits/{ref}/statuses
 //	POST   /repos/{o}/{r}/statuses/{sha}
 //	GET    /repos/{o}/{r}/hooks                    POST; GET, DELETE /hooks/{id} (see Webhooks)
+//	GET    /repos/{o}/{r}/hooks/{id}/deliveries    POST /deliveries/{delivery_id}/attempts (redeliver)
 //
 // Lists paginate with per_page (default 30, at most 100) and page, and set a
 // Link header, so go-github's Response.NextPage works.
@@ -167,11 +168,17 @@
 // Server.Deliveries: each with its headers, body, payload, the receiver's
 // status code and answer, or Err when there was none (an unreachable URL is
 // a failed delivery, not a test failure). GET of a hook shows the last
-// delivery in last_response. When the test ends, queued deliveries are
-// dropped. Not covered: organization and app hooks, redelivery, the
-// deliveries API (/hooks/{id}/deliveries), pings and tests on demand,
-// PATCH of a hook, and GitHub's refusal of event names it does not know
-// (the double accepts any lower-case name).
+// delivery in last_response; GET /hooks/{id}/deliveries lists them newest
+// first (status filter and per_page; no cursor). Server.Redeliver(id) and
+// POST .../deliveries/{id}/attempts send a delivery again with the same
+// GUID, headers and body (Delivery.Redelivery set), and Delivery.NewRequest
+// rebuilds a delivery's request for another URL, so a test can send one
+// delivery to two replicas or tamper with its body. When the test ends,
+// queued deliveries are dropped. Not covered: organization and app hooks
+// (and the installation and organization keys of their payloads), pings
+// and tests on demand, PATCH of a hook, the deliveries API's cursor, and
+// GitHub's refusal of event names it does not know (the double accepts any
+// lower-case name).
 //
 // # Test controls
 //

@@ -85,6 +85,7 @@ type Delivery struct {
 	Body    []byte
 	Payload []byte // the JSON payload, validated against @octokit/openapi-webhooks
 
+	Redelivery  bool   // sent again by Redeliver (or the API's redeliver)
 	StatusCode  int    // the receiver's status code; 0 when there was no answer
 	Response    []byte // the start of the receiver's answer
 	Err         string // why the delivery failed without an answer ("" when the receiver answered)

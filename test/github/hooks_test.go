@@ -3,6 +3,7 @@ package githubdouble_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -422,5 +423,92 @@ func TestCheckRunWebhooks(t *testing.T) {
 		if rec.sigErr != nil {
 			t.Errorf("delivery %d: %v", i, rec.sigErr)
 		}
+	}
+}
+
+// TestRedeliveryAndReplay: GitHub's redelivery (API and test control) sends
+// the same GUID, headers and body again; a delivery's request can be
+// rebuilt for another receiver, and a changed body no longer matches its
+// signature. The deliveries API lists them newest first, as GitHub's
+// description says.
+func TestRedeliveryAndReplay(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, hookSecret)
+	ctx := t.Context()
+	hookID := f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"status"}})
+	f.repo.AddStatus(f.repo.Branch("main"), github.RepoStatus{State: github.String("success")})
+	first := f.srv.WaitDeliveries()[1]
+	if _, _, err := f.client.Repositories.RedeliverHookDelivery(ctx, "dotnet", "runtime", hookID, first.ID); err != nil {
+		var accepted *github.AcceptedError
+		if !errors.As(err, &accepted) {
+			t.Fatalf("redeliver: %v", err)
+		}
+	}
+	f.srv.Redeliver(first.ID)
+	ds := f.srv.WaitDeliveries()
+	if len(ds) != 4 {
+		t.Fatalf("deliveries %v", summary(ds))
+	}
+	got := rc.received()
+	for _, i := range []int{2, 3} {
+		if !ds[i].Redelivery || ds[i].GUID != first.GUID || !ds[i].OK() || !bytes.Equal(got[i].body, got[1].body) ||
+			got[i].header.Get("X-Hub-Signature-256") != got[1].header.Get("X-Hub-Signature-256") || got[i].sigErr != nil {
+			t.Fatalf("redelivery %d: %v", i, summary(ds[i:i+1]))
+		}
+	}
+
+	list, _, err := f.client.Repositories.ListHookDeliveries(ctx, "dotnet", "runtime", hookID, nil)
+	if err != nil || len(list) != 4 || !list[0].GetRedelivery() || list[3].GetEvent() != "ping" || list[1].GetGUID() != first.GUID {
+		t.Fatalf("list deliveries: %v %v", err, list)
+	}
+	hooks := "/repos/dotnet/runtime/hooks"
+	id := strconv.FormatInt(hookID, 10)
+	for _, path := range []string{hooks, hooks + "/" + id, hooks + "/" + id + "/deliveries"} {
+		checkREST(t, f.srv, "GET", path)
+	}
+
+	other := newReceiver(t, hookSecret)
+	req, err := first.NewRequest(ctx, other.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	tampered := first
+	tampered.Body = bytes.Replace(first.Body, []byte(`"success"`), []byte(`"failure"`), 1)
+	if req, err = tampered.NewRequest(ctx, other.srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	replayed := other.received()
+	if len(replayed) != 2 || replayed[0].sigErr != nil || replayed[1].sigErr == nil {
+		t.Fatalf("replay: %v, tampered replay: %v; want accepted, refused", replayed[0].sigErr, replayed[1].sigErr)
+	}
+}
+
+// checkREST sends an API request with the default token and validates the
+// response against GitHub's REST description.
+func checkREST(t *testing.T, srv *githubdouble.Server, method, path string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, strings.TrimSuffix(srv.APIURL(), "/")+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+githubdouble.DefaultToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	op, err := ghspec.REST(t).Match(method, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.CheckResponse(resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("%s %s: %v", method, path, err)
 	}
 }

@@ -44,10 +44,12 @@ func (s *Server) routes() *http.ServeMux {
 		"PATCH " + r + "/check-runs/{check_run_id}": repoRoute(docUpdateCheckRun, updateCheckRun),
 		"POST " + r + "/statuses/{sha}":             repoRoute(docCreateStatus, createStatus),
 
-		"GET " + r + "/hooks":              repoRoute(docListHooks, listHooks),
-		"POST " + r + "/hooks":             repoRoute(docCreateHook, createHook),
-		"GET " + r + "/hooks/{hook_id}":    repoRoute(docGetHook, getHook),
-		"DELETE " + r + "/hooks/{hook_id}": repoRoute(docDeleteHook, deleteHook),
+		"GET " + r + "/hooks":                                              repoRoute(docListHooks, listHooks),
+		"POST " + r + "/hooks":                                             repoRoute(docCreateHook, createHook),
+		"GET " + r + "/hooks/{hook_id}":                                    repoRoute(docGetHook, getHook),
+		"DELETE " + r + "/hooks/{hook_id}":                                 repoRoute(docDeleteHook, deleteHook),
+		"GET " + r + "/hooks/{hook_id}/deliveries":                         repoRoute(docListDeliveries, listDeliveries),
+		"POST " + r + "/hooks/{hook_id}/deliveries/{delivery_id}/attempts": repoRoute(docRedeliver, redeliverRoute),
 	} {
 		mux.Handle(pattern, handle(h))
 	}
