@@ -67,12 +67,19 @@ type FlowState struct {
 // met another one in progress.
 type PendingWork struct {
 	BuildID int `json:"buildId"`
-	// Reason is "checks", "host", "race" (another update of the pull
+	// Reason is "checks", "host", "rate-limit" (the host refused the
+	// request for a rate limit), "race" (another update of the pull
 	// request won a race: the branch moved, the record changed, the lock was
 	// held too long) or "busy".
-	Reason      string    `json:"reason"`
-	Message     string    `json:"message"`
-	Attempts    int       `json:"attempts"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Attempts counts the attempts at this build that count against the
+	// retry limit (a rate limit does not).
+	Attempts int `json:"attempts"`
+	// RateLimited counts the attempts in a row that the host refused for a
+	// rate limit (zero after any other result); it grows the wait when the
+	// host names none.
+	RateLimited int       `json:"rateLimited,omitempty"`
 	Since       time.Time `json:"since"`
 	NextAttempt time.Time `json:"nextAttempt"`
 }

@@ -70,15 +70,25 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 		return maestro.FlowOutcome{}, err
 	}
 
-	attempts := 1
+	attempts, limited := 1, 0
 	if prior.Pending != nil && prior.Pending.BuildID == buildID {
-		attempts = prior.Pending.Attempts + 1
+		attempts, limited = prior.Pending.Attempts+1, prior.Pending.RateLimited
 	}
 	upd := *s.Updater
 	upd.Now = func() time.Time { return now }
 	var retryAt time.Time
 	reason := "host"
+	rateLimited := false
 	upd.Retry = func(err error) (string, bool) {
+		if after, ok := RateLimited(err, now); ok {
+			// A rate limit is no failure of the update: it waits as long as
+			// the host asks (bounded, see rateDelay) and does not count
+			// against MaxAttempts, so it never drops the update.
+			rateLimited, reason = true, "rate-limit"
+			attempts, limited = attempts-1, limited+1
+			retryAt = now.Add(rateDelay(after, limited))
+			return fmt.Sprintf("%v — rate limited by the host (%d in a row; not counted as an attempt); next attempt at %s", err, limited, retryAt.UTC().Format(time.RFC3339)), true
+		}
 		after, ok := Retryable(err, now)
 		if errors.Is(err, updater.ErrRace) {
 			// Another update of the pull request won: the next attempt
@@ -118,6 +128,9 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 			p := registry.PendingWork{BuildID: buildID, Reason: "checks", Message: o.Message, Attempts: attempts, Since: now, NextAttempt: now.Add(checksPoll)}
 			if !retryAt.IsZero() {
 				p.Reason, p.NextAttempt = reason, retryAt
+			}
+			if rateLimited {
+				p.RateLimited = limited
 			}
 			if st.Pending != nil && st.Pending.BuildID == buildID {
 				p.Since = st.Pending.Since
