@@ -259,57 +259,68 @@ func validateAssets(assets []maestro.Asset) error {
 	for _, a := range assets {
 		total += len(a.Name)
 	}
-	var lower strings.Builder
-	lower.Grow(total)
+	lower := make([]byte, 0, total)
 	ends := make([]int, len(assets))
 	for i, a := range assets {
 		if a.Name == "" {
 			return maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
 		}
-		if !writeLowerPrintableASCII(&lower, a.Name) {
+		var ok bool
+		if lower, ok = appendLowerPrintableASCII(lower, a.Name); !ok {
 			if err := ValidateName(a.Name); err != nil {
 				return invalid("asset name", err, "")
 			}
-			lower.WriteString(strings.ToLower(a.Name))
+			lower = append(lower, strings.ToLower(a.Name)...)
 		}
-		ends[i] = lower.Len()
+		ends[i] = len(lower)
 		if err := ValidateVersion(a.Version); err != nil {
 			return invalid("asset "+a.Name+" version", err, "")
 		}
 	}
-	keys := lower.String()
-	seen := make(map[string]string, len(assets))
+	keys := string(lower)
+	seen := make(map[string]int32, len(assets)) // lower-cased name → first asset with it
 	start := 0
 	for i, a := range assets {
 		k := keys[start:ends[i]]
 		start = ends[i]
-		if v, ok := seen[k]; ok && v != a.Version {
-			return maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
+		if j, ok := seen[k]; ok {
+			if v := assets[j].Version; v != a.Version {
+				return maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
+			}
+			continue
 		}
-		seen[k] = a.Version
+		seen[k] = int32(i)
 	}
 	return nil
 }
 
-// writeLowerPrintableASCII writes name lower-cased to w and reports true if
-// name is a valid name made of printable ASCII only (what ValidateName
-// accepts, decided without decoding runes); otherwise it writes nothing and
-// reports false, and the caller checks name the general way.
-func writeLowerPrintableASCII(w *strings.Builder, name string) bool {
+// appendLowerPrintableASCII appends name lower-cased to buf and reports true
+// if name is a valid name made of printable ASCII only (what ValidateName
+// accepts, decided without decoding runes); otherwise it returns buf as it
+// was and false, and the caller checks name the general way.
+func appendLowerPrintableASCII(buf []byte, name string) ([]byte, bool) {
 	if len(name) == 0 || len(name) > maxNameLen || name[0] == ' ' || name[len(name)-1] == ' ' {
-		return false
+		return buf, false
 	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < 0x20 || c > 0x7e {
-			return false
+	start := len(buf)
+	buf = append(buf, name...)
+	for i := start; i < len(buf); i++ {
+		c := buf[i]
+		if c < 0x20 || c > 0x7e {
+			return buf[:start], false
 		}
+		buf[i] = asciiLower[c]
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		w.WriteByte(c)
-	}
-	return true
+	return buf, true
 }
+
+// asciiLower maps each byte to itself, A-Z to a-z.
+var asciiLower = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] = byte(c + 'a' - 'A')
+		}
+	}
+	return t
+}()
