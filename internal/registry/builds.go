@@ -198,6 +198,10 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	if err := ValidateBuild(b, opts.Files); err != nil {
 		return PublishResult{}, err
 	}
+	// What the publish reads before its first write, read side by side.
+	pub := *r
+	pub.st = withReadAhead(ctx, r.st, channelsKey, defaultChannelsKey, claimKey(b), buildCounterKey)
+	r = &pub
 	chans, err := r.channelMap(ctx)
 	if err != nil {
 		return PublishResult{}, err
