@@ -105,26 +105,44 @@ Example:
 }
 
 // Run performs a publish into the registry that --store names (creating it
-// first with --create). The input is read before the store is opened and
-// checked before anything is written: registry.PublishBuild checks the whole
-// build before its first write, and with --create the command checks it
-// before creating the store too, so bad input creates nothing either.
+// first with --create). The input is checked before anything is written:
+// registry.PublishBuild checks the whole build before its first write, and
+// with --create the command checks it before creating the store, so bad
+// input creates nothing either.
 func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
-	in, err := prepare(f, o, o.Create)
+	if o.Create {
+		in, err := prepare(f, o, true)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		reg, _, err := f.CreateRegistry(c)
+		if err != nil {
+			return err
+		}
+		return publishInput(c, f, reg, o, in)
+	}
+	// Opening the registry only reads (its format marker), so it runs
+	// while the manifests are parsed; an error in the input comes first.
+	type opened struct {
+		reg *registry.Registry
+		err error
+	}
+	open := make(chan opened, 1)
+	go func() {
+		reg, err := f.Registry(c)
+		open <- opened{reg, err}
+	}()
+	in, err := prepare(f, o, false)
+	st := <-open
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	var reg *registry.Registry
-	if o.Create {
-		reg, _, err = f.CreateRegistry(c)
-	} else {
-		reg, err = f.Registry(c)
+	if st.err != nil {
+		return st.err
 	}
-	if err != nil {
-		return err
-	}
-	return publishInput(c, f, reg, o, in)
+	return publishInput(c, f, st.reg, o, in)
 }
 
 // RunOn performs a publish into reg. Every input is read and checked before
