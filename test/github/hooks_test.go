@@ -512,3 +512,68 @@ func checkREST(t *testing.T, srv *githubdouble.Server, method, path string) {
 		t.Errorf("%s %s: %v", method, path, err)
 	}
 }
+
+// TestPushWebhooks: every way a ref moves sends one push event with the
+// pusher and the commits it brought: a git push (as the token's user), a
+// force update and a tag through the refs API, and a branch deletion.
+func TestPushWebhooks(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, hookSecret)
+	ctx := t.Context()
+	f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"push"}})
+	main := f.repo.Branch("main")
+
+	dir := t.TempDir()
+	git(t, "", "clone", "-q", f.repo.AuthCloneURL(githubdouble.DefaultToken), dir)
+	git(t, dir, "checkout", "-q", "-b", "topic")
+	for _, name := range []string{"one", "two"} {
+		git(t, dir, "commit", "-q", "--allow-empty", "-m", name)
+	}
+	git(t, dir, "push", "-q", "origin", "topic")
+	topic := f.repo.Branch("topic")
+	git(t, dir, "tag", "-a", "v0", "-m", "annotated")
+	git(t, dir, "push", "-q", "origin", "v0")
+	tagObject := git(t, dir, "rev-parse", "v0")
+
+	if _, _, err := f.client.Git.UpdateRef(ctx, "dotnet", "runtime", &github.Reference{Ref: github.String("refs/heads/topic"), Object: &github.GitObject{SHA: github.String(main)}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.client.Git.CreateRef(ctx, "dotnet", "runtime", &github.Reference{Ref: github.String("refs/tags/v1"), Object: &github.GitObject{SHA: github.String(topic)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.Git.DeleteRef(ctx, "dotnet", "runtime", "heads/topic"); err != nil {
+		t.Fatal(err)
+	}
+
+	f.srv.WaitDeliveries()
+	type push struct {
+		ref, before, after       string
+		created, deleted, forced bool
+		commits                  int
+	}
+	var got []push
+	for _, rec := range rc.received()[1:] {
+		ev, ok := rec.event.(*github.PushEvent)
+		if !ok || rec.sigErr != nil {
+			t.Fatalf("delivery %T: %v", rec.event, rec.sigErr)
+		}
+		if ev.GetPusher().GetName() != githubdouble.DefaultLogin || ev.GetSender().GetLogin() != githubdouble.DefaultLogin {
+			t.Errorf("push of %s by %s (sender %s)", ev.GetRef(), ev.GetPusher().GetName(), ev.GetSender().GetLogin())
+		}
+		got = append(got, push{ev.GetRef(), ev.GetBefore(), ev.GetAfter(), ev.GetCreated(), ev.GetDeleted(), ev.GetForced(), len(ev.Commits)})
+		if ev.GetRef() == "refs/tags/v0" && ev.GetHeadCommit().GetID() != topic {
+			t.Errorf("annotated tag's head commit %s, want the tagged %s", ev.GetHeadCommit().GetID(), topic)
+		}
+	}
+	zero := strings.Repeat("0", 40)
+	want := []push{
+		{"refs/heads/topic", zero, topic, true, false, false, 2},
+		{"refs/tags/v0", zero, tagObject, true, false, false, 0},
+		{"refs/heads/topic", topic, main, false, false, true, 0},
+		{"refs/tags/v1", zero, topic, true, false, false, 0}, // v0 holds its commits already
+		{"refs/heads/topic", main, zero, false, true, false, 0},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pushes\n got %+v\nwant %+v", got, want)
+	}
+}

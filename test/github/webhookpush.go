@@ -114,7 +114,13 @@ func (s *Server) pushEvent(r *repo, ref, before, after string, others map[string
 		}
 		var head any
 		if !deleted {
-			ci, err := s.oneCommit(r, after)
+			// An annotated tag points to a tag object: the head commit is
+			// the commit it tags.
+			peeled, err := s.git.run(r.dir, nil, nil, "rev-parse", "--verify", after+"^{commit}")
+			if err != nil {
+				return nil, err
+			}
+			ci, err := s.oneCommit(r, firstLine(peeled))
 			if err != nil {
 				return nil, err
 			}
