@@ -174,7 +174,13 @@
 // GUID, headers and body (Delivery.Redelivery set), and Delivery.NewRequest
 // rebuilds a delivery's request for another URL, so a test can send one
 // delivery to two replicas or tamper with its body. When the test ends,
-// queued deliveries are dropped. Not covered: organization and app hooks
+// queued deliveries are dropped. A hook is refused (422 Validation Failed,
+// {resource: Hook, code: custom}) for a URL that is not http(s) ("The URL
+// you've entered is not valid. ..."), a URL the repository already has a
+// hook for ("Hook already exists on this repository"), and, with messages
+// the double makes up where GitHub's are undocumented, a missing URL, a
+// content type other than json or form and a malformed event name. Not
+// covered: organization and app hooks
 // (and the installation and organization keys of their payloads), pings
 // and tests on demand, PATCH of a hook, the deliveries API's cursor, and
 // GitHub's refusal of event names it does not know (the double accepts any

@@ -39,6 +39,11 @@ const (
 
 	// maxResponseKept bounds the part of a receiver's answer a delivery keeps.
 	maxResponseKept = 64 << 10
+
+	// GitHub's messages for hooks it refuses, as its 422 errors carry them
+	// ({resource: Hook, code: custom, message}).
+	msgHookURL    = "The URL you've entered is not valid. Please make sure that you encode all special characters first"
+	msgHookExists = "Hook already exists on this repository"
 )
 
 // hook is a repository webhook: where deliveries go and which events it
@@ -155,6 +160,9 @@ func (h *Repo) AddHook(spec HookSpec) int64 {
 	var id int64
 	h.locked(func(r *repo) {
 		hk, msg := h.s.newHook(spec)
+		if msg == "" && slices.ContainsFunc(h.s.hooksOf(r), func(o *hook) bool { return o.url == spec.URL }) {
+			msg = msgHookExists
+		}
 		if msg != "" {
 			h.s.tb.Fatalf("github double: hook on %s: %s", r.fullName(), msg)
 		}
@@ -168,7 +176,7 @@ func (h *Repo) AddHook(spec HookSpec) int64 {
 func (s *Server) newHook(spec HookSpec) (*hook, string) {
 	u, err := url.Parse(spec.URL)
 	if spec.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, "url is not a valid URL" // GitHub: {"resource":"Hook","code":"custom","message":"url is not a valid URL"} (approximation)
+		return nil, msgHookURL
 	}
 	ct := spec.ContentType
 	if ct == "" {
@@ -418,6 +426,9 @@ func createHook(c *call) {
 		spec.Secret = *extra.Config.Secret
 	}
 	hk, msg := c.s.newHook(spec)
+	if msg == "" && slices.ContainsFunc(c.s.hooksOf(c.repo), func(h *hook) bool { return h.url == spec.URL }) {
+		msg = msgHookExists
+	}
 	if msg != "" {
 		writeError(c.w, validationFailed(doc, fieldError{Resource: "Hook", Code: "custom", Message: msg}))
 		return

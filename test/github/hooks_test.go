@@ -301,7 +301,8 @@ func TestHookRoutes(t *testing.T) {
 		msg  string
 	}{
 		{"no url", &github.Hook{Config: &github.HookConfig{ContentType: github.String("json")}}, "Config must contain URL for webhooks"},
-		{"bad url", &github.Hook{Config: &github.HookConfig{URL: github.String("not a url")}}, "url is not a valid URL"},
+		{"bad url", &github.Hook{Config: &github.HookConfig{URL: github.String("not a url")}}, "The URL you've entered is not valid. Please make sure that you encode all special characters first"},
+		{"same url", &github.Hook{Config: &github.HookConfig{URL: github.String(rc.srv.URL)}}, "Hook already exists on this repository"},
 		{"bad content type", &github.Hook{Config: &github.HookConfig{URL: github.String(rc.srv.URL), ContentType: github.String("xml")}}, "content_type is not included in the list"},
 		{"bad event", &github.Hook{Config: &github.HookConfig{URL: github.String(rc.srv.URL)}, Events: []string{"Pull Request"}}, "Pull Request is not a valid event name"},
 	} {
