@@ -8,12 +8,17 @@ require (
 	github.com/google/go-github/v60 v60.0.0
 	github.com/microsoft/azure-devops-go-api/azuredevops/v7 v7.1.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
-	github.com/stretchr/testify v1.11.1
+	github.com/stretchr/testify v1.12.1
 	github.com/urfave/cli/v2 v2.27.7
-	go.yaml.in/yaml/v3 v3.0.4
+	go.yaml.in/yaml/v3 v3.0.5
 )
 
 require github.com/bmatcuk/doublestar/v4 v4.10.4
+
+require (
+	github.com/agnivade/levenshtein v1.2.2 // indirect
+	github.com/vektah/gqlparser/v2 v2.5.64 // indirect
+)
 
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.13.1 // indirect

@@ -53,10 +53,48 @@
 //	PATCH  /repos/{o}/{r}/issues/comments/{id}
 //	GET    /repos/{o}/{r}/branches/{b}/protection  PUT, DELETE (required_status_checks, required_pull_request_reviews)
 //	GET    /repos/{o}/{r}/commits/{ref}/check-runs  check_name, status, filter, app_id
+//	POST   /repos/{o}/{r}/check-runs               GET, PATCH /check-runs/{id} (GitHub Apps only)
 //	GET    /repos/{o}/{r}/commits/{ref}/status     GET /commits/{ref}/statuses
 //	POST   /repos/{o}/{r}/statuses/{sha}
 //	GET    /repos/{o}/{r}/hooks                    POST; GET, DELETE /hooks/{id} (see Webhooks)
 //	GET    /repos/{o}/{r}/hooks/{id}/deliveries    POST /deliveries/{delivery_id}/attempts (redeliver)
+//	POST   /graphql                                also /api/graphql (see GraphQL below)
+//
+// # GraphQL
+//
+// POST /graphql parses and validates every query against GitHub's published
+// schema (test/node_modules/@octokit/graphql-schema/schema.graphql, loaded
+// once per test binary with github.com/vektah/gqlparser/v2) and answers
+// invalid ones as GitHub does: status 200, {"errors": [{"message",
+// "locations"}]}, an unknown field in GitHub's words ("Field 'foo' doesn't
+// exist on type 'Repository'", extensions.code undefinedField), other rules
+// in gqlparser's. Valid queries run over the double's state for what the
+// product uses: viewer { login }, repository(owner, name) { id name
+// nameWithOwner url autoMergeAllowed owner pullRequest(number) }, node(id)
+// for pull requests and repositories (the REST node_id), and on a pull
+// request id number title body url state merged closed isDraft headRefName
+// baseRefName headRefOid baseRefOid mergeable mergeStateStatus author
+// repository autoMergeRequest { enabledAt enabledBy mergeMethod
+// commitHeadline commitBody authorEmail } viewerCanEnableAutoMerge
+// viewerCanDisableAutoMerge; plus the mutations enablePullRequestAutoMerge
+// and disablePullRequestAutoMerge. A valid field outside that set answers
+// null with an error "The GitHub double does not serve Type.field", never a
+// made-up value. Missing objects are errors of type NOT_FOUND ("Could not
+// resolve to a PullRequest with the number of 9."), refused mutations of
+// type UNPROCESSABLE, each with path and locations and a null in data.
+//
+// Auto-merge needs RepoSpec.AllowAutoMerge ("Auto merge is not allowed for
+// this repository") and a pull request that cannot merge yet: one whose
+// mergeable_state is not blocked or behind is refused with "Pull request
+// Pull request is in clean status" (or that state), as GitHub does. The
+// REST pull request shows auto_merge {enabled_by, merge_method,
+// commit_title, commit_message}. After every API request on the repository
+// (and every test helper), a pull request with auto-merge on whose base
+// branch protection no longer blocks it is merged by its method, as the
+// user who enabled it, with the commitHeadline/commitBody when given;
+// closing or merging it turns auto-merge off. Approximations: the messages
+// for a closed pull request ("Pull request is not open") and for an
+// expectedHeadOid that does not match.
 //
 // Lists paginate with per_page (default 30, at most 100) and page, and set a
 // Link header, so go-github's Response.NextPage works.
@@ -85,6 +123,14 @@
 // code: custom, message: "body is too long (maximum is 65536 characters)"};
 // comment bodies over it get {resource: IssueComment, field: data, code:
 // unprocessable, message: "Body is too long (maximum is 65536 characters)"}.
+// Check runs are written by GitHub Apps only: a personal access token gets
+// 403 "You must authenticate via a GitHub App."; a completed run (status
+// completed, or completed_at) without a conclusion gets 422 "Invalid
+// request." ("\"conclusion\" wasn't supplied.", the double's wording); a
+// conclusion makes the run completed. Deleting the default branch through
+// git/refs answers 422 "Cannot delete the default branch". The combined
+// status of a ref that names no commit answers 404 (the other commit
+// routes answer 422 "No commit found for SHA: ref").
 // The bodies carry documentation_url
 // and status like GitHub's. A few messages are approximations where GitHub's
 // wording is undocumented: reopening a merged pull request or one whose
@@ -208,7 +254,7 @@
 // Forks and cross-repository pull requests, issues other than pull
 // requests, review comments,
 // GitHub's asynchronous mergeability (mergeable is computed on every GET, never
-// null), creating check runs through the API, the request ID in the
+// null), the request ID in the
 // secondary rate limit's message, ETags, and GitHub's refusal of
 // requests without a User-Agent.
 package githubdouble

@@ -52,6 +52,7 @@ type pull struct {
 	mergedBy            *user
 	mergeCommitSHA      string
 	frozen              *pullContent // the commits and diff when it was closed
+	autoMerge           *autoMerge   // nil while auto-merge is off
 }
 
 // pullContent is what a pull request brings: its commits and diff size.
@@ -174,6 +175,7 @@ func (s *Server) closePull(r *repo, p *pull) error {
 	}
 	now := s.now()
 	p.frozen, p.state, p.closedAt, p.updatedAt = content, "closed", now, now
+	p.autoMerge = nil
 	return nil
 }
 
@@ -230,6 +232,7 @@ func (s *Server) pullJSON(r *repo, p *pull, full bool) (*github.PullRequest, err
 		pr.MergedAt = ts(p.mergedAt)
 		pr.MergeCommitSHA = github.String(p.mergeCommitSHA)
 	}
+	pr.AutoMerge = s.autoMergeJSON(p)
 	if !full {
 		return pr, nil
 	}
@@ -760,40 +763,55 @@ func mergePull(c *call) {
 		writeError(c.w, newAPIError(http.StatusMethodNotAllowed, block.message, docProtectedBranches))
 		return
 	}
-	content, err := c.s.content(r, p)
+	sha, refusal, err := c.s.mergeNow(r, p, method, c.user, b)
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	now := c.s.now()
-	author := identity{Name: c.user.gitName(), Email: c.user.gitEmail(), When: now}
+	if refusal != "" {
+		notAllowed(refusal)
+		return
+	}
+	writeJSON(c.w, http.StatusOK, &github.PullRequestMergeResult{
+		SHA:     github.String(sha),
+		Merged:  github.Bool(true),
+		Message: github.String(msgMerged),
+	})
+}
+
+// mergeNow merges p into its base by method as u, in the bare repository
+// (a merge commit, a squash commit, or the commits rebased), moves the base
+// branch and marks p merged; b may give commit_title and commit_message.
+// When git refuses (a conflict, merge commits to rebase, a base that moved)
+// it returns GitHub's 405 message as refusal and changes nothing.
+func (s *Server) mergeNow(r *repo, p *pull, method string, u *user, b body) (sha, refusal string, err error) {
+	content, err := s.content(r, p)
+	if err != nil {
+		return "", "", err
+	}
+	now := s.now()
+	author := identity{Name: u.gitName(), Email: u.gitEmail(), When: now}
 	committer := identity{Name: webFlow.Name, Email: webFlow.Email, When: now}
-	var sha string
 	switch method {
 	case "rebase":
 		if hasMergeCommit(content.commits) {
-			notAllowed(msgNoMergeCommits)
-			return
+			return "", msgNoMergeCommits, nil
 		}
-		tip, clean, err := c.s.git.rebase(r.dir, c.s.scratch("worktree"), p.baseSHA, content.commits, committer)
+		tip, clean, err := s.git.rebase(r.dir, s.scratch("worktree"), p.baseSHA, content.commits, committer)
 		if err != nil {
-			c.fail(err)
-			return
+			return "", "", err
 		}
 		if !clean {
-			notAllowed(msgCannotRebase)
-			return
+			return "", msgCannotRebase, nil
 		}
 		sha = tip
 	default:
-		tree, clean, err := c.s.git.mergeTree(r.dir, p.baseSHA, p.headSHA)
+		tree, clean, err := s.git.mergeTree(r.dir, p.baseSHA, p.headSHA)
 		if err != nil {
-			c.fail(err)
-			return
+			return "", "", err
 		}
 		if !clean {
-			notAllowed(msgNotMergeable)
-			return
+			return "", msgNotMergeable, nil
 		}
 		parents := []string{p.baseSHA, p.headSHA}
 		message := mergeMessage(r, p, b)
@@ -801,30 +819,24 @@ func mergePull(c *call) {
 			parents = parents[:1]
 			message = squashMessage(p, content.commits, b)
 		}
-		if sha, err = c.s.git.commitTree(r.dir, tree, message, author, committer, parents...); err != nil {
-			c.fail(err)
-			return
+		if sha, err = s.git.commitTree(r.dir, tree, message, author, committer, parents...); err != nil {
+			return "", "", err
 		}
 	}
-	if err := c.s.git.updateRef(r.dir, "refs/heads/"+p.base, sha, p.baseSHA); err != nil {
-		notAllowed(msgBaseModified)
-		return
+	if err := s.git.updateRef(r.dir, "refs/heads/"+p.base, sha, p.baseSHA); err != nil {
+		return "", msgBaseModified, nil
 	}
 	p.frozen, p.state, p.merged = content, "closed", true
 	p.mergedAt, p.closedAt, p.updatedAt = now, now, now
-	p.mergedBy, p.mergeCommitSHA = c.user, sha
-	c.s.pullEvent(r, p, "closed", c.user, nil)
+	p.mergedBy, p.mergeCommitSHA = u, sha
+	p.autoMerge = nil
+	s.pullEvent(r, p, "closed", u, nil)
 	if r.spec.DeleteBranchOnMerge {
-		if err := c.s.git.deleteRef(r.dir, "refs/heads/"+p.head, p.headSHA); err != nil {
-			c.fail(err)
-			return
+		if err := s.git.deleteRef(r.dir, "refs/heads/"+p.head, p.headSHA); err != nil {
+			return "", "", err
 		}
 	}
-	writeJSON(c.w, http.StatusOK, &github.PullRequestMergeResult{
-		SHA:     github.String(sha),
-		Merged:  github.Bool(true),
-		Message: github.String(msgMerged),
-	})
+	return sha, "", nil
 }
 
 // mergeMessage is the message of a merge commit: "Merge pull request #N from

@@ -27,6 +27,7 @@ type RepoSpec struct {
 	DisallowSquashMerge bool
 	DisallowRebaseMerge bool
 	DeleteBranchOnMerge bool
+	AllowAutoMerge      bool // lets enablePullRequestAutoMerge switch auto-merge on
 }
 
 // repo is one repository: a bare git repository on disk plus the pull
@@ -167,6 +168,9 @@ func (h *Repo) locked(f func(r *repo)) {
 		h.s.tb.Fatalf("github double: %s: %v", r.fullName(), err)
 	}
 	f(r)
+	if err := h.s.runAutoMerges(r); err != nil {
+		h.s.tb.Fatalf("github double: auto-merge in %s: %v", r.fullName(), err)
+	}
 }
 
 // FullName is "owner/name".
@@ -358,6 +362,7 @@ func (s *Server) repoJSON(r *repo) *github.Repository {
 		AllowSquashMerge:    github.Bool(!r.spec.DisallowSquashMerge),
 		AllowRebaseMerge:    github.Bool(!r.spec.DisallowRebaseMerge),
 		DeleteBranchOnMerge: github.Bool(r.spec.DeleteBranchOnMerge),
+		AllowAutoMerge:      github.Bool(r.spec.AllowAutoMerge),
 		Archived:            github.Bool(false),
 		Disabled:            github.Bool(false),
 		CreatedAt:           ts(r.createdAt),
@@ -385,6 +390,12 @@ func repoRoute(doc string, h func(*call)) func(*call) {
 		}
 		c.repo = r
 		h(c)
+		// The answer is written already: an error here means the double
+		// itself is broken. Auto-merges run first, so that their pushes
+		// reach webhooks with the request's.
+		if err := c.s.runAutoMerges(r); err != nil {
+			c.s.tb.Errorf("github double: auto-merge in %s: %v", r.fullName(), err)
+		}
 		// What the request changed reaches webhooks now: pushes (refs
 		// API, merges) and the pull requests following their branches.
 		c.s.observePushes(r, c.user)

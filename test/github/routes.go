@@ -9,7 +9,8 @@ func (s *Server) routes() *http.ServeMux {
 	const r = "/repos/{owner}/{repo}"
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]func(*call){
-		"GET /user": getAuthenticatedUser,
+		"GET /user":     getAuthenticatedUser,
+		"POST /graphql": serveGraphQL,
 
 		"GET " + r: repoRoute("repos/repos#get-a-repository", getRepo),
 

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
 // The user and token every new server knows.
@@ -77,6 +79,8 @@ type Server struct {
 	seq    int // scratch file counter
 	log    []Request
 
+	graphQLSchema string // path of GitHub's schema.graphql
+
 	rateLimit   int // primary budget per user and hour
 	rateWindows map[*user]*rateWindowState
 	secondary   secondaryTrip
@@ -114,6 +118,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		tb.Fatalf("github double: %v", err)
 	}
+	s.graphQLSchema = filepath.Join(testenv.RepoRoot(tb), filepath.FromSlash(graphQLSchemaFile))
 	s.api = s.routes()
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.http.Close)
@@ -157,8 +162,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == apiPrefix || strings.HasPrefix(path, apiPrefix+"/"):
 		entry.Body = s.serveAPI(rec, r, strings.TrimPrefix(path, apiPrefix), &entry.Login)
-	case strings.HasPrefix(path, "/repos/") || path == "/user":
+	case strings.HasPrefix(path, "/repos/") || path == "/user" || path == "/graphql":
 		entry.Body = s.serveAPI(rec, r, path, &entry.Login)
+	case path == "/api/graphql": // GitHub Enterprise Server's GraphQL endpoint
+		entry.Body = s.serveAPI(rec, r, "/graphql", &entry.Login)
 	default:
 		entry.Git = true
 		s.serveGit(rec, r, &entry.Login)

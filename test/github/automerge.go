@@ -1,0 +1,108 @@
+package githubdouble
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Auto-merge, as https://docs.github.com/pull-requests/collaborating-with-pull-requests/incorporating-changes-from-a-pull-request/automatically-merging-a-pull-request
+// describes it: on a repository that allows it, a pull request that cannot
+// be merged yet (its base branch's protection blocks it) can have
+// auto-merge enabled; GitHub merges it, as the user who enabled it and with
+// the chosen method, as soon as the protection is satisfied. Closing or
+// merging the pull request turns auto-merge off. The GraphQL mutations
+// enablePullRequestAutoMerge and disablePullRequestAutoMerge switch it; the
+// REST pull request shows it in auto_merge.
+type autoMerge struct {
+	by          *user
+	method      string  // merge, squash or rebase
+	headline    *string // commitHeadline; nil for GitHub's default
+	body        *string // commitBody; nil for GitHub's default
+	authorEmail string
+	enabledAt   time.Time
+}
+
+// autoMergeJSON is the pull request's auto_merge as REST shows it, or nil.
+func (s *Server) autoMergeJSON(p *pull) *github.PullRequestAutoMerge {
+	am := p.autoMerge
+	if am == nil {
+		return nil
+	}
+	return &github.PullRequestAutoMerge{
+		EnabledBy:     s.userJSON(am.by),
+		MergeMethod:   github.String(am.method),
+		CommitTitle:   am.headline,
+		CommitMessage: am.body,
+	}
+}
+
+// enableAutoMerge turns auto-merge on for p, or returns GitHub's reason for
+// refusing: the repository does not allow it, or the pull request is not
+// waiting for anything (its mergeable_state is not blocked or behind).
+func (s *Server) enableAutoMerge(r *repo, p *pull, am *autoMerge, expectedHead string) (string, error) {
+	if !r.spec.AllowAutoMerge {
+		return "Auto merge is not allowed for this repository", nil
+	}
+	if expectedHead != "" && expectedHead != p.headSHA {
+		return fmt.Sprintf("Expected head OID %s does not match the pull request's head %s", expectedHead, p.headSHA), nil
+	}
+	pr, err := s.pullJSON(r, p, true)
+	if err != nil {
+		return "", err
+	}
+	switch state := pr.GetMergeableState(); {
+	case !p.open():
+		return "Pull request is not open", nil
+	case state != "blocked" && state != "behind":
+		return fmt.Sprintf("Pull request Pull request is in %s status", state), nil
+	}
+	am.enabledAt = s.now()
+	p.autoMerge = am
+	return "", nil
+}
+
+// runAutoMerges merges every open pull request of r whose auto-merge is on
+// and whose base branch's protection no longer blocks it, as GitHub does
+// when checks and reviews turn green. A pull request git cannot merge
+// (conflicts) keeps waiting.
+func (s *Server) runAutoMerges(r *repo) error {
+	for _, p := range r.pulls {
+		if p.autoMerge == nil || !p.open() || p.draft {
+			continue
+		}
+		block, err := s.protectionBlock(r, p)
+		if err != nil {
+			return err
+		}
+		if block != nil {
+			continue
+		}
+		am := p.autoMerge
+		b := body{}
+		if am.headline != nil {
+			b["commit_title"], _ = json.Marshal(*am.headline)
+		}
+		if am.body != nil {
+			b["commit_message"], _ = json.Marshal(*am.body)
+		}
+		if _, _, err := s.mergeNow(r, p, am.method, am.by, b); err != nil {
+			return err
+		}
+		if p.merged {
+			p.autoMerge = nil
+		}
+	}
+	return nil
+}
+
+// graphQLMergeMethod maps GraphQL's PullRequestMergeMethod to REST's.
+func graphQLMergeMethod(v any) string {
+	if s, ok := v.(string); ok && s != "" {
+		return strings.ToLower(s)
+	}
+	return "merge"
+}
