@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -12,73 +13,143 @@ import (
 // The assets document of a large build is most of what a publish writes, and
 // encoding/json spends more time on it than the write itself takes on a local
 // disk. assetTails encodes every asset but its id (which needs the build id)
-// while publish is still claiming one; withIDs then assembles the document.
-// The output is what encoding/json would decode into the same []maestro.Asset
+// while publish is still claiming one, in chunks side by side; withIDs then
+// assembles the document, its chunks side by side too. The output is what
+// encoding/json would decode into the same []maestro.Asset
 // (TestAssetsJSONMatchesEncodingJSON, FuzzAssetsJSON).
 
-// assetTails is the encoding of every asset from its name on, one after the
-// other: asset i is tails[ends[i-1]:ends[i]].
+// tailsChunk is the number of assets encoded as one piece of work.
+const tailsChunk = 4096
+
+// assetTails is the encoding of every asset from its name on, in chunks of
+// tailsChunk assets: asset j of a chunk is buf[ends[j-1]:ends[j]].
 type assetTails struct {
+	chunks []tailChunk
+	// sum digests the chunks' digests: what the document holds besides the ids.
+	sum [sha256.Size]byte
+}
+
+type tailChunk struct {
 	buf  []byte
 	ends []int
-	sum  [sha256.Size]byte // of ends and buf: what the document holds besides the ids
+	sum  [sha256.Size]byte
 }
 
 func encodeAssetTails(as []maestro.Asset) assetTails {
-	t := assetTails{buf: make([]byte, 0, len(as)*128), ends: make([]int, len(as))}
-	for i, a := range as {
-		t.buf = append(t.buf, `,"name":`...)
-		t.buf = appendJSONString(t.buf, a.Name)
-		t.buf = append(t.buf, `,"version":`...)
-		t.buf = appendJSONString(t.buf, a.Version)
-		t.buf = append(t.buf, `,"nonShipping":`...)
-		t.buf = strconv.AppendBool(t.buf, a.NonShipping)
-		t.buf = append(t.buf, `,"locations":`...)
-		if a.Locations == nil {
-			t.buf = append(t.buf, "null"...)
-		} else {
-			t.buf = append(t.buf, '[')
-			for j, l := range a.Locations {
-				if j > 0 {
-					t.buf = append(t.buf, ',')
-				}
-				t.buf = append(t.buf, `{"type":`...)
-				t.buf = appendJSONString(t.buf, string(l.Type))
-				t.buf = append(t.buf, `,"location":`...)
-				t.buf = appendJSONString(t.buf, l.Location)
-				t.buf = append(t.buf, '}')
-			}
-			t.buf = append(t.buf, ']')
-		}
-		t.buf = append(t.buf, '}')
-		t.ends[i] = len(t.buf)
+	t := assetTails{chunks: make([]tailChunk, (len(as)+tailsChunk-1)/tailsChunk)}
+	var wg sync.WaitGroup
+	for c := range t.chunks {
+		wg.Go(func() {
+			t.chunks[c] = encodeTailChunk(as[c*tailsChunk : min(len(as), (c+1)*tailsChunk)])
+		})
 	}
+	wg.Wait()
 	h := sha256.New()
-	var n [8]byte
-	for _, end := range t.ends {
-		binary.LittleEndian.PutUint64(n[:], uint64(end))
-		h.Write(n[:])
+	for _, c := range t.chunks {
+		h.Write(c.sum[:])
 	}
-	h.Write(t.buf)
 	h.Sum(t.sum[:0])
 	return t
 }
 
+func encodeTailChunk(as []maestro.Asset) tailChunk {
+	size := 0
+	for _, a := range as {
+		size += len(a.Name) + len(a.Version) + len(`,"name":"","version":"","nonShipping":false,"locations":[]}`)
+		for _, l := range a.Locations {
+			size += len(l.Type) + len(l.Location) + len(`,{"type":"","location":""}`)
+		}
+	}
+	c := tailChunk{buf: make([]byte, 0, size+size/16), ends: make([]int, len(as))}
+	for i, a := range as {
+		c.buf = append(c.buf, `,"name":`...)
+		c.buf = appendJSONString(c.buf, a.Name)
+		c.buf = append(c.buf, `,"version":`...)
+		c.buf = appendJSONString(c.buf, a.Version)
+		c.buf = append(c.buf, `,"nonShipping":`...)
+		c.buf = strconv.AppendBool(c.buf, a.NonShipping)
+		c.buf = append(c.buf, `,"locations":`...)
+		if a.Locations == nil {
+			c.buf = append(c.buf, "null"...)
+		} else {
+			c.buf = append(c.buf, '[')
+			for j, l := range a.Locations {
+				if j > 0 {
+					c.buf = append(c.buf, ',')
+				}
+				c.buf = append(c.buf, `{"type":`...)
+				c.buf = appendJSONString(c.buf, string(l.Type))
+				c.buf = append(c.buf, `,"location":`...)
+				c.buf = appendJSONString(c.buf, l.Location)
+				c.buf = append(c.buf, '}')
+			}
+			c.buf = append(c.buf, ']')
+		}
+		c.buf = append(c.buf, '}')
+		c.ends[i] = len(c.buf)
+	}
+	h := sha256.New()
+	var n [8]byte
+	for _, end := range c.ends {
+		binary.LittleEndian.PutUint64(n[:], uint64(end))
+		h.Write(n[:])
+	}
+	h.Write(c.buf)
+	h.Sum(c.sum[:0])
+	return c
+}
+
 // withIDs returns the assets document: asset i gets id firstID+i.
 func (t assetTails) withIDs(firstID int) []byte {
-	out := make([]byte, 0, len(t.buf)+len(t.ends)*24+2)
-	out = append(out, '[')
-	start := 0
-	for i, end := range t.ends {
-		if i > 0 {
-			out = append(out, ',')
+	// Where each chunk's part of the document starts: "[", then per asset a
+	// comma but before the first, `{"id":`, the id and the tail; then "]".
+	starts := make([]int, len(t.chunks)+1)
+	starts[0] = 1
+	id := firstID
+	for c, ch := range t.chunks {
+		n := len(ch.buf) + len(ch.ends)*(len(`,{"id":`))
+		for range ch.ends {
+			n += decimalLen(id)
+			id++
 		}
-		out = append(out, `{"id":`...)
-		out = strconv.AppendInt(out, int64(firstID+i), 10)
-		out = append(out, t.buf[start:end]...)
-		start = end
+		if c == 0 && len(ch.ends) > 0 {
+			n-- // no comma before the first asset
+		}
+		starts[c+1] = starts[c] + n
 	}
-	return append(out, ']')
+	out := make([]byte, starts[len(t.chunks)]+1)
+	out[0], out[len(out)-1] = '[', ']'
+	var wg sync.WaitGroup
+	for c, ch := range t.chunks {
+		wg.Go(func() {
+			part := out[starts[c]:starts[c]:starts[c+1]]
+			first := firstID + c*tailsChunk
+			prev := 0
+			for i, end := range ch.ends {
+				if c > 0 || i > 0 {
+					part = append(part, ',')
+				}
+				part = append(part, `{"id":`...)
+				part = strconv.AppendInt(part, int64(first+i), 10)
+				part = append(part, ch.buf[prev:end]...)
+				prev = end
+			}
+			if len(part) != starts[c+1]-starts[c] {
+				panic("registry: withIDs sized a chunk of the assets document wrong") // a bug here, not bad input
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// decimalLen is the number of digits of n ≥ 0.
+func decimalLen(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 const hexDigits = "0123456789abcdef"

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,6 +26,28 @@ func TestAssetsJSONMatchesEncodingJSON(t *testing.T) {
 		{Name: "é ünïcode ✓", Version: "2.0", Locations: []maestro.AssetLocation{}},
 	}
 	assertSameAsEncodingJSON(t, as, 7_000_001)
+}
+
+// TestAssetsJSONChunks encodes more assets than one chunk holds, with ids
+// that gain a digit within the document, names that need escaping and
+// assets without locations.
+func TestAssetsJSONChunks(t *testing.T) {
+	for _, n := range []int{tailsChunk - 1, tailsChunk, tailsChunk + 1, 3*tailsChunk + 17} {
+		as := make([]maestro.Asset, n)
+		for i := range as {
+			as[i] = maestro.Asset{Name: fmt.Sprintf("Pkg.%d\"é", i), Version: fmt.Sprintf("1.0.%d", i), NonShipping: i%3 == 0}
+			if i%5 != 0 {
+				as[i].Locations = []maestro.AssetLocation{{Type: maestro.LocationContainer, Location: fmt.Sprintf("https://x/%d", i%7)}}
+			}
+		}
+		assertSameAsEncodingJSON(t, as, 100_000-tailsChunk-3)
+		// The content key follows the content: the same for the same
+		// assets, another when the last chunk's last asset changes.
+		sum := encodeAssetTails(as).sum
+		require.Equal(t, sum, encodeAssetTails(slices.Clone(as)).sum)
+		as[n-1].Version += "-changed"
+		require.NotEqual(t, sum, encodeAssetTails(as).sum)
+	}
 }
 
 func assertSameAsEncodingJSON(t *testing.T, as []maestro.Asset, firstID int) {
