@@ -15,6 +15,15 @@ import (
 // does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrMergeRefused is returned (wrapped, with the host's reason) by Merge on
+// GitHub when the host refuses to merge the pull request as it stands: 405
+// for branch protection (a required check failing, pending or missing,
+// reviews missing, a head behind its base) or a conflict, 409 for a head
+// that moved. The pull request is left open and unchanged; the merge may
+// succeed once the reason is gone. Such errors are of kind
+// maestro.KindConflict.
+var ErrMergeRefused = errors.New("the host refused the merge")
+
 // CheckState is the state of one check (a CI status, a check run, a policy).
 type CheckState = maestro.CheckState
 
@@ -41,7 +50,8 @@ type Check = maestro.Check
 //     wrapping ErrNotFound.
 //   - UpdatePullRequest replaces title and body.
 //   - Checks lists the checks on the pull request's head commit.
-//   - Comment adds a comment; Merge merges.
+//   - Comment adds a comment; Merge merges (on GitHub, a refusal wraps
+//     ErrMergeRefused).
 //   - DeleteBranch removes a branch; a branch that does not exist (deleted
 //     already, by a person or by the host when the pull request closed) is
 //     success, not an error.

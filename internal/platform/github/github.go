@@ -211,13 +211,23 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 	return nil
 }
 
-// Merge implements platform.Platform (a squash merge, as dependency updates are).
+// Merge implements platform.Platform (a squash merge, as dependency updates
+// are). A merge GitHub refuses is a maestro.KindConflict error wrapping
+// platform.ErrMergeRefused, whose message is GitHub's reason.
 func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
 		return err
 	}
 	if _, _, err := p.client.PullRequests.Merge(ctx, owner, name, pr.Number, message, &gh.PullRequestOptions{MergeMethod: "squash"}); err != nil {
+		var e *gh.ErrorResponse
+		if errors.As(err, &e) && e.Response != nil && (e.Response.StatusCode == http.StatusMethodNotAllowed || e.Response.StatusCode == http.StatusConflict) {
+			// https://docs.github.com/rest/pulls/pulls#merge-a-pull-request:
+			// 405 "if merge cannot be performed", 409 "if sha was provided
+			// and pull request head did not match".
+			return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("merge %s: GitHub refused the merge: %s", pr.URL, e.Message),
+				Err: fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)}
+		}
 		return wrap("merge "+pr.URL, err)
 	}
 	return nil

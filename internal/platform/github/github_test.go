@@ -14,6 +14,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/platform/platformtest"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
@@ -67,4 +68,45 @@ func TestBodiesWithinGitHubsLimit(t *testing.T) {
 
 	require.NoError(t, p.Comment(ctx, pr, "short"))
 	assert.Equal(t, "short", repo.Comments(pr.Number)[1].GetBody(), "a comment that fits is sent as it is")
+}
+
+// TestMergeRefusedByBranchProtection: GitHub's 405 for a protected branch
+// whose required check fails is a conflict wrapping platform.ErrMergeRefused
+// with GitHub's reason; the pull request stays open and the base unmoved;
+// once the check passes the same merge succeeds.
+func TestMergeRefusedByBranchProtection(t *testing.T) {
+	ctx := context.Background()
+	srv := githubdouble.NewServer(t)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"README.md": "hello\n"}})
+	head := repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"README.md": "changed\n"}})
+	client := srv.Client(githubdouble.DefaultToken)
+	checks := []*gh.RequiredStatusCheck{{Context: "build"}}
+	_, _, err := client.Repositories.UpdateBranchProtection(ctx, "dotnet", "runtime", "main",
+		&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
+	require.NoError(t, err)
+	p := github.New(client, srv.URL(), githubdouble.DefaultToken, git.Identity{Name: "maestro-bot", Email: "maestro-bot@users.noreply.github.com"})
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: srv.URL() + "/dotnet/runtime", Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	base := repo.Branch("main")
+	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("completed"), Conclusion: gh.String("failure")})
+
+	err = p.Merge(ctx, pr, "Merge")
+	require.ErrorIs(t, err, platform.ErrMergeRefused)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
+	assert.Equal(t, fmt.Sprintf(`merge %s: GitHub refused the merge: Required status check "build" is failing.`, pr.URL), err.Error())
+	var ghErr *gh.ErrorResponse
+	require.ErrorAs(t, err, &ghErr, "the host's answer stays in the chain")
+	assert.Equal(t, http.StatusMethodNotAllowed, ghErr.Response.StatusCode)
+	assert.Equal(t, "blocked", repo.PullRequest(pr.Number).GetMergeableState())
+	assert.Equal(t, base, repo.Branch("main"), "nothing merged")
+	got, err := p.PullRequest(ctx, pr.Repository, pr.Number)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestOpen, got.State)
+
+	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("completed"), Conclusion: gh.String("success")})
+	require.NoError(t, p.Merge(ctx, pr, "Merge"))
+	got, err = p.PullRequest(ctx, pr.Repository, pr.Number)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, got.State)
+	assert.NotEqual(t, base, repo.Branch("main"))
 }
