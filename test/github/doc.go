@@ -182,7 +182,18 @@
 // User-Agent GitHub-Hookshot/..., and Content-Type application/json (or
 // application/x-www-form-urlencoded with payload=). go-github's
 // ValidatePayload and ParseWebHook accept them. Registering a hook sends
-// ping. The events, from the double's real state:
+// ping. A test of a webhook receiver (such as `maestro serve`) reads:
+//
+//	repo.AddHook(githubdouble.HookSpec{URL: serveURL + "/webhooks/github", Secret: secret, Events: []string{"*"}})
+//	// ... open a pull request, add a check run, merge, push ...
+//	for _, d := range srv.WaitDeliveries() {
+//		// d.Event, d.Action, d.GUID, d.StatusCode (the receiver's answer), d.Err, d.Payload
+//	}
+//	req, _ := d.NewRequest(ctx, otherReplicaURL) // the same delivery, to another replica
+//
+// Two hooks (one per replica) get every event with the same
+// X-GitHub-Delivery, as GitHub sends one event to several hooks. The
+// events, from the double's real state:
 //
 //	push                          any branch or tag that moves: git push, the refs API, merges, Repo.Commit
 //	pull_request opened           POST /pulls

@@ -362,6 +362,11 @@ func TestDeliveryFailures(t *testing.T) {
 			t.Errorf("delivery to unknown hook %d", d.HookID)
 		}
 	}
+	// One event to two hooks: one GUID (GitHub's guid is per event); each
+	// hook's ping is an event of its own.
+	if ds[2].GUID != ds[3].GUID || ds[0].GUID == ds[1].GUID {
+		t.Errorf("GUIDs: pings %s %s, status %s %s", ds[0].GUID, ds[1].GUID, ds[2].GUID, ds[3].GUID)
+	}
 	h, _, err := f.client.Repositories.GetHook(t.Context(), "dotnet", "runtime", unreachable)
 	if err != nil || h.LastResponse["status"] != "failed" || h.LastResponse["code"] != nil {
 		t.Fatalf("hook after a failed delivery: %v, last response %v", err, h.LastResponse)
