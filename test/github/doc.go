@@ -199,8 +199,9 @@
 //	pull_request opened           POST /pulls
 //	pull_request synchronize      the head branch moves (before, after)
 //	pull_request edited           PATCH /pulls: title, body or base (changes.*.from)
-//	pull_request closed           PATCH state closed, merge (merged true), head branch deleted
+//	pull_request closed           PATCH state closed, merge or auto-merge (merged true), head branch deleted
 //	pull_request reopened         PATCH state open
+//	pull_request auto_merge_enabled, auto_merge_disabled  the GraphQL mutations
 //	check_run created             POST /check-runs, Repo.AddCheckRun
 //	check_run completed           a run created completed (after created), PATCH to completed
 //	check_suite completed         the last run of a suite (one per app and commit) completes; worst conclusion

@@ -551,7 +551,10 @@ func (x *gqlExec) mutate(name string, args map[string]any) (any, string, string)
 		}
 		payload := gqlPayload{clientMutationID: input["clientMutationId"], actor: x.c.user, pull: node}
 		if name == "disablePullRequestAutoMerge" {
-			node.p.autoMerge = nil
+			if node.p.autoMerge != nil {
+				node.p.autoMerge = nil
+				s.pullEvent(node.r, node.p, "auto_merge_disabled", x.c.user, object{"reason": "Auto-merge was disabled by the user"})
+			}
 			payload.kind = "DisablePullRequestAutoMergePayload"
 			return payload, "", ""
 		}
@@ -571,6 +574,7 @@ func (x *gqlExec) mutate(name string, args map[string]any) (any, string, string)
 		if refusal != "" {
 			return nil, "UNPROCESSABLE", refusal
 		}
+		s.pullEvent(node.r, node.p, "auto_merge_enabled", x.c.user, nil)
 		payload.kind = "EnablePullRequestAutoMergePayload"
 		return payload, "", ""
 	}

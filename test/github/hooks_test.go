@@ -169,10 +169,8 @@ func TestWebhookEvents(t *testing.T) {
 			if len(d.GUID) != 36 || strings.Count(d.GUID, "-") != 4 {
 				t.Errorf("X-GitHub-Delivery %q is not a GUID", d.GUID)
 			}
-			key := strings.ReplaceAll(d.Event, "_", "-")
-			if d.Action != "" {
-				key += "-" + d.Action
-			}
+			key := strings.ReplaceAll(eventKey(d), "_", "-")
+			key = strings.ReplaceAll(key, ".", "-")
 			if err := spec.Check("#/webhooks/"+key+"/post/requestBody/content/application~1json/schema", rec.body); err != nil {
 				t.Fatalf("payload does not match @octokit/openapi-webhooks: %v", err)
 			}
@@ -581,5 +579,44 @@ func TestPushWebhooks(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pushes\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestAutoMergeWebhooks: enabling auto-merge sends
+// pull_request.auto_merge_enabled (with auto_merge in the payload); the
+// required check turning green merges the pull request, which sends
+// pull_request.closed (merged, by the user who enabled it) and the push of
+// the base branch at once, without another request.
+func TestAutoMergeWebhooks(t *testing.T) {
+	f, id := autoMergeFixture(t)
+	rc := newReceiver(t, hookSecret)
+	f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"pull_request", "push", "check_run"}})
+	if res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, enableMutation, map[string]any{"id": id, "method": "SQUASH"}); len(res.Errors) > 0 {
+		t.Fatalf("enable: %v", res.Errors)
+	}
+	// A push to the head while auto-merge is on: synchronize carries auto_merge.
+	head := f.repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"c.txt": "c\n"}})
+	f.repo.AddCheckRun(github.CheckRun{Name: github.String("build"), HeadSHA: github.String(head), Conclusion: github.String("success")})
+
+	ds := f.srv.WaitDeliveries()
+	var keys []string
+	for _, d := range ds {
+		keys = append(keys, eventKey(d))
+	}
+	want := []string{"ping", "pull_request.auto_merge_enabled", "push", "pull_request.synchronize",
+		"check_run.created", "check_run.completed", "pull_request.closed", "push"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("deliveries\n got %v\nwant %v", keys, want)
+	}
+	got := rc.received()
+	if ev, ok := got[3].event.(*github.PullRequestEvent); !ok || ev.GetPullRequest().GetAutoMerge().GetMergeMethod() != "squash" {
+		t.Fatalf("synchronize while auto-merge is on: %#v", got[3].event)
+	}
+	closed, ok := got[6].event.(*github.PullRequestEvent)
+	if !ok || !closed.GetPullRequest().GetMerged() || closed.GetPullRequest().GetMergedBy().GetLogin() != githubdouble.DefaultLogin {
+		t.Fatalf("closed: %#v", got[6].event)
+	}
+	if push, ok := got[7].event.(*github.PushEvent); !ok || push.GetRef() != "refs/heads/main" || push.GetAfter() != f.repo.Branch("main") {
+		t.Fatalf("push of the merge: %#v", got[7].event)
 	}
 }

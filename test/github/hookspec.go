@@ -11,10 +11,11 @@ import (
 // event and action in @octokit/openapi-webhooks, whose webhooks are keyed
 // "event-action" with dashes ("pull-request-opened", "push").
 func webhookPointer(event, action string) string {
-	key := strings.ReplaceAll(event, "_", "-")
+	key := event
 	if action != "" {
 		key += "-" + action
 	}
+	key = strings.ReplaceAll(key, "_", "-") // pull-request-auto-merge-enabled
 	return "#/webhooks/" + key + "/post/requestBody/content/application~1json/schema"
 }
 

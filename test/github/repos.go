@@ -171,6 +171,9 @@ func (h *Repo) locked(f func(r *repo)) {
 	if err := h.s.runAutoMerges(r); err != nil {
 		h.s.tb.Fatalf("github double: auto-merge in %s: %v", r.fullName(), err)
 	}
+	// An auto-merge moved the base branch: its push reaches webhooks now,
+	// not with the next request.
+	h.s.observePushes(r, h.s.sender())
 }
 
 // FullName is "owner/name".

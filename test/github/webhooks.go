@@ -231,6 +231,10 @@ func (s *Server) pullHookJSON(r *repo, p *pull) (object, error) {
 	if p.body == "" {
 		m["body"] = nil
 	}
+	if am, ok := m["auto_merge"].(object); ok {
+		am["enabled_by"] = s.userHookJSON(p.autoMerge.by)
+		fill(am, object{"commit_title": nil, "commit_message": nil})
+	}
 	fill(m, object{
 		"_links": object{
 			"self":            link(api + "/pulls/" + num),
