@@ -108,7 +108,7 @@ func createCheckRun(c *call) {
 		c.s.checkRunEvent(r, &stored, "completed", c.user)
 	}
 	cp := stored
-	writeJSON(c.w, http.StatusCreated, &cp)
+	writeJSON(c.w, http.StatusCreated, c.s.checkRunObject(&cp))
 }
 
 // checkRunFromPath finds the check run of the {check_run_id} path value,
@@ -133,7 +133,7 @@ func getCheckRun(c *call) {
 		return
 	}
 	cp := *run
-	writeJSON(c.w, http.StatusOK, &cp)
+	writeJSON(c.w, http.StatusOK, c.s.checkRunObject(&cp))
 }
 
 // updateCheckRun answers PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}.
@@ -163,7 +163,7 @@ func updateCheckRun(c *call) {
 		c.s.checkRunEvent(c.repo, stored, "completed", c.user)
 	}
 	cp := run
-	writeJSON(c.w, http.StatusOK, &cp)
+	writeJSON(c.w, http.StatusOK, c.s.checkRunObject(&cp))
 }
 
 // applyCheckRun applies the properties of a create or update body to run,

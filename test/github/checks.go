@@ -218,9 +218,9 @@ func listCheckRuns(c *call, ref string) {
 			matched = append(matched, &cp)
 		}
 	}
-	writeJSON(c.w, http.StatusOK, &github.ListCheckRunsResults{
-		Total:     github.Int(len(matched)),
-		CheckRuns: paginate(c, matched),
+	writeJSON(c.w, http.StatusOK, object{
+		"total_count": len(matched),
+		"check_runs":  objects(paginate(c, matched), c.s.checkRunObject),
 	})
 }
 
@@ -270,14 +270,18 @@ func combinedStatus(c *call, ref string) {
 		return
 	}
 	latest := latestStatuses(c.repo.statuses[sha])
-	writeJSON(c.w, http.StatusOK, &github.CombinedStatus{
-		State:         github.String(combinedState(latest)),
-		Name:          github.String(c.repo.fullName()),
-		SHA:           github.String(sha),
-		TotalCount:    github.Int(len(latest)),
-		Statuses:      paginate(c, latest),
-		CommitURL:     github.String(c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name, "commits", sha)),
-		RepositoryURL: github.String(c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name)),
+	statuses := objects(paginate(c, latest), c.s.statusObject)
+	for _, st := range statuses {
+		delete(st, "creator") // simple-commit-status: GitHub leaves the creator out here
+	}
+	writeJSON(c.w, http.StatusOK, object{
+		"state":       combinedState(latest),
+		"sha":         sha,
+		"total_count": len(latest),
+		"statuses":    statuses,
+		"repository":  c.s.repoObject(c.repo),
+		"commit_url":  c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name, "commits", sha),
+		"url":         c.s.apiURL("repos", c.repo.owner.Login, c.repo.spec.Name, "commits", sha, "status"),
 	})
 }
 
@@ -296,7 +300,7 @@ func listStatuses(c *call, ref string) {
 	if all == nil {
 		all = []*github.RepoStatus{}
 	}
-	writeJSON(c.w, http.StatusOK, paginate(c, all))
+	writeJSON(c.w, http.StatusOK, objects(paginate(c, all), c.s.statusObject))
 }
 
 var createStatusSchema = schema{
@@ -329,7 +333,7 @@ func createStatus(c *call) {
 	if b.has("context") {
 		st.Context = github.String(b.str("context"))
 	}
-	writeJSON(c.w, http.StatusCreated, c.s.addStatus(c.repo, sha, st, c.user))
+	writeJSON(c.w, http.StatusCreated, c.s.statusObject(c.s.addStatus(c.repo, sha, st, c.user)))
 }
 
 // checksGreen reports whether a commit's statuses and check runs would let

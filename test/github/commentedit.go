@@ -48,6 +48,5 @@ func updateComment(c *call) {
 	cm.Body = &body
 	cm.UpdatedAt = ts(c.s.now())
 	c.repo.comments[number][index] = &cm
-	cp := cm
-	writeJSON(c.w, http.StatusOK, &cp)
+	writeJSON(c.w, http.StatusOK, c.s.commentObject(&cm))
 }

@@ -57,10 +57,9 @@ func listComments(c *call) {
 		if cm.GetUpdatedAt().Time.Before(since) {
 			continue
 		}
-		cp := *cm
-		out = append(out, &cp)
+		out = append(out, cm)
 	}
-	writeJSON(c.w, http.StatusOK, paginate(c, out))
+	writeJSON(c.w, http.StatusOK, objects(paginate(c, out), c.s.commentObject))
 }
 
 var createCommentSchema = schema{"body": {kind: kString, required: true}}
@@ -103,7 +102,6 @@ func createComment(c *call) {
 	}
 	r.comments[n] = append(r.comments[n], cm)
 	c.s.commentEvent(r, r.pull(n), cm, c.user)
-	cp := *cm
 	c.w.Header().Set("Location", cm.GetURL())
-	writeJSON(c.w, http.StatusCreated, &cp)
+	writeJSON(c.w, http.StatusCreated, c.s.commentObject(cm))
 }

@@ -365,9 +365,9 @@ func listPulls(c *call) {
 		}
 		return d
 	})
-	out := []*github.PullRequest{}
+	out := []object{}
 	for _, p := range paginate(c, matched) {
-		pr, err := c.s.pullJSON(c.repo, p, false)
+		pr, err := c.s.pullObject(c.repo, p, false)
 		if err != nil {
 			c.fail(err)
 			return
@@ -485,12 +485,12 @@ func createPull(c *call) {
 	r.nextNumber++
 	r.pulls = append(r.pulls, p)
 	c.s.pullEvent(r, p, "opened", c.user, nil)
-	pr, err := c.s.pullJSON(r, p, true)
+	pr, err := c.s.pullObject(r, p, true)
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	c.w.Header().Set("Location", pr.GetURL())
+	c.w.Header().Set("Location", pr["url"].(string))
 	writeJSON(c.w, http.StatusCreated, pr)
 }
 
@@ -509,7 +509,7 @@ func getPull(c *call) {
 	if p == nil {
 		return
 	}
-	pr, err := c.s.pullJSON(c.repo, p, true)
+	pr, err := c.s.pullObject(c.repo, p, true)
 	if err != nil {
 		c.fail(err)
 		return
@@ -620,7 +620,7 @@ func updatePull(c *call) {
 	case state == "open" && !wasOpen:
 		c.s.pullEvent(r, p, "reopened", c.user, nil)
 	}
-	pr, err := c.s.pullJSON(r, p, true)
+	pr, err := c.s.pullObject(r, p, true)
 	if err != nil {
 		c.fail(err)
 		return
@@ -646,9 +646,9 @@ func listPullCommits(c *call) {
 		return
 	}
 	commits := content.commits[:min(len(content.commits), maxPullCommits)]
-	out := []*github.RepositoryCommit{}
+	out := []object{}
 	for _, ci := range paginate(c, commits) {
-		out = append(out, c.s.commitJSON(c.repo, ci))
+		out = append(out, c.s.commitObject(c.repo, ci))
 	}
 	writeJSON(c.w, http.StatusOK, out)
 }

@@ -410,5 +410,5 @@ func repoRoute(doc string, h func(*call)) func(*call) {
 
 // getRepo answers GET /repos/{owner}/{repo}.
 func getRepo(c *call) {
-	writeJSON(c.w, http.StatusOK, c.s.repoJSON(c.repo))
+	writeJSON(c.w, http.StatusOK, c.s.repoObject(c.repo))
 }

@@ -68,10 +68,9 @@ func listReviews(c *call) {
 		if rv.GetState() == "PENDING" && rv.GetUser().GetID() != c.user.id {
 			continue
 		}
-		cp := *rv
-		out = append(out, &cp)
+		out = append(out, rv)
 	}
-	writeJSON(c.w, http.StatusOK, paginate(c, out))
+	writeJSON(c.w, http.StatusOK, objects(paginate(c, out), c.s.reviewObject))
 }
 
 var createReviewSchema = schema{
@@ -117,5 +116,5 @@ func createReview(c *call) {
 		}
 		review.CommitID = github.String(b.str("commit_id"))
 	}
-	writeJSON(c.w, http.StatusOK, c.s.addReview(c.repo, p, c.user, review))
+	writeJSON(c.w, http.StatusOK, c.s.reviewObject(c.s.addReview(c.repo, p, c.user, review)))
 }

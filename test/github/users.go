@@ -167,12 +167,5 @@ func (s *Server) userJSON(u *user) *github.User {
 
 // getAuthenticatedUser answers GET /user.
 func getAuthenticatedUser(c *call) {
-	u := c.s.userJSON(c.user)
-	if c.user.Name != "" {
-		u.Name = github.String(c.user.Name)
-	}
-	if c.user.Email != "" {
-		u.Email = github.String(c.user.Email)
-	}
-	writeJSON(c.w, http.StatusOK, u)
+	writeJSON(c.w, http.StatusOK, c.s.privateUserObject(c.user))
 }

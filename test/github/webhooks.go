@@ -13,25 +13,10 @@ import (
 // This file renders webhook payloads from the double's objects and hands
 // them to the deliverer once they match @octokit/openapi-webhooks. Payloads
 // start from the objects the REST API renders (repoJSON, pullJSON,
-// userJSON, ...) and add what the webhook schemas require beyond them.
+// userJSON, ...; object and toObject are in render.go) and add what the
+// webhook schemas require beyond them.
 // Events are rendered only when some active hook of the repository wants
 // them, so tests without hooks pay nothing.
-
-// object is a JSON object being rendered.
-type object = map[string]any
-
-// toObject turns a rendered REST object into a JSON object.
-func toObject(v any) object {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("github double: render %T: %v", v, err))
-	}
-	var m object
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(fmt.Sprintf("github double: render %T: %v", v, err))
-	}
-	return m
-}
 
 // fill sets the keys of defaults that m does not have yet.
 func fill(m object, defaults object) object {

@@ -21,10 +21,12 @@
 //
 // CheckResponse fails with an error wrapping ErrUnlistedStatus when the
 // operation lists no response for the status code; otherwise it checks that
-// a response without content has an empty body and that a JSON body matches
-// the response schema. CheckRequest checks a JSON body against the
-// operation's requestBody schema (an empty body passes only when the
-// requestBody is optional). Both return a *Error whose Issues name the JSON
+// a response without content has an empty body (an error status may carry
+// GitHub's basic-error body, which GitHub always sends) and that a JSON
+// body matches the response schema. CheckRequest checks a JSON body against
+// the operation's requestBody schema (an empty body, or JSON null as
+// go-github sends for nil options, passes only when the requestBody is
+// optional). Both return a *Error whose Issues name the JSON
 // pointer of each offending value, e.g. `/head/sha: got null, want string`.
 //
 // # How the descriptions are read
@@ -380,6 +382,15 @@ func (o *Operation) CheckResponse(status int, header http.Header, body []byte) e
 	}
 	where := fmt.Sprintf("%s response %d", o, status)
 	content, _ := resp["content"].(map[string]any)
+	if len(content) == 0 && status >= 400 && len(bytes.TrimSpace(body)) > 0 {
+		if _, err := o.doc.lookup("#/components/schemas/basic-error"); err == nil {
+			// GitHub answers every error with a JSON body ({message,
+			// documentation_url}), also where the description lists the
+			// status without content (422 of DELETE .../git/refs/{ref},
+			// 404 of GET .../pulls/{n}/merge).
+			return o.doc.check(where, "/components/schemas/basic-error", body)
+		}
+	}
 	if len(content) == 0 {
 		if len(bytes.TrimSpace(body)) > 0 {
 			return &Error{Where: where, Issues: []Issue{{Message: fmt.Sprintf("the description lists no content, got %d bytes", len(body))}}}
@@ -411,6 +422,9 @@ func (o *Operation) CheckRequest(body []byte) error {
 		return err
 	}
 	where := fmt.Sprintf("%s request", o)
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		body = nil // go-github sends null for nil options; GitHub reads it as no body
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if rb["required"] == true {
 			return &Error{Where: where, Issues: []Issue{{Message: "the request body is required"}}}

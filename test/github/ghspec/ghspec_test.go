@@ -120,6 +120,7 @@ func TestRESTRequests(t *testing.T) {
 		{"null where not nullable", `{"state":"success","context":null}`, "/context", "got null, want string"},
 		{"enum", `{"state":"green"}`, "/state", "must be one of"},
 		{"required body", ``, "", "required"},
+		{"null is no body", `null`, "", "required"},
 		{"not an object", `[]`, "", "want object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,6 +202,15 @@ func TestNullableRewrite(t *testing.T) {
 	t.Run("no content", func(t *testing.T) {
 		wantIssue(t, op.CheckResponse(204, nil, nil), "", "")
 		wantIssue(t, op.CheckResponse(204, nil, []byte(`{}`)), "", "lists no content")
+	})
+	t.Run("error status without content may carry GitHub's basic-error", func(t *testing.T) {
+		op, err := ghspec.REST(t).Operation("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/merge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantIssue(t, op.CheckResponse(404, nil, []byte(`{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)), "", "")
+		wantIssue(t, op.CheckResponse(404, nil, []byte(`{"message":404}`)), "/message", "want string")
+		wantIssue(t, op.CheckResponse(204, nil, []byte(`{"message":"x"}`)), "", "lists no content")
 	})
 	t.Run("literal segments first", func(t *testing.T) {
 		for path, want := range map[string]string{"/things/1/parts/special": "things/get-special", "/things/1/parts/2": "things/get-part"} {
