@@ -122,24 +122,23 @@ func Cut(text string, l Limit, note string) string {
 }
 
 // cut shortens s, which does not fit l, to a prefix followed by tail(prefix),
-// together within l.
+// together within l. The tail depends on the prefix (a section's end
+// marker), so each round cuts by what the last tail needs; the cut only
+// moves back, by at least the overflow, so the rounds are few even for a
+// long tail.
 func cut(s string, l Limit, tail func(kept string) string) string {
-	budget := l.Max - l.Len(tail(""))
-	if budget < 0 {
-		return s[:safeEnd(s, len(l.prefix(s, l.Max)))]
-	}
-	end := lineEnd(s, len(l.prefix(s, budget)))
+	t, end := tail(""), len(s)
 	for {
+		budget := l.Max - l.Len(t)
+		if budget < 0 {
+			return s[:safeEnd(s, len(l.prefix(s, l.Max)))]
+		}
+		end = lineEnd(s, min(end, len(l.prefix(s, budget))))
 		kept := s[:end]
-		t := tail(kept)
+		t = tail(kept)
 		if l.Len(kept)+l.Len(t) <= l.Max {
 			return kept + t
 		}
-		// The tail grew (a section's end marker): drop one more line.
-		if end == 0 {
-			return s[:safeEnd(s, len(l.prefix(s, l.Max)))]
-		}
-		end = lineEnd(s, end-1)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -111,6 +112,20 @@ func TestTruncateClosesTheCutSection(t *testing.T) {
 	small := prbody.Truncate(prbody.Merge(again, manyChanges("sub-1", 3)), limit, fullList)
 	assert.NotContains(t, small, "The description was too long")
 	assert.Equal(t, prbody.Merge("", manyChanges("sub-1", 3)), small)
+}
+
+// TestTruncateLongSectionID: a section whose (hand-edited) id is as long as
+// half the limit, over tens of thousands of one-character lines, is cut in
+// a few rounds, not one round per line (which would take minutes).
+func TestTruncateLongSectionID(t *testing.T) {
+	id := strings.Repeat("a", 30000)
+	body := "[marker]: <> (Begin:" + id + ")\n" + strings.Repeat("\n", 100000) + "[marker]: <> (End:" + id + ")\n"
+	limit := charsLimit(65536)
+	start := time.Now()
+	got := prbody.Truncate(body, limit, fullList)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.True(t, limit.Fits(got))
+	assert.True(t, balanced(strings.TrimSuffix(got, "\n\n... The description was too long; the full list of updates is at "+fullList+"\n")))
 }
 
 // TestCutHalvesNoEscape: in a single overlong line the cut moves back over
