@@ -154,13 +154,35 @@ func decimalLen(n int) int {
 
 const hexDigits = "0123456789abcdef"
 
+// plainPrefix is the length of the longest prefix of s that a JSON string
+// holds as it is: printable ASCII but quote and backslash. It looks at eight
+// bytes at a time (a byte is special if it is below 0x20, is '"' or '\\', or
+// has its top bit set), then at the rest one by one.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if (v-0x20*ones)&^v&highs|hasZero(v^'"'*ones)|hasZero(v^'\\'*ones)|v&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	return i
+}
+
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD as
 // encoding/json does.
 func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := plainPrefix(s); i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -76,3 +76,20 @@ func FuzzAssetsJSON(f *testing.F) {
 		assertSameAsEncodingJSON(t, as, 1_000_001)
 	})
 }
+
+// FuzzPlainPrefix holds the eight-bytes-at-a-time scan to its definition.
+func FuzzPlainPrefix(f *testing.F) {
+	f.Add("Microsoft.NETCore.App.Runtime.win-x64")
+	f.Add("abcdefgh\"ijklmnop")
+	f.Add("abcdefghijklmno\\p")
+	f.Add("abcdefghijklmnop\x1f")
+	f.Add("abcdefg\x7f\x80bcdefgh")
+	f.Add("abcdefghé")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := 0
+		for want < len(s) && s[want] >= 0x20 && s[want] < 0x80 && s[want] != '"' && s[want] != '\\' {
+			want++
+		}
+		require.Equal(t, want, plainPrefix(s), "%q", s)
+	})
+}
