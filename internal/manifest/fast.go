@@ -16,10 +16,12 @@ import (
 // Names and values are substrings of doc, so the Manifest keeps it alive; for manifests of tens of thousands of packages, most of the
 // text is Ids and Versions anyway.
 func parseFast(doc, path string) (m *Manifest, err error, ok bool) {
-	s := scanner{doc: doc, line: 1, p: newParser(path)}
-	if n := strings.Count(doc, "<Package "); n > 0 {
-		s.p.m.Packages = make([]Package, 0, n)
+	if len(doc) >= splitMin {
+		if at := splitPoint(doc); at > 0 {
+			return parseFastSplit(doc, path, at)
+		}
 	}
+	s := newScanner(doc, path)
 	if err, ok = s.run(); !ok {
 		return nil, nil, false
 	}
@@ -27,6 +29,79 @@ func parseFast(doc, path string) (m *Manifest, err error, ok bool) {
 		return nil, err, true
 	}
 	return s.p.m, nil, true
+}
+
+func newScanner(doc, path string) *scanner {
+	s := &scanner{doc: doc, line: 1, p: newParser(path)}
+	if n := strings.Count(doc, "<Package "); n > 0 {
+		s.p.m.Packages = make([]Package, 0, n)
+	}
+	return s
+}
+
+// splitMin is the size from which a manifest is read in two halves side by
+// side: a manifest of tens of thousands of packages takes milliseconds to
+// read, and publish waits for it.
+const splitMin = 1 << 20
+
+// splitPoint is where the second half starts: the first <Package or <Blob
+// tag after the middle of doc, or -1.
+func splitPoint(doc string) int {
+	mid := len(doc) / 2
+	for _, tag := range []string{"<Package ", "<Blob "} {
+		if i := strings.Index(doc[mid:], tag); i >= 0 {
+			return mid + i
+		}
+	}
+	return -1
+}
+
+// parseFastSplit reads doc[:at] and doc[at:] side by side, the second half
+// as children of <Build>, and joins them. It gives what parseFast gives
+// reading the whole document in one go (FuzzSplitMatchesSlow): the first
+// half's error comes first, and if the first half does not end exactly at
+// at, inside <Build> and nothing else, the split fell inside something (a
+// comment, a nested element) and the first half's reading simply goes on.
+func parseFastSplit(doc, path string, at int) (m *Manifest, err error, ok bool) {
+	type half struct {
+		s   *scanner
+		err error
+		ok  bool
+	}
+	second := make(chan half, 1)
+	build := xml.Name{Local: "Build"}
+	go func() {
+		s := &scanner{doc: doc, pos: at, line: 1 + strings.Count(doc[:at], "\n"), p: newParser(path)}
+		s.p.stack = []xml.Name{build}
+		if n := strings.Count(doc[at:], "<Package "); n > 0 {
+			s.p.m.Packages = make([]Package, 0, n)
+		}
+		err, ok := s.runTo(len(doc))
+		second <- half{s, err, ok}
+	}()
+	first := newScanner(doc, path)
+	err, ok = first.runTo(at)
+	if !ok || err != nil {
+		return nil, err, ok
+	}
+	if first.pos != at || first.p.rootDone || len(first.p.stack) != 1 || first.p.stack[0] != build {
+		if err, ok = first.run(); !ok || err != nil {
+			return nil, err, ok
+		}
+		return first.p.m, nil, true
+	}
+	h := <-second
+	if !h.ok || h.err != nil {
+		return nil, h.err, h.ok
+	}
+	m = first.p.m
+	m.Packages = append(m.Packages, h.s.p.m.Packages...)
+	m.Blobs = append(m.Blobs, h.s.p.m.Blobs...)
+	h.s.p.m = m
+	if err := h.s.p.end(h.s.line); err != nil {
+		return nil, err, true
+	}
+	return m, nil, true
 }
 
 type scanner struct {
@@ -37,10 +112,19 @@ type scanner struct {
 	attrs []xml.Attr // reused for each element; the parser does not keep it
 }
 
-// run feeds the document to the parser. ok=false means "read it with parseSlow".
+// run feeds the rest of the document to the parser and checks its end.
+// ok=false means "read it with parseSlow".
 func (s *scanner) run() (err error, ok bool) {
+	if err, ok = s.runTo(len(s.doc)); !ok || err != nil {
+		return err, ok
+	}
+	return s.p.end(s.line), true
+}
+
+// runTo feeds the document to the parser until a token ends at or after limit.
+func (s *scanner) runTo(limit int) (err error, ok bool) {
 	doc := s.doc
-	for s.pos < len(doc) {
+	for s.pos < limit {
 		if doc[s.pos] != '<' {
 			if !s.whiteSpace() {
 				return nil, false
@@ -83,7 +167,7 @@ func (s *scanner) run() (err error, ok bool) {
 			}
 		}
 	}
-	return s.p.end(s.line), true
+	return nil, true
 }
 
 // whiteSpace skips text up to the next '<', which must be XML white space.

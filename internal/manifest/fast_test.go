@@ -1,10 +1,14 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fastSeeds exercise the corners of the fast scanner: what it must read like
@@ -112,4 +116,76 @@ func checkFastMatchesSlow(t *testing.T, data []byte) {
 	case !reflect.DeepEqual(fm, sm):
 		t.Fatalf("fast scanner: %+v\nencoding/xml: %+v", fm, sm)
 	}
+}
+
+// FuzzSplitMatchesSlow checks that reading a document in two halves side by
+// side, wherever the split falls, gives what reading it in one go gives.
+func FuzzSplitMatchesSlow(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "builds", "*", "*.xml"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, uint16(len(data)/2))
+	}
+	for _, s := range fastSeeds {
+		f.Add([]byte(s), uint16(len(s)/2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, at uint16) {
+		checkSplitMatchesWhole(t, string(data), int(at)%(len(data)+1))
+	})
+}
+
+// TestSplitAtEveryTag splits test manifests at each of their tags.
+func TestSplitAtEveryTag(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "builds", "*", "*.xml"))
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		doc := string(data)
+		for at := range len(doc) + 1 {
+			if at == len(doc) || doc[at] == '<' {
+				checkSplitMatchesWhole(t, doc, at)
+			}
+		}
+	}
+	// And a document long enough that parseFast splits it itself.
+	var b strings.Builder
+	b.WriteString(`<Build PublishingVersion="3" Name="r" Commit="c" BuildId="1" Branch="main">` + "\n")
+	for i := range splitMin / 64 {
+		fmt.Fprintf(&b, "  <Package Id=\"P%06d\" Version=\"1.0.%d\" NonShipping=\"%t\" />\n", i, i, i%2 == 0)
+		if i%1000 == 0 {
+			fmt.Fprintf(&b, "  <Blob Id=\"b/%d.zip\" />\n", i)
+		}
+	}
+	b.WriteString("</Build>\n")
+	doc := b.String()
+	require.Greater(t, len(doc), splitMin)
+	require.Greater(t, splitPoint(doc), 0)
+	m, err, ok := parseFast(doc, "big.xml")
+	require.True(t, ok)
+	require.NoError(t, err)
+	slow, err := parseSlow(doc, "big.xml")
+	require.NoError(t, err)
+	require.Equal(t, slow, m)
+}
+
+func checkSplitMatchesWhole(t *testing.T, doc string, at int) {
+	t.Helper()
+	s := newScanner(doc, "f.xml")
+	werr, wok := s.run()
+	sm, serr, sok := parseFastSplit(doc, "f.xml", at)
+	require.Equal(t, wok, sok, "split at %d: ok", at)
+	if !wok {
+		return
+	}
+	if werr != nil || serr != nil {
+		require.Error(t, werr, "split at %d: %v", at, serr)
+		require.Error(t, serr, "split at %d", at)
+		require.Equal(t, werr.Error(), serr.Error(), "split at %d", at)
+		return
+	}
+	require.Equal(t, s.p.m, sm, "split at %d", at)
 }
