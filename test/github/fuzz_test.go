@@ -42,6 +42,11 @@ func FuzzAPI(f *testing.F) {
 		{0, "commits/main/check-runs?filter=all", ""},
 		{0, "commits/" + main + "/status", ""},
 		{1, "statuses/" + main, `{"state":"success","context":"ci"}`},
+		{1, "hooks", `{"name":"web","config":{"url":"http://127.0.0.1:9/hook","content_type":"json","secret":"s"},"events":["*"],"active":true}`},
+		{0, "hooks", ""},
+		{0, "hooks/1/deliveries?per_page=5&status=failure", ""},
+		{1, "hooks/1/deliveries/1/attempts", ""},
+		{1, "hooks", `{"config":{"url":5},"events":"push"}`},
 		{1, "pulls", `{"title":5}`},
 		{1, "git/refs", `[`},
 	} {

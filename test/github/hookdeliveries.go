@@ -44,9 +44,6 @@ func (s *Server) Redeliver(id int64) int64 {
 // 0) and reports whether there was one. Called with the server lock held.
 func (s *Server) redeliver(hookID, id int64) (int64, bool) {
 	d := s.hooks.d
-	if d == nil {
-		return 0, false
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	i := slices.IndexFunc(d.done, func(dl Delivery) bool {
@@ -83,15 +80,14 @@ func listDeliveries(c *call) {
 		return
 	}
 	var mine []Delivery
-	if d := c.s.hooks.d; d != nil {
-		d.mu.Lock()
-		for _, dl := range d.done {
-			if dl.HookID == hk.id && (status == "" || (status == "success") == dl.OK()) {
-				mine = append(mine, dl)
-			}
+	d := c.s.hooks.d
+	d.mu.Lock()
+	for _, dl := range d.done {
+		if dl.HookID == hk.id && (status == "" || (status == "success") == dl.OK()) {
+			mine = append(mine, dl)
 		}
-		d.mu.Unlock()
 	}
+	d.mu.Unlock()
 	slices.Reverse(mine)
 	perPage := c.page().perPage
 	out := []object{}

@@ -131,7 +131,8 @@ func newDeliverer() *deliverer {
 }
 
 // hookState is the webhooks of the server: the hooks of each repository and
-// the deliverer, made on first use. Guarded by the server lock.
+// the deliverer. Guarded by the server lock, except d, which is set once
+// in NewServer and has a lock of its own.
 type hookState struct {
 	byRepo map[*repo][]*hook
 	heads  map[*repo]map[string]string // the branch and tag tips push events were last computed from
@@ -141,17 +142,6 @@ type hookState struct {
 
 // hooksOf returns the hooks of r, in creation order.
 func (s *Server) hooksOf(r *repo) []*hook { return s.hooks.byRepo[r] }
-
-// deliv returns the deliverer, making it (and the cleanup that stops it when
-// the test ends) on first use.
-func (s *Server) deliv() *deliverer {
-	if s.hooks.d == nil {
-		s.hooks.d = newDeliverer()
-		d := s.hooks.d
-		s.tb.Cleanup(func() { d.close() })
-	}
-	return s.hooks.d
-}
 
 // AddHook registers a repository webhook, as POST /repos/{owner}/{repo}/hooks
 // does, and returns its id. Like GitHub it sends a ping event at once.
@@ -166,6 +156,7 @@ func (h *Repo) AddHook(spec HookSpec) int64 {
 		if msg != "" {
 			h.s.tb.Fatalf("github double: hook on %s: %s", r.fullName(), msg)
 		}
+		_ = h.s.loadWebhookSpec(h.s.tb) // skips or fails the test itself
 		id = h.s.addHook(r, hk, r.owner)
 	})
 	return id
@@ -202,8 +193,8 @@ func (s *Server) newHook(spec HookSpec) (*hook, string) {
 }
 
 // addHook stores a checked hook on r and pings it, as GitHub does on creation.
+// The webhooks description must be loaded (loadWebhookSpec).
 func (s *Server) addHook(r *repo, hk *hook, sender *user) int64 {
-	s.loadWebhookSpec()
 	hk.id = s.newID()
 	if s.hooks.byRepo == nil {
 		s.hooks.byRepo = map[*repo][]*hook{}
@@ -218,12 +209,7 @@ func (s *Server) addHook(r *repo, hk *hook, sender *user) int64 {
 // refused because its payload broke the schema), in the order they were
 // made. Call WaitDeliveries first to include the queued ones.
 func (s *Server) Deliveries() []Delivery {
-	s.mu.Lock()
 	d := s.hooks.d
-	s.mu.Unlock()
-	if d == nil {
-		return nil
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.done)
@@ -233,12 +219,7 @@ func (s *Server) Deliveries() []Delivery {
 // (each is bounded by GitHub's 10-second timeout) and returns
 // Deliveries().
 func (s *Server) WaitDeliveries() []Delivery {
-	s.mu.Lock()
 	d := s.hooks.d
-	s.mu.Unlock()
-	if d == nil {
-		return nil
-	}
 	d.mu.Lock()
 	for len(d.queue) > 0 || d.running {
 		d.cond.Wait()
@@ -272,7 +253,7 @@ func sign(secret string, body []byte) string {
 // (https://docs.github.com/webhooks/webhook-events-and-payloads#delivery-headers).
 // It is called with the server lock held.
 func (s *Server) enqueue(r *repo, hooks []*hook, event, action string, payload []byte) {
-	d := s.deliv()
+	d := s.hooks.d
 	guid := newGUID()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -315,7 +296,7 @@ func (s *Server) enqueue(r *repo, hooks []*hook, event, action string, payload [
 // refuse records a delivery that was not sent because its payload broke
 // the schema. It is called with the server lock held.
 func (s *Server) refuse(r *repo, event, action string, payload []byte, why error) {
-	d := s.deliv()
+	d := s.hooks.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.done = append(d.done, Delivery{
@@ -442,6 +423,10 @@ func createHook(c *call) {
 	if b.has("active") {
 		hk.active = b.boolean("active")
 	}
+	if err := c.s.loadWebhookSpec(nil); err != nil {
+		c.fail(err)
+		return
+	}
 	c.s.addHook(c.repo, hk, c.user)
 	out := c.s.hookJSON(c.repo, hk)
 	c.w.Header().Set("Location", out["url"].(string))
@@ -497,13 +482,12 @@ func (s *Server) hookJSON(r *repo, hk *hook) map[string]any {
 		config["secret"] = "********"
 	}
 	last := map[string]any{"code": nil, "status": "unused", "message": nil}
-	if d := s.hooks.d; d != nil {
-		d.mu.Lock()
-		dl, ok := d.last[hk.id]
-		d.mu.Unlock()
-		if ok {
-			last = lastResponse(dl)
-		}
+	d := s.hooks.d
+	d.mu.Lock()
+	dl, ok := d.last[hk.id]
+	d.mu.Unlock()
+	if ok {
+		last = lastResponse(dl)
 	}
 	return map[string]any{
 		"type":           "Repository",

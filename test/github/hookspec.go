@@ -2,7 +2,9 @@ package githubdouble
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"testing"
 
 	"github.com/maestroplusplus/maestro/test/github/ghspec"
 )
@@ -29,11 +31,22 @@ func (s *Server) checkWebhook(event, action string, payload []byte) error {
 	return s.hooks.spec.Check(webhookPointer(event, action), payload)
 }
 
-// loadWebhookSpec loads @octokit/openapi-webhooks for the hooks (once per
-// test binary); a missing description skips the test, or fails it under
-// CI=true.
-func (s *Server) loadWebhookSpec() {
-	if s.hooks.spec == nil {
-		s.hooks.spec = ghspec.Webhooks(s.tb)
+// loadWebhookSpec loads @octokit/openapi-webhooks for the hooks, once per
+// test binary. From a test's goroutine (tb set), a missing description
+// skips the test, or fails it under CI=true; from an API handler (tb nil),
+// which may not skip, it is an error the handler reports.
+func (s *Server) loadWebhookSpec(tb testing.TB) error {
+	if s.hooks.spec != nil {
+		return nil
 	}
+	if tb != nil {
+		s.hooks.spec = ghspec.Webhooks(tb)
+		return nil
+	}
+	doc, err := ghspec.Find(ghspec.WebhooksFile)
+	if err != nil {
+		return fmt.Errorf("load @octokit/openapi-webhooks for webhook payloads: %w", err)
+	}
+	s.hooks.spec = doc
+	return nil
 }

@@ -122,6 +122,8 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	s.api = s.routes()
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.http.Close)
+	s.hooks.d = newDeliverer()
+	tb.Cleanup(s.hooks.d.close) // before the server closes: no delivery outlives the test
 	s.AddToken(DefaultLogin, DefaultToken)
 	return s
 }

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,17 +14,27 @@ import (
 // the test's working directory.
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()
+	root, err := Root()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
+// Root is RepoRoot for code that may not fail the test itself, such as an
+// HTTP handler of a test double: it returns the error instead.
+func Root() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		tb.Fatalf("getwd: %v", err)
+		return "", fmt.Errorf("getwd: %w", err)
 	}
 	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatalf("no go.mod above %s", wd)
+			return "", fmt.Errorf("no go.mod above %s", wd)
 		}
 		dir = parent
 	}
