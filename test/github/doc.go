@@ -265,7 +265,7 @@
 // route added to the table without a scenario fails the test. It logs the
 // table of routes, statuses seen and strict match. Strict match (every
 // status listed, every body valid): 5 of the 24 routes of the time before
-// the complete objects; 30 of 37 routes now. The other 7 return statuses
+// the complete objects; 29 of 37 routes now. The other 8 return statuses
 // the allow-list in the test names with GitHub's documentation (401 and
 // 400 "Problems parsing JSON" anywhere, 403 for rate limits anywhere and for
 // check runs written without a GitHub App, 422 "Invalid request." where the
