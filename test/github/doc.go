@@ -210,9 +210,8 @@
 //	pull_request_review submitted POST /pulls/{n}/reviews or Repo.AddReview, unless pending
 //	issue_comment created         POST /issues/{n}/comments
 //
-// Payloads are rendered from the same objects the REST API answers with
-// (repoJSON, pullJSON, ...) plus what the webhook schemas require beyond
-// them, and every payload is validated against its event and action's
+// Payloads are rendered from the same complete objects the REST API
+// answers with (render.go) plus what only webhooks carry, and every payload is validated against its event and action's
 // request body schema in @octokit/openapi-webhooks (test/node_modules, via
 // package ghspec, loaded once per test binary when the first hook is
 // registered) before it is sent. A payload that does not match fails the

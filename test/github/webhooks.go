@@ -12,11 +12,12 @@ import (
 
 // This file renders webhook payloads from the double's objects and hands
 // them to the deliverer once they match @octokit/openapi-webhooks. Payloads
-// start from the objects the REST API renders (repoJSON, pullJSON,
-// userJSON, ...; object and toObject are in render.go) and add what the
-// webhook schemas require beyond them.
-// Events are rendered only when some active hook of the repository wants
-// them, so tests without hooks pay nothing.
+// are made of the same complete objects the REST API answers with
+// (render.go: userObject, repoObject, pullObject, checkRunObject,
+// commitObject, reviewObject, commentObject, appObject) plus what only
+// webhooks carry (check suites, the pull request as an issue, push commits,
+// before/after, changes). Events are rendered only when some active hook of
+// the repository wants them, so tests without hooks pay nothing.
 
 // fill sets the keys of defaults that m does not have yet.
 func fill(m object, defaults object) object {
@@ -82,171 +83,37 @@ func eventName(event, action string) string {
 	return event + "." + action
 }
 
-// userHookJSON is a user as webhooks show it (simple-user): the REST user
-// with its URL templates.
+// userHookJSON is a user as webhooks show it: the REST API's simple-user.
 func (s *Server) userHookJSON(u *user) object {
 	if u == nil {
 		return nil
 	}
-	m := toObject(s.userJSON(u))
-	api := s.apiURL("users", u.Login)
-	return fill(m, object{
-		"events_url":          api + "/events{/privacy}",
-		"followers_url":       api + "/followers",
-		"following_url":       api + "/following{/other_user}",
-		"gists_url":           api + "/gists{/gist_id}",
-		"organizations_url":   api + "/orgs",
-		"received_events_url": api + "/received_events",
-		"repos_url":           api + "/repos",
-		"starred_url":         api + "/starred{/owner}{/repo}",
-		"subscriptions_url":   api + "/subscriptions",
-		"user_view_type":      "public",
-	})
+	return s.userObject(s.userJSON(u))
 }
 
 // repoHookJSON is a repository as webhooks show it (repository-webhooks):
-// the REST repository with its URL templates, counts and settings.
+// the REST API's full-repository, with the settings webhooks add.
 func (s *Server) repoHookJSON(r *repo) object {
-	m := toObject(s.repoJSON(r))
-	api := s.apiURL("repos", r.owner.Login, r.spec.Name)
-	host := strings.TrimPrefix(s.http.URL, "http://")
-	open := 0
-	for _, p := range r.pulls {
-		if p.open() {
-			open++
-		}
-	}
-	m["owner"] = s.userHookJSON(r.owner)
-	defaults := object{
-		"git_url":                        fmt.Sprintf("git://%s/%s.git", host, r.fullName()),
-		"svn_url":                        s.htmlURL(r.owner.Login, r.spec.Name),
-		"mirror_url":                     nil,
-		"homepage":                       nil,
-		"language":                       nil,
-		"license":                        nil,
-		"forks":                          0,
-		"forks_count":                    0,
-		"stargazers_count":               0,
-		"watchers":                       0,
-		"watchers_count":                 0,
-		"open_issues":                    open,
-		"open_issues_count":              open,
-		"size":                           0,
-		"has_issues":                     true,
-		"has_projects":                   true,
-		"has_downloads":                  true,
-		"has_wiki":                       true,
-		"has_pages":                      false,
-		"has_discussions":                false,
-		"is_template":                    false,
-		"web_commit_signoff_required":    false,
-		"allow_forking":                  true,
-		"topics":                         []any{},
-		"pushed_at":                      timeJSON(r.createdAt),
-		"allow_auto_merge":               false,
-		"allow_update_branch":            false,
-		"use_squash_pr_title_as_default": false,
-	}
-	if r.spec.Description == "" {
-		m["description"] = nil
-	}
-	for _, t := range []struct{ key, path string }{
-		{"archive_url", "/{archive_format}{/ref}"},
-		{"assignees_url", "/assignees{/user}"},
-		{"blobs_url", "/git/blobs{/sha}"},
-		{"branches_url", "/branches{/branch}"},
-		{"collaborators_url", "/collaborators{/collaborator}"},
-		{"comments_url", "/comments{/number}"},
-		{"commits_url", "/commits{/sha}"},
-		{"compare_url", "/compare/{base}...{head}"},
-		{"contents_url", "/contents/{+path}"},
-		{"contributors_url", "/contributors"},
-		{"deployments_url", "/deployments"},
-		{"downloads_url", "/downloads"},
-		{"events_url", "/events"},
-		{"forks_url", "/forks"},
-		{"git_commits_url", "/git/commits{/sha}"},
-		{"git_refs_url", "/git/refs{/sha}"},
-		{"git_tags_url", "/git/tags{/sha}"},
-		{"hooks_url", "/hooks"},
-		{"issue_comment_url", "/issues/comments{/number}"},
-		{"issue_events_url", "/issues/events{/number}"},
-		{"issues_url", "/issues{/number}"},
-		{"keys_url", "/keys{/key_id}"},
-		{"labels_url", "/labels{/name}"},
-		{"languages_url", "/languages"},
-		{"merges_url", "/merges"},
-		{"milestones_url", "/milestones{/number}"},
-		{"notifications_url", "/notifications{?since,all,participating}"},
-		{"pulls_url", "/pulls{/number}"},
-		{"releases_url", "/releases{/id}"},
-		{"stargazers_url", "/stargazers"},
-		{"statuses_url", "/statuses/{sha}"},
-		{"subscribers_url", "/subscribers"},
-		{"subscription_url", "/subscription"},
-		{"tags_url", "/tags"},
-		{"teams_url", "/teams"},
-		{"trees_url", "/git/trees{/sha}"},
-	} {
-		defaults[t.key] = api + t.path
-	}
-	return fill(m, defaults)
+	return fill(s.repoObject(r), object{"use_squash_pr_title_as_default": false})
 }
 
 // pullHookJSON is a pull request as the pull_request events show it: the
-// full REST object (as GET of one pull request answers) with the fields
-// webhooks require beyond it.
+// REST API's full pull request, its head and base repositories as webhooks
+// show them, and auto_merge complete.
 func (s *Server) pullHookJSON(r *repo, p *pull) (object, error) {
-	pr, err := s.pullJSON(r, p, true)
+	m, err := s.pullObject(r, p, true)
 	if err != nil {
 		return nil, err
 	}
-	m := toObject(pr)
-	api := s.apiURL("repos", r.owner.Login, r.spec.Name)
-	num := strconv.Itoa(p.number)
-	link := func(u string) object { return object{"href": u} }
-	m["user"] = s.userHookJSON(p.user)
-	m["merged_by"] = s.userHookJSON(p.mergedBy)
 	for _, side := range []string{"head", "base"} {
 		if b, ok := m[side].(object); ok {
 			b["repo"] = s.repoHookJSON(r)
-			b["user"] = s.userHookJSON(r.owner)
 		}
-	}
-	if p.body == "" {
-		m["body"] = nil
 	}
 	if am, ok := m["auto_merge"].(object); ok {
 		am["enabled_by"] = s.userHookJSON(p.autoMerge.by)
 		fill(am, object{"commit_title": nil, "commit_message": nil})
 	}
-	fill(m, object{
-		"_links": object{
-			"self":            link(api + "/pulls/" + num),
-			"html":            link(s.htmlURL(r.owner.Login, r.spec.Name, "pull", num)),
-			"issue":           link(api + "/issues/" + num),
-			"comments":        link(api + "/issues/" + num + "/comments"),
-			"review_comments": link(api + "/pulls/" + num + "/comments"),
-			"review_comment":  link(api + "/pulls/comments{/number}"),
-			"commits":         link(api + "/pulls/" + num + "/commits"),
-			"statuses":        link(api + "/statuses/" + p.headSHA),
-		},
-		"closed_at":           timeJSON(p.closedAt),
-		"merged_at":           nil,
-		"merge_commit_sha":    nil,
-		"assignee":            nil,
-		"assignees":           []any{},
-		"requested_reviewers": []any{},
-		"requested_teams":     []any{},
-		"labels":              []any{},
-		"milestone":           nil,
-		"auto_merge":          nil,
-		"active_lock_reason":  nil,
-		"mergeable":           nil,
-		"rebaseable":          nil,
-		"merged":              p.merged,
-		"merged_by":           nil,
-	})
 	return m, nil
 }
 
@@ -291,41 +158,15 @@ func (s *Server) pullEdited(r *repo, p *pull, sender *user, oldTitle, oldBody, o
 }
 
 // checkRunHookJSON is a check run as check_run events show it: the REST
-// object with the check suite it belongs to.
+// API's check-run with its check suite and the pull requests of its head.
 func (s *Server) checkRunHookJSON(r *repo, run *github.CheckRun) object {
-	m := toObject(run)
-	suite := s.checkSuiteHookJSON(r, run.GetCheckSuite().GetID(), run.GetHeadSHA(), run.GetApp())
-	fill(m, object{
-		"external_id":   "",
-		"details_url":   m["html_url"],
-		"conclusion":    nil,
-		"completed_at":  nil,
-		"output":        object{"title": nil, "summary": nil, "text": nil, "annotations_count": 0, "annotations_url": m["url"].(string) + "/annotations"},
-		"pull_requests": s.pullRefs(r, run.GetHeadSHA()),
-	})
-	m["check_suite"] = suite
-	m["app"] = s.appHookJSON(run.GetApp())
-	return m
-}
-
-// appHookJSON is a GitHub App as webhooks show it.
-func (s *Server) appHookJSON(a *github.App) object {
-	slug := a.GetSlug()
-	owner := s.userHookJSON(&user{User: User{Login: slug}, id: a.GetID(), org: true})
-	return object{
-		"id":           a.GetID(),
-		"slug":         slug,
-		"node_id":      nodeID("A", a.GetID()),
-		"owner":        owner,
-		"name":         a.GetName(),
-		"description":  nil,
-		"external_url": s.htmlURL("apps", slug),
-		"html_url":     s.htmlURL("apps", slug),
-		"created_at":   timeJSON(time.Date(2018, 7, 30, 9, 30, 17, 0, time.UTC)),
-		"updated_at":   timeJSON(time.Date(2019, 12, 10, 19, 4, 12, 0, time.UTC)),
-		"permissions":  object{"checks": "write", "contents": "read", "metadata": "read", "pull_requests": "write", "statuses": "write"},
-		"events":       []any{"check_run", "check_suite", "pull_request", "push"},
+	m := s.checkRunObject(run)
+	if m["details_url"] == nil {
+		m["details_url"] = m["html_url"] // the webhook schema has no null here; GitHub falls back to the run's page
 	}
+	m["check_suite"] = s.checkSuiteHookJSON(r, run.GetCheckSuite().GetID(), run.GetHeadSHA(), run.GetApp())
+	m["pull_requests"] = s.pullRefs(r, run.GetHeadSHA())
+	return m
 }
 
 // pullRefs lists the open pull requests whose head is sha, as check runs
@@ -418,7 +259,7 @@ func (s *Server) checkSuiteHookJSON(r *repo, id int64, sha string, app *github.A
 		"before":                  nil,
 		"after":                   sha,
 		"pull_requests":           s.pullRefs(r, sha),
-		"app":                     s.appHookJSON(app),
+		"app":                     s.appObject(app),
 		"created_at":              timeJSON(created),
 		"updated_at":              timeJSON(updated),
 		"check_runs_url":          api + "/check-suites/" + strconv.FormatInt(id, 10) + "/check-runs",
@@ -495,16 +336,7 @@ func (s *Server) statusEvent(r *repo, sha string, st *github.RepoStatus, sender 
 		if err != nil {
 			return nil, err
 		}
-		commit := toObject(s.commitJSON(r, ci))
-		fill(commit, object{"parents": []any{}}) // a root commit
-		commit["author"] = s.userHookJSON(s.userByEmail(ci.Author.Email))
-		commit["committer"] = s.userHookJSON(s.committerUser(ci.Committer))
-		if inner, ok := commit["commit"].(object); ok {
-			if tree, ok := inner["tree"].(object); ok {
-				fill(tree, object{"url": s.apiURL("repos", r.owner.Login, r.spec.Name, "git", "trees", ci.Tree)})
-			}
-			fill(inner, object{"verification": object{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil}})
-		}
+		commit := s.commitObject(r, ci)
 		branches := []any{}
 		for _, name := range s.branchesAt(r, sha) {
 			branches = append(branches, object{
@@ -548,16 +380,9 @@ func (s *Server) reviewEvent(r *repo, p *pull, rv *github.PullRequestReview, sen
 		if err != nil {
 			return nil, err
 		}
-		review := toObject(rv)
-		review["user"] = s.userHookJSON(sender)
-		num := strconv.Itoa(p.number)
-		review["_links"] = object{
-			"html":         object{"href": rv.GetHTMLURL()},
-			"pull_request": object{"href": s.apiURL("repos", r.owner.Login, r.spec.Name, "pulls", num)},
-		}
-		if rv.GetBody() == "" {
-			review["body"] = nil
-		}
+		// Webhooks write the state in lower case and an empty body as null.
+		review := s.reviewObject(rv)
+		review["body"] = nilIfEmpty(rv.GetBody())
 		review["state"] = strings.ToLower(rv.GetState())
 		return object{
 			"action":       "submitted",
@@ -572,9 +397,7 @@ func (s *Server) reviewEvent(r *repo, p *pull, rv *github.PullRequestReview, sen
 // commentEvent emits issue_comment.created for a comment on pull request p.
 func (s *Server) commentEvent(r *repo, p *pull, cm *github.IssueComment, sender *user) {
 	s.emit(r, "issue_comment", "created", func() (object, error) {
-		comment := toObject(cm)
-		comment["user"] = s.userHookJSON(sender)
-		fill(comment, object{"performed_via_github_app": nil, "reactions": reactions(cm.GetURL())})
+		comment := fill(s.commentObject(cm), object{"reactions": reactions(cm.GetURL())})
 		return object{
 			"action":     "created",
 			"issue":      s.issueHookJSON(r, p),
