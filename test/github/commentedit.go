@@ -44,9 +44,11 @@ func updateComment(c *call) {
 		return
 	}
 	cm := *c.repo.comments[number][index]
+	old := cm.GetBody()
 	body := b.str("body")
 	cm.Body = &body
 	cm.UpdatedAt = ts(c.s.now())
 	c.repo.comments[number][index] = &cm
+	c.s.commentEvent(c.repo, c.repo.pull(number), &cm, "edited", c.user, object{"changes": object{"body": object{"from": old}}})
 	writeJSON(c.w, http.StatusOK, c.s.commentObject(&cm))
 }

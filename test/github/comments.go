@@ -101,7 +101,7 @@ func createComment(c *call) {
 		IssueURL:          github.String(api + "/issues/" + strconv.Itoa(n)),
 	}
 	r.comments[n] = append(r.comments[n], cm)
-	c.s.commentEvent(r, r.pull(n), cm, c.user)
+	c.s.commentEvent(r, r.pull(n), cm, "created", c.user, nil)
 	c.w.Header().Set("Location", cm.GetURL())
 	writeJSON(c.w, http.StatusCreated, c.s.commentObject(cm))
 }

@@ -209,6 +209,7 @@
 //	status                        POST /statuses/{sha}, Repo.AddStatus
 //	pull_request_review submitted POST /pulls/{n}/reviews or Repo.AddReview, unless pending
 //	issue_comment created         POST /issues/{n}/comments
+//	issue_comment edited          PATCH /issues/comments/{id} (changes.body.from)
 //
 // Payloads are rendered from the same complete objects the REST API
 // answers with (render.go) plus what only webhooks carry, and every payload is validated against its event and action's

@@ -109,8 +109,12 @@ func TestWebhookEvents(t *testing.T) {
 		t.Fatal(err) // status
 	}
 	f.repo.AddReview(pr.GetNumber(), "reviewer", github.PullRequestReview{State: github.String("APPROVED")}) // pull_request_review.submitted
-	if _, _, err := f.client.Issues.CreateComment(ctx, "dotnet", "runtime", pr.GetNumber(), &github.IssueComment{Body: github.String("hello")}); err != nil {
+	comment, _, err := f.client.Issues.CreateComment(ctx, "dotnet", "runtime", pr.GetNumber(), &github.IssueComment{Body: github.String("hello")})
+	if err != nil {
 		t.Fatal(err) // issue_comment.created
+	}
+	if _, _, err := f.client.Issues.EditComment(ctx, "dotnet", "runtime", comment.GetID(), &github.IssueComment{Body: github.String("hello again")}); err != nil {
+		t.Fatal(err) // issue_comment.edited
 	}
 	if _, _, err := f.client.PullRequests.Merge(ctx, "dotnet", "runtime", pr.GetNumber(), "", &github.PullRequestOptions{MergeMethod: "squash"}); err != nil {
 		t.Fatal(err) // pull_request.closed, push (main)
@@ -129,7 +133,7 @@ func TestWebhookEvents(t *testing.T) {
 		"check_run.created", "check_run.completed", "check_suite.completed",
 		"status",
 		"pull_request_review.submitted",
-		"issue_comment.created",
+		"issue_comment.created", "issue_comment.edited",
 		"pull_request.closed", "push",
 	}
 	if !slices.Equal(keys, want) {
@@ -229,8 +233,10 @@ func TestWebhookEvents(t *testing.T) {
 				t.Errorf("review %s by %s", ev.GetReview().GetState(), ev.GetReview().GetUser().GetLogin())
 			}
 		case *github.IssueCommentEvent:
-			if ev.GetComment().GetBody() != "hello" || !ev.GetIssue().IsPullRequest() || ev.GetIssue().GetNumber() != pr.GetNumber() {
-				t.Errorf("comment %q on issue %d", ev.GetComment().GetBody(), ev.GetIssue().GetNumber())
+			want := map[string]string{"created": "hello", "edited": "hello again"}[ev.GetAction()]
+			if ev.GetComment().GetBody() != want || !ev.GetIssue().IsPullRequest() || ev.GetIssue().GetNumber() != pr.GetNumber() ||
+				ev.GetAction() == "edited" && ev.GetChanges().GetBody().GetFrom() != "hello" {
+				t.Errorf("comment %s %q on issue %d", ev.GetAction(), ev.GetComment().GetBody(), ev.GetIssue().GetNumber())
 			}
 		}
 	}

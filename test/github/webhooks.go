@@ -394,17 +394,22 @@ func (s *Server) reviewEvent(r *repo, p *pull, rv *github.PullRequestReview, sen
 	})
 }
 
-// commentEvent emits issue_comment.created for a comment on pull request p.
-func (s *Server) commentEvent(r *repo, p *pull, cm *github.IssueComment, sender *user) {
-	s.emit(r, "issue_comment", "created", func() (object, error) {
-		comment := fill(s.commentObject(cm), object{"reactions": reactions(cm.GetURL())})
-		return object{
-			"action":     "created",
+// commentEvent emits issue_comment with action (created, edited) for a
+// comment on pull request p; extra adds the keys an action has beyond the
+// common ones (changes).
+func (s *Server) commentEvent(r *repo, p *pull, cm *github.IssueComment, action string, sender *user, extra object) {
+	s.emit(r, "issue_comment", action, func() (object, error) {
+		payload := object{
+			"action":     action,
 			"issue":      s.issueHookJSON(r, p),
-			"comment":    comment,
+			"comment":    fill(s.commentObject(cm), object{"reactions": reactions(cm.GetURL())}),
 			"repository": s.repoHookJSON(r),
 			"sender":     s.userHookJSON(sender),
-		}, nil
+		}
+		for k, v := range extra {
+			payload[k] = v
+		}
+		return payload, nil
 	})
 }
 
