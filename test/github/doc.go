@@ -124,6 +124,17 @@
 // code: custom, message: "body is too long (maximum is 65536 characters)"};
 // comment bodies over it get {resource: IssueComment, field: data, code:
 // unprocessable, message: "Body is too long (maximum is 65536 characters)"}.
+// Permissions: Server.SetPermissions(token, map[string]string{"contents":
+// "read", ...}) gives a token GitHub's repository permissions (metadata is
+// always readable); a request whose operation needs a permission the token
+// lacks (read for GET, write otherwise: refs need contents, pulls
+// pull_requests, merging contents write, comments issues or pull_requests,
+// branch protection administration, check runs checks, statuses statuses,
+// hooks repository_hooks) answers 403 "Resource not accessible by
+// integration" for an installation token and "Resource not accessible by
+// personal access token" for a person's; a missing repository is still
+// 404. The GraphQL auto-merge mutations need pull_requests write (error
+// type FORBIDDEN). Tokens without a set may do everything.
 // Check runs are written by GitHub Apps only: a personal access token gets
 // 403 "You must authenticate via a GitHub App."; a completed run (status
 // completed, or completed_at) without a conclusion gets 422 "Invalid

@@ -549,6 +549,9 @@ func (x *gqlExec) mutate(name string, args map[string]any) (any, string, string)
 		if !ok {
 			return nil, "NOT_FOUND", fmt.Sprintf("Could not resolve to a node with the global id of '%s'", id)
 		}
+		if !x.c.allows([]string{"pull_requests"}, "write") {
+			return nil, "FORBIDDEN", x.c.notAccessible()
+		}
 		payload := gqlPayload{clientMutationID: input["clientMutationId"], actor: x.c.user, pull: node}
 		if name == "disablePullRequestAutoMerge" {
 			if node.p.autoMerge != nil {

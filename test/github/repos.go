@@ -385,6 +385,9 @@ func repoRoute(doc string, h func(*call)) func(*call) {
 			writeError(c.w, notFound(docURL(doc)))
 			return
 		}
+		if !c.permitted(docURL(doc)) {
+			return
+		}
 		c.s.actor = c.user
 		defer func() { c.s.actor = nil }()
 		if err := c.s.syncPulls(r); err != nil {

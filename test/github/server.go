@@ -81,6 +81,8 @@ type Server struct {
 
 	graphQLSchema string // path of GitHub's schema.graphql
 
+	permissions map[string]map[string]string // by token; see SetPermissions
+
 	rateLimit   int // primary budget per user and hour
 	rateWindows map[*user]*rateWindowState
 	secondary   secondaryTrip
@@ -109,6 +111,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		repos:  map[string]*repo{},
 		nextID: 1000,
 
+		permissions: map[string]map[string]string{},
 		rateLimit:   defaultRateLimit,
 		rateWindows: map[*user]*rateWindowState{},
 	}
@@ -207,12 +210,13 @@ func (w *statusRecorder) status() int {
 
 // call is one authenticated API request being answered, with the server lock held.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	user *user
-	repo *repo // set for routes under /repos/{owner}/{repo}
-	body []byte
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	user  *user
+	repo  *repo             // set for routes under /repos/{owner}/{repo}
+	perms map[string]string // the token's permissions; nil for all
+	body  []byte
 }
 
 // serveAPI answers a REST request whose path has the API prefix removed and
@@ -251,7 +255,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, l
 		writeError(w, notFound(docsBase))
 		return raw
 	}
-	c := &call{s: s, w: w, user: u, body: raw}
+	c := &call{s: s, w: w, user: u, body: raw, perms: s.permissions[tokenFromHeader(r.Header.Get("Authorization"))]}
 	s.api.ServeHTTP(w, r2.WithContext(context.WithValue(r2.Context(), callKey{}, c)))
 	return raw
 }
