@@ -52,6 +52,8 @@
 //	GET    /repos/{o}/{r}/pulls/{n}/reviews        POST (APPROVE, REQUEST_CHANGES, COMMENT)
 //	GET    /repos/{o}/{r}/issues/{n}/comments      POST
 //	PATCH  /repos/{o}/{r}/issues/comments/{id}
+//	GET    /repos/{o}/{r}/issues/{n}/labels        POST (add), PUT (set), DELETE; DELETE /labels/{name}
+//	GET    /repos/{o}/{r}/labels                   POST (adding a missing label to an issue creates it)
 //	GET    /repos/{o}/{r}/branches/{b}/protection  PUT, DELETE (required_status_checks, required_pull_request_reviews)
 //	GET    /repos/{o}/{r}/commits/{ref}/check-runs  check_name, status, filter, app_id
 //	POST   /repos/{o}/{r}/check-runs               GET, PATCH /check-runs/{id} (GitHub Apps only)

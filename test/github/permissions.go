@@ -72,8 +72,8 @@ func routePermission(r *http.Request) (names []string, level string) {
 		return []string{"contents"}, level
 	case strings.HasPrefix(rest, "/pulls"):
 		return []string{"pull_requests"}, level
-	case strings.HasPrefix(rest, "/issues/"):
-		// Comments on a pull request are allowed by either permission.
+	case strings.HasPrefix(rest, "/issues/") || strings.HasPrefix(rest, "/labels"):
+		// Comments and labels on a pull request are allowed by either permission.
 		return []string{"issues", "pull_requests"}, level
 	case strings.HasPrefix(rest, "/branches/"):
 		return []string{"administration"}, level

@@ -219,7 +219,7 @@ func (s *Server) pullJSON(r *repo, p *pull, full bool) (*github.PullRequest, err
 		Head:              branch(p.head, p.headSHA),
 		Base:              branch(p.base, p.baseSHA),
 		AuthorAssociation: github.String(association(r, p.user)),
-		Labels:            []*github.Label{},
+		Labels:            r.labelsOf(p.number),
 		Assignees:         []*github.User{},
 	}
 	if p.body != "" {

@@ -39,13 +39,15 @@ type repo struct {
 	dir       string
 	createdAt time.Time
 
-	nextNumber int
-	pulls      []*pull                             // by number order
-	comments   map[int][]*github.IssueComment      // by issue number
-	reviews    map[int][]*github.PullRequestReview // by pull request number
-	checkRuns  []*github.CheckRun                  // in creation order
-	statuses   map[string][]*github.RepoStatus     // by commit SHA, in creation order
-	protected  map[string]*protection              // by branch name; nil until a branch is protected
+	nextNumber  int
+	pulls       []*pull                             // by number order
+	comments    map[int][]*github.IssueComment      // by issue number
+	reviews     map[int][]*github.PullRequestReview // by pull request number
+	checkRuns   []*github.CheckRun                  // in creation order
+	statuses    map[string][]*github.RepoStatus     // by commit SHA, in creation order
+	protected   map[string]*protection              // by branch name; nil until a branch is protected
+	labels      []*github.Label                     // the repository's labels, in creation order
+	issueLabels map[int][]string                    // label names by issue number
 }
 
 func (r *repo) fullName() string { return r.owner.Login + "/" + r.spec.Name }
@@ -80,15 +82,16 @@ func (s *Server) AddRepo(spec RepoSpec) *Repo {
 	}
 	owner := s.ownerLocked(spec.Owner)
 	r := &repo{
-		spec:       spec,
-		id:         s.newID(),
-		owner:      owner,
-		dir:        filepath.Join(s.root, owner.Login, spec.Name+".git"),
-		createdAt:  s.now(),
-		nextNumber: 1,
-		comments:   map[int][]*github.IssueComment{},
-		reviews:    map[int][]*github.PullRequestReview{},
-		statuses:   map[string][]*github.RepoStatus{},
+		spec:        spec,
+		id:          s.newID(),
+		owner:       owner,
+		dir:         filepath.Join(s.root, owner.Login, spec.Name+".git"),
+		createdAt:   s.now(),
+		nextNumber:  1,
+		comments:    map[int][]*github.IssueComment{},
+		reviews:     map[int][]*github.PullRequestReview{},
+		statuses:    map[string][]*github.RepoStatus{},
+		issueLabels: map[int][]string{},
 	}
 	if err := s.initRepo(r); err != nil {
 		s.tb.Fatalf("github double: create %s: %v", r.fullName(), err)
