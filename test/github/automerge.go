@@ -26,18 +26,39 @@ type autoMerge struct {
 	enabledAt   time.Time
 }
 
-// autoMergeJSON is the pull request's auto_merge as REST shows it, or nil.
-func (s *Server) autoMergeJSON(p *pull) *github.PullRequestAutoMerge {
+// autoMergeJSON is the pull request's auto_merge as REST shows it, or nil:
+// the commit title and message the merge will use, GitHub's defaults for
+// the method when the user gave none (none for rebase, which keeps the
+// commits).
+func (s *Server) autoMergeJSON(r *repo, p *pull) (*github.PullRequestAutoMerge, error) {
 	am := p.autoMerge
 	if am == nil {
-		return nil
+		return nil, nil
+	}
+	var text string
+	switch am.method {
+	case "merge":
+		text = mergeMessage(r, p, body{})
+	case "squash":
+		content, err := s.content(r, p)
+		if err != nil {
+			return nil, err
+		}
+		text = squashMessage(p, content.commits, body{})
+	}
+	title, message, _ := strings.Cut(strings.TrimSuffix(text, "\n"), "\n\n")
+	if am.headline != nil {
+		title = *am.headline
+	}
+	if am.body != nil {
+		message = *am.body
 	}
 	return &github.PullRequestAutoMerge{
 		EnabledBy:     s.userJSON(am.by),
 		MergeMethod:   github.String(am.method),
-		CommitTitle:   am.headline,
-		CommitMessage: am.body,
-	}
+		CommitTitle:   github.String(title),
+		CommitMessage: github.String(message),
+	}, nil
 }
 
 // enableAutoMerge turns auto-merge on for p, or returns GitHub's reason for

@@ -95,6 +95,16 @@ var allowList = map[string]allowed{
 		"https://docs.github.com/rest/issues/comments#update-an-issue-comment"},
 }
 
+// requestAllowed are operations whose request bodies the double accepts in
+// a form the requestBody schema leaves out but GitHub's page for the
+// operation names.
+var requestAllowed = map[string]allowed{
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
+		"https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"},
+	"PUT /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
+		"https://docs.github.com/rest/issues/labels#set-labels-for-an-issue"},
+}
+
 // invalidRequest allows 422 "Invalid request." on every operation that
 // reads a body, also where the description lists no 422: it is GitHub's
 // answer to a body that breaks the operation's schema (the report checks
@@ -327,6 +337,49 @@ func drive(t *testing.T, f *fixture, client func(string) *github.Client) driven 
 	_, _, err = gh.Issues.EditComment(ctx, o, r, 1, &github.IssueComment{Body: github.String("x")})
 	expectErr("edit a missing comment", err, 404)
 
+	// Labels: adding one the repository lacks creates it.
+	_, _, err = gh.Issues.CreateLabel(ctx, o, r, &github.Label{Name: github.String("area-infrastructure"), Color: github.String("0e8a16")})
+	check("create label", err)
+	_, _, err = gh.Issues.CreateLabel(ctx, o, r, &github.Label{Name: github.String("Area-Infrastructure")})
+	expectErr("create an existing label", err, 422)
+	_, _, err = gh.Issues.AddLabelsToIssue(ctx, o, r, n, []string{"area-infrastructure", "auto-merge"})
+	check("add labels", err)
+	_, _, err = gh.Issues.ReplaceLabelsForIssue(ctx, o, r, n, []string{"auto-merge", "bug"})
+	check("set labels", err)
+	_, _, err = gh.Issues.ListLabelsByIssue(ctx, o, r, n, nil)
+	check("list labels of a pull request", err)
+	_, _, err = gh.Issues.ListLabels(ctx, o, r, nil)
+	check("list labels", err)
+	_, err = gh.Issues.RemoveLabelForIssue(ctx, o, r, n, "bug")
+	check("remove a label", err)
+	_, err = gh.Issues.RemoveLabelForIssue(ctx, o, r, n, "bug")
+	expectErr("remove a label the pull request does not have", err, 404)
+	_, err = gh.Issues.RemoveLabelsForIssue(ctx, o, r, n)
+	check("remove all labels", err)
+	addLabels, err := gh.NewRequest("POST", "repos/dotnet/runtime/issues/1/labels", map[string]any{"labels": []string{"bug"}})
+	check("labels request", err)
+	_, err = gh.Do(ctx, addLabels, nil)
+	check("add labels, the object form", err)
+
+	// A pull request with auto-merge on (switched on through GraphQL) shows it.
+	f.srv.AddRepo(githubdouble.RepoSpec{Owner: o, Name: "auto", AllowAutoMerge: true, Files: map[string]string{"a.txt": "a\n"}})
+	f.srv.Repo(o, "auto").Commit(githubdouble.CommitSpec{Branch: "darc", Files: map[string]string{"a.txt": "b\n"}})
+	autoPR, _, err := gh.PullRequests.Create(ctx, o, "auto", &github.NewPullRequest{Title: github.String("t"), Head: github.String("darc"), Base: github.String("main")})
+	check("create a pull request to auto-merge", err)
+	_, _, err = gh.Repositories.UpdateBranchProtection(ctx, o, "auto", "main", &github.ProtectionRequest{
+		RequiredStatusChecks:       &github.RequiredStatusChecks{Contexts: &[]string{"build"}},
+		RequiredPullRequestReviews: &github.PullRequestReviewsEnforcementRequest{RequiredApprovingReviewCount: 1},
+	})
+	check("protect main with checks and reviews", err)
+	if res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, enableMutation,
+		map[string]any{"id": autoPR.GetNodeID(), "method": "SQUASH", "headline": "t (#1)"}); len(res.Errors) > 0 {
+		t.Fatalf("enable auto-merge: %v", res.Errors)
+	}
+	_, _, err = gh.PullRequests.Get(ctx, o, "auto", autoPR.GetNumber())
+	check("get a pull request with auto-merge on", err)
+	_, _, err = gh.PullRequests.List(ctx, o, "auto", nil)
+	check("list a pull request with auto-merge on", err)
+
 	// Repository webhooks: registering one sends ping.
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) }))
 	t.Cleanup(receiver.Close)
@@ -523,6 +576,10 @@ func report(t *testing.T, doc *ghspec.Document, log []exchange) {
 				st.strict, st.allowed = false, false
 				t.Errorf("%s: the double answered Invalid request. to %s, which the description accepts", where, ex.reqBody)
 			case !rejected && rerr != nil:
+				if _, ok := requestAllowed[op.String()]; ok {
+					st.strict = false
+					break
+				}
 				st.strict, st.allowed = false, false
 				t.Errorf("%s: the double accepted a request body the description refuses: %v", where, rerr)
 			}

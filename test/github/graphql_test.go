@@ -152,6 +152,11 @@ func TestAutoMergeOffAndRefusals(t *testing.T) {
 	if len(res.Errors) > 0 || dig(res.Data, "enablePullRequestAutoMerge", "pullRequest", "autoMergeRequest", "mergeMethod") != "MERGE" {
 		t.Fatalf("enable with the default method: %v %v", res.Data, res.Errors)
 	}
+	// REST shows the commit title and message GitHub will use by default.
+	if am := f.repo.PullRequest(1).GetAutoMerge(); am.GetMergeMethod() != "merge" ||
+		am.GetCommitTitle() != "Merge pull request #1 from dotnet/darc-main-1" || am.GetCommitMessage() != "[main] Update dependencies from dotnet/arcade" {
+		t.Fatalf("auto_merge %s", github.Stringify(am))
+	}
 	res = graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": id})
 	if len(res.Errors) > 0 || dig(res.Data, "disablePullRequestAutoMerge", "pullRequest", "autoMergeRequest") != nil {
 		t.Fatalf("disable: %v %v", res.Data, res.Errors)

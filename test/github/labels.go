@@ -54,6 +54,13 @@ func (s *Server) addLabel(r *repo, name, color string, description *string) *git
 	return l
 }
 
+// labelObject is GitHub's label: description null when it has none.
+func labelObject(l *github.Label) object {
+	o := toObject(l)
+	o["description"] = strOrNull(l.GetDescription())
+	return o
+}
+
 // labelsOf returns the labels of an issue, in the order they were added.
 func (r *repo) labelsOf(number int) []*github.Label {
 	out := []*github.Label{}
@@ -73,7 +80,7 @@ func listRepoLabels(c *call) {
 		cp := *l
 		out = append(out, &cp)
 	}
-	writeJSON(c.w, http.StatusOK, paginate(c, out))
+	writeJSON(c.w, http.StatusOK, objects(paginate(c, out), labelObject))
 }
 
 var createLabelSchema = schema{
@@ -113,7 +120,7 @@ func createLabel(c *call) {
 	l := c.s.addLabel(c.repo, name, color, description)
 	cp := *l
 	c.w.Header().Set("Location", l.GetURL())
-	writeJSON(c.w, http.StatusCreated, &cp)
+	writeJSON(c.w, http.StatusCreated, labelObject(&cp))
 }
 
 // listIssueLabels answers GET /repos/{owner}/{repo}/issues/{number}/labels.
@@ -122,7 +129,7 @@ func listIssueLabels(c *call) {
 	if !ok {
 		return
 	}
-	writeJSON(c.w, http.StatusOK, paginate(c, c.repo.labelsOf(n)))
+	writeJSON(c.w, http.StatusOK, objects(paginate(c, c.repo.labelsOf(n)), labelObject))
 }
 
 // labelNames reads the body of adding or setting labels: an array of names,
@@ -197,7 +204,7 @@ func addIssueLabels(replace bool) func(*call) {
 			}
 		}
 		c.touchIssue(n)
-		writeJSON(c.w, http.StatusOK, c.repo.labelsOf(n))
+		writeJSON(c.w, http.StatusOK, objects(c.repo.labelsOf(n), labelObject))
 	}
 }
 
@@ -223,7 +230,7 @@ func removeIssueLabel(c *call) {
 		if strings.EqualFold(x, name) {
 			c.repo.issueLabels[n] = append(list[:i:i], list[i+1:]...)
 			c.touchIssue(n)
-			writeJSON(c.w, http.StatusOK, c.repo.labelsOf(n))
+			writeJSON(c.w, http.StatusOK, objects(c.repo.labelsOf(n), labelObject))
 			return
 		}
 	}

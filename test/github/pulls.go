@@ -232,7 +232,11 @@ func (s *Server) pullJSON(r *repo, p *pull, full bool) (*github.PullRequest, err
 		pr.MergedAt = ts(p.mergedAt)
 		pr.MergeCommitSHA = github.String(p.mergeCommitSHA)
 	}
-	pr.AutoMerge = s.autoMergeJSON(p)
+	am, err := s.autoMergeJSON(r, p)
+	if err != nil {
+		return nil, err
+	}
+	pr.AutoMerge = am
 	if !full {
 		return pr, nil
 	}

@@ -241,7 +241,15 @@ func (s *Server) pullObject(r *repo, p *pull, full bool) (object, error) {
 		b["repo"] = s.repoObject(r)
 	}
 	orNull(o, "assignee", "milestone", "auto_merge", "active_lock_reason")
-	o["labels"] = []any{}
+	if am := pr.GetAutoMerge(); am != nil {
+		o["auto_merge"] = object{
+			"enabled_by":     s.userObject(am.EnabledBy),
+			"merge_method":   am.GetMergeMethod(),
+			"commit_title":   strOrNull(am.GetCommitTitle()),
+			"commit_message": strOrNull(am.GetCommitMessage()),
+		}
+	}
+	o["labels"] = objects(pr.Labels, labelObject)
 	o["assignees"] = []any{}
 	o["requested_reviewers"] = []any{}
 	o["requested_teams"] = []any{}
