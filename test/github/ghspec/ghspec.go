@@ -12,6 +12,7 @@
 //	err = op.CheckRequest(reqBody)                          // the requestBody schema
 //	op, err = doc.Match("GET", "/repos/o/r/git/ref/heads/main") // a concrete path
 //	err = doc.Check("#/components/schemas/pull-request", body)  // any schema by pointer
+//	err = ghspec.Webhooks(t).CheckWebhook("pull_request", "opened", payload) // a webhook payload
 //
 // Operation finds an operation by its route template; parameter names do
 // not matter ("{number}" matches "{pull_number}"). Match finds one by a

@@ -276,3 +276,22 @@ func TestURITemplateFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckWebhook finds a webhook's schema by event and action.
+func TestCheckWebhook(t *testing.T) {
+	for _, tc := range []struct{ event, action, want string }{
+		{"push", "", "#/webhooks/push/post/requestBody/content/application~1json/schema"},
+		{"pull_request", "opened", "#/webhooks/pull-request-opened/post/requestBody/content/application~1json/schema"},
+		{"pull_request", "auto_merge_enabled", "#/webhooks/pull-request-auto-merge-enabled/post/requestBody/content/application~1json/schema"},
+	} {
+		if got := ghspec.WebhookPointer(tc.event, tc.action); got != tc.want {
+			t.Errorf("WebhookPointer(%q, %q) = %q, want %q", tc.event, tc.action, got, tc.want)
+		}
+	}
+	doc := load(t, "testdata/plain-3.1.json")
+	wantIssue(t, doc.CheckWebhook("ping", "", []byte(`{"zen":"z","hook_id":1}`)), "", "")
+	wantIssue(t, doc.CheckWebhook("ping", "", []byte(`{"zen":"z"}`)), "", "'hook_id'")
+	if err := doc.CheckWebhook("ping", "created", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "ping-created") {
+		t.Errorf("an action the description does not have: %v", err)
+	}
+}
