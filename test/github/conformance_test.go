@@ -101,6 +101,8 @@ var allowList = map[string]allowed{
 var requestAllowed = map[string]allowed{
 	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
 		"https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"},
+	"PUT /repos/{owner}/{repo}/branches/{branch}/protection": {"GitHub takes required_status_checks with checks and without the deprecated contexts (go-github sends one of the two, never both); the page marks contexts deprecated in favour of checks, while the schema still requires it",
+		"https://docs.github.com/rest/branches/branch-protection#update-branch-protection"},
 	"PUT /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
 		"https://docs.github.com/rest/issues/labels#set-labels-for-an-issue"},
 }
@@ -313,6 +315,15 @@ func drive(t *testing.T, f *fixture, client func(string) *github.Client) driven 
 		RequiredStatusChecks: &github.RequiredStatusChecks{Contexts: &[]string{"required-build"}},
 	})
 	check("protect main", err)
+	_, _, err = gh.Repositories.UpdateBranchProtection(ctx, o, r, "main", &github.ProtectionRequest{
+		RequiredStatusChecks:       &github.RequiredStatusChecks{Strict: true, Checks: &[]*github.RequiredStatusCheck{{Context: "required-build"}}},
+		RequiredPullRequestReviews: &github.PullRequestReviewsEnforcementRequest{RequiredApprovingReviewCount: 0},
+	})
+	check("protect main with checks instead of contexts", err)
+	_, _, err = gh.Repositories.UpdateBranchProtection(ctx, o, r, "main", &github.ProtectionRequest{
+		RequiredStatusChecks: &github.RequiredStatusChecks{Contexts: &[]string{"required-build"}},
+	})
+	check("protect main again", err)
 	_, _, err = gh.Repositories.GetBranchProtection(ctx, o, r, "main")
 	check("get protection", err)
 	blocked := f.openPR(t, "darc-main-2")
@@ -474,6 +485,9 @@ func rawErrors(t *testing.T, srv *githubdouble.Server, rec *recorder, ids driven
 		{"PATCH", run, `{"conclusion":"green"}`, app, 422},
 		{"PUT", "repos/dotnet/runtime/branches/main/protection", `{"required_status_checks":null}`, user, 422},
 		{"POST", "repos/dotnet/runtime/hooks", `{"config":{"url":7}}`, user, 422},
+		{"POST", "repos/dotnet/runtime/labels", `{"name":5}`, user, 422},
+		{"POST", "repos/dotnet/runtime/issues/1/labels", `{"labels":"bug"}`, user, 422},
+		{"PUT", "repos/dotnet/runtime/issues/1/labels", `{"labels":7}`, user, 422},
 	} {
 		var body io.Reader
 		if tc.body != "" {

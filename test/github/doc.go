@@ -85,6 +85,8 @@
 // made-up value. Missing objects are errors of type NOT_FOUND ("Could not
 // resolve to a PullRequest with the number of 9."), refused mutations of
 // type UNPROCESSABLE, each with path and locations and a null in data.
+// GraphQL requests count against the same primary budget as REST ones
+// (GitHub keeps a separate GraphQL budget, counted in points).
 //
 // Auto-merge needs RepoSpec.AllowAutoMerge ("Auto merge is not allowed for
 // this repository") and a pull request that cannot merge yet: one whose
@@ -278,13 +280,14 @@
 // route added to the table without a scenario fails the test. It logs the
 // table of routes, statuses seen and strict match. Strict match (every
 // status listed, every body valid): 5 of the 24 routes of the time before
-// the complete objects; 34 of 44 routes now. The other 10 return statuses
+// the complete objects; 33 of 44 routes now. The other 11 return statuses
 // the allow-list in the test names with GitHub's documentation (401 and
 // 400 "Problems parsing JSON" anywhere, 403 for rate limits anywhere and for
 // check runs written without a GitHub App, 422 "Invalid request." where the
 // operation lists no 422, 404 for a missing check run or comment), accept
 // a request body form the page names beside its schema (labels as a bare
-// array of names, which go-github sends) or, for the legacy GET
+// array of names, and branch protection's checks without the deprecated
+// contexts, both of which go-github sends) or, for the legacy GET
 // .../git/refs/{ref}, are not in the description; with the allow-list 44
 // of 44 conform. POST /graphql is outside the REST
 // description; the double checks its documents against GitHub's GraphQL
