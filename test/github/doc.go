@@ -217,6 +217,7 @@
 //	pull_request edited           PATCH /pulls: title, body or base (changes.*.from)
 //	pull_request closed           PATCH state closed, merge or auto-merge (merged true), head branch deleted
 //	pull_request reopened         PATCH state open
+//	pull_request labeled, unlabeled  the issue labels API, one event per label
 //	pull_request auto_merge_enabled, auto_merge_disabled  the GraphQL mutations
 //	check_run created             POST /check-runs, Repo.AddCheckRun
 //	check_run completed           a run created completed (after created), PATCH to completed

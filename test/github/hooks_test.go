@@ -624,3 +624,58 @@ func TestAutoMergeWebhooks(t *testing.T) {
 		t.Fatalf("push of the merge: %#v", got[7].event)
 	}
 }
+
+// TestLabelWebhooks: adding, replacing and removing a pull request's labels
+// sends one pull_request labeled or unlabeled per label, with the label;
+// the pull request (and an issue comment's issue) show the labels it has.
+func TestLabelWebhooks(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, hookSecret)
+	ctx := t.Context()
+	pr := f.openPR(t, "darc-main-1")
+	f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"pull_request", "issue_comment"}})
+	n := pr.GetNumber()
+	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, "dotnet", "runtime", n, []string{"area-infra", "automerge"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.client.Issues.ReplaceLabelsForIssue(ctx, "dotnet", "runtime", n, []string{"automerge", "blocked"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.Issues.RemoveLabelForIssue(ctx, "dotnet", "runtime", n, "blocked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.client.Issues.CreateComment(ctx, "dotnet", "runtime", n, &github.IssueComment{Body: github.String("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.WaitDeliveries()
+	var got []string
+	for _, rec := range rc.received()[1:] {
+		switch ev := rec.event.(type) {
+		case *github.PullRequestEvent:
+			var names []string
+			for _, l := range ev.GetPullRequest().Labels {
+				names = append(names, l.GetName())
+			}
+			got = append(got, ev.GetAction()+" "+ev.GetLabel().GetName()+" "+strings.Join(names, ","))
+		case *github.IssueCommentEvent:
+			var names []string
+			for _, l := range ev.GetIssue().Labels {
+				names = append(names, l.GetName())
+			}
+			got = append(got, "comment "+strings.Join(names, ","))
+		default:
+			t.Fatalf("unexpected %T", rec.event)
+		}
+	}
+	want := []string{
+		"labeled area-infra area-infra,automerge",
+		"labeled automerge area-infra,automerge",
+		"unlabeled area-infra automerge,blocked",
+		"labeled blocked automerge,blocked",
+		"unlabeled blocked automerge",
+		"comment automerge",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events\n got %q\nwant %q", got, want)
+	}
+}

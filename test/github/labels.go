@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -191,6 +192,7 @@ func addIssueLabels(replace bool) func(*call) {
 				return
 			}
 		}
+		before := slices.Clone(c.repo.issueLabels[n])
 		if replace {
 			delete(c.repo.issueLabels, n)
 		}
@@ -204,6 +206,7 @@ func addIssueLabels(replace bool) func(*call) {
 			}
 		}
 		c.touchIssue(n)
+		c.s.labelEvents(c.repo, n, before, c.user)
 		writeJSON(c.w, http.StatusOK, objects(c.repo.labelsOf(n), labelObject))
 	}
 }
@@ -228,8 +231,10 @@ func removeIssueLabel(c *call) {
 	list := c.repo.issueLabels[n]
 	for i, x := range list {
 		if strings.EqualFold(x, name) {
+			before := slices.Clone(list)
 			c.repo.issueLabels[n] = append(list[:i:i], list[i+1:]...)
 			c.touchIssue(n)
+			c.s.labelEvents(c.repo, n, before, c.user)
 			writeJSON(c.w, http.StatusOK, objects(c.repo.labelsOf(n), labelObject))
 			return
 		}
@@ -243,8 +248,10 @@ func removeAllIssueLabels(c *call) {
 	if !ok {
 		return
 	}
+	before := c.repo.issueLabels[n]
 	delete(c.repo.issueLabels, n)
 	c.touchIssue(n)
+	c.s.labelEvents(c.repo, n, before, c.user)
 	writeNoContent(c.w)
 }
 

@@ -434,7 +434,7 @@ func (s *Server) issueHookJSON(r *repo, p *pull) object {
 		"user":                     s.userHookJSON(p.user),
 		"state":                    p.state,
 		"locked":                   false,
-		"labels":                   []any{},
+		"labels":                   objects(r.labelsOf(p.number), labelObject),
 		"assignee":                 nil,
 		"assignees":                []any{},
 		"milestone":                nil,
@@ -521,4 +521,29 @@ func (s *Server) suiteFor(r *repo, app *github.App, sha string) *github.CheckSui
 		}
 	}
 	return &github.CheckSuite{ID: github.Int64(s.newID())}
+}
+
+// labelEvents emits pull_request labeled and unlabeled for the labels pull
+// request n gained and lost since before (label names), one event per
+// label, as GitHub does.
+func (s *Server) labelEvents(r *repo, n int, before []string, sender *user) {
+	p := r.pull(n)
+	if p == nil {
+		return
+	}
+	after := r.issueLabels[n]
+	for _, name := range before {
+		if !slicesContainsFold(after, name) {
+			if l := r.label(name); l != nil {
+				s.pullEvent(r, p, "unlabeled", sender, object{"label": labelObject(l)})
+			}
+		}
+	}
+	for _, name := range after {
+		if !slicesContainsFold(before, name) {
+			if l := r.label(name); l != nil {
+				s.pullEvent(r, p, "labeled", sender, object{"label": labelObject(l)})
+			}
+		}
+	}
 }
