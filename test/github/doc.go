@@ -28,8 +28,8 @@
 // GitHub: the head SHA (and refs/pull/N/head) follows the head branch, and
 // deleting the branch closes the pull request. Test helpers write commits
 // with `git fast-import` through a scratch ref (refs/double/scratch) that
-// fetches, pushes and the refs API do not show. Merging a pull request writes a real commit
-// in the bare repository: a merge commit or a squash commit made with
+// fetches, pushes and the refs API do not show. Merging a pull request
+// writes a real commit in the bare repository: a merge commit or a squash commit made with
 // `git merge-tree --write-tree` (no worktree; git 2.38 or newer is
 // required), or the commits cherry-picked onto the base in a temporary
 // worktree for the rebase method. Merge commits are committed by
@@ -305,7 +305,10 @@
 // calls the product made. AddHook, Deliveries and WaitDeliveries drive
 // webhooks. WithClock fixes timestamps and commit dates;
 // NewClock gives a clock that tests move with Advance (rate-limit resets,
-// updated_at). SetRateLimit and TripSecondaryRateLimit drive rate limits.
+// updated_at). SetRateLimit and TripSecondaryRateLimit drive rate limits;
+// SetPermissions restricts a token; RepoSpec.AllowAutoMerge allows
+// auto-merge; branch protection is set through the API (PUT
+// .../branches/{branch}/protection, go-github's UpdateBranchProtection).
 //
 // API requests are answered one at a time under one lock, so results do not
 // depend on scheduling; git transfers run concurrently, as git's own locking
@@ -314,9 +317,11 @@
 // # Not covered
 //
 // Forks and cross-repository pull requests, issues other than pull
-// requests, review comments,
-// GitHub's asynchronous mergeability (mergeable is computed on every GET, never
-// null), the request ID in the
-// secondary rate limit's message, ETags, and GitHub's refusal of
-// requests without a User-Agent.
+// requests, review comments, GitHub's asynchronous mergeability (mergeable
+// is computed on every GET, never null), the request ID in the secondary
+// rate limit's message, ETags, GitHub's refusal of requests without a
+// User-Agent; in branch protection, administrators' bypass, push
+// restrictions, code-owner reviews, and a change request from one reviewer
+// blocking a merge that enough others approved; auto-merge being turned off
+// by a push from someone without write access.
 package githubdouble
