@@ -212,6 +212,7 @@
 // events, from the double's real state:
 //
 //	push                          any branch or tag that moves: git push, the refs API, merges, Repo.Commit
+//	create, delete                a branch or tag that appears or goes (after its push)
 //	pull_request opened           POST /pulls
 //	pull_request synchronize      the head branch moves (before, after)
 //	pull_request edited           PATCH /pulls: title, body or base (changes.*.from)

@@ -127,7 +127,7 @@ func TestWebhookEvents(t *testing.T) {
 	}
 	want := []string{
 		"ping",
-		"push", "pull_request.opened",
+		"push", "create", "pull_request.opened",
 		"push", "pull_request.synchronize",
 		"pull_request.edited",
 		"check_run.created", "check_run.completed", "check_suite.completed",
@@ -528,7 +528,7 @@ func TestPushWebhooks(t *testing.T) {
 	f := newFixture(t)
 	rc := newReceiver(t, hookSecret)
 	ctx := t.Context()
-	f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"push"}})
+	f.repo.AddHook(githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"push", "create", "delete"}})
 	main := f.repo.Branch("main")
 
 	dir := t.TempDir()
@@ -560,7 +560,16 @@ func TestPushWebhooks(t *testing.T) {
 		commits                  int
 	}
 	var got []push
+	var refs []string
 	for _, rec := range rc.received()[1:] {
+		switch ev := rec.event.(type) {
+		case *github.CreateEvent:
+			refs = append(refs, "create "+ev.GetRefType()+" "+ev.GetRef())
+			continue
+		case *github.DeleteEvent:
+			refs = append(refs, "delete "+ev.GetRefType()+" "+ev.GetRef())
+			continue
+		}
 		ev, ok := rec.event.(*github.PushEvent)
 		if !ok || rec.sigErr != nil {
 			t.Fatalf("delivery %T: %v", rec.event, rec.sigErr)
@@ -583,6 +592,9 @@ func TestPushWebhooks(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pushes\n got %+v\nwant %+v", got, want)
+	}
+	if want := []string{"create branch topic", "create tag v0", "create tag v1", "delete branch topic"}; !slices.Equal(refs, want) {
+		t.Fatalf("create/delete events %q, want %q", refs, want)
 	}
 }
 

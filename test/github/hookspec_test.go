@@ -46,7 +46,7 @@ func TestInvalidPayloadIsRefused(t *testing.T) {
 	var posts atomic.Int32
 	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { posts.Add(1) }))
 	t.Cleanup(receiver.Close)
-	h.AddHook(HookSpec{URL: receiver.URL, Secret: "x", Events: []string{"*"}})
+	h.AddHook(HookSpec{URL: receiver.URL, Secret: "x", Events: []string{"push", "pull_request"}})
 	h.Commit(CommitSpec{Branch: "topic", Files: map[string]string{"b.txt": "b\n"}})
 	if _, _, err := s.Client(DefaultToken).PullRequests.Create(t.Context(), "o", "r", &github.NewPullRequest{
 		Title: github.String("Topic"), Head: github.String("topic"), Base: github.String("main"),

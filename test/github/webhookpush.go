@@ -10,7 +10,8 @@ import (
 // the tips they had when push events were last computed: after every API
 // request on the repository, every git push and every Repo.Commit, so that
 // pushes through git, the refs API, merges and test helpers all send one
-// push event per changed ref, as GitHub does. Only repositories with a hook
+// push event per changed ref, and create or delete for a ref that appeared
+// or went, as GitHub does. Only repositories with a hook
 // are compared.
 
 // pushRefs lists the refs push events are about: branches and tags.
@@ -70,7 +71,37 @@ func (s *Server) observePushes(r *repo, pusher *user) {
 			continue
 		}
 		s.pushEvent(r, name, before, after, old, pusher)
+		if before == "" || after == "" {
+			s.refEvent(r, name, after == "", pusher)
+		}
 	}
+}
+
+// refEvent emits create (or delete) for a branch or tag that was created
+// (or deleted), which GitHub sends beside the push event.
+func (s *Server) refEvent(r *repo, ref string, deleted bool, pusher *user) {
+	event := "create"
+	if deleted {
+		event = "delete"
+	}
+	s.emit(r, event, "", func() (object, error) {
+		refType, short := "branch", strings.TrimPrefix(ref, "refs/heads/")
+		if name, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+			refType, short = "tag", name
+		}
+		payload := object{
+			"ref":         short,
+			"ref_type":    refType,
+			"pusher_type": "user",
+			"repository":  s.repoHookJSON(r),
+			"sender":      s.userHookJSON(pusher),
+		}
+		if !deleted {
+			payload["master_branch"] = r.spec.DefaultBranch
+			payload["description"] = nilIfEmpty(r.spec.Description)
+		}
+		return payload, nil
+	})
 }
 
 // pushEvent emits push for one ref moving from before to after ("" for a
