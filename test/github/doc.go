@@ -161,7 +161,10 @@
 // failing.`, `... is pending.`; "At least N approving review(s) is/are
 // required by reviewers with write access." (counting each user's latest
 // APPROVED, CHANGES_REQUESTED or DISMISSED review; with
-// dismiss_stale_reviews only approvals of the head commit count). With
+// dismiss_stale_reviews only approvals of the head commit count); a
+// user whose latest decision requests changes blocks the merge, with the
+// double's wording "Changes were requested by reviewers with write
+// access." (GitHub's API message for it is undocumented). With
 // strict checks, a head that does not contain the base answers "Head branch
 // is not up to date with the base branch" and shows mergeable_state
 // "behind". Protection applies to every user: administrators' bypass
@@ -322,7 +325,6 @@
 // is computed on every GET, never null), the request ID in the secondary
 // rate limit's message, ETags, GitHub's refusal of requests without a
 // User-Agent; in branch protection, administrators' bypass, push
-// restrictions, code-owner reviews, and a change request from one reviewer
-// blocking a merge that enough others approved; auto-merge being turned off
+// restrictions, code-owner reviews; auto-merge being turned off
 // by a push from someone without write access.
 package githubdouble

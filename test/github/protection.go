@@ -24,6 +24,9 @@ const (
 	msgBranchNotFound     = "Branch not found"
 	msgHeadBehind         = "Head branch is not up to date with the base branch"
 	msgOrgRestrictions    = "Only organization repositories can have users and team restrictions"
+	// msgChangesRequested is the double's wording: GitHub blocks the merge
+	// but its API message for this case is undocumented.
+	msgChangesRequested = "Changes were requested by reviewers with write access."
 )
 
 // protection is the protection of one branch.
@@ -289,8 +292,12 @@ func (s *Server) protectionBlock(r *repo, p *pull) (*mergeBlock, error) {
 			}
 		}
 	}
-	if rv := prot.reviews; rv != nil && rv.count > 0 {
-		if n := approvals(r, p, rv.dismissStale); n < rv.count {
+	if rv := prot.reviews; rv != nil {
+		n, changesRequested := approvals(r, p, rv.dismissStale)
+		if changesRequested {
+			return &mergeBlock{message: msgChangesRequested, state: "blocked"}, nil
+		}
+		if n < rv.count {
 			msg := fmt.Sprintf("At least %d approving review is required by reviewers with write access.", rv.count)
 			if rv.count > 1 {
 				msg = fmt.Sprintf("At least %d approving reviews are required by reviewers with write access.", rv.count)
@@ -357,9 +364,11 @@ func requiredCheckVerb(r *repo, sha string, rc requiredCheck) string {
 }
 
 // approvals counts the users whose latest deciding review of p approves it
-// (a comment does not change a user's decision); with dismissStale, an
-// approval of an older head commit does not count.
-func approvals(r *repo, p *pull, dismissStale bool) int {
+// (a comment does not change a user's decision), and reports whether any
+// user's latest decision requests changes, which blocks merging while
+// reviews are required; with dismissStale, an approval of an older head
+// commit does not count.
+func approvals(r *repo, p *pull, dismissStale bool) (n int, changesRequested bool) {
 	latest := map[int64]string{} // user id -> state, or "" when stale
 	for _, rv := range r.reviews[p.number] {
 		switch rv.GetState() {
@@ -371,11 +380,13 @@ func approvals(r *repo, p *pull, dismissStale bool) int {
 			latest[rv.GetUser().GetID()] = state
 		}
 	}
-	n := 0
 	for _, state := range latest {
-		if state == "APPROVED" {
+		switch state {
+		case "APPROVED":
 			n++
+		case "CHANGES_REQUESTED":
+			changesRequested = true
 		}
 	}
-	return n
+	return n, changesRequested
 }
