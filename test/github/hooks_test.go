@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
@@ -689,5 +690,56 @@ func TestLabelWebhooks(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("events\n got %q\nwant %q", got, want)
+	}
+}
+
+// BenchmarkWebhookEvent times one event end to end: a pull request edit
+// through the API, its pull_request.edited payload rendered from the
+// double's state, validated against @octokit/openapi-webhooks, signed and
+// delivered to a receiver that checks the signature; "no hook" is the edit
+// alone, so the difference is what webhooks cost.
+func BenchmarkWebhookEvent(b *testing.B) {
+	for _, hooked := range []bool{false, true} {
+		name := "no hook"
+		if hooked {
+			name = "hook"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := githubdouble.NewServer(b)
+			repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"a.txt": "a\n"}})
+			repo.Commit(githubdouble.CommitSpec{Branch: "topic", Files: map[string]string{"b.txt": "b\n"}})
+			client := srv.Client(githubdouble.DefaultToken)
+			ctx := b.Context()
+			pr, _, err := client.PullRequests.Create(ctx, "dotnet", "runtime", &github.NewPullRequest{Title: github.String("t"), Head: github.String("topic"), Base: github.String("main")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var received, refused atomic.Int64
+			receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				received.Add(1)
+				if _, err := github.ValidatePayload(r, []byte(hookSecret)); err != nil {
+					refused.Add(1)
+				}
+			}))
+			b.Cleanup(receiver.Close)
+			if hooked {
+				repo.AddHook(githubdouble.HookSpec{URL: receiver.URL, Secret: hookSecret, Events: []string{"pull_request"}})
+				srv.WaitDeliveries()
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				if _, _, err := client.PullRequests.Edit(ctx, "dotnet", "runtime", pr.GetNumber(), &github.PullRequest{Title: github.String("title " + strconv.Itoa(i))}); err != nil {
+					b.Fatal(err)
+				}
+				srv.WaitDeliveries()
+			}
+			if want := int64(0); hooked {
+				want = int64(i) + 1 // and the ping
+				if received.Load() != want || refused.Load() != 0 {
+					b.Fatalf("%d deliveries received, %d refused; want %d, 0", received.Load(), refused.Load(), want)
+				}
+			}
+		})
 	}
 }

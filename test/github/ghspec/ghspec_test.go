@@ -253,6 +253,14 @@ func BenchmarkLoadREST(b *testing.B) {
 	}
 }
 
+func BenchmarkLoadWebhooks(b *testing.B) {
+	for b.Loop() {
+		if _, err := ghspec.Load("../../node_modules/@octokit/openapi-webhooks/generated/api.github.com.json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // TestURITemplateFormat: GitHub's URL templates, with RFC 6570 path-segment
 // expansions ({/number}), are valid uri-templates; unbalanced braces are not.
 func TestURITemplateFormat(t *testing.T) {
