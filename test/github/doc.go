@@ -207,8 +207,8 @@
 //	// ... open a pull request, add a check run, merge, push ...
 //	for _, d := range srv.WaitDeliveries() {
 //		// d.Event, d.Action, d.GUID, d.StatusCode (the receiver's answer), d.Err, d.Payload
+//		req, _ := d.NewRequest(ctx, otherReplicaURL) // the same delivery, to another replica
 //	}
-//	req, _ := d.NewRequest(ctx, otherReplicaURL) // the same delivery, to another replica
 //
 // Two hooks (one per replica) get every event with the same
 // X-GitHub-Delivery, as GitHub sends one event to several hooks. The
@@ -232,9 +232,10 @@
 //	issue_comment edited          PATCH /issues/comments/{id} (changes.body.from)
 //
 // Payloads are rendered from the same complete objects the REST API
-// answers with (render.go) plus what only webhooks carry, and every payload is validated against its event and action's
-// request body schema in @octokit/openapi-webhooks (test/node_modules, via
-// package ghspec, loaded once per test binary when the first hook is
+// answers with (render.go) plus what only webhooks carry, and every payload
+// is validated against its event and action's request body schema in
+// @octokit/openapi-webhooks (test/node_modules, via package ghspec's
+// CheckWebhook, loaded once per test binary when the first hook is
 // registered) before it is sent. A payload that does not match fails the
 // test that caused it (naming the event and the JSON pointer of each
 // problem, e.g. "/pull_request/head: missing property 'sha'") and is
