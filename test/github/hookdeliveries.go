@@ -59,10 +59,7 @@ func (s *Server) redeliver(hookID, id int64) (int64, bool) {
 	}
 	d.nextID++
 	d.queue = append(d.queue, again)
-	if !d.running {
-		d.running = true
-		go d.drain()
-	}
+	d.kick()
 	return again.ID, true
 }
 

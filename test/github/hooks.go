@@ -287,6 +287,12 @@ func (s *Server) enqueue(r *repo, hooks []*hook, event, action string, payload [
 		}
 		d.queue = append(d.queue, dl)
 	}
+	d.kick()
+}
+
+// kick starts draining the queue unless a drain is running. Called with
+// d.mu held.
+func (d *deliverer) kick() {
 	if !d.running && len(d.queue) > 0 {
 		d.running = true
 		go d.drain()
