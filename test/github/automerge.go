@@ -62,11 +62,15 @@ func (s *Server) autoMergeJSON(r *repo, p *pull) (*github.PullRequestAutoMerge, 
 }
 
 // enableAutoMerge turns auto-merge on for p, or returns GitHub's reason for
-// refusing: the repository does not allow it, or the pull request is not
-// waiting for anything (its mergeable_state is not blocked or behind).
+// refusing: the repository does not allow it or the merge method, or the
+// pull request is not waiting for anything (its mergeable_state is not
+// blocked or behind).
 func (s *Server) enableAutoMerge(r *repo, p *pull, am *autoMerge, expectedHead string) (string, error) {
 	if !r.spec.AllowAutoMerge {
 		return "Auto merge is not allowed for this repository", nil
+	}
+	if msg := methodNotAllowed(r, am.method); msg != "" {
+		return msg, nil
 	}
 	if expectedHead != "" && expectedHead != p.headSHA {
 		return fmt.Sprintf("Expected head OID %s does not match the pull request's head %s", expectedHead, p.headSHA), nil
@@ -126,4 +130,18 @@ func graphQLMergeMethod(v any) string {
 		return strings.ToLower(s)
 	}
 	return "merge"
+}
+
+// methodNotAllowed is the refusal of a merge method the repository's
+// settings disable (the REST merge's wording), or "".
+func methodNotAllowed(r *repo, method string) string {
+	switch {
+	case method == "merge" && r.spec.DisallowMergeCommit:
+		return "Merge commits are not allowed on this repository."
+	case method == "squash" && r.spec.DisallowSquashMerge:
+		return "Squash merges are not allowed on this repository."
+	case method == "rebase" && r.spec.DisallowRebaseMerge:
+		return "Rebase merges are not allowed on this repository."
+	}
+	return ""
 }

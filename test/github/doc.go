@@ -89,7 +89,9 @@
 // (GitHub keeps a separate GraphQL budget, counted in points).
 //
 // Auto-merge needs RepoSpec.AllowAutoMerge ("Auto merge is not allowed for
-// this repository") and a pull request that cannot merge yet: one whose
+// this repository"), a merge method the repository allows (refused with the
+// REST merge's wording, e.g. "Squash merges are not allowed on this
+// repository.") and a pull request that cannot merge yet: one whose
 // mergeable_state is not blocked or behind is refused with "Pull request
 // Pull request is in clean status" (or that state), as GitHub does. The
 // REST pull request shows auto_merge {enabled_by, merge_method,

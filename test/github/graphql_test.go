@@ -172,6 +172,14 @@ func TestAutoMergeOffAndRefusals(t *testing.T) {
 	wantGQLError(t, graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, enableMutation, map[string]any{"id": "PR_bm9wZQ"}),
 		"NOT_FOUND", "Could not resolve to a node with the global id of 'PR_bm9wZQ'", "enablePullRequestAutoMerge")
 
+	// A repository that does not allow the method.
+	h := newFixture(t, githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", AllowAutoMerge: true, DisallowSquashMerge: true,
+		Files: map[string]string{"README.md": "# runtime\n", "eng/Versions.props": versionsProps}})
+	h.openPR(t, "darc-main-1")
+	h.protect(t, &github.ProtectionRequest{RequiredStatusChecks: requireChecks(false, "build")})
+	wantGQLError(t, graphql(t, h.srv, "/graphql", githubdouble.DefaultToken, enableMutation, map[string]any{"id": h.repo.PullRequest(1).GetNodeID(), "method": "SQUASH"}),
+		"UNPROCESSABLE", "Squash merges are not allowed on this repository.", "enablePullRequestAutoMerge")
+
 	// A repository that does not allow auto-merge.
 	g := newFixture(t)
 	g.openPR(t, "darc-main-1")

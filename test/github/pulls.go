@@ -747,14 +747,8 @@ func mergePull(c *call) {
 	case b.str("sha") != "" && b.str("sha") != p.headSHA:
 		writeError(c.w, newAPIError(http.StatusConflict, msgHeadModified, doc))
 		return
-	case method == "merge" && r.spec.DisallowMergeCommit:
-		notAllowed("Merge commits are not allowed on this repository.")
-		return
-	case method == "squash" && r.spec.DisallowSquashMerge:
-		notAllowed("Squash merges are not allowed on this repository.")
-		return
-	case method == "rebase" && r.spec.DisallowRebaseMerge:
-		notAllowed("Rebase merges are not allowed on this repository.")
+	case methodNotAllowed(r, method) != "":
+		notAllowed(methodNotAllowed(r, method))
 		return
 	case p.draft:
 		notAllowed(msgDraft)
