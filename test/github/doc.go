@@ -255,15 +255,19 @@
 // POST .../deliveries/{id}/attempts send a delivery again with the same
 // GUID, headers and body (Delivery.Redelivery set), and Delivery.NewRequest
 // rebuilds a delivery's request for another URL, so a test can send one
-// delivery to two replicas or tamper with its body. When the test ends,
+// delivery to two replicas or tamper with its body. Server.AddAppHook(slug,
+// HookSpec) sets the webhook of a GitHub App registered with AddApp: it gets
+// the events of every repository (the app's one installation covers them
+// all), its payloads carry "installation" {id, node_id} and its deliveries
+// X-GitHub-Hook-Installation-Target-Type "integration" with the app's id;
+// it gets no ping. When the test ends,
 // queued deliveries are dropped. A hook is refused (422 Validation Failed,
 // {resource: Hook, code: custom}) for a URL that is not http(s) ("The URL
 // you've entered is not valid. ..."), a URL the repository already has a
 // hook for ("Hook already exists on this repository"), and, with messages
 // the double makes up where GitHub's are undocumented, a missing URL, a
 // content type other than json or form and a malformed event name. Not
-// covered: organization and app hooks
-// (and the installation and organization keys of their payloads), pings
+// covered: organization hooks (and the organization key of payloads), pings
 // and tests on demand, PATCH of a hook, the deliveries API's cursor, and
 // GitHub's refusal of event names it does not know (the double accepts any
 // lower-case name).
@@ -309,8 +313,8 @@
 // Branch, File, AddCheckRun, AddStatus, AddReview, PullRequest,
 // PullRequests, Comments. Requests returns the log of every request (API
 // and git) with its status, user and body, for tests that assert the exact
-// calls the product made. AddHook, Deliveries and WaitDeliveries drive
-// webhooks. WithClock fixes timestamps and commit dates;
+// calls the product made. AddHook, AddAppHook, Deliveries, WaitDeliveries
+// and Redeliver drive webhooks. WithClock fixes timestamps and commit dates;
 // NewClock gives a clock that tests move with Advance (rate-limit resets,
 // updated_at). SetRateLimit and TripSecondaryRateLimit drive rate limits;
 // SetPermissions restricts a token; RepoSpec.AllowAutoMerge allows

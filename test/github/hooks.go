@@ -56,6 +56,7 @@ type hook struct {
 	insecureSSL string
 	events      []string // event names; "*" is every event
 	active      bool
+	app         *app // the GitHub App whose hook this is; nil for a repository hook
 	createdAt   time.Time
 	updatedAt   time.Time
 }
@@ -135,6 +136,7 @@ func newDeliverer() *deliverer {
 // in NewServer and has a lock of its own.
 type hookState struct {
 	byRepo map[*repo][]*hook
+	apps   []*hook                     // GitHub Apps' hooks (apphooks.go), for every repository
 	heads  map[*repo]map[string]string // the branch and tag tips push events were last computed from
 	d      *deliverer
 	spec   *ghspec.Document // @octokit/openapi-webhooks, loaded with the first hook
@@ -269,8 +271,9 @@ func (s *Server) enqueue(r *repo, hooks []*hook, event, action string, payload [
 		h.Set("X-GitHub-Event", event)
 		h.Set("X-GitHub-Delivery", guid)
 		h.Set("X-GitHub-Hook-ID", strconv.FormatInt(hk.id, 10))
-		h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(r.id, 10))
-		h.Set("X-GitHub-Hook-Installation-Target-Type", "repository")
+		targetType, targetID := targetOf(hk, r)
+		h.Set("X-GitHub-Hook-Installation-Target-ID", targetID)
+		h.Set("X-GitHub-Hook-Installation-Target-Type", targetType)
 		if hk.secret != "" {
 			h.Set("X-Hub-Signature-256", sign(hk.secret, body))
 			m := hmac.New(sha1.New, []byte(hk.secret))

@@ -2,6 +2,8 @@ package githubdouble_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -741,5 +743,54 @@ func BenchmarkWebhookEvent(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppHook: a GitHub App's webhook gets the events of every repository,
+// later ones included, each payload naming the app's installation and each
+// delivery the app as its target, beside the repository hooks.
+func TestAppHook(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, hookSecret)
+	repoHooks := newReceiver(t, hookSecret)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.AddApp("maestro-app", 42, &key.PublicKey, 7)
+	appHook := f.srv.AddAppHook("maestro-app", githubdouble.HookSpec{URL: rc.srv.URL, Secret: hookSecret, Events: []string{"*"}})
+	f.repo.AddHook(githubdouble.HookSpec{URL: repoHooks.srv.URL, Secret: hookSecret, Events: []string{"status"}})
+	other := f.srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "arcade", Files: map[string]string{"a": "a\n"}})
+	f.repo.AddStatus(f.repo.Branch("main"), github.RepoStatus{State: github.String("success")})
+	other.Commit(githubdouble.CommitSpec{Branch: "main", Files: map[string]string{"b": "b\n"}})
+
+	ds := f.srv.WaitDeliveries()
+	var app []string
+	for _, d := range ds {
+		if d.HookID == appHook {
+			app = append(app, d.Repo+" "+eventKey(d))
+		}
+	}
+	if want := []string{"dotnet/runtime status", "dotnet/arcade push"}; !slices.Equal(app, want) {
+		t.Fatalf("app hook deliveries %q, want %q", app, want)
+	}
+	for i, rec := range rc.received() {
+		if rec.sigErr != nil || rec.header.Get("X-GitHub-Hook-Installation-Target-Type") != "integration" ||
+			rec.header.Get("X-GitHub-Hook-Installation-Target-ID") != "42" || rec.header.Get("X-GitHub-Hook-ID") != strconv.FormatInt(appHook, 10) {
+			t.Errorf("app delivery %d: %v, headers %v", i, rec.sigErr, rec.header)
+		}
+		var body struct {
+			Installation struct {
+				ID int64 `json:"id"`
+			} `json:"installation"`
+		}
+		if err := json.Unmarshal(rec.body, &body); err != nil || body.Installation.ID != 7 {
+			t.Errorf("app delivery %d names installation %d (%v), want 7", i, body.Installation.ID, err)
+		}
+	}
+	// The repository's own hook gets the status without the installation.
+	got := repoHooks.received()
+	if len(got) != 2 || got[1].header.Get("X-GitHub-Hook-Installation-Target-Type") != "repository" || bytes.Contains(got[1].body, []byte(`"installation"`)) {
+		t.Fatalf("repository hook deliveries: %d", len(got))
 	}
 }

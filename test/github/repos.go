@@ -97,6 +97,9 @@ func (s *Server) AddRepo(spec RepoSpec) *Repo {
 		s.tb.Fatalf("github double: create %s: %v", r.fullName(), err)
 	}
 	s.repos[key] = r
+	if len(s.hooks.apps) > 0 {
+		s.trackHeads(r) // an app's hook gets this repository's pushes too
+	}
 	return &Repo{s: s, key: key}
 }
 

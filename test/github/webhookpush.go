@@ -11,8 +11,8 @@ import (
 // request on the repository, every git push and every Repo.Commit, so that
 // pushes through git, the refs API, merges and test helpers all send one
 // push event per changed ref, and create or delete for a ref that appeared
-// or went, as GitHub does. Only repositories with a hook
-// are compared.
+// or went, as GitHub does. Only repositories with a hook (or every
+// repository, once an app has one) are compared.
 
 // pushRefs lists the refs push events are about: branches and tags.
 func (s *Server) pushRefs(r *repo) (map[string]string, error) {

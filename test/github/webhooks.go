@@ -43,13 +43,18 @@ func timeJSON(t time.Time) any {
 // as a refused delivery instead of being sent. Called with the server lock
 // held.
 func (s *Server) emit(r *repo, event, action string, render func() (object, error)) {
-	var hooks []*hook
+	var hooks, apps []*hook
 	for _, hk := range s.hooksOf(r) {
 		if hk.wants(event) {
 			hooks = append(hooks, hk)
 		}
 	}
-	if len(hooks) == 0 {
+	for _, hk := range s.hooks.apps {
+		if hk.wants(event) {
+			apps = append(apps, hk)
+		}
+	}
+	if len(hooks)+len(apps) == 0 {
 		return
 	}
 	payload, err := render()
@@ -57,7 +62,16 @@ func (s *Server) emit(r *repo, event, action string, render func() (object, erro
 		s.tb.Errorf("github double: render the %s webhook of %s: %v", eventName(event, action), r.fullName(), err)
 		return
 	}
-	s.send(r, hooks, event, action, payload)
+	if len(hooks) > 0 {
+		s.send(r, hooks, event, action, payload)
+	}
+	for _, hk := range apps { // the same payload, naming the app's installation
+		withInstallation := object{"installation": installationJSON(hk.app)}
+		for k, v := range payload {
+			withInstallation[k] = v
+		}
+		s.send(r, []*hook{hk}, event, action, withInstallation)
+	}
 }
 
 // send validates a rendered payload and queues its deliveries.
