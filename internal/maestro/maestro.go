@@ -264,6 +264,25 @@ type PullRequest struct {
 	// keep their own, read through platform.Platform.Checks; there this
 	// stays empty.
 	Checks []Check `json:"checks,omitempty"`
+	// Policies are the merge policy results reported on a pull request of
+	// the local platform for its head commit PolicyHead (the local
+	// platform's PolicyReporter); a policy reported before and no longer
+	// evaluated stays with state skipped. NotifiedHead is the head commit
+	// whose failure was last notified. GitHub and Azure Repos keep these
+	// on the host (check runs, statuses, comments); there they stay empty.
+	Policies     []PolicyResult `json:"policies,omitempty"`
+	PolicyHead   string         `json:"policyHead,omitempty"`
+	NotifiedHead string         `json:"notifiedHead,omitempty"`
+}
+
+// PolicyResult is one merge policy's verdict as reported on a pull request:
+// State is pending, success or failure, or CheckSkipped for a policy that
+// was reported before on the same head commit and is no longer evaluated.
+// Message says what a person can do about it.
+type PolicyResult struct {
+	Name    string     `json:"name"`
+	State   CheckState `json:"state"`
+	Message string     `json:"message,omitempty"`
 }
 
 // CheckState is the state of one check on a pull request (a CI status, a
@@ -275,6 +294,9 @@ const (
 	CheckPending CheckState = "pending"
 	CheckSuccess CheckState = "success"
 	CheckFailure CheckState = "failure"
+	// CheckSkipped is only ever a reported merge policy's state (see
+	// PolicyResult): one no longer evaluated. ParseCheckState refuses it.
+	CheckSkipped CheckState = "skipped"
 )
 
 // ParseCheckState returns the check state s names, or a KindInvalid error.

@@ -6,6 +6,9 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -66,4 +69,111 @@ type Platform interface {
 	Comment(ctx context.Context, pr maestro.PullRequest, body string) error
 	Merge(ctx context.Context, pr maestro.PullRequest, message string) error
 	DeleteBranch(ctx context.Context, repo, branch string) error
+}
+
+// PolicyResult is one merge policy's verdict as reported on a pull request.
+type PolicyResult = maestro.PolicyResult
+
+// CheckSkipped is the state of a reported policy no longer evaluated.
+const CheckSkipped = maestro.CheckSkipped
+
+// PolicyCheckPrefix starts the name of every check run Maestro++ reports a
+// merge policy with on GitHub: "Maestro auto-merge - {policy}", the name
+// production uses.
+const PolicyCheckPrefix = "Maestro auto-merge - "
+
+// PolicyStatusGenre is the genre of every pull request status Maestro++
+// reports a merge policy with on Azure DevOps; the status's name is the
+// policy's.
+const PolicyStatusGenre = "maestro"
+
+// IsPolicyCheck reports whether a check that Platform.Checks lists is one of
+// Maestro++'s own policy reports (a check run named PolicyCheckPrefix+policy
+// on GitHub, a status of genre PolicyStatusGenre on Azure DevOps). Our own
+// checks never count when checks are evaluated.
+func IsPolicyCheck(name string) bool {
+	return strings.HasPrefix(name, PolicyCheckPrefix) || strings.HasPrefix(strings.ToLower(name), PolicyStatusGenre+"/")
+}
+
+// PolicyReporter shows merge policy results on pull requests, the way
+// production Maestro does and without noise.
+//
+// Contract:
+//   - ReportPolicies makes what the host shows for pr at head commit head
+//     match results (names unique, states pending, success or failure):
+//     one entry per policy, created once and changed in place only when
+//     its state or message changed, so that reporting the same results
+//     again writes nothing. A policy reported before and missing from
+//     results is shown as skipped (no longer evaluated). On GitHub each
+//     policy is a check run named PolicyCheckPrefix+name on head (pending
+//     is in_progress); on Azure DevOps a pull request status of genre
+//     PolicyStatusGenre plus one summary comment, "Auto-Merge Status",
+//     edited in place; on the local platform the pull request's record.
+//   - PolicyResults reads back what the host shows for pr at head, skipped
+//     ones included, sorted by name.
+//   - Notify posts body as a comment on pr once per head commit: it reports
+//     false, posting nothing, when a notification for head is there
+//     already.
+type PolicyReporter interface {
+	ReportPolicies(ctx context.Context, pr maestro.PullRequest, head string, results []PolicyResult) error
+	PolicyResults(ctx context.Context, pr maestro.PullRequest, head string) ([]PolicyResult, error)
+	Notify(ctx context.Context, pr maestro.PullRequest, head, body string) (bool, error)
+}
+
+// ValidatePolicyResults checks results before anything is written: every
+// name set, unique, and short enough for a check name; every state pending,
+// success or failure.
+func ValidatePolicyResults(results []PolicyResult) error {
+	seen := map[string]bool{}
+	for i, r := range results {
+		switch {
+		case strings.TrimSpace(r.Name) == "":
+			return maestro.Errorf(maestro.KindInvalid, "policy result %d has no name", i)
+		case seen[r.Name]:
+			return maestro.Errorf(maestro.KindInvalid, "policy %s is reported twice", r.Name)
+		case len(PolicyCheckPrefix+r.Name) > maxPolicyCheckName:
+			return maestro.Errorf(maestro.KindInvalid, "policy name %.20q… is too long to report (at most %d bytes)", r.Name, maxPolicyCheckName-len(PolicyCheckPrefix))
+		}
+		if _, err := maestro.ParseCheckState(string(r.State)); err != nil {
+			return fmt.Errorf("policy %s: %w", r.Name, err)
+		}
+		seen[r.Name] = true
+	}
+	return nil
+}
+
+// maxPolicyCheckName bounds a reported check's name, as hosts do.
+const maxPolicyCheckName = 255
+
+// NotificationMarker is the hidden line that ends a failure notification
+// for head commit head; Notify looks for it to notify once per head.
+func NotificationMarker(head string) string {
+	return "<!-- maestro-failure-notification: " + head + " -->"
+}
+
+// FailureNotification is the comment that tells the people a subscription
+// names in pullRequestFailureNotificationTags (separated by ';', ',' or
+// spaces, as production accepts them) that pr fails its merge policies, or
+// "" when tags names nobody. Names without a leading @ get one.
+func FailureNotification(tags string, failing []PolicyResult) string {
+	var who []string
+	for _, t := range strings.FieldsFunc(tags, func(r rune) bool { return r == ';' || r == ',' || unicode.IsSpace(r) }) {
+		if !strings.HasPrefix(t, "@") {
+			t = "@" + t
+		}
+		who = append(who, t)
+	}
+	if len(who) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Notification for subscribed users: %s\n\n", strings.Join(who, " "))
+	b.WriteString("This dependency-update pull request fails its merge policies, so it will not be merged automatically. " +
+		"The failures may come from changes in your repository; please take a look.\n\n")
+	for _, r := range failing {
+		fmt.Fprintf(&b, "- %s: %s\n", r.Name, r.Message)
+	}
+	b.WriteString("\nYou are tagged because the Maestro++ subscription of this pull request names you in pullRequestFailureNotificationTags; " +
+		"`maestro subscription update --failure-notification-tags` changes that.\n")
+	return b.String()
 }

@@ -445,6 +445,17 @@ func exerciseEveryRoute(t *testing.T, e *env) {
 	must("CreateThread", err)
 	_, err = e.git.GetThreads(ctx, git.GetThreadsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id})
 	must("GetThreads", err)
+	_, err = e.git.GetComments(ctx, git.GetCommentsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, ThreadId: ptr(1)})
+	must("GetComments", err)
+	_, err = e.git.UpdateComment(ctx, git.UpdateCommentArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, ThreadId: ptr(1), CommentId: ptr(1),
+		Comment: &git.Comment{Content: ptr("hello again")}})
+	must("UpdateComment", err)
+	st, err := e.git.CreatePullRequestStatus(ctx, git.CreatePullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id,
+		Status: &git.GitPullRequestStatus{State: ptr(git.GitStatusStateValues.Succeeded), Context: &git.GitStatusContext{Name: ptr("build"), Genre: ptr("ci")}}})
+	must("CreatePullRequestStatus", err)
+	_, err = e.git.GetPullRequestStatus(ctx, git.GetPullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, StatusId: st.Id})
+	must("GetPullRequestStatus", err)
+	must("DeletePullRequestStatus", e.git.DeletePullRequestStatus(ctx, git.DeletePullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, StatusId: st.Id}))
 	_, err = e.git.GetPullRequestCommits(ctx, git.GetPullRequestCommitsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id})
 	must("GetPullRequestCommits", err)
 	e.s.SetPolicyEvaluations(*id, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true, Settings: map[string]any{"buildDefinitionId": 1}})

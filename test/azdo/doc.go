@@ -66,8 +66,10 @@
 // or base64 content, and one ref update; answered 201); pull requests (create,
 // answered 201; list with searchCriteria; get by repository and by project;
 // update: title, description, draft, retarget, abandon, reactivate,
-// auto-complete, complete); pull request statuses and threads (create, list);
-// pull request commits.
+// auto-complete, complete); pull request statuses (create, list, get, and
+// delete, answered 204; IDs are never reused) and threads (create, list);
+// thread comments (list, get, update content); pull request commits. The
+// not-found messages of a status or comment are approximations.
 //
 // Pipelines and builds: RunPipeline (YAML pipelines), GetRun, GetPipeline,
 // QueueBuild (classic definitions and YAML pipelines), GetBuild,

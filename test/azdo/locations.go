@@ -57,6 +57,7 @@ var (
 	locPullRequestByID = uuid.MustParse("01a46dea-7d46-4d40-bc84-319e7c260d99")
 	locPRStatuses      = uuid.MustParse("b5f6bb4f-8d1e-4d79-8d11-4c9172c99c35")
 	locPRThreads       = uuid.MustParse("ab6e2e5d-a0b7-4153-b64a-a4efe0d49449")
+	locPRComments      = uuid.MustParse("965a3ec7-5ed8-455a-bdcb-835a5ea7fe7b")
 	locPRCommits       = uuid.MustParse("52823034-34a8-4576-922c-8d8b77e9e4c4")
 	locBuilds          = uuid.MustParse("0cd358e1-9217-4d94-8269-1c1ee6f93dcf")
 	locDefinitions     = uuid.MustParse("dbeaf647-6167-421a-bda9-c9327b25e2e6")
@@ -86,9 +87,11 @@ func newLocations() []*resourceLocation {
 		{id: locPullRequestByID, area: "git", resource: "pullRequests", template: "{project}/_apis/{area}/{resource}/{pullRequestId}", resourceVersion: 1, minVersion: "3.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetPullRequestByID}},
 		{id: locPRStatuses, area: "git", resource: "pullRequestStatuses", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/statuses/{statusId}", resourceVersion: 1, minVersion: "4.0", maxVersion: "7.2", releasedVersion: "7.1",
-			handlers: map[string]handler{http.MethodGet: handleGetPRStatuses, http.MethodPost: handleCreatePRStatus}},
+			handlers: map[string]handler{http.MethodGet: handleGetPRStatuses, http.MethodPost: handleCreatePRStatus, http.MethodDelete: handleDeletePRStatus}},
 		{id: locPRThreads, area: "git", resource: "pullRequestThreads", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/threads/{threadId}", resourceVersion: 1, minVersion: "3.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetThreads, http.MethodPost: handleCreateThread}},
+		{id: locPRComments, area: "git", resource: "pullRequestThreadComments", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/threads/{threadId}/comments/{commentId}", resourceVersion: 1, minVersion: "3.0", maxVersion: "7.2", releasedVersion: "7.1",
+			handlers: map[string]handler{http.MethodGet: handleGetComments, http.MethodPatch: handleUpdateComment}},
 		{id: locPRCommits, area: "git", resource: "pullRequestCommits", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/commits", resourceVersion: 1, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetPRCommits}},
 		{id: locBuilds, area: "build", resource: "Builds", template: "{project}/_apis/build/{resource}/{buildId}", resourceVersion: 7, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",

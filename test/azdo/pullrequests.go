@@ -48,9 +48,10 @@ type pullRequest struct {
 	completionQueueTime time.Time
 	reviewers           []git.IdentityRefWithVote
 
-	statuses []*git.GitPullRequestStatus
-	threads  []*git.GitPullRequestCommentThread
-	policies []*policyState
+	statuses   []*git.GitPullRequestStatus
+	lastStatus int // the last status ID given; IDs are not reused after a delete
+	threads    []*git.GitPullRequestCommentThread
+	policies   []*policyState
 }
 
 // findPR finds a pull request by ID, within a repository when r is not nil.
@@ -815,8 +816,9 @@ func handleCreatePRStatus(c *call) (int, any, error) {
 		}
 	}
 	now := &azuredevops.Time{Time: c.s.now()}
+	pr.lastStatus++
 	st := &git.GitPullRequestStatus{
-		Id:           ptr(len(pr.statuses) + 1),
+		Id:           ptr(pr.lastStatus),
 		State:        body.State,
 		Description:  body.Description,
 		Context:      body.Context,
@@ -836,11 +838,48 @@ func handleCreatePRStatus(c *call) (int, any, error) {
 	return http.StatusOK, st, nil
 }
 
-// handleGetPRStatuses serves GET .../pullRequests/{pullRequestId}/statuses.
+// statusOf finds the status of the {statusId} route value.
+func (c *call) statusOf(pr *pullRequest) (int, error) {
+	id, err := strconv.Atoi(c.values["statusId"])
+	if err == nil {
+		for i, st := range pr.statuses {
+			if *st.Id == id {
+				return i, nil
+			}
+		}
+	}
+	return 0, newError(http.StatusNotFound, "GitPullRequestStatusNotFoundException",
+		"The status %s of pull request %d was not found.", c.values["statusId"], pr.id)
+}
+
+// handleDeletePRStatus serves DELETE .../pullRequests/{pullRequestId}/statuses/{statusId}:
+// the status is gone from the list (answered 204 without a body).
+func handleDeletePRStatus(c *call) (int, any, error) {
+	pr, err := c.pullRequestOf()
+	if err != nil {
+		return 0, nil, err
+	}
+	i, err := c.statusOf(pr)
+	if err != nil {
+		return 0, nil, err
+	}
+	pr.statuses = append(pr.statuses[:i], pr.statuses[i+1:]...)
+	return http.StatusNoContent, nil, nil
+}
+
+// handleGetPRStatuses serves GET .../pullRequests/{pullRequestId}/statuses,
+// and .../statuses/{statusId} for one.
 func handleGetPRStatuses(c *call) (int, any, error) {
 	pr, err := c.pullRequestOf()
 	if err != nil {
 		return 0, nil, err
+	}
+	if c.values["statusId"] != "" {
+		i, err := c.statusOf(pr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, pr.statuses[i], nil
 	}
 	out := make([]git.GitPullRequestStatus, 0, len(pr.statuses))
 	for _, st := range pr.statuses {
@@ -948,6 +987,80 @@ func handleGetThreads(c *call) (int, any, error) {
 		out = append(out, *th)
 	}
 	return http.StatusOK, list(out), nil
+}
+
+// threadOf finds the thread of the {threadId} route value.
+func (c *call) threadOf(pr *pullRequest) (*git.GitPullRequestCommentThread, error) {
+	n, err := strconv.Atoi(c.values["threadId"])
+	if err != nil || n < 1 || n > len(pr.threads) {
+		return nil, newError(http.StatusNotFound, "GitPullRequestCommentThreadNotFoundException", "The comment thread %s was not found.", c.values["threadId"])
+	}
+	return pr.threads[n-1], nil
+}
+
+// commentOf finds the thread and comment of the {threadId} and {commentId}
+// route values.
+func (c *call) commentOf(pr *pullRequest) (*git.GitPullRequestCommentThread, *git.Comment, error) {
+	th, err := c.threadOf(pr)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := strconv.Atoi(c.values["commentId"])
+	if err == nil {
+		for i := range *th.Comments {
+			if cm := &(*th.Comments)[i]; *cm.Id == id {
+				return th, cm, nil
+			}
+		}
+	}
+	return nil, nil, newError(http.StatusNotFound, "GitPullRequestCommentNotFoundException", "The comment %s was not found.", c.values["commentId"])
+}
+
+// handleGetComments serves GET .../threads/{threadId}/comments, and
+// .../comments/{commentId} for one.
+func handleGetComments(c *call) (int, any, error) {
+	pr, err := c.pullRequestOf()
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.values["commentId"] == "" {
+		th, err := c.threadOf(pr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, list(*th.Comments), nil
+	}
+	_, cm, err := c.commentOf(pr)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, cm, nil
+}
+
+// handleUpdateComment serves PATCH .../threads/{threadId}/comments/{commentId}:
+// the content is replaced and the comment's update dates move.
+func handleUpdateComment(c *call) (int, any, error) {
+	var body struct {
+		Content *string `json:"content"`
+	}
+	if !c.decode(&body) {
+		return 0, nil, argumentNull("comment")
+	}
+	pr, err := c.pullRequestOf()
+	if err != nil {
+		return 0, nil, err
+	}
+	th, cm, err := c.commentOf(pr)
+	if err != nil {
+		return 0, nil, err
+	}
+	now := &azuredevops.Time{Time: c.s.now()}
+	if body.Content != nil {
+		cm.Content = body.Content
+		cm.LastContentUpdatedDate = now
+	}
+	cm.LastUpdatedDate, th.LastUpdatedDate = now, now
+	return http.StatusOK, cm, nil
 }
 
 // PullRequest is a snapshot of a pull request with its statuses and

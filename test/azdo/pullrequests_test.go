@@ -493,3 +493,75 @@ func TestRetargetPullRequest(t *testing.T) {
 		t.Errorf("PullRequests() = %+v", all)
 	}
 }
+
+// TestDeleteStatusAndEditComment: a deleted status leaves the list and its
+// ID is not given again (answered 204); an edited comment has the new
+// content, in place; unknown ones are 404.
+func TestDeleteStatusAndEditComment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	pr := openPR(t, e, "darc-main-1", "x\n")
+	id := pr.PullRequestId
+	args := func(name string) git.CreatePullRequestStatusArgs {
+		return git.CreatePullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id,
+			Status: &git.GitPullRequestStatus{State: ptr(git.GitStatusStateValues.Pending), Context: &git.GitStatusContext{Name: ptr(name), Genre: ptr("maestro")}}}
+	}
+	first, err := e.git.CreatePullRequestStatus(e.ctx, args("a"))
+	if err != nil {
+		t.Fatalf("CreatePullRequestStatus: %v", err)
+	}
+	if _, err := e.git.CreatePullRequestStatus(e.ctx, args("b")); err != nil {
+		t.Fatalf("CreatePullRequestStatus: %v", err)
+	}
+	del := git.DeletePullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, StatusId: first.Id}
+	if err := e.git.DeletePullRequestStatus(e.ctx, del); err != nil {
+		t.Fatalf("DeletePullRequestStatus: %v", err)
+	}
+	if code := statusOf(e.s, http.MethodDelete, "/statuses/1"); code != http.StatusNoContent {
+		t.Errorf("delete status answered %d, want 204", code)
+	}
+	wantError(t, e.git.DeletePullRequestStatus(e.ctx, del), http.StatusNotFound, "GitPullRequestStatusNotFoundException")
+	_, err = e.git.GetPullRequestStatus(e.ctx, git.GetPullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, StatusId: first.Id})
+	wantError(t, err, http.StatusNotFound, "GitPullRequestStatusNotFoundException")
+	third, err := e.git.CreatePullRequestStatus(e.ctx, args("c"))
+	if err != nil {
+		t.Fatalf("CreatePullRequestStatus: %v", err)
+	}
+	if *third.Id != 3 {
+		t.Errorf("a status after a delete got ID %d, want 3", *third.Id)
+	}
+	statuses, err := e.git.GetPullRequestStatuses(e.ctx, git.GetPullRequestStatusesArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id})
+	if err != nil {
+		t.Fatalf("GetPullRequestStatuses: %v", err)
+	}
+	if len(*statuses) != 2 || *(*statuses)[0].Context.Name != "b" || *(*statuses)[1].Context.Name != "c" {
+		t.Errorf("statuses = %+v", *statuses)
+	}
+
+	if _, err := e.git.CreateThread(e.ctx, git.CreateThreadArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id,
+		CommentThread: &git.GitPullRequestCommentThread{Comments: &[]git.Comment{{Content: ptr("## Auto-Merge Status\n\npending")}}}}); err != nil {
+		t.Fatalf("CreateThread: %v", err)
+	}
+	upd := git.UpdateCommentArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, ThreadId: ptr(1), CommentId: ptr(1),
+		Comment: &git.Comment{Content: ptr("## Auto-Merge Status\n\nsucceeded")}}
+	cm, err := e.git.UpdateComment(e.ctx, upd)
+	if err != nil {
+		t.Fatalf("UpdateComment: %v", err)
+	}
+	if *cm.Content != "## Auto-Merge Status\n\nsucceeded" || *cm.Id != 1 {
+		t.Errorf("comment = %+v", cm)
+	}
+	comments, err := e.git.GetComments(e.ctx, git.GetCommentsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, ThreadId: ptr(1)})
+	if err != nil {
+		t.Fatalf("GetComments: %v", err)
+	}
+	if len(*comments) != 1 || *(*comments)[0].Content != "## Auto-Merge Status\n\nsucceeded" {
+		t.Errorf("comments = %+v", *comments)
+	}
+	upd.CommentId = ptr(2)
+	_, err = e.git.UpdateComment(e.ctx, upd)
+	wantError(t, err, http.StatusNotFound, "GitPullRequestCommentNotFoundException")
+	upd.ThreadId = ptr(9)
+	_, err = e.git.UpdateComment(e.ctx, upd)
+	wantError(t, err, http.StatusNotFound, "GitPullRequestCommentThreadNotFoundException")
+}

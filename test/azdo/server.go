@@ -469,6 +469,10 @@ func (c *call) respond(status int, value any, err error) {
 		writeError(c.w, newError(http.StatusInternalServerError, "HttpException", "%v", err))
 		return
 	}
+	if status == http.StatusNoContent {
+		c.w.WriteHeader(status)
+		return
+	}
 	data, err := json.Marshal(value)
 	if err != nil {
 		c.s.tb.Errorf("azdo: encode response of %s %s: %v", c.r.Method, c.r.URL.Path, err)

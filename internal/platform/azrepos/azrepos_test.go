@@ -155,3 +155,87 @@ func TestDeleteBranchThatVanishes(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestPolicyReporterConformance(t *testing.T) {
+	platformtest.RunPolicyReporter(t, func(t *testing.T) platformtest.Fixture {
+		srv := azdo.NewServer(t, azdo.WithPAT("pat"))
+		project := srv.AddProject("internal")
+		repo := srv.AddRepository(project, "dotnet-runtime")
+		repo.Commit("main", map[string][]byte{"README.md": []byte("hello\n")}, "initial")
+		p := azrepos.New(srv.OrganizationURL(), azuredevops.NewPatConnection(srv.OrganizationURL(), "pat"), "pat",
+			git.Identity{Name: "maestro-bot", Email: "maestro-bot@example.com"})
+		return platformtest.Fixture{Platform: p, Repo: repo.WebURL()}
+	})
+}
+
+// TestPolicyStatusesAndSummaryWithoutNoise: one status of genre maestro per
+// policy and one "Auto-Merge Status" comment edited in place; the same
+// report again writes nothing; a changed policy gets a new status and its
+// old one is deleted; a policy no longer evaluated is notApplicable, which
+// Checks ignores; our statuses are our own checks (platform.IsPolicyCheck).
+func TestPolicyStatusesAndSummaryWithoutNoise(t *testing.T) {
+	ctx := context.Background()
+	srv, _, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: srv.OrganizationURL() + "/internal/_git/dotnet-runtime", Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	writes := func() int {
+		n := 0
+		for _, r := range srv.Requests() {
+			if (strings.Contains(r.Path, "/statuses") || strings.Contains(r.Path, "/threads")) && r.Method != http.MethodGet {
+				n++
+			}
+		}
+		return n
+	}
+	snapshot := func() azdo.PullRequest {
+		s, ok := srv.PullRequest(pr.Number)
+		require.True(t, ok)
+		return s
+	}
+	results := []platform.PolicyResult{
+		{Name: "AllChecksSuccessful", State: platform.CheckPending, Message: "Waiting for checks: build."},
+		{Name: "NoRequestedChanges", State: platform.CheckSuccess, Message: "No changes requested."},
+	}
+	require.NoError(t, p.ReportPolicies(ctx, pr, "head1", results))
+	s := snapshot()
+	require.Len(t, s.Statuses, 2)
+	assert.Equal(t, "maestro", *s.Statuses[0].Context.Genre)
+	assert.Equal(t, "AllChecksSuccessful", *s.Statuses[0].Context.Name)
+	assert.Equal(t, azgit.GitStatusStateValues.Pending, *s.Statuses[0].State)
+	require.Len(t, s.Threads, 1)
+	assert.Equal(t, "## Auto-Merge Status\n\nThis pull request has not been merged because Maestro++ is waiting on the following merge policies.\n\n"+
+		"- ⏳ **AllChecksSuccessful** Pending - Waiting for checks: build.\n- ✔️ **NoRequestedChanges** Succeeded - No changes requested.\n",
+		*(*s.Threads[0].Comments)[0].Content)
+	assert.Equal(t, azgit.CommentThreadStatusValues.Closed, *s.Threads[0].Status)
+	assert.Equal(t, 3, writes())
+
+	require.NoError(t, p.ReportPolicies(ctx, pr, "head1", results))
+	assert.Equal(t, 3, writes(), "the same report writes nothing")
+
+	results[0] = platform.PolicyResult{Name: "AllChecksSuccessful", State: platform.CheckFailure, Message: "Check build failed."}
+	require.NoError(t, p.ReportPolicies(ctx, pr, "head1", results[:1]))
+	s = snapshot()
+	require.Len(t, s.Statuses, 2, "one status per policy")
+	states := map[string]azgit.GitStatusState{}
+	for _, st := range s.Statuses {
+		states[*st.Context.Name] = *st.State
+	}
+	assert.Equal(t, map[string]azgit.GitStatusState{"AllChecksSuccessful": azgit.GitStatusStateValues.Failed, "NoRequestedChanges": azgit.GitStatusStateValues.NotApplicable}, states)
+	require.Len(t, s.Threads, 1, "the summary is edited, not posted again")
+	require.Len(t, *s.Threads[0].Comments, 1)
+	assert.Equal(t, "## Auto-Merge Status\n\nThis pull request has not been merged because Maestro++ is waiting on the following merge policies.\n\n"+
+		"- ❌ **AllChecksSuccessful** Failed - Check build failed.\n", *(*s.Threads[0].Comments)[0].Content)
+
+	checks, err := p.Checks(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, []platform.Check{{Name: "maestro/AllChecksSuccessful", State: platform.CheckFailure}}, checks)
+	assert.True(t, platform.IsPolicyCheck(checks[0].Name))
+
+	posted, err := p.Notify(ctx, pr, "head1", "@dotnet/runtime-infra: failing")
+	require.NoError(t, err)
+	assert.True(t, posted)
+	posted, err = p.Notify(ctx, pr, "head1", "@dotnet/runtime-infra: failing")
+	require.NoError(t, err)
+	assert.False(t, posted)
+	assert.Len(t, snapshot().Threads, 2, "one notification")
+}

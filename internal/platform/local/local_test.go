@@ -21,20 +21,22 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	platformtest.Run(t, func(t *testing.T) platformtest.Fixture {
-		ctx := context.Background()
-		g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
-		root := t.TempDir()
-		bare := filepath.Join(root, "repo.git")
-		require.NoError(t, g.Init(ctx, bare, true))
-		seed := filepath.Join(root, "seed")
-		require.NoError(t, g.Init(ctx, seed, false))
-		require.NoError(t, os.WriteFile(filepath.Join(seed, "README.md"), []byte("hello\n"), 0o644))
-		_, err := g.CommitAll(ctx, seed, "initial")
-		require.NoError(t, err)
-		require.NoError(t, g.Push(ctx, seed, bare, "HEAD", "main", ""))
-		return platformtest.Fixture{Platform: local.New(registry.New(mem.New()), g), Repo: bare}
-	})
+	platformtest.Run(t, newFixture)
+}
+
+func newFixture(t *testing.T) platformtest.Fixture {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	require.NoError(t, g.Init(ctx, bare, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, g.Init(ctx, seed, false))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "README.md"), []byte("hello\n"), 0o644))
+	_, err := g.CommitAll(ctx, seed, "initial")
+	require.NoError(t, err)
+	require.NoError(t, g.Push(ctx, seed, bare, "HEAD", "main", ""))
+	return platformtest.Fixture{Platform: local.New(registry.New(mem.New()), g), Repo: bare}
 }
 
 // TestDeleteBranchConcurrently: several processes deleting one branch at
@@ -106,4 +108,8 @@ func TestChecks(t *testing.T) {
 
 	_, err = p.Checks(ctx, maestro.PullRequest{Repository: bare, Number: pr.Number + 1})
 	assert.ErrorIs(t, err, platform.ErrNotFound)
+}
+
+func TestPolicyReporterConformance(t *testing.T) {
+	platformtest.RunPolicyReporter(t, newFixture)
 }
