@@ -39,10 +39,14 @@ func (s *Server) AddApp(slug string, id int64, key *rsa.PublicKey, installationI
 
 var accessTokensPath = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
 
+// accessTokensRoute is the route serveAccessToken answers outside the
+// route table.
+const accessTokensRoute = "POST /app/installations/{installation_id}/access_tokens"
+
 // serveAccessToken answers POST /app/installations/{id}/access_tokens, which
 // authenticates with the app's JSON web token instead of a token. It
 // reports whether path was that route. The caller holds s.mu.
-func (s *Server) serveAccessToken(w http.ResponseWriter, r *http.Request, path string, login *string) bool {
+func (s *Server) serveAccessToken(w http.ResponseWriter, r *http.Request, path string, reqBody []byte, login *string) bool {
 	m := accessTokensPath.FindStringSubmatch(path)
 	if m == nil || r.Method != http.MethodPost {
 		return false
@@ -74,6 +78,10 @@ func (s *Server) serveAccessToken(w http.ResponseWriter, r *http.Request, path s
 	}
 	if installation != found.installationID {
 		writeError(w, notFound(docsBase+"/rest/apps/apps#create-an-installation-access-token-for-an-app"))
+		return true
+	}
+	if aerr := s.checkRequest(r.Method, path, reqBody); aerr != nil {
+		writeError(w, aerr)
 		return true
 	}
 	var b [20]byte

@@ -24,37 +24,6 @@ const (
 	msgAppsOnly = "You must authenticate via a GitHub App."
 )
 
-var checkRunSchema = schema{
-	"name":         {kind: kString},
-	"head_sha":     {kind: kString},
-	"details_url":  {kind: kString},
-	"external_id":  {kind: kString},
-	"status":       {kind: kString, enum: checkStatuses},
-	"started_at":   {kind: kString},
-	"conclusion":   {kind: kString, enum: checkConclusions},
-	"completed_at": {kind: kString},
-	"output":       {kind: kObject},
-	"actions":      {kind: kArray},
-}
-
-var createCheckRunSchema = func() schema {
-	sc := schema{}
-	for k, v := range checkRunSchema {
-		sc[k] = v
-	}
-	sc["name"] = field{kind: kString, required: true}
-	sc["head_sha"] = field{kind: kString, required: true}
-	return sc
-}()
-
-var checkOutputSchema = schema{
-	"title":       {kind: kString, required: true},
-	"summary":     {kind: kString, required: true},
-	"text":        {kind: kString},
-	"annotations": {kind: kArray},
-	"images":      {kind: kArray},
-}
-
 // appOf returns the GitHub App an installation token's bot acts for, or nil
 // for a person's token.
 func (s *Server) appOf(u *user) *github.App {
@@ -79,7 +48,7 @@ func createCheckRun(c *call) {
 		writeError(c.w, newAPIError(http.StatusForbidden, msgAppsOnly, doc))
 		return
 	}
-	b, aerr := decodeBody(c.body, createCheckRunSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -147,7 +116,7 @@ func updateCheckRun(c *call) {
 	if stored == nil {
 		return
 	}
-	b, aerr := decodeBody(c.body, checkRunSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -199,7 +168,7 @@ func applyCheckRun(c *call, run *github.CheckRun, b body, doc string) *apiError 
 		}
 	}
 	if b.has("output") {
-		out, aerr := decodeBody(b["output"], checkOutputSchema, doc)
+		out, aerr := decodeBody(b["output"], doc)
 		if aerr != nil {
 			return aerr
 		}

@@ -285,10 +285,14 @@ func combinedStatus(c *call, ref string) {
 	})
 }
 
-// listStatuses answers GET .../commits/{ref}/statuses: every status, newest first.
+// listStatuses answers GET .../commits/{ref}/statuses: every status, newest
+// first. A ref that names no commit has none: 200 with an empty list, as
+// the description lists only 200 (and 301 for a moved repository) and
+// GitHub documents no error for it.
 func listStatuses(c *call, ref string) {
-	sha := resolveFromPath(c, ref, docListStatuses)
-	if sha == "" {
+	sha, err := c.s.resolveCommit(c.repo, ref)
+	if err != nil {
+		c.fail(err)
 		return
 	}
 	var all []*github.RepoStatus
@@ -303,17 +307,10 @@ func listStatuses(c *call, ref string) {
 	writeJSON(c.w, http.StatusOK, objects(paginate(c, all), c.s.statusObject))
 }
 
-var createStatusSchema = schema{
-	"state":       {kind: kString, required: true, enum: statusStates},
-	"target_url":  {kind: kString, nullable: true},
-	"description": {kind: kString, nullable: true},
-	"context":     {kind: kString},
-}
-
 // createStatus answers POST /repos/{owner}/{repo}/statuses/{sha}.
 func createStatus(c *call) {
 	doc := docURL(docCreateStatus)
-	b, aerr := decodeBody(c.body, createStatusSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

@@ -278,5 +278,6 @@ func TestCommentsSinceAndPendingReviews(t *testing.T) {
 	_, _, err = reviewer.PullRequests.CreateReview(t.Context(), "dotnet", "runtime", 1, &github.PullRequestReviewRequest{
 		Event: github.String("APPROVE"), CommitID: github.String("1234567890123456789012345678901234567890"),
 	})
-	wantFieldError(t, err, github.Error{Resource: "PullRequestReview", Field: "commit_id", Code: "invalid"})
+	// The description gives this 422 plain-string errors (validation_failed_simple).
+	wantFieldError(t, err, github.Error{Message: "commit_id is not a commit of this repository"})
 }

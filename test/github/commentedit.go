@@ -7,8 +7,6 @@ import (
 
 const docUpdateComment = "issues/comments#update-an-issue-comment"
 
-var updateCommentSchema = schema{"body": {kind: kString, required: true}}
-
 // updateComment answers PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}:
 // it replaces the body of a comment of this repository and moves its
 // updated_at; 404 when the repository has no such comment.
@@ -30,7 +28,7 @@ func updateComment(c *call) {
 		writeError(c.w, notFound(doc))
 		return
 	}
-	b, aerr := decodeBody(c.body, updateCommentSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

@@ -62,8 +62,6 @@ func listComments(c *call) {
 	writeJSON(c.w, http.StatusOK, objects(paginate(c, out), c.s.commentObject))
 }
 
-var createCommentSchema = schema{"body": {kind: kString, required: true}}
-
 // createComment answers POST /repos/{owner}/{repo}/issues/{number}/comments.
 func createComment(c *call) {
 	doc := docURL(docCreateComment)
@@ -71,7 +69,7 @@ func createComment(c *call) {
 	if !ok {
 		return
 	}
-	b, aerr := decodeBody(c.body, createCommentSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

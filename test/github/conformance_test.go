@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,78 +68,10 @@ func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// allowed is a status code the double returns for an operation although the
-// description does not list it: each entry says why GitHub answers it and
-// where GitHub documents that. Its body is checked against basic-error.
-type allowed struct{ reason, link string }
-
-// Statuses allowed on every operation (the description lists them only on
-// some), by status code.
-var allowAll = map[int]allowed{
-	http.StatusUnauthorized: {"every endpoint answers 401 \"Requires authentication\" without a token and 401 \"Bad credentials\" with a wrong one",
-		"https://docs.github.com/rest/authentication/authenticating-to-the-rest-api#failed-login-limit"},
-	http.StatusForbidden: {"a spent primary budget (\"API rate limit exceeded for user ID N.\") or a secondary rate limit (with Retry-After) gets 403 on every endpoint",
-		"https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api#rate-limit-errors"},
-	http.StatusBadRequest: {"a body that is not JSON gets 400 \"Problems parsing JSON\" on every endpoint that reads one",
-		"https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api#problems-parsing-json"},
-}
-
-// allowList names statuses of single operations.
-var allowList = map[string]allowed{
-	"POST /repos/{owner}/{repo}/check-runs 403": {"a token that is not a GitHub App's installation token gets 403 \"You must authenticate via a GitHub App.\"; the page says OAuth apps and personal access tokens (classic) cannot use the endpoint",
-		"https://docs.github.com/rest/checks/runs#create-a-check-run"},
-	"GET /repos/{owner}/{repo}/check-runs/{check_run_id} 404": {"a check run id the repository does not have gets 404 Not Found, as every lookup of a missing resource does; the description lists only 200",
-		"https://docs.github.com/rest/checks/runs#get-a-check-run"},
-	"PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} 404": {"a comment id the repository does not have gets 404 Not Found, as every lookup of a missing resource does; the description lists only 200 and 422",
-		"https://docs.github.com/rest/issues/comments#update-an-issue-comment"},
-}
-
-// requestAllowed are operations whose request bodies the double accepts in
-// a form the requestBody schema leaves out but GitHub's page for the
-// operation names.
-var requestAllowed = map[string]allowed{
-	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
-		"https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"},
-	"PUT /repos/{owner}/{repo}/branches/{branch}/protection": {"GitHub takes required_status_checks with checks and without the deprecated contexts (go-github sends one of the two, never both); the page marks contexts deprecated in favour of checks, while the schema still requires it",
-		"https://docs.github.com/rest/branches/branch-protection#update-branch-protection"},
-	"PUT /repos/{owner}/{repo}/issues/{issue_number}/labels": {"GitHub also takes the labels as a bare array of names (the form go-github sends), as the description of the labels property says beside the schema that lists only the object",
-		"https://docs.github.com/rest/issues/labels#set-labels-for-an-issue"},
-}
-
-// invalidRequest allows 422 "Invalid request." on every operation that
-// reads a body, also where the description lists no 422: it is GitHub's
-// answer to a body that breaks the operation's schema (the report checks
-// that the description refuses that body too).
-var invalidRequest = allowed{"a body that breaks the operation's schema gets 422 \"Invalid request.\" on every endpoint",
-	"https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api#invalid-request"}
-
-// allowedFor returns the allow-list entry for an operation, status and
-// response body.
-func allowedFor(op string, status int, body []byte) (allowed, bool) {
-	if a, ok := allowList[op+" "+strconv.Itoa(status)]; ok {
-		return a, true
-	}
-	if status == http.StatusUnprocessableEntity && bytes.Contains(body, []byte(`"message":"Invalid request.`)) {
-		return invalidRequest, true
-	}
-	a, ok := allowAll[status]
-	return a, ok
-}
-
-// undocumented are routes the double serves that the description does not
-// list, each with the schema its body is checked against.
-var undocumented = map[string]struct{ reason, link, schema string }{
-	"GET /repos/{owner}/{repo}/git/refs/{ref...}": {
-		"the legacy form of Get a reference, which GitHub still answers (one ref, or an array of the refs under a prefix); the description lists only /git/ref/{ref} and /git/matching-refs/{ref}",
-		"https://docs.github.com/rest/git/refs#get-a-reference",
-		"#/components/schemas/git-ref",
-	},
-}
-
-// notREST are routes outside the REST description, with what checks them.
-var notREST = map[string]string{
-	"POST /graphql": "GitHub's GraphQL API: the double validates every document against @octokit/graphql-schema (TestGraphQLValidation)",
-}
+// The allow-list (statuses, routes and request forms GitHub uses that its
+// description leaves out, each with the reason and GitHub's page) is the
+// double's own, in conform.go: the server checks every response against
+// it, and this test reports from the same check.
 
 // served maps a ServeMux pattern that serves several operations to them.
 var served = map[string][]string{
@@ -281,6 +212,12 @@ func drive(t *testing.T, f *fixture, client func(string) *github.Client) driven 
 	check("combined status", err)
 	_, _, err = gh.Repositories.ListStatuses(ctx, o, r, head, nil)
 	check("list statuses", err)
+	const unknown = "0123456789abcdef0123456789abcdef01234567"
+	if list, _, err := gh.Repositories.ListStatuses(ctx, o, r, unknown, nil); err != nil || len(list) != 0 {
+		t.Fatalf("statuses of an unknown commit: %v, %v; want none", list, err)
+	}
+	_, _, err = gh.Repositories.CreateStatus(ctx, o, r, unknown, &github.RepoStatus{State: github.String("success")})
+	expectErr("status of an unknown commit", err, 422)
 
 	// Merging.
 	_, _, err = gh.PullRequests.Merge(ctx, o, r, n, "", &github.PullRequestOptions{SHA: main, MergeMethod: "squash"})
@@ -305,6 +242,10 @@ func drive(t *testing.T, f *fixture, client func(string) *github.Client) driven 
 	expectErr("get missing check run", err, 404)
 	_, _, err = gh.Checks.CreateCheckRun(ctx, o, r, github.CreateCheckRunOptions{Name: "publish", HeadSHA: f.repo.Branch("main")})
 	expectErr("create check run without an app", err, 403)
+	_, _, err = app.Checks.CreateCheckRun(ctx, o, r, github.CreateCheckRunOptions{Name: "publish", HeadSHA: unknown})
+	expectErr("create check run on an unknown commit", err, 422)
+	_, _, err = gh.Checks.ListCheckRunsForRef(ctx, o, r, unknown, nil)
+	expectErr("check runs of an unknown commit", err, 422)
 
 	// Branch protection refuses a merge whose required check is missing.
 	_, _, err = gh.Repositories.GetBranchProtection(ctx, o, r, "main")
@@ -519,8 +460,9 @@ type routeStats struct {
 	allowed  bool // every status listed or allow-listed, every body valid
 }
 
-// report checks every exchange, logs the per-route table and fails on any
-// mismatch or any route that was not driven.
+// report checks every exchange with the double's own checks, logs the
+// per-route table and fails on any mismatch or any route that was not
+// driven.
 func report(t *testing.T, doc *ghspec.Document, log []exchange) {
 	patterns := append(githubdouble.RoutePatterns(), githubdouble.AccessTokensRoute)
 	mux := http.NewServeMux()
@@ -529,85 +471,68 @@ func report(t *testing.T, doc *ghspec.Document, log []exchange) {
 		mux.HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
 		method, path, _ := strings.Cut(p, " ")
 		switch {
-		case notREST[p] != "":
-			t.Logf("not REST: %s, %s", p, notREST[p])
+		case githubdouble.NotREST(p) != "":
+			t.Logf("not REST: %s, %s", p, githubdouble.NotREST(p))
 		case served[p] != nil:
 			for _, op := range served[p] {
 				routes[op] = &routeStats{statuses: map[int]bool{}, strict: true, allowed: true}
 			}
-		case undocumented[p].schema != "":
+		case githubdouble.Undocumented(p):
 			routes[p] = &routeStats{statuses: map[int]bool{}, allowed: true}
 		default:
 			op, err := doc.Operation(method, path)
 			if err != nil {
-				t.Errorf("route %s: %v (list it in undocumented with GitHub's documentation, or serve GitHub's path)", p, err)
+				t.Errorf("route %s: %v (list it in undocumented in conform.go with GitHub's documentation, or serve GitHub's path)", p, err)
 				continue
 			}
 			routes[op.String()] = &routeStats{statuses: map[int]bool{}, strict: true, allowed: true}
 		}
 	}
-	basicError := func(body []byte) error { return doc.Check("#/components/schemas/basic-error", body) }
 	for _, ex := range log {
 		where := fmt.Sprintf("%s %s -> %d", ex.method, ex.path, ex.status)
 		req, _ := http.NewRequest(ex.method, "http://double"+ex.path, nil)
 		_, pattern := mux.Handler(req)
-		if u, ok := undocumented[pattern]; ok {
-			st := routes[pattern]
-			st.statuses[ex.status] = true
-			var err error
-			switch {
-			case ex.status == 200 && bytes.HasPrefix(ex.body, []byte("[")):
-				err = checkArray(doc, u.schema, ex.body)
-			case ex.status == 200:
-				err = doc.Check(u.schema, ex.body)
-			default:
-				err = basicError(ex.body)
-			}
-			if err != nil {
-				st.allowed = false
-				t.Errorf("%s: %v", where, err)
+		v := githubdouble.CheckResponse(doc, ex.method, ex.path, pattern, ex.status, ex.header, ex.body)
+		if v.Route == "" {
+			if v.Err != nil {
+				t.Errorf("%s: %v", where, v.Err)
 			}
 			continue
 		}
-		op, err := doc.Match(ex.method, ex.path)
-		if err != nil {
-			t.Errorf("%s: %v", where, err)
-			continue
-		}
-		st := routes[op.String()]
+		st := routes[v.Route]
 		if st == nil {
-			t.Errorf("%s: served by %q, which the route table does not map to %s", where, pattern, op)
+			t.Errorf("%s: served by %q, which the route table does not map to %s", where, pattern, v.Route)
 			continue
 		}
 		st.statuses[ex.status] = true
-		// The request body: the double calls it invalid ("Invalid request.")
-		// exactly when the description does.
-		if len(ex.reqBody) > 0 && ex.status != http.StatusBadRequest {
-			rejected := ex.status == 422 && bytes.Contains(ex.body, []byte(`"Invalid request.`))
-			rerr := op.CheckRequest(ex.reqBody)
-			switch {
-			case rejected && rerr == nil:
-				st.strict, st.allowed = false, false
-				t.Errorf("%s: the double answered Invalid request. to %s, which the description accepts", where, ex.reqBody)
-			case !rejected && rerr != nil:
-				if _, ok := requestAllowed[op.String()]; ok {
-					st.strict = false
-					break
-				}
-				st.strict, st.allowed = false, false
-				t.Errorf("%s: the double accepted a request body the description refuses: %v", where, rerr)
-			}
-		}
-		err = op.CheckResponse(ex.status, ex.header, ex.body)
-		if errors.Is(err, ghspec.ErrUnlistedStatus) {
+		if !v.Strict {
 			st.strict = false
-			if _, ok := allowedFor(op.String(), ex.status, ex.body); ok {
-				err = basicError(ex.body)
-			}
 		}
-		if err != nil {
-			st.strict, st.allowed = false, false
+		if v.Err != nil {
+			st.allowed = false
+			t.Errorf("%s: %v", where, v.Err)
+		}
+		// The request body: the double calls it invalid ("Invalid
+		// request.") exactly when the description (with the request forms
+		// GitHub's pages name) does.
+		if len(ex.reqBody) == 0 || ex.status == http.StatusBadRequest || githubdouble.Undocumented(pattern) {
+			continue
+		}
+		rejected := ex.status == 422 && bytes.Contains(ex.body, []byte(`"Invalid request.`))
+		problem, err := githubdouble.RequestProblem(doc, ex.method, ex.path, ex.reqBody)
+		switch {
+		case err != nil:
 			t.Errorf("%s: %v", where, err)
+		case rejected && problem == "":
+			st.strict, st.allowed = false, false
+			t.Errorf("%s: the double answered Invalid request. to %s, which the description accepts", where, ex.reqBody)
+		case !rejected && problem != "":
+			st.strict, st.allowed = false, false
+			t.Errorf("%s: the double accepted a request body the description refuses (%s): %s", where, problem, ex.reqBody)
+		case !rejected && githubdouble.RequestForm(v.Route):
+			if op, err := doc.Match(ex.method, ex.path); err == nil && op.CheckRequest(ex.reqBody) != nil {
+				st.strict = false // accepted in a form the page names beside the schema
+			}
 		}
 	}
 	keys := make([]string, 0, len(routes))
@@ -638,20 +563,6 @@ func report(t *testing.T, doc *ghspec.Document, log []exchange) {
 		fmt.Fprintf(&b, "%-66s %-22s %-6s %s\n", k, strings.Trim(fmt.Sprint(codes), "[]"), yes(st.strict), yes(st.allowed))
 	}
 	t.Logf("GitHub double against %s:\n%sstrict %d/%d routes, conform (with the allow-list) %d/%d", "@octokit/openapi api.github.com.json", b.String(), strict, len(keys), conform, len(keys))
-}
-
-// checkArray checks each element of a JSON array against a schema.
-func checkArray(doc *ghspec.Document, schema string, body []byte) error {
-	var items []json.RawMessage
-	if err := json.Unmarshal(body, &items); err != nil {
-		return err
-	}
-	for i, item := range items {
-		if err := doc.Check(schema, item); err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
-		}
-	}
-	return nil
 }
 
 func yes(b bool) string {

@@ -115,8 +115,9 @@
 // the double asks for a token everywhere so that a missing one is loud).
 // Unknown repositories, pull requests and routes get 404 "Not Found". Bodies
 // that are not JSON get 400 "Problems parsing JSON"; bodies that break the
-// operation's schema (a missing required property, a wrong type, a value
-// outside an enum) get 422 "Invalid request." with GitHub's detail line; a
+// operation's schema in GitHub's description (a missing required property,
+// a wrong type, a value outside an enum; see "Held to GitHub's
+// description") get 422 "Invalid request." with GitHub's detail line; a
 // well-formed request that breaks a rule gets 422 "Validation Failed" with
 // errors[] ({resource, field, code} or {resource, code: custom, message}),
 // for instance "A pull request already exists for owner:branch." or
@@ -147,8 +148,9 @@
 // request." ("\"conclusion\" wasn't supplied.", the double's wording); a
 // conclusion makes the run completed. Deleting the default branch through
 // git/refs answers 422 "Cannot delete the default branch". The combined
-// status of a ref that names no commit answers 404 (the other commit
-// routes answer 422 "No commit found for SHA: ref").
+// status of a ref that names no commit answers 404, its list of statuses
+// 200 with none, its check runs 422 "No commit found for SHA: ref", and
+// creating a status or check run on it 422 "No commit found for SHA: sha".
 // The bodies carry documentation_url
 // and status like GitHub's. A few messages are approximations where GitHub's
 // wording is undocumented: reopening a merged pull request or one whose
@@ -281,29 +283,65 @@
 // users with all their URLs, repositories with every URL template, and
 // _links on pull requests and reviews. go-github decodes all of it.
 //
+// Every exchange is held to @octokit/openapi's api.github.com.json (the
+// REST description, loaded once per test binary by package ghspec, 0.2 s;
+// conform.go), in every test that uses the double, the product's included:
+//
+//   - Requests: the route wrapper (repoRoute, and the installation-token
+//     route) validates every request body against the operation's
+//     requestBody schema before the handler runs. A body that breaks it
+//     gets GitHub's 422 {"message": "Invalid request.\n\n<detail>",
+//     "documentation_url": the operation's page}, the detail worded as
+//     GitHub words it: "\"head\" wasn't supplied.", "For
+//     'properties/title', 5 is not a string.", "For 'properties/state',
+//     \"merged\" is not one of [\"open\", \"closed\"].", "For
+//     'links/0/schema', [1,2] is not an object." for a body that is not an
+//     object. Date formats are checked ("is not a date-time."), other
+//     formats are not: GitHub answers a malformed hook URL with the hook's
+//     own 422 Validation Failed. Handlers keep only GitHub's rules beyond the
+//     schema (Validation Failed for a blank title, a body over 65,536
+//     characters, an existing ref, ...). Two operations also take a form
+//     their page names beside the schema, which the double rewrites into
+//     the described form before validating: labels as a bare array of names,
+//     and branch protection's checks without the deprecated contexts (both
+//     of which go-github sends).
+//   - Responses: after each API request the server checks the response it
+//     is about to send (it holds it back until then): the status must be
+//     one the operation lists, or one the allow-list in conform.go names
+//     with GitHub's documentation, and the body must match the schema of
+//     that status (basic-error for allow-listed statuses and unserved
+//     routes). A mismatch fails the test that made the server, naming the
+//     request, the operation, the status and the JSON pointer of each
+//     problem, e.g. "POST /repos/{owner}/{repo}/pulls response 201 does not
+//     match the description: (body): missing property '_links'".
+//     WithMismatchReport sends mismatches elsewhere (FuzzAPI reports them on
+//     the input's t). POST /graphql is outside the REST description; the
+//     double checks its documents against GitHub's GraphQL schema.
+//
+// Without the description (test/node_modules not installed) the server
+// logs "VALIDATION OFF" and validates nothing, except under CI=true, where
+// NewServer fails the test.
+//
+// The allow-list (conform.go, one list for the server and TestConformance):
+// 400 "Problems parsing JSON", 401, 403 (rate limits, permissions) and 404
+// (a missing resource in the path) on every operation; 422 "Invalid
+// request." on every operation that reads a body; 403 for check runs
+// written without a GitHub App; 422 "No commit found for SHA" for
+// creating a status or a check run on a commit the repository does not
+// have and for the check runs of such a ref; the legacy GET
+// .../git/refs/{ref}, which the description leaves out. The list of a
+// ref's statuses answers 200 with no statuses for a ref that names no
+// commit, as the description lists (GitHub documents no error for it); the
+// combined status of such a ref answers 404, as listed.
+//
 // TestConformance (conformance_test.go) drives every route of the route
-// table (routeTable in routes.go, plus the installation-token route) through
-// go-github, and error cases through raw HTTP, and checks each exchange with
-// package ghspec against @octokit/openapi's api.github.com.json: the
-// response body against the schema of its status, the status against those
-// the operation lists (or an allow-list entry naming GitHub's documentation),
-// and the request body against the requestBody schema, which must refuse
-// exactly the bodies the double answers with 422 "Invalid request.". A
-// route added to the table without a scenario fails the test. It logs the
-// table of routes, statuses seen and strict match. Strict match (every
-// status listed, every body valid): 5 of the 24 routes of the time before
-// the complete objects; 33 of 44 routes now. The other 11 return statuses
-// the allow-list in the test names with GitHub's documentation (401 and
-// 400 "Problems parsing JSON" anywhere, 403 for rate limits anywhere and for
-// check runs written without a GitHub App, 422 "Invalid request." where the
-// operation lists no 422, 404 for a missing check run or comment), accept
-// a request body form the page names beside its schema (labels as a bare
-// array of names, and branch protection's checks without the deprecated
-// contexts, both of which go-github sends) or, for the legacy GET
-// .../git/refs/{ref}, are not in the description; with the allow-list 44
-// of 44 conform. POST /graphql is outside the REST
-// description; the double checks its documents against GitHub's GraphQL
-// schema.
+// table (routeTable in routes.go, plus the installation-token route)
+// through go-github, and error cases through raw HTTP, and reports each
+// exchange with the same checks; a route added to the table without a
+// scenario fails it. It logs the table of routes, statuses seen and strict
+// match (every status listed, every body valid, every request body in the
+// described form): 5 of the 24 routes of the time before the complete
+// objects; 32 of 44 routes now, and with the allow-list 44 of 44.
 //
 // # Test controls
 //

@@ -47,6 +47,13 @@ func entityErrors(msg, doc string) stringErrors {
 	return stringErrors{Message: "Unprocessable Entity", Errors: []string{msg}, DocURL: doc, Status: "422"}
 }
 
+// validationFailedSimple is the 422 of operations whose description gives
+// validation_failed_simple: "Validation Failed" with plain strings in
+// "errors" (branch protection, reviews).
+func validationFailedSimple(msg, doc string) stringErrors {
+	return stringErrors{Message: "Validation Failed", Errors: []string{msg}, DocURL: doc, Status: "422"}
+}
+
 // validationFailed is GitHub's 422 for a well-formed request that breaks a rule.
 func validationFailed(doc string, errs ...fieldError) *apiError {
 	e := newAPIError(http.StatusUnprocessableEntity, "Validation Failed", doc)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
@@ -16,7 +17,13 @@ import (
 // message when it refuses. (A server error also fails the test from inside
 // the double.)
 func FuzzAPI(f *testing.F) {
-	srv := githubdouble.NewServer(f, githubdouble.WithClock(fixedClock()))
+	var mu sync.Mutex
+	var mismatches []string // responses GitHub's description does not allow, for the current input
+	srv := githubdouble.NewServer(f, githubdouble.WithClock(fixedClock()), githubdouble.WithMismatchReport(func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		mismatches = append(mismatches, msg)
+	}))
 	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"eng/Versions.props": versionsProps}})
 	repo.Commit(githubdouble.CommitSpec{Branch: "darc", Files: map[string]string{"eng/Versions.props": "changed\n"}})
 	main := repo.Branch("main")
@@ -76,6 +83,12 @@ func FuzzAPI(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		mu.Lock()
+		for _, m := range mismatches {
+			t.Error(m)
+		}
+		mismatches = nil
+		mu.Unlock()
 		defer resp.Body.Close()
 		raw, err := io.ReadAll(resp.Body)
 		if err != nil {

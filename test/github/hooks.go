@@ -372,15 +372,10 @@ func (d *deliverer) close() {
 	}
 }
 
-var createHookSchema = schema{
-	"name":   {kind: kString},
-	"active": {kind: kBool},
-}
-
 // createHook answers POST /repos/{owner}/{repo}/hooks.
 func createHook(c *call) {
 	doc := docURL(docCreateHook)
-	b, aerr := decodeBody(c.body, createHookSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

@@ -84,16 +84,10 @@ func listRepoLabels(c *call) {
 	writeJSON(c.w, http.StatusOK, objects(paginate(c, out), labelObject))
 }
 
-var createLabelSchema = schema{
-	"name":        {kind: kString, required: true},
-	"color":       {kind: kString},
-	"description": {kind: kString},
-}
-
 // createLabel answers POST /repos/{owner}/{repo}/labels.
 func createLabel(c *call) {
 	doc := docURL(docCreateLabel)
-	b, aerr := decodeBody(c.body, createLabelSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -144,7 +138,7 @@ func labelNames(raw []byte, doc string) ([]string, *apiError) {
 		}
 		return names, nil
 	}
-	b, aerr := decodeBody(raw, schema{"labels": {kind: kArray}}, doc)
+	b, aerr := decodeBody(raw, doc)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -60,35 +60,6 @@ var protectionFlags = []string{
 	"block_creations", "required_conversation_resolution", "lock_branch", "allow_fork_syncing",
 }
 
-var updateProtectionSchema = schema{
-	"required_status_checks":           {kind: kObject, required: true, nullable: true},
-	"enforce_admins":                   {kind: kBool, required: true, nullable: true},
-	"required_pull_request_reviews":    {kind: kObject, required: true, nullable: true},
-	"restrictions":                     {kind: kObject, required: true, nullable: true},
-	"required_linear_history":          {kind: kBool},
-	"allow_force_pushes":               {kind: kBool, nullable: true},
-	"allow_deletions":                  {kind: kBool},
-	"block_creations":                  {kind: kBool},
-	"required_conversation_resolution": {kind: kBool},
-	"lock_branch":                      {kind: kBool},
-	"allow_fork_syncing":               {kind: kBool},
-}
-
-var statusChecksSchema = schema{
-	"strict":   {kind: kBool, required: true},
-	"contexts": {kind: kArray},
-	"checks":   {kind: kArray},
-}
-
-var reviewsSchema = schema{
-	"dismissal_restrictions":          {kind: kObject},
-	"dismiss_stale_reviews":           {kind: kBool},
-	"require_code_owner_reviews":      {kind: kBool},
-	"required_approving_review_count": {kind: kInteger},
-	"require_last_push_approval":      {kind: kBool},
-	"bypass_pull_request_allowances":  {kind: kObject},
-}
-
 // branchesRoute answers {GET,PUT,DELETE} /repos/{owner}/{repo}/branches/{branch}/protection.
 // The branch may contain slashes, escaped or not, so the route takes the
 // rest of the path.
@@ -131,7 +102,7 @@ func branchesRoute(c *call) {
 // updateProtection answers PUT .../branches/{branch}/protection: it
 // replaces the branch's protection with the body's.
 func updateProtection(c *call, branch, doc string) {
-	b, aerr := decodeBody(c.body, updateProtectionSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -143,11 +114,11 @@ func updateProtection(c *call, branch, doc string) {
 	if !b.isNull("restrictions") {
 		// The double has no teams and does not restrict pushes; GitHub
 		// refuses restrictions on repositories that users own.
-		writeError(c.w, validationFailed(doc, fieldError{Resource: "ProtectedBranch", Code: "custom", Message: msgOrgRestrictions}))
+		writeJSON(c.w, http.StatusUnprocessableEntity, validationFailedSimple(msgOrgRestrictions, doc))
 		return
 	}
 	if !b.isNull("required_status_checks") {
-		sc, aerr := decodeBody(b["required_status_checks"], statusChecksSchema, doc)
+		sc, aerr := decodeBody(b["required_status_checks"], doc)
 		if aerr != nil {
 			writeError(c.w, aerr)
 			return
@@ -175,7 +146,7 @@ func updateProtection(c *call, branch, doc string) {
 		p.checks = rc
 	}
 	if !b.isNull("required_pull_request_reviews") {
-		rv, aerr := decodeBody(b["required_pull_request_reviews"], reviewsSchema, doc)
+		rv, aerr := decodeBody(b["required_pull_request_reviews"], doc)
 		if aerr != nil {
 			writeError(c.w, aerr)
 			return

@@ -381,22 +381,11 @@ func listPulls(c *call) {
 	writeJSON(c.w, http.StatusOK, out)
 }
 
-var createPullSchema = schema{
-	"title":                 {kind: kString},
-	"head":                  {kind: kString, required: true},
-	"head_repo":             {kind: kString},
-	"base":                  {kind: kString, required: true},
-	"body":                  {kind: kString, nullable: true},
-	"maintainer_can_modify": {kind: kBool},
-	"draft":                 {kind: kBool},
-	"issue":                 {kind: kInteger},
-}
-
 // createPull answers POST /repos/{owner}/{repo}/pulls. Only same-repository
 // pull requests exist here: a head "owner:branch" must name this repository's owner.
 func createPull(c *call) {
 	doc := docURL(docCreatePull)
-	b, aerr := decodeBody(c.body, createPullSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -521,14 +510,6 @@ func getPull(c *call) {
 	writeJSON(c.w, http.StatusOK, pr)
 }
 
-var updatePullSchema = schema{
-	"title":                 {kind: kString},
-	"body":                  {kind: kString, nullable: true},
-	"state":                 {kind: kString, enum: []string{"open", "closed"}},
-	"base":                  {kind: kString},
-	"maintainer_can_modify": {kind: kBool},
-}
-
 // updatePull answers PATCH /repos/{owner}/{repo}/pulls/{number}: title, body,
 // state (close or reopen) and base.
 func updatePull(c *call) {
@@ -537,7 +518,7 @@ func updatePull(c *call) {
 	if p == nil {
 		return
 	}
-	b, aerr := decodeBody(c.body, updatePullSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -716,13 +697,6 @@ func isMerged(c *call) {
 	writeNoContent(c.w)
 }
 
-var mergePullSchema = schema{
-	"commit_title":   {kind: kString},
-	"commit_message": {kind: kString},
-	"sha":            {kind: kString},
-	"merge_method":   {kind: kString, enum: []string{"merge", "squash", "rebase"}},
-}
-
 // mergePull answers PUT /repos/{owner}/{repo}/pulls/{number}/merge: it
 // merges in the bare repository (a merge commit, a squash commit, or the
 // commits rebased), moves the base branch, and marks the pull request merged.
@@ -732,7 +706,7 @@ func mergePull(c *call) {
 	if p == nil {
 		return
 	}
-	b, aerr := decodeBody(c.body, mergePullSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

@@ -127,15 +127,10 @@ func listRefs(legacy bool) func(*call) {
 	}
 }
 
-var createRefSchema = schema{
-	"ref": {kind: kString, required: true},
-	"sha": {kind: kString, required: true},
-}
-
 // createRef answers POST /repos/{owner}/{repo}/git/refs.
 func createRef(c *call) {
 	doc := docURL(docCreateRef)
-	b, aerr := decodeBody(c.body, createRefSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return
@@ -175,15 +170,10 @@ func createRef(c *call) {
 	writeJSON(c.w, http.StatusCreated, ref)
 }
 
-var updateRefSchema = schema{
-	"sha":   {kind: kString, required: true},
-	"force": {kind: kBool},
-}
-
 // updateRef answers PATCH /repos/{owner}/{repo}/git/refs/{ref}.
 func updateRef(c *call) {
 	doc := docURL(docUpdateRef)
-	b, aerr := decodeBody(c.body, updateRefSchema, doc)
+	b, aerr := decodeBody(c.body, doc)
 	if aerr != nil {
 		writeError(c.w, aerr)
 		return

@@ -357,7 +357,12 @@ func (s *Server) statusObject(st *github.RepoStatus) object {
 func (s *Server) reviewObject(rv *github.PullRequestReview) object {
 	o := toObject(rv)
 	o["user"] = s.userObject(rv.User)
-	o["submitted_at"] = timeOrNull(rv.SubmittedAt)
+	// A pending review has not been submitted: GitHub leaves submitted_at
+	// out (the description types it as a string, not nullable).
+	delete(o, "submitted_at")
+	if rv.SubmittedAt != nil {
+		o["submitted_at"] = timeOrNull(rv.SubmittedAt)
+	}
 	o["_links"] = object{
 		"html":         object{"href": rv.GetHTMLURL()},
 		"pull_request": object{"href": rv.GetPullRequestURL()},

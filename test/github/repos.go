@@ -381,8 +381,10 @@ func (s *Server) repoJSON(r *repo) *github.Repository {
 }
 
 // repoRoute adapts a handler of a route under /repos/{owner}/{repo}: it
-// finds the repository (404 when there is none) and brings its pull requests
-// up to date with its branches.
+// finds the repository (404 when there is none), checks the token's
+// permission, validates the request body against the operation's schema in
+// GitHub's REST description (422 "Invalid request.", conform.go) and brings
+// the repository's pull requests up to date with its branches.
 func repoRoute(doc string, h func(*call)) func(*call) {
 	return func(c *call) {
 		key := strings.ToLower(c.r.PathValue("owner") + "/" + c.r.PathValue("repo"))
@@ -392,6 +394,12 @@ func repoRoute(doc string, h func(*call)) func(*call) {
 			return
 		}
 		if !c.permitted(docURL(doc)) {
+			return
+		}
+		// Every request body meets the operation's schema before a
+		// handler reads it: GitHub answers 422 "Invalid request." otherwise.
+		if aerr := c.s.checkRequest(c.r.Method, c.r.URL.EscapedPath(), c.body); aerr != nil {
+			writeError(c.w, aerr)
 			return
 		}
 		c.s.actor = c.user

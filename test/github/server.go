@@ -2,6 +2,7 @@ package githubdouble
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/maestroplusplus/maestro/test/github/ghspec"
 	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
@@ -46,6 +48,15 @@ type Option func(*Server)
 // its lock held, never concurrently.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
+}
+
+// WithMismatchReport sends each API response that GitHub's REST
+// description does not allow to report, instead of failing the test the
+// server was made with. A fuzz target needs it: its failures must come from
+// the target's own t, not from the *testing.F that made the server. The
+// server calls report before the client receives the response.
+func WithMismatchReport(report func(msg string)) Option {
+	return func(s *Server) { s.mismatch = report }
 }
 
 // Request is one request the server answered.
@@ -79,7 +90,9 @@ type Server struct {
 	seq    int // scratch file counter
 	log    []Request
 
-	graphQLSchema string // path of GitHub's schema.graphql
+	graphQLSchema string           // path of GitHub's schema.graphql
+	spec          *ghspec.Document // GitHub's REST description; nil when validation is off (conform.go)
+	mismatch      func(msg string) // reports responses the description does not allow; nil: tb.Error
 
 	permissions map[string]map[string]string // by token; see SetPermissions
 
@@ -122,6 +135,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		tb.Fatalf("github double: %v", err)
 	}
 	s.graphQLSchema = filepath.Join(testenv.RepoRoot(tb), filepath.FromSlash(graphQLSchemaFile))
+	s.spec = loadRESTSpec(tb)
 	s.api = s.routes()
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.http.Close)
@@ -164,13 +178,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
 	path := r.URL.Path
+	api := func(path string) {
+		rec.keep = true
+		var pattern string
+		entry.Body, pattern = s.serveAPI(rec, r, path, &entry.Login)
+		s.checkSent(r, path, pattern, rec)
+		rec.send()
+	}
 	switch {
 	case path == apiPrefix || strings.HasPrefix(path, apiPrefix+"/"):
-		entry.Body = s.serveAPI(rec, r, strings.TrimPrefix(path, apiPrefix), &entry.Login)
+		api(strings.TrimPrefix(path, apiPrefix))
 	case strings.HasPrefix(path, "/repos/") || path == "/user" || path == "/graphql":
-		entry.Body = s.serveAPI(rec, r, path, &entry.Login)
+		api(path)
 	case path == "/api/graphql": // GitHub Enterprise Server's GraphQL endpoint
-		entry.Body = s.serveAPI(rec, r, "/graphql", &entry.Login)
+		api("/graphql")
 	default:
 		entry.Git = true
 		s.serveGit(rec, r, &entry.Login)
@@ -181,24 +202,66 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 }
 
-// statusRecorder remembers the status code written through it.
+// statusRecorder remembers the status code written through it. With keep
+// set (API responses) it holds the response back until send, so that
+// checkSent has judged it before the client sees it.
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
+	keep bool
+	body bytes.Buffer
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
 	}
-	w.ResponseWriter.WriteHeader(code)
+	if !w.keep {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// send writes a kept response.
+func (w *statusRecorder) send() {
+	w.ResponseWriter.WriteHeader(w.status())
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
 }
 
 func (w *statusRecorder) Write(p []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
+	if w.keep {
+		return w.body.Write(p)
+	}
 	return w.ResponseWriter.Write(p)
+}
+
+// checkSent validates an API response the server sent against GitHub's
+// REST description (conform.go) and fails the test on a mismatch, naming
+// the request, the operation, the status and the JSON pointer of each
+// problem. path is the request's path without the API prefix.
+func (s *Server) checkSent(r *http.Request, path, pattern string, rec *statusRecorder) {
+	if s.spec == nil {
+		return
+	}
+	escaped := r.URL.EscapedPath()
+	if strings.HasPrefix(escaped, apiPrefix+"/") {
+		escaped = strings.TrimPrefix(escaped, apiPrefix)
+	} else if path == "/graphql" {
+		escaped = path
+	}
+	v := checkResponse(s.spec, r.Method, escaped, pattern, rec.status(), rec.Header(), rec.body.Bytes())
+	if v.Err == nil {
+		return
+	}
+	msg := fmt.Sprintf("github double: %s %s (%s) answered %d, which GitHub's REST description does not allow: %v",
+		r.Method, r.URL.Path, cmp.Or(v.Route, "no route"), rec.status(), v.Err)
+	if s.mismatch != nil {
+		s.mismatch(msg)
+		return
+	}
+	s.tb.Error(msg)
 }
 
 func (w *statusRecorder) status() int {
@@ -220,56 +283,70 @@ type call struct {
 }
 
 // serveAPI answers a REST request whose path has the API prefix removed and
-// returns the request body it read. Everything runs under the server lock, so
-// API requests are answered one at a time, in order.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, login *string) []byte {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		writeError(w, newAPIError(http.StatusBadRequest, "Problems parsing JSON", docsBase))
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Requests without a valid token are reported against the anonymous
-	// budget of 60 an hour, which the double does not count down.
-	setRateHeaders(w.Header(), 60, 0, s.now().Add(rateWindow))
-	if s.serveAccessToken(w, r, path, login) {
-		return raw
-	}
-	u, aerr := s.authenticate(r.Header.Get("Authorization"))
-	if aerr != nil {
-		writeError(w, aerr)
-		return raw
-	}
-	*login = u.Login
-	if s.chargeRate(w, u) {
-		return raw
-	}
+// returns the request body it read and the ServeMux pattern of the route
+// ("" for a route the double does not serve). Everything runs under the
+// server lock, so API requests are answered one at a time, in order.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string, login *string) ([]byte, string) {
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = path
 	r2.URL.RawPath = ""
 	if r.URL.RawPath != "" {
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, apiPrefix)
 	}
-	if _, pattern := s.api.Handler(r2); pattern == "" {
+	h, pattern := s.api.Handler(r2)
+	if _, route := h.(apiHandler); !route {
+		// ServeMux's redirect to a path with a trailing slash (GET
+		// .../branches for the .../branches/{rest...} routes): the double
+		// does not serve that route, and GitHub does not redirect.
+		pattern = ""
+	}
+	if r.Method == http.MethodPost && accessTokensPath.MatchString(path) {
+		pattern = accessTokensRoute
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		writeError(w, newAPIError(http.StatusBadRequest, "Problems parsing JSON", docsBase))
+		return nil, pattern
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Requests without a valid token are reported against the anonymous
+	// budget of 60 an hour, which the double does not count down.
+	setRateHeaders(w.Header(), 60, 0, s.now().Add(rateWindow))
+	if s.serveAccessToken(w, r, path, raw, login) {
+		return raw, pattern
+	}
+	u, aerr := s.authenticate(r.Header.Get("Authorization"))
+	if aerr != nil {
+		writeError(w, aerr)
+		return raw, pattern
+	}
+	*login = u.Login
+	if s.chargeRate(w, u) {
+		return raw, pattern
+	}
+	if pattern == "" {
 		writeError(w, notFound(docsBase))
-		return raw
+		return raw, pattern
 	}
 	c := &call{s: s, w: w, user: u, body: raw, perms: s.permissions[tokenFromHeader(r.Header.Get("Authorization"))]}
 	s.api.ServeHTTP(w, r2.WithContext(context.WithValue(r2.Context(), callKey{}, c)))
-	return raw
+	return raw, pattern
 }
 
 type callKey struct{}
 
 // handle adapts an API handler to the mux: it picks up the call that
 // serveAPI put in the request context.
-func handle(h func(*call)) http.Handler {
-	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		c := r.Context().Value(callKey{}).(*call)
-		c.r = r
-		h(c)
-	})
+func handle(h func(*call)) http.Handler { return apiHandler(h) }
+
+// apiHandler is a route's handler in the mux.
+type apiHandler func(*call)
+
+func (h apiHandler) ServeHTTP(_ http.ResponseWriter, r *http.Request) {
+	c := r.Context().Value(callKey{}).(*call)
+	c.r = r
+	h(c)
 }
 
 // authenticate checks an Authorization header the way the REST API does:

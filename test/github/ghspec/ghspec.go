@@ -553,6 +553,12 @@ type Error struct {
 type Issue struct {
 	Pointer string
 	Message string
+	// Kind is the validator's error kind (such as *kind.Type, *kind.Required
+	// or *kind.Enum of github.com/santhosh-tekuri/jsonschema/v6/kind), for
+	// callers that word the problem their own way, as the GitHub double
+	// words GitHub's "Invalid request." details. Nil for problems found
+	// outside the schema (a body that is not JSON, a missing body).
+	Kind jsonschema.ErrorKind
 }
 
 func (e *Error) Error() string {
@@ -578,13 +584,15 @@ var printer = message.NewPrinter(language.English)
 // in the order of their pointers.
 func issues(ve *jsonschema.ValidationError) []Issue {
 	var out []Issue
-	seen := map[Issue]bool{}
+	seen := map[[2]string]bool{}
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
 			is := Issue{Pointer: pointer(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(printer)}
-			if !seen[is] {
-				seen[is] = true
+			key := [2]string{is.Pointer, is.Message}
+			if !seen[key] {
+				seen[key] = true
+				is.Kind = e.ErrorKind
 				out = append(out, is)
 			}
 			return
