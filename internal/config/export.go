@@ -50,7 +50,8 @@ func Export(st *State) (*File, error) {
 	for _, p := range ix.sortedPolicies() {
 		f.RepositoryPolicies = append(f.RepositoryPolicies, RepositoryPolicy{
 			Repository: p.Repository, Branch: p.Branch, AutoMerge: new(p.AutoMerge),
-			MergePolicies: fromMaestro(p.MergePolicies),
+			MergePolicies:       fromMaestro(p.MergePolicies),
+			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
 		})
 	}
 	return f, nil

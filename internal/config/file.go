@@ -127,6 +127,10 @@ type RepositoryPolicy struct {
 	// AutoMerge is true when omitted.
 	AutoMerge     *bool         `yaml:"autoMerge,omitempty"`
 	MergePolicies []MergePolicy `yaml:"mergePolicies,omitempty"`
+	// MaxOpenPullRequests and MaxNewPullRequestsPerHour cap the flow's pull
+	// requests into the branch; 0 (or omitted) is no cap.
+	MaxOpenPullRequests       int `yaml:"maxOpenPullRequests,omitempty"`
+	MaxNewPullRequestsPerHour int `yaml:"maxNewPullRequestsPerHour,omitempty"`
 }
 
 // MergePolicy is one named check with optional properties, e.g.

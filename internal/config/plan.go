@@ -228,20 +228,24 @@ func (b *planner) defaultChannels() {
 func (b *planner) repositoryPolicies() {
 	var changes, adds []Action
 	for i, p := range b.f.RepositoryPolicies {
-		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergePolicies: toMaestro(p.MergePolicies)}
+		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergePolicies: toMaestro(p.MergePolicies),
+			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour}
 		set := func(ctx context.Context, a *applier) (string, error) {
 			return "", a.reg.SetRepositoryPolicy(ctx, want)
 		}
 		o := b.m.policies[i]
 		if o == nil {
-			adds = append(adds, Action{
-				Op: OpAdd, Kind: KindRepositoryPolicy, Subject: p.Repository + "@" + p.Branch,
-				Fields: []FieldChange{
-					{Name: "autoMerge", New: strconv.FormatBool(want.AutoMerge)},
-					{Name: "mergePolicies", New: policiesValue(want.MergePolicies)},
-				},
-				do: set,
-			})
+			fields := []FieldChange{
+				{Name: "autoMerge", New: strconv.FormatBool(want.AutoMerge)},
+				{Name: "mergePolicies", New: policiesValue(want.MergePolicies)},
+			}
+			if want.MaxOpenPullRequests != 0 {
+				fields = append(fields, FieldChange{Name: "maxOpenPullRequests", New: strconv.Itoa(want.MaxOpenPullRequests)})
+			}
+			if want.MaxNewPullRequestsPerHour != 0 {
+				fields = append(fields, FieldChange{Name: "maxNewPullRequestsPerHour", New: strconv.Itoa(want.MaxNewPullRequestsPerHour)})
+			}
+			adds = append(adds, Action{Op: OpAdd, Kind: KindRepositoryPolicy, Subject: p.Repository + "@" + p.Branch, Fields: fields, do: set})
 			continue
 		}
 		var fields []FieldChange
@@ -250,6 +254,12 @@ func (b *planner) repositoryPolicies() {
 		}
 		if !policiesEqual(o.MergePolicies, want.MergePolicies) {
 			fields = append(fields, FieldChange{"mergePolicies", policiesValue(o.MergePolicies), policiesValue(want.MergePolicies)})
+		}
+		if o.MaxOpenPullRequests != want.MaxOpenPullRequests {
+			fields = append(fields, FieldChange{"maxOpenPullRequests", strconv.Itoa(o.MaxOpenPullRequests), strconv.Itoa(want.MaxOpenPullRequests)})
+		}
+		if o.MaxNewPullRequestsPerHour != want.MaxNewPullRequestsPerHour {
+			fields = append(fields, FieldChange{"maxNewPullRequestsPerHour", strconv.Itoa(o.MaxNewPullRequestsPerHour), strconv.Itoa(want.MaxNewPullRequestsPerHour)})
 		}
 		if len(fields) > 0 {
 			// Keep the registry's spelling of the identity.

@@ -64,7 +64,8 @@ func populate(t *testing.T, reg *registry.Registry) {
 		require.NoError(t, err)
 	}
 	for _, p := range []maestro.RepositoryBranchPolicy{
-		{Repository: "https://github.com/dotnet/aspnetcore", Branch: "main", AutoMerge: true, MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}}},
+		{Repository: "https://github.com/dotnet/aspnetcore", Branch: "main", AutoMerge: true, MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}},
+			MaxOpenPullRequests: 2, MaxNewPullRequestsPerHour: 5},
 		{Repository: "https://github.com/dotnet/dotnet", Branch: "release/10.0", MergePolicies: []maestro.MergePolicy{}},
 	} {
 		require.NoError(t, reg.SetRepositoryPolicy(ctx, p))

@@ -209,6 +209,12 @@ func (c *checker) checkFile() {
 		c.repository(p.Repository, "repositoryPolicies", i, "repository")
 		c.required(p.Branch, "repositoryPolicies", i, "branch")
 		c.mergePolicies(p.MergePolicies, "repositoryPolicies", i, "mergePolicies")
+		if p.MaxOpenPullRequests < 0 {
+			c.add(fmt.Sprintf("maxOpenPullRequests is %d; use 0 (no cap) or more", p.MaxOpenPullRequests), "repositoryPolicies", i, "maxOpenPullRequests")
+		}
+		if p.MaxNewPullRequestsPerHour < 0 {
+			c.add(fmt.Sprintf("maxNewPullRequestsPerHour is %d; use 0 (no cap) or more", p.MaxNewPullRequestsPerHour), "repositoryPolicies", i, "maxNewPullRequestsPerHour")
+		}
 		if j := firstSeen(policies, c.ix.policyKey(p.Repository, p.Branch), i); j >= 0 {
 			c.add(fmt.Sprintf("repository policy %s@%s is listed twice (first at line %d)", p.Repository, p.Branch, f.line("repositoryPolicies", j)), "repositoryPolicies", i)
 		}

@@ -88,6 +88,19 @@ defaultChannels:
 			want: []string{`maestro.yaml:6: repositoryPolicies[0].mergePolicies[1].name: unknown merge policy "AllChecksGreen"; valid ones: AllChecksSuccessful, NoRequestedChanges, DontAutomergeDowngrades, ValidateCoherency, NoExtraCommits, NoNewerUpdateMerged, Standard`},
 		},
 		{
+			name: "negative caps",
+			file: `repositoryPolicies:
+  - repository: https://github.com/dotnet/sdk
+    branch: main
+    maxOpenPullRequests: -1
+    maxNewPullRequestsPerHour: -2
+`,
+			want: []string{
+				`maestro.yaml:4: repositoryPolicies[0].maxOpenPullRequests: maxOpenPullRequests is -1; use 0 (no cap) or more`,
+				`maestro.yaml:5: repositoryPolicies[0].maxNewPullRequestsPerHour: maxNewPullRequestsPerHour is -2; use 0 (no cap) or more`,
+			},
+		},
+		{
 			name: "Standard beside a policy it contains, and a policy twice",
 			file: `subscriptions:
   - channel: .NET 10

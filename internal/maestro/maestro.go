@@ -211,6 +211,14 @@ type RepositoryBranchPolicy struct {
 	Branch        string        `json:"branch"`
 	MergePolicies []MergePolicy `json:"mergePolicies"`
 	AutoMerge     bool          `json:"autoMerge"`
+	// MaxOpenPullRequests caps the dependency-update pull requests the
+	// flow keeps open into the branch at once, MaxNewPullRequestsPerHour
+	// those it opens in any hour (Renovate's prConcurrentLimit and
+	// prHourlyLimit); 0 is no cap. An update over a cap that would open a
+	// pull request waits as pending work (reason "cap"); updates of open
+	// pull requests are never capped.
+	MaxOpenPullRequests       int `json:"maxOpenPullRequests,omitempty"`
+	MaxNewPullRequestsPerHour int `json:"maxNewPullRequestsPerHour,omitempty"`
 }
 
 // FlowResult is the outcome of one attempt to flow a build through a subscription.

@@ -70,7 +70,8 @@ type PendingWork struct {
 	// Reason is "checks", "host", "rate-limit" (the host refused the
 	// request for a rate limit), "race" (another update of the pull
 	// request won a race: the branch moved, the record changed, the lock was
-	// held too long) or "busy".
+	// held too long), "busy", or "cap" (the target branch's repository
+	// policy caps open or new pull requests; registry.CapError).
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
 	// Attempts counts the attempts at this build that count against the

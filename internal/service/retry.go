@@ -29,6 +29,9 @@ const (
 	// checksPoll is how often an update waiting for a pull request's
 	// pending checks looks again.
 	checksPoll = 5 * time.Minute
+	// capPoll is how often an update held back by a repository policy's
+	// cap of open pull requests looks again.
+	capPoll = 5 * time.Minute
 	// minRateWait is the wait after a rate limit whose host named no time
 	// (neither Retry-After nor a reset still to come): GitHub asks for at
 	// least a minute, then an exponentially growing wait while the limit

@@ -80,6 +80,18 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 	reason := "host"
 	rateLimited := false
 	upd.Retry = func(err error) (string, bool) {
+		var capErr *registry.CapError
+		if errors.As(err, &capErr) {
+			// A cap of the repository policy is no failure either: the
+			// update waits, without counting an attempt, until the hourly
+			// cap frees a slot, or polls for an open pull request to close.
+			reason, attempts = "cap", attempts-1
+			retryAt = now.Add(capPoll)
+			if capErr.Until.After(now) {
+				retryAt = capErr.Until
+			}
+			return fmt.Sprintf("%v; next attempt at %s", err, retryAt.UTC().Format(time.RFC3339)), true
+		}
 		if after, ok := RateLimited(err, now); ok {
 			// A rate limit is no failure of the update: it waits as long as
 			// the host asks (bounded, see rateDelay) and does not count

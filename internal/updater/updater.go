@@ -257,6 +257,9 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	}
 
 	if tracked == nil {
+		if err := u.reserve(ctx, s, key); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
 		branch = fmt.Sprintf("darc-%s-%s", s.TargetBranch, u.NewID())
 		if err := g.CheckoutNew(ctx, clone, branch); err != nil {
 			return maestro.FlowOutcome{}, err
@@ -343,6 +346,31 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	}
 	return maestro.FlowOutcome{Result: maestro.ResultUpdated, PullRequestURL: pr.URL,
 		Message: fmt.Sprintf("%s pull request #%d: %d dependencies", verb, pr.Number, len(res.Changed))}, nil
+}
+
+// ErrCapped is returned (wrapped, with a *registry.CapError saying which
+// cap and until when) when an update would open a pull request that the
+// target branch's repository policy caps (MaxOpenPullRequests,
+// MaxNewPullRequestsPerHour). Nothing was pushed; the update is worth
+// another attempt once the cap frees.
+var ErrCapped = errors.New("the repository policy caps new pull requests")
+
+// reserve takes a slot for a new pull request under the caps of the target
+// branch's repository policy (none: no caps).
+func (u *Updater) reserve(ctx context.Context, s maestro.Subscription, key string) error {
+	pol, err := u.Registry.RepositoryPolicy(ctx, s.TargetRepository, s.TargetBranch)
+	if maestro.KindOf(err) == maestro.KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = u.Registry.ReservePullRequest(ctx, pol, s.TargetRepository, s.TargetBranch, key, u.Now())
+	var capErr *registry.CapError
+	if errors.As(err, &capErr) {
+		return fmt.Errorf("%w: %w", ErrCapped, err)
+	}
+	return err
 }
 
 // recordAttempts bounds how often record re-reads a record that keeps changing.

@@ -5,6 +5,7 @@ package policy
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -69,7 +70,17 @@ func show(f *cmdutil.Factory, asJSON bool, p maestro.RepositoryBranchPolicy) err
 		cmdutil.Row(w, "repository:", p.Repository+" @ "+p.Branch)
 		cmdutil.Row(w, "merge policies:", strings.Join(names, ", "))
 		cmdutil.Row(w, "auto-merge:", p.AutoMerge)
+		cmdutil.Row(w, "max open pull requests:", capText(p.MaxOpenPullRequests))
+		cmdutil.Row(w, "max new pull requests per hour:", capText(p.MaxNewPullRequestsPerHour))
 	})
+}
+
+// capText shows a cap; 0 is none.
+func capText(n int) string {
+	if n == 0 {
+		return "no cap"
+	}
+	return strconv.Itoa(n)
 }
 
 // NewCmdSet returns `maestro repository-policy set`; runF does the work (nil: setRun).
@@ -82,9 +93,15 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 		Flags: repoFlags(
 			&cli.StringSliceFlag{Name: "merge-policy", Usage: "`NAME[:json-properties]`; repeatable"},
 			&cli.BoolFlag{Name: "auto-merge", Value: true, Usage: "merge pull requests when their policies pass"},
+			&cli.IntFlag{Name: "max-open-prs", Usage: "open at most `N` dependency-update pull requests into the branch at once; more updates wait (0: no cap)"},
+			&cli.IntFlag{Name: "max-new-prs-per-hour", Usage: "open at most `N` new dependency-update pull requests into the branch in any hour (0: no cap)"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag),
 		Action: func(c *cli.Context) error {
-			p := maestro.RepositoryBranchPolicy{Repository: c.String("repository"), Branch: c.String("branch"), AutoMerge: c.Bool("auto-merge"), MergePolicies: []maestro.MergePolicy{}}
+			p := maestro.RepositoryBranchPolicy{Repository: c.String("repository"), Branch: c.String("branch"), AutoMerge: c.Bool("auto-merge"), MergePolicies: []maestro.MergePolicy{},
+				MaxOpenPullRequests: c.Int("max-open-prs"), MaxNewPullRequestsPerHour: c.Int("max-new-prs-per-hour")}
+			if p.MaxOpenPullRequests < 0 || p.MaxNewPullRequestsPerHour < 0 {
+				return maestro.Errorf(maestro.KindInvalid, "--max-open-prs and --max-new-prs-per-hour take 0 (no cap) or more")
+			}
 			for _, raw := range c.StringSlice("merge-policy") {
 				mp, err := subscription.ParseMergePolicy(raw)
 				if err != nil {

@@ -1,0 +1,130 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+)
+
+// The caps of a repository policy (MaxOpenPullRequests,
+// MaxNewPullRequestsPerHour) are kept with one document per target branch,
+// flow/prcaps/{repo}/{branch}.json: the pull requests the flow opened into
+// the branch in the last hour, each with its tracking key and time. An
+// update that would open a pull request first reserves a slot there
+// (ReservePullRequest), one compare-and-swap write that reads the tracked
+// records of the branch inside it, so two updates that reserve at once are
+// counted against each other: the loser of the write reads again and sees
+// the winner's slot. A slot younger than reservationHold counts as an open
+// pull request even before its record is tracked (the reserving update
+// tracks it within the lock's lifetime). A crash after the reservation
+// leaves a slot that only counts against the hourly cap, for at most an
+// hour: the caps err on the side of opening fewer pull requests, never more.
+
+// reservationHold is how long a reserved slot counts as open without a
+// tracked record: longer than an update holds its pull request's lock.
+const reservationHold = 15 * time.Minute
+
+func prCapsKey(repo, branch string) string {
+	return fmt.Sprintf("flow/prcaps/%s/%s.json", repourl.Key(repo), url.PathEscape(branch))
+}
+
+type prCapsDoc struct {
+	Opened []openedSlot `json:"opened"`
+}
+
+type openedSlot struct {
+	Key  string    `json:"key"`
+	Time time.Time `json:"time"`
+}
+
+// CapError is returned (wrapped) by ReservePullRequest when a cap is
+// reached. Until is when the hourly cap frees a slot (zero for the open cap,
+// which frees when a pull request merges or closes).
+type CapError struct {
+	Msg   string
+	Until time.Time
+}
+
+func (e *CapError) Error() string { return e.Msg }
+
+// ValidatePullRequestCaps checks the caps of a repository policy.
+func ValidatePullRequestCaps(p maestro.RepositoryBranchPolicy) error {
+	if p.MaxOpenPullRequests < 0 {
+		return maestro.Errorf(maestro.KindInvalid, "repository policy %s@%s: maxOpenPullRequests is %d; use 0 (no cap) or more", p.Repository, p.Branch, p.MaxOpenPullRequests)
+	}
+	if p.MaxNewPullRequestsPerHour < 0 {
+		return maestro.Errorf(maestro.KindInvalid, "repository policy %s@%s: maxNewPullRequestsPerHour is %d; use 0 (no cap) or more", p.Repository, p.Branch, p.MaxNewPullRequestsPerHour)
+	}
+	return nil
+}
+
+// ReservePullRequest reserves the right to open a pull request for key
+// (a subscription id or BatchedKey) into repo@branch at now under the caps
+// of p, or returns a *CapError saying which cap is reached. Caps of 0 need
+// no reservation.
+func (r *Registry) ReservePullRequest(ctx context.Context, p maestro.RepositoryBranchPolicy, repo, branch, key string, now time.Time) error {
+	if p.MaxOpenPullRequests == 0 && p.MaxNewPullRequestsPerHour == 0 {
+		return nil
+	}
+	var capErr *CapError
+	_, err := update(ctx, r.st, prCapsKey(repo, branch), func(d *prCapsDoc, _ bool) error {
+		capErr = nil
+		d.Opened = slices.DeleteFunc(d.Opened, func(s openedSlot) bool { return !s.Time.After(now.Add(-time.Hour)) })
+		if p.MaxNewPullRequestsPerHour > 0 && len(d.Opened) >= p.MaxNewPullRequestsPerHour {
+			oldest := d.Opened[len(d.Opened)-p.MaxNewPullRequestsPerHour]
+			capErr = &CapError{Until: oldest.Time.Add(time.Hour), Msg: fmt.Sprintf(
+				"%s@%s reached its cap of %d new pull requests per hour (maxNewPullRequestsPerHour); the update waits until %s",
+				repo, branch, p.MaxNewPullRequestsPerHour, oldest.Time.Add(time.Hour).UTC().Format(time.RFC3339))}
+			return capErr
+		}
+		if p.MaxOpenPullRequests > 0 {
+			open, err := r.trackedKeys(ctx, repo, branch)
+			if err != nil {
+				return err
+			}
+			for _, s := range d.Opened {
+				if s.Time.After(now.Add(-reservationHold)) {
+					open[s.Key] = true
+				}
+			}
+			delete(open, key)
+			if len(open) >= p.MaxOpenPullRequests {
+				capErr = &CapError{Msg: fmt.Sprintf(
+					"%s@%s has %d open dependency-update pull requests, its cap (maxOpenPullRequests is %d); the update waits until one merges or closes",
+					repo, branch, len(open), p.MaxOpenPullRequests)}
+				return capErr
+			}
+		}
+		d.Opened = append(d.Opened, openedSlot{Key: key, Time: now.UTC()})
+		return nil
+	})
+	if capErr != nil {
+		return capErr
+	}
+	if err != nil {
+		return fmt.Errorf("reserve a pull request into %s@%s: %w", repo, branch, err)
+	}
+	return nil
+}
+
+// trackedKeys returns the keys of the tracked records of a target branch.
+func (r *Registry) trackedKeys(ctx context.Context, repo, branch string) (map[string]bool, error) {
+	prefix := strings.TrimSuffix(trackedKey(repo, branch, "x"), "x.json")
+	keys, err := r.st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("tracked pull requests of %s@%s: %w", repo, branch, err)
+	}
+	out := map[string]bool{}
+	for _, k := range keys {
+		if name, ok := strings.CutSuffix(strings.TrimPrefix(k, prefix), ".json"); ok && !strings.Contains(name, "/") {
+			out[name] = true
+		}
+	}
+	return out, nil
+}
