@@ -373,6 +373,10 @@ func drive(t *testing.T, f *fixture, client func(string) *github.Client) driven 
 	check("installation token", err)
 	_, _, err = client(signed).Apps.CreateInstallationToken(ctx, 8, nil)
 	expectErr("token of another installation", err, 404)
+	badToken, err := client(signed).NewRequest("POST", "app/installations/7/access_tokens", map[string]any{"repository_ids": "runtime"})
+	check("token request", err)
+	_, err = client(signed).Do(ctx, badToken, nil)
+	expectErr("token request breaking the schema", err, 422)
 	_, _, err = client("not-a-jwt").Apps.CreateInstallationToken(ctx, 7, nil)
 	expectErr("token without a JSON web token", err, 401)
 
