@@ -268,7 +268,7 @@ type PullRequest struct {
 	CreatedAt  time.Time        `json:"createdAt"`
 	UpdatedAt  time.Time        `json:"updatedAt"`
 	// Checks are the checks recorded on a pull request of the local
-	// platform (`maestro pr check`), sorted by name. GitHub and Azure Repos
+	// platform (`maestro pr set-check`), sorted by name. GitHub and Azure Repos
 	// keep their own, read through platform.Platform.Checks; there this
 	// stays empty.
 	Checks []Check `json:"checks,omitempty"`

@@ -134,7 +134,7 @@ func TestPendingChecksThenTick(t *testing.T) {
 }
 
 // TestPendingChecksThenTickOnLocalRepos is TestPendingChecksThenTick on
-// the local platform, whose checks are set with `maestro pr check`.
+// the local platform, whose checks are set with `maestro pr set-check`.
 func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		src := t.TempDir()
@@ -162,7 +162,7 @@ func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
 		require.Len(t, prs, 1)
 		num, head := fmt.Sprint(prs[0].Number), prs[0].HeadBranch
 		assert.Equal(t, 1, commits(head))
-		assert.Contains(t, e.ok("pr", "check", "--repository", target, "--number", num, "--name", "build", "--state", "pending"),
+		assert.Contains(t, e.ok("pr", "set-check", "--repository", target, "--number", num, "--name", "build", "--state", "pending"),
 			"pull request #"+num+": check build is pending")
 		assert.Contains(t, e.ok("pr", "show", "--repository", target, "--number", num), "check build: pending")
 
@@ -177,7 +177,7 @@ func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
 		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(6*time.Minute))), "build 3: rescheduled")
 		assert.Equal(t, 1, commits(head))
 
-		e.ok("pr", "check", "--repository", target, "--number", num, "--name", "build", "--state", "success")
+		e.ok("pr", "set-check", "--repository", target, "--number", num, "--name", "build", "--state", "success")
 		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(8*time.Minute))), "nothing is due", "not before the next attempt")
 		assert.Contains(t, e.ok("flow", "tick", "--now", stamp(start.Add(12*time.Minute))), "build 3: updated")
 		assert.Contains(t, showFile(t, target, head, "global.json"), "10.0.0-beta.3")
@@ -190,10 +190,10 @@ func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
 		assert.Equal(t, []string{"1:updated", "2:rescheduled", "3:rescheduled", "3:rescheduled", "3:updated"}, g.history(t))
 
 		// Bad input is refused with its exit code and changes nothing.
-		r := e.run("pr", "check", "--repository", target, "--number", "99", "--name", "build", "--state", "pending")
+		r := e.run("pr", "set-check", "--repository", target, "--number", "99", "--name", "build", "--state", "pending")
 		assert.Equal(t, 3, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "pull request #99 of "+target+" does not exist")
-		r = e.run("pr", "check", "--repository", target, "--number", num, "--name", "", "--state", "pending")
+		r = e.run("pr", "set-check", "--repository", target, "--number", num, "--name", "", "--state", "pending")
 		assert.Equal(t, 2, r.code, r.stderr)
 		var pr maestro.PullRequest
 		e.okJSON(&pr, "pr", "show", "--repository", target, "--number", num)

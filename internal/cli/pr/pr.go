@@ -26,8 +26,8 @@ type ShowOptions struct {
 	JSON       bool
 }
 
-// CheckOptions are the parsed flags of `maestro pr check`.
-type CheckOptions struct {
+// SetCheckOptions are the parsed flags of `maestro pr set-check`.
+type SetCheckOptions struct {
 	Repository string
 	Number     int
 	Check      maestro.Check
@@ -38,7 +38,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "pr",
 		Usage:       "pull requests of local repositories (the local platform)",
-		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdCheck(f, nil)},
+		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdSetCheck(f, nil)},
 	}
 }
 
@@ -130,13 +130,13 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 	})
 }
 
-// NewCmdCheck returns `maestro pr check`; runF does the work (nil: checkRun).
-func NewCmdCheck(f *cmdutil.Factory, runF func(*cli.Context, *CheckOptions) error) *cli.Command {
+// NewCmdSetCheck returns `maestro pr set-check`; runF does the work (nil: setCheckRun).
+func NewCmdSetCheck(f *cmdutil.Factory, runF func(*cli.Context, *SetCheckOptions) error) *cli.Command {
 	if runF == nil {
-		runF = func(c *cli.Context, o *CheckOptions) error { return checkRun(c, f, o) }
+		runF = func(c *cli.Context, o *SetCheckOptions) error { return setCheckRun(c, f, o) }
 	}
 	return &cli.Command{
-		Name:  "check",
+		Name:  "set-check",
 		Usage: "set a check of a pull request: while one is pending, the flow does not push to it",
 		Description: "Records check NAME with its state on the pull request, replacing a check of that name.\n" +
 			"An update that meets a pending check is rescheduled; `maestro flow tick` pushes it once no check is pending.",
@@ -153,13 +153,13 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*cli.Context, *CheckOptions) erro
 			if err != nil {
 				return fmt.Errorf("--state: %w", err)
 			}
-			return runF(c, &CheckOptions{Repository: c.String("repository"), Number: c.Int("number"),
+			return runF(c, &SetCheckOptions{Repository: c.String("repository"), Number: c.Int("number"),
 				Check: maestro.Check{Name: c.String("name"), State: state}})
 		},
 	}
 }
 
-func checkRun(c *cli.Context, f *cmdutil.Factory, o *CheckOptions) error {
+func setCheckRun(c *cli.Context, f *cmdutil.Factory, o *SetCheckOptions) error {
 	reg, err := f.Registry(c)
 	if err != nil {
 		return err

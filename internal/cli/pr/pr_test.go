@@ -20,15 +20,15 @@ func parse(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions) {
 	return res, list, show
 }
 
-func parseAll(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions, *pr.CheckOptions) {
+func parseAll(args ...string) (clitest.Result, *pr.ListOptions, *pr.ShowOptions, *pr.SetCheckOptions) {
 	var list *pr.ListOptions
 	var show *pr.ShowOptions
-	var check *pr.CheckOptions
+	var check *pr.SetCheckOptions
 	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
 		return clitest.Noun("pr",
 			pr.NewCmdList(f, func(_ *cli.Context, o *pr.ListOptions) error { list = o; return nil }),
 			pr.NewCmdShow(f, func(_ *cli.Context, o *pr.ShowOptions) error { show = o; return nil }),
-			pr.NewCmdCheck(f, func(_ *cli.Context, o *pr.CheckOptions) error { check = o; return nil }))
+			pr.NewCmdSetCheck(f, func(_ *cli.Context, o *pr.SetCheckOptions) error { check = o; return nil }))
 	}, append([]string{"pr"}, args...)...)
 	return res, list, show, check
 }
@@ -76,17 +76,17 @@ func TestParseBadInput(t *testing.T) {
 	}
 }
 
-func TestParseCheck(t *testing.T) {
+func TestParseSetCheck(t *testing.T) {
 	tests := []struct {
 		args string
-		want *pr.CheckOptions
+		want *pr.SetCheckOptions
 	}{
-		{"check --repository /src/app --number 3 --name build --state pending",
-			&pr.CheckOptions{Repository: "/src/app", Number: 3, Check: maestro.Check{Name: "build", State: maestro.CheckPending}}},
-		{"check --state success --name ci/test --number 12 --repository file:///a --store file:///s",
-			&pr.CheckOptions{Repository: "file:///a", Number: 12, Check: maestro.Check{Name: "ci/test", State: maestro.CheckSuccess}}},
-		{"check --repository /a --number 1 --name lint --state failure",
-			&pr.CheckOptions{Repository: "/a", Number: 1, Check: maestro.Check{Name: "lint", State: maestro.CheckFailure}}},
+		{"set-check --repository /src/app --number 3 --name build --state pending",
+			&pr.SetCheckOptions{Repository: "/src/app", Number: 3, Check: maestro.Check{Name: "build", State: maestro.CheckPending}}},
+		{"set-check --state success --name ci/test --number 12 --repository file:///a --store file:///s",
+			&pr.SetCheckOptions{Repository: "file:///a", Number: 12, Check: maestro.Check{Name: "ci/test", State: maestro.CheckSuccess}}},
+		{"set-check --repository /a --number 1 --name lint --state failure",
+			&pr.SetCheckOptions{Repository: "/a", Number: 1, Check: maestro.Check{Name: "lint", State: maestro.CheckFailure}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -97,16 +97,16 @@ func TestParseCheck(t *testing.T) {
 	}
 }
 
-func TestParseCheckBadInput(t *testing.T) {
+func TestParseSetCheckBadInput(t *testing.T) {
 	tests := []struct{ args, wantErr string }{
-		{"check --repository /a --number 3 --name build --state done", `--state: check state "done": use pending, success or failure`},
-		{"check --repository /a --number 3 --name build --state Success", `check state "Success"`},
-		{"check --repository /a --number 3 --name build", `Required flag "state" not set`},
-		{"check --repository /a --number 3 --state pending", `Required flag "name" not set`},
-		{"check --repository /a --name build --state pending", `Required flag "number" not set`},
-		{"check --number 3 --name build --state pending", `Required flag "repository" not set`},
-		{"check --repository /a --number x --name build --state pending", `invalid value "x" for flag -number`},
-		{"check --repository /a --number 3 --name build --state pending --output json", "flag provided but not defined: -output"},
+		{"set-check --repository /a --number 3 --name build --state done", `--state: check state "done": use pending, success or failure`},
+		{"set-check --repository /a --number 3 --name build --state Success", `check state "Success"`},
+		{"set-check --repository /a --number 3 --name build", `Required flag "state" not set`},
+		{"set-check --repository /a --number 3 --state pending", `Required flag "name" not set`},
+		{"set-check --repository /a --name build --state pending", `Required flag "number" not set`},
+		{"set-check --number 3 --name build --state pending", `Required flag "repository" not set`},
+		{"set-check --repository /a --number x --name build --state pending", `invalid value "x" for flag -number`},
+		{"set-check --repository /a --number 3 --name build --state pending --output json", "flag provided but not defined: -output"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {

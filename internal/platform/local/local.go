@@ -1,7 +1,7 @@
 // Package local is the platform of plain git repositories on this machine,
 // addressed by absolute path or file:// URL. A pull request is a branch in
 // the target repository plus a record in the registry (`maestro pr list`),
-// which also carries the pull request's checks (`maestro pr check`);
+// which also carries the pull request's checks (`maestro pr set-check`);
 // merging it merges the branch into the base branch with git. Target
 // repositories are best bare, like any shared remote: git refuses to update
 // the branch a non-bare repository has checked out.
@@ -125,7 +125,7 @@ func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest
 }
 
 // Checks implements platform.Platform: the checks recorded on the pull
-// request (`maestro pr check`), read afresh from the registry. Local
+// request (`maestro pr set-check`), read afresh from the registry. Local
 // repositories run no CI of their own; the checks belong to the pull
 // request, not to its head commit, so a push does not reset them.
 func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
