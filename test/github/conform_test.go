@@ -1,9 +1,12 @@
 package githubdouble_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/go-github/v60/github"
 
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 	"github.com/maestroplusplus/maestro/test/github/ghspec"
@@ -91,4 +94,48 @@ func TestRequestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkExchangeCheck times what the double's checks add to one
+// exchange: a pull request edit's body against its requestBody schema, and
+// the pull request it answers with (the largest object the double renders)
+// against the response schema.
+func BenchmarkExchangeCheck(b *testing.B) {
+	doc := ghspec.REST(b)
+	srv := githubdouble.NewServer(b)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"a.txt": "a\n"}})
+	repo.Commit(githubdouble.CommitSpec{Branch: "topic", Files: map[string]string{"b.txt": "b\n"}})
+	client := srv.Client(githubdouble.DefaultToken)
+	if _, _, err := client.PullRequests.Create(b.Context(), "dotnet", "runtime", &github.NewPullRequest{Title: github.String("t"), Head: github.String("topic"), Base: github.String("main")}); err != nil {
+		b.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(b.Context(), "GET", srv.APIURL()+"repos/dotnet/runtime/pulls/1", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+githubdouble.DefaultToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pull, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	edit := []byte(`{"title":"[main] Update dependencies from dotnet/arcade","body":"This pull request updates the following dependencies","state":"open","base":"main"}`)
+	b.Run("request", func(b *testing.B) {
+		for b.Loop() {
+			if problem, err := githubdouble.RequestProblem(doc, "PATCH", "/repos/dotnet/runtime/pulls/1", edit); problem != "" || err != nil {
+				b.Fatal(problem, err)
+			}
+		}
+	})
+	b.Run("response", func(b *testing.B) {
+		for b.Loop() {
+			if v := githubdouble.CheckResponse(doc, "GET", "/repos/dotnet/runtime/pulls/1", "GET /repos/{owner}/{repo}/pulls/{number}", 200, resp.Header, pull); v.Err != nil {
+				b.Fatal(v.Err)
+			}
+		}
+	})
 }
