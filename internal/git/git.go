@@ -201,6 +201,27 @@ func (r Runner) Authors(ctx context.Context, dir, base, head string) ([]string, 
 	return emails, nil
 }
 
+// Commit is one commit and its author.
+type Commit struct {
+	SHA, AuthorName, AuthorEmail string
+}
+
+// Commits returns the commits in base..head, oldest first.
+func (r Runner) Commits(ctx context.Context, dir, base, head string) ([]Commit, error) {
+	out, err := r.run(ctx, dir, "log", "--reverse", "--format=%H%x00%an%x00%ae", "--end-of-options", base+".."+head, "--")
+	if err != nil {
+		return nil, err
+	}
+	var commits []Commit
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "\x00")
+		if len(f) == 3 {
+			commits = append(commits, Commit{SHA: f[0], AuthorName: f[1], AuthorEmail: f[2]})
+		}
+	}
+	return commits, nil
+}
+
 // Show returns the contents of path at rev, or ErrNotFound.
 func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
 	out, err := r.run(ctx, dir, "show", "--end-of-options", rev+":"+path)

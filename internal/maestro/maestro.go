@@ -116,17 +116,21 @@ const (
 	PolicyValidateCoherency       = "ValidateCoherency"
 	PolicyNoExtraCommits          = "NoExtraCommits"
 	PolicyNoNewerUpdateMerged     = "NoNewerUpdateMerged"
+	PolicyVersionDetailsProps     = "VersionDetailsProps"
 	PolicyStandard                = "Standard"
 )
 
 // MergePolicyNames lists every valid merge policy name.
 var MergePolicyNames = []string{
 	PolicyAllChecksSuccessful, PolicyNoRequestedChanges, PolicyDontAutomergeDowngrades,
-	PolicyValidateCoherency, PolicyNoExtraCommits, PolicyNoNewerUpdateMerged, PolicyStandard,
+	PolicyValidateCoherency, PolicyNoExtraCommits, PolicyNoNewerUpdateMerged, PolicyVersionDetailsProps,
+	PolicyStandard,
 }
 
-// StandardPolicyMembers are the policies that Standard stands for; a list that
-// holds Standard may not also name any of them.
+// StandardPolicyMembers are the policies production's Standard stands for: a
+// list that holds Standard may not also name any of them. Standard evaluates
+// more than these (policy.StandardMembers); a stored list that names Standard
+// beside one of the others stays valid, and each policy is evaluated once.
 var StandardPolicyMembers = []string{
 	PolicyAllChecksSuccessful, PolicyNoRequestedChanges, PolicyDontAutomergeDowngrades,
 	PolicyValidateCoherency,
@@ -316,10 +320,21 @@ func ParseCheckState(s string) (CheckState, error) {
 	return "", Errorf(KindInvalid, "check state %q: use pending, success or failure", s)
 }
 
-// Check is one check reported on a pull request.
+// Check is one check reported on a pull request's head commit: a GitHub
+// check run or commit status, an Azure DevOps pull request status or
+// branch-policy evaluation, or a check of the local platform.
 type Check struct {
 	Name  string     `json:"name"`
 	State CheckState `json:"state"`
+	// URL is where a person reads the check's details, when the host gives one.
+	URL string `json:"url,omitempty"`
+	// Genre is an Azure DevOps status's context genre ("maestro" for our
+	// own statuses); empty elsewhere.
+	Genre string `json:"genre,omitempty"`
+	// AltNames are other names a merge policy's ignoreChecks may give the
+	// check: an Azure DevOps status's name without its genre, a branch
+	// policy's type and display names.
+	AltNames []string `json:"altNames,omitempty"`
 }
 
 // TrackedPullRequest is the flow's state of an open dependency-update pull
@@ -336,4 +351,15 @@ type SubscriptionUpdate struct {
 	SubscriptionID   string `json:"subscriptionId"`
 	BuildID          int    `json:"buildId"`
 	SourceRepository string `json:"sourceRepository"`
+	// Dependencies are the dependencies this part moved, with the versions
+	// before and after (production's RequiredUpdates). Records written
+	// before they were kept have none (nil).
+	Dependencies []DependencyUpdate `json:"dependencies,omitempty"`
+}
+
+// DependencyUpdate is one dependency a pull request moves.
+type DependencyUpdate struct {
+	Name        string `json:"name"`
+	FromVersion string `json:"fromVersion"`
+	ToVersion   string `json:"toVersion"`
 }

@@ -53,6 +53,8 @@ type Check = maestro.Check
 //     wrapping ErrNotFound.
 //   - UpdatePullRequest replaces title and body.
 //   - Checks lists the checks on the pull request's head commit.
+//   - Status reports what the merge policies judge (package policy): the
+//     head commit, its checks, the reviews and the commits, read afresh.
 //   - Comment adds a comment; Merge merges (on GitHub, a refusal wraps
 //     ErrMergeRefused).
 //   - DeleteBranch removes a branch; a branch that does not exist (deleted
@@ -66,6 +68,7 @@ type Platform interface {
 	PullRequest(ctx context.Context, repo string, number int) (maestro.PullRequest, error)
 	UpdatePullRequest(ctx context.Context, pr maestro.PullRequest) error
 	Checks(ctx context.Context, pr maestro.PullRequest) ([]Check, error)
+	Status(ctx context.Context, pr maestro.PullRequest) (Status, error)
 	Comment(ctx context.Context, pr maestro.PullRequest, body string) error
 	Merge(ctx context.Context, pr maestro.PullRequest, message string) error
 	DeleteBranch(ctx context.Context, repo, branch string) error

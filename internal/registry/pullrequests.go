@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -104,7 +105,7 @@ func (r *Registry) SetPullRequestCheck(ctx context.Context, repo string, number 
 	return r.UpdatePullRequest(ctx, repo, number, func(pr *maestro.PullRequest) error {
 		i, found := slices.BinarySearchFunc(pr.Checks, check.Name, func(c maestro.Check, name string) int { return strings.Compare(c.Name, name) })
 		if found {
-			if pr.Checks[i] == check {
+			if reflect.DeepEqual(pr.Checks[i], check) {
 				return errUnchanged
 			}
 			pr.Checks[i] = check

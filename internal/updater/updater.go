@@ -318,8 +318,15 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 			return maestro.FlowOutcome{}, err
 		}
 	}
-	t.Updates = slices.DeleteFunc(t.Updates, func(x maestro.SubscriptionUpdate) bool { return x.SubscriptionID == s.ID })
-	t.Updates = append(t.Updates, maestro.SubscriptionUpdate{SubscriptionID: s.ID, BuildID: b.ID, SourceRepository: b.Repository})
+	var prevMoved []maestro.DependencyUpdate
+	t.Updates = slices.DeleteFunc(t.Updates, func(x maestro.SubscriptionUpdate) bool {
+		if x.SubscriptionID == s.ID {
+			prevMoved = x.Dependencies
+		}
+		return x.SubscriptionID == s.ID
+	})
+	moved := movedDependencies(prevMoved, res.Changed)
+	t.Updates = append(t.Updates, maestro.SubscriptionUpdate{SubscriptionID: s.ID, BuildID: b.ID, SourceRepository: b.Repository, Dependencies: moved})
 	var sources []string
 	for _, x := range t.Updates {
 		sources = append(sources, x.SourceRepository)
@@ -371,6 +378,29 @@ func (u *Updater) reserve(ctx context.Context, s maestro.Subscription, key strin
 		return fmt.Errorf("%w: %w", ErrCapped, err)
 	}
 	return err
+}
+
+// movedDependencies records what an update of a subscription's part moved,
+// for the merge policies: each dependency from the version the target branch
+// had (the earlier part's FromVersion, when the pull request already moved
+// it) to the version it has now. A dependency the earlier part moved and
+// this update did not stays as the earlier part recorded it.
+func movedDependencies(prev []maestro.DependencyUpdate, changed []deps.Change) []maestro.DependencyUpdate {
+	out := make([]maestro.DependencyUpdate, 0, len(prev)+len(changed))
+	at := map[string]int{}
+	for _, d := range prev {
+		at[strings.ToLower(d.Name)] = len(out)
+		out = append(out, d)
+	}
+	for _, c := range changed {
+		if i, ok := at[strings.ToLower(c.Name)]; ok {
+			out[i].ToVersion = c.ToVersion
+			continue
+		}
+		at[strings.ToLower(c.Name)] = len(out)
+		out = append(out, maestro.DependencyUpdate{Name: c.Name, FromVersion: c.FromVersion, ToVersion: c.ToVersion})
+	}
+	return out
 }
 
 // recordAttempts bounds how often record re-reads a record that keeps changing.

@@ -662,6 +662,12 @@ func TestApplyMergesItsPartWhenTheRecordChangesAfterThePush(t *testing.T) {
 	o, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
 	require.NoError(t, err)
 	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	first, _, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, first.Updates, 1)
+	require.Len(t, first.Updates[0].Dependencies, 1, "the record says what the update moved")
+	moved := first.Updates[0].Dependencies[0]
+	assert.Equal(t, "1.0.0-beta.19463.3", moved.ToVersion)
 	other := maestro.SubscriptionUpdate{SubscriptionID: "00000000-0000-0000-0000-000000000042", BuildID: 42, SourceRepository: "https://github.com/dotnet/other"}
 	f.upd.Platform = func(string) (platform.Platform, error) {
 		return meddling{Platform: f.plat, afterUpdate: func() {
@@ -679,7 +685,11 @@ func TestApplyMergesItsPartWhenTheRecordChangesAfterThePush(t *testing.T) {
 	tracked, _, err := f.reg.TrackedPullRequest(f.ctx, f.target, "main", f.sub.ID)
 	require.NoError(t, err)
 	require.NotNil(t, tracked)
-	assert.ElementsMatch(t, []maestro.SubscriptionUpdate{other, {SubscriptionID: f.sub.ID, BuildID: b2.ID, SourceRepository: arcade}}, tracked.Updates)
+	// The dependency moves from the target's version, which the first part
+	// recorded, to b2's.
+	moved.ToVersion = "1.0.0-beta.19464.1"
+	assert.ElementsMatch(t, []maestro.SubscriptionUpdate{other, {SubscriptionID: f.sub.ID, BuildID: b2.ID, SourceRepository: arcade,
+		Dependencies: []maestro.DependencyUpdate{moved}}}, tracked.Updates)
 	head, err := bot.RevParse(f.ctx, f.target, "darc-main-1")
 	require.NoError(t, err)
 	assert.Equal(t, head, tracked.HeadCommit, "the record names the pushed head")

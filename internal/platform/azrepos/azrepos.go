@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
@@ -206,9 +207,8 @@ func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest
 
 // Checks implements platform.Platform. It reads both the pull request's
 // statuses and its branch-policy evaluations (production darc reads only the
-// evaluations; a status that no policy requires would go unseen there). A
-// status that a Status policy evaluates is counted once, as that policy's
-// evaluation; a status whose state is notApplicable is no check.
+// evaluations; a status that no policy requires would go unseen there); see
+// ChecksOf.
 func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
 	project, name, err := p.split(pr.Repository)
 	if err != nil {
@@ -218,39 +218,93 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	if err != nil {
 		return nil, err
 	}
-	policies, covered, err := p.policyChecks(ctx, c, project, name, pr)
+	full, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	if err != nil {
+		return nil, p.wrap("pull request "+pr.URL, err)
+	}
+	statuses, evals, err := p.checkSources(ctx, c, project, name, full)
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := c.GetPullRequestStatuses(ctx, git.GetPullRequestStatusesArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	return ChecksOf(statuses, evals), nil
+}
+
+// checkSources reads the statuses and policy evaluations of a pull request.
+func (p *Platform) checkSources(ctx context.Context, c git.Client, project, repo string, full *git.GitPullRequest) ([]git.GitPullRequestStatus, []policy.PolicyEvaluationRecord, error) {
+	url := deref(full.Url)
+	if full.Repository == nil || full.Repository.Project == nil || full.Repository.Project.Id == nil || full.PullRequestId == nil {
+		return nil, nil, fmt.Errorf("pull request %s: the service did not say which project it belongs to", url)
+	}
+	pc, err := policy.NewClient(ctx, p.conn)
 	if err != nil {
-		return nil, p.wrap("statuses of "+pr.URL, err)
+		return nil, nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
 	}
-	var checks []platform.Check
+	artifact := fmt.Sprintf("vstfs:///CodeReview/CodeReviewId/%s/%d", full.Repository.Project.Id, *full.PullRequestId)
+	evals, err := pc.GetPolicyEvaluations(ctx, policy.GetPolicyEvaluationsArgs{Project: &project, ArtifactId: &artifact})
+	if err != nil {
+		return nil, nil, p.wrap("policy evaluations of "+url, err)
+	}
+	statuses, err := c.GetPullRequestStatuses(ctx, git.GetPullRequestStatusesArgs{Project: &project, RepositoryId: &repo, PullRequestId: full.PullRequestId})
+	if err != nil {
+		return nil, nil, p.wrap("statuses of "+url, err)
+	}
+	var st []git.GitPullRequestStatus
 	if statuses != nil {
-		for _, s := range *statuses {
-			var genre, sname string
-			if s.Context != nil {
-				genre, sname = deref(s.Context.Genre), deref(s.Context.Name)
-			}
-			if covered[statusKey(genre, sname)] {
-				continue
-			}
-			state := platform.CheckPending
-			if s.State != nil {
-				switch *s.State {
-				case git.GitStatusStateValues.NotApplicable:
-					continue
-				case git.GitStatusStateValues.Succeeded:
-					state = platform.CheckSuccess
-				case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
-					state = platform.CheckFailure
-				}
-			}
-			checks = append(checks, platform.Check{Name: strings.TrimPrefix(genre+"/"+sname, "/"), State: state})
-		}
+		st = *statuses
 	}
-	return append(checks, policies...), nil
+	var ev []policy.PolicyEvaluationRecord
+	if evals != nil {
+		ev = *evals
+	}
+	return st, ev, nil
+}
+
+// ChecksOf turns a pull request's statuses and branch-policy evaluations
+// into checks, as production darc reads evaluations: every enabled policy
+// counts, blocking or not; queued and running are pending, approved is
+// success, rejected and broken are failures, and a policy that does not
+// apply (notApplicable, which the service leaves out unless asked) is no
+// check at all. A status counts once, at its latest state (the last one
+// posted for its genre and name), unless a Status policy evaluates it: then
+// it counts as that policy's evaluation. A status whose state is
+// notApplicable is no check.
+func ChecksOf(statuses []git.GitPullRequestStatus, evals []policy.PolicyEvaluationRecord) []platform.Check {
+	policies, covered := policyChecks(evals)
+	checks := []platform.Check{}
+	at := map[string]int{}
+	for _, s := range statuses {
+		var genre, sname string
+		if s.Context != nil {
+			genre, sname = deref(s.Context.Genre), deref(s.Context.Name)
+		}
+		key := statusKey(genre, sname)
+		if covered[key] {
+			continue
+		}
+		state := platform.CheckPending
+		if s.State != nil {
+			switch *s.State {
+			case git.GitStatusStateValues.NotApplicable:
+				state = ""
+			case git.GitStatusStateValues.Succeeded:
+				state = platform.CheckSuccess
+			case git.GitStatusStateValues.Failed, git.GitStatusStateValues.Error:
+				state = platform.CheckFailure
+			}
+		}
+		check := platform.Check{Name: strings.TrimPrefix(genre+"/"+sname, "/"), State: state, URL: deref(s.TargetUrl), Genre: genre}
+		if genre != "" {
+			check.AltNames = []string{sname}
+		}
+		if i, ok := at[key]; ok {
+			checks[i] = check // a later status replaces an earlier one
+			continue
+		}
+		at[key] = len(checks)
+		checks = append(checks, check)
+	}
+	checks = slices.DeleteFunc(checks, func(c platform.Check) bool { return c.State == "" })
+	return append(checks, policies...)
 }
 
 // statusPolicyType is the ID of the built-in "Status" policy type, which
@@ -264,32 +318,13 @@ func statusKey(genre, name string) string {
 	return strings.ToLower(genre) + "/" + strings.ToLower(name)
 }
 
-// policyChecks reads the branch-policy evaluations of a pull request (build
-// validation, reviewers, status policies...) as production darc does: every
-// enabled policy counts, blocking or not; queued and running are pending,
-// approved is success, rejected and broken are failures, and a policy that
-// does not apply (notApplicable, which the service leaves out unless asked)
-// is no check at all. covered holds the statuses (statusKey) that enabled
-// Status policies evaluate.
-func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo string, pr maestro.PullRequest) (checks []platform.Check, covered map[string]bool, err error) {
-	full, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &repo, PullRequestId: &pr.Number})
-	if err != nil {
-		return nil, nil, p.wrap("pull request "+pr.URL, err)
-	}
-	if full.Repository == nil || full.Repository.Project == nil || full.Repository.Project.Id == nil {
-		return nil, nil, fmt.Errorf("pull request %s: the service did not say which project it belongs to", pr.URL)
-	}
-	pc, err := policy.NewClient(ctx, p.conn)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", p.org, redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...))
-	}
-	artifact := fmt.Sprintf("vstfs:///CodeReview/CodeReviewId/%s/%d", full.Repository.Project.Id, pr.Number)
-	evals, err := pc.GetPolicyEvaluations(ctx, policy.GetPolicyEvaluationsArgs{Project: &project, ArtifactId: &artifact})
-	if err != nil {
-		return nil, nil, p.wrap("policy evaluations of "+pr.URL, err)
-	}
+// policyChecks turns branch-policy evaluations (build validation, reviewers,
+// status policies...) into checks named "policy/{type}" or
+// "policy/{type} ({display name})"; covered holds the statuses (statusKey)
+// that enabled Status policies evaluate.
+func policyChecks(evals []policy.PolicyEvaluationRecord) (checks []platform.Check, covered map[string]bool) {
 	covered = map[string]bool{}
-	for _, e := range *evals {
+	for _, e := range evals {
 		cfg := e.Configuration
 		if cfg == nil || cfg.IsEnabled == nil || !*cfg.IsEnabled || e.Status == nil {
 			continue
@@ -307,15 +342,18 @@ func (p *Platform) policyChecks(ctx context.Context, c git.Client, project, repo
 			continue
 		}
 		label := "policy"
+		var alt []string
 		if cfg.Type != nil && cfg.Type.DisplayName != nil {
 			label += "/" + *cfg.Type.DisplayName
+			alt = append(alt, *cfg.Type.DisplayName)
 		}
 		if n, ok := settings["displayName"].(string); ok && n != "" {
 			label += " (" + n + ")"
+			alt = append(alt, n)
 		}
-		checks = append(checks, platform.Check{Name: label, State: state})
+		checks = append(checks, platform.Check{Name: label, State: state, AltNames: alt})
 	}
-	return checks, covered, nil
+	return checks, covered
 }
 
 // policyState maps a policy evaluation status; false for one that is no check.

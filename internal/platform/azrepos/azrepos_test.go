@@ -49,16 +49,17 @@ func TestChecksIncludePolicyEvaluations(t *testing.T) {
 	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
 	require.NoError(t, err)
 
+	ci := []string{"Build", "CI"}
 	tests := []struct {
 		status policy.PolicyEvaluationStatus
 		want   []platform.Check
 	}{
-		{policy.PolicyEvaluationStatusValues.Queued, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckPending}}},
-		{policy.PolicyEvaluationStatusValues.Running, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckPending}}},
-		{policy.PolicyEvaluationStatusValues.Approved, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckSuccess}}},
-		{policy.PolicyEvaluationStatusValues.Rejected, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckFailure}}},
-		{policy.PolicyEvaluationStatusValues.Broken, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckFailure}}},
-		{policy.PolicyEvaluationStatusValues.NotApplicable, nil},
+		{policy.PolicyEvaluationStatusValues.Queued, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckPending, AltNames: ci}}},
+		{policy.PolicyEvaluationStatusValues.Running, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckPending, AltNames: ci}}},
+		{policy.PolicyEvaluationStatusValues.Approved, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckSuccess, AltNames: ci}}},
+		{policy.PolicyEvaluationStatusValues.Rejected, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckFailure, AltNames: ci}}},
+		{policy.PolicyEvaluationStatusValues.Broken, []platform.Check{{Name: "policy/Build (CI)", State: platform.CheckFailure, AltNames: ci}}},
+		{policy.PolicyEvaluationStatusValues.NotApplicable, []platform.Check{}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {
@@ -101,7 +102,8 @@ func TestChecksCountAStatusOnce(t *testing.T) {
 	}
 	post("ci", "build", azgit.GitStatusStateValues.Pending)
 	post("ci", "optional", azgit.GitStatusStateValues.NotApplicable)
-	post("lint", "style", azgit.GitStatusStateValues.Succeeded)
+	post("lint", "style", azgit.GitStatusStateValues.Failed)
+	post("lint", "style", azgit.GitStatusStateValues.Succeeded) // the latest counts
 	srv.SetPolicyEvaluations(pr.Number,
 		azdo.PolicyEvaluation{Type: "Status", Status: policy.PolicyEvaluationStatusValues.Running, Blocking: true,
 			Settings: map[string]any{"statusGenre": "CI", "statusName": "Build"}})
@@ -109,8 +111,8 @@ func TestChecksCountAStatusOnce(t *testing.T) {
 	got, err := p.Checks(ctx, pr)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []platform.Check{
-		{Name: "lint/style", State: platform.CheckSuccess},
-		{Name: "policy/Status", State: platform.CheckPending},
+		{Name: "lint/style", State: platform.CheckSuccess, Genre: "lint", AltNames: []string{"style"}},
+		{Name: "policy/Status", State: platform.CheckPending, AltNames: []string{"Status"}},
 	}, got)
 }
 

@@ -163,38 +163,15 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 		return nil, err
 	}
 	head := pr.HeadBranch
-	var checks []platform.Check
 	runs, _, err := p.client.Checks.ListCheckRunsForRef(ctx, owner, name, head, &gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: 100}})
 	if err != nil {
 		return nil, wrap("check runs of "+pr.URL, err)
-	}
-	for _, r := range runs.CheckRuns {
-		state := platform.CheckPending
-		if r.GetStatus() == "completed" {
-			switch r.GetConclusion() {
-			case "success", "neutral", "skipped":
-				state = platform.CheckSuccess
-			default:
-				state = platform.CheckFailure
-			}
-		}
-		checks = append(checks, platform.Check{Name: r.GetName(), State: state})
 	}
 	combined, _, err := p.client.Repositories.GetCombinedStatus(ctx, owner, name, head, &gh.ListOptions{PerPage: 100})
 	if err != nil {
 		return nil, wrap("statuses of "+pr.URL, err)
 	}
-	for _, s := range combined.Statuses {
-		state := platform.CheckPending
-		switch s.GetState() {
-		case "success":
-			state = platform.CheckSuccess
-		case "failure", "error":
-			state = platform.CheckFailure
-		}
-		checks = append(checks, platform.Check{Name: s.GetContext(), State: state})
-	}
-	return checks, nil
+	return ChecksOf(runs.CheckRuns, combined.Statuses), nil
 }
 
 // Comment implements platform.Platform. A comment longer than BodyLimit is

@@ -136,6 +136,33 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	return rec.Checks, nil
 }
 
+// Status implements platform.Platform: the head branch's commit, the checks
+// recorded on the pull request, no reviews (local pull requests have none)
+// and the commits of base..head with their authors.
+func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform.Status, error) {
+	rec, err := p.PullRequest(ctx, pr.Repository, pr.Number)
+	if err != nil {
+		return platform.Status{}, fmt.Errorf("status of pull request #%d: %w", pr.Number, err)
+	}
+	dir, err := path(rec.Repository)
+	if err != nil {
+		return platform.Status{}, err
+	}
+	head, err := p.runner.RevParse(ctx, dir, "refs/heads/"+rec.HeadBranch)
+	if err != nil {
+		return platform.Status{}, fmt.Errorf("status of pull request #%d: head branch %s: %w", pr.Number, rec.HeadBranch, err)
+	}
+	commits, err := p.runner.Commits(ctx, dir, "refs/heads/"+rec.BaseBranch, head)
+	if err != nil {
+		return platform.Status{}, fmt.Errorf("status of pull request #%d: commits: %w", pr.Number, err)
+	}
+	s := platform.Status{HeadCommit: head, Checks: append([]platform.Check{}, rec.Checks...), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
+	for _, c := range commits {
+		s.Commits = append(s.Commits, platform.Commit{SHA: c.SHA, AuthorName: c.AuthorName, AuthorEmail: c.AuthorEmail})
+	}
+	return s, nil
+}
+
 // Comment implements platform.Platform: the comment is appended to the body
 // under a rule, where `maestro pr show` prints it.
 func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body string) error {

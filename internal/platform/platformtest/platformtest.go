@@ -1,6 +1,7 @@
 // Package platformtest is the conformance suite every platform.Platform
 // passes: push a branch with the platform's git credentials, open a pull
-// request, find, read, update and comment on it, read its checks, merge it
+// request, find, read, update and comment on it, read its checks and its
+// status (head commit, commits and authors), merge it
 // and delete its branch.
 package platformtest
 
@@ -74,6 +75,17 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		_, err = p.Checks(ctx, got)
 		require.NoError(t, err)
 
+		head, err := g.RevParse(ctx, work, "HEAD")
+		require.NoError(t, err)
+		st, err := p.Status(ctx, got)
+		require.NoError(t, err)
+		assert.Equal(t, head, st.HeadCommit, "the head commit")
+		require.Len(t, st.Commits, 1, "the pull request's one commit")
+		assert.Equal(t, head, st.Commits[0].SHA)
+		assert.Equal(t, g.Author.Email, st.Commits[0].AuthorEmail, "the commit's author")
+		assert.NotNil(t, st.Checks)
+		assert.Empty(t, st.Reviews)
+
 		require.NoError(t, p.Merge(ctx, got, "Merge dependency update"))
 		merged, err := p.PullRequest(ctx, f.Repo, pr.Number)
 		require.NoError(t, err)
@@ -91,5 +103,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 
 		_, err = p.PullRequest(ctx, f.Repo, 99999)
 		assert.True(t, errors.Is(err, platform.ErrNotFound), "unknown pull request: %v", err)
+		_, err = p.Status(ctx, maestro.PullRequest{Repository: f.Repo, Number: 99999})
+		assert.True(t, errors.Is(err, platform.ErrNotFound), "status of an unknown pull request: %v", err)
 	})
 }
