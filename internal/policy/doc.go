@@ -35,8 +35,9 @@
 // # Policies
 //
 //   - AllChecksSuccessful {ignoreChecks: [names]}: every check on the head
-//     commit succeeded. Our own checks (named "Maestro auto-merge - ...", or
-//     Azure DevOps statuses of genre "maestro") never count, nor those
+//     commit succeeded. Our own checks (platform.IsPolicyCheck: check runs named
+//     "Maestro auto-merge - ...", Azure DevOps statuses of genre "maestro")
+//     never count, nor those
 //     ignoreChecks names; no checks yet is pending; a failure lists each failed check
 //     with its link.
 //   - NoRequestedChanges: no reviewer's latest review requests changes

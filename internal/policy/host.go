@@ -9,17 +9,6 @@ import (
 	"github.com/maestroplusplus/maestro/internal/platform"
 )
 
-// OwnCheckPrefix starts the name of every check run Maestro++ reports.
-const OwnCheckPrefix = "Maestro auto-merge"
-
-// OwnStatusGenre is the genre of every Azure DevOps status Maestro++ reports.
-const OwnStatusGenre = "maestro"
-
-// IsOwnCheck reports whether c is one of the checks Maestro++ reports itself.
-func IsOwnCheck(c maestro.Check) bool {
-	return strings.HasPrefix(strings.ToLower(c.Name), strings.ToLower(OwnCheckPrefix)) || strings.EqualFold(c.Genre, OwnStatusGenre)
-}
-
 func allChecksSuccessful(p maestro.MergePolicy, s PullRequestState) PolicyResult {
 	ignore, err := stringList(p, ignoreChecksProperty)
 	if err != nil {
@@ -28,7 +17,7 @@ func allChecksSuccessful(p maestro.MergePolicy, s PullRequestState) PolicyResult
 	var failed, waiting []string
 	counted := 0
 	for _, c := range s.Host.Checks {
-		if IsOwnCheck(c) || ignored(ignore, c) {
+		if platform.IsPolicyCheck(c.Name) || ignored(ignore, c) {
 			continue
 		}
 		counted++

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/deps/props"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -324,10 +323,4 @@ func TestCacheKey(t *testing.T) {
 	assert.NotEqual(t, k, policy.CacheKey(std, "abd"), "another head commit")
 	assert.NotEqual(t, k, policy.CacheKey([]maestro.MergePolicy{{Name: maestro.PolicyStandard, Properties: map[string]any{"ignoreChecks": []any{"x"}}}}, "abc"), "other properties")
 	assert.NotEqual(t, k, policy.CacheKey([]maestro.MergePolicy{{Name: maestro.PolicyAllChecksSuccessful}}, "abc"), "other policies")
-}
-
-func TestOwnChecks(t *testing.T) {
-	require.True(t, policy.IsOwnCheck(maestro.Check{Name: "Maestro auto-merge - Standard"}))
-	require.True(t, policy.IsOwnCheck(maestro.Check{Name: "maestro/AllChecksSuccessful", Genre: "maestro"}))
-	require.False(t, policy.IsOwnCheck(maestro.Check{Name: "maestro-ci"}))
 }

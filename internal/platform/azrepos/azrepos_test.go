@@ -230,7 +230,7 @@ func TestPolicyStatusesAndSummaryWithoutNoise(t *testing.T) {
 
 	checks, err := p.Checks(ctx, pr)
 	require.NoError(t, err)
-	assert.Equal(t, []platform.Check{{Name: "maestro/AllChecksSuccessful", State: platform.CheckFailure}}, checks)
+	assert.Equal(t, []platform.Check{{Name: "maestro/AllChecksSuccessful", State: platform.CheckFailure, Genre: "maestro", AltNames: []string{"AllChecksSuccessful"}}}, checks)
 	assert.True(t, platform.IsPolicyCheck(checks[0].Name))
 
 	posted, err := p.Notify(ctx, pr, "head1", "@dotnet/runtime-infra: failing")
