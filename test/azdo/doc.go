@@ -68,8 +68,12 @@
 // update: title, description, draft, retarget, abandon, reactivate,
 // auto-complete, complete); pull request statuses (create, list, get, and
 // delete, answered 204; IDs are never reused) and threads (create, list);
-// thread comments (list, get, update content); pull request commits. The
-// not-found messages of a status or comment are approximations.
+// thread comments (list, get, update content); pull request commits;
+// pull request reviewers (CreatePullRequestReviewer: add a reviewer, or cast
+// one's own vote of 10, 5, 0, -5 or -10; a vote for someone else is refused,
+// as the service documents; the votes show in the pull request's reviewers).
+// The not-found messages of a status or comment, and the wording of a
+// refused vote, are approximations.
 //
 // Pipelines and builds: RunPipeline (YAML pipelines), GetRun, GetPipeline,
 // QueueBuild (classic definitions and YAML pipelines), GetBuild,
@@ -115,7 +119,7 @@
 // # Not emulated
 //
 // The rebase merge strategies (rejected with NotSupportedException), forks,
-// reviewers' votes, system comment threads the service adds on pushes and
+// group (team) votes rolled up from their members, system comment threads the service adds on pushes and
 // status changes, pull request iterations beyond counting them for status
 // iterationId, the items API, SSH URLs, and YAML template expansion (a preview
 // run returns the YAML as written). Permissions: every accepted token may do
