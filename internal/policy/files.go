@@ -8,41 +8,95 @@ import (
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/deps/coherency"
-	"github.com/maestroplusplus/maestro/internal/deps/coherency/memregistry"
 	"github.com/maestroplusplus/maestro/internal/deps/props"
 	"github.com/maestroplusplus/maestro/internal/deps/versiondetails"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
-// headDependencies parses the head's Version.Details.xml; ok is false (with
-// the result to report) when it was not read or does not parse.
-func headDependencies(s PullRequestState) ([]versiondetails.Dependency, PolicyResult, bool) {
+// headDependencies parses the head's Version.Details.xml, once per
+// evaluation; ok is false (with the result to report) when it was not read
+// or does not parse.
+func headDependencies(s *eval) ([]versiondetails.Dependency, PolicyResult, bool) {
+	if s.head == nil {
+		s.head = parseHead(s)
+	}
+	return s.head.deps, s.head.result, s.head.ok
+}
+
+func parseHead(s *eval) *headDeps {
 	if s.Head == nil {
-		return nil, failTransiently("Head files not read", "The files at the head commit were not read; the next evaluation tries again."), false
+		return &headDeps{result: failTransiently("Head files not read", "The files at the head commit were not read; the next evaluation tries again.")}
 	}
 	src, ok := s.Head[VersionDetailsXMLPath]
 	if !ok {
-		return nil, PolicyResult{}, true
+		return &headDeps{ok: true}
 	}
 	f, err := versiondetails.Parse(VersionDetailsXMLPath, src)
 	if err != nil {
-		return nil, failDecisively(VersionDetailsXMLPath+" is invalid",
-			fmt.Sprintf("%s at %s does not parse: %v. Fix the file on the pull request branch.", VersionDetailsXMLPath, shortSHA(s.Host.HeadCommit), err)), false
+		return &headDeps{result: failDecisively(VersionDetailsXMLPath+" is invalid",
+			fmt.Sprintf("%s at %s does not parse: %v. Fix the file on the pull request branch.", VersionDetailsXMLPath, shortSHA(s.Host.HeadCommit), err))}
 	}
 	defer f.Release()
-	return f.Dependencies(), PolicyResult{}, true
+	return &headDeps{deps: f.Dependencies(), ok: true}
 }
 
-func validateCoherency(s PullRequestState) PolicyResult {
+// buildIndex is an in-memory coherency.Registry over PullRequestState.Builds,
+// answering as the registry does (memregistry's rules) from an index.
+type buildIndex struct {
+	byID    map[int]*maestro.Build
+	byAsset map[string][]*maestro.Build // lower-case name + "@" + version
+}
+
+var _ coherency.Registry = (*buildIndex)(nil)
+
+func indexBuilds(s *eval) *buildIndex {
+	if s.builds != nil {
+		return s.builds
+	}
+	ix := &buildIndex{byID: map[int]*maestro.Build{}, byAsset: map[string][]*maestro.Build{}}
+	for i := range s.Builds {
+		b := &s.Builds[i]
+		ix.byID[b.ID] = b
+		seen := map[string]bool{}
+		for _, a := range b.Assets {
+			k := strings.ToLower(a.Name) + "@" + a.Version
+			if !seen[k] {
+				seen[k] = true
+				ix.byAsset[k] = append(ix.byAsset[k], b)
+			}
+		}
+	}
+	s.builds = ix
+	return ix
+}
+
+// AssetBuild returns the build that produced name@version: the one from
+// repository at commit when there is one, else the newest (highest id).
+func (ix *buildIndex) AssetBuild(_ context.Context, name, version, repository, commit string) (*maestro.Build, error) {
+	var best *maestro.Build
+	bestExact := false
+	for _, b := range ix.byAsset[strings.ToLower(name)+"@"+version] {
+		exact := strings.EqualFold(b.Repository, repository) && strings.EqualFold(b.Commit, commit)
+		switch {
+		case best == nil, exact && !bestExact, exact == bestExact && b.ID > best.ID:
+			best, bestExact = b, exact
+		}
+	}
+	return best, nil
+}
+
+// Build returns the build with this id, or nil.
+func (ix *buildIndex) Build(_ context.Context, id int) (*maestro.Build, error) {
+	return ix.byID[id], nil
+}
+
+func validateCoherency(s *eval) PolicyResult {
 	deps, r, ok := headDependencies(s)
 	if !ok {
 		return r
 	}
-	reg := &memregistry.Registry{}
-	for i := range s.Builds {
-		reg.Builds = append(reg.Builds, &s.Builds[i])
-	}
+	reg := indexBuilds(s)
 	in := make([]coherency.Dependency, 0, len(deps))
 	for _, d := range deps {
 		in = append(in, coherency.Dependency{Name: d.Name, Version: d.Version, URI: d.URI, Sha: d.Sha, CoherentParent: d.CoherentParent, Pinned: d.Pinned})
@@ -73,7 +127,7 @@ func validateCoherency(s PullRequestState) PolicyResult {
 // twoCommits walks the product dependencies from each product dependency's
 // build and reports every repository reached at two commits, naming a path
 // to each commit and the fixes; "" when there is none.
-func twoCommits(deps []versiondetails.Dependency, reg *memregistry.Registry) string {
+func twoCommits(deps []versiondetails.Dependency, reg *buildIndex) string {
 	type seen struct{ repo, commit, path string }
 	byRepo := map[string][]seen{}
 	record := func(repo, commit, path string) bool {
@@ -142,9 +196,10 @@ func twoCommits(deps []versiondetails.Dependency, reg *memregistry.Registry) str
 	return b.String()
 }
 
-func versionDetailsProps(s PullRequestState) PolicyResult {
+func versionDetailsProps(s *eval) PolicyResult {
 	if s.Head == nil {
-		return failTransiently("Head files not read", "The files at the head commit were not read; the next evaluation tries again.")
+		_, r, _ := headDependencies(s)
+		return r
 	}
 	detailsSrc, ok := s.Head[VersionDetailsPropsPath]
 	if !ok {

@@ -9,7 +9,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/platform"
 )
 
-func allChecksSuccessful(p maestro.MergePolicy, s PullRequestState) PolicyResult {
+func allChecksSuccessful(p maestro.MergePolicy, s *eval) PolicyResult {
 	ignore, err := stringList(p, ignoreChecksProperty)
 	if err != nil {
 		return failDecisively("Invalid merge policy properties", err.Error()+". Fix the merge policy.")
@@ -55,7 +55,7 @@ func ignored(ignore []string, c maestro.Check) bool {
 	})
 }
 
-func noRequestedChanges(s PullRequestState) PolicyResult {
+func noRequestedChanges(s *eval) PolicyResult {
 	latest := map[string]platform.Review{}
 	var order []string
 	for _, r := range s.Host.Reviews {
@@ -85,7 +85,7 @@ func noRequestedChanges(s PullRequestState) PolicyResult {
 	return succeed("No changes requested", "")
 }
 
-func noExtraCommits(s PullRequestState) PolicyResult {
+func noExtraCommits(s *eval) PolicyResult {
 	if len(s.Host.Commits) == 0 {
 		return pending("Waiting for the commits", "The host reported no commits on this pull request yet.")
 	}
@@ -114,7 +114,7 @@ func noExtraCommits(s PullRequestState) PolicyResult {
 	return succeed("Only Maestro++ commits", "")
 }
 
-func bot(s PullRequestState, c platform.Commit) bool {
+func bot(s *eval, c platform.Commit) bool {
 	for _, e := range s.BotEmails {
 		if c.AuthorEmail != "" && strings.EqualFold(e, c.AuthorEmail) {
 			return true

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/maestroplusplus/maestro/internal/deps/versiondetails"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
 )
@@ -116,6 +117,7 @@ func CacheKey(policies []maestro.MergePolicy, headCommit string) string {
 // Evaluate judges the pull request in s by policies.
 func Evaluate(policies []maestro.MergePolicy, s PullRequestState) Result {
 	res := Result{HeadCommit: s.Host.HeadCommit}
+	e := &eval{PullRequestState: s}
 	seen := map[string]bool{}
 	add := func(r PolicyResult) {
 		res.Policies = append(res.Policies, r)
@@ -125,7 +127,7 @@ func Evaluate(policies []maestro.MergePolicy, s PullRequestState) Result {
 			continue
 		}
 		seen[p.Name] = true
-		add(evaluate(p, s))
+		add(evaluate(p, e))
 	}
 	res.AllSucceeded = len(res.Policies) > 0
 	for _, r := range res.Policies {
@@ -178,7 +180,22 @@ func expand(policies []maestro.MergePolicy) []maestro.MergePolicy {
 
 const ignoreChecksProperty = "ignoreChecks"
 
-func evaluate(p maestro.MergePolicy, s PullRequestState) PolicyResult {
+// eval is one evaluation's state, with what several policies need worked
+// out once: the head's dependencies and the builds indexed.
+type eval struct {
+	PullRequestState
+	head   *headDeps
+	builds *buildIndex
+}
+
+// headDeps is the head's Version.Details.xml, parsed.
+type headDeps struct {
+	deps   []versiondetails.Dependency
+	result PolicyResult // what to report when !ok
+	ok     bool
+}
+
+func evaluate(p maestro.MergePolicy, s *eval) PolicyResult {
 	var r PolicyResult
 	switch p.Name {
 	case maestro.PolicyAllChecksSuccessful:

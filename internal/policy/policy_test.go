@@ -1,12 +1,15 @@
 package policy_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/deps/coherency/memregistry"
 	"github.com/maestroplusplus/maestro/internal/deps/props"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
@@ -323,4 +326,47 @@ func TestCacheKey(t *testing.T) {
 	assert.NotEqual(t, k, policy.CacheKey(std, "abd"), "another head commit")
 	assert.NotEqual(t, k, policy.CacheKey([]maestro.MergePolicy{{Name: maestro.PolicyStandard, Properties: map[string]any{"ignoreChecks": []any{"x"}}}}, "abc"), "other properties")
 	assert.NotEqual(t, k, policy.CacheKey([]maestro.MergePolicy{{Name: maestro.PolicyAllChecksSuccessful}}, "abc"), "other policies")
+}
+
+// TestCollectBuilds: the builds of a Version.Details.xml's dependencies and
+// everything they depend on, transitively, each once; a dependency no build
+// produced is left out.
+func TestCollectBuilds(t *testing.T) {
+	reg := &memregistry.Registry{}
+	all := graph()
+	for i := range all {
+		reg.Builds = append(reg.Builds, &all[i])
+	}
+	src := details(dep{name: "Microsoft.AspNetCore.App", version: "9.0.1", uri: aspnet, sha: aspnetA1},
+		dep{name: "Microsoft.NETCore.App", version: "9.0.1", uri: runtime, sha: runtimeR1},
+		dep{name: "Unpublished", version: "1.0.0", uri: runtime, sha: runtimeR1})
+	builds, err := policy.CollectBuilds(context.Background(), reg, src)
+	require.NoError(t, err)
+	var ids []int
+	for _, b := range builds {
+		ids = append(ids, b.ID)
+	}
+	assert.ElementsMatch(t, []int{20, 10, 31, 30}, ids, "aspnetcore, runtime, and the arcade builds each depended on; not runtime's other build")
+
+	_, err = policy.CollectBuilds(context.Background(), reg, []byte("<Dependencies>"))
+	assert.Error(t, err)
+}
+
+// FuzzEvaluate: whatever the files at the head and on the target hold,
+// Evaluate answers (never panics) and a failure says something.
+func FuzzEvaluate(f *testing.F) {
+	f.Add(details(dep{name: "A", version: "1.0.0", uri: runtime, sha: runtimeR1}), []byte(versionsProps), []byte("<Project/>"))
+	f.Add([]byte("<Dependencies><ProductDependencies><Dependency Name=\"A\" Version=\"x\" CoherentParentDependency=\"A\"/></ProductDependencies></Dependencies>"), []byte("<Project>"), []byte(""))
+	f.Fuzz(func(t *testing.T, xml, versions, detailsProps []byte) {
+		s := green()
+		s.Head = policy.Files{policy.VersionDetailsXMLPath: xml, policy.VersionsPropsPath: versions, policy.VersionDetailsPropsPath: detailsProps}
+		s.Target = policy.Files{policy.VersionDetailsXMLPath: xml}
+		res := policy.Evaluate([]maestro.MergePolicy{{Name: maestro.PolicyStandard}}, s)
+		require.Len(t, res.Policies, len(policy.StandardMembers))
+		for _, r := range res.Policies {
+			if r.Outcome == policy.Failure {
+				require.NotEmpty(t, r.Message, r.Name)
+			}
+		}
+	})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/deps/versiondetails"
 )
 
-func dontAutomergeDowngrades(s PullRequestState) PolicyResult {
+func dontAutomergeDowngrades(s *eval) PolicyResult {
 	if r, ok := unrecorded(s); !ok {
 		return r
 	}
@@ -36,7 +36,7 @@ func dontAutomergeDowngrades(s PullRequestState) PolicyResult {
 // unrecorded fails when an update's record carries no dependency versions
 // (written before they were kept): the next update of the pull request
 // records them.
-func unrecorded(s PullRequestState) (PolicyResult, bool) {
+func unrecorded(s *eval) (PolicyResult, bool) {
 	if len(s.Updates) == 0 {
 		return failTransiently("No updates recorded", "The record of this pull request lists no dependency updates; the next update of the pull request records them."), false
 	}
@@ -49,7 +49,7 @@ func unrecorded(s PullRequestState) (PolicyResult, bool) {
 	return PolicyResult{}, true
 }
 
-func noNewerUpdateMerged(s PullRequestState) PolicyResult {
+func noNewerUpdateMerged(s *eval) PolicyResult {
 	if r, ok := unrecorded(s); !ok {
 		return r
 	}
