@@ -88,7 +88,7 @@ func azdoStatus(t *testing.T, name string) platform.Status {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&r), "testdata/azdo/%s.json has the service's shapes", name)
-	return azrepos.StatusOf(*r.PullRequest.LastMergeSourceCommit.CommitId, r.Statuses.Value, r.Evaluations.Value, *r.PullRequest.Reviewers, r.Commits.Value)
+	return azrepos.StatusOf("https://dev.azure.com/dnceng/internal", *r.PullRequest.LastMergeSourceCommit.CommitId, r.Statuses.Value, r.Evaluations.Value, *r.PullRequest.Reviewers, r.Commits.Value)
 }
 
 // TestGitHubRecordsMatchTheDescription: every recorded GitHub answer is a
@@ -157,7 +157,7 @@ func TestHostPolicies(t *testing.T) {
 		{"azdo green without the default ignores", azdoStatus, "green", checks, maestro.PolicyAllChecksSuccessful, policy.Failure, false,
 			[]string{"policy/Comment requirements"}, []string{"maestro/", "AllChecksSuccessful"}},
 		{"azdo failed policy and latest failed status", azdoStatus, "failing-checks", std, maestro.PolicyAllChecksSuccessful, policy.Failure, false,
-			[]string{"policy/Build (runtime-ci)", "dotnet-ci/build: https://dev.azure.com/dnceng/internal/_build/results?buildId=2603"}, []string{"buildId=2602", "codeql"}},
+			[]string{"policy/Build (runtime-ci): https://dev.azure.com/dnceng/internal/_build/results?buildId=2606", "dotnet-ci/build: https://dev.azure.com/dnceng/internal/_build/results?buildId=2603"}, []string{"buildId=2602", "codeql"}},
 		{"azdo a status that recovered", azdoStatus, "status-recovered", std, maestro.PolicyAllChecksSuccessful, policy.Success, false, nil, nil},
 		{"azdo queued policy", azdoStatus, "pending-policy", std, maestro.PolicyAllChecksSuccessful, policy.Pending, false, []string{"policy/Build (runtime-ci)"}, nil},
 		{"azdo no checks yet", azdoStatus, "no-checks", std, maestro.PolicyAllChecksSuccessful, policy.Pending, false, nil, nil},

@@ -24,6 +24,10 @@ type PolicyEvaluation struct {
 	Blocking bool
 	// Settings are the policy configuration's settings.
 	Settings map[string]any
+	// Context is the evaluation's context, as the service fills it for the
+	// policy type (a build policy: buildId, buildDefinitionId,
+	// isExpired...); none when nil.
+	Context map[string]any
 }
 
 // policyTypeIDs are the IDs of the built-in policy types.
@@ -229,6 +233,9 @@ func (s *Server) evaluationModel(p *Project, artifact string, st *policyState) p
 	}
 	if !st.completed.IsZero() {
 		rec.CompletedDate = &azuredevops.Time{Time: st.completed}
+	}
+	if st.eval.Context != nil {
+		rec.Context = st.eval.Context
 	}
 	return rec
 }

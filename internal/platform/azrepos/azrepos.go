@@ -226,7 +226,12 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	if err != nil {
 		return nil, err
 	}
-	return ChecksOf(statuses, evals), nil
+	return ChecksOf(p.projectURL(project), statuses, evals), nil
+}
+
+// projectURL is the web address of a project of the organization.
+func (p *Platform) projectURL(project string) string {
+	return p.org + "/" + url.PathEscape(project)
 }
 
 // checkSources reads the statuses and policy evaluations of a pull request.
@@ -267,9 +272,11 @@ func (p *Platform) checkSources(ctx context.Context, c git.Client, project, repo
 // check at all. A status counts once, at its latest state (the last one
 // posted for its genre and name), unless a Status policy evaluates it: then
 // it counts as that policy's evaluation. A status whose state is
-// notApplicable is no check.
-func ChecksOf(statuses []git.GitPullRequestStatus, evals []policy.PolicyEvaluationRecord) []platform.Check {
-	policies, covered := policyChecks(evals)
+// notApplicable is no check. A build policy's check links the build's
+// results page under projectURL (https://dev.azure.com/{org}/{project}); a
+// Status policy's check also answers to its status's genre/name and name.
+func ChecksOf(projectURL string, statuses []git.GitPullRequestStatus, evals []policy.PolicyEvaluationRecord) []platform.Check {
+	policies, covered := policyChecks(projectURL, evals)
 	checks := []platform.Check{}
 	at := map[string]int{}
 	for _, s := range statuses {
@@ -322,7 +329,7 @@ func statusKey(genre, name string) string {
 // status policies...) into checks named "policy/{type}" or
 // "policy/{type} ({display name})"; covered holds the statuses (statusKey)
 // that enabled Status policies evaluate.
-func policyChecks(evals []policy.PolicyEvaluationRecord) (checks []platform.Check, covered map[string]bool) {
+func policyChecks(projectURL string, evals []policy.PolicyEvaluationRecord) (checks []platform.Check, covered map[string]bool) {
 	covered = map[string]bool{}
 	for _, e := range evals {
 		cfg := e.Configuration
@@ -330,11 +337,13 @@ func policyChecks(evals []policy.PolicyEvaluationRecord) (checks []platform.Chec
 			continue
 		}
 		settings, _ := cfg.Settings.(map[string]any)
+		var alt []string
 		if cfg.Type != nil && cfg.Type.Id != nil && strings.EqualFold(cfg.Type.Id.String(), statusPolicyType) {
 			genre, _ := settings["statusGenre"].(string)
 			name, _ := settings["statusName"].(string)
 			if name != "" {
 				covered[statusKey(genre, name)] = true
+				alt = append(alt, strings.TrimPrefix(genre+"/"+name, "/"), name)
 			}
 		}
 		state, ok := policyState(*e.Status)
@@ -342,7 +351,6 @@ func policyChecks(evals []policy.PolicyEvaluationRecord) (checks []platform.Chec
 			continue
 		}
 		label := "policy"
-		var alt []string
 		if cfg.Type != nil && cfg.Type.DisplayName != nil {
 			label += "/" + *cfg.Type.DisplayName
 			alt = append(alt, *cfg.Type.DisplayName)
@@ -351,7 +359,13 @@ func policyChecks(evals []policy.PolicyEvaluationRecord) (checks []platform.Chec
 			label += " (" + n + ")"
 			alt = append(alt, n)
 		}
-		checks = append(checks, platform.Check{Name: label, State: state, AltNames: alt})
+		check := platform.Check{Name: label, State: state, AltNames: alt}
+		if ctx, _ := e.Context.(map[string]any); ctx != nil && projectURL != "" {
+			if id, ok := ctx["buildId"].(float64); ok && id > 0 {
+				check.URL = fmt.Sprintf("%s/_build/results?buildId=%d", projectURL, int64(id))
+			}
+		}
+		checks = append(checks, check)
 	}
 	return checks, covered
 }

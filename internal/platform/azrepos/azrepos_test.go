@@ -112,7 +112,7 @@ func TestChecksCountAStatusOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []platform.Check{
 		{Name: "lint/style", State: platform.CheckSuccess, Genre: "lint", AltNames: []string{"style"}},
-		{Name: "policy/Status", State: platform.CheckPending, AltNames: []string{"Status"}},
+		{Name: "policy/Status", State: platform.CheckPending, AltNames: []string{"CI/Build", "Build", "Status"}},
 	}, got)
 }
 

@@ -45,16 +45,16 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 	if full.Reviewers != nil {
 		reviewers = *full.Reviewers
 	}
-	return StatusOf(head, statuses, evals, reviewers, res.Value), nil
+	return StatusOf(p.projectURL(project), head, statuses, evals, reviewers, res.Value), nil
 }
 
 // StatusOf turns what Azure DevOps answers into a platform.Status: checks
-// as ChecksOf makes them, one review per reviewer that voted (10 and 5
+// as ChecksOf makes them (projectURL is the project's web address), one review per reviewer that voted (10 and 5
 // approve, -5 waiting for the author and -10 rejected request changes; a
 // group's vote is its members' votes rolled up, so groups are left out)
 // and the commits with their authors.
-func StatusOf(head string, statuses []git.GitPullRequestStatus, evals []policy.PolicyEvaluationRecord, reviewers []git.IdentityRefWithVote, commits []git.GitCommitRef) platform.Status {
-	s := platform.Status{HeadCommit: head, Checks: ChecksOf(statuses, evals), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
+func StatusOf(projectURL, head string, statuses []git.GitPullRequestStatus, evals []policy.PolicyEvaluationRecord, reviewers []git.IdentityRefWithVote, commits []git.GitCommitRef) platform.Status {
+	s := platform.Status{HeadCommit: head, Checks: ChecksOf(projectURL, statuses, evals), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
 	for _, r := range reviewers {
 		if r.IsContainer != nil && *r.IsContainer || r.Vote == nil || *r.Vote == 0 {
 			continue

@@ -50,7 +50,9 @@ func TestStatusThroughTheDouble(t *testing.T) {
 		Status: &azgit.GitPullRequestStatus{State: &azgit.GitStatusStateValues.Failed, TargetUrl: ptr("https://dev.azure.com/dnceng/internal/_build/results?buildId=7"),
 			Context: &azgit.GitStatusContext{Genre: ptr("dotnet-ci"), Name: ptr("build")}}})
 	require.NoError(t, err)
-	srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Minimum number of reviewers", Status: azpolicy.PolicyEvaluationStatusValues.Rejected, Blocking: true})
+	srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Minimum number of reviewers", Status: azpolicy.PolicyEvaluationStatusValues.Rejected, Blocking: true},
+		azdo.PolicyEvaluation{Type: "Build", Status: azpolicy.PolicyEvaluationStatusValues.Rejected, Blocking: true, Settings: map[string]any{"displayName": "CI"},
+			Context: map[string]any{"buildId": 2606, "buildDefinitionId": 152, "isExpired": false}})
 	voter, err := azgit.NewClient(ctx, azuredevops.NewPatConnection(srv.OrganizationURL(), "alice-pat"))
 	require.NoError(t, err)
 	_, err = voter.CreatePullRequestReviewer(ctx, azgit.CreatePullRequestReviewerArgs{Project: ptr("internal"), RepositoryId: ptr("dotnet-runtime"), PullRequestId: &pr.Number,
@@ -63,6 +65,7 @@ func TestStatusThroughTheDouble(t *testing.T) {
 	assert.ElementsMatch(t, []platform.Check{
 		{Name: "dotnet-ci/build", State: platform.CheckFailure, URL: "https://dev.azure.com/dnceng/internal/_build/results?buildId=7", Genre: "dotnet-ci", AltNames: []string{"build"}},
 		{Name: "policy/Minimum number of reviewers", State: platform.CheckFailure, AltNames: []string{"Minimum number of reviewers"}},
+		{Name: "policy/Build (CI)", State: platform.CheckFailure, AltNames: []string{"Build", "CI"}, URL: srv.OrganizationURL() + "/internal/_build/results?buildId=2606"},
 	}, st.Checks)
 	assert.Equal(t, []platform.Review{{Reviewer: "alice@contoso.com", State: platform.ReviewChangesRequested}}, st.Reviews)
 	var authors []string
@@ -79,6 +82,7 @@ func TestStatusThroughTheDouble(t *testing.T) {
 	}
 	assert.Equal(t, policy.Failure, outcome[maestro.PolicyAllChecksSuccessful].Outcome)
 	assert.Contains(t, outcome[maestro.PolicyAllChecksSuccessful].Message, "- dotnet-ci/build: https://dev.azure.com/dnceng/internal/_build/results?buildId=7")
+	assert.Contains(t, outcome[maestro.PolicyAllChecksSuccessful].Message, "- policy/Build (CI): "+srv.OrganizationURL()+"/internal/_build/results?buildId=2606")
 	assert.NotContains(t, outcome[maestro.PolicyAllChecksSuccessful].Message, "Minimum number of reviewers")
 	assert.Equal(t, policy.Failure, outcome[maestro.PolicyNoRequestedChanges].Outcome)
 	assert.Contains(t, outcome[maestro.PolicyNoRequestedChanges].Message, "alice@contoso.com")
