@@ -137,6 +137,33 @@ func TestDependentsAndFindAssets(t *testing.T) {
 	assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err))
 }
 
+// TestMergePolicyListsStayValid: lists production accepts stay valid:
+// Standard beside a policy it evaluates that production's Standard does not,
+// and the new VersionDetailsProps.
+func TestMergePolicyListsStayValid(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t)
+	ch, err := r.AddChannel(ctx, "c", "")
+	require.NoError(t, err)
+	base := maestro.Subscription{
+		ChannelID: ch.ID, SourceRepository: "https://github.com/dotnet/arcade",
+		TargetRepository: "https://github.com/dotnet/runtime", TargetBranch: "main", Enabled: true,
+		Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild},
+	}
+	for i, ps := range [][]maestro.MergePolicy{
+		{{Name: "Standard"}, {Name: "NoExtraCommits"}, {Name: "NoNewerUpdateMerged"}},
+		{{Name: "Standard"}, {Name: "VersionDetailsProps"}},
+		{{Name: "VersionDetailsProps"}, {Name: "AllChecksSuccessful", Properties: map[string]any{"ignoreChecks": []any{"WIP"}}}},
+	} {
+		good := base
+		good.TargetBranch = fmt.Sprintf("valid-%d", i)
+		good.Policy.MergePolicies = ps
+		_, err := r.AddSubscription(ctx, good)
+		assert.NoError(t, err, "%+v", ps)
+	}
+
+}
+
 func TestSubscriptionRules(t *testing.T) {
 	ctx := context.Background()
 	r := newRegistry(t)

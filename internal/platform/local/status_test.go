@@ -1,0 +1,66 @@
+package local_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/policy"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+)
+
+// TestStatusOfALocalPullRequest: the local platform reports the head
+// branch's commit, the checks recorded on the pull request (`maestro pr
+// set-check`), no reviews, and base..head's commits oldest first with their
+// authors; the policies judge a failed check and a person's commit.
+func TestStatusOfALocalPullRequest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	reg := registry.New(mem.New())
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	p := local.New(reg, bot)
+	work := filepath.Join(t.TempDir(), "work")
+	require.NoError(t, bot.Clone(ctx, f.Repo, work, "main"))
+	require.NoError(t, bot.CheckoutNew(ctx, work, "darc-main-1"))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "eng.txt"), []byte("update\n"), 0o644))
+	_, err := bot.CommitAll(ctx, work, "Update dependencies")
+	require.NoError(t, err)
+	first, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	person := git.Runner{Author: git.Identity{Name: "Ada", Email: "ada@example.com"}}
+	require.NoError(t, os.WriteFile(filepath.Join(work, "eng.txt"), []byte("by hand\n"), 0o644))
+	_, err = person.CommitAll(ctx, work, "fix by hand")
+	require.NoError(t, err)
+	head, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", ""))
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: f.Repo, Title: "t", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	_, err = reg.SetPullRequestCheck(ctx, f.Repo, pr.Number, maestro.Check{Name: "make test", State: maestro.CheckFailure})
+	require.NoError(t, err)
+
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, platform.Status{HeadCommit: head,
+		Checks:  []platform.Check{{Name: "make test", State: platform.CheckFailure}},
+		Reviews: []platform.Review{},
+		Commits: []platform.Commit{{SHA: first, AuthorName: "bot", AuthorEmail: "bot@example.com"}, {SHA: head, AuthorName: "Ada", AuthorEmail: "ada@example.com"}},
+	}, st)
+
+	res := policy.Evaluate([]maestro.MergePolicy{{Name: maestro.PolicyAllChecksSuccessful}, {Name: maestro.PolicyNoExtraCommits}},
+		policy.PullRequestState{Host: st, BotEmails: []string{"bot@example.com"}})
+	assert.Equal(t, policy.Failure, res.Policies[0].Outcome)
+	assert.Contains(t, res.Policies[0].Message, "- make test")
+	assert.Equal(t, policy.Failure, res.Policies[1].Outcome)
+	assert.True(t, res.Policies[1].Decisive)
+	assert.Contains(t, res.Policies[1].Message, "by Ada <ada@example.com>")
+}
