@@ -2,8 +2,9 @@
 // merge policies a subscription or repository branch names, evaluated as pure
 // logic over what the platform and the registry report. Nothing here reads a
 // host, a repository or the store; the caller gathers a PullRequestState
-// (one platform.Status read per evaluation, the files at the head and on the
-// target branch, the tracked record's updates and the builds of the
+// (one platform.Status read per evaluation, the files HeadPaths at the head
+// commit and TargetPaths on the target branch, the tracked record's updates,
+// the bot's identity and, through CollectBuilds, the builds of the head's
 // dependencies) and calls Evaluate.
 //
 // # API

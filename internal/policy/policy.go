@@ -37,6 +37,14 @@ const (
 	VersionDetailsPropsPath = "eng/Version.Details.props"
 )
 
+// HeadPaths are the files PullRequestState.Head holds (those that exist at
+// the head commit); TargetPaths those PullRequestState.Target holds. A
+// subscription with a targetDirectory reads them under it.
+var (
+	HeadPaths   = []string{VersionDetailsXMLPath, VersionsPropsPath, VersionDetailsPropsPath}
+	TargetPaths = []string{VersionDetailsXMLPath}
+)
+
 // PullRequestState is everything the policies judge a pull request by.
 type PullRequestState struct {
 	// Host is what the platform reports: head commit, checks, reviews and
