@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -52,6 +53,7 @@ func Export(st *State) (*File, error) {
 			Repository: p.Repository, Branch: p.Branch, AutoMerge: new(p.AutoMerge),
 			MergePolicies:       fromMaestro(p.MergePolicies),
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
+			CheckCommand: p.CheckCommand, CheckTimeout: timeoutText(p.CheckTimeoutSeconds),
 		})
 	}
 	return f, nil
@@ -69,4 +71,12 @@ func (f *File) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("encode configuration: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// timeoutText writes a check timeout in seconds as a duration ("" for none).
+func timeoutText(seconds int) string {
+	if seconds == 0 {
+		return ""
+	}
+	return (time.Duration(seconds) * time.Second).String()
 }

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -131,6 +132,21 @@ type RepositoryPolicy struct {
 	// requests into the branch; 0 (or omitted) is no cap.
 	MaxOpenPullRequests       int `yaml:"maxOpenPullRequests,omitempty"`
 	MaxNewPullRequestsPerHour int `yaml:"maxNewPullRequestsPerHour,omitempty"`
+	// CheckCommand runs on every head the flow pushes to a pull request of
+	// a local repository, within CheckTimeout (a Go duration, e.g. 10m;
+	// empty: 10 minutes).
+	CheckCommand string `yaml:"checkCommand,omitempty"`
+	CheckTimeout string `yaml:"checkTimeout,omitempty"`
+}
+
+// checkTimeoutSeconds is CheckTimeout in whole seconds (0 when empty or
+// invalid; validation reports an invalid one).
+func (p RepositoryPolicy) checkTimeoutSeconds() int {
+	d, err := time.ParseDuration(p.CheckTimeout)
+	if err != nil {
+		return 0
+	}
+	return int(d.Round(time.Second) / time.Second)
 }
 
 // MergePolicy is one named check with optional properties, e.g.

@@ -229,7 +229,8 @@ func (b *planner) repositoryPolicies() {
 	var changes, adds []Action
 	for i, p := range b.f.RepositoryPolicies {
 		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergePolicies: toMaestro(p.MergePolicies),
-			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour}
+			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
+			CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds()}
 		set := func(ctx context.Context, a *applier) (string, error) {
 			return "", a.reg.SetRepositoryPolicy(ctx, want)
 		}
@@ -245,6 +246,9 @@ func (b *planner) repositoryPolicies() {
 			if want.MaxNewPullRequestsPerHour != 0 {
 				fields = append(fields, FieldChange{Name: "maxNewPullRequestsPerHour", New: strconv.Itoa(want.MaxNewPullRequestsPerHour)})
 			}
+			if want.CheckCommand != "" {
+				fields = append(fields, FieldChange{Name: "checkCommand", New: want.CheckCommand}, FieldChange{Name: "checkTimeout", New: want.CheckTimeout().String()})
+			}
 			adds = append(adds, Action{Op: OpAdd, Kind: KindRepositoryPolicy, Subject: p.Repository + "@" + p.Branch, Fields: fields, do: set})
 			continue
 		}
@@ -257,6 +261,12 @@ func (b *planner) repositoryPolicies() {
 		}
 		if o.MaxOpenPullRequests != want.MaxOpenPullRequests {
 			fields = append(fields, FieldChange{"maxOpenPullRequests", strconv.Itoa(o.MaxOpenPullRequests), strconv.Itoa(want.MaxOpenPullRequests)})
+		}
+		if o.CheckCommand != want.CheckCommand {
+			fields = append(fields, FieldChange{"checkCommand", o.CheckCommand, want.CheckCommand})
+		}
+		if o.CheckTimeoutSeconds != want.CheckTimeoutSeconds {
+			fields = append(fields, FieldChange{"checkTimeout", o.CheckTimeout().String(), want.CheckTimeout().String()})
 		}
 		if o.MaxNewPullRequestsPerHour != want.MaxNewPullRequestsPerHour {
 			fields = append(fields, FieldChange{"maxNewPullRequestsPerHour", strconv.Itoa(o.MaxNewPullRequestsPerHour), strconv.Itoa(want.MaxNewPullRequestsPerHour)})

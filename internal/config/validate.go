@@ -7,8 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
@@ -211,6 +213,14 @@ func (c *checker) checkFile() {
 		c.mergePolicies(p.MergePolicies, "repositoryPolicies", i, "mergePolicies")
 		if p.MaxOpenPullRequests < 0 {
 			c.add(fmt.Sprintf("maxOpenPullRequests is %d; use 0 (no cap) or more", p.MaxOpenPullRequests), "repositoryPolicies", i, "maxOpenPullRequests")
+		}
+		if p.CheckTimeout != "" {
+			if d, err := time.ParseDuration(p.CheckTimeout); err != nil || d < time.Second || d > 24*time.Hour {
+				c.add(fmt.Sprintf("checkTimeout %q: use a duration from 1s to 24h, e.g. 10m", p.CheckTimeout), "repositoryPolicies", i, "checkTimeout")
+			}
+		}
+		if err := registry.ValidateCheckCommand(maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds()}); err != nil {
+			c.add(err.Error(), "repositoryPolicies", i, "checkCommand")
 		}
 		if p.MaxNewPullRequestsPerHour < 0 {
 			c.add(fmt.Sprintf("maxNewPullRequestsPerHour is %d; use 0 (no cap) or more", p.MaxNewPullRequestsPerHour), "repositoryPolicies", i, "maxNewPullRequestsPerHour")

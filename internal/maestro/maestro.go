@@ -223,6 +223,28 @@ type RepositoryBranchPolicy struct {
 	// pull requests are never capped.
 	MaxOpenPullRequests       int `json:"maxOpenPullRequests,omitempty"`
 	MaxNewPullRequestsPerHour int `json:"maxNewPullRequestsPerHour,omitempty"`
+	// CheckCommand, for a local repository, is run by `sh -c` in a worktree
+	// of every head commit the flow pushes to a pull request into the
+	// branch, within CheckTimeoutSeconds (0: DefaultCheckTimeout); its exit
+	// status is the pull request's check CheckCommandName on that commit.
+	CheckCommand        string `json:"checkCommand,omitempty"`
+	CheckTimeoutSeconds int    `json:"checkTimeoutSeconds,omitempty"`
+}
+
+// CheckCommandName names the check a repository policy's check command
+// reports on a local pull request.
+const CheckCommandName = "check-command"
+
+// DefaultCheckTimeout bounds a check command's run when the policy names no
+// time limit.
+const DefaultCheckTimeout = 10 * time.Minute
+
+// CheckTimeout is the policy's time limit for its check command.
+func (p RepositoryBranchPolicy) CheckTimeout() time.Duration {
+	if p.CheckTimeoutSeconds > 0 {
+		return time.Duration(p.CheckTimeoutSeconds) * time.Second
+	}
+	return DefaultCheckTimeout
 }
 
 // FlowResult is the outcome of one attempt to flow a build through a subscription.
@@ -285,6 +307,25 @@ type PullRequest struct {
 	Policies     []PolicyResult `json:"policies,omitempty"`
 	PolicyHead   string         `json:"policyHead,omitempty"`
 	NotifiedHead string         `json:"notifiedHead,omitempty"`
+	// CheckRun is the last run of the repository policy's check command on
+	// a head commit of a local pull request (the local platform's CI); its
+	// check counts while Commit is the head.
+	CheckRun *CheckRun `json:"checkRun,omitempty"`
+}
+
+// CheckRun is one run of a repository policy's check command on a commit.
+// State is pending while it runs (since Started); Output keeps the end of
+// what it printed.
+type CheckRun struct {
+	Commit   string     `json:"commit"`
+	Command  string     `json:"command"`
+	State    CheckState `json:"state"`
+	Started  time.Time  `json:"started"`
+	Finished time.Time  `json:"finished,omitzero"`
+	// Deadline is when a pending run is given up as dead (its process gone).
+	Deadline time.Time `json:"deadline"`
+	Output   string    `json:"output,omitempty"`
+	Message  string    `json:"message,omitempty"`
 }
 
 // PolicyResult is one merge policy's verdict as reported on a pull request:

@@ -180,3 +180,13 @@ func FailureNotification(tags string, failing []PolicyResult) string {
 		"`maestro subscription update --failure-notification-tags` changes that.\n")
 	return b.String()
 }
+
+// CommitChecker is a platform that runs CI of its own on the commits the
+// flow pushes (the local platform runs a repository policy's check
+// command). RunChecks runs it on head, the head commit of pr, and records
+// the outcome as a check of pr on that commit (Checks lists it while head
+// is the head); a failing or timed-out command is a failing check, not an
+// error. Without CI configured it does nothing.
+type CommitChecker interface {
+	RunChecks(ctx context.Context, pr maestro.PullRequest, head string) error
+}

@@ -349,6 +349,9 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, p maestro.Repository
 	if err := ValidatePullRequestCaps(p); err != nil {
 		return err
 	}
+	if err := ValidateCheckCommand(p); err != nil {
+		return err
+	}
 	_, err := update(ctx, r.st, repoPoliciesKey, func(d *repoPoliciesDoc, _ bool) error {
 		i := slices.IndexFunc(d.Policies, func(o maestro.RepositoryBranchPolicy) bool {
 			return o.Branch == p.Branch && repourl.Equal(o.Repository, p.Repository)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -60,6 +61,32 @@ func ValidatePullRequestCaps(p maestro.RepositoryBranchPolicy) error {
 	}
 	if p.MaxNewPullRequestsPerHour < 0 {
 		return maestro.Errorf(maestro.KindInvalid, "repository policy %s@%s: maxNewPullRequestsPerHour is %d; use 0 (no cap) or more", p.Repository, p.Branch, p.MaxNewPullRequestsPerHour)
+	}
+	return nil
+}
+
+// maxCheckTimeout bounds a check command's time limit.
+const maxCheckTimeout = 24 * 60 * 60
+
+// ValidateCheckCommand checks a repository policy's check command: only for
+// local repositories (a path or file:// URL; GitHub and Azure DevOps run
+// their own CI), one line of text, and a time limit between 1 s and a day
+// that only comes with a command.
+func ValidateCheckCommand(p maestro.RepositoryBranchPolicy) error {
+	where := fmt.Sprintf("repository policy %s@%s", p.Repository, p.Branch)
+	switch {
+	case p.CheckCommand == "" && p.CheckTimeoutSeconds != 0:
+		return maestro.Errorf(maestro.KindInvalid, "%s: a check timeout without a check command; give the command too", where)
+	case p.CheckCommand == "":
+		return nil
+	case strings.HasPrefix(p.Repository, "https://") || strings.HasPrefix(p.Repository, "http://"):
+		return maestro.Errorf(maestro.KindInvalid, "%s: a check command runs only for local repositories (a path or file:// URL); GitHub and Azure DevOps run their own checks", where)
+	case strings.TrimSpace(p.CheckCommand) == "" || !utf8.ValidString(p.CheckCommand) || strings.ContainsAny(p.CheckCommand, "\x00\n\r"):
+		return maestro.Errorf(maestro.KindInvalid, "%s: check command %q must be one line of text", where, p.CheckCommand)
+	case len(p.CheckCommand) > 4096:
+		return maestro.Errorf(maestro.KindInvalid, "%s: check command is %d bytes long; at most 4096 (put a longer one in a script)", where, len(p.CheckCommand))
+	case p.CheckTimeoutSeconds < 0 || p.CheckTimeoutSeconds > maxCheckTimeout:
+		return maestro.Errorf(maestro.KindInvalid, "%s: check timeout %ds is outside 1s to 24h", where, p.CheckTimeoutSeconds)
 	}
 	return nil
 }

@@ -139,7 +139,8 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 	if !repourl.SameRepository(s.SourceRepository, b.Repository) {
 		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s takes builds of %s; build %d is of %s", s.ID, s.SourceRepository, b.ID, b.Repository)
 	}
-	o, err := u.apply(ctx, s, b)
+	var done pushed
+	o, err := u.apply(ctx, s, b, &done)
 	if err != nil {
 		url := o.PullRequestURL
 		o, err = u.failed(err)
@@ -152,6 +153,14 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 	if _, rerr := u.Registry.RecordOutcome(ctx, o); rerr != nil {
 		return o, errors.Join(err, rerr)
 	}
+	// A host with CI of its own (the local platform's check command) checks
+	// the pushed head now, after the pull request's lock is released: the
+	// update is done and recorded whatever the check finds.
+	if cc, ok := done.p.(platform.CommitChecker); ok && err == nil {
+		if cerr := cc.RunChecks(ctx, done.pr, done.head); cerr != nil {
+			return o, fmt.Errorf("pull request #%d was updated, but its check command could not be run: %w", done.pr.Number, cerr)
+		}
+	}
 	return o, err
 }
 
@@ -162,7 +171,14 @@ func (u *Updater) trackKey(s maestro.Subscription) string {
 	return s.ID
 }
 
-func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.Build) (maestro.FlowOutcome, error) {
+// pushed is the pull request and head commit an update pushed.
+type pushed struct {
+	p    platform.Platform
+	pr   maestro.PullRequest
+	head string
+}
+
+func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.Build, done *pushed) (maestro.FlowOutcome, error) {
 	p, err := u.Platform(s.TargetRepository)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
@@ -347,6 +363,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err := u.record(ctx, s, key, t, version, tracked); err != nil {
 		return maestro.FlowOutcome{PullRequestURL: pr.URL}, raced(err)
 	}
+	*done = pushed{p: p, pr: pr, head: head}
 	verb := "opened"
 	if tracked != nil {
 		verb = "updated"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -72,6 +73,9 @@ func show(f *cmdutil.Factory, asJSON bool, p maestro.RepositoryBranchPolicy) err
 		cmdutil.Row(w, "auto-merge:", p.AutoMerge)
 		cmdutil.Row(w, "max open pull requests:", capText(p.MaxOpenPullRequests))
 		cmdutil.Row(w, "max new pull requests per hour:", capText(p.MaxNewPullRequestsPerHour))
+		if p.CheckCommand != "" {
+			cmdutil.Row(w, "check command:", p.CheckCommand+" (time limit "+p.CheckTimeout().String()+")")
+		}
 	})
 }
 
@@ -95,12 +99,21 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 			&cli.BoolFlag{Name: "auto-merge", Value: true, Usage: "merge pull requests when their policies pass"},
 			&cli.IntFlag{Name: "max-open-prs", Usage: "open at most `N` dependency-update pull requests into the branch at once; more updates wait (0: no cap)"},
 			&cli.IntFlag{Name: "max-new-prs-per-hour", Usage: "open at most `N` new dependency-update pull requests into the branch in any hour (0: no cap)"},
+			&cli.StringFlag{Name: "check-command", Usage: "local repositories: run `COMMAND` (sh -c) in a worktree of every head the flow pushes to a pull request, as its check"},
+			&cli.DurationFlag{Name: "check-timeout", Usage: "stop the check command after `DURATION` (default 10m)"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag),
 		Action: func(c *cli.Context) error {
 			p := maestro.RepositoryBranchPolicy{Repository: c.String("repository"), Branch: c.String("branch"), AutoMerge: c.Bool("auto-merge"), MergePolicies: []maestro.MergePolicy{},
 				MaxOpenPullRequests: c.Int("max-open-prs"), MaxNewPullRequestsPerHour: c.Int("max-new-prs-per-hour")}
 			if p.MaxOpenPullRequests < 0 || p.MaxNewPullRequestsPerHour < 0 {
 				return maestro.Errorf(maestro.KindInvalid, "--max-open-prs and --max-new-prs-per-hour take 0 (no cap) or more")
+			}
+			p.CheckCommand = c.String("check-command")
+			if d := c.Duration("check-timeout"); d != 0 {
+				if d < time.Second || p.CheckCommand == "" {
+					return maestro.Errorf(maestro.KindInvalid, "--check-timeout %s: give a check command (--check-command) and at least 1s", d)
+				}
+				p.CheckTimeoutSeconds = int(d.Round(time.Second) / time.Second)
 			}
 			for _, raw := range c.StringSlice("merge-policy") {
 				mp, err := subscription.ParseMergePolicy(raw)

@@ -3,8 +3,11 @@
 package pr
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -125,6 +128,15 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 		fmt.Fprintf(w, "#%d %s (%s)\n%s: %s → %s\n%s\n", p.Number, p.Title, p.State, p.Repository, p.HeadBranch, p.BaseBranch, p.URL)
 		for _, ch := range p.Checks {
 			fmt.Fprintf(w, "check %s: %s\n", ch.Name, ch.State)
+		}
+		if r := p.CheckRun; r != nil {
+			fmt.Fprintf(w, "check %s on %.12s: %s — %s\n", maestro.CheckCommandName, r.Commit, r.State, cmp.Or(r.Message, "`"+r.Command+"` is running since "+r.Started.Format(time.RFC3339)))
+			if r.Output != "" {
+				fmt.Fprintf(w, "output of `%s`:\n%s", r.Command, r.Output)
+				if !strings.HasSuffix(r.Output, "\n") {
+					fmt.Fprintln(w)
+				}
+			}
 		}
 		fmt.Fprintf(w, "\n%s\n", p.Body)
 	})

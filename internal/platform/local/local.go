@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,12 +30,23 @@ var _ platform.Platform = (*Platform)(nil)
 type Platform struct {
 	reg    *registry.Registry
 	runner git.Runner
+	now    func() time.Time
 }
+
+// Option configures a Platform.
+type Option func(*Platform)
+
+// WithClock sets the clock that check command runs are timed by.
+func WithClock(now func() time.Time) Option { return func(p *Platform) { p.now = now } }
 
 // New returns the local platform recording pull requests in reg; runner
 // makes commits (merges) with its author.
-func New(reg *registry.Registry, runner git.Runner) *Platform {
-	return &Platform{reg: reg, runner: runner}
+func New(reg *registry.Registry, runner git.Runner, opts ...Option) *Platform {
+	p := &Platform{reg: reg, runner: runner, now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // Handles reports whether repo is a local repository: an absolute path or a
@@ -128,12 +140,29 @@ func (p *Platform) UpdatePullRequest(ctx context.Context, pr maestro.PullRequest
 // request (`maestro pr set-check`), read afresh from the registry. Local
 // repositories run no CI of their own; the checks belong to the pull
 // request, not to its head commit, so a push does not reset them.
+//
+// The check command's run (RunChecks) is a check too, named
+// maestro.CheckCommandName, while the commit it ran on is the head.
 func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platform.Check, error) {
 	rec, err := p.PullRequest(ctx, pr.Repository, pr.Number)
 	if err != nil {
 		return nil, fmt.Errorf("checks of pull request #%d: %w", pr.Number, err)
 	}
-	return rec.Checks, nil
+	checks := rec.Checks
+	if run := rec.CheckRun; run != nil {
+		dir, err := path(pr.Repository)
+		if err != nil {
+			return nil, err
+		}
+		head, err := p.runner.RevParse(ctx, dir, "refs/heads/"+rec.HeadBranch)
+		if err != nil && !errors.Is(err, git.ErrNotFound) {
+			return nil, fmt.Errorf("checks of pull request #%d: %w", pr.Number, err)
+		}
+		if head == run.Commit {
+			checks = append(slices.Clone(checks), platform.Check{Name: maestro.CheckCommandName, State: run.State})
+		}
+	}
+	return checks, nil
 }
 
 // Status implements platform.Platform: the head branch's commit, the checks
