@@ -28,22 +28,12 @@ func updateComment(c *call) {
 		writeError(c.w, notFound(doc))
 		return
 	}
-	b, aerr := decodeBody(c.body, doc)
-	if aerr != nil {
-		writeError(c.w, aerr)
-		return
-	}
-	if b.str("body") == "" {
-		writeError(c.w, validationFailed(doc, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"}))
-		return
-	}
-	if bodyTooLong(b.str("body")) {
-		writeError(c.w, commentBodyTooLong(doc))
+	body, ok := commentBody(c, doc)
+	if !ok {
 		return
 	}
 	cm := *c.repo.comments[number][index]
 	old := cm.GetBody()
-	body := b.str("body")
 	cm.Body = &body
 	cm.UpdatedAt = ts(c.s.now())
 	c.repo.comments[number][index] = &cm

@@ -69,17 +69,8 @@ func createComment(c *call) {
 	if !ok {
 		return
 	}
-	b, aerr := decodeBody(c.body, doc)
-	if aerr != nil {
-		writeError(c.w, aerr)
-		return
-	}
-	if b.str("body") == "" {
-		writeError(c.w, validationFailed(doc, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"}))
-		return
-	}
-	if bodyTooLong(b.str("body")) {
-		writeError(c.w, commentBodyTooLong(doc))
+	body, ok := commentBody(c, doc)
+	if !ok {
 		return
 	}
 	r := c.repo
@@ -89,7 +80,7 @@ func createComment(c *call) {
 	cm := &github.IssueComment{
 		ID:                github.Int64(id),
 		NodeID:            github.String(nodeID("IC", id)),
-		Body:              github.String(b.str("body")),
+		Body:              github.String(body),
 		User:              c.s.userJSON(c.user),
 		CreatedAt:         ts(now),
 		UpdatedAt:         ts(now),
@@ -102,4 +93,25 @@ func createComment(c *call) {
 	c.s.commentEvent(r, r.pull(n), cm, "created", c.user, nil)
 	c.w.Header().Set("Location", cm.GetURL())
 	writeJSON(c.w, http.StatusCreated, c.s.commentObject(cm))
+}
+
+// commentBody reads the body of a comment create or edit and checks it as
+// GitHub does (present, at most 65,536 characters); on a refusal it has
+// answered the request and reports false.
+func commentBody(c *call, doc string) (string, bool) {
+	b, aerr := decodeBody(c.body, doc)
+	if aerr != nil {
+		writeError(c.w, aerr)
+		return "", false
+	}
+	body := b.str("body")
+	if body == "" {
+		writeError(c.w, validationFailed(doc, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"}))
+		return "", false
+	}
+	if bodyTooLong(body) {
+		writeError(c.w, commentBodyTooLong(doc))
+		return "", false
+	}
+	return body, true
 }
