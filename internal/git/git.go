@@ -231,6 +231,13 @@ func (r Runner) Show(ctx context.Context, dir, rev, path string) ([]byte, error)
 	return []byte(out), nil
 }
 
+// Fetch fetches refspecs (SRC:DST) from url into the repository in dir,
+// shallow (the tips only) and without tags.
+func (r Runner) Fetch(ctx context.Context, dir, url string, refspecs ...string) error {
+	_, err := r.run(ctx, dir, append([]string{"fetch", "--quiet", "--depth=1", "--no-tags", "--end-of-options", url}, refspecs...)...)
+	return err
+}
+
 // Diff returns the diff between two revisions.
 func (r Runner) Diff(ctx context.Context, dir, from, to string) (string, error) {
 	return r.run(ctx, dir, "diff", "--end-of-options", from, to, "--")

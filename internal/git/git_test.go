@@ -202,3 +202,33 @@ func TestPushLeasedReadsTheRemoteHead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, two, head, "the other client's update stays")
 }
+
+// TestFetchTipsOnly: Fetch brings the named branches' tips, shallow, into
+// refs of the caller's choosing; their files read with Show. A missing
+// branch is an error.
+func TestFetchTipsOnly(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	g := git.Runner{Author: git.Identity{Name: "Alice", Email: "alice@example.com"}}
+	origin, seed := filepath.Join(root, "origin.git"), filepath.Join(root, "seed")
+	require.NoError(t, g.Init(ctx, origin, true))
+	require.NoError(t, g.Init(ctx, seed, false))
+	for i, text := range []string{"one\n", "two\n"} {
+		require.NoError(t, os.WriteFile(filepath.Join(seed, "a.txt"), []byte(text), 0o644))
+		_, err := g.CommitAll(ctx, seed, "commit")
+		require.NoError(t, err)
+		require.NoError(t, g.Push(ctx, seed, origin, "HEAD", []string{"main", "topic"}[i], ""))
+	}
+
+	work := filepath.Join(root, "work.git")
+	require.NoError(t, g.Init(ctx, work, true))
+	require.NoError(t, g.Fetch(ctx, work, "file://"+origin, "refs/heads/main:refs/x/main", "refs/heads/topic:refs/x/topic"))
+	for ref, want := range map[string]string{"refs/x/main": "one\n", "refs/x/topic": "two\n"} {
+		got, err := g.Show(ctx, work, ref, "a.txt")
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got), ref)
+	}
+	_, err := g.RevParse(ctx, work, "refs/x/topic~1")
+	assert.ErrorIs(t, err, git.ErrNotFound, "only the tips are fetched")
+	assert.Error(t, g.Fetch(ctx, work, "file://"+origin, "refs/heads/gone:refs/x/gone"))
+}
