@@ -517,7 +517,8 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 	}
 	var pending []string
 	for _, c := range checks {
-		if c.State == platform.CheckPending {
+		// Our own policy reports, pending while a policy is, never hold an update back.
+		if c.State == platform.CheckPending && !platform.IsPolicyCheck(c.Name) {
 			pending = append(pending, c.Name)
 		}
 	}

@@ -199,6 +199,35 @@ func TestApplyReschedulesWhilePoliciesPending(t *testing.T) {
 	assert.NotContains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19464.1", "nothing pushed")
 }
 
+// ownPolicyPending is the local platform with Maestro++'s own policy
+// reports pending, as GitHub lists them while a policy is pending.
+type ownPolicyPending struct{ *local.Platform }
+
+func (ownPolicyPending) Checks(context.Context, maestro.PullRequest) ([]platform.Check, error) {
+	return []platform.Check{
+		{Name: platform.PolicyCheckPrefix + maestro.PolicyAllChecksSuccessful, State: platform.CheckPending},
+		{Name: platform.PolicyStatusGenre + "/" + maestro.PolicyNoExtraCommits, State: platform.CheckPending},
+		{Name: "build", State: platform.CheckSuccess},
+	}, nil
+}
+
+// TestOwnPolicyReportsNeverHoldAnUpdateBack: our policy check runs and
+// statuses are pending while a policy is pending (waiting for CI on the
+// head); were they counted, no update would ever be pushed to the pull
+// request again.
+func TestOwnPolicyReportsNeverHoldAnUpdateBack(t *testing.T) {
+	f := newFixture(t, "sourcelink-0074a21d83")
+	b1 := f.publish("1.0.0-beta.19463.3", "7b731032220c21a3ed0021c72757b1f3122579b2")
+	_, err := f.upd.Apply(f.ctx, f.sub.ID, b1.ID)
+	require.NoError(t, err)
+	f.upd.Platform = func(string) (platform.Platform, error) { return ownPolicyPending{f.plat}, nil }
+	b2 := f.publish("1.0.0-beta.19464.1", "1111111111111111111111111111111111111111")
+	o, err := f.upd.Apply(f.ctx, f.sub.ID, b2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	assert.Contains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19464.1")
+}
+
 func TestApplyNoUpdate(t *testing.T) {
 	f := newFixture(t, "sourcelink-0074a21d83")
 	b := f.publish("1.0.0-beta.19462.5", "6003ee189f456c92a18b097f226d4927309def27")
