@@ -249,6 +249,29 @@ func (r Runner) Merge(ctx context.Context, dir, rev, message string) error {
 	return err
 }
 
+// ErrConflict is returned (wrapped) by SquashMerge when the changes do not
+// merge cleanly.
+var ErrConflict = errors.New("the changes conflict")
+
+// SquashMerge applies the changes of rev (since its merge base with the
+// checked-out branch) to the checked-out branch as one new commit whose
+// message is message (`git merge --squash`, then `git commit`). When they
+// conflict it returns ErrConflict and leaves the work tree as it was.
+func (r Runner) SquashMerge(ctx context.Context, dir, rev, message string) error {
+	if _, err := r.run(ctx, dir, "merge", "--squash", "--quiet", "--end-of-options", rev); err != nil {
+		unmerged, uerr := r.run(ctx, dir, "ls-files", "--unmerged")
+		if uerr == nil && strings.TrimSpace(unmerged) != "" {
+			if _, rerr := r.run(ctx, dir, "reset", "--hard", "--quiet", "HEAD"); rerr != nil {
+				return errors.Join(fmt.Errorf("squash-merge %s: %w", rev, ErrConflict), rerr)
+			}
+			return fmt.Errorf("squash-merge %s: %w: %w", rev, ErrConflict, err)
+		}
+		return err
+	}
+	_, err := r.run(ctx, dir, "commit", "--quiet", "--no-verify", "--message="+message)
+	return err
+}
+
 // DeleteBranch deletes a local branch of the repository in dir.
 func (r Runner) DeleteBranch(ctx context.Context, dir, branch string) error {
 	_, err := r.run(ctx, dir, "branch", "--quiet", "--delete", "--force", "--end-of-options", branch)

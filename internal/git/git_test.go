@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -231,4 +233,60 @@ func TestFetchTipsOnly(t *testing.T) {
 	_, err := g.RevParse(ctx, work, "refs/x/topic~1")
 	assert.ErrorIs(t, err, git.ErrNotFound, "only the tips are fetched")
 	assert.Error(t, g.Fetch(ctx, work, "file://"+origin, "refs/heads/gone:refs/x/gone"))
+}
+
+// TestSquashMerge: the changes of a branch of two commits land on main as
+// one commit whose only parent is main's head and whose message is the one
+// given; a branch whose changes conflict is ErrConflict and leaves the work
+// tree clean.
+func TestSquashMerge(t *testing.T) {
+	ctx := context.Background()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	work := filepath.Join(t.TempDir(), "work")
+	require.NoError(t, bot.Init(ctx, work, false))
+	write := func(name, data string) {
+		t.Helper()
+		require.NoError(t, os.WriteFile(filepath.Join(work, name), []byte(data), 0o644))
+	}
+	commit := func(msg string) string {
+		t.Helper()
+		_, err := bot.CommitAll(ctx, work, msg)
+		require.NoError(t, err)
+		sha, err := bot.RevParse(ctx, work, "HEAD")
+		require.NoError(t, err)
+		return sha
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", work}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return strings.TrimSpace(string(out))
+	}
+	write("a.txt", "one\n")
+	base := commit("first")
+	require.NoError(t, bot.CheckoutNew(ctx, work, "darc-main-1"))
+	write("a.txt", "two\n")
+	commit("update a")
+	write("b.txt", "new\n")
+	head := commit("add b")
+	require.NoError(t, bot.CheckoutNew(ctx, work, "conflicting"))
+	run("reset", "--quiet", "--hard", base)
+	write("a.txt", "other\n")
+	conflicting := commit("change a otherwise")
+	run("switch", "--quiet", "main")
+
+	require.NoError(t, bot.SquashMerge(ctx, work, "darc-main-1", "Update dependencies\n\nFrom build 1"))
+	squashed, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	assert.Equal(t, base, run("rev-parse", squashed+"^"), "one commit on main")
+	assert.Equal(t, squashed, run("rev-list", "--max-parents=1", "-n1", squashed), "not a merge commit")
+	assert.Equal(t, "Update dependencies\n\nFrom build 1", run("log", "-1", "--format=%B", squashed))
+	assert.Equal(t, run("rev-parse", head+"^{tree}"), run("rev-parse", squashed+"^{tree}"), "the branch's changes")
+
+	err = bot.SquashMerge(ctx, work, conflicting, "conflict")
+	require.ErrorIs(t, err, git.ErrConflict)
+	assert.Empty(t, run("status", "--porcelain"), "the work tree is left clean")
+	after, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	assert.Equal(t, squashed, after, "nothing committed")
 }
