@@ -18,13 +18,26 @@ import (
 // does not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrMergeRefused is returned (wrapped, with the host's reason) by Merge on
-// GitHub when the host refuses to merge the pull request as it stands: 405
-// for branch protection (a required check failing, pending or missing,
-// reviews missing, a head behind its base) or a conflict, 409 for a head
-// that moved. The pull request is left open and unchanged; the merge may
-// succeed once the reason is gone. Such errors are of kind
-// maestro.KindConflict.
+// ErrMergeRefused is returned (wrapped, with the host's reason) by Merge and
+// EnableAutoMerge when the host refuses to merge the pull request as it
+// stands:
+//   - GitHub: 405 for branch protection (a required check failing, pending
+//     or missing, reviews missing, a head behind its base), a conflict or a
+//     pull request that is not open; 409 for a head that is not
+//     MergeOptions.Head; for auto-merge, GraphQL's refusal (auto-merge not
+//     allowed, a pull request in clean status that can merge now, a head
+//     that moved).
+//   - Azure DevOps: 409 GitPullRequestStaleException for a source branch
+//     that is not at MergeOptions.Head; a completion that the service left
+//     active (blocking branch policies not approved, a draft, conflicts); a
+//     pull request that is not active.
+//   - local: a head branch that is not at MergeOptions.Head (or is gone), a
+//     base branch that moved while the merge was made, a conflict, a pull
+//     request that is not open.
+//
+// The pull request is left open and unchanged; the merge may succeed once
+// the reason is gone (for a moved head: once the policies have judged the
+// new head). Such errors are of kind maestro.KindConflict.
 var ErrMergeRefused = errors.New("the host refused the merge")
 
 // CheckState is the state of one check (a CI status, a check run, a policy).
@@ -54,9 +67,16 @@ type Check = maestro.Check
 //   - UpdatePullRequest replaces title and body.
 //   - Checks lists the checks on the pull request's head commit.
 //   - Status reports what the merge policies judge (package policy): the
-//     head commit, its checks, the reviews and the commits, read afresh.
-//   - Comment adds a comment; Merge merges (on GitHub, a refusal wraps
-//     ErrMergeRefused).
+//     pull request's state, the head commit, its checks, the reviews and the
+//     commits, read afresh. For a pull request that is not open it reports
+//     the state (and the head commit, where the host still gives it) only.
+//   - Comment adds a comment.
+//   - Merge squash-merges exactly the head commit opts.Head — the one the
+//     policies judged — into the base branch as one commit whose message is
+//     opts.Message, marks the pull request merged and deletes its head
+//     branch. When the head is no longer opts.Head, or the host refuses
+//     (branch protection, branch policies, conflicts), nothing is merged
+//     and the error wraps ErrMergeRefused.
 //   - DeleteBranch removes a branch; a branch that does not exist (deleted
 //     already, by a person or by the host when the pull request closed) is
 //     success, not an error.
@@ -70,8 +90,49 @@ type Platform interface {
 	Checks(ctx context.Context, pr maestro.PullRequest) ([]Check, error)
 	Status(ctx context.Context, pr maestro.PullRequest) (Status, error)
 	Comment(ctx context.Context, pr maestro.PullRequest, body string) error
-	Merge(ctx context.Context, pr maestro.PullRequest, message string) error
+	Merge(ctx context.Context, pr maestro.PullRequest, opts MergeOptions) error
 	DeleteBranch(ctx context.Context, repo, branch string) error
+}
+
+// MergeOptions say what Merge and AutoMerger.EnableAutoMerge merge.
+type MergeOptions struct {
+	// Head is the head commit the merge policies judged; required. The
+	// host merges only while the pull request's head is this commit.
+	Head string
+	// Message is the squash commit's message: its first line the title,
+	// the rest (after a blank line) the body.
+	Message string
+}
+
+// Validate checks opts before anything is sent.
+func (o MergeOptions) Validate() error {
+	if !isCommitID(o.Head) {
+		return maestro.Errorf(maestro.KindInvalid, "merge: the head commit the policies judged is required (a 40-hex commit id), got %q", o.Head)
+	}
+	if strings.TrimSpace(o.Message) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "merge: the squash commit's message is empty")
+	}
+	return nil
+}
+
+// SplitMessage splits a commit message into its title (the first line) and
+// its body (the rest, without the blank lines that separate it), as GitHub's
+// commit_title and commit_message take them.
+func SplitMessage(message string) (title, body string) {
+	title, body, _ = strings.Cut(strings.TrimSpace(message), "\n")
+	return strings.TrimSpace(title), strings.Trim(body, "\n")
+}
+
+func isCommitID(s string) bool {
+	if len(s) != 40 && len(s) != 64 { // SHA-1 or SHA-256
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // PolicyResult is one merge policy's verdict as reported on a pull request.

@@ -1,10 +1,20 @@
 package platform
 
-// Status is what a host reports about an open pull request for the merge
-// policies (package policy) to judge: its head commit, the checks on that
+import "github.com/maestroplusplus/maestro/internal/maestro"
+
+// Status is what a host reports about a pull request for the merge policies
+// (package policy) to judge: its state, its head commit, the checks on that
 // commit, the reviews and the commits on its branch. A platform fills it
-// from one read of the host per evaluation.
+// from one read of the host per evaluation. For a pull request that is not
+// open only State (and HeadCommit, where the host still gives it) is set:
+// there is nothing left to judge, and the head branch may be gone.
 type Status struct {
+	// State is open, merged or closed, read in the same read as the rest.
+	State maestro.PullRequestState `json:"state"`
+	// AutoMerge reports whether the host will merge the pull request itself
+	// once its own requirements are met (GitHub auto-merge, Azure DevOps
+	// auto-complete). The local platform has none.
+	AutoMerge bool `json:"autoMerge"`
 	// HeadCommit is the commit the checks, reviews and commits belong to.
 	HeadCommit string `json:"headCommit"`
 	// Checks are GitHub check runs and commit statuses (the latest per

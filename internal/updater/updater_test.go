@@ -128,7 +128,9 @@ func TestApplyOpensUpdatesAndReopensPullRequests(t *testing.T) {
 	assert.Contains(t, f.show("darc-main-1", "global.json"), "1.0.0-beta.19464.1")
 
 	// Merged: the subscription records the build and the next update opens a new pull request.
-	require.NoError(t, f.plat.Merge(f.ctx, prs[0], "merge"))
+	st, err := f.plat.Status(f.ctx, prs[0])
+	require.NoError(t, err)
+	require.NoError(t, f.plat.Merge(f.ctx, prs[0], platform.MergeOptions{Head: st.HeadCommit, Message: "merge"}))
 	b3 := f.publish("1.0.0-beta.19465.1", "2222222222222222222222222222222222222222")
 	o, err = f.upd.Apply(f.ctx, f.sub.ID, b3.ID)
 	require.NoError(t, err)

@@ -109,7 +109,9 @@
 // succeeded or conflicts, and a clean merge is committed as the preview merge
 // at refs/pull/{id}/merge (lastMergeCommit). Completing a pull request needs
 // lastMergeSourceCommit equal to the source branch's head (else 409
-// GitPullRequestStaleException); it merges for real into the target branch
+// GitPullRequestStaleException, "TF401192: The source branch has been
+// modified since the last merge attempt.", and the request's completion
+// options are not kept); it merges for real into the target branch
 // (noFastForward with the message "Merged PR {id}: {title}", or squash;
 // deleteSourceBranch deletes the source). Blocking policies that have not
 // approved, a draft, or conflicts leave the pull request active with

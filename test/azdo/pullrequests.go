@@ -474,12 +474,14 @@ func handleUpdatePullRequest(c *call) (int, any, error) {
 		if body.LastMergeSourceCommit == nil || len(body.LastMergeSourceCommit.CommitID) != 40 {
 			return 0, nil, badRequest("The last merge source commit must be specified to complete a pull request.")
 		}
-		if body.CompletionOptions != nil {
-			pr.completionOptions = body.CompletionOptions
-		}
 		if !strings.EqualFold(body.LastMergeSourceCommit.CommitID, pr.lastSource) {
+			// The service's answer, as it gives it live: no commit ids.
 			return 0, nil, newError(http.StatusConflict, "GitPullRequestStaleException",
-				"The pull request's source branch has been updated since %s; the latest source commit is %s.", body.LastMergeSourceCommit.CommitID, pr.lastSource)
+				"TF401192: The source branch has been modified since the last merge attempt.")
+		}
+		if body.CompletionOptions != nil {
+			// Only an accepted completion request keeps its options.
+			pr.completionOptions = body.CompletionOptions
 		}
 		if err := c.s.complete(pr, c.who.Identity); err != nil {
 			return 0, nil, err

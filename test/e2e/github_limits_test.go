@@ -117,7 +117,7 @@ func TestProtectedBranchRefusesTheMerge(t *testing.T) {
 	require.NoError(t, err)
 	pr, err := p.PullRequest(ctx, g.srv.URL()+"/dotnet/runtime", 1)
 	require.NoError(t, err)
-	err = p.Merge(ctx, pr, "Merge pull request #1")
+	err = p.Merge(ctx, pr, platform.MergeOptions{Head: headSHA, Message: "Merge pull request #1"})
 	require.ErrorIs(t, err, platform.ErrMergeRefused)
 	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
 	assert.Equal(t, `merge `+pr.URL+`: GitHub refused the merge: Required status check "build" is failing.`, err.Error())
@@ -128,7 +128,7 @@ func TestProtectedBranchRefusesTheMerge(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, last.Status, "%s %s", last.Method, last.Path)
 
 	g.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(headSHA), Status: gh.String("completed"), Conclusion: gh.String("success")})
-	require.NoError(t, p.Merge(ctx, pr, "Merge pull request #1"))
+	require.NoError(t, p.Merge(ctx, pr, platform.MergeOptions{Head: headSHA, Message: "Merge pull request #1"}))
 	got, _ := g.repo.File("main", "global.json")
 	assert.Contains(t, got, "10.0.0-beta.1")
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
@@ -135,7 +136,11 @@ func run(c *cli.Context, f *cmdutil.Factory, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Merge(ctx, pr, fmt.Sprintf("Merge pull request #%d: %s", pr.Number, pr.Title)); err != nil {
+	judged, err := p.Status(ctx, pr)
+	if err != nil {
+		return err
+	}
+	if err := p.Merge(ctx, pr, platform.MergeOptions{Head: judged.HeadCommit, Message: fmt.Sprintf("Merge pull request #%d: %s", pr.Number, pr.Title)}); err != nil {
 		return err
 	}
 	if d.shas["gadgets"], err = d.git.RevParse(ctx, d.repos["gadgets"], "main"); err != nil {

@@ -402,9 +402,20 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 	return nil
 }
 
-// Merge implements platform.Platform: completes the pull request with a
-// squash merge of its current source commit.
-func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+// Merge implements platform.Platform: it completes the pull request
+// (PATCH status completed) with lastMergeSourceCommit opts.Head — the
+// service completes only while that is the source branch's head, else 409
+// GitPullRequestStaleException — and completionOptions squash,
+// deleteSourceBranch and mergeCommitMessage opts.Message
+// (https://learn.microsoft.com/rest/api/azure/devops/git/pull-requests/update).
+// A completion the service refuses (409, or a pull request that is not
+// active) or leaves active (blocking branch policies not approved, a
+// draft, conflicts; see CompletionBlockers) is a maestro.KindConflict error
+// wrapping platform.ErrMergeRefused with the service's reason.
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platform.MergeOptions) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
 	project, name, err := p.split(pr.Repository)
 	if err != nil {
 		return err
@@ -413,18 +424,108 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message st
 	if err != nil {
 		return err
 	}
-	cur, err := c.GetPullRequest(ctx, git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	completed := git.PullRequestStatusValues.Completed
+	res, err := c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+		GitPullRequestToUpdate: &git.GitPullRequest{Status: &completed, LastMergeSourceCommit: &git.GitCommitRef{CommitId: &opts.Head},
+			CompletionOptions: completionOptions(opts)}})
 	if err != nil {
+		if reason, ok := p.refusal(err); ok {
+			return refused("merge "+pr.URL, reason, err)
+		}
 		return p.wrap("merge "+pr.URL, err)
 	}
-	completed, squash := git.PullRequestStatusValues.Completed, git.GitPullRequestMergeStrategyValues.Squash
-	_, err = c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
-		GitPullRequestToUpdate: &git.GitPullRequest{Status: &completed, LastMergeSourceCommit: cur.LastMergeSourceCommit,
-			CompletionOptions: &git.GitPullRequestCompletionOptions{MergeStrategy: &squash, MergeCommitMessage: &message}}})
-	if err != nil {
-		return p.wrap("merge "+pr.URL, err)
+	if res.Status != nil && *res.Status == completed {
+		return nil
 	}
-	return nil
+	var evals []policy.PolicyEvaluationRecord
+	if res.Repository != nil && res.Repository.Project != nil && res.Repository.Project.Id != nil && res.PullRequestId != nil {
+		// The evaluations name the policies that block; without them the
+		// reason is the pull request's own state.
+		_, evals, _ = p.checkSources(ctx, c, project, name, res)
+	}
+	reason := CompletionBlockers(res, evals)
+	return refused("merge "+pr.URL, reason, fmt.Errorf("the pull request stays %s: %s", derefStatus(res.Status), reason))
+}
+
+// completionOptions are the options Merge and EnableAutoMerge complete
+// with: squash, the source branch deleted, opts.Message as the commit's.
+func completionOptions(opts platform.MergeOptions) *git.GitPullRequestCompletionOptions {
+	squash, del, message := git.GitPullRequestMergeStrategyValues.Squash, true, opts.Message
+	return &git.GitPullRequestCompletionOptions{MergeStrategy: &squash, DeleteSourceBranch: &del, MergeCommitMessage: &message}
+}
+
+// refused is the service's refusal to merge: a maestro.KindConflict error
+// wrapping platform.ErrMergeRefused and err.
+func refused(op, reason string, err error) error {
+	return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("%s: Azure DevOps refused the merge: %s", op, reason),
+		Err: fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)}
+}
+
+// refusal reports the service's message when err is its refusal to
+// complete a pull request as it stands: 409 (GitPullRequestStaleException:
+// the source branch is not at lastMergeSourceCommit) or
+// GitPullRequestNotEditableException (TF401181: not active any more).
+func (p *Platform) refusal(err error) (string, bool) {
+	err = redact.Error(err, redact.AuthorizationSecrets(p.conn.AuthorizationString)...)
+	var e azuredevops.WrappedError
+	if !errors.As(err, &e) {
+		var ep *azuredevops.WrappedError
+		if !errors.As(err, &ep) || ep == nil {
+			return "", false
+		}
+		e = *ep
+	}
+	if (e.StatusCode != nil && *e.StatusCode == http.StatusConflict) || deref(e.TypeKey) == "GitPullRequestNotEditableException" {
+		return e.Error(), true
+	}
+	return "", false
+}
+
+// CompletionBlockers says why Azure DevOps left a pull request it was asked
+// to complete active: a draft, a merge with conflicts or failed, or the
+// blocking branch policies (evals) that have not approved, by the names
+// ChecksOf gives them ("policy/Build (CI) is rejected").
+func CompletionBlockers(pr *git.GitPullRequest, evals []policy.PolicyEvaluationRecord) string {
+	var why []string
+	if pr.IsDraft != nil && *pr.IsDraft {
+		why = append(why, "the pull request is a draft")
+	}
+	if pr.MergeStatus != nil {
+		switch *pr.MergeStatus {
+		case git.PullRequestAsyncStatusValues.Conflicts:
+			why = append(why, "the merge has conflicts")
+		case git.PullRequestAsyncStatusValues.Failure:
+			why = append(why, "the merge failed"+prefixed(": ", deref(pr.MergeFailureMessage)))
+		case git.PullRequestAsyncStatusValues.RejectedByPolicy:
+			why = append(why, "the merge was rejected by policy"+prefixed(": ", deref(pr.MergeFailureMessage)))
+		}
+	}
+	for _, e := range evals {
+		cfg := e.Configuration
+		if cfg == nil || cfg.IsEnabled == nil || !*cfg.IsEnabled || cfg.IsBlocking == nil || !*cfg.IsBlocking || e.Status == nil {
+			continue
+		}
+		if *e.Status == policy.PolicyEvaluationStatusValues.Approved || *e.Status == policy.PolicyEvaluationStatusValues.NotApplicable {
+			continue
+		}
+		checks, _ := policyChecks("", []policy.PolicyEvaluationRecord{e})
+		label := "a branch policy"
+		if len(checks) == 1 {
+			label = checks[0].Name
+		}
+		why = append(why, fmt.Sprintf("%s is %s", label, *e.Status))
+	}
+	if len(why) == 0 {
+		return "the service left the pull request active (its completion is queued)"
+	}
+	return strings.Join(why, "; ")
+}
+
+func derefStatus(s *git.PullRequestStatus) string {
+	if s == nil {
+		return "active"
+	}
+	return string(*s)
 }
 
 // DeleteBranch implements platform.Platform. A branch that is gone — before

@@ -82,17 +82,22 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func (p *Platform) fromGitHub(repo string, pr *gh.PullRequest) maestro.PullRequest {
-	state := maestro.PullRequestOpen
+// StateOf is where a GitHub pull request stands: merged (merged, or
+// merged_at set), closed without merging, or open.
+func StateOf(pr *gh.PullRequest) maestro.PullRequestState {
 	switch {
 	case pr.GetMerged() || pr.MergedAt != nil:
-		state = maestro.PullRequestMerged
+		return maestro.PullRequestMerged
 	case pr.GetState() == "closed":
-		state = maestro.PullRequestClosed
+		return maestro.PullRequestClosed
 	}
+	return maestro.PullRequestOpen
+}
+
+func (p *Platform) fromGitHub(repo string, pr *gh.PullRequest) maestro.PullRequest {
 	return maestro.PullRequest{
 		Repository: repo, Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), Body: pr.GetBody(),
-		HeadBranch: pr.GetHead().GetRef(), BaseBranch: pr.GetBase().GetRef(), State: state,
+		HeadBranch: pr.GetHead().GetRef(), BaseBranch: pr.GetBase().GetRef(), State: StateOf(pr),
 		CreatedAt: pr.GetCreatedAt().Time, UpdatedAt: pr.GetUpdatedAt().Time,
 	}
 }
@@ -188,26 +193,45 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 	return nil
 }
 
-// Merge implements platform.Platform (a squash merge, as dependency updates
-// are). A merge GitHub refuses is a maestro.KindConflict error wrapping
+// Merge implements platform.Platform: PUT .../pulls/{n}/merge with
+// merge_method squash, sha opts.Head (GitHub merges only while that is the
+// head) and the message's first line as commit_title, the rest as
+// commit_message (empty, not GitHub's list of the squashed commits, when
+// there is no rest); then the head branch is deleted
+// (https://docs.github.com/rest/pulls/pulls#merge-a-pull-request). A merge
+// GitHub refuses is a maestro.KindConflict error wrapping
 // platform.ErrMergeRefused, whose message is GitHub's reason.
-func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platform.MergeOptions) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
 		return err
 	}
-	if _, _, err := p.client.PullRequests.Merge(ctx, owner, name, pr.Number, message, &gh.PullRequestOptions{MergeMethod: "squash"}); err != nil {
+	title, body := platform.SplitMessage(opts.Message)
+	if _, _, err := p.client.PullRequests.Merge(ctx, owner, name, pr.Number, body,
+		&gh.PullRequestOptions{MergeMethod: "squash", SHA: opts.Head, CommitTitle: title, DontDefaultIfBlank: true}); err != nil {
 		var e *gh.ErrorResponse
 		if errors.As(err, &e) && e.Response != nil && (e.Response.StatusCode == http.StatusMethodNotAllowed || e.Response.StatusCode == http.StatusConflict) {
 			// https://docs.github.com/rest/pulls/pulls#merge-a-pull-request:
 			// 405 "if merge cannot be performed", 409 "if sha was provided
 			// and pull request head did not match".
-			return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("merge %s: GitHub refused the merge: %s", pr.URL, e.Message),
-				Err: fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)}
+			return refused(fmt.Sprintf("merge %s", pr.URL), e.Message, err)
 		}
 		return wrap("merge "+pr.URL, err)
 	}
+	if err := p.DeleteBranch(ctx, pr.Repository, pr.HeadBranch); err != nil {
+		return fmt.Errorf("merged %s, but its head branch stays: %w", pr.URL, err)
+	}
 	return nil
+}
+
+// refused is GitHub's refusal to merge: a maestro.KindConflict error
+// wrapping platform.ErrMergeRefused and the host's answer err.
+func refused(op, reason string, err error) error {
+	return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("%s: GitHub refused the merge: %s", op, reason),
+		Err: fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)}
 }
 
 // DeleteBranch implements platform.Platform.

@@ -90,7 +90,7 @@ func TestMergeRefusedByBranchProtection(t *testing.T) {
 	base := repo.Branch("main")
 	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("completed"), Conclusion: gh.String("failure")})
 
-	err = p.Merge(ctx, pr, "Merge")
+	err = p.Merge(ctx, pr, platform.MergeOptions{Head: head, Message: "Merge"})
 	require.ErrorIs(t, err, platform.ErrMergeRefused)
 	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
 	assert.Equal(t, fmt.Sprintf(`merge %s: GitHub refused the merge: Required status check "build" is failing.`, pr.URL), err.Error())
@@ -104,9 +104,10 @@ func TestMergeRefusedByBranchProtection(t *testing.T) {
 	assert.Equal(t, maestro.PullRequestOpen, got.State)
 
 	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("completed"), Conclusion: gh.String("success")})
-	require.NoError(t, p.Merge(ctx, pr, "Merge"))
+	require.NoError(t, p.Merge(ctx, pr, platform.MergeOptions{Head: head, Message: "Merge"}))
 	got, err = p.PullRequest(ctx, pr.Repository, pr.Number)
 	require.NoError(t, err)
 	assert.Equal(t, maestro.PullRequestMerged, got.State)
 	assert.NotEqual(t, base, repo.Branch("main"))
+	assert.Empty(t, repo.Branch("darc-main-1"), "the head branch is deleted")
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/maestroplusplus/maestro/internal/platform"
 )
 
-// Status implements platform.Platform: the pull request's head commit, the
-// check runs and commit statuses on it, its reviews and its commits
+// Status implements platform.Platform: the pull request's state (StateOf),
+// whether auto-merge is on (auto_merge set), its head commit, the check runs and commit statuses on it, its reviews and its commits
 // (https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference,
 // https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference,
 // https://docs.github.com/rest/pulls/reviews#list-reviews-for-a-pull-request,
@@ -25,7 +25,10 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 	if err != nil {
 		return platform.Status{}, wrap(fmt.Sprintf("pull request %s#%d", pr.Repository, pr.Number), err)
 	}
-	head := cur.GetHead().GetSHA()
+	head, state := cur.GetHead().GetSHA(), StateOf(cur)
+	if state != maestro.PullRequestOpen {
+		return platform.Status{State: state, HeadCommit: head, Checks: []platform.Check{}, Reviews: []platform.Review{}, Commits: []platform.Commit{}}, nil
+	}
 	var runs []*gh.CheckRun
 	for page := 1; page != 0; {
 		res, resp, err := p.client.Checks.ListCheckRunsForRef(ctx, owner, name, head, &gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
@@ -58,17 +61,20 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 		}
 		commits, page = append(commits, res...), resp.NextPage
 	}
-	return StatusOf(head, runs, statuses, reviews, commits), nil
+	s := StatusOf(head, runs, statuses, reviews, commits)
+	s.State, s.AutoMerge = state, cur.AutoMerge != nil
+	return s, nil
 }
 
-// StatusOf turns what GitHub answers into a platform.Status: check runs
+// StatusOf turns what GitHub answers about an open pull request into a
+// platform.Status (State open; Status sets AutoMerge): check runs
 // (completed with success, neutral or skipped is success, any other
 // conclusion a failure, not completed pending), the combined status's
 // latest status per context (error and failure are failures), submitted
 // reviews in order (a pending review, not yet submitted, is left out) and
 // the commits with their authors.
 func StatusOf(head string, runs []*gh.CheckRun, statuses []*gh.RepoStatus, reviews []*gh.PullRequestReview, commits []*gh.RepositoryCommit) platform.Status {
-	s := platform.Status{HeadCommit: head, Checks: ChecksOf(runs, statuses), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
+	s := platform.Status{State: maestro.PullRequestOpen, HeadCommit: head, Checks: ChecksOf(runs, statuses), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
 	for _, r := range reviews {
 		var state platform.ReviewState
 		switch r.GetState() {

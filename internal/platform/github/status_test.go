@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 	"github.com/stretchr/testify/assert"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/platform/github"
 	"github.com/maestroplusplus/maestro/internal/policy"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
@@ -69,4 +71,40 @@ func TestStatusThroughTheDouble(t *testing.T) {
 	assert.Equal(t, policy.Failure, res.Policies[2].Outcome)
 	assert.Contains(t, res.Policies[2].Message, "Mona Lisa <mona@example.com> (@monalisa)")
 	assert.True(t, res.Decisive, "a commit by a person needs a new head")
+}
+
+// TestStateOf: merged (merged, or merged_at set as list answers show it),
+// closed without merging, open.
+func TestStateOf(t *testing.T) {
+	now := &gh.Timestamp{Time: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name string
+		pr   gh.PullRequest
+		want maestro.PullRequestState
+	}{
+		{"open", gh.PullRequest{State: gh.String("open")}, maestro.PullRequestOpen},
+		{"merged", gh.PullRequest{State: gh.String("closed"), Merged: gh.Bool(true)}, maestro.PullRequestMerged},
+		{"merged_at without merged", gh.PullRequest{State: gh.String("closed"), MergedAt: now}, maestro.PullRequestMerged},
+		{"closed", gh.PullRequest{State: gh.String("closed"), Merged: gh.Bool(false)}, maestro.PullRequestClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, github.StateOf(&tt.pr))
+		})
+	}
+}
+
+// TestStatusOfAClosedPullRequest: a pull request closed without merging
+// reports its state and head commit, and nothing to judge.
+func TestStatusOfAClosedPullRequest(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newAppPlatform(t)
+	head := repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"README.md": "changed\n"}})
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: srv.URL() + "/dotnet/runtime", Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	_, _, err = srv.Client(appToken).PullRequests.Edit(ctx, "dotnet", "runtime", pr.Number, &gh.PullRequest{State: gh.String("closed")})
+	require.NoError(t, err)
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, platform.Status{State: maestro.PullRequestClosed, HeadCommit: head, Checks: []platform.Check{}, Reviews: []platform.Review{}, Commits: []platform.Commit{}}, st)
 }

@@ -165,7 +165,9 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 	return checks, nil
 }
 
-// Status implements platform.Platform: the head branch's commit, the checks
+// Status implements platform.Platform: the pull request's state as
+// recorded, no auto-merge (the local platform has none), the head branch's
+// commit, the checks
 // recorded on the pull request, no reviews (local pull requests have none)
 // and the commits of base..head with their authors.
 func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform.Status, error) {
@@ -178,6 +180,13 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 		return platform.Status{}, err
 	}
 	head, err := p.runner.RevParse(ctx, dir, "refs/heads/"+rec.HeadBranch)
+	if rec.State != maestro.PullRequestOpen {
+		// Nothing left to judge; the head branch is gone after a merge.
+		if err != nil {
+			head = ""
+		}
+		return platform.Status{State: rec.State, HeadCommit: head, Checks: []platform.Check{}, Reviews: []platform.Review{}, Commits: []platform.Commit{}}, nil
+	}
 	if err != nil {
 		return platform.Status{}, fmt.Errorf("status of pull request #%d: head branch %s: %w", pr.Number, rec.HeadBranch, err)
 	}
@@ -185,7 +194,7 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 	if err != nil {
 		return platform.Status{}, fmt.Errorf("status of pull request #%d: commits: %w", pr.Number, err)
 	}
-	s := platform.Status{HeadCommit: head, Checks: append([]platform.Check{}, rec.Checks...), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
+	s := platform.Status{State: maestro.PullRequestOpen, HeadCommit: head, Checks: append([]platform.Check{}, rec.Checks...), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
 	for _, c := range commits {
 		s.Commits = append(s.Commits, platform.Commit{SHA: c.SHA, AuthorName: c.AuthorName, AuthorEmail: c.AuthorEmail})
 	}
@@ -202,12 +211,32 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 	return err
 }
 
-// Merge implements platform.Platform: the head branch is merged into the
-// base branch in a scratch clone, which is pushed back.
-func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message string) error {
+// Merge implements platform.Platform. In a scratch clone of the base
+// branch, the changes of opts.Head — which must still be the head branch's
+// commit in that clone — are squashed into one commit with opts.Message
+// (git merge --squash), which is pushed to the base branch only if the base
+// is still at the commit the clone read (a leased push). Then the pull
+// request is marked merged and its head branch deleted.
+//
+// The push is the commit point: if the process dies after it, the change is
+// on the base branch while the record still says open; the next
+// evaluation's Merge is refused or finds nothing to merge, and `maestro pr`
+// shows the pull request to close by hand.
+func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platform.MergeOptions) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
 	dir, err := path(pr.Repository)
 	if err != nil {
 		return err
+	}
+	rec, err := p.PullRequest(ctx, pr.Repository, pr.Number)
+	if err != nil {
+		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	}
+	op := fmt.Sprintf("merge pull request #%d of %s", rec.Number, rec.Repository)
+	if rec.State != maestro.PullRequestOpen {
+		return refused(op, fmt.Sprintf("the pull request is %s", rec.State), nil)
 	}
 	work, err := os.MkdirTemp("", "maestro-merge-")
 	if err != nil {
@@ -215,20 +244,54 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, message st
 	}
 	defer os.RemoveAll(work)
 	clone := filepath.Join(work, "repo")
-	if err := p.runner.Clone(ctx, dir, clone, pr.BaseBranch); err != nil {
-		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	if err := p.runner.Clone(ctx, dir, clone, rec.BaseBranch); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	if err := p.runner.Merge(ctx, clone, "origin/"+pr.HeadBranch, message); err != nil {
-		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	head, err := p.runner.RevParse(ctx, clone, "refs/remotes/origin/"+rec.HeadBranch)
+	switch {
+	case errors.Is(err, git.ErrNotFound):
+		return refused(op, fmt.Sprintf("its head branch %s is gone", rec.HeadBranch), err)
+	case err != nil:
+		return fmt.Errorf("%s: %w", op, err)
+	case head != opts.Head:
+		return refused(op, fmt.Sprintf("its head branch %s is at %s, not at %s, the commit the merge policies judged", rec.HeadBranch, head, opts.Head), nil)
 	}
-	if err := p.runner.Push(ctx, clone, "origin", "HEAD", pr.BaseBranch, ""); err != nil {
-		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+	base, err := p.runner.RevParse(ctx, clone, "HEAD")
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err = p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+	if err := p.runner.SquashMerge(ctx, clone, opts.Head, opts.Message); err != nil {
+		if errors.Is(err, git.ErrConflict) {
+			return refused(op, fmt.Sprintf("its changes conflict with %s", rec.BaseBranch), err)
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := p.runner.PushLeased(ctx, clone, "origin", "HEAD", rec.BaseBranch, base); err != nil {
+		if errors.Is(err, git.ErrStale) {
+			return refused(op, fmt.Sprintf("%s moved while the merge was made", rec.BaseBranch), err)
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if _, err := p.reg.UpdatePullRequest(ctx, rec.Repository, rec.Number, func(r *maestro.PullRequest) error {
 		r.State = maestro.PullRequestMerged
 		return nil
-	})
-	return err
+	}); err != nil {
+		return fmt.Errorf("%s: the change is on %s, but the pull request is not marked merged: %w", op, rec.BaseBranch, err)
+	}
+	if err := p.DeleteBranch(ctx, rec.Repository, rec.HeadBranch); err != nil {
+		return fmt.Errorf("merged pull request #%d, but its head branch stays: %w", rec.Number, err)
+	}
+	return nil
+}
+
+// refused is a merge the local platform refuses: a maestro.KindConflict
+// error wrapping platform.ErrMergeRefused (and err, when there is one).
+func refused(op, reason string, err error) error {
+	wrapped := platform.ErrMergeRefused
+	if err != nil {
+		wrapped = fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)
+	}
+	return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("%s: refused: %s", op, reason), Err: wrapped}
 }
 
 // DeleteBranch implements platform.Platform; a branch that is gone, or goes

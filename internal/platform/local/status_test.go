@@ -50,7 +50,7 @@ func TestStatusOfALocalPullRequest(t *testing.T) {
 
 	st, err := p.Status(ctx, pr)
 	require.NoError(t, err)
-	assert.Equal(t, platform.Status{HeadCommit: head,
+	assert.Equal(t, platform.Status{State: maestro.PullRequestOpen, HeadCommit: head,
 		Checks:  []platform.Check{{Name: "make test", State: platform.CheckFailure}},
 		Reviews: []platform.Review{},
 		Commits: []platform.Commit{{SHA: first, AuthorName: "bot", AuthorEmail: "bot@example.com"}, {SHA: head, AuthorName: "Ada", AuthorEmail: "ada@example.com"}},
@@ -63,4 +63,50 @@ func TestStatusOfALocalPullRequest(t *testing.T) {
 	assert.Equal(t, policy.Failure, res.Policies[1].Outcome)
 	assert.True(t, res.Policies[1].Decisive)
 	assert.Contains(t, res.Policies[1].Message, "by Ada <ada@example.com>")
+}
+
+// TestMergeRefusedOnConflict: a head whose changes conflict with the base
+// is refused (platform.ErrMergeRefused, a conflict), and the pull request
+// stays open with the base unmoved; closed, the pull request reports its
+// state and nothing to judge.
+func TestMergeRefusedOnConflict(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	p := local.New(registry.New(mem.New()), bot)
+	work := filepath.Join(t.TempDir(), "work")
+	require.NoError(t, bot.Clone(ctx, f.Repo, work, "main"))
+	require.NoError(t, bot.CheckoutNew(ctx, work, "darc-main-1"))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "README.md"), []byte("from the branch\n"), 0o644))
+	_, err := bot.CommitAll(ctx, work, "Update dependencies")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", ""))
+	head, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	other := filepath.Join(t.TempDir(), "other")
+	require.NoError(t, bot.Clone(ctx, f.Repo, other, "main"))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "README.md"), []byte("on main meanwhile\n"), 0o644))
+	_, err = bot.CommitAll(ctx, other, "a change on main")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, other, "origin", "HEAD", "main", ""))
+	base, err := bot.RemoteHead(ctx, other, "origin", "main")
+	require.NoError(t, err)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: f.Repo, Title: "t", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+
+	err = p.Merge(ctx, pr, platform.MergeOptions{Head: head, Message: "Update dependencies"})
+	require.ErrorIs(t, err, platform.ErrMergeRefused)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
+	assert.Contains(t, err.Error(), "its changes conflict with main")
+	now, err := bot.RemoteHead(ctx, other, "origin", "main")
+	require.NoError(t, err)
+	assert.Equal(t, base, now, "nothing merged")
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestOpen, st.State)
+
+	require.NoError(t, p.Close(ctx, pr))
+	st, err = p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, platform.Status{State: maestro.PullRequestClosed, HeadCommit: head, Checks: []platform.Check{}, Reviews: []platform.Review{}, Commits: []platform.Commit{}}, st)
 }
