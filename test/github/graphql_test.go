@@ -282,3 +282,23 @@ fragment PR on Repository { pullRequest(number: 1) { ... on Node { id } headRefN
 		t.Fatalf("anonymous GraphQL: %d", resp.StatusCode)
 	}
 }
+
+// TestAutoMergeWithAnEmptyBody: a squash auto-merge whose commit has no
+// body shows commit_message "" in REST, a string as GitHub's description
+// requires (the double checks its own answer against it), not null.
+func TestAutoMergeWithAnEmptyBody(t *testing.T) {
+	f, id := autoMergeFixture(t)
+	res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, `mutation($id: ID!) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: SQUASH, commitHeadline: "Update dependencies (#1)", commitBody: ""}) { clientMutationId }
+}`, map[string]any{"id": id})
+	if len(res.Errors) > 0 {
+		t.Fatalf("enable: %v", res.Errors)
+	}
+	pr, _, err := f.client.PullRequests.Get(t.Context(), "dotnet", "runtime", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if am := pr.GetAutoMerge(); am == nil || am.GetCommitTitle() != "Update dependencies (#1)" || am.CommitMessage == nil || *am.CommitMessage != "" {
+		t.Fatalf("REST auto_merge %s", github.Stringify(pr.GetAutoMerge()))
+	}
+}

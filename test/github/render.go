@@ -243,10 +243,12 @@ func (s *Server) pullObject(r *repo, p *pull, full bool) (object, error) {
 	orNull(o, "assignee", "milestone", "auto_merge", "active_lock_reason")
 	if am := pr.GetAutoMerge(); am != nil {
 		o["auto_merge"] = object{
-			"enabled_by":     s.userObject(am.EnabledBy),
-			"merge_method":   am.GetMergeMethod(),
-			"commit_title":   strOrNull(am.GetCommitTitle()),
-			"commit_message": strOrNull(am.GetCommitMessage()),
+			"enabled_by":   s.userObject(am.EnabledBy),
+			"merge_method": am.GetMergeMethod(),
+			// Strings, never null (the description requires them): an
+			// auto-merge whose commit has no body shows "".
+			"commit_title":   am.GetCommitTitle(),
+			"commit_message": am.GetCommitMessage(),
 		}
 	}
 	o["labels"] = objects(pr.Labels, labelObject)
