@@ -94,6 +94,28 @@ type Platform interface {
 	DeleteBranch(ctx context.Context, repo, branch string) error
 }
 
+// AutoMerger is a platform whose host merges pull requests itself.
+// Platforms without it (the local platform: there is no branch protection
+// to honour) merge directly, with Merge.
+//
+// Contract: EnableAutoMerge asks the host to merge pr itself (squash,
+// deleting the branch) once the host's own requirements — branch
+// protection, required reviewers, branch policies — are met, provided the
+// head is still opts.Head; the pull request may merge before it returns.
+// Asking again while it is on is success. A host that refuses (auto-merge
+// not allowed, a head that is not opts.Head, a pull request that can be
+// merged at once or is not open) returns an error wrapping ErrMergeRefused.
+// Status reports AutoMerge while it is on and State merged once the host
+// merged. Hosts differ in what happens after: GitHub keeps auto-merge on
+// when a person with write access pushes, and deletes the head branch only
+// where the repository deletes branches on merge (call DeleteBranch once
+// merged); Azure DevOps completes whatever the source branch holds when the
+// policies approve, and policies that reset on a push hold a moved head
+// back.
+type AutoMerger interface {
+	EnableAutoMerge(ctx context.Context, pr maestro.PullRequest, opts MergeOptions) error
+}
+
 // MergeOptions say what Merge and AutoMerger.EnableAutoMerge merge.
 type MergeOptions struct {
 	// Head is the head commit the merge policies judged; required. The

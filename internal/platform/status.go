@@ -13,7 +13,7 @@ type Status struct {
 	State maestro.PullRequestState `json:"state"`
 	// AutoMerge reports whether the host will merge the pull request itself
 	// once its own requirements are met (GitHub auto-merge, Azure DevOps
-	// auto-complete). The local platform has none.
+	// auto-complete; see AutoMerger). The local platform has none.
 	AutoMerge bool `json:"autoMerge"`
 	// HeadCommit is the commit the checks, reviews and commits belong to.
 	HeadCommit string `json:"headCommit"`

@@ -185,3 +185,47 @@ func TestSecondaryRateLimitDelaysTheUpdate(t *testing.T) {
 	}
 	assert.Equal(t, 2, refused, "one refused request per attempt: the attempt stops at the limit")
 }
+
+// TestAutoMergeThroughTheCompositionRoot: the GitHub platform as the
+// composition root builds it (GHES URLs, the redacting transport, the
+// token) switches GitHub's auto-merge on through GraphQL at the enterprise
+// endpoint; GitHub waits for the pending required check, then merges.
+func TestAutoMergeThroughTheCompositionRoot(t *testing.T) {
+	ctx := context.Background()
+	srv := githubdouble.NewServer(t)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"README.md": "hello\n"}, AllowAutoMerge: true})
+	head := repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"README.md": "changed\n"}})
+	client := srv.Client(githubdouble.DefaultToken)
+	checks := []*gh.RequiredStatusCheck{{Context: "build"}}
+	_, _, err := client.Repositories.UpdateBranchProtection(ctx, "dotnet", "runtime", "main",
+		&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
+	require.NoError(t, err)
+	_, _, err = client.PullRequests.Create(ctx, "dotnet", "runtime", &gh.NewPullRequest{Title: gh.String("t"), Head: gh.String("darc-main-1"), Base: gh.String("main")})
+	require.NoError(t, err)
+	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("queued")})
+
+	environ := map[string]string{"GITHUB_TOKEN": githubdouble.DefaultToken, wire.EnvGitHubURL: srv.URL(), wire.EnvAllowHTTPLoopback: "true"}
+	p, err := wire.Env{Getenv: func(k string) string { return environ[k] }, Now: time.Now}.Platform(nil, srv.URL()+"/dotnet/runtime")
+	require.NoError(t, err)
+	am, ok := p.(platform.AutoMerger)
+	require.True(t, ok, "the GitHub platform merges natively")
+	pr, err := p.PullRequest(ctx, srv.URL()+"/dotnet/runtime", 1)
+	require.NoError(t, err)
+	require.NoError(t, am.EnableAutoMerge(ctx, pr, platform.MergeOptions{Head: head, Message: "Update dependencies (#1)"}))
+	var graphQL bool
+	for _, r := range srv.Requests() {
+		graphQL = graphQL || (r.Method == http.MethodPost && r.Path == "/api/graphql" && r.Status == http.StatusOK)
+	}
+	assert.True(t, graphQL, "GraphQL at the enterprise endpoint")
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.True(t, st.AutoMerge)
+	assert.Equal(t, maestro.PullRequestOpen, st.State)
+
+	repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(head), Status: gh.String("completed"), Conclusion: gh.String("success")})
+	st, err = p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, st.State)
+	got, _ := repo.File("main", "README.md")
+	assert.Equal(t, "changed\n", got)
+}

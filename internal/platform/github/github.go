@@ -228,10 +228,13 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platf
 }
 
 // refused is GitHub's refusal to merge: a maestro.KindConflict error
-// wrapping platform.ErrMergeRefused and the host's answer err.
+// wrapping platform.ErrMergeRefused and the host's answer err, if any.
 func refused(op, reason string, err error) error {
-	return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("%s: GitHub refused the merge: %s", op, reason),
-		Err: fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)}
+	wrapped := platform.ErrMergeRefused
+	if err != nil {
+		wrapped = fmt.Errorf("%w: %w", platform.ErrMergeRefused, err)
+	}
+	return &maestro.Error{Kind: maestro.KindConflict, Msg: fmt.Sprintf("%s: GitHub refused the merge: %s", op, reason), Err: wrapped}
 }
 
 // DeleteBranch implements platform.Platform.

@@ -113,3 +113,10 @@ func TestChecks(t *testing.T) {
 func TestPolicyReporterConformance(t *testing.T) {
 	platformtest.RunPolicyReporter(t, newFixture)
 }
+
+// TestNoNativeMerge: local repositories have no branch protection to
+// honour, so the local platform merges directly and is no AutoMerger.
+func TestNoNativeMerge(t *testing.T) {
+	_, ok := newFixture(t).Platform.(platform.AutoMerger)
+	assert.False(t, ok)
+}
