@@ -214,7 +214,15 @@ type RepositoryBranchPolicy struct {
 	Repository    string        `json:"repository"`
 	Branch        string        `json:"branch"`
 	MergePolicies []MergePolicy `json:"mergePolicies"`
-	AutoMerge     bool          `json:"autoMerge"`
+	// AutoMerge: Maestro++ merges (or, with MergeMethodNative, hands to the
+	// host's auto-merge) the pull requests into the branch once every
+	// merge policy succeeds. Off, they wait for a person.
+	AutoMerge bool `json:"autoMerge"`
+	// MergeMethod says how a pull request is merged when AutoMerge is on:
+	// MergeMethodSquash or MergeMethodNative; "" (a policy written before
+	// the field existed) is MergeMethodSquash. With AutoMerge off it is
+	// kept, and used again when auto-merge is switched back on.
+	MergeMethod string `json:"mergeMethod,omitempty"`
 	// MaxOpenPullRequests caps the dependency-update pull requests the
 	// flow keeps open into the branch at once, MaxNewPullRequestsPerHour
 	// those it opens in any hour (Renovate's prConcurrentLimit and
@@ -229,6 +237,31 @@ type RepositoryBranchPolicy struct {
 	// status is the pull request's check CheckCommandName on that commit.
 	CheckCommand        string `json:"checkCommand,omitempty"`
 	CheckTimeoutSeconds int    `json:"checkTimeoutSeconds,omitempty"`
+}
+
+// Merge methods of a repository branch policy.
+const (
+	// MergeMethodSquash: Maestro++ merges the pull request itself once every
+	// policy succeeds — a squash merge that deletes the branch on GitHub,
+	// completion with the squash strategy that deletes the source branch on
+	// Azure DevOps.
+	MergeMethodSquash = "squash"
+	// MergeMethodNative: Maestro++ turns on the host's own merge instead
+	// (GitHub auto-merge, Azure DevOps auto-complete), so that branch
+	// protection such as required reviewers is honoured.
+	MergeMethodNative = "native"
+)
+
+// MergeMethods lists the merge methods, for validation and messages.
+var MergeMethods = []string{MergeMethodSquash, MergeMethodNative}
+
+// EffectiveMergeMethod is the policy's merge method, MergeMethodSquash when
+// none is recorded.
+func (p RepositoryBranchPolicy) EffectiveMergeMethod() string {
+	if p.MergeMethod == "" {
+		return MergeMethodSquash
+	}
+	return p.MergeMethod
 }
 
 // CheckCommandName names the check a repository policy's check command

@@ -352,6 +352,10 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, p maestro.Repository
 	if err := ValidateCheckCommand(p); err != nil {
 		return err
 	}
+	if err := ValidateMergeMethod(p); err != nil {
+		return err
+	}
+	p.MergeMethod = p.EffectiveMergeMethod()
 	_, err := update(ctx, r.st, repoPoliciesKey, func(d *repoPoliciesDoc, _ bool) error {
 		i := slices.IndexFunc(d.Policies, func(o maestro.RepositoryBranchPolicy) bool {
 			return o.Branch == p.Branch && repourl.Equal(o.Repository, p.Repository)
@@ -381,10 +385,25 @@ func (r *Registry) RepositoryPolicy(ctx context.Context, repository, branch stri
 	return maestro.RepositoryBranchPolicy{}, maestro.Errorf(maestro.KindNotFound, "no merge policies set for %s@%s", repository, branch)
 }
 
-// RepositoryPolicies lists every repository branch policy.
+// RepositoryPolicies lists every repository branch policy. Each has its
+// merge method spelled out: a policy written before merge methods existed
+// reads as MergeMethodSquash.
 func (r *Registry) RepositoryPolicies(ctx context.Context) ([]maestro.RepositoryBranchPolicy, error) {
 	d, err := readDoc[repoPoliciesDoc](ctx, r.st, repoPoliciesKey)
+	for i := range d.Policies {
+		d.Policies[i].MergeMethod = d.Policies[i].EffectiveMergeMethod()
+	}
 	return d.Policies, err
+}
+
+// ValidateMergeMethod checks a repository policy's merge method: empty
+// (squash) or one of maestro.MergeMethods, spelled exactly. Native with
+// auto-merge off is valid: the method is kept for when auto-merge is on.
+func ValidateMergeMethod(p maestro.RepositoryBranchPolicy) error {
+	if p.MergeMethod == "" || slices.Contains(maestro.MergeMethods, p.MergeMethod) {
+		return nil
+	}
+	return maestro.Errorf(maestro.KindInvalid, "repository policy %s@%s: mergeMethod %q is unknown; use %s", p.Repository, p.Branch, p.MergeMethod, strings.Join(maestro.MergeMethods, " or "))
 }
 
 // DeleteRepositoryPolicy removes the policy of a repository branch.
