@@ -5,6 +5,7 @@ package policy
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ import (
 // SetOptions are the parsed flags of `maestro repository-policy set`.
 type SetOptions struct {
 	// Policy is the repository branch, its merge policies (parsed from
-	// --merge-policy) and auto-merge.
+	// --merge-policy), auto-merge (--auto-merge on|off) and merge method
+	// (--merge-method squash|native, lower-cased), caps and check command.
 	Policy maestro.RepositoryBranchPolicy
 	JSON   bool
 }
@@ -70,13 +72,54 @@ func show(f *cmdutil.Factory, asJSON bool, p maestro.RepositoryBranchPolicy) err
 		}
 		cmdutil.Row(w, "repository:", p.Repository+" @ "+p.Branch)
 		cmdutil.Row(w, "merge policies:", strings.Join(names, ", "))
-		cmdutil.Row(w, "auto-merge:", p.AutoMerge)
+		cmdutil.Row(w, "auto-merge:", onOff(p.AutoMerge))
+		cmdutil.Row(w, "merge method:", methodText(p))
 		cmdutil.Row(w, "max open pull requests:", capText(p.MaxOpenPullRequests))
 		cmdutil.Row(w, "max new pull requests per hour:", capText(p.MaxNewPullRequestsPerHour))
 		if p.CheckCommand != "" {
 			cmdutil.Row(w, "check command:", p.CheckCommand+" (time limit "+p.CheckTimeout().String()+")")
 		}
 	})
+}
+
+// onOff shows auto-merge as the flag spells it.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// methodText shows the merge method with what it does.
+func methodText(p maestro.RepositoryBranchPolicy) string {
+	switch m := p.EffectiveMergeMethod(); m {
+	case maestro.MergeMethodSquash:
+		return m + " (squash merge, branch deleted)"
+	case maestro.MergeMethodNative:
+		return m + " (the host's auto-merge / auto-complete)"
+	default:
+		return m
+	}
+}
+
+// parseAutoMerge reads --auto-merge: on or off, in any case.
+func parseAutoMerge(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, cmdutil.UsageErrorf("--auto-merge %q: use on or off", v)
+}
+
+// parseMergeMethod reads --merge-method: squash or native, in any case.
+func parseMergeMethod(v string) (string, error) {
+	m := strings.ToLower(v)
+	if !slices.Contains(maestro.MergeMethods, m) {
+		return "", cmdutil.UsageErrorf("--merge-method %q: use %s", v, strings.Join(maestro.MergeMethods, " or "))
+	}
+	return m, nil
 }
 
 // capText shows a cap; 0 is none.
@@ -94,16 +137,28 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 	}
 	return &cli.Command{
 		Name: "set", Usage: "set the merge policies of a repository branch", ArgsUsage: " ",
+		Description: "set replaces the whole policy of the branch: a flag left out takes its default,\n" +
+			"not the value stored before (auto-merge on, merge method squash, no caps, no check command).",
 		Flags: repoFlags(
 			&cli.StringSliceFlag{Name: "merge-policy", Usage: "`NAME[:json-properties]`; repeatable"},
-			&cli.BoolFlag{Name: "auto-merge", Value: true, Usage: "merge pull requests when their policies pass"},
+			&cli.StringFlag{Name: "auto-merge", Value: "on", Usage: "`on|off`: whether the branch's dependency-update pull requests are merged automatically once every merge policy succeeds (off: they wait for a person)"},
+			&cli.StringFlag{Name: "merge-method", Value: maestro.MergeMethodSquash, Usage: "`squash|native`: how auto-merge merges. squash: Maestro++ squash-merges the pull request and deletes its branch (Azure DevOps: completes it with the squash strategy); " +
+				"native: Maestro++ turns on GitHub auto-merge / Azure DevOps auto-complete instead, which honours branch protection such as required reviewers. Kept while auto-merge is off"},
 			&cli.IntFlag{Name: "max-open-prs", Usage: "open at most `N` dependency-update pull requests into the branch at once; more updates wait (0: no cap)"},
 			&cli.IntFlag{Name: "max-new-prs-per-hour", Usage: "open at most `N` new dependency-update pull requests into the branch in any hour (0: no cap)"},
 			&cli.StringFlag{Name: "check-command", Usage: "local repositories: run `COMMAND` (sh -c) in a worktree of every head the flow pushes to a pull request, as its check"},
 			&cli.DurationFlag{Name: "check-timeout", Usage: "stop the check command after `DURATION` (default 10m)"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag),
 		Action: func(c *cli.Context) error {
-			p := maestro.RepositoryBranchPolicy{Repository: c.String("repository"), Branch: c.String("branch"), AutoMerge: c.Bool("auto-merge"), MergePolicies: []maestro.MergePolicy{},
+			autoMerge, err := parseAutoMerge(c.String("auto-merge"))
+			if err != nil {
+				return err
+			}
+			method, err := parseMergeMethod(c.String("merge-method"))
+			if err != nil {
+				return err
+			}
+			p := maestro.RepositoryBranchPolicy{Repository: c.String("repository"), Branch: c.String("branch"), AutoMerge: autoMerge, MergeMethod: method, MergePolicies: []maestro.MergePolicy{},
 				MaxOpenPullRequests: c.Int("max-open-prs"), MaxNewPullRequestsPerHour: c.Int("max-new-prs-per-hour")}
 			if p.MaxOpenPullRequests < 0 || p.MaxNewPullRequestsPerHour < 0 {
 				return maestro.Errorf(maestro.KindInvalid, "--max-open-prs and --max-new-prs-per-hour take 0 (no cap) or more")
@@ -207,13 +262,13 @@ func listRun(c *cli.Context, f *cmdutil.Factory, o *ListOptions) error {
 		ps = []maestro.RepositoryBranchPolicy{}
 	}
 	return f.Render(o.JSON, ps, func(w io.Writer) {
-		cmdutil.Row(w, "REPOSITORY", "BRANCH", "POLICIES", "AUTO-MERGE")
+		cmdutil.Row(w, "REPOSITORY", "BRANCH", "POLICIES", "AUTO-MERGE", "MERGE-METHOD")
 		for _, p := range ps {
 			var names []string
 			for _, mp := range p.MergePolicies {
 				names = append(names, mp.Name)
 			}
-			cmdutil.Row(w, p.Repository, p.Branch, strings.Join(names, ","), p.AutoMerge)
+			cmdutil.Row(w, p.Repository, p.Branch, strings.Join(names, ","), onOff(p.AutoMerge), p.EffectiveMergeMethod())
 		}
 	})
 }
