@@ -134,6 +134,19 @@ func (c *checker) required(value string, path ...any) bool {
 func (c *checker) repository(url string, path ...any) {
 	if err := repourl.Validate(url); err != nil {
 		c.add(err.Error(), path...)
+	} else if err := registry.ValidateURL(url); err != nil {
+		// Spaces and control characters, which the registry refuses.
+		c.add("repository URL "+err.Error(), path...)
+	}
+}
+
+// branch checks a required branch name as the registry does.
+func (c *checker) branch(name string, path ...any) {
+	if !c.required(name, path...) {
+		return
+	}
+	if err := registry.ValidateBranch(name); err != nil {
+		c.add("branch "+err.Error(), path...)
 	}
 }
 
@@ -155,6 +168,12 @@ func (c *checker) checkFile() {
 		if !c.required(ch.Name, "channels", i, "name") {
 			continue
 		}
+		if err := registry.ValidateName(ch.Name); err != nil {
+			c.add(fmt.Sprintf("channel name %v", err), "channels", i, "name")
+		}
+		if err := registry.ValidateName(ch.Classification); err != nil {
+			c.add(fmt.Sprintf("classification %v", err), "channels", i, "classification")
+		}
 		if j := firstSeen(names, fold(ch.Name), i); j >= 0 {
 			c.add(fmt.Sprintf("channel %q is listed twice (first at line %d)", ch.Name, f.line("channels", j)), "channels", i, "name")
 		}
@@ -163,10 +182,14 @@ func (c *checker) checkFile() {
 	for i, dc := range f.DefaultChannels {
 		c.repository(dc.Repository, "defaultChannels", i, "repository")
 		if c.required(dc.Branch, "defaultChannels", i, "branch") {
+			var reErr error
 			if pattern, ok := strings.CutPrefix(dc.Branch, maestro.RegexBranchPrefix); ok {
-				if _, err := regexp.Compile(pattern); err != nil {
-					c.add(fmt.Sprintf("bad regular expression: %v", err), "defaultChannels", i, "branch")
-				}
+				_, reErr = regexp.Compile(pattern)
+			}
+			if reErr != nil {
+				c.add(fmt.Sprintf("bad regular expression: %v", reErr), "defaultChannels", i, "branch")
+			} else if err := registry.ValidateBranchPattern(dc.Branch); err != nil {
+				c.add(err.Error(), "defaultChannels", i, "branch")
 			}
 		}
 		c.required(dc.Channel, "defaultChannels", i, "channel")
@@ -186,7 +209,7 @@ func (c *checker) checkFile() {
 		c.required(s.Channel, "subscriptions", i, "channel")
 		c.repository(s.SourceRepository, "subscriptions", i, "sourceRepository")
 		c.repository(s.TargetRepository, "subscriptions", i, "targetRepository")
-		c.required(s.TargetBranch, "subscriptions", i, "targetBranch")
+		c.branch(s.TargetBranch, "subscriptions", i, "targetBranch")
 		if _, err := s.UpdatePipeline.toMaestro(); err != nil {
 			c.add(err.Error(), "subscriptions", i, "updatePipeline", "url")
 		}
@@ -209,7 +232,7 @@ func (c *checker) checkFile() {
 	policies := map[string]int{}
 	for i, p := range f.RepositoryPolicies {
 		c.repository(p.Repository, "repositoryPolicies", i, "repository")
-		c.required(p.Branch, "repositoryPolicies", i, "branch")
+		c.branch(p.Branch, "repositoryPolicies", i, "branch")
 		c.mergePolicies(p.MergePolicies, "repositoryPolicies", i, "mergePolicies")
 		if p.MaxOpenPullRequests < 0 {
 			c.add(fmt.Sprintf("maxOpenPullRequests is %d; use 0 (no cap) or more", p.MaxOpenPullRequests), "repositoryPolicies", i, "maxOpenPullRequests")

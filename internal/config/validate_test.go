@@ -239,6 +239,37 @@ repositoryPolicies:
 			},
 		},
 		{
+			name: "names, URLs and branches the registry refuses",
+			file: `channels:
+  - name: "two\nlines"
+    classification: "a\tb"
+defaultChannels:
+  - repository: /src/my repo
+    branch: .hidden
+    channel: .NET 10
+  - repository: /src/app
+    branch: "-regex:\x1b"
+    channel: .NET 10
+subscriptions:
+  - channel: .NET 10
+    sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://github.com/dotnet/sdk
+    targetBranch: release..10
+repositoryPolicies:
+  - repository: https://github.com/dotnet/sdk
+    branch: main.lock
+`,
+			want: []string{
+				`maestro.yaml:2: channels[0].name: channel name "two\nlines": contains a control character`,
+				`maestro.yaml:3: channels[0].classification: classification "a\tb": contains a control character`,
+				`maestro.yaml:5: defaultChannels[0].repository: repository URL "/src/my repo": a URL has no spaces or control characters`,
+				`maestro.yaml:6: defaultChannels[0].branch: branch ".hidden": not a valid git branch name (see git check-ref-format)`,
+				`maestro.yaml:9: defaultChannels[1].branch: branch "\x1b": contains a control character`,
+				`maestro.yaml:15: subscriptions[0].targetBranch: branch "release..10": not a valid git branch name (see git check-ref-format)`,
+				`maestro.yaml:18: repositoryPolicies[0].branch: branch "main.lock": not a valid git branch name (see git check-ref-format)`,
+			},
+		},
+		{
 			name: "classification cannot change",
 			file: `channels:
   - name: .NET 10

@@ -212,8 +212,9 @@ func (r *Registry) ChannelHasBuilds(ctx context.Context, id int) (bool, error) {
 	return len(bs) > 0, err
 }
 
-// validateBranchPattern checks a default channel branch, compiling -regex: ones.
-func validateBranchPattern(branch string) error {
+// ValidateBranchPattern checks a default channel branch: a git branch name,
+// or -regex: and a regular expression that compiles.
+func ValidateBranchPattern(branch string) error {
 	if strings.TrimSpace(branch) == "" {
 		return maestro.Errorf(maestro.KindInvalid, "branch is empty")
 	}
@@ -238,7 +239,7 @@ func (r *Registry) AddDefaultChannel(ctx context.Context, dc maestro.DefaultChan
 		return dc, invalid("default channel: repository", err, "")
 	}
 	dc.Branch = trimRefsHeads(dc.Branch)
-	if err := validateBranchPattern(dc.Branch); err != nil {
+	if err := ValidateBranchPattern(dc.Branch); err != nil {
 		return dc, err
 	}
 	if err := r.checkChannelLive(ctx, dc.ChannelID); err != nil {
