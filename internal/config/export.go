@@ -50,7 +50,7 @@ func Export(st *State) (*File, error) {
 	}
 	for _, p := range ix.sortedPolicies() {
 		f.RepositoryPolicies = append(f.RepositoryPolicies, RepositoryPolicy{
-			Repository: p.Repository, Branch: p.Branch, AutoMerge: new(p.AutoMerge),
+			Repository: p.Repository, Branch: p.Branch, AutoMerge: new(p.AutoMerge), MergeMethod: p.EffectiveMergeMethod(),
 			MergePolicies:       fromMaestro(p.MergePolicies),
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
 			CheckCommand: p.CheckCommand, CheckTimeout: timeoutText(p.CheckTimeoutSeconds),

@@ -126,7 +126,10 @@ type RepositoryPolicy struct {
 	Repository string `yaml:"repository"`
 	Branch     string `yaml:"branch"`
 	// AutoMerge is true when omitted.
-	AutoMerge     *bool         `yaml:"autoMerge,omitempty"`
+	AutoMerge *bool `yaml:"autoMerge,omitempty"`
+	// MergeMethod is squash or native (maestro.MergeMethods); squash when
+	// omitted.
+	MergeMethod   string        `yaml:"mergeMethod,omitempty"`
 	MergePolicies []MergePolicy `yaml:"mergePolicies,omitempty"`
 	// MaxOpenPullRequests and MaxNewPullRequestsPerHour cap the flow's pull
 	// requests into the branch; 0 (or omitted) is no cap.

@@ -41,6 +41,8 @@ func FuzzParse(f *testing.F) {
 		"channels: [{name: c}]\nsubscriptions: [{id: x, channel: c, sourceRepository: file:///s, targetRepository: /t, targetBranch: refs/heads/, excludedAssets: ['']}]",
 		"repositoryPolicies: [{repository: 'https://a/b', branch: m, mergePolicies: [{name: AllChecksSuccessful, properties: {a: {1: 2}}}]}]",
 		"defaultChannels: [{repository: /r, branch: '-regex:(', channel: c}]",
+		"repositoryPolicies: [{repository: /r, branch: m, autoMerge: false, mergeMethod: native}, {repository: /r, branch: n, mergeMethod: ''}]",
+		"repositoryPolicies: [{repository: /r, branch: m, mergeMethod: Squash}]",
 		"---\n---\n",
 		"channels: !!binary aGVsbG8=",
 	} {

@@ -36,6 +36,7 @@ func TestParseExample(t *testing.T) {
 	}, f.Subscriptions[2].MergePolicies)
 	require.Len(t, f.RepositoryPolicies, 1)
 	assert.True(t, *f.RepositoryPolicies[0].AutoMerge)
+	assert.Equal(t, "native", f.RepositoryPolicies[0].MergeMethod)
 }
 
 func TestParseEmpty(t *testing.T) {
@@ -119,6 +120,19 @@ func TestParseErrors(t *testing.T) {
 			name: "top level is a list",
 			text: "- name: .NET 10\n",
 			want: []string{"c.yaml:1: the top level must be a mapping with the keys channels, defaultChannels, subscriptions, repositoryPolicies"},
+		},
+		{
+			name: "merge method not a string",
+			text: "repositoryPolicies:\n  - repository: https://github.com/dotnet/runtime\n    branch: main\n    mergeMethod: [squash]\n",
+			want: []string{"c.yaml:4: cannot unmarshal !!seq into string"},
+		},
+		{
+			name: "unknown key and unknown merge method, both reported",
+			text: "repositoryPolicies:\n  - repository: https://github.com/dotnet/runtime\n    branch: main\n    mergeMethod: merge\n    colour: blue\n",
+			want: []string{
+				`c.yaml:4: repositoryPolicies[0].mergeMethod: unknown merge method "merge"; valid ones: squash, native`,
+				"c.yaml:5: repositoryPolicies[0].colour: unknown key; repositoryPolicies[0] takes repository, branch, autoMerge, mergeMethod, mergePolicies, maxOpenPullRequests, maxNewPullRequestsPerHour, checkCommand, checkTimeout",
+			},
 		},
 		{
 			name: "wrong scalar type",

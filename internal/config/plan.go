@@ -228,7 +228,7 @@ func (b *planner) defaultChannels() {
 func (b *planner) repositoryPolicies() {
 	var changes, adds []Action
 	for i, p := range b.f.RepositoryPolicies {
-		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergePolicies: toMaestro(p.MergePolicies),
+		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergeMethod: p.MergeMethod, MergePolicies: toMaestro(p.MergePolicies),
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
 			CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds()}
 		set := func(ctx context.Context, a *applier) (string, error) {
@@ -238,6 +238,7 @@ func (b *planner) repositoryPolicies() {
 		if o == nil {
 			fields := []FieldChange{
 				{Name: "autoMerge", New: strconv.FormatBool(want.AutoMerge)},
+				{Name: "mergeMethod", New: want.MergeMethod},
 				{Name: "mergePolicies", New: policiesValue(want.MergePolicies)},
 			}
 			if want.MaxOpenPullRequests != 0 {
@@ -255,6 +256,9 @@ func (b *planner) repositoryPolicies() {
 		var fields []FieldChange
 		if o.AutoMerge != want.AutoMerge {
 			fields = append(fields, FieldChange{"autoMerge", strconv.FormatBool(o.AutoMerge), strconv.FormatBool(want.AutoMerge)})
+		}
+		if o.EffectiveMergeMethod() != want.MergeMethod {
+			fields = append(fields, FieldChange{"mergeMethod", o.EffectiveMergeMethod(), want.MergeMethod})
 		}
 		if !policiesEqual(o.MergePolicies, want.MergePolicies) {
 			fields = append(fields, FieldChange{"mergePolicies", policiesValue(o.MergePolicies), policiesValue(want.MergePolicies)})

@@ -83,3 +83,23 @@ func TestPruneKeepsChannelsWithBuilds(t *testing.T) {
 	require.NoError(t, err, "without pruning nothing is deleted, nothing refused")
 	require.Equal(t, 2, p.Unlisted)
 }
+
+// TestPlanMergeMethod: a registry policy without a merge method (written
+// before the field existed) is squash, so a file that leaves mergeMethod out
+// plans nothing for it, and one that names native plans the change.
+func TestPlanMergeMethod(t *testing.T) {
+	st := &config.State{RepositoryPolicies: []maestro.RepositoryBranchPolicy{
+		{Repository: "https://github.com/dotnet/sdk", Branch: "main", AutoMerge: true, MergePolicies: []maestro.MergePolicy{}},
+	}}
+	for text, want := range map[string]string{
+		"":                          "No changes: the registry matches maestro.yaml.\n",
+		"    mergeMethod: squash\n": "No changes: the registry matches maestro.yaml.\n",
+		"    mergeMethod: native\n": "~ repository policy https://github.com/dotnet/sdk@main: mergeMethod: squash → native\nPlan: 0 to add, 1 to change, 0 to delete.\n",
+	} {
+		f, err := config.Parse("maestro.yaml", []byte("repositoryPolicies:\n  - repository: https://github.com/dotnet/sdk\n    branch: main\n"+text))
+		require.NoError(t, err)
+		p, err := config.NewPlan(f, st, config.Options{Prune: true})
+		require.NoError(t, err)
+		require.Equal(t, want, diff(t, p), "mergeMethod line %q", text)
+	}
+}

@@ -64,7 +64,7 @@ func populate(t *testing.T, reg *registry.Registry) {
 		require.NoError(t, err)
 	}
 	for _, p := range []maestro.RepositoryBranchPolicy{
-		{Repository: "https://github.com/dotnet/aspnetcore", Branch: "main", AutoMerge: true, MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}},
+		{Repository: "https://github.com/dotnet/aspnetcore", Branch: "main", AutoMerge: true, MergeMethod: maestro.MergeMethodNative, MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}},
 			MaxOpenPullRequests: 2, MaxNewPullRequestsPerHour: 5},
 		{Repository: "https://github.com/dotnet/dotnet", Branch: "release/10.0", MergePolicies: []maestro.MergePolicy{}},
 	} {

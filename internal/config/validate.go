@@ -74,6 +74,9 @@ func (f *File) normalized() (*File, Problems) {
 		p.Repository = strings.TrimSpace(p.Repository)
 		p.Branch = trimBranch(p.Branch)
 		p.AutoMerge = boolOr(p.AutoMerge, true)
+		if p.MergeMethod == "" {
+			p.MergeMethod = maestro.MergeMethodSquash
+		}
 		p.MergePolicies = f.canonicalPolicies(p.MergePolicies, &ps, "repositoryPolicies", i, "mergePolicies")
 		n.RepositoryPolicies = append(n.RepositoryPolicies, p)
 	}
@@ -234,6 +237,9 @@ func (c *checker) checkFile() {
 		c.repository(p.Repository, "repositoryPolicies", i, "repository")
 		c.branch(p.Branch, "repositoryPolicies", i, "branch")
 		c.mergePolicies(p.MergePolicies, "repositoryPolicies", i, "mergePolicies")
+		if !slices.Contains(maestro.MergeMethods, p.MergeMethod) {
+			c.add(fmt.Sprintf("unknown merge method %q; valid ones: %s", p.MergeMethod, strings.Join(maestro.MergeMethods, ", ")), "repositoryPolicies", i, "mergeMethod")
+		}
 		if p.MaxOpenPullRequests < 0 {
 			c.add(fmt.Sprintf("maxOpenPullRequests is %d; use 0 (no cap) or more", p.MaxOpenPullRequests), "repositoryPolicies", i, "maxOpenPullRequests")
 		}

@@ -88,6 +88,25 @@ defaultChannels:
 			want: []string{`maestro.yaml:6: repositoryPolicies[0].mergePolicies[1].name: unknown merge policy "AllChecksGreen"; valid ones: AllChecksSuccessful, NoRequestedChanges, DontAutomergeDowngrades, ValidateCoherency, NoExtraCommits, NoNewerUpdateMerged, VersionDetailsProps, Standard`},
 		},
 		{
+			name: "unknown merge methods",
+			file: `repositoryPolicies:
+  - repository: https://github.com/dotnet/sdk
+    branch: main
+    autoMerge: false
+    mergeMethod: native
+  - repository: https://github.com/dotnet/sdk
+    branch: release/10.0
+    mergeMethod: rebase
+  - repository: https://github.com/dotnet/sdk
+    branch: release/9.0
+    mergeMethod: Native
+`,
+			want: []string{
+				`maestro.yaml:8: repositoryPolicies[1].mergeMethod: unknown merge method "rebase"; valid ones: squash, native`,
+				`maestro.yaml:11: repositoryPolicies[2].mergeMethod: unknown merge method "Native"; valid ones: squash, native`,
+			},
+		},
+		{
 			name: "negative caps",
 			file: `repositoryPolicies:
   - repository: https://github.com/dotnet/sdk
