@@ -111,6 +111,23 @@ func TestManagementCommands(t *testing.T) {
 		var p maestro.RepositoryBranchPolicy
 		e.okJSON(&p, "repository-policy", "get", "--repository", "https://github.com/dotnet/runtime", "--branch", "main")
 		assert.Len(t, p.MergePolicies, 2)
+		assert.True(t, p.AutoMerge, "auto-merge is on unless turned off")
+		assert.Equal(t, maestro.MergeMethodSquash, p.MergeMethod)
+		out := e.ok("repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main",
+			"--merge-policy", "Standard", "--auto-merge", "off", "--merge-method", "native")
+		assert.Regexp(t, `(?m)^auto-merge: +off$`, out)
+		assert.Regexp(t, `(?m)^merge method: +native `, out)
+		e.okJSON(&p, "repository-policy", "get", "--repository", "https://github.com/dotnet/runtime", "--branch", "main")
+		assert.False(t, p.AutoMerge)
+		assert.Equal(t, maestro.MergeMethodNative, p.MergeMethod)
+		assert.Regexp(t, `(?m)^https://github.com/dotnet/runtime +main +Standard +off +native$`, e.ok("repository-policy", "list"))
+		for _, bad := range [][]string{{"--auto-merge", "false"}, {"--merge-method", "merge"}} {
+			r = e.run(append([]string{"repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main"}, bad...)...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, bad[0]+` "`+bad[1]+`": use `)
+		}
+		e.okJSON(&p, "repository-policy", "get", "--repository", "https://github.com/dotnet/runtime", "--branch", "main")
+		assert.Equal(t, [2]any{false, maestro.MergeMethodNative}, [2]any{p.AutoMerge, p.MergeMethod}, "a refused set wrote nothing")
 		r = e.run("repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main",
 			"--merge-policy", "Standard", "--merge-policy", "AllChecksSuccessful")
 		assert.Equal(t, 2, r.code)
@@ -151,6 +168,10 @@ repositoryPolicies:
     branch: main
     mergePolicies:
       - name: NoExtraCommits
+  - repository: https://github.com/dotnet/sdk
+    branch: main
+    autoMerge: false
+    mergeMethod: native
 `)
 		assert.Contains(t, e.ok("config", "apply", file, "--dry-run"), "+ ")
 		assert.Equal(t, "[]\n", e.ok("channel", "list", "--output", "json"), "dry run writes nothing")
@@ -158,6 +179,8 @@ repositoryPolicies:
 		exported := e.ok("config", "export")
 		assert.Contains(t, exported, "everyBuild")
 		assert.Contains(t, exported, "url: https://dev.azure.com/dnceng/internal/_build?definitionId=1234")
+		assert.Contains(t, exported, "    branch: main\n    autoMerge: true\n    mergeMethod: squash\n")
+		assert.Contains(t, exported, "    branch: main\n    autoMerge: false\n    mergeMethod: native\n")
 		bad := writeFile(t, dir, "bad.yaml", strings.Replace(string(must(os.ReadFile(file))), "definitionId=1234", "definitionId=x", 1))
 		r := e.run("config", "apply", bad)
 		assert.Equal(t, 2, r.code)
