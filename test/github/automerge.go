@@ -90,6 +90,21 @@ func (s *Server) enableAutoMerge(r *repo, p *pull, am *autoMerge, expectedHead s
 	return "", nil
 }
 
+// canDisableAutoMerge reports whether disablePullRequestAutoMerge turns
+// p's auto-merge off rather than refusing with "Can't disable auto-merge
+// for this pull request." (type UNPROCESSABLE, data null). GitHub refuses
+// for a pull request that is closed, merged or a draft, and — as observed
+// live, e.g. by `gh pr merge --disable-auto` on a pull request whose
+// auto-merge was never enabled — for one whose auto-merge is off; a
+// version of GitHub's server code answers that last case with success and
+// an error entry the public schema does not show
+// ("Can't disable auto-merge because it was not enabled."). The double
+// gives the refusal, the answer clients must handle either way. It is also
+// viewerCanDisableAutoMerge.
+func canDisableAutoMerge(p *pull) bool {
+	return p.open() && !p.draft && p.autoMerge != nil
+}
+
 // runAutoMerges merges every open pull request of r whose auto-merge is on
 // and whose base branch's protection no longer blocks it, as GitHub does
 // when checks and reviews turn green. A pull request git cannot merge

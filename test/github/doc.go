@@ -99,7 +99,11 @@
 // (and every test helper), a pull request with auto-merge on whose base
 // branch protection no longer blocks it is merged by its method, as the
 // user who enabled it, with the commitHeadline/commitBody when given;
-// closing or merging it turns auto-merge off. Approximations: the messages
+// closing or merging it turns auto-merge off. disablePullRequestAutoMerge
+// turns it off; for a pull request whose auto-merge is off, or that is
+// closed, merged or a draft, it answers UNPROCESSABLE "Can't disable
+// auto-merge for this pull request." (see canDisableAutoMerge for what is
+// known of GitHub's answer). Approximations: the messages
 // for a closed pull request ("Pull request is not open") and for an
 // expectedHeadOid that does not match.
 //

@@ -494,7 +494,7 @@ func (x *gqlExec) pullField(o gqlPull, f *ast.Field) (any, string, string) {
 	case "viewerCanEnableAutoMerge":
 		return canChange && p.autoMerge == nil, "", ""
 	case "viewerCanDisableAutoMerge":
-		return canChange && p.autoMerge != nil, "", ""
+		return canDisableAutoMerge(p), "", ""
 	case "author":
 		return gqlActor{p.user}, "", ""
 	case "repository":
@@ -554,10 +554,11 @@ func (x *gqlExec) mutate(name string, args map[string]any) (any, string, string)
 		}
 		payload := gqlPayload{clientMutationID: input["clientMutationId"], actor: x.c.user, pull: node}
 		if name == "disablePullRequestAutoMerge" {
-			if node.p.autoMerge != nil {
-				node.p.autoMerge = nil
-				s.pullEvent(node.r, node.p, "auto_merge_disabled", x.c.user, object{"reason": "Auto-merge was disabled by the user"})
+			if !canDisableAutoMerge(node.p) {
+				return nil, "UNPROCESSABLE", "Can't disable auto-merge for this pull request."
 			}
+			node.p.autoMerge = nil
+			s.pullEvent(node.r, node.p, "auto_merge_disabled", x.c.user, object{"reason": "Auto-merge was disabled by the user"})
 			payload.kind = "DisablePullRequestAutoMergePayload"
 			return payload, "", ""
 		}

@@ -201,6 +201,70 @@ func TestClosingDisablesAutoMerge(t *testing.T) {
 	}
 }
 
+// TestDisableAutoMergeRefusals: disablePullRequestAutoMerge turns auto-merge
+// off only where it is on, on an open pull request that is not a draft
+// (viewerCanDisableAutoMerge says so beforehand); elsewhere GitHub answers
+// UNPROCESSABLE "Can't disable auto-merge for this pull request." — for a
+// pull request whose auto-merge is off (never enabled, or disabled
+// already), closed, or a draft — and nothing changes.
+func TestDisableAutoMergeRefusals(t *testing.T) {
+	const refusal = "Can't disable auto-merge for this pull request."
+	canDisable := func(t *testing.T, f *fixture, number int) any {
+		t.Helper()
+		res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, `query($n: Int!) { repository(owner: "dotnet", name: "runtime") { pullRequest(number: $n) { viewerCanDisableAutoMerge } } }`,
+			map[string]any{"n": number})
+		if len(res.Errors) > 0 {
+			t.Fatal(res.Errors)
+		}
+		return dig(res.Data, "repository", "pullRequest", "viewerCanDisableAutoMerge")
+	}
+	t.Run("never enabled, then disabled twice", func(t *testing.T) {
+		f, id := autoMergeFixture(t)
+		if canDisable(t, f, 1) != false {
+			t.Fatal("viewerCanDisableAutoMerge while auto-merge is off")
+		}
+		wantGQLError(t, graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": id}),
+			"UNPROCESSABLE", refusal, "disablePullRequestAutoMerge")
+		if res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, enableMutation, map[string]any{"id": id, "method": "SQUASH"}); len(res.Errors) > 0 {
+			t.Fatal(res.Errors)
+		}
+		if canDisable(t, f, 1) != true {
+			t.Fatal("viewerCanDisableAutoMerge false while auto-merge is on")
+		}
+		res := graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": id})
+		if len(res.Errors) > 0 || dig(res.Data, "disablePullRequestAutoMerge", "pullRequest", "autoMergeRequest") != nil {
+			t.Fatalf("disable: %v %v", res.Data, res.Errors)
+		}
+		wantGQLError(t, graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": id}),
+			"UNPROCESSABLE", refusal, "disablePullRequestAutoMerge")
+		if f.repo.PullRequest(1).GetAutoMerge() != nil {
+			t.Fatal("auto-merge on again")
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		f, id := autoMergeFixture(t)
+		if _, _, err := f.client.PullRequests.Edit(t.Context(), "dotnet", "runtime", 1, &github.PullRequest{State: github.String("closed")}); err != nil {
+			t.Fatal(err)
+		}
+		wantGQLError(t, graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": id}),
+			"UNPROCESSABLE", refusal, "disablePullRequestAutoMerge")
+	})
+	t.Run("draft", func(t *testing.T) {
+		f, _ := autoMergeFixture(t)
+		f.branch(t, "darc-main-2", "README.md", "draft\n")
+		pr, _, err := f.client.PullRequests.Create(t.Context(), "dotnet", "runtime", &github.NewPullRequest{
+			Title: github.String("draft"), Head: github.String("darc-main-2"), Base: github.String("main"), Draft: github.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if canDisable(t, f, pr.GetNumber()) != false {
+			t.Fatal("viewerCanDisableAutoMerge on a draft")
+		}
+		wantGQLError(t, graphql(t, f.srv, "/graphql", githubdouble.DefaultToken, disableMutation, map[string]any{"id": pr.GetNodeID()}),
+			"UNPROCESSABLE", refusal, "disablePullRequestAutoMerge")
+	})
+}
+
 // wantGQLError asserts one error of type typ with message at path, and a
 // null at that path.
 func wantGQLError(t *testing.T, res gqlResult, typ, message, path string) {
