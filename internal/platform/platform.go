@@ -112,8 +112,17 @@ type Platform interface {
 // merged); Azure DevOps completes whatever the source branch holds when the
 // policies approve, and policies that reset on a push hold a moved head
 // back.
+//
+// DisableAutoMerge turns the host's auto-merge (auto-complete) off for pr,
+// so that a head the merge policies no longer pass — a newer update pushed
+// with the bot's write access, which neither host treats as a reason to
+// turn it off — is not merged by the host. When it is off already, success,
+// without a change; so is a pull request that is no longer open (merged,
+// completed or closed meanwhile: there is nothing left to turn off, and
+// Status tells whether the host merged it).
 type AutoMerger interface {
 	EnableAutoMerge(ctx context.Context, pr maestro.PullRequest, opts MergeOptions) error
+	DisableAutoMerge(ctx context.Context, pr maestro.PullRequest) error
 }
 
 // MergeOptions say what Merge and AutoMerger.EnableAutoMerge merge.

@@ -116,7 +116,11 @@
 // deleteSourceBranch deletes the source). Blocking policies that have not
 // approved, a draft, or conflicts leave the pull request active with
 // completionQueueTime set. A pull request with auto-complete completes as soon
-// as nothing blocks it.
+// as nothing blocks it. Auto-complete is set with autoCompleteSetBy {id}
+// naming the caller (anyone else: 400 InvalidArgumentValueException) and
+// cancelled with the empty identity, id 00000000-0000-0000-0000-000000000000
+// (as `az repos pr update --auto-complete false` sends it); abandoning a
+// pull request cancels it.
 //
 // # Not emulated
 //

@@ -379,6 +379,32 @@ func TestCompletePullRequest(t *testing.T) {
 			GitPullRequestToUpdate: &git.GitPullRequest{AutoCompleteSetBy: identityRef("11111111-2222-3333-4444-555555555555")}})
 		wantError(t, err, http.StatusBadRequest, "GitPullRequestNotEditableException")
 	})
+	t.Run("auto-complete cancelled", func(t *testing.T) {
+		// Cancelled with the empty identity, as `az repos pr update
+		// --auto-complete false` does: the blocking policy approving
+		// afterwards completes nothing.
+		e := newEnv(t)
+		pr := openPR(t, e, "darc-main-1", "cancelled\n")
+		id := *pr.PullRequestId
+		e.s.SetPolicyEvaluations(id, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Queued, Blocking: true})
+		main := e.repo.Head("main")
+		got, err := updatePR(e, id, git.GitPullRequest{AutoCompleteSetBy: identityRef(e.s.Requests()[0].Identity.ID.String())})
+		if err != nil || got.AutoCompleteSetBy == nil {
+			t.Fatalf("set auto-complete: %v, set by %v", err, got)
+		}
+		got, err = updatePR(e, id, git.GitPullRequest{AutoCompleteSetBy: identityRef("00000000-0000-0000-0000-000000000000")})
+		if err != nil {
+			t.Fatalf("cancel auto-complete: %v", err)
+		}
+		if got.AutoCompleteSetBy != nil {
+			t.Fatalf("auto-complete still set by %v", *got.AutoCompleteSetBy.Id)
+		}
+		e.s.SetPolicyEvaluations(id, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true})
+		snap, _ := e.s.PullRequest(id)
+		if *snap.Status != git.PullRequestStatusValues.Active || snap.AutoCompleteSetBy != nil || e.repo.Head("main") != main {
+			t.Errorf("after the policy approved: %s, set by %v, main %s (was %s)", *snap.Status, snap.AutoCompleteSetBy, e.repo.Head("main"), main)
+		}
+	})
 	t.Run("auto-complete by someone else", func(t *testing.T) {
 		e := newEnv(t)
 		pr := openPR(t, e, "darc-main-1", "x\n")

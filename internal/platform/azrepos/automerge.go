@@ -73,14 +73,86 @@ func (p *Platform) EnableAutoMerge(ctx context.Context, pr maestro.PullRequest, 
 	}
 	if why := judged(res, opts.Head); why != "" {
 		// The source moved while auto-complete was set: take it back.
-		none := uuid.Nil.String()
-		if _, cerr := c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
-			GitPullRequestToUpdate: &git.GitPullRequest{AutoCompleteSetBy: &webapi.IdentityRef{Id: &none}}}); cerr != nil {
+		if _, cerr := cancelAutoComplete(ctx, c, project, name, pr.Number); cerr != nil {
 			return fmt.Errorf("%s: %s, and cancelling auto-complete failed (cancel it on the pull request's page): %w", op, why, p.wrap("cancel auto-complete", cerr))
 		}
 		return refused(op, why, errors.New(why))
 	}
 	return nil
+}
+
+// DisableAutoMerge implements platform.AutoMerger: it cancels Azure
+// DevOps auto-complete with a PATCH of autoCompleteSetBy {id:
+// "00000000-0000-0000-0000-000000000000"}, the empty identity, as the
+// Azure CLI does for `az repos pr update --auto-complete false`. A pull
+// request that is not active, or whose auto-complete is not set, is
+// success without a request.
+//
+// When the service refuses the update because the pull request completed
+// (auto-complete fired) or was abandoned between the read and the PATCH
+// (TF401181, not editable), the pull request is read again: no longer
+// active is success, and Status tells whether it merged. An answer that
+// still shows auto-complete set on an active pull request is an error.
+func (p *Platform) DisableAutoMerge(ctx context.Context, pr maestro.PullRequest) error {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	op := "cancel auto-complete of " + pr.URL
+	args := git.GetPullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number}
+	cur, err := c.GetPullRequest(ctx, args)
+	if err != nil {
+		return p.wrap(op, err)
+	}
+	if !autoCompleting(cur) {
+		return nil
+	}
+	res, err := cancelAutoComplete(ctx, c, project, name, pr.Number)
+	if err != nil {
+		if _, ok := p.refusal(err); ok {
+			now, rerr := c.GetPullRequest(ctx, args)
+			if rerr != nil {
+				return fmt.Errorf("%s: %w, and reading the pull request again failed: %w", op, p.wrap("update", err), p.wrap("pull request "+pr.URL, rerr))
+			}
+			if !autoCompleting(now) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w; cancel auto-complete on the pull request's page, or give the token Contribute to pull requests on the repository", p.wrap(op, err))
+	}
+	if autoCompleting(res) {
+		return fmt.Errorf("%s: the service answered with auto-complete still set by %s; cancel it on the pull request's page", op, deref(res.AutoCompleteSetBy.DisplayName))
+	}
+	return nil
+}
+
+// cancelAutoComplete clears pull request number's auto-complete: a PATCH
+// of autoCompleteSetBy with the empty identity.
+func cancelAutoComplete(ctx context.Context, c git.Client, project, name string, number int) (*git.GitPullRequest, error) {
+	none := uuid.Nil.String()
+	return c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &number,
+		GitPullRequestToUpdate: &git.GitPullRequest{AutoCompleteSetBy: &webapi.IdentityRef{Id: &none}}})
+}
+
+// autoCompleting reports whether pr is active with auto-complete set
+// (autoCompleteSetBy names an identity other than the empty one).
+func autoCompleting(pr *git.GitPullRequest) bool {
+	active := pr.Status == nil || *pr.Status == git.PullRequestStatusValues.Active
+	return active && autoCompleteSet(pr)
+}
+
+// autoCompleteSet reports whether pr's autoCompleteSetBy names an
+// identity: auto-complete is set.
+func autoCompleteSet(pr *git.GitPullRequest) bool {
+	if pr.AutoCompleteSetBy == nil {
+		return false
+	}
+	id := deref(pr.AutoCompleteSetBy.Id)
+	return id != "" && id != uuid.Nil.String()
 }
 
 // judged says why pr may not be auto-completed for head commit head, or ""

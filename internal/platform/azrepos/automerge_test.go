@@ -127,3 +127,98 @@ func TestEnableAutoMergeWhileTheSourceMoves(t *testing.T) {
 		})
 	}
 }
+
+// patches lists the bodies of the PATCH requests srv has answered.
+func patches(srv *azdo.Server) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPatch {
+			out = append(out, string(r.Body))
+		}
+	}
+	return out
+}
+
+// TestDisableAutoMergeKeepsThePullRequestActive: with auto-complete set and
+// a blocking build policy queued, DisableAutoMerge cancels it — a PATCH of
+// autoCompleteSetBy with the empty identity — which Status reads back, and
+// when the policy then approves the service (the double) no longer
+// completes: the pull request stays active, main and the source branch
+// stay where they were. Cancelling again is success, without a request.
+func TestDisableAutoMergeKeepsThePullRequestActive(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	head, base := repo.Head("darc-main-1"), repo.Head("main")
+	srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Queued, Blocking: true})
+	require.NoError(t, p.EnableAutoMerge(ctx, pr, platform.MergeOptions{Head: head, Message: "[main] Update dependencies"}))
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	require.True(t, st.AutoMerge)
+
+	before := len(patches(srv))
+	require.NoError(t, p.DisableAutoMerge(ctx, pr))
+	sent := patches(srv)[before:]
+	require.Len(t, sent, 1)
+	assert.JSONEq(t, `{"autoCompleteSetBy": {"id": "00000000-0000-0000-0000-000000000000"}}`, sent[0])
+	snap, _ := srv.PullRequest(pr.Number)
+	assert.Nil(t, snap.AutoCompleteSetBy, "auto-complete is cancelled")
+	st, err = p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.False(t, st.AutoMerge)
+
+	srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true})
+	st, err = p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestOpen, st.State, "not completed once the policy approved")
+	assert.False(t, st.AutoMerge)
+	assert.Equal(t, base, repo.Head("main"))
+	assert.Equal(t, head, repo.Head("darc-main-1"))
+
+	before = len(patches(srv))
+	require.NoError(t, p.DisableAutoMerge(ctx, pr), "not set is success")
+	assert.Len(t, patches(srv), before, "no request for auto-complete that is not set")
+}
+
+// TestDisableAutoMergeWhenOff: a pull request whose auto-complete was never
+// set, and one that is completed, are success without a PATCH.
+func TestDisableAutoMergeWhenOff(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	require.NoError(t, p.DisableAutoMerge(ctx, pr), "never set")
+	assert.Empty(t, patches(srv))
+	require.NoError(t, p.Merge(ctx, pr, platform.MergeOptions{Head: repo.Head("darc-main-1"), Message: "m"}))
+	before := len(patches(srv))
+	require.NoError(t, p.DisableAutoMerge(ctx, pr), "completed")
+	assert.Len(t, patches(srv), before)
+}
+
+// TestDisableAutoMergeWhileTheServiceCompletes: the blocking policy
+// approves after DisableAutoMerge read the pull request with auto-complete
+// set and before its PATCH arrives, so the service completes it and then
+// refuses the update (TF401181, not editable). The pull request, read
+// again, is completed: success, and Status reports it merged.
+func TestDisableAutoMergeWhileTheServiceCompletes(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Queued, Blocking: true})
+	require.NoError(t, p.EnableAutoMerge(ctx, pr, platform.MergeOptions{Head: repo.Head("darc-main-1"), Message: "m"}))
+
+	approved := false
+	srv.BeforeRequest(func(r *http.Request) {
+		if r.Method == http.MethodPatch && !approved {
+			approved = true
+			srv.SetPolicyEvaluations(pr.Number, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true})
+		}
+	})
+	require.NoError(t, p.DisableAutoMerge(ctx, pr))
+	require.True(t, approved)
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, st.State, "the service completed before the update arrived")
+}

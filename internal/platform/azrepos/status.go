@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 
@@ -52,7 +51,7 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 		reviewers = *full.Reviewers
 	}
 	st := StatusOf(p.projectURL(project), head, statuses, evals, reviewers, res.Value)
-	st.AutoMerge = full.AutoCompleteSetBy != nil && deref(full.AutoCompleteSetBy.Id) != "" && deref(full.AutoCompleteSetBy.Id) != uuid.Nil.String()
+	st.AutoMerge = autoCompleteSet(full)
 	return st, nil
 }
 

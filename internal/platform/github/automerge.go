@@ -77,6 +77,78 @@ func (p *Platform) EnableAutoMerge(ctx context.Context, pr maestro.PullRequest, 
 	return fmt.Errorf("%s: %w", op, gerr)
 }
 
+// disableAutoMerge switches auto-merge off
+// (https://docs.github.com/graphql/reference/mutations#disablepullrequestautomerge).
+const disableAutoMerge = `mutation DisableAutoMerge($id: ID!) {
+  disablePullRequestAutoMerge(input: {pullRequestId: $id}) {
+    pullRequest { autoMergeRequest { enabledAt } }
+  }
+}`
+
+// DisableAutoMerge implements platform.AutoMerger: the GraphQL mutation
+// disablePullRequestAutoMerge on the pull request's node, when the REST
+// pull request shows auto_merge. A pull request without auto_merge —
+// never enabled, disabled already, or closed or merged, which turns it off
+// — is success without a request.
+//
+// GitHub refuses the mutation (UNPROCESSABLE, "Can't disable auto-merge
+// for this pull request.") for a pull request that is closed, merged or a
+// draft, and has been seen to refuse it for one whose auto-merge is off,
+// while a version of its server code answers that case with success. So a
+// refusal is read again: when the pull request shows no auto_merge any
+// more (it merged, or someone turned auto-merge off, between the read and
+// the mutation) the call succeeds, and Status tells whether it merged.
+func (p *Platform) DisableAutoMerge(ctx context.Context, pr maestro.PullRequest) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	op := "disable auto-merge of " + pr.URL
+	cur, _, err := p.client.PullRequests.Get(ctx, owner, name, pr.Number)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if cur.AutoMerge == nil {
+		return nil
+	}
+	var answer struct {
+		Data struct {
+			Disable *struct {
+				PullRequest *struct {
+					AutoMergeRequest *struct{} `json:"autoMergeRequest"`
+				} `json:"pullRequest"`
+			} `json:"disablePullRequestAutoMerge"`
+		} `json:"data"`
+		Errors []graphQLError `json:"errors"`
+	}
+	if err := p.graphQL(ctx, disableAutoMerge, map[string]any{"id": cur.GetNodeID()}, &answer); err != nil {
+		return wrap(op, err)
+	}
+	if len(answer.Errors) == 0 {
+		if d := answer.Data.Disable; d != nil && d.PullRequest != nil && d.PullRequest.AutoMergeRequest != nil {
+			return fmt.Errorf("%s: GitHub answered with auto-merge still on; turn it off on the pull request's page", op)
+		}
+		return nil
+	}
+	gerr := graphQLErrors(answer.Errors)
+	switch answer.Errors[0].Type {
+	case "UNPROCESSABLE":
+		now, _, err := p.client.PullRequests.Get(ctx, owner, name, pr.Number)
+		if err != nil {
+			return fmt.Errorf("%s: GitHub refused (%w), and reading the pull request again failed: %w", op, gerr, wrap("pull request "+pr.URL, err))
+		}
+		if now.AutoMerge == nil {
+			return nil
+		}
+		return fmt.Errorf("%s: GitHub refused and auto-merge stays on: %w; the token's user needs push access to the repository, or turn auto-merge off on the pull request's page", op, gerr)
+	case "NOT_FOUND":
+		return fmt.Errorf("%s: %w: %w", op, platform.ErrNotFound, gerr)
+	case "FORBIDDEN":
+		return fmt.Errorf("%s: %w; the token needs pull requests write access to the repository", op, gerr)
+	}
+	return fmt.Errorf("%s: %w", op, gerr)
+}
+
 // graphQLError is one entry of a GraphQL answer's "errors": GitHub answers
 // 200 with them when it refuses a query or a mutation.
 type graphQLError struct {

@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -132,4 +133,116 @@ func TestGraphQLURL(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, got, api)
 	}
+}
+
+// graphQLRequests counts the GraphQL requests srv has answered.
+func graphQLRequests(srv *githubdouble.Server) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/graphql") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDisableAutoMergeKeepsThePullRequestOpen: with auto-merge on and the
+// required check pending, DisableAutoMerge turns it off (REST and Status
+// read it back), and when the check then passes GitHub (the double) no
+// longer merges: the pull request stays open and main does not move.
+// Disabling again is success, without a mutation.
+func TestDisableAutoMergeKeepsThePullRequestOpen(t *testing.T) {
+	ctx := context.Background()
+	f := newAutoMergeFixture(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	f.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(f.head), Status: gh.String("in_progress")})
+	require.NoError(t, f.p.EnableAutoMerge(ctx, f.pr, platform.MergeOptions{Head: f.head, Message: "[main] Update dependencies"}))
+	st, err := f.p.Status(ctx, f.pr)
+	require.NoError(t, err)
+	require.True(t, st.AutoMerge)
+
+	require.NoError(t, f.p.DisableAutoMerge(ctx, f.pr))
+	assert.Nil(t, f.repo.PullRequest(f.pr.Number).AutoMerge, "auto_merge is null")
+	st, err = f.p.Status(ctx, f.pr)
+	require.NoError(t, err)
+	assert.False(t, st.AutoMerge)
+
+	f.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(f.head), Status: gh.String("completed"), Conclusion: gh.String("success")})
+	st, err = f.p.Status(ctx, f.pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestOpen, st.State, "not merged once the required check passed")
+	assert.False(t, st.AutoMerge)
+	assert.Equal(t, f.base, f.repo.Branch("main"))
+
+	before := graphQLRequests(f.srv)
+	require.NoError(t, f.p.DisableAutoMerge(ctx, f.pr), "off already is success")
+	assert.Equal(t, before, graphQLRequests(f.srv), "no mutation for auto-merge that is off")
+}
+
+// TestDisableAutoMergeWhenOff: a pull request whose auto-merge was never
+// enabled, and one that is closed, are success without a mutation (GitHub
+// would refuse it: "Can't disable auto-merge for this pull request.").
+func TestDisableAutoMergeWhenOff(t *testing.T) {
+	ctx := context.Background()
+	f := newAutoMergeFixture(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	require.NoError(t, f.p.DisableAutoMerge(ctx, f.pr), "never enabled")
+	_, _, err := f.srv.Client(githubdouble.DefaultToken).PullRequests.Edit(ctx, "dotnet", "runtime", f.pr.Number, &gh.PullRequest{State: gh.String("closed")})
+	require.NoError(t, err)
+	require.NoError(t, f.p.DisableAutoMerge(ctx, f.pr), "closed")
+	assert.Zero(t, graphQLRequests(f.srv))
+}
+
+// raceTransport runs before once, before the first request whose path
+// ends in suffix is sent.
+type raceTransport struct {
+	suffix string
+	before func()
+}
+
+func (rt *raceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if rt.before != nil && strings.HasSuffix(r.URL.Path, rt.suffix) {
+		rt.before()
+		rt.before = nil
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestDisableAutoMergeWhileGitHubMerges: the required check passes after
+// DisableAutoMerge read the pull request with auto-merge on and before its
+// mutation arrives, so GitHub merges and then refuses the mutation. The
+// pull request, read again, has auto-merge off: success, and Status
+// reports it merged.
+func TestDisableAutoMergeWhileGitHubMerges(t *testing.T) {
+	ctx := context.Background()
+	f := newAutoMergeFixture(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	f.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(f.head), Status: gh.String("in_progress")})
+	require.NoError(t, f.p.EnableAutoMerge(ctx, f.pr, platform.MergeOptions{Head: f.head, Message: "[main] Update dependencies"}))
+
+	rt := &raceTransport{suffix: "/graphql", before: func() {
+		f.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(f.head), Status: gh.String("completed"), Conclusion: gh.String("success")})
+	}}
+	client, err := gh.NewClient(&http.Client{Transport: rt}).WithAuthToken(githubdouble.DefaultToken).WithEnterpriseURLs(f.srv.APIURL(), f.srv.APIURL())
+	require.NoError(t, err)
+	p := github.New(client, f.srv.URL(), githubdouble.DefaultToken, git.Identity{Name: "maestro-bot", Email: "maestro-bot@users.noreply.github.com"})
+
+	require.NoError(t, p.DisableAutoMerge(ctx, f.pr))
+	require.Nil(t, rt.before, "the check passed between the read and the mutation")
+	st, err := p.Status(ctx, f.pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, st.State, "GitHub merged before the mutation arrived")
+}
+
+// TestDisableAutoMergeForbidden: a token that may not write pull requests
+// gets GitHub's refusal with what the token needs; auto-merge stays on.
+func TestDisableAutoMergeForbidden(t *testing.T) {
+	ctx := context.Background()
+	f := newAutoMergeFixture(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	f.repo.AddCheckRun(gh.CheckRun{Name: gh.String("build"), HeadSHA: gh.String(f.head), Status: gh.String("in_progress")})
+	require.NoError(t, f.p.EnableAutoMerge(ctx, f.pr, platform.MergeOptions{Head: f.head, Message: "m"}))
+	f.srv.SetPermissions(githubdouble.DefaultToken, map[string]string{"pull_requests": "read", "contents": "write"})
+
+	err := f.p.DisableAutoMerge(ctx, f.pr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Resource not accessible by personal access token")
+	assert.Contains(t, err.Error(), "the token needs pull requests write access")
+	assert.NotNil(t, f.repo.PullRequest(f.pr.Number).AutoMerge)
 }
