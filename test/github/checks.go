@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -307,7 +308,23 @@ func listStatuses(c *call, ref string) {
 	writeJSON(c.w, http.StatusOK, objects(paginate(c, all), c.s.statusObject))
 }
 
-// createStatus answers POST /repos/{owner}/{repo}/statuses/{sha}.
+// maxStatusDescription is the longest commit status description GitHub
+// takes, in characters: a longer one gets 422 with the field error
+// {"resource": "Status", "code": "custom", "field": "description",
+// "message": "description is too long (maximum is 140 characters)"}, as
+// clients report it (sclorg/testing-farm-as-github-action#187,
+// vince-riv/argo-diff#49); the REST description states no maxLength.
+const maxStatusDescription = 140
+
+// statusDescriptionTooLong is GitHub's 422 for a status description over
+// maxStatusDescription.
+func statusDescriptionTooLong(doc string) *apiError {
+	return validationFailed(doc, fieldError{Resource: "Status", Field: "description", Code: "custom",
+		Message: "description is too long (maximum is 140 characters)"})
+}
+
+// createStatus answers POST /repos/{owner}/{repo}/statuses/{sha}; a
+// description over maxStatusDescription characters is refused.
 func createStatus(c *call) {
 	doc := docURL(docCreateStatus)
 	b, aerr := decodeBody(c.body, doc)
@@ -326,6 +343,10 @@ func createStatus(c *call) {
 	}
 	if b.has("description") && !b.isNull("description") {
 		st.Description = github.String(b.str("description"))
+		if utf8.RuneCountInString(st.GetDescription()) > maxStatusDescription {
+			writeError(c.w, statusDescriptionTooLong(doc))
+			return
+		}
 	}
 	if b.has("context") {
 		st.Context = github.String(b.str("context"))

@@ -1,6 +1,7 @@
 package githubdouble_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,19 @@ func TestCreateStatus(t *testing.T) {
 	wantAPIError(t, err, 422, "No commit found for SHA: nope")
 	_, _, err = f.client.Repositories.CreateStatus(t.Context(), "dotnet", "runtime", sha, &github.RepoStatus{Context: github.String("ci")})
 	wantAPIError(t, err, 422, "Invalid request.\n\n\"state\" wasn't supplied.")
+
+	// Descriptions are at most 140 characters (not bytes).
+	long := strings.Repeat("é", 140)
+	if st, _, err := f.client.Repositories.CreateStatus(t.Context(), "dotnet", "runtime", sha, &github.RepoStatus{
+		State: github.String("pending"), Context: github.String("ci"), Description: github.String(long)}); err != nil || st.GetDescription() != long {
+		t.Fatalf("140 characters: %v %s", err, github.Stringify(st))
+	}
+	_, _, err = f.client.Repositories.CreateStatus(t.Context(), "dotnet", "runtime", sha, &github.RepoStatus{
+		State: github.String("failure"), Context: github.String("ci"), Description: github.String(long + "x")})
+	wantFieldError(t, err, github.Error{Resource: "Status", Field: "description", Code: "custom", Message: "description is too long (maximum is 140 characters)"})
+	if all, _, err := f.client.Repositories.ListStatuses(t.Context(), "dotnet", "runtime", sha, nil); err != nil || len(all) != 2 || all[0].GetState() != "pending" {
+		t.Fatalf("a refused status is not stored: %v %s", err, github.Stringify(all))
+	}
 }
 
 func TestComments(t *testing.T) {

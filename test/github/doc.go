@@ -154,7 +154,9 @@
 // git/refs answers 422 "Cannot delete the default branch". The combined
 // status of a ref that names no commit answers 404, its list of statuses
 // 200 with none, its check runs 422 "No commit found for SHA: ref", and
-// creating a status or check run on it 422 "No commit found for SHA: sha".
+// creating a status or check run on it 422 "No commit found for SHA: sha";
+// a status description over 140 characters gets 422 "Validation Failed"
+// ("description is too long (maximum is 140 characters)").
 // The bodies carry documentation_url
 // and status like GitHub's. A few messages are approximations where GitHub's
 // wording is undocumented: reopening a merged pull request or one whose
