@@ -172,8 +172,9 @@ type PolicyResult = maestro.PolicyResult
 // CheckSkipped is the state of a reported policy no longer evaluated.
 const CheckSkipped = maestro.CheckSkipped
 
-// PolicyCheckPrefix starts the name of every check run Maestro++ reports a
-// merge policy with on GitHub: "Maestro auto-merge - {policy}", the name
+// PolicyCheckPrefix starts the name of every check run (as a GitHub App) or
+// commit status context (with a person's token) Maestro++ reports a merge
+// policy with on GitHub: "Maestro auto-merge - {policy}", the name
 // production uses.
 const PolicyCheckPrefix = "Maestro auto-merge - "
 
@@ -183,8 +184,9 @@ const PolicyCheckPrefix = "Maestro auto-merge - "
 const PolicyStatusGenre = "maestro"
 
 // IsPolicyCheck reports whether a check that Platform.Checks lists is one of
-// Maestro++'s own policy reports (a check run named PolicyCheckPrefix+policy
-// on GitHub, a status of genre PolicyStatusGenre on Azure DevOps). Our own
+// Maestro++'s own policy reports (a check run or commit status named
+// PolicyCheckPrefix+policy on GitHub, a status of genre PolicyStatusGenre on
+// Azure DevOps). Our own
 // checks never count when checks are evaluated.
 func IsPolicyCheck(name string) bool {
 	return strings.HasPrefix(name, PolicyCheckPrefix) || strings.HasPrefix(strings.ToLower(name), PolicyStatusGenre+"/")
@@ -201,11 +203,16 @@ func IsPolicyCheck(name string) bool {
 //     again writes nothing. A policy reported before and missing from
 //     results is shown as skipped (no longer evaluated). On GitHub each
 //     policy is a check run named PolicyCheckPrefix+name on head (pending
-//     is in_progress); on Azure DevOps a pull request status of genre
+//     is in_progress) when Maestro++ acts as a GitHub App, else a commit
+//     status of that context whose description is the message's first
+//     line, cut to 140 characters (statuses are append-only: a new one is
+//     posted only when the state or description differs from the latest;
+//     skipped is success, described as no longer evaluated); on Azure DevOps a pull request status of genre
 //     PolicyStatusGenre plus one summary comment, "Auto-Merge Status",
 //     edited in place; on the local platform the pull request's record.
 //   - PolicyResults reads back what the host shows for pr at head, skipped
-//     ones included, sorted by name.
+//     ones included, sorted by name (a GitHub commit status gives its
+//     description as the message).
 //   - Notify posts body as a comment on pr once per head commit: it reports
 //     false, posting nothing, when a notification for head is there
 //     already.

@@ -1,7 +1,9 @@
 // Package github is the platform of repositories on github.com or a GitHub
 // Enterprise Server, through go-github: pull requests, issue comments, check
 // runs and commit statuses, merges and branch deletion. Git operations use
-// the same token over HTTPS.
+// the same token over HTTPS. The token is a person's (GITHUB_TOKEN) or a
+// GitHub App's installation token (New with AsApp); merge policies are
+// reported as commit statuses or check runs accordingly.
 package github
 
 import (
@@ -43,12 +45,27 @@ type Platform struct {
 	client *gh.Client
 	web    string // https://github.com, or a GitHub Enterprise Server's address
 	runner git.Runner
+	app    bool // the token is a GitHub App's installation token (AsApp)
 }
 
+// Option sets how a Platform acts, for New.
+type Option func(*Platform)
+
+// AsApp says that the token is a GitHub App's installation token
+// (InstallationToken), not a person's. Only a GitHub App may write check
+// runs, so merge policies are reported as check runs with AsApp and as
+// commit statuses without it (see ReportPolicies); nothing else changes.
+func AsApp() Option { return func(p *Platform) { p.app = true } }
+
 // New returns the platform for the host at web (https://github.com for
-// github.com), using client for the API and token for git.
-func New(client *gh.Client, web, token string, author git.Identity) *Platform {
-	return &Platform{client: client, web: strings.TrimSuffix(web, "/"), runner: git.Runner{Token: token, Author: author}}
+// github.com), using client for the API and token for git. Without AsApp
+// the token is taken for a person's (a personal access token, GITHUB_TOKEN).
+func New(client *gh.Client, web, token string, author git.Identity, opts ...Option) *Platform {
+	p := &Platform{client: client, web: strings.TrimSuffix(web, "/"), runner: git.Runner{Token: token, Author: author}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // ownerRepo splits a repository URL of this host into owner and name.

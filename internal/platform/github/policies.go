@@ -19,8 +19,10 @@ var _ platform.PolicyReporter = (*Platform)(nil)
 // run per policy on the head commit, named platform.PolicyCheckPrefix +
 // policy, created once and changed only when its state or message changes
 // (https://docs.github.com/rest/checks/runs#create-a-check-run, #update-a-check-run).
-// Only a GitHub App may write check runs, so reporting needs the platform to
-// run with an installation token (MAESTRO_GITHUB_APP_ID and friends).
+// Only a GitHub App may write check runs (a personal access token gets 403
+// "You must authenticate via a GitHub App."), so a platform made without
+// AsApp reports commit statuses instead, with the same contract
+// (policystatus.go).
 
 // maxCheckOutput is the longest output summary or title GitHub takes, in
 // characters (https://docs.github.com/rest/checks/runs#create-a-check-run:
@@ -85,9 +87,18 @@ func (p *Platform) policyRuns(ctx context.Context, owner, name, head string) (ma
 	}
 }
 
-// ReportPolicies implements platform.PolicyReporter: a check run per policy
-// on head, created once and patched only when what it shows changes; our
-// runs for policies no longer evaluated are completed as skipped.
+// noLongerEvaluated is the message of a policy reported before and missing
+// from the results now.
+func noLongerEvaluated(policy string) string {
+	return policy + " is no longer evaluated for this pull request."
+}
+
+// ReportPolicies implements platform.PolicyReporter. As a GitHub App
+// (AsApp): a check run per policy on head, created once and patched only
+// when what it shows changes; our runs for policies no longer evaluated are
+// completed as skipped. With a person's token: a commit status per policy
+// on head, posted only when its state or description differs from the
+// latest one of its context (see reportStatuses).
 func (p *Platform) ReportPolicies(ctx context.Context, pr maestro.PullRequest, head string, results []platform.PolicyResult) error {
 	if err := platform.ValidatePolicyResults(results); err != nil {
 		return err
@@ -95,6 +106,9 @@ func (p *Platform) ReportPolicies(ctx context.Context, pr maestro.PullRequest, h
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
 		return err
+	}
+	if !p.app {
+		return p.reportStatuses(ctx, pr, owner, name, head, results)
 	}
 	runs, err := p.policyRuns(ctx, owner, name, head)
 	if err != nil {
@@ -114,7 +128,7 @@ func (p *Platform) ReportPolicies(ctx context.Context, pr maestro.PullRequest, h
 		if run.GetConclusion() == "skipped" {
 			continue
 		}
-		skipped := platform.PolicyResult{Name: policy, State: platform.CheckSkipped, Message: policy + " is no longer evaluated for this pull request."}
+		skipped := platform.PolicyResult{Name: policy, State: platform.CheckSkipped, Message: noLongerEvaluated(policy)}
 		if err := p.showRun(ctx, owner, name, head, run, skipped); err != nil {
 			return fmt.Errorf("report policy %s skipped on %s: %w", policy, pr.URL, err)
 		}
@@ -149,11 +163,16 @@ func (p *Platform) showRun(ctx context.Context, owner, name, head string, run *g
 	return nil
 }
 
-// PolicyResults implements platform.PolicyReporter.
+// PolicyResults implements platform.PolicyReporter: our check runs on head
+// as a GitHub App, our commit statuses (the latest of each context)
+// otherwise.
 func (p *Platform) PolicyResults(ctx context.Context, pr maestro.PullRequest, head string) ([]platform.PolicyResult, error) {
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
 		return nil, err
+	}
+	if !p.app {
+		return p.statusResults(ctx, owner, name, head)
 	}
 	runs, err := p.policyRuns(ctx, owner, name, head)
 	if err != nil {
