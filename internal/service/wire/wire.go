@@ -61,7 +61,8 @@ func (e Env) Service(reg *registry.Registry) *service.Service {
 // Platform returns the git host of a repository: local repositories (an
 // absolute path or file:// URL); GitHub — github.com, or the GitHub
 // Enterprise Server at MAESTRO_GITHUB_URL — with GITHUB_TOKEN or a GitHub
-// App's installation token; Azure Repos on dev.azure.com, *.visualstudio.com
+// App's installation token (github.AsApp: merge policies are then reported
+// as check runs, else as commit statuses); Azure Repos on dev.azure.com, *.visualstudio.com
 // or an Azure DevOps Server in MAESTRO_AZDO_SERVER_URLS, with
 // MAESTRO_AZDO_TOKEN or the job's SYSTEM_ACCESSTOKEN. Any other URL is
 // refused before a token is read (see Hosts).
@@ -91,14 +92,18 @@ func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, e
 			return nil, maestro.Errorf(maestro.KindInvalid, "%s %q: %v", EnvGitHubURL, web, err)
 		}
 	}
-	token, err := e.gitHubToken(client)
+	token, app, err := e.gitHubToken(client)
 	if err != nil {
 		return nil, err
 	}
 	if token == "" {
 		return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set GITHUB_TOKEN, or MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (PEM) for a GitHub App", repo)
 	}
-	return github.New(client.WithAuthToken(token), web, token, e.Bot()), nil
+	var opts []github.Option
+	if app {
+		opts = append(opts, github.AsApp()) // merge policies as check runs, which only an App may write
+	}
+	return github.New(client.WithAuthToken(token), web, token, e.Bot(), opts...), nil
 }
 
 var _ maestro.HostChecker = Env{}
@@ -130,27 +135,29 @@ func (e Env) CheckPipelineOrganization(org string) error {
 	return err
 }
 
-// gitHubToken is GITHUB_TOKEN, or else an installation token of the GitHub
-// App that MAESTRO_GITHUB_APP_ID, MAESTRO_GITHUB_APP_INSTALLATION_ID and
-// MAESTRO_GITHUB_APP_PRIVATE_KEY (the PEM text) name; "" when neither is set.
-func (e Env) gitHubToken(client *gh.Client) (string, error) {
+// gitHubToken is GITHUB_TOKEN (app false: taken for a person's token), or
+// else an installation token of the GitHub App that MAESTRO_GITHUB_APP_ID,
+// MAESTRO_GITHUB_APP_INSTALLATION_ID and MAESTRO_GITHUB_APP_PRIVATE_KEY (the
+// PEM text) name (app true); "" when neither is set.
+func (e Env) gitHubToken(client *gh.Client) (token string, app bool, err error) {
 	if t := e.Getenv("GITHUB_TOKEN"); t != "" {
-		return t, nil
+		return t, false, nil
 	}
 	id := e.Getenv("MAESTRO_GITHUB_APP_ID")
 	if id == "" {
-		return "", nil
+		return "", false, nil
 	}
 	appID, err1 := strconv.ParseInt(id, 10, 64)
 	inst, err2 := strconv.ParseInt(e.Getenv("MAESTRO_GITHUB_APP_INSTALLATION_ID"), 10, 64)
 	if err1 != nil || err2 != nil {
-		return "", maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_ID and MAESTRO_GITHUB_APP_INSTALLATION_ID must be numbers")
+		return "", false, maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_ID and MAESTRO_GITHUB_APP_INSTALLATION_ID must be numbers")
 	}
 	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(e.Getenv("MAESTRO_GITHUB_APP_PRIVATE_KEY")))
 	if err != nil {
-		return "", maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_PRIVATE_KEY: not an RSA private key in PEM: %v", err)
+		return "", false, maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_PRIVATE_KEY: not an RSA private key in PEM: %v", err)
 	}
-	return github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, e.Now())
+	token, err = github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, e.Now())
+	return token, err == nil, err
 }
 
 // azdoToken is the Azure DevOps token: MAESTRO_AZDO_TOKEN (a personal access
