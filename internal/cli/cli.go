@@ -20,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/demo"
 	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
 	flowcmd "github.com/maestroplusplus/maestro/internal/cli/flow"
+	legacycmd "github.com/maestroplusplus/maestro/internal/cli/legacy"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
@@ -110,6 +111,7 @@ local directory (see README).`,
 			depscmd.NewCmd(f),
 			flowcmd.NewCmd(f),
 			pr.NewCmd(f),
+			legacycmd.NewCmd(f),
 			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
 		},
