@@ -277,3 +277,55 @@ func (r Runner) DeleteBranch(ctx context.Context, dir, branch string) error {
 	_, err := r.run(ctx, dir, "branch", "--quiet", "--delete", "--force", "--end-of-options", branch)
 	return err
 }
+
+// ResetHard points the checked-out branch at commit (a full commit id, as
+// RevParse returns: git reset takes no --end-of-options) and makes the index
+// and the work tree match it, dropping every local change.
+func (r Runner) ResetHard(ctx context.Context, dir, commit string) error {
+	if !isCommitID(commit) {
+		return fmt.Errorf("reset to %q: not a commit id (40 or 64 hexadecimal digits)", commit)
+	}
+	_, err := r.run(ctx, dir, "reset", "--hard", "--quiet", commit, "--")
+	return err
+}
+
+func isCommitID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// CommitAllowEmpty stages every change in the work tree and commits it,
+// also when nothing changed (an empty commit), and returns the commit.
+func (r Runner) CommitAllowEmpty(ctx context.Context, dir, message string) (string, error) {
+	if _, err := r.run(ctx, dir, "add", "--all", "--", "."); err != nil {
+		return "", err
+	}
+	if _, err := r.run(ctx, dir, "commit", "--quiet", "--no-verify", "--allow-empty", "--message="+message); err != nil {
+		return "", err
+	}
+	return r.RevParse(ctx, dir, "HEAD")
+}
+
+// DefaultBranch returns the branch the remote's HEAD points to, or
+// ErrNotFound when the remote has none.
+func (r Runner) DefaultBranch(ctx context.Context, dir, remote string) (string, error) {
+	out, err := r.run(ctx, dir, "ls-remote", "--symref", "--end-of-options", remote, "HEAD")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ref: refs/heads/"); ok {
+			if branch, _, ok := strings.Cut(rest, "\t"); ok && branch != "" {
+				return branch, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("the default branch of %s: %w", remote, ErrNotFound)
+}

@@ -290,3 +290,46 @@ func TestSquashMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, squashed, after, "nothing committed")
 }
+
+// TestResetHardCommitAllowEmptyDefaultBranch: an empty commit is made and
+// returned, a reset drops local changes, and the remote's HEAD names its
+// default branch.
+func TestResetHardCommitAllowEmptyDefaultBranch(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	work := filepath.Join(root, "work")
+	require.NoError(t, bot.Init(ctx, work, false))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("one"), 0o644))
+	first, err := bot.CommitAllowEmpty(ctx, work, "first")
+	require.NoError(t, err)
+	second, err := bot.CommitAllowEmpty(ctx, work, "--empty")
+	require.NoError(t, err)
+	assert.NotEqual(t, first, second, "an empty commit is a commit")
+	diff, err := bot.Diff(ctx, work, first, second)
+	require.NoError(t, err)
+	assert.Empty(t, diff)
+
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("changed"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "b.txt"), []byte("new"), 0o644))
+	assert.Error(t, bot.ResetHard(ctx, work, "--hard"), "only a commit id")
+	require.NoError(t, bot.ResetHard(ctx, work, first))
+	head, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	assert.Equal(t, first, head)
+	data, err := os.ReadFile(filepath.Join(work, "a.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "one", string(data))
+
+	branch, err := bot.DefaultBranch(ctx, "", work)
+	require.NoError(t, err)
+	assert.Equal(t, "main", branch)
+	require.NoError(t, bot.CheckoutNew(ctx, work, "release/1.0"))
+	branch, err = bot.DefaultBranch(ctx, "", work)
+	require.NoError(t, err)
+	assert.Equal(t, "release/1.0", branch)
+	bare := filepath.Join(root, "empty.git")
+	require.NoError(t, exec.Command("git", "init", "--quiet", "--bare", bare).Run())
+	_, err = bot.DefaultBranch(ctx, "", bare)
+	assert.ErrorIs(t, err, git.ErrNotFound, "an empty repository's HEAD points nowhere")
+}

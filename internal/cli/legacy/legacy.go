@@ -1,6 +1,6 @@
 // Package legacy implements `maestro legacy`: running beside the old Maestro
 // on a versions repository (dotnet/versions) — checking its
-// Maestro/subscriptions.json.
+// Maestro/subscriptions.json and writing its build-info files.
 package legacy
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
@@ -27,8 +28,9 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 		Name:  "legacy",
 		Usage: "work with the old Maestro's versions repository (subscriptions.json)",
 		Description: `Legacy mode reads what the old Maestro read in a versions repository such as
-dotnet/versions: Maestro/subscriptions.json.`,
-		Subcommands: []*cli.Command{NewCmdValidate(f, nil)},
+dotnet/versions: Maestro/subscriptions.json, and writes its build-info files
+as the old publishing tooling did.`,
+		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdPublish(f, nil)},
 	}
 }
 
@@ -117,4 +119,114 @@ func readFile(f *cmdutil.Factory, path string) (string, []byte, error) {
 		return "", nil, maestro.Errorf(maestro.KindInvalid, "read subscriptions: %w; give the path of a subscriptions.json", err)
 	}
 	return path, data, nil
+}
+
+// PublishOptions are the parsed flags of `maestro legacy publish`.
+type PublishOptions struct {
+	Repo     string
+	Branch   string // "": the repository's default branch
+	Name     string
+	Channel  string
+	Packages []string
+	Label    string // "": the packages' common prerelease label
+	Newline  string // "", "crlf" or "lf"
+	JSON     bool
+}
+
+// NewCmdPublish returns `maestro legacy publish`; runF does the work (nil:
+// publishRun).
+func NewCmdPublish(f *cmdutil.Factory, runF func(*cli.Context, *PublishOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *PublishOptions) error { return publishRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "publish",
+		Usage:     "write a build's packages into build-info/dotnet/NAME/CHANNEL of a versions repository",
+		ArgsUsage: " ",
+		Description: `Writes the three build-info files exactly as the old publishing tooling did, in
+one commit "Updating build-info/dotnet/NAME/CHANNEL for LABEL" on the
+repository's branch:
+  Latest.txt               the label, no newline
+  Latest_Packages.txt      every package published there, at its latest version
+                           (the build's version wins, even a lower one)
+  Last_Build_Packages.txt  the build's packages
+Package lists are sorted by id as Windows sorts words, lines joined with CRLF
+(or the separator the --packages list uses, or --newline), no final newline.
+--packages is a file of "Id Version" lines or an Arcade asset manifest
+(repeatable). The label defaults to the packages' common prerelease label
+("stable" when none has one). --repo is any repository git can push to (a
+path or URL); the branch's tip is fetched into a scratch folder, so a local
+clone is left alone. When another publisher pushed first, the build is applied
+again on the new tip and pushed again (never forced), up to 10 times.
+
+Example:
+  maestro legacy publish --repo https://github.com/dotnet/versions --name coreclr \
+      --channel master --packages artifacts/AssetManifest/Manifest.xml`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "repo", Required: true, Usage: "the versions repository (`PATH_OR_URL`)"},
+			&cli.StringFlag{Name: "branch", Usage: "its `BRANCH` (default: the repository's default branch)"},
+			&cli.StringFlag{Name: "name", Required: true, Usage: "the build-info `NAME`, e.g. coreclr"},
+			&cli.StringFlag{Name: "channel", Required: true, Usage: "the build-info `CHANNEL`, e.g. master or release/3.1"},
+			&cli.StringSliceFlag{Name: "packages", Required: true, Usage: "`FILE_OR_MANIFEST`: \"Id Version\" lines or an asset manifest; repeatable"},
+			&cli.StringFlag{Name: "label", Usage: "the build's `LABEL` (default: the packages' common prerelease label)"},
+			&cli.StringFlag{Name: "newline", Usage: "line separator of the package lists: `crlf` or lf (default: the --packages list's, else crlf)"},
+			cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return cmdutil.UsageErrorf("legacy publish takes no arguments; got %q", c.Args().First())
+			}
+			nl := c.String("newline")
+			if nl != "" && nl != "crlf" && nl != "lf" {
+				return cmdutil.UsageErrorf("--newline %q: use crlf or lf", nl)
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &PublishOptions{
+				Repo: c.String("repo"), Branch: c.String("branch"), Name: c.String("name"), Channel: c.String("channel"),
+				Packages: c.StringSlice("packages"), Label: c.String("label"), Newline: nl, JSON: asJSON,
+			})
+		},
+	}
+}
+
+// Bot is the author of build-info commits: MAESTRO_BOT_NAME and
+// MAESTRO_BOT_EMAIL, else maestro-bot.
+func Bot(getenv func(string) string) git.Identity {
+	id := git.Identity{Name: getenv("MAESTRO_BOT_NAME"), Email: getenv("MAESTRO_BOT_EMAIL")}
+	if id.Name == "" {
+		id.Name = "maestro-bot"
+	}
+	if id.Email == "" {
+		id.Email = "maestro-bot@users.noreply.localhost"
+	}
+	return id
+}
+
+func publishRun(c *cli.Context, f *cmdutil.Factory, o *PublishOptions) error {
+	pkgs, sep, err := legacy.ReadPackages(o.Packages)
+	if err != nil {
+		return err
+	}
+	switch o.Newline {
+	case "crlf":
+		sep = "\r\n"
+	case "lf":
+		sep = "\n"
+	}
+	res, err := legacy.Publisher{Git: git.Runner{Author: Bot(f.Getenv), Token: f.Getenv("MAESTRO_VERSIONS_TOKEN")}}.Publish(c.Context, legacy.PublishRequest{
+		Repo: o.Repo, Branch: o.Branch, Name: o.Name, Channel: o.Channel, Packages: pkgs, Label: o.Label, Newline: sep,
+	})
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, res, func(w io.Writer) {
+		fmt.Fprintf(w, "published %d packages to %s on %s as %s (commit %s", len(pkgs), res.Folder, res.Branch, res.Label, cmdutil.ShortSHA(res.Commit))
+		if res.Attempts > 1 {
+			fmt.Fprintf(w, ", after %d attempts", res.Attempts)
+		}
+		fmt.Fprintln(w, ")")
+	})
 }

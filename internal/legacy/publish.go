@@ -1,0 +1,214 @@
+package legacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+)
+
+// DefaultPublishAttempts is how many times Publish fetches, re-applies and
+// pushes when other publishers keep moving the branch.
+const DefaultPublishAttempts = 10
+
+// Publisher writes build-info into a versions repository.
+type Publisher struct {
+	Git      git.Runner
+	Attempts int // 0: DefaultPublishAttempts
+}
+
+// PublishRequest is one build to record in build-info/dotnet/{Name}/{Channel}.
+type PublishRequest struct {
+	Repo     string // the versions repository: a path or URL git can push to
+	Branch   string // "": the repository's default branch
+	Name     string // e.g. coreclr
+	Channel  string // e.g. master, release/3.1
+	Packages []Package
+	Label    string // "": CommonLabel(Packages)
+	Newline  string // "\r\n" or "\n"; "": "\r\n"
+}
+
+// PublishResult is what Publish did.
+type PublishResult struct {
+	Folder   string `json:"folder"` // build-info/dotnet/{name}/{channel}
+	Label    string `json:"label"`
+	Branch   string `json:"branch"`
+	Commit   string `json:"commit"`   // the pushed commit
+	Attempts int    `json:"attempts"` // 1 unless other publishers moved the branch meanwhile
+}
+
+// Message is the commit message of a build-info update.
+func Message(name, channel, label string) string {
+	return fmt.Sprintf("Updating build-info/dotnet/%s/%s for %s", name, channel, label)
+}
+
+// Check checks a request without touching the repository, and fills in its
+// label; Publish calls it first.
+func (r *PublishRequest) Check() error {
+	if strings.TrimSpace(r.Repo) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "--repo is empty; give the versions repository's path or URL")
+	}
+	if err := checkSegments("--name", r.Name, false); err != nil {
+		return err
+	}
+	if err := checkSegments("--channel", r.Channel, true); err != nil {
+		return err
+	}
+	if r.Branch != "" {
+		if err := checkSegments("--branch", r.Branch, true); err != nil {
+			return err
+		}
+	}
+	switch r.Newline {
+	case "":
+		r.Newline = "\r\n"
+	case "\r\n", "\n":
+	default:
+		return maestro.Errorf(maestro.KindInvalid, "line separator %q: use CRLF or LF", r.Newline)
+	}
+	if r.Label == "" {
+		label, err := CommonLabel(r.Packages)
+		if err != nil {
+			return err
+		}
+		r.Label = label
+	}
+	if strings.ContainsAny(r.Label, " \t\r\n") || strings.ContainsFunc(r.Label, isControl) {
+		return maestro.Errorf(maestro.KindInvalid, "--label %q: a label is one word (letters, digits, '.', '-'), e.g. preview1-25324-02", r.Label)
+	}
+	seen := map[string]bool{}
+	for _, p := range r.Packages {
+		if strings.TrimSpace(p.ID) == "" || strings.ContainsAny(p.ID, " \t\r\n") || strings.ContainsFunc(p.ID, isControl) {
+			return maestro.Errorf(maestro.KindInvalid, "package id %q: an id has no spaces or control characters", p.ID)
+		}
+		if err := checkVersion(p.Version); err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "package %s: %v", p.ID, err)
+		}
+		if seen[strings.ToLower(p.ID)] {
+			return maestro.Errorf(maestro.KindInvalid, "package %s is listed twice; list each package once", p.ID)
+		}
+		seen[strings.ToLower(p.ID)] = true
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// checkSegments accepts a name of one path segment (or several with slashes
+// when multi) that stays inside its folder and that git accepts.
+func checkSegments(flag, v string, multi bool) error {
+	if v == "" {
+		return maestro.Errorf(maestro.KindInvalid, "%s is empty", flag)
+	}
+	if !multi && strings.Contains(v, "/") {
+		return maestro.Errorf(maestro.KindInvalid, "%s %q: give one name without '/'", flag, v)
+	}
+	if strings.ContainsAny(v, "\\:*?\"<>| ~^[") || strings.ContainsFunc(v, isControl) || strings.HasPrefix(v, "-") {
+		return maestro.Errorf(maestro.KindInvalid, "%s %q: use letters, digits, '.', '-', '_' and '/' (not first)", flag, v)
+	}
+	for _, s := range strings.Split(v, "/") {
+		if s == "" || s == "." || s == ".." || strings.HasSuffix(s, ".lock") || strings.HasPrefix(s, ".") {
+			return maestro.Errorf(maestro.KindInvalid, "%s %q: segment %q is not allowed; give names like release/3.1", flag, v, s)
+		}
+	}
+	return nil
+}
+
+// Publish records the build in the versions repository as the old tooling
+// did: it fetches the branch's tip into a scratch repository, rewrites the
+// three build-info files of the folder (BuildInfo), commits them — an empty
+// commit when nothing changed, as the old tooling made — with Message, and
+// pushes without force. When the push is refused because another publisher
+// moved the branch (non-fast-forward, or a ref update that lost the race),
+// it fetches the new tip and applies the build again on top, up to Attempts
+// times. Every input is checked before the first git command.
+func (p Publisher) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
+	if err := req.Check(); err != nil {
+		return PublishResult{}, err
+	}
+	res := PublishResult{Folder: path.Join("build-info", "dotnet", req.Name, req.Channel), Label: req.Label, Branch: req.Branch}
+	scratch, err := os.MkdirTemp("", "maestro-legacy-publish-")
+	if err != nil {
+		return res, fmt.Errorf("publish: scratch folder: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	if err := p.Git.Init(ctx, scratch, false); err != nil {
+		return res, fmt.Errorf("publish: %w", err)
+	}
+	if res.Branch == "" {
+		if res.Branch, err = p.Git.DefaultBranch(ctx, scratch, req.Repo); err != nil {
+			return res, maestro.Errorf(maestro.KindInvalid, "publish to %s: %w; give --branch", req.Repo, err)
+		}
+	}
+	attempts := p.Attempts
+	if attempts <= 0 {
+		attempts = DefaultPublishAttempts
+	}
+	tracking := "refs/remotes/origin/" + res.Branch
+	for res.Attempts = 1; ; res.Attempts++ {
+		if err := p.Git.Fetch(ctx, scratch, req.Repo, "+refs/heads/"+res.Branch+":"+tracking); err != nil {
+			if _, herr := p.Git.RemoteHead(ctx, scratch, req.Repo, res.Branch); errors.Is(herr, git.ErrNotFound) {
+				return res, maestro.Errorf(maestro.KindInvalid, "publish: %s has no branch %s; give the versions repository's branch with --branch", req.Repo, res.Branch)
+			}
+			return res, maestro.Errorf(maestro.KindUnavailable, "publish: fetch %s from %s: %w", res.Branch, req.Repo, err)
+		}
+		base, err := p.Git.RevParse(ctx, scratch, tracking)
+		if err != nil {
+			return res, fmt.Errorf("publish: %w", err)
+		}
+		if res.Commit, err = p.apply(ctx, scratch, base, res.Folder, req); err != nil {
+			return res, err
+		}
+		pushErr := p.Git.Push(ctx, scratch, req.Repo, "HEAD", res.Branch, "")
+		if pushErr == nil {
+			return res, nil
+		}
+		head, herr := p.Git.RemoteHead(ctx, scratch, req.Repo, res.Branch)
+		switch {
+		case herr != nil:
+			return res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s: %w (and reading its head again: %v)", req.Repo, pushErr, herr)
+		case head == res.Commit:
+			return res, nil // the push landed; only its answer was lost
+		case head == base:
+			return res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s %s: %w", req.Repo, res.Branch, pushErr)
+		}
+		if res.Attempts >= attempts {
+			return res, maestro.Errorf(maestro.KindConflict, "publish: %s %s moved under %d attempts in a row (other publishers); run the publish again", req.Repo, res.Branch, attempts)
+		}
+	}
+}
+
+// apply writes the build onto base in the scratch work tree and commits it.
+func (p Publisher) apply(ctx context.Context, scratch, base, folder string, req PublishRequest) (string, error) {
+	if err := p.Git.ResetHard(ctx, scratch, base); err != nil {
+		return "", fmt.Errorf("publish: %w", err)
+	}
+	dir := filepath.Join(scratch, filepath.FromSlash(folder))
+	prev, err := os.ReadFile(filepath.Join(dir, LatestPackagesFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("publish: %w", err)
+	}
+	files, err := BuildInfo(prev, req.Packages, req.Label, req.Newline)
+	if err != nil {
+		return "", fmt.Errorf("publish: %s/%s of %s: %w", folder, LatestPackagesFile, req.Repo, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("publish: %w", err)
+	}
+	for _, name := range []string{LatestFile, LatestPackagesFile, LastBuildPackagesFile} {
+		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+			return "", fmt.Errorf("publish: %w", err)
+		}
+	}
+	commit, err := p.Git.CommitAllowEmpty(ctx, scratch, Message(req.Name, req.Channel, req.Label))
+	if err != nil {
+		return "", fmt.Errorf("publish: commit: %w", err)
+	}
+	return commit, nil
+}
