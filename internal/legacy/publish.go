@@ -23,6 +23,20 @@ type Publisher struct {
 	Attempts int // 0: DefaultPublishAttempts
 }
 
+// PublisherFromEnv is the Publisher of the command line: commits authored
+// by MAESTRO_BOT_NAME <MAESTRO_BOT_EMAIL> (default maestro-bot), HTTPS
+// remotes authenticated with MAESTRO_VERSIONS_TOKEN.
+func PublisherFromEnv(getenv func(string) string) Publisher {
+	id := git.Identity{Name: getenv("MAESTRO_BOT_NAME"), Email: getenv("MAESTRO_BOT_EMAIL")}
+	if id.Name == "" {
+		id.Name = "maestro-bot"
+	}
+	if id.Email == "" {
+		id.Email = "maestro-bot@users.noreply.localhost"
+	}
+	return Publisher{Git: git.Runner{Author: id, Token: getenv("MAESTRO_VERSIONS_TOKEN")}}
+}
+
 // PublishRequest is one build to record in build-info/dotnet/{Name}/{Channel}.
 type PublishRequest struct {
 	Repo     string // the versions repository: a path or URL git can push to

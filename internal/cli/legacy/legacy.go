@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
-	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
@@ -192,19 +191,6 @@ Example:
 	}
 }
 
-// Bot is the author of build-info commits: MAESTRO_BOT_NAME and
-// MAESTRO_BOT_EMAIL, else maestro-bot.
-func Bot(getenv func(string) string) git.Identity {
-	id := git.Identity{Name: getenv("MAESTRO_BOT_NAME"), Email: getenv("MAESTRO_BOT_EMAIL")}
-	if id.Name == "" {
-		id.Name = "maestro-bot"
-	}
-	if id.Email == "" {
-		id.Email = "maestro-bot@users.noreply.localhost"
-	}
-	return id
-}
-
 func publishRun(c *cli.Context, f *cmdutil.Factory, o *PublishOptions) error {
 	pkgs, sep, err := legacy.ReadPackages(o.Packages)
 	if err != nil {
@@ -216,7 +202,7 @@ func publishRun(c *cli.Context, f *cmdutil.Factory, o *PublishOptions) error {
 	case "lf":
 		sep = "\n"
 	}
-	res, err := legacy.Publisher{Git: git.Runner{Author: Bot(f.Getenv), Token: f.Getenv("MAESTRO_VERSIONS_TOKEN")}}.Publish(c.Context, legacy.PublishRequest{
+	res, err := legacy.PublisherFromEnv(f.Getenv).Publish(c.Context, legacy.PublishRequest{
 		Repo: o.Repo, Branch: o.Branch, Name: o.Name, Channel: o.Channel, Packages: pkgs, Label: o.Label, Newline: sep,
 	})
 	if err != nil {

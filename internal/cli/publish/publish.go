@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/channel"
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -38,6 +40,10 @@ type Options struct {
 	// Flags is the build metadata given on the command line; the manifest and
 	// then the pipeline's environment take precedence over it.
 	Flags maestro.Build
+	// LegacyRepo, LegacyName and LegacyChannel, all given or none, also
+	// write the build's packages into build-info/dotnet/NAME/CHANNEL of the
+	// old versions repository (legacy publish), once the build is recorded.
+	LegacyRepo, LegacyName, LegacyChannel string
 }
 
 // NewCmd returns the publish command; run does the work (tests capture Options through it).
@@ -72,6 +78,9 @@ Example:
 			&cli.StringFlag{Name: "branch", Usage: "branch, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "commit", Usage: "commit SHA, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "build-number", Usage: "Azure DevOps build number, when neither manifest nor environment gives it"},
+			&cli.StringFlag{Name: "legacy-versions-repo", Usage: "also write the packages into build-info of this old versions repository (`PATH_OR_URL`), as `maestro legacy publish`"},
+			&cli.StringFlag{Name: "legacy-name", Usage: "with --legacy-versions-repo: the build-info `NAME`, e.g. coreclr"},
+			&cli.StringFlag{Name: "legacy-channel", Usage: "with --legacy-versions-repo: the build-info `CHANNEL`, e.g. master"},
 			cmdutil.StoreFlag,
 			cmdutil.CreateFlag,
 			cmdutil.OutputFlag,
@@ -80,11 +89,21 @@ Example:
 			if c.Args().Len() > 0 {
 				return cmdutil.UsageErrorf("publish takes no arguments; got %q", c.Args().First())
 			}
+			legacyFlags := 0
+			for _, name := range []string{"legacy-versions-repo", "legacy-name", "legacy-channel"} {
+				if c.String(name) != "" {
+					legacyFlags++
+				}
+			}
+			if legacyFlags != 0 && legacyFlags != 3 {
+				return cmdutil.UsageErrorf("--legacy-versions-repo, --legacy-name and --legacy-channel go together; give all three or none")
+			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
 			return run(c, &Options{
+				LegacyRepo: c.String("legacy-versions-repo"), LegacyName: c.String("legacy-name"), LegacyChannel: c.String("legacy-channel"),
 				Manifests:      c.StringSlice("manifest"),
 				Channels:       c.StringSlice("channel"),
 				VersionDetails: c.String("version-details"),
@@ -159,6 +178,7 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 // input is a publish's build, read and checked, with its uploads.
 type input struct {
 	b        maestro.Build
+	legacy   *legacy.PublishRequest // nil without --legacy-versions-repo
 	uploads  []registry.FileUpload
 	readFile func(path string) ([]byte, error)
 	close    func()
@@ -182,6 +202,20 @@ func prepare(f *cmdutil.Factory, o *Options, validate bool) (*input, error) {
 	b = fillMetadata(b, f.Getenv, o.Flags)
 	b.DateProduced = f.Now().UTC()
 	in := &input{b: b, readFile: os.ReadFile, close: func() {}}
+	if o.LegacyRepo != "" {
+		req := &legacy.PublishRequest{Repo: o.LegacyRepo, Name: o.LegacyName, Channel: o.LegacyChannel}
+		for _, m := range ms {
+			for _, p := range m.Packages {
+				if !slices.ContainsFunc(req.Packages, func(q legacy.Package) bool { return strings.EqualFold(q.ID, p.ID) }) {
+					req.Packages = append(req.Packages, legacy.Package{ID: p.ID, Version: p.Version})
+				}
+			}
+		}
+		if err := req.Check(); err != nil {
+			return nil, fmt.Errorf("--legacy-versions-repo: %w", err)
+		}
+		in.legacy = req
+	}
 	if o.UploadDir != "" {
 		root, err := os.OpenRoot(o.UploadDir)
 		if err != nil {
@@ -240,6 +274,14 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 	})
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+	}
+	if in.legacy != nil {
+		lr, err := legacy.PublisherFromEnv(f.Getenv).Publish(ctx, *in.legacy)
+		if err != nil {
+			return fmt.Errorf("build %d is recorded, but writing build-info to %s failed (run the same publish again: the build is not recorded twice): %w", res.Build.ID, in.legacy.Repo, err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "build-info: published %d packages to %s on %s as %s (commit %s)\n",
+			len(in.legacy.Packages), lr.Folder, lr.Branch, lr.Label, cmdutil.ShortSHA(lr.Commit))
 	}
 	if !o.NoTrigger {
 		trigger(c, f, reg, res)

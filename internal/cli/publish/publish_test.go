@@ -73,3 +73,24 @@ func TestAccountOf(t *testing.T) {
 		assert.Equal(t, want, accountOf(in), in)
 	}
 }
+
+func TestNewCmdLegacyFlags(t *testing.T) {
+	var got *Options
+	cmd := NewCmd(&cmdutil.Factory{}, func(_ *cli.Context, o *Options) error { got = o; return nil })
+	app := &cli.App{Commands: []*cli.Command{cmd}}
+	err := app.RunContext(context.Background(), []string{"maestro", "publish", "--manifest", "m.xml",
+		"--legacy-versions-repo", "/versions.git", "--legacy-name", "coreclr", "--legacy-channel", "release/3.1"})
+	require.NoError(t, err)
+	assert.Equal(t, &Options{Manifests: []string{"m.xml"}, LegacyRepo: "/versions.git", LegacyName: "coreclr", LegacyChannel: "release/3.1"}, got)
+
+	for _, args := range [][]string{
+		{"--legacy-versions-repo", "/v"},
+		{"--legacy-name", "coreclr", "--legacy-channel", "master"},
+		{"--legacy-versions-repo", "/v", "--legacy-channel", "master"},
+	} {
+		got = nil
+		err := app.RunContext(context.Background(), append([]string{"maestro", "publish", "--manifest", "m.xml"}, args...))
+		assert.ErrorContains(t, err, "--legacy-versions-repo, --legacy-name and --legacy-channel go together", args)
+		assert.Nil(t, got)
+	}
+}
