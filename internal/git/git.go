@@ -1,8 +1,8 @@
 // Package git runs the git command line on local repositories: clone, branch,
 // commit, push, and the read-only questions the flow asks (refs, authors of a
 // branch's commits, file contents at a revision). Credentials for HTTP
-// remotes travel in an http.extraHeader given on the command line of each
-// call, never in a URL, a config file or an error message.
+// remotes travel in an http.extraHeader set in the environment of each call
+// (GIT_CONFIG_*), never in argv, a URL, a config file or an error message.
 package git
 
 import (
@@ -30,8 +30,41 @@ type Runner struct {
 	// Token, when set, authenticates HTTP(S) remotes with Basic auth
 	// (x-access-token and the token), as GitHub and Azure Repos accept.
 	Token string
+	// Credentials authenticate the HTTP(S) remotes at or below their URL
+	// (git's http.<url>.extraHeader), so that one run can read from one host
+	// and push to another, each with its own token. Use them instead of
+	// Token: a remote that both match gets only the more specific header.
+	Credentials []Credential
 	// Author signs commits.
 	Author Identity
+}
+
+// Credential is a token for the remotes whose URL lies at or below URL
+// (same scheme and host, path on a segment boundary), sent as Basic auth
+// (x-access-token and the token), as GitHub and Azure Repos accept.
+type Credential struct {
+	URL   string
+	Token string
+}
+
+func basicHeader(token string) string {
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+token))
+}
+
+// redact replaces every token of the runner, and the header that carries
+// it, in text by ***.
+func (r Runner) redact(text string) string {
+	tokens := []string{r.Token}
+	for _, c := range r.Credentials {
+		tokens = append(tokens, c.Token)
+	}
+	for _, t := range tokens {
+		if t != "" {
+			text = strings.ReplaceAll(text, base64.StdEncoding.EncodeToString([]byte("x-access-token:"+t)), "***")
+			text = strings.ReplaceAll(text, t, "***")
+		}
+	}
+	return text
 }
 
 // run runs git with args in dir and returns its standard output.
@@ -40,8 +73,14 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	// the environment is not visible to other users in the process list.
 	config := [][2]string{{"core.autocrlf", "false"}, {"init.defaultBranch", "main"}}
 	if r.Token != "" {
-		basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + r.Token))
-		config = append(config, [2]string{"http.extraHeader", "Authorization: Basic " + basic})
+		config = append(config, [2]string{"http.extraHeader", basicHeader(r.Token)})
+	}
+	for _, c := range r.Credentials {
+		if c.Token != "" {
+			// A URL cannot end the key early: git splits the key at its
+			// first and last dot, and everything between is the URL.
+			config = append(config, [2]string{"http." + strings.TrimSuffix(c.URL, "/") + ".extraHeader", basicHeader(c.Token)})
+		}
 	}
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
@@ -57,10 +96,7 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errOut.String())
-		if r.Token != "" {
-			msg = strings.ReplaceAll(msg, r.Token, "***")
-		}
+		msg := r.redact(strings.TrimSpace(errOut.String()))
 		return out.String(), fmt.Errorf("git %s: %w: %s", args[0], err, msg)
 	}
 	return out.String(), nil

@@ -2,6 +2,7 @@ package git_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/test/azdo"
+	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
 func TestCloneCommitPushAuthors(t *testing.T) {
@@ -332,4 +335,130 @@ func TestResetHardCommitAllowEmptyDefaultBranch(t *testing.T) {
 	require.NoError(t, exec.Command("git", "init", "--quiet", "--bare", bare).Run())
 	_, err = bot.DefaultBranch(ctx, "", bare)
 	assert.ErrorIs(t, err, git.ErrNotFound, "an empty repository's HEAD points nowhere")
+}
+
+// TestCredentialsPerURL: one runner reads from one host and pushes to
+// another, each remote getting its own token and no other; a refused token
+// appears in no error, neither as itself nor in its Basic header.
+func TestCredentialsPerURL(t *testing.T) {
+	ctx := context.Background()
+	const ghToken, pat = "ghp_perUrlSecret0000000000000000000000", "azdo-per-url-secret"
+	gh := githubdouble.NewServer(t)
+	gh.AddToken(githubdouble.DefaultLogin, ghToken)
+	src := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"a.txt": "one\n"}})
+	az := azdo.NewServer(t, azdo.WithPAT(pat))
+	dst := az.AddRepository(az.AddProject("internal"), "dotnet-runtime")
+	source := gh.URL() + "/dotnet/runtime"
+
+	g := git.Runner{Credentials: []git.Credential{{URL: source, Token: ghToken}, {URL: dst.WebURL(), Token: pat}}}
+	work := filepath.Join(t.TempDir(), "work.git")
+	require.NoError(t, g.Init(ctx, work, true))
+	require.NoError(t, g.FetchBranch(ctx, work, source, "main", "refs/x/main"))
+	require.NoError(t, g.Push(ctx, work, dst.WebURL(), "refs/x/main", "main", ""))
+	assert.Equal(t, src.Branch("main"), dst.Head("main"))
+	require.NotEmpty(t, az.Requests())
+	for _, r := range az.UnauthorizedRequests() {
+		assert.NotContains(t, r.Path, "_git", "the PAT went with the first request")
+	}
+
+	// Each token goes only to its own URL: swapped, both hosts refuse.
+	swapped := git.Runner{Credentials: []git.Credential{{URL: source, Token: pat}, {URL: dst.WebURL(), Token: ghToken}}}
+	err := swapped.FetchBranch(ctx, work, source, "main", "refs/x/again")
+	require.Error(t, err)
+	_, err2 := swapped.RemoteHead(ctx, work, dst.WebURL(), "main")
+	require.Error(t, err2)
+	for _, e := range []error{err, err2} {
+		for _, secret := range []string{pat, ghToken, base64.StdEncoding.EncodeToString([]byte("x-access-token:" + pat)), base64.StdEncoding.EncodeToString([]byte("x-access-token:" + ghToken))} {
+			assert.NotContains(t, e.Error(), secret)
+		}
+	}
+}
+
+// TestHistory: FetchBranch brings a branch's whole history; IsAncestor,
+// Count and Log answer about it; MergeTree and CommitTree merge without a
+// work tree, or name the conflicting paths.
+func TestHistory(t *testing.T) {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	origin, work := filepath.Join(root, "origin.git"), filepath.Join(root, "work")
+	require.NoError(t, g.Init(ctx, origin, true))
+	require.NoError(t, g.Init(ctx, work, false))
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", work}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return strings.TrimSpace(string(out))
+	}
+	commit := func(files map[string]string, msg string) string {
+		t.Helper()
+		for name, data := range files {
+			require.NoError(t, os.WriteFile(filepath.Join(work, name), []byte(data), 0o644))
+		}
+		_, err := g.CommitAll(ctx, work, msg)
+		require.NoError(t, err)
+		return run("rev-parse", "HEAD")
+	}
+	base := commit(map[string]string{"a.txt": "a\n", "b.txt": "b\n"}, "base")
+	left1 := commit(map[string]string{"a.txt": "left\n"}, "left one")
+	left2 := commit(map[string]string{"c.txt": "c\n"}, "left two")
+	require.NoError(t, g.Push(ctx, work, origin, "HEAD", "left", ""))
+	run("switch", "--quiet", "--detach", base)
+	right := commit(map[string]string{"b.txt": "right\n"}, "right")
+	require.NoError(t, g.Push(ctx, work, origin, "HEAD", "right", ""))
+	run("switch", "--quiet", "--detach", base)
+	clash := commit(map[string]string{"a.txt": "clash\n", "c.txt": "clash\n"}, "clash")
+	require.NoError(t, g.Push(ctx, work, origin, "HEAD", "--clash", ""))
+
+	scratch := filepath.Join(root, "scratch.git")
+	require.NoError(t, g.Init(ctx, scratch, true))
+	for ref, branch := range map[string]string{"refs/m/left": "left", "refs/m/right": "right", "refs/m/clash": "--clash"} {
+		require.NoError(t, g.FetchBranch(ctx, scratch, "file://"+origin, branch, ref))
+	}
+	got, err := g.RevParse(ctx, scratch, "refs/m/left~2")
+	require.NoError(t, err)
+	assert.Equal(t, base, got, "the whole history")
+	assert.Error(t, g.FetchBranch(ctx, scratch, "file://"+origin, "gone", "refs/m/gone"))
+
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{{base, left2, true}, {left2, left2, true}, {left2, base, false}, {right, left2, false}} {
+		ok, err := g.IsAncestor(ctx, scratch, tt.a, tt.b)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, ok, "%s in %s", tt.a, tt.b)
+	}
+	_, err = g.IsAncestor(ctx, scratch, "0000000000000000000000000000000000000001", left2)
+	assert.Error(t, err, "an unknown commit is an error, not a no")
+
+	n, err := g.Count(ctx, scratch, base, left2)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	n, err = g.Count(ctx, scratch, "", left2)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	log, err := g.Log(ctx, scratch, base, left2, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []git.LogEntry{{SHA: left2, Subject: "left two"}, {SHA: left1, Subject: "left one"}}, log)
+	log, err = g.Log(ctx, scratch, base, left2, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []git.LogEntry{{SHA: left2, Subject: "left two"}}, log)
+
+	tree, conflicts, err := g.MergeTree(ctx, scratch, left2, right)
+	require.NoError(t, err)
+	assert.Empty(t, conflicts)
+	merge, err := g.CommitTree(ctx, scratch, tree, "--merge left and right", left2, right)
+	require.NoError(t, err)
+	for path, want := range map[string]string{"a.txt": "left\n", "b.txt": "right\n", "c.txt": "c\n"} {
+		data, err := g.Show(ctx, scratch, merge, path)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(data), path)
+	}
+	out, err := exec.Command("git", "-C", scratch, "log", "-1", "--format=%P|%an|%B", merge).Output()
+	require.NoError(t, err)
+	assert.Equal(t, left2+" "+right+"|bot|--merge left and right", strings.TrimSpace(string(out)))
+
+	_, conflicts, err = g.MergeTree(ctx, scratch, left2, clash)
+	assert.ErrorIs(t, err, git.ErrConflict)
+	assert.Equal(t, []string{"a.txt", "c.txt"}, conflicts)
 }
