@@ -1,0 +1,73 @@
+package maestro
+
+import "time"
+
+// MirrorMode says how a mirror keeps an internal branch current.
+type MirrorMode string
+
+// Mirror modes.
+const (
+	// MirrorFastForward: the internal branch equals the public one; it only
+	// ever moves forward, and a branch with commits of its own is left alone.
+	MirrorFastForward MirrorMode = "fastForward"
+	// MirrorInternalMerge: the public branch is merged into internal/{branch},
+	// which may carry commits of its own.
+	MirrorInternalMerge MirrorMode = "internalMerge"
+)
+
+// ParseMirrorMode returns the mode s names, or a KindInvalid error.
+func ParseMirrorMode(s string) (MirrorMode, error) {
+	switch m := MirrorMode(s); m {
+	case MirrorFastForward, MirrorInternalMerge:
+		return m, nil
+	}
+	return "", Errorf(KindInvalid, "mirror mode %q: use fastForward or internalMerge", s)
+}
+
+// TargetBranch is the branch of the target repository that mirrors branch.
+func (m MirrorMode) TargetBranch(branch string) string {
+	if m == MirrorInternalMerge {
+		return "internal/" + branch
+	}
+	return branch
+}
+
+// MirrorResult is what one mirror run did.
+type MirrorResult string
+
+// Mirror results. The first four leave the target current; the others do
+// not, and push nothing.
+const (
+	MirrorCreated       MirrorResult = "created"       // the target branch did not exist and now does
+	MirrorFastForwarded MirrorResult = "fastForwarded" // the target branch moved forward to the source head
+	MirrorMerged        MirrorResult = "merged"        // a merge commit of both heads was pushed
+	MirrorUpToDate      MirrorResult = "upToDate"      // the target already held the source head
+	MirrorRefused       MirrorResult = "refused"       // fastForward: the target has commits the source lacks
+	MirrorConflict      MirrorResult = "conflict"      // internalMerge: the heads do not merge cleanly
+	MirrorFailure       MirrorResult = "failure"       // anything else: unreachable, no permission, moved meanwhile
+)
+
+// Current reports whether the run left the target branch holding the source head.
+func (r MirrorResult) Current() bool {
+	switch r {
+	case MirrorCreated, MirrorFastForwarded, MirrorMerged, MirrorUpToDate:
+		return true
+	}
+	return false
+}
+
+// MirrorOutcome is the record one mirror run leaves.
+type MirrorOutcome struct {
+	Time             time.Time    `json:"time"`
+	SourceRepository string       `json:"sourceRepository"`
+	Branch           string       `json:"branch"`
+	TargetRepository string       `json:"targetRepository"`
+	TargetBranch     string       `json:"targetBranch"`
+	Mode             MirrorMode   `json:"mode"`
+	SourceHead       string       `json:"sourceHead,omitempty"`
+	TargetHeadBefore string       `json:"targetHeadBefore,omitempty"` // "" when the branch did not exist
+	TargetHeadAfter  string       `json:"targetHeadAfter,omitempty"`
+	Commits          int          `json:"commits"` // commits the target branch gained
+	Result           MirrorResult `json:"result"`
+	Message          string       `json:"message,omitempty"`
+}
