@@ -38,7 +38,7 @@ func TestInterspersed(t *testing.T) {
 func TestUnknownCommandIsBadInput(t *testing.T) {
 	var out, errOut strings.Builder
 	f := &cmdutil.Factory{IO: cmdutil.IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Getenv: func(string) string { return "" }}
-	code := Main(context.Background(), []string{"maestro", "mirror"}, f)
+	code := Main(context.Background(), []string{"maestro", "frobnicate"}, f)
 	assert.Equal(t, cmdutil.ExitInvalid, code)
-	assert.Equal(t, "maestro: unknown command 'mirror'; `maestro --help` lists the commands\n", errOut.String())
+	assert.Equal(t, "maestro: unknown command 'frobnicate'; `maestro --help` lists the commands\n", errOut.String())
 }

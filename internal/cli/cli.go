@@ -21,6 +21,7 @@ import (
 	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
 	flowcmd "github.com/maestroplusplus/maestro/internal/cli/flow"
 	legacycmd "github.com/maestroplusplus/maestro/internal/cli/legacy"
+	mirrorcmd "github.com/maestroplusplus/maestro/internal/cli/mirror"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
@@ -112,6 +113,7 @@ local directory (see README).`,
 			flowcmd.NewCmd(f),
 			pr.NewCmd(f),
 			legacycmd.NewCmd(f),
+			mirrorcmd.NewCmd(f),
 			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
 		},

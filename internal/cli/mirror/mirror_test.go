@@ -1,0 +1,66 @@
+package mirror_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/clitest"
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	mirrorcmd "github.com/maestroplusplus/maestro/internal/cli/mirror"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/mirror"
+)
+
+func parseRun(args ...string) (clitest.Result, *mirrorcmd.RunOptions) {
+	var got *mirrorcmd.RunOptions
+	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+		return clitest.Noun("mirror", mirrorcmd.NewCmdRun(f, func(_ *cli.Context, o *mirrorcmd.RunOptions) error { got = o; return nil }))
+	}, append([]string{"mirror", "run"}, args...)...)
+	return res, got
+}
+
+func TestParseRun(t *testing.T) {
+	const src, dst = "https://github.com/dotnet/runtime", "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime"
+	tests := []struct {
+		args string
+		want *mirrorcmd.RunOptions
+	}{
+		{"--source " + src + " --branch main --target " + dst,
+			&mirrorcmd.RunOptions{Request: mirror.Request{Source: src, Branch: "main", Target: dst, Mode: maestro.MirrorFastForward}}},
+		{"--mode internalMerge --branch release/9.0 --source /src --target file:///dst --output json",
+			&mirrorcmd.RunOptions{JSON: true, Request: mirror.Request{Source: "/src", Branch: "release/9.0", Target: "file:///dst", Mode: maestro.MirrorInternalMerge}}},
+		{"--source /s --branch main --target /t --mode fastForward --output table",
+			&mirrorcmd.RunOptions{Request: mirror.Request{Source: "/s", Branch: "main", Target: "/t", Mode: maestro.MirrorFastForward}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, got := parseRun(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseRunBadInput(t *testing.T) {
+	tests := []struct{ args, wantErr string }{
+		{"--branch main --target /t", `Required flag "source" not set`},
+		{"--source /s --target /t", `Required flag "branch" not set`},
+		{"--source /s --branch main", `Required flag "target" not set`},
+		{"--source /s --branch main --target /t --mode force", `--mode: mirror mode "force": use fastForward or internalMerge`},
+		{"--source /s --branch refs/heads/main --target /t", `--branch: branch "refs/heads/main": name the branch without refs/heads/`},
+		{"--source /s --branch=--upload-pack=x --target /t", `--branch: branch "--upload-pack=x": starts with -`},
+		{"--source /s --branch main --target /t --output yaml", `--output "yaml": use table or json`},
+		{"--source /s --branch main --target /t extra", "mirror run takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, got := parseRun(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitInvalid, res.Code)
+			assert.Contains(t, res.ErrOut, tt.wantErr)
+			assert.Nil(t, got, "nothing ran")
+		})
+	}
+}

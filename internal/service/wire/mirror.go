@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"fmt"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform/local"
+	"github.com/maestroplusplus/maestro/internal/redact"
+)
+
+// MirrorGit returns the git runner a mirror run from source to target
+// uses: the bot as author, and for each side on a configured host that
+// host's token, scoped to that repository's URL. The source is a local
+// repository, a GitHub repository (GITHUB_TOKEN or the GitHub App, when
+// set: public repositories need none) or an Azure Repos one; the target is
+// a local repository or an Azure Repos one, and then MAESTRO_AZDO_TOKEN or
+// the job's SYSTEM_ACCESSTOKEN is required. Errors are of kind invalid and
+// name the flag (--source, --target) they are about.
+func (e Env) MirrorGit(source, target string) (git.Runner, error) {
+	g := git.Runner{Author: e.Bot()}
+	var hosts Hosts
+	if !local.Handles(source) || !local.Handles(target) {
+		var err error
+		if hosts, err = ParseHosts(e.Getenv); err != nil {
+			return g, err
+		}
+	}
+	if !local.Handles(target) {
+		kind, _, err := hosts.Repository(target)
+		if err != nil {
+			return g, fmt.Errorf("--target: %w", err)
+		}
+		if kind != HostAzureDevOps {
+			return g, maestro.Errorf(maestro.KindInvalid, "--target %s: not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO); mirrors write to Azure Repos or a local repository", redact.String(target))
+		}
+		token, _ := e.azdoToken()
+		if token == "" {
+			return g, maestro.Errorf(maestro.KindInvalid, "--target %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push the mirror", target)
+		}
+		g.Credentials = append(g.Credentials, git.Credential{URL: target, Token: token})
+	}
+	if !local.Handles(source) {
+		kind, _, err := hosts.Repository(source)
+		if err != nil {
+			return g, fmt.Errorf("--source: %w", err)
+		}
+		var token string
+		switch kind {
+		case HostAzureDevOps:
+			token, _ = e.azdoToken()
+		case HostGitHub:
+			client := gh.NewClient(redact.NewClient())
+			if web := hosts.GitHub.String(); web != "https://github.com" {
+				if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
+					return g, maestro.Errorf(maestro.KindInvalid, "%s %q: %v", EnvGitHubURL, web, err)
+				}
+			}
+			if token, _, err = e.gitHubToken(client); err != nil {
+				return g, err
+			}
+		}
+		if token != "" {
+			g.Credentials = append(g.Credentials, git.Credential{URL: source, Token: token})
+		}
+	}
+	return g, nil
+}
