@@ -1,6 +1,9 @@
 package maestro
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // MirrorMode says how a mirror keeps an internal branch current.
 type MirrorMode string
@@ -70,4 +73,44 @@ type MirrorOutcome struct {
 	Commits          int          `json:"commits"` // commits the target branch gained
 	Result           MirrorResult `json:"result"`
 	Message          string       `json:"message,omitempty"`
+}
+
+// MirrorBranch is one branch pattern of a mirror and how its branches are
+// mirrored. Pattern is a regular expression matched against the whole
+// branch name (anchored: "release/.*" matches release/9.0, not
+// x/release/9.0).
+type MirrorBranch struct {
+	Pattern string     `json:"pattern"`
+	Mode    MirrorMode `json:"mode"`
+}
+
+// Mirror is the mirror configuration of one source repository: which of its
+// branches are mirrored into TargetRepository (an Azure Repos repository),
+// each in its mode, by runs of Pipeline.
+type Mirror struct {
+	SourceRepository string         `json:"sourceRepository"`
+	TargetRepository string         `json:"targetRepository"`
+	Branches         []MirrorBranch `json:"branches"`
+	Pipeline         UpdatePipeline `json:"pipeline"`
+}
+
+// Branch returns the first of m's branch patterns that matches branch
+// whole; ok is false when none does (or a pattern does not compile, which
+// validation refuses before it is written).
+func (m Mirror) Branch(branch string) (b MirrorBranch, ok bool) {
+	for _, b := range m.Branches {
+		if re, err := regexp.Compile(`^(?:` + b.Pattern + `)$`); err == nil && re.MatchString(branch) {
+			return b, true
+		}
+	}
+	return MirrorBranch{}, false
+}
+
+// MirrorHostChecker is the HostChecker of a configuration that also knows
+// which URLs are Azure Repos repositories: a mirror's target must be one.
+// CheckMirrorTarget returns nil, or an error that names the URL and says
+// what to configure.
+type MirrorHostChecker interface {
+	HostChecker
+	CheckMirrorTarget(repo string) error
 }

@@ -23,7 +23,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "mirror",
 		Usage:       "keep internal Azure Repos copies of repositories current",
-		Subcommands: []*cli.Command{NewCmdRun(f, nil)},
+		Subcommands: []*cli.Command{NewCmdAdd(f, nil), NewCmdUpdate(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), NewCmdRun(f, nil)},
 	}
 }
 

@@ -68,3 +68,23 @@ func (e Env) MirrorGit(source, target string) (git.Runner, error) {
 	}
 	return g, nil
 }
+
+var _ maestro.MirrorHostChecker = Env{}
+
+// CheckMirrorTarget says whether repo is an Azure Repos repository on a
+// configured Azure DevOps host (dev.azure.com, *.visualstudio.com, or a
+// server in MAESTRO_AZDO_SERVER_URLS): what a mirror may write to.
+func (e Env) CheckMirrorTarget(repo string) error {
+	hosts, err := ParseHosts(e.Getenv)
+	if err != nil {
+		return err
+	}
+	kind, _, err := hosts.Repository(repo)
+	if err != nil {
+		return err
+	}
+	if kind != HostAzureDevOps {
+		return maestro.Errorf(maestro.KindInvalid, "%s is not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO, or on a server in %s)", redact.String(repo), EnvAzdoServerURLs)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package registry_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+)
+
+func runtimeMirror() maestro.Mirror {
+	return maestro.Mirror{
+		SourceRepository: "https://github.com/dotnet/runtime",
+		TargetRepository: "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime",
+		Branches:         []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}, {Pattern: `release/\d+\.\d+`, Mode: maestro.MirrorInternalMerge}},
+		Pipeline:         maestro.UpdatePipeline{Organization: "https://dev.azure.com/dnceng", Project: "internal", PipelineID: 42},
+	}
+}
+
+// TestMirrorsCRUD: a mirror is added once per source (compared as
+// normalized URLs), read, changed, listed and deleted; each missing one is
+// not found.
+func TestMirrorsCRUD(t *testing.T) {
+	ctx := context.Background()
+	r := registry.New(mem.New())
+	m := runtimeMirror()
+	require.NoError(t, r.AddMirror(ctx, m))
+	other := m
+	other.SourceRepository = "https://github.com/DotNet/Runtime.git"
+	err := r.AddMirror(ctx, other)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
+	got, err := r.Mirror(ctx, "https://github.com/dotnet/runtime/")
+	require.NoError(t, err)
+	assert.Equal(t, m, got)
+
+	updated, err := r.UpdateMirror(ctx, "https://github.com/dotnet/runtime", func(m *maestro.Mirror) {
+		m.Branches = append(m.Branches, maestro.MirrorBranch{Pattern: "feature/.*", Mode: maestro.MirrorFastForward})
+		m.SourceRepository = "https://github.com/dotnet/other" // the key stays
+	})
+	require.NoError(t, err)
+	assert.Equal(t, m.SourceRepository, updated.SourceRepository)
+	assert.Len(t, updated.Branches, 3)
+	all, err := r.Mirrors(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []maestro.Mirror{updated}, all)
+
+	_, err = r.UpdateMirror(ctx, m.SourceRepository, func(m *maestro.Mirror) { m.Branches[0].Mode = "force" })
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+	got, _ = r.Mirror(ctx, m.SourceRepository)
+	assert.Equal(t, updated, got, "a bad update writes nothing")
+
+	require.NoError(t, r.DeleteMirror(ctx, m.SourceRepository))
+	for _, err := range []error{r.DeleteMirror(ctx, m.SourceRepository), func() error { _, err := r.Mirror(ctx, m.SourceRepository); return err }(),
+		func() error { _, err := r.UpdateMirror(ctx, m.SourceRepository, func(*maestro.Mirror) {}); return err }()} {
+		assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err), "%v", err)
+	}
+}
+
+// TestMirrorBranchMatch: patterns match whole branch names, first match wins.
+func TestMirrorBranchMatch(t *testing.T) {
+	m := runtimeMirror()
+	for branch, want := range map[string]maestro.MirrorMode{"main": maestro.MirrorFastForward, "release/9.0": maestro.MirrorInternalMerge,
+		"mainline": "", "x/main": "", "release/9.0-preview": "", "release/9": ""} {
+		b, ok := m.Branch(branch)
+		assert.Equal(t, want != "", ok, branch)
+		assert.Equal(t, want, b.Mode, branch)
+	}
+}
+
+// TestValidateMirror: every bad field is refused naming it, before anything
+// is written; with the composition root's hosts, a target that is not Azure
+// Repos is refused too.
+func TestValidateMirror(t *testing.T) {
+	hosts := wire.Env{Getenv: func(string) string { return "" }}
+	tests := []struct {
+		name   string
+		change func(m *maestro.Mirror)
+		want   string
+	}{
+		{"bad regex", func(m *maestro.Mirror) { m.Branches[1].Pattern = "release/(" }, `branches[1].pattern "release/(": bad regular expression`},
+		{"empty pattern", func(m *maestro.Mirror) { m.Branches[0].Pattern = "" }, "branches[0].pattern: is empty"},
+		{"unknown mode", func(m *maestro.Mirror) { m.Branches[0].Mode = "mirror" }, `branches[0].mode: mirror mode "mirror": use fastForward or internalMerge`},
+		{"no branches", func(m *maestro.Mirror) { m.Branches = nil }, "branches: name at least one branch pattern"},
+		{"GitHub target", func(m *maestro.Mirror) { m.TargetRepository = "https://github.com/dotnet/runtime-copy" },
+			"targetRepository: https://github.com/dotnet/runtime-copy is not an Azure Repos repository"},
+		{"target on no host", func(m *maestro.Mirror) { m.TargetRepository = "https://evil.example/a/_git/b" }, "targetRepository: repository https://evil.example/a/_git/b: no configured host serves it"},
+		{"target with a password", func(m *maestro.Mirror) { m.TargetRepository = "https://u:secret@dev.azure.com/a/b/_git/c" }, "targetRepository"},
+		{"bad source", func(m *maestro.Mirror) { m.SourceRepository = "not a url" }, "mirror: sourceRepository"},
+		{"no pipeline", func(m *maestro.Mirror) { m.Pipeline = maestro.UpdatePipeline{} }, "pipeline: name the mirror pipeline"},
+		{"pipeline elsewhere", func(m *maestro.Mirror) { m.Pipeline.Organization = "https://evil.example/org" }, "pipeline: Azure DevOps organization https://evil.example/org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := registry.New(mem.New(), registry.WithHostChecker(hosts))
+			m := runtimeMirror()
+			tt.change(&m)
+			err := r.AddMirror(ctx, m)
+			require.Error(t, err)
+			assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "secret")
+			all, err := r.Mirrors(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, all, "nothing written")
+		})
+	}
+	assert.NoError(t, registry.ValidateMirror(runtimeMirror(), hosts))
+}
+
+// TestMirrorsConcurrentAdds: adds of 16 sources at once all land; adds of
+// one source at once land exactly once.
+func TestMirrorsConcurrentAdds(t *testing.T) {
+	ctx := context.Background()
+	r := registry.New(mem.New())
+	var wg sync.WaitGroup
+	errs := make([]error, 32)
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := runtimeMirror()
+			m.SourceRepository = fmt.Sprintf("https://github.com/dotnet/repo%d", i%16)
+			errs[i] = r.AddMirror(ctx, m)
+		}()
+	}
+	wg.Wait()
+	var conflicts int
+	for _, err := range errs {
+		if err != nil {
+			assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
+			conflicts++
+		}
+	}
+	assert.Equal(t, 16, conflicts)
+	all, err := r.Mirrors(ctx)
+	require.NoError(t, err)
+	assert.Len(t, all, 16)
+}
