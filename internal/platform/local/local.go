@@ -167,9 +167,9 @@ func (p *Platform) Checks(ctx context.Context, pr maestro.PullRequest) ([]platfo
 
 // Status implements platform.Platform: the pull request's state as
 // recorded, no auto-merge (the local platform has none), the head branch's
-// commit, the checks
-// recorded on the pull request, no reviews (local pull requests have none)
-// and the commits of base..head with their authors.
+// commit, the checks recorded on the pull request and the check command's
+// run on the head commit (as Checks lists them), no reviews (local pull
+// requests have none) and the commits of base..head with their authors.
 func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform.Status, error) {
 	rec, err := p.PullRequest(ctx, pr.Repository, pr.Number)
 	if err != nil {
@@ -194,7 +194,11 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 	if err != nil {
 		return platform.Status{}, fmt.Errorf("status of pull request #%d: commits: %w", pr.Number, err)
 	}
-	s := platform.Status{State: maestro.PullRequestOpen, HeadCommit: head, Checks: append([]platform.Check{}, rec.Checks...), Reviews: []platform.Review{}, Commits: []platform.Commit{}}
+	checks := append([]platform.Check{}, rec.Checks...)
+	if run := rec.CheckRun; run != nil && run.Commit == head {
+		checks = append(checks, platform.Check{Name: maestro.CheckCommandName, State: run.State})
+	}
+	s := platform.Status{State: maestro.PullRequestOpen, HeadCommit: head, Checks: checks, Reviews: []platform.Review{}, Commits: []platform.Commit{}}
 	for _, c := range commits {
 		s.Commits = append(s.Commits, platform.Commit{SHA: c.SHA, AuthorName: c.AuthorName, AuthorEmail: c.AuthorEmail})
 	}
