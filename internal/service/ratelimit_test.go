@@ -32,14 +32,22 @@ type gitHubFlow struct {
 }
 
 func newGitHubFlow(t *testing.T) *gitHubFlow {
+	return newGitHubFlowWith(t, githubdouble.RepoSpec{})
+}
+
+// newGitHubFlowWith is newGitHubFlow with the target's merge settings
+// taken from spec.
+func newGitHubFlowWith(t *testing.T, spec githubdouble.RepoSpec) *gitHubFlow {
 	f := &gitHubFlow{ctx: context.Background(), clock: githubdouble.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))}
 	f.srv = githubdouble.NewServer(t, githubdouble.WithClock(f.clock.Now))
-	f.repo = f.srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{
+	spec.Owner, spec.Name = "dotnet", "runtime"
+	spec.Files = map[string]string{
 		"eng/Version.Details.xml": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Dependencies>\n  <ToolsetDependencies>\n" +
 			"    <Dependency Name=\"Microsoft.DotNet.Arcade.Sdk\" Version=\"9.0.0-beta.1\">\n      <Uri>https://github.com/dotnet/arcade</Uri>\n" +
 			"      <Sha>0000000000000000000000000000000000000001</Sha>\n    </Dependency>\n  </ToolsetDependencies>\n</Dependencies>\n",
 		"global.json": "{\n  \"msbuild-sdks\": {\n    \"Microsoft.DotNet.Arcade.Sdk\": \"9.0.0-beta.1\"\n  }\n}\n",
-	}})
+	}
+	f.repo = f.srv.AddRepo(spec)
 	f.reg = registry.New(must(local.Open(t.TempDir())), registry.WithClock(f.clock.Now))
 	environ := map[string]string{"GITHUB_TOKEN": githubdouble.DefaultToken, wire.EnvGitHubURL: f.srv.URL(), wire.EnvAllowHTTPLoopback: "true"}
 	f.svc = wire.Env{Getenv: func(k string) string { return environ[k] }, Now: f.clock.Now}.Service(f.reg)
