@@ -1,10 +1,13 @@
 // Package demo implements `maestro demo`: the whole dependency flow on one
 // machine, with no cloud account. In a folder it creates three git
 // repositories (widgets → gadgets → app, with real eng/Version.Details.xml
-// files), a local store with a channel, default channels and subscriptions,
-// publishes a widgets build, shows the pull request it opens in gadgets,
-// merges it, publishes the gadgets build and shows the flow reaching app,
-// coherency included. It leaves the folder for the user to inspect.
+// files and a test script each), a local store with a channel, default
+// channels, subscriptions with the Standard merge policies and repository
+// policies that run the tests on every pull request; publishes a widgets
+// build, shows the pull request it opens in gadgets and how its policies
+// pass and merge it, publishes the gadgets build and shows the flow reaching
+// app, coherency included, and app's failing tests holding that pull
+// request back. It leaves the folder for the user to inspect.
 package demo
 
 import (
@@ -26,8 +29,8 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
-	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service"
 )
 
 const channelName = "Contoso Dev"
@@ -44,13 +47,17 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
 	}
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "run the whole dependency flow on this machine: three repositories, two builds, two pull requests",
+		Usage: "run the whole dependency flow on this machine: three repositories, two builds, two pull requests, one merged by policy",
 		Description: `Creates, in --dir (default: a new temporary folder), three git repositories
-(widgets, gadgets that uses widgets, app that uses both) and a local store with
-a channel, default channels and two everyBuild subscriptions. Publishes a
-widgets build: Maestro++ opens a pull request in gadgets. Merges it, publishes
-the gadgets build: Maestro++ opens a pull request in app, moving widgets too
-(coherency). Prints what happened and leaves the folder to look at.`,
+(widgets, gadgets that uses widgets, app that uses both, each with a test
+script) and a local store with a channel, default channels, two everyBuild
+subscriptions with the Standard merge policies, and repository policies that
+run the tests on every pull request with auto-merge on. Publishes a widgets
+build: Maestro++ opens a pull request in gadgets, whose tests pass, and
+` + "`maestro pr check`" + ` merges it. Publishes the gadgets build: Maestro++ opens a
+pull request in app, moving widgets too (coherency); app's tests fail, so it
+is not merged, and the reason is shown. Prints what happened and leaves the
+folder to look at.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Usage: "an empty or missing `DIR` to work in (default: a new temporary folder)"},
 		},
@@ -131,16 +138,8 @@ func run(c *cli.Context, f *cmdutil.Factory, dir string) error {
 		return err
 	}
 
-	fmt.Fprintf(d.out, "\n5. A reviewer merges pull request #%d into gadgets' main branch.\n", pr.Number)
-	p, err := f.Platform(d.reg, pr.Repository)
-	if err != nil {
-		return err
-	}
-	judged, err := p.Status(ctx, pr)
-	if err != nil {
-		return err
-	}
-	if err := p.Merge(ctx, pr, platform.MergeOptions{Head: judged.HeadCommit, Message: fmt.Sprintf("Merge pull request #%d: %s", pr.Number, pr.Title)}); err != nil {
+	fmt.Fprintf(d.out, "\n5. gadgets' check command (eng/test.sh) ran on the pull request's head. `maestro pr check`\n   evaluates its merge policies (Standard) and, every one passing, merges it:\n")
+	if err := d.check(ctx, pr); err != nil {
 		return err
 	}
 	if d.shas["gadgets"], err = d.git.RevParse(ctx, d.repos["gadgets"], "main"); err != nil {
@@ -161,13 +160,25 @@ func run(c *cli.Context, f *cmdutil.Factory, dir string) error {
 		return err
 	}
 	fmt.Fprintf(d.out, "   It is build %d; the subscription of app flows it.\n", gadgetsBuild)
-	if _, err := d.showPullRequest(ctx, 7, "app"); err != nil {
+	appPR, err := d.showPullRequest(ctx, 7, "app")
+	if err != nil {
 		return err
+	}
+	fmt.Fprintf(d.out, "\n8. app's tests fail with widgets 2.1, so `maestro pr check` refuses to merge pull request #%d\n   and says why; it stays open for a person (`maestro pr show` prints the check's output):\n", appPR.Number)
+	if err := d.check(ctx, appPR); err != nil {
+		return err
+	}
+	if rec, err := d.reg.PullRequest(ctx, appPR.Repository, appPR.Number); err == nil && rec.CheckRun != nil {
+		fmt.Fprintf(d.out, "   The check's output (`sh eng/test.sh` on the head):\n")
+		for _, line := range strings.Split(strings.TrimRight(rec.CheckRun.Output, "\n"), "\n") {
+			fmt.Fprintf(d.out, "     %s\n", line)
+		}
 	}
 
 	fmt.Fprintf(d.out, "\nDone. Everything is left in %s:\n", dir)
 	fmt.Fprintf(d.out, "  git -C %s log --all --oneline\n", d.repos["app"])
 	fmt.Fprintf(d.out, "  maestro pr list --store %s\n", d.store)
+	fmt.Fprintf(d.out, "  maestro pr show --repository %s --number %d --store %s\n", d.repos["app"], appPR.Number, d.store)
 	fmt.Fprintf(d.out, "  maestro flow history --store %s\n", d.store)
 	fmt.Fprintf(d.out, "  maestro flow explain --build %d --store %s\n", gadgetsBuild, d.store)
 	return nil
@@ -236,11 +247,16 @@ func (d *demo) configure(ctx context.Context) error {
 	for _, pair := range [][2]string{{"widgets", "gadgets"}, {"gadgets", "app"}} {
 		if _, err := d.reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, SourceRepository: d.repos[pair[0]],
 			TargetRepository: d.repos[pair[1]], TargetBranch: "main", Enabled: true, ExcludedAssets: []string{},
-			Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild}}); err != nil {
+			Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild,
+				MergePolicies: []maestro.MergePolicy{{Name: maestro.PolicyStandard}}}}); err != nil {
+			return err
+		}
+		if err := d.reg.SetRepositoryPolicy(ctx, maestro.RepositoryBranchPolicy{Repository: d.repos[pair[1]], Branch: "main",
+			MergePolicies: []maestro.MergePolicy{}, AutoMerge: true, MergeMethod: maestro.MergeMethodSquash, CheckCommand: "sh eng/test.sh"}); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(d.out, "\n2. In the local store %s: channel %q, default channels sending\n   main-branch builds of widgets and gadgets to it, and two everyBuild subscriptions:\n   widgets → gadgets, gadgets → app.\n", d.store, channelName)
+	fmt.Fprintf(d.out, "\n2. In the local store %s: channel %q, default channels sending\n   main-branch builds of widgets and gadgets to it, and two everyBuild subscriptions,\n   widgets → gadgets and gadgets → app, with the Standard merge policies; gadgets and app\n   run their tests (`sh eng/test.sh`) on every pull request, and auto-merge is on.\n", d.store, channelName)
 	return nil
 }
 
@@ -298,4 +314,20 @@ func (d *demo) showPullRequest(ctx context.Context, step int, name string) (maes
 		fmt.Fprintf(d.out, "     %s\n", line)
 	}
 	return pr, nil
+}
+
+// check evaluates the merge policies of pr, as `maestro pr check --id`
+// does, and prints the result.
+func (d *demo) check(ctx context.Context, pr maestro.PullRequest) error {
+	svc := d.f.Wiring().Service(d.reg)
+	results, err := svc.CheckPullRequests(ctx, d.f.Now(), service.CheckRequest{Repository: pr.Repository, Number: pr.Number})
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		for _, line := range strings.Split(cmdutil.DescribeCheck(r), "\n") {
+			fmt.Fprintf(d.out, "     %s\n", line)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/service"
 )
 
 // TickOptions are the parsed flags of `maestro flow tick`.
@@ -23,7 +26,7 @@ func NewCmdTick(f *cmdutil.Factory, runF func(*cli.Context, *TickOptions) error)
 	}
 	return &cli.Command{
 		Name:  "tick",
-		Usage: "apply the scheduled subscriptions that are due",
+		Usage: "run the flow that is due, then check and merge the pull requests that are due",
 		Description: `Runs the flow that is due, as of --now (default: the clock):
 - pending work whose next attempt has come: updates that waited for a pull
   request's checks, or for a host that answered 429 or 5xx or timed out
@@ -32,6 +35,8 @@ func NewCmdTick(f *cmdutil.Factory, runF func(*cli.Context, *TickOptions) error)
   everyMonth) whose calendar slot (UTC; see README) passed since they last
   ran, with the newest build of their source in their channel when it is
   newer than the build applied last.
+Then evaluates the merge policies of the dependency pull requests that are
+due and merges those that pass, as ` + "`maestro pr check`" + ` does.
 Meant for a scheduled pipeline (pipelines/flow-tick.yml) or the server.
 Every attempt is in ` + "`maestro flow history`" + `.
 `,
@@ -66,12 +71,30 @@ func tickRun(c *cli.Context, f *cmdutil.Factory, o *TickOptions) error {
 	if err != nil {
 		return err
 	}
-	return f.Render(o.JSON, outcomes, func(w io.Writer) {
+	checks, cerr := svc.CheckPullRequests(c.Context, now, service.CheckRequest{})
+	if checks == nil && cerr != nil {
+		return cerr
+	}
+	if checks == nil {
+		checks = []service.CheckResult{}
+	}
+	rerr := f.Render(o.JSON, TickResult{Outcomes: outcomes, PullRequests: checks}, func(w io.Writer) {
 		if len(outcomes) == 0 {
 			fmt.Fprintln(w, "nothing is due: no pending work, no scheduled subscription with a newer build")
 		}
 		for _, o := range outcomes {
 			fmt.Fprintln(w, cmdutil.DescribeOutcome(o))
 		}
+		for _, r := range checks {
+			fmt.Fprintln(w, cmdutil.DescribeCheck(r))
+		}
 	})
+	return errors.Join(rerr, cerr)
+}
+
+// TickResult is what `maestro flow tick --output json` prints: the flow's
+// attempts and the pull requests whose merge policies were evaluated.
+type TickResult struct {
+	Outcomes     []maestro.FlowOutcome `json:"outcomes"`
+	PullRequests []service.CheckResult `json:"pullRequests"`
 }

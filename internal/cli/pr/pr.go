@@ -40,8 +40,8 @@ type SetCheckOptions struct {
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "pr",
-		Usage:       "pull requests of local repositories (the local platform)",
-		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdSetCheck(f, nil)},
+		Usage:       "dependency pull requests: evaluate and merge them (check); those of local repositories (list, show, set-check)",
+		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdSetCheck(f, nil), NewCmdCheck(f, nil)},
 	}
 }
 
@@ -136,6 +136,12 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 				if !strings.HasSuffix(r.Output, "\n") {
 					fmt.Fprintln(w)
 				}
+			}
+		}
+		if len(p.Policies) > 0 {
+			fmt.Fprintf(w, "merge policies on %.12s:\n", p.PolicyHead)
+			for _, r := range p.Policies {
+				fmt.Fprintln(w, cmdutil.DescribePolicy(r))
 			}
 		}
 		fmt.Fprintf(w, "\n%s\n", p.Body)
