@@ -46,9 +46,10 @@ func CheckInterval(age time.Duration) time.Duration {
 // base that moved) usually clears within minutes.
 const mergeRetry = 5 * time.Minute
 
-// checkLockWait bounds how long a merge waits for an update of the same
-// pull request to finish; past it the merge waits for the next evaluation.
-const checkLockWait = 30 * time.Second
+// checkLockWait bounds how long a merge waits for an update (or another
+// check) of the same pull request to finish; past it the merge waits for
+// the next check, mergeRetry later, instead of holding the others up.
+const checkLockWait = 2 * time.Second
 
 // checkConcurrency bounds the pull requests one evaluation works on at once.
 const checkConcurrency = 16
