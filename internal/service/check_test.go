@@ -12,6 +12,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/policy"
 	"github.com/maestroplusplus/maestro/internal/service"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
@@ -62,17 +63,24 @@ func (f *gitHubFlow) check(t *testing.T, d time.Duration) []service.CheckResult 
 	return res
 }
 
-// policyRuns lists our check runs on sha by name.
-func (f *gitHubFlow) policyRuns(t *testing.T, sha string) map[string][]*gh.CheckRun {
-	runs, _, err := f.srv.Client(githubdouble.DefaultToken).Checks.ListCheckRunsForRef(f.ctx, "dotnet", "runtime", sha, nil)
+// policyReports counts our policy reports on sha by context: with a
+// personal access token (as here) they are commit statuses, one posted per
+// change of what a policy shows; the latest is what GitHub shows.
+func (f *gitHubFlow) policyReports(t *testing.T, sha string) (count map[string]int, latest map[string]*gh.RepoStatus) {
+	statuses, _, err := f.srv.Client(githubdouble.DefaultToken).Repositories.ListStatuses(f.ctx, "dotnet", "runtime", sha, &gh.ListOptions{PerPage: 100})
 	require.NoError(t, err)
-	out := map[string][]*gh.CheckRun{}
-	for _, r := range runs.CheckRuns {
-		if strings.HasPrefix(r.GetName(), platform.PolicyCheckPrefix) {
-			out[r.GetName()] = append(out[r.GetName()], r)
+	count, latest = map[string]int{}, map[string]*gh.RepoStatus{}
+	for _, st := range statuses { // newest first
+		name, ok := strings.CutPrefix(st.GetContext(), platform.PolicyCheckPrefix)
+		if !ok {
+			continue
 		}
+		if count[name] == 0 {
+			latest[name] = st
+		}
+		count[name]++
 	}
-	return out
+	return count, latest
 }
 
 func (f *gitHubFlow) branchGone(t *testing.T, branch string) bool {
@@ -100,17 +108,18 @@ func TestCheckMergesWhenEveryPolicyPasses(t *testing.T) {
 	res := f.check(t, 0)
 	require.Len(t, res, 1)
 	assert.Equal(t, service.ActionWaiting, res[0].Action, res[0].Message)
-	assert.Len(t, res[0].Policies, len(maestro.StandardPolicyMembers))
-	runs := f.policyRuns(t, head)
-	assert.Len(t, runs, len(maestro.StandardPolicyMembers), "one check run per policy")
-	all := runs[platform.PolicyCheckPrefix+maestro.PolicyAllChecksSuccessful]
-	require.Len(t, all, 1)
-	assert.Equal(t, "in_progress", all[0].GetStatus(), "no checks yet is pending")
-	for name, r := range runs {
-		if name != platform.PolicyCheckPrefix+maestro.PolicyAllChecksSuccessful {
-			assert.Equal(t, "success", r[0].GetConclusion(), "%s: %s", name, r[0].GetOutput().GetSummary())
+	assert.Len(t, res[0].Policies, len(policy.StandardMembers))
+	count, latest := f.policyReports(t, head)
+	assert.Len(t, count, len(policy.StandardMembers), "one report per policy")
+	assert.Equal(t, "pending", latest[maestro.PolicyAllChecksSuccessful].GetState(), "no checks yet is pending")
+	for name, st := range latest {
+		if name != maestro.PolicyAllChecksSuccessful {
+			assert.Equal(t, "success", st.GetState(), "%s: %s", name, st.GetDescription())
 		}
 	}
+	assert.Empty(t, f.check(t, 0), "checked: not due again at once")
+	sameCount, _ := f.policyReports(t, head)
+	assert.Equal(t, count, sameCount)
 
 	assert.Empty(t, f.check(t, 4*time.Minute), "not due before five minutes")
 	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/build")})
@@ -129,7 +138,15 @@ func TestCheckMergesWhenEveryPolicyPasses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no longer tracked")
 	assert.Empty(t, tracked)
-	assert.Equal(t, 1, len(f.policyRuns(t, head)[platform.PolicyCheckPrefix+maestro.PolicyAllChecksSuccessful]), "updated in place, never a second run")
+	count, latest = f.policyReports(t, head)
+	for name, n := range count {
+		want := 1
+		if name == maestro.PolicyAllChecksSuccessful {
+			want = 2 // pending, then success
+		}
+		assert.Equal(t, want, n, "%s: a report only when what it shows changes", name)
+	}
+	assert.Equal(t, "success", latest[maestro.PolicyAllChecksSuccessful].GetState())
 }
 
 // TestCheckFailingCheckIsReportedAndNotifiedOnce: a failing CI check fails
@@ -143,20 +160,20 @@ func TestCheckFailingCheckIsReportedAndNotifiedOnce(t *testing.T) {
 	head := f.repo.PullRequest(1).GetHead().GetSHA()
 	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("failure"), Context: gh.String("ci/build"), TargetURL: gh.String("https://ci.example/build/7")})
 
+	var res []service.CheckResult
 	for i := range 3 {
-		res := f.check(t, 5*time.Minute)
+		res = f.check(t, 5*time.Minute)
 		require.Len(t, res, 1, "evaluation %d", i)
 		assert.Equal(t, service.ActionWaiting, res[0].Action)
 		assert.Contains(t, res[0].Message, "failing: AllChecksSuccessful")
 		assert.False(t, res[0].Cached, "a failing check may clear: never cached")
 	}
 	assert.Equal(t, "open", f.repo.PullRequest(1).GetState())
-	runs := f.policyRuns(t, head)
-	require.Len(t, runs, 2)
-	checks := runs[platform.PolicyCheckPrefix+maestro.PolicyAllChecksSuccessful]
-	require.Len(t, checks, 1)
-	assert.Equal(t, "failure", checks[0].GetConclusion())
-	assert.Contains(t, checks[0].GetOutput().GetSummary(), "https://ci.example/build/7", "the failed check's link")
+	count, latest := f.policyReports(t, head)
+	assert.Equal(t, map[string]int{maestro.PolicyAllChecksSuccessful: 1, maestro.PolicyNoExtraCommits: 1}, count, "one report per policy, however often checked")
+	assert.Equal(t, "failure", latest[maestro.PolicyAllChecksSuccessful].GetState())
+	assert.Equal(t, "1 check failed", latest[maestro.PolicyAllChecksSuccessful].GetDescription())
+	assert.Contains(t, res[0].Policies[0].Message, "https://ci.example/build/7", "the failed check's link")
 	var notes []string
 	for _, c := range f.repo.Comments(1) {
 		if strings.Contains(c.GetBody(), "Notification for subscribed users") {
@@ -259,8 +276,13 @@ func TestCheckFindsAPullRequestMergedByAPerson(t *testing.T) {
 	_, _, err := f.srv.Client(githubdouble.DefaultToken).PullRequests.Merge(f.ctx, "dotnet", "runtime", 1, "by hand", nil)
 	require.NoError(t, err)
 
-	// Past the cap's hold on a pull request just opened (registry.ReservePullRequest).
-	res := f.check(t, 16*time.Minute)
+	// The merged pull request still counts against the cap until the flow
+	// sees it merged: the capped update waits for its next poll.
+	outcomes := f.tick(t, 16*time.Minute)
+	require.Len(t, outcomes, 1)
+	require.Equal(t, maestro.ResultRescheduled, outcomes[0].Result, outcomes[0].Message)
+	require.True(t, f.pendingOf(t, sub2.ID).NextAttempt.After(f.clock.Now().Add(time.Minute)))
+	res := f.check(t, time.Minute)
 	require.Len(t, res, 1)
 	assert.Equal(t, service.ActionEnded, res[0].Action)
 	assert.Contains(t, res[0].Message, "1 waiting update(s)")
@@ -268,7 +290,7 @@ func TestCheckFindsAPullRequestMergedByAPerson(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, o.BuildID, sub.LastAppliedBuildID)
 	assert.Equal(t, f.clock.Now(), f.pendingOf(t, sub2.ID).NextAttempt, "the capped update is due now")
-	outcomes := f.tick(t, 0)
+	outcomes = f.tick(t, 0)
 	require.Len(t, outcomes, 1)
 	assert.Equal(t, maestro.ResultUpdated, outcomes[0].Result, outcomes[0].Message)
 }
@@ -313,4 +335,37 @@ func TestCheckNativeTurnsOnTheHostsAutoMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, o.BuildID, sub.LastAppliedBuildID)
 	assert.True(t, f.branchGone(t, pr.GetHead().GetRef()))
+}
+
+// TestCheckNativeTurnsAutoMergeOffWhenAPolicyFails: with merge method
+// native, a head whose policies pass gets GitHub's auto-merge; a later head
+// with a person's commit fails NoExtraCommits, and the check turns the
+// host's auto-merge off before GitHub could merge it: when the required
+// check then passes, the pull request stays open.
+func TestCheckNativeTurnsAutoMergeOffWhenAPolicyFails(t *testing.T) {
+	f := newGitHubFlowWith(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	f.withPolicies(t, "", maestro.PolicyNoExtraCommits)
+	require.NoError(t, f.reg.SetRepositoryPolicy(f.ctx, maestro.RepositoryBranchPolicy{Repository: f.sub.TargetRepository, Branch: "main",
+		MergePolicies: []maestro.MergePolicy{}, AutoMerge: true, MergeMethod: maestro.MergeMethodNative}))
+	checks := []*gh.RequiredStatusCheck{{Context: "ci/required"}}
+	_, _, err := f.srv.Client(githubdouble.DefaultToken).Repositories.UpdateBranchProtection(f.ctx, "dotnet", "runtime", "main",
+		&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
+	require.NoError(t, err)
+	f.publish(t, 1)
+	res := f.check(t, 0)
+	require.Len(t, res, 1)
+	require.Equal(t, service.ActionNative, res[0].Action, res[0].Message)
+	require.NotNil(t, f.repo.PullRequest(1).GetAutoMerge())
+
+	branch := f.repo.PullRequest(1).GetHead().GetRef()
+	head := f.repo.Commit(githubdouble.CommitSpec{Branch: branch, Files: map[string]string{"README.md": "fix\n"}, Author: githubdouble.User{Login: "octocat", Email: "octocat@example.com"}})
+	require.NotNil(t, f.repo.PullRequest(1).GetAutoMerge(), "a push keeps GitHub's auto-merge on")
+	res = f.check(t, 5*time.Minute)
+	require.Len(t, res, 1)
+	assert.Equal(t, service.ActionWaiting, res[0].Action)
+	assert.Contains(t, res[0].Message, "failing: NoExtraCommits")
+	assert.Nil(t, f.repo.PullRequest(1).GetAutoMerge(), "turned off")
+
+	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
+	assert.False(t, f.repo.PullRequest(1).GetMerged(), "GitHub does not merge what the policies refuse")
 }
