@@ -344,6 +344,11 @@ type PullRequest struct {
 	// a head commit of a local pull request (the local platform's CI); its
 	// check counts while Commit is the head.
 	CheckRun *CheckRun `json:"checkRun,omitempty"`
+	// MergeCommit is the squash commit a merge of a local pull request
+	// pushes to the base branch, recorded before the push: a pull request
+	// still open whose MergeCommit is on its base branch was merged by a
+	// process that died before marking it, and reads as merged.
+	MergeCommit string `json:"mergeCommit,omitempty"`
 }
 
 // CheckRun is one run of a repository policy's check command on a commit.

@@ -179,6 +179,11 @@ func (p *Platform) Status(ctx context.Context, pr maestro.PullRequest) (platform
 	if err != nil {
 		return platform.Status{}, err
 	}
+	if rec.State == maestro.PullRequestOpen && rec.MergeCommit != "" {
+		if rec, err = p.finishMerge(ctx, dir, rec); err != nil {
+			return platform.Status{}, err
+		}
+	}
 	head, err := p.runner.RevParse(ctx, dir, "refs/heads/"+rec.HeadBranch)
 	if rec.State != maestro.PullRequestOpen {
 		// Nothing left to judge; the head branch is gone after a merge.
@@ -222,10 +227,14 @@ func (p *Platform) Comment(ctx context.Context, pr maestro.PullRequest, body str
 // is still at the commit the clone read (a leased push). Then the pull
 // request is marked merged and its head branch deleted.
 //
-// The push is the commit point: if the process dies after it, the change is
-// on the base branch while the record still says open; the next
-// evaluation's Merge is refused or finds nothing to merge, and `maestro pr`
-// shows the pull request to close by hand.
+// The squash commit is recorded on the pull request (MergeCommit) before
+// the push, and the push is the commit point: if the process dies after
+// it, the record still says open, and Status finds the recorded commit on
+// the base branch and finishes the merge (marks it merged, deletes the
+// branch). A merge that died before its push leaves a MergeCommit that is
+// not on the base: the pull request is open, and the next Merge replaces
+// it. (Merges of one pull request do not run at once: the flow service
+// merges under the pull request's lease.)
 func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platform.MergeOptions) error {
 	if err := opts.Validate(); err != nil {
 		return err
@@ -270,6 +279,19 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platf
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	squash, err := p.runner.RevParse(ctx, clone, "HEAD")
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if _, err := p.reg.UpdatePullRequest(ctx, rec.Repository, rec.Number, func(r *maestro.PullRequest) error {
+		if r.State != maestro.PullRequestOpen {
+			return refused(op, fmt.Sprintf("the pull request is %s", r.State), nil)
+		}
+		r.MergeCommit = squash
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := p.runner.PushLeased(ctx, clone, "origin", "HEAD", rec.BaseBranch, base); err != nil {
 		if errors.Is(err, git.ErrStale) {
 			return refused(op, fmt.Sprintf("%s moved while the merge was made", rec.BaseBranch), err)
@@ -286,6 +308,35 @@ func (p *Platform) Merge(ctx context.Context, pr maestro.PullRequest, opts platf
 		return fmt.Errorf("merged pull request #%d, but its head branch stays: %w", rec.Number, err)
 	}
 	return nil
+}
+
+// finishMerge completes the merge of rec if a process pushed its recorded
+// MergeCommit to the base branch and died before marking the pull request
+// merged; otherwise rec is returned as it is.
+func (p *Platform) finishMerge(ctx context.Context, dir string, rec maestro.PullRequest) (maestro.PullRequest, error) {
+	if _, err := p.runner.RevParse(ctx, dir, rec.MergeCommit); errors.Is(err, git.ErrNotFound) {
+		return rec, nil // the merge died before its push
+	}
+	on, err := p.runner.IsAncestor(ctx, dir, rec.MergeCommit, "refs/heads/"+rec.BaseBranch)
+	if err != nil {
+		return rec, fmt.Errorf("pull request #%d: is its merge commit %.12s on %s: %w", rec.Number, rec.MergeCommit, rec.BaseBranch, err)
+	}
+	if !on {
+		return rec, nil
+	}
+	rec, err = p.reg.UpdatePullRequest(ctx, rec.Repository, rec.Number, func(r *maestro.PullRequest) error {
+		if r.MergeCommit == rec.MergeCommit {
+			r.State = maestro.PullRequestMerged
+		}
+		return nil
+	})
+	if err != nil {
+		return rec, fmt.Errorf("pull request #%d: mark the merge found on %s: %w", rec.Number, rec.BaseBranch, err)
+	}
+	if err := p.DeleteBranch(ctx, rec.Repository, rec.HeadBranch); err != nil {
+		return rec, fmt.Errorf("merged pull request #%d, but its head branch stays: %w", rec.Number, err)
+	}
+	return rec, nil
 }
 
 // refused is a merge the local platform refuses: a maestro.KindConflict

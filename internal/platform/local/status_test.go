@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,4 +110,58 @@ func TestMergeRefusedOnConflict(t *testing.T) {
 	st, err = p.Status(ctx, pr)
 	require.NoError(t, err)
 	assert.Equal(t, platform.Status{State: maestro.PullRequestClosed, HeadCommit: head, Checks: []platform.Check{}, Reviews: []platform.Review{}, Commits: []platform.Commit{}}, st)
+}
+
+// TestMergeThatDiedAfterItsPushIsFinished: a merge records its squash
+// commit before pushing it; a process that died after the push and before
+// marking the pull request merged leaves it open with the commit on the
+// base: Status finds it there, marks the pull request merged and deletes
+// the branch. A recorded commit that never reached the base (the merge died
+// before its push) leaves the pull request open and mergeable.
+func TestMergeThatDiedAfterItsPushIsFinished(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	reg := registry.New(mem.New())
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	p := local.New(reg, bot)
+	work := filepath.Join(t.TempDir(), "work")
+	require.NoError(t, bot.Clone(ctx, f.Repo, work, "main"))
+	require.NoError(t, bot.CheckoutNew(ctx, work, "darc-main-1"))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "eng.txt"), []byte("update\n"), 0o644))
+	_, err := bot.CommitAll(ctx, work, "Update dependencies")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", ""))
+	head, err := bot.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: f.Repo, Title: "t", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+
+	// A merge that died before its push: its commit is nowhere.
+	_, err = reg.UpdatePullRequest(ctx, f.Repo, pr.Number, func(r *maestro.PullRequest) error {
+		r.MergeCommit = strings.Repeat("d", 40)
+		return nil
+	})
+	require.NoError(t, err)
+	st, err := p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestOpen, st.State)
+	require.NoError(t, p.Merge(ctx, pr, platform.MergeOptions{Head: head, Message: "Update dependencies (#1)"}))
+
+	// The same merge, as if it died after the push: the record says open
+	// and the branch is still there.
+	rec, err := reg.UpdatePullRequest(ctx, f.Repo, pr.Number, func(r *maestro.PullRequest) error {
+		r.State = maestro.PullRequestOpen
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, rec.MergeCommit)
+	require.NoError(t, bot.Push(ctx, work, "origin", "HEAD", "darc-main-1", ""))
+	st, err = p.Status(ctx, pr)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, st.State, "the merge found on main")
+	got, err := p.PullRequest(ctx, f.Repo, pr.Number)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, got.State, "and recorded")
+	_, err = bot.RemoteHead(ctx, work, "origin", "darc-main-1")
+	assert.ErrorIs(t, err, git.ErrNotFound, "branch deleted")
 }
