@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/maestroplusplus/maestro/internal/azdo"
 )
 
 // Export returns the file that describes st, in a deterministic order:
 // channels by name; default channels by repository, branch and channel;
 // subscriptions by target repository, target branch, source repository,
-// channel, directories and id; repository policies by repository and branch.
+// channel, directories and id; repository policies by repository and branch;
+// mirrors by source repository.
 // Every field is spelled out, so the file does not depend on defaults.
 func Export(st *State) (*File, error) {
 	ix := newIndex(st)
@@ -55,6 +58,13 @@ func Export(st *State) (*File, error) {
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
 			CheckCommand: p.CheckCommand, CheckTimeout: timeoutText(p.CheckTimeoutSeconds),
 		})
+	}
+	for _, m := range ix.sortedMirrors() {
+		fm := Mirror{SourceRepository: m.SourceRepository, TargetRepository: m.TargetRepository, Pipeline: azdo.PipelineURL(m.Pipeline)}
+		for _, b := range m.Branches {
+			fm.Branches = append(fm.Branches, MirrorBranch{Pattern: b.Pattern, Mode: string(b.Mode)})
+		}
+		f.Mirrors = append(f.Mirrors, fm)
 	}
 	return f, nil
 }

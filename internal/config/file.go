@@ -1,5 +1,6 @@
 // Package config is Maestro++ configuration as code: a YAML file that lists
-// channels, default channels, subscriptions and repository merge policies;
+// channels, default channels, subscriptions, repository merge policies and
+// mirrors;
 // parsing and checking it; the plan that brings a registry in line with it
 // (additions, field-level changes and, when pruning, deletions); applying
 // that plan; and exporting a registry in the same format, so that
@@ -32,6 +33,7 @@ type File struct {
 	DefaultChannels    []DefaultChannel   `yaml:"defaultChannels,omitempty"`
 	Subscriptions      []Subscription     `yaml:"subscriptions,omitempty"`
 	RepositoryPolicies []RepositoryPolicy `yaml:"repositoryPolicies,omitempty"`
+	Mirrors            []Mirror           `yaml:"mirrors,omitempty"`
 
 	name string     // the file's name, for messages
 	root *yaml.Node // the parsed document, for line numbers; nil unless parsed
@@ -150,6 +152,28 @@ func (p RepositoryPolicy) checkTimeoutSeconds() int {
 		return 0
 	}
 	return int(d.Round(time.Second) / time.Second)
+}
+
+// Mirror keeps the branches of a source repository that match its patterns
+// mirrored into an Azure Repos repository, by runs of its pipeline. It is
+// identified by its source repository.
+type Mirror struct {
+	SourceRepository string `yaml:"sourceRepository"`
+	// TargetRepository is ORG/PROJECT/_git/OWNER-REPO in the pipeline's
+	// organization and project when omitted.
+	TargetRepository string         `yaml:"targetRepository,omitempty"`
+	Branches         []MirrorBranch `yaml:"branches"`
+	// Pipeline is the mirror pipeline's page:
+	// https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID.
+	Pipeline string `yaml:"pipeline"`
+}
+
+// MirrorBranch is a regular expression matched against whole branch names,
+// and the mode (fastForward when omitted, or internalMerge) they are
+// mirrored in.
+type MirrorBranch struct {
+	Pattern string `yaml:"pattern"`
+	Mode    string `yaml:"mode,omitempty"`
 }
 
 // MergePolicy is one named check with optional properties, e.g.

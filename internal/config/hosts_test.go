@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -59,4 +60,58 @@ func TestNewPlanUnservedHosts(t *testing.T) {
 	// Recorded, the subscriptions stay manageable without the setting.
 	_, err = plan(t, reg, export(t, reg), config.Options{Hosts: unconfigured})
 	assert.NoError(t, err)
+}
+
+// TestNewPlanMirrorHosts: with Options.Hosts, a new mirror whose target is
+// not Azure Repos on a configured host, or whose pipeline lies in an
+// unconfigured organization, is a problem of the file; a recorded mirror
+// stays manageable once its host left the configuration, until its target
+// or pipeline organization changes.
+func TestNewPlanMirrorHosts(t *testing.T) {
+	reg := memRegistry(t)
+	const file = `mirrors:
+  - sourceRepository: https://github.com/dotnet/runtime
+    targetRepository: TARGET
+    branches:
+      - pattern: main
+    pipeline: https://tfs.contoso.com/Coll/internal/_build?definitionId=42
+`
+	unconfigured := wire.Env{Getenv: func(string) string { return "" }}
+	configured := wire.Env{Getenv: func(k string) string {
+		if k == wire.EnvAzdoServerURLs {
+			return "https://tfs.contoso.com/Coll"
+		}
+		return ""
+	}}
+	problems := func(err error) []string {
+		var ps config.Problems
+		require.True(t, errors.As(err, &ps), "%v", err)
+		var got []string
+		for _, p := range ps {
+			s := p.String()
+			if i := strings.Index(s, "; "); i > 0 {
+				s = s[:i]
+			}
+			got = append(got, s)
+		}
+		return got
+	}
+	_, err := plan(t, reg, strings.Replace(file, "TARGET", "https://github.com/dotnet/runtime-copy", 1), config.Options{Hosts: configured})
+	assert.Equal(t, []string{"maestro.yaml:3: mirrors[0].targetRepository: https://github.com/dotnet/runtime-copy is not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO, or on a server in MAESTRO_AZDO_SERVER_URLS)"}, problems(err))
+	good := strings.Replace(file, "TARGET", "https://tfs.contoso.com/Coll/internal/_git/dotnet-runtime", 1)
+	_, err = plan(t, reg, good, config.Options{Hosts: unconfigured})
+	assert.Equal(t, []string{
+		"maestro.yaml:3: mirrors[0].targetRepository: repository https://tfs.contoso.com/Coll/internal/_git/dotnet-runtime: no configured host serves it",
+		"maestro.yaml:6: mirrors[0].pipeline: Azure DevOps organization https://tfs.contoso.com/Coll: not dev.azure.com/ORG, ORG.visualstudio.com or an Azure DevOps Server listed in MAESTRO_AZDO_SERVER_URLS",
+	}, problems(err))
+
+	apply(t, reg, good, config.Options{Hosts: configured})
+	changed := strings.Replace(good, "pattern: main", "pattern: main|release/.*", 1)
+	apply(t, reg, changed, config.Options{Hosts: unconfigured})
+	m, err := reg.Mirror(context.Background(), "https://github.com/dotnet/runtime")
+	require.NoError(t, err)
+	assert.Equal(t, "main|release/.*", m.Branches[0].Pattern, "a recorded mirror stays manageable")
+	moved := strings.Replace(changed, "_git/dotnet-runtime", "_git/runtime", 1)
+	_, err = plan(t, reg, moved, config.Options{Hosts: unconfigured})
+	assert.Equal(t, []string{"maestro.yaml:3: mirrors[0].targetRepository: repository https://tfs.contoso.com/Coll/internal/_git/runtime: no configured host serves it"}, problems(err))
 }

@@ -97,6 +97,10 @@ func (ix *index) sortedPolicies() []*maestro.RepositoryBranchPolicy {
 	})
 }
 
+func (ix *index) sortedMirrors() []*maestro.Mirror {
+	return sortedBy(ix.st.Mirrors, func(m *maestro.Mirror) []string { return []string{ix.repo(m.SourceRepository), m.SourceRepository} })
+}
+
 // sortedBy returns pointers to the elements of s ordered by key, computing
 // each element's key once.
 func sortedBy[T any](s []T, key func(*T) []string) []*T {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
@@ -32,6 +33,7 @@ const (
 	KindDefaultChannel   Kind = "default channel"
 	KindRepositoryPolicy Kind = "repository policy"
 	KindSubscription     Kind = "subscription"
+	KindMirror           Kind = "mirror"
 )
 
 // FieldChange is one field of an Action: for an addition the value set (Old
@@ -55,10 +57,10 @@ type Action struct {
 }
 
 // Plan is what applying a file would do to a registry, in the order Apply
-// does it: channels, default channels, repository policies, subscriptions
-// (within each, changes before additions), then deletions in reverse
-// dependency order (subscriptions, repository policies, default channels,
-// channels).
+// does it: channels, default channels, repository policies, subscriptions,
+// mirrors (within each, changes before additions), then deletions in
+// reverse dependency order (mirrors, subscriptions, repository policies,
+// default channels, channels).
 type Plan struct {
 	File    string
 	Actions []Action
@@ -87,6 +89,7 @@ func NewPlan(f *File, st *State, opts Options) (*Plan, error) {
 	b.defaultChannels()
 	b.repositoryPolicies()
 	b.subscriptions()
+	b.mirrors()
 	p := &Plan{File: f.name, Actions: b.actions, state: st}
 	deletions := b.unlisted()
 	if opts.Prune {
@@ -415,12 +418,82 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 	}, true
 }
 
+func mirrorBranchesValue(bs []MirrorBranch) string {
+	parts := make([]string, len(bs))
+	for i, b := range bs {
+		parts[i] = value(b.Pattern) + "=" + b.Mode
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func (b *planner) mirrors() {
+	var changes, adds []Action
+	for i, m := range b.f.Mirrors {
+		want, _ := m.toMaestro() // the checker made sure it parses
+		o := b.m.mirrors[i]
+		if o == nil {
+			adds = append(adds, Action{
+				Op: OpAdd, Kind: KindMirror, Subject: m.SourceRepository,
+				Fields: []FieldChange{{Name: "targetRepository", New: m.TargetRepository}, {Name: "branches", New: mirrorBranchesValue(m.Branches)}, {Name: "pipeline", New: m.Pipeline}},
+				do: func(ctx context.Context, a *applier) (string, error) {
+					return "", a.reg.AddMirror(ctx, want)
+				},
+			})
+			continue
+		}
+		var fields []FieldChange
+		if b.ix.repo(o.TargetRepository) != b.ix.repo(m.TargetRepository) {
+			fields = append(fields, FieldChange{"targetRepository", o.TargetRepository, m.TargetRepository})
+		}
+		old := Mirror{}
+		for _, ob := range o.Branches {
+			old.Branches = append(old.Branches, MirrorBranch{Pattern: ob.Pattern, Mode: string(ob.Mode)})
+		}
+		if mirrorBranchesValue(old.Branches) != mirrorBranchesValue(m.Branches) {
+			fields = append(fields, FieldChange{"branches", mirrorBranchesValue(old.Branches), mirrorBranchesValue(m.Branches)})
+		}
+		if azdo.PipelineURL(o.Pipeline) != azdo.PipelineURL(want.Pipeline) {
+			fields = append(fields, FieldChange{"pipeline", azdo.PipelineURL(o.Pipeline), azdo.PipelineURL(want.Pipeline)})
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		source := o.SourceRepository
+		changes = append(changes, Action{
+			Op: OpChange, Kind: KindMirror, Subject: source, Fields: fields,
+			do: func(ctx context.Context, a *applier) (string, error) {
+				_, err := a.reg.UpdateMirror(ctx, source, func(r *maestro.Mirror) {
+					if !repourl.Equal(r.TargetRepository, want.TargetRepository) {
+						r.TargetRepository = want.TargetRepository
+					}
+					r.Branches, r.Pipeline = want.Branches, want.Pipeline
+				})
+				return "", err
+			},
+		})
+	}
+	b.inOrder(changes, adds)
+}
+
 // unlisted returns the deletions of every registry object the file does not
-// list, subscriptions first and channels last.
+// list, mirrors first and channels last.
 func (b *planner) unlisted() []Action {
 	ix, m := b.ix, b.m
 	listedPolicies, listedDefaultChannels, listedChannels := set(m.policies), set(m.defaultChannels), set(m.channels)
 	var out []Action
+	listedMirrors := set(m.mirrors)
+	for _, mi := range ix.sortedMirrors() {
+		if listedMirrors[mi] {
+			continue
+		}
+		source := mi.SourceRepository
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindMirror, Subject: source,
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return "", a.reg.DeleteMirror(ctx, source)
+			},
+		})
+	}
 	for _, s := range ix.sortedSubscriptions() {
 		if m.claimed[s.ID] {
 			continue

@@ -70,6 +70,15 @@ func populate(t *testing.T, reg *registry.Registry) {
 	} {
 		require.NoError(t, reg.SetRepositoryPolicy(ctx, p))
 	}
+	pipeline := maestro.UpdatePipeline{Organization: "https://dev.azure.com/dnceng", Project: "internal", PipelineID: 42}
+	for _, m := range []maestro.Mirror{
+		{SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime", Pipeline: pipeline,
+			Branches: []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}, {Pattern: `release/\d+\.\d+`, Mode: maestro.MirrorInternalMerge}}},
+		{SourceRepository: "https://github.com/dotnet/arcade", TargetRepository: "https://dev.azure.com/dnceng/internal/_git/arcade-mirror", Pipeline: pipeline,
+			Branches: []maestro.MirrorBranch{{Pattern: ".*", Mode: maestro.MirrorFastForward}}},
+	} {
+		require.NoError(t, reg.AddMirror(ctx, m))
+	}
 }
 
 func TestExportApplyExportRoundTrip(t *testing.T) {
@@ -80,7 +89,7 @@ func TestExportApplyExportRoundTrip(t *testing.T) {
 	dst := localRegistry(t)
 	p := apply(t, dst, first, config.Options{})
 	add, change, del := p.Counts()
-	assert.Equal(t, [3]int{3 + 3 + 4 + 2, 0, 0}, [3]int{add, change, del})
+	assert.Equal(t, [3]int{3 + 3 + 4 + 2 + 2, 0, 0}, [3]int{add, change, del})
 	second := export(t, dst)
 	assert.Equal(t, first, second, "export → apply to an empty registry → export changed the bytes")
 
@@ -188,7 +197,7 @@ defaultChannels:
 `
 	p := apply(t, reg, keep, config.Options{})
 	assert.True(t, p.Empty())
-	assert.Equal(t, 3+3+4+2-2, p.Unlisted)
+	assert.Equal(t, 3+3+4+2+2-2, p.Unlisted)
 	st, err := config.Load(ctx, reg)
 	require.NoError(t, err)
 	assert.Len(t, st.Channels, 3, "without prune nothing is deleted")
@@ -196,7 +205,7 @@ defaultChannels:
 
 	p = apply(t, reg, keep, config.Options{Prune: true})
 	_, _, del := p.Counts()
-	assert.Equal(t, 10, del)
+	assert.Equal(t, 12, del)
 	st, err = config.Load(ctx, reg)
 	require.NoError(t, err)
 	require.Len(t, st.Channels, 1)
@@ -205,6 +214,7 @@ defaultChannels:
 	assert.Equal(t, "main", st.DefaultChannels[0].Branch)
 	assert.Empty(t, st.Subscriptions)
 	assert.Empty(t, st.RepositoryPolicies)
+	assert.Empty(t, st.Mirrors)
 
 	_, err = reg.ChannelByName(ctx, ".NET Eng - Latest")
 	assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err))

@@ -29,6 +29,11 @@ type Registry interface {
 	ChannelHasBuilds(ctx context.Context, id int) (bool, error)
 	SetRepositoryPolicy(ctx context.Context, p maestro.RepositoryBranchPolicy) error
 	DeleteRepositoryPolicy(ctx context.Context, repository, branch string) error
+
+	Mirrors(ctx context.Context) ([]maestro.Mirror, error)
+	AddMirror(ctx context.Context, m maestro.Mirror) error
+	UpdateMirror(ctx context.Context, source string, change func(m *maestro.Mirror)) (maestro.Mirror, error)
+	DeleteMirror(ctx context.Context, source string) error
 }
 
 var _ Registry = (*registry.Registry)(nil)
@@ -39,6 +44,7 @@ type State struct {
 	DefaultChannels    []maestro.DefaultChannel
 	Subscriptions      []maestro.Subscription
 	RepositoryPolicies []maestro.RepositoryBranchPolicy
+	Mirrors            []maestro.Mirror
 	// ChannelsWithBuilds holds the ids of the channels that hold builds
 	// (filled by LoadChannelBuilds, for plans that prune).
 	ChannelsWithBuilds map[int]bool
@@ -59,6 +65,9 @@ func Load(ctx context.Context, reg Registry) (*State, error) {
 	}
 	if st.RepositoryPolicies, err = reg.RepositoryPolicies(ctx); err != nil {
 		return nil, fmt.Errorf("read repository policies: %w", err)
+	}
+	if st.Mirrors, err = reg.Mirrors(ctx); err != nil {
+		return nil, fmt.Errorf("read mirrors: %w", err)
 	}
 	return &st, nil
 }

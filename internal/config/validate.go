@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/mirror"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
@@ -80,7 +82,36 @@ func (f *File) normalized() (*File, Problems) {
 		p.MergePolicies = f.canonicalPolicies(p.MergePolicies, &ps, "repositoryPolicies", i, "mergePolicies")
 		n.RepositoryPolicies = append(n.RepositoryPolicies, p)
 	}
+	for _, m := range f.Mirrors {
+		m.SourceRepository = strings.TrimSpace(m.SourceRepository)
+		m.TargetRepository = strings.TrimSpace(m.TargetRepository)
+		m.Pipeline = strings.TrimSpace(m.Pipeline)
+		branches := make([]MirrorBranch, len(m.Branches))
+		for j, b := range m.Branches {
+			if b.Mode == "" {
+				b.Mode = string(maestro.MirrorFastForward)
+			}
+			branches[j] = b
+		}
+		m.Branches = branches
+		if m.TargetRepository == "" {
+			if p, err := azdo.ParsePipelineURL(m.Pipeline); err == nil {
+				m.TargetRepository, _ = mirror.DefaultTarget(m.SourceRepository, p)
+			}
+		}
+		n.Mirrors = append(n.Mirrors, m)
+	}
 	return n, ps
+}
+
+// toMaestro is the registry form of a normalized mirror.
+func (m Mirror) toMaestro() (maestro.Mirror, error) {
+	p, err := azdo.ParsePipelineURL(m.Pipeline)
+	out := maestro.Mirror{SourceRepository: m.SourceRepository, TargetRepository: m.TargetRepository, Pipeline: p}
+	for _, b := range m.Branches {
+		out.Branches = append(out.Branches, maestro.MirrorBranch{Pattern: b.Pattern, Mode: maestro.MirrorMode(b.Mode)})
+	}
+	return out, err
 }
 
 // canonicalPolicies trims names and turns properties into the JSON values the
@@ -258,6 +289,44 @@ func (c *checker) checkFile() {
 			c.add(fmt.Sprintf("repository policy %s@%s is listed twice (first at line %d)", p.Repository, p.Branch, f.line("repositoryPolicies", j)), "repositoryPolicies", i)
 		}
 	}
+	mirrors := map[string]int{}
+	for i, m := range f.Mirrors {
+		before := len(c.ps)
+		c.repository(m.SourceRepository, "mirrors", i, "sourceRepository")
+		_, perr := azdo.ParsePipelineURL(m.Pipeline)
+		if c.required(m.Pipeline, "mirrors", i, "pipeline") && perr != nil {
+			c.add(perr.Error(), "mirrors", i, "pipeline")
+		}
+		if m.TargetRepository != "" {
+			c.repository(m.TargetRepository, "mirrors", i, "targetRepository")
+		} else if perr == nil {
+			c.add("is required: it cannot be derived from sourceRepository (OWNER/REPO); name the Azure Repos repository", "mirrors", i, "targetRepository")
+		}
+		if len(m.Branches) == 0 {
+			c.add("name at least one branch pattern", "mirrors", i, "branches")
+		}
+		for j, b := range m.Branches {
+			if c.required(b.Pattern, "mirrors", i, "branches", j, "pattern") {
+				if _, err := regexp.Compile(`^(?:` + b.Pattern + `)$`); err != nil {
+					c.add(fmt.Sprintf("bad regular expression: %v", err), "mirrors", i, "branches", j, "pattern")
+				}
+			}
+			if _, err := maestro.ParseMirrorMode(b.Mode); err != nil {
+				c.add(err.Error(), "mirrors", i, "branches", j, "mode")
+			}
+		}
+		if len(c.ps) == before {
+			// Whatever else the registry refuses (lengths, control characters).
+			if mm, err := m.toMaestro(); err == nil {
+				if err := registry.ValidateMirror(mm, nil); err != nil {
+					c.add(err.Error(), "mirrors", i)
+				}
+			}
+		}
+		if j := firstSeen(mirrors, c.ix.repo(m.SourceRepository), i); j >= 0 {
+			c.add(fmt.Sprintf("mirror of %s is listed twice (first at line %d)", m.SourceRepository, f.line("mirrors", j)), "mirrors", i, "sourceRepository")
+		}
+	}
 }
 
 // mergePolicies applies the production service's rules: known names only,
@@ -294,6 +363,7 @@ type match struct {
 	defaultChannels []*maestro.DefaultChannel
 	subscriptions   []*maestro.Subscription
 	policies        []*maestro.RepositoryBranchPolicy
+	mirrors         []*maestro.Mirror
 	// claimed holds the ids of registry subscriptions some entry stands for.
 	claimed map[string]bool
 }
@@ -305,7 +375,18 @@ func (f *File) match(ix *index) *match {
 		defaultChannels: make([]*maestro.DefaultChannel, len(f.DefaultChannels)),
 		subscriptions:   make([]*maestro.Subscription, len(f.Subscriptions)),
 		policies:        make([]*maestro.RepositoryBranchPolicy, len(f.RepositoryPolicies)),
+		mirrors:         make([]*maestro.Mirror, len(f.Mirrors)),
 		claimed:         map[string]bool{},
+	}
+	mirrors := map[string]*maestro.Mirror{}
+	for j := range st.Mirrors {
+		o := &st.Mirrors[j]
+		if k := ix.repo(o.SourceRepository); mirrors[k] == nil {
+			mirrors[k] = o
+		}
+	}
+	for i, mi := range f.Mirrors {
+		m.mirrors[i] = mirrors[ix.repo(mi.SourceRepository)]
 	}
 	for i, c := range f.Channels {
 		m.channels[i] = ix.byName[fold(c.Name)]
@@ -425,6 +506,28 @@ func (c *checker) checkAgainst(m *match, opts Options) {
 		} else if dup := unlisted[c.ix.subscriptionKey(&s)]; dup != nil {
 			c.add(fmt.Sprintf("this change would make subscription %s flow the same channel, source, target, branch and directories as subscription %s, which this file does not list; delete that one first", o.ID, dup.ID), "subscriptions", i)
 		}
+	}
+	for i, mi := range f.Mirrors {
+		c.mirrorHosts(opts.Hosts, mi, m.mirrors[i], i)
+	}
+}
+
+// mirrorHosts reports, as the registry refuses them
+// (registry.CheckMirrorHosts), a new or moved mirror target that is not an
+// Azure Repos repository on a configured host, and a new or changed pipeline
+// organization that is not configured; o is the registry mirror entry i
+// stands for (nil for a new one).
+func (c *checker) mirrorHosts(h maestro.HostChecker, m Mirror, o *maestro.Mirror, i int) {
+	mm, err := m.toMaestro()
+	if h == nil || err != nil || m.TargetRepository == "" || repourl.Validate(m.TargetRepository) != nil {
+		return // a bad pipeline or target is reported by checkFile
+	}
+	target, pipeline := registry.CheckMirrorHosts(mm, o, h)
+	if target != nil {
+		c.add(target.Error(), "mirrors", i, "targetRepository")
+	}
+	if pipeline != nil {
+		c.add(pipeline.Error(), "mirrors", i, "pipeline")
 	}
 }
 

@@ -336,6 +336,45 @@ repositoryPolicies:
 `,
 			want: []string{`maestro.yaml:6: repositoryPolicies[0].mergePolicies[0].properties: must hold plain values (strings, numbers, booleans, lists, mappings with string keys): json: unsupported type: map[interface {}]interface {}`},
 		},
+		{
+			name: "mirrors",
+			file: `mirrors:
+  - sourceRepository: https://github.com/dotnet/runtime
+    branches:
+      - pattern: release/(
+      - pattern: main
+        mode: mirror
+      - mode: fastForward
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+  - sourceRepository: https://github.com/DotNet/Runtime.git
+    branches: []
+    pipeline: https://dev.azure.com/dnceng/internal/_build
+  - sourceRepository: https://github.com/dotnet
+    branches:
+      - pattern: main
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+  - sourceRepository: https://github.com/dotnet/sdk
+    targetRepository: https://u:secret@dev.azure.com/dnceng/internal/_git/sdk
+    branches:
+      - pattern: main
+  - sourceRepository: https://github.com/dotnet/wpf
+    branches:
+      - pattern: "main\x01"
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+`,
+			want: []string{
+				"maestro.yaml:4: mirrors[0].branches[0].pattern: bad regular expression: error parsing regexp: missing closing ): `^(?:release/()$`",
+				`maestro.yaml:6: mirrors[0].branches[1].mode: mirror mode "mirror": use fastForward or internalMerge`,
+				"maestro.yaml:7: mirrors[0].branches[2].pattern: is required",
+				"maestro.yaml:9: mirrors[1].sourceRepository: mirror of https://github.com/DotNet/Runtime.git is listed twice (first at line 2)",
+				"maestro.yaml:10: mirrors[1].branches: name at least one branch pattern",
+				`maestro.yaml:11: mirrors[1].pipeline: pipeline URL "https://dev.azure.com/dnceng/internal/_build": use https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID`,
+				"maestro.yaml:12: mirrors[2].targetRepository: is required: it cannot be derived from sourceRepository (OWNER/REPO); name the Azure Repos repository",
+				"maestro.yaml:16: mirrors[3].pipeline: is required",
+				`maestro.yaml:17: mirrors[3].targetRepository: repository URL "https://REDACTED@dev.azure.com/dnceng/internal/_git/sdk": remove the user name and password; credentials come from the environment (GITHUB_TOKEN, MAESTRO_AZDO_TOKEN)`,
+				`maestro.yaml:20: mirrors[4]: mirror https://github.com/dotnet/wpf: branches[0].pattern "main\x01": contains a control character`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

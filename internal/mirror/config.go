@@ -6,15 +6,18 @@ import (
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
 // DefaultTarget is the Azure Repos repository a source is mirrored into
 // when none is named: {organization}/{project}/_git/{owner}-{repo} in the
 // organization and project of the mirror pipeline, as dnceng names its
 // mirrors (https://github.com/dotnet/runtime →
-// https://dev.azure.com/dnceng/internal/_git/dotnet-runtime).
+// https://dev.azure.com/dnceng/internal/_git/dotnet-runtime). The source is
+// read normalized (repourl.Normalize: GitHub paths lower-cased, no .git), so
+// every spelling of one repository gives one target.
 func DefaultTarget(source string, pipeline maestro.UpdatePipeline) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(source))
+	u, err := url.Parse(repourl.Normalize(strings.TrimSpace(source)))
 	parts := []string{}
 	if err == nil {
 		parts = strings.Split(strings.Trim(u.Path, "/"), "/")

@@ -15,6 +15,7 @@ func TestDefaultTarget(t *testing.T) {
 	for source, want := range map[string]string{
 		"https://github.com/dotnet/runtime":      "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime",
 		"https://github.com/dotnet/runtime.git/": "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime",
+		"https://github.com/DotNet/Runtime.git":  "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime",
 		"https://ghe.contoso.com/Contoso/App":    "https://dev.azure.com/dnceng/internal/_git/Contoso-App",
 	} {
 		got, err := mirror.DefaultTarget(source, p)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -24,10 +25,28 @@ type mirrorsDoc struct {
 // (sourceRepository, targetRepository, branches[i].pattern,
 // branches[i].mode, pipeline): URLs without user info, at least one branch
 // pattern, each a regular expression that compiles, each mode known, and a
-// pipeline with an organization, project and positive id. With hosts that
-// check mirror targets, the target must be an Azure Repos repository on a
-// configured host, and the pipeline's organization a configured one.
+// pipeline with an organization, project and positive id. With hosts, the
+// hosts are checked as for a new mirror (see CheckMirrorHosts).
 func ValidateMirror(m maestro.Mirror, hosts maestro.HostChecker) error {
+	if err := validateMirror(m); err != nil {
+		return err
+	}
+	return mirrorHostsError(m, nil, hosts)
+}
+
+// mirrorHostsError is CheckMirrorHosts as one error naming the field.
+func mirrorHostsError(m maestro.Mirror, before *maestro.Mirror, hosts maestro.HostChecker) error {
+	target, pipeline := CheckMirrorHosts(m, before, hosts)
+	if target != nil {
+		return maestro.Errorf(maestro.KindInvalid, "mirror %s: targetRepository: %v", m.SourceRepository, target)
+	}
+	if pipeline != nil {
+		return maestro.Errorf(maestro.KindInvalid, "mirror %s: pipeline: %v", m.SourceRepository, pipeline)
+	}
+	return nil
+}
+
+func validateMirror(m maestro.Mirror) error {
 	if err := ValidateURL(m.SourceRepository); err != nil {
 		return invalid("mirror: sourceRepository", err, "")
 	}
@@ -55,18 +74,32 @@ func ValidateMirror(m maestro.Mirror, hosts maestro.HostChecker) error {
 	if p := m.Pipeline; p.Organization == "" || p.Project == "" || p.PipelineID <= 0 {
 		return maestro.Errorf(maestro.KindInvalid, "%s: name the mirror pipeline (https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID)", field("pipeline"))
 	}
-	if hosts == nil {
-		return nil
-	}
-	if mh, ok := hosts.(maestro.MirrorHostChecker); ok {
-		if err := mh.CheckMirrorTarget(m.TargetRepository); err != nil {
-			return maestro.Errorf(maestro.KindInvalid, "%s: %v", field("targetRepository"), err)
-		}
-	}
-	if err := hosts.CheckPipelineOrganization(m.Pipeline.Organization); err != nil {
-		return maestro.Errorf(maestro.KindInvalid, "%s: %v", field("pipeline"), err)
-	}
 	return nil
+}
+
+// CheckMirrorHosts applies hosts (nil: no check) to what a write of mirror
+// m sends somewhere, as maestro.CheckHosts does for subscriptions: a target
+// that is new or moved must be an Azure Repos repository on a configured
+// host (when hosts is a maestro.MirrorHostChecker), and a pipeline whose
+// organization is new or changed must lie in a configured organization.
+// before is the recorded mirror (nil for a new one), so that a mirror
+// recorded before its host left the configuration stays editable. It
+// returns the target's and the pipeline's problem, each nil when there is
+// none.
+func CheckMirrorHosts(m maestro.Mirror, before *maestro.Mirror, hosts maestro.HostChecker) (target, pipeline error) {
+	if hosts == nil {
+		return nil, nil
+	}
+	if mh, ok := hosts.(maestro.MirrorHostChecker); ok && (before == nil || !repourl.Equal(before.TargetRepository, m.TargetRepository)) {
+		target = mh.CheckMirrorTarget(m.TargetRepository)
+	}
+	org := func(m *maestro.Mirror) string {
+		return strings.ToLower(strings.TrimSuffix(m.Pipeline.Organization, "/"))
+	}
+	if before == nil || org(before) != org(&m) {
+		pipeline = hosts.CheckPipelineOrganization(m.Pipeline.Organization)
+	}
+	return target, pipeline
 }
 
 // AddMirror records the mirror configuration of a source repository that
@@ -99,7 +132,10 @@ func (r *Registry) UpdateMirror(ctx context.Context, source string, change func(
 		m.Branches = slices.Clone(m.Branches)
 		change(&m)
 		m.SourceRepository = d.Mirrors[i].SourceRepository
-		if err := ValidateMirror(m, r.hosts); err != nil {
+		if err := validateMirror(m); err != nil {
+			return err
+		}
+		if err := mirrorHostsError(m, &d.Mirrors[i], r.hosts); err != nil {
 			return err
 		}
 		d.Mirrors[i], out = m, m

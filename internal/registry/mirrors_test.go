@@ -144,3 +144,32 @@ func TestMirrorsConcurrentAdds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 16)
 }
+
+// TestMirrorHostsOnUpdate: a mirror recorded while its host was configured
+// stays editable after the host left the configuration; moving its target
+// or pipeline onto an unconfigured host is refused.
+func TestMirrorHostsOnUpdate(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	server := func(k string) string {
+		if k == wire.EnvAzdoServerURLs {
+			return "https://tfs.contoso.com/coll"
+		}
+		return ""
+	}
+	m := runtimeMirror()
+	m.TargetRepository = "https://tfs.contoso.com/coll/internal/_git/dotnet-runtime"
+	m.Pipeline.Organization = "https://tfs.contoso.com/coll"
+	require.NoError(t, registry.New(st, registry.WithHostChecker(wire.Env{Getenv: server})).AddMirror(ctx, m))
+
+	r := registry.New(st, registry.WithHostChecker(wire.Env{Getenv: func(string) string { return "" }}))
+	got, err := r.UpdateMirror(ctx, m.SourceRepository, func(m *maestro.Mirror) { m.Branches = m.Branches[:1] })
+	require.NoError(t, err, "editable")
+	assert.Len(t, got.Branches, 1)
+	_, err = r.UpdateMirror(ctx, m.SourceRepository, func(m *maestro.Mirror) {
+		m.TargetRepository = "https://tfs.contoso.com/coll/internal/_git/runtime"
+	})
+	assert.ErrorContains(t, err, "targetRepository: repository https://tfs.contoso.com/coll/internal/_git/runtime: no configured host serves it")
+	_, err = r.UpdateMirror(ctx, m.SourceRepository, func(m *maestro.Mirror) { m.Pipeline.Organization = "https://tfs.contoso.com/other" })
+	assert.ErrorContains(t, err, "pipeline: Azure DevOps organization https://tfs.contoso.com/other")
+}

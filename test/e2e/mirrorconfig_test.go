@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -73,4 +74,74 @@ func TestMirrorConfig(t *testing.T) {
 		require.Len(t, left, 1)
 		assert.Equal(t, "https://github.com/dotnet/arcade", left[0].SourceRepository)
 	})
+}
+
+// TestMirrorConfigFile: mirrors travel through `config export` and `config
+// apply` on both stores: a file's bad mirror is refused with its line and
+// field and nothing written, a good one is applied, exported and applied to
+// a second registry unchanged, and --prune deletes a mirror the file lacks.
+func TestMirrorConfigFile(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		bad := writeFile(t, dir, "bad.yaml", `mirrors:
+  - sourceRepository: https://github.com/dotnet/runtime
+    targetRepository: https://github.com/dotnet/runtime-copy
+    branches:
+      - pattern: release/(
+        mode: mirror
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+`)
+		r := e.run("config", "apply", bad)
+		assert.Equal(t, 2, r.code, r.stderr)
+		for _, want := range []string{
+			"bad.yaml:3: mirrors[0].targetRepository: https://github.com/dotnet/runtime-copy is not an Azure Repos repository",
+			"bad.yaml:5: mirrors[0].branches[0].pattern: bad regular expression",
+			`bad.yaml:6: mirrors[0].branches[0].mode: mirror mode "mirror": use fastForward or internalMerge`,
+		} {
+			assert.Contains(t, r.stderr, want)
+		}
+		var none []maestro.Mirror
+		e.okJSON(&none, "mirror", "list")
+		assert.Empty(t, none, "nothing written")
+
+		good := writeFile(t, dir, "good.yaml", `mirrors:
+  - sourceRepository: https://github.com/dotnet/runtime
+    branches:
+      - pattern: main
+      - pattern: release/\d+\.\d+
+        mode: internalMerge
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+  - sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://dev.azure.com/dnceng/internal/_git/arcade-mirror
+    branches:
+      - pattern: .*
+    pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=42
+`)
+		out := e.ok("config", "apply", good)
+		assert.Contains(t, out, "+ mirror https://github.com/dotnet/runtime\n    targetRepository: https://dev.azure.com/dnceng/internal/_git/dotnet-runtime\n")
+		var m maestro.Mirror
+		e.okJSON(&m, "mirror", "show", "--source", "https://github.com/dotnet/runtime")
+		assert.Equal(t, []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}, {Pattern: `release/\d+\.\d+`, Mode: maestro.MirrorInternalMerge}}, m.Branches)
+
+		exported := e.ok("config", "export")
+		assert.Contains(t, exported, "mirrors:\n  - sourceRepository: https://github.com/dotnet/arcade\n")
+		other := newLocal(t)
+		other.ok("config", "apply", writeFile(t, dir, "exported.yaml", exported))
+		assert.Equal(t, exported, other.ok("config", "export"), "export → apply → export is the identity")
+		assert.Contains(t, e.ok("config", "apply", good), "No changes")
+
+		only := writeFile(t, dir, "only.yaml", strings.SplitN(string(mustRead(t, good)), "  - sourceRepository: https://github.com/dotnet/arcade", 2)[0])
+		out = e.ok("config", "apply", only, "--prune")
+		assert.Contains(t, out, "- mirror https://github.com/dotnet/arcade")
+		var left []maestro.Mirror
+		e.okJSON(&left, "mirror", "list")
+		require.Len(t, left, 1)
+	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
 }
