@@ -365,3 +365,36 @@ func (r Runner) DefaultBranch(ctx context.Context, dir, remote string) (string, 
 	}
 	return "", fmt.Errorf("the default branch of %s: %w", remote, ErrNotFound)
 }
+
+// ChangedCommit is a commit and the files it changed.
+type ChangedCommit struct {
+	SHA   string
+	Paths []string // added, modified and deleted files (renames as a deletion and an addition)
+}
+
+// ChangedFiles returns the commits in base..head, oldest first, each with
+// the files it changed (a merge: against its first parent). An empty base
+// lists head alone.
+func (r Runner) ChangedFiles(ctx context.Context, dir, base, head string) ([]ChangedCommit, error) {
+	rng := base + ".." + head
+	args := []string{"-c", "core.quotePath=false", "log", "--reverse", "--topo-order", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", rng, "--"}
+	if base == "" {
+		args = []string{"-c", "core.quotePath=false", "log", "-1", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", head, "--"}
+	}
+	out, err := r.run(ctx, dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	var commits []ChangedCommit
+	for _, block := range strings.Split(out, "\x00")[1:] {
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		c := ChangedCommit{SHA: strings.TrimSpace(lines[0])}
+		for _, l := range lines[1:] {
+			if l = strings.TrimSpace(l); l != "" {
+				c.Paths = append(c.Paths, l)
+			}
+		}
+		commits = append(commits, c)
+	}
+	return commits, nil
+}

@@ -462,3 +462,52 @@ func TestHistory(t *testing.T) {
 	assert.ErrorIs(t, err, git.ErrConflict)
 	assert.Equal(t, []string{"a.txt", "c.txt"}, conflicts)
 }
+
+// TestChangedFiles: each commit of a fetched branch lists its files (a
+// merge against its first parent), parents before children.
+func TestChangedFiles(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	bot := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	src := filepath.Join(root, "src")
+	require.NoError(t, bot.Init(ctx, src, false))
+	write := func(name, content string) {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	write("a.txt", "1")
+	c1, err := bot.CommitAllowEmpty(ctx, src, "one")
+	require.NoError(t, err)
+	write("dir/b é.txt", "2")
+	write("a.txt", "2")
+	c2, err := bot.CommitAllowEmpty(ctx, src, "two")
+	require.NoError(t, err)
+	require.NoError(t, bot.CheckoutNew(ctx, src, "side"))
+	write("side.txt", "s")
+	_, err = bot.CommitAllowEmpty(ctx, src, "side")
+	require.NoError(t, err)
+	require.NoError(t, bot.CheckoutNew(ctx, src, "main2"))
+	require.NoError(t, bot.ResetHard(ctx, src, c2))
+	require.NoError(t, bot.Merge(ctx, src, "side", "merge side"))
+	merge, err := bot.RevParse(ctx, src, "HEAD")
+	require.NoError(t, err)
+
+	work := filepath.Join(root, "work.git")
+	require.NoError(t, bot.Init(ctx, work, true))
+	require.NoError(t, bot.FetchBranch(ctx, work, src, "main2", "refs/heads/main2"))
+	head, err := bot.RevParse(ctx, work, "refs/heads/main2")
+	require.NoError(t, err)
+	assert.Equal(t, merge, head)
+
+	commits, err := bot.ChangedFiles(ctx, work, c1, head)
+	require.NoError(t, err)
+	require.Len(t, commits, 3)
+	assert.Equal(t, git.ChangedCommit{SHA: c2, Paths: []string{"a.txt", "dir/b é.txt"}}, commits[0])
+	assert.Equal(t, []string{"side.txt"}, commits[1].Paths)
+	assert.Equal(t, git.ChangedCommit{SHA: merge, Paths: []string{"side.txt"}}, commits[2], "a merge against its first parent")
+	first, err := bot.ChangedFiles(ctx, work, "", c1)
+	require.NoError(t, err)
+	assert.Equal(t, []git.ChangedCommit{{SHA: c1, Paths: []string{"a.txt"}}}, first)
+
+}

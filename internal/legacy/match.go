@@ -24,18 +24,18 @@ type Commit struct {
 // placeholders are filled in (Parameters does that), so that pushes that
 // arrive within the subscription's delay can be combined first (Merge).
 type Trigger struct {
-	Subscription int // Subscription.Index
-	Handler      int // index in Subscription.Handlers
-	Action       Action
-	SourceBranch string
-	Delay        time.Duration
-	Repository   string   // OWNER/REPO of the push
-	Branch       string   // the pushed branch
-	Path         string   // the last matching file
-	Commits      []string // the commits with a matching file, oldest first
+	Subscription int           `json:"subscription"` // Subscription.Index
+	Handler      int           `json:"handler"`      // index in Subscription.Handlers
+	Action       Action        `json:"action"`
+	SourceBranch string        `json:"sourceBranch,omitempty"`
+	Delay        time.Duration `json:"delay"`
+	Repository   string        `json:"repository"` // OWNER/REPO of the push
+	Branch       string        `json:"branch"`     // the pushed branch
+	Path         string        `json:"path"`       // the last matching file
+	Commits      []string      `json:"commits"`    // the commits with a matching file, oldest first
 	// RawParameters are the handler's parameters as the file gives them,
 	// placeholders and all.
-	RawParameters []Parameter
+	RawParameters []Parameter `json:"parameters,omitempty"`
 }
 
 // Key identifies the subscription handler a trigger belongs to; triggers of

@@ -53,11 +53,11 @@ type File struct {
 
 // Action is a build definition that subscriptions queue.
 type Action struct {
-	Name              string
-	VSOInstance       string // e.g. dnceng.visualstudio.com
-	VSOProject        string
-	BuildDefinitionID int
-	Line              int
+	Name              string `json:"name"`
+	VSOInstance       string `json:"vsoInstance"` // e.g. dnceng.visualstudio.com
+	VSOProject        string `json:"vsoProject"`
+	BuildDefinitionID int    `json:"buildDefinitionId"`
+	Line              int    `json:"-"`
 }
 
 // Subscription is one entry of subscriptions[]: when a changed file matches
@@ -84,10 +84,10 @@ type Handler struct {
 // Parameter is one build parameter. A list value is passed joined with
 // spaces, as the old service did.
 type Parameter struct {
-	Name   string
-	Value  string   // when not a list
-	List   []string // when IsList
-	IsList bool
+	Name   string   `json:"name"`
+	Value  string   `json:"value,omitempty"` // when not a list
+	List   []string `json:"list,omitempty"`  // when IsList
+	IsList bool     `json:"isList,omitempty"`
 }
 
 // Action returns the action named name.

@@ -1,14 +1,23 @@
 package e2e_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/test/azdo"
 )
 
 // git runs git in dir and returns its output.
@@ -65,5 +74,188 @@ func TestLegacyPublishWithPublish(t *testing.T) {
 			gitIn(t, origin, "show", "master:build-info/dotnet/arcade/main/Latest_Packages.txt"))
 		assert.Equal(t, "Microsoft.DotNet.Arcade.Sdk 10.0.0-beta.26575.1\r\nMicrosoft.DotNet.Helix.Sdk 10.0.0-beta.26575.1",
 			gitIn(t, origin, "show", "master:build-info/dotnet/arcade/main/Last_Build_Packages.txt"))
+	})
+}
+
+const legacyWatchSubscriptions = `{
+  "actions": {
+    "mirror": {"vsoInstance": "dnceng.visualstudio.com", "vsoProject": "internal", "buildDefinitionId": 1},
+    "publish": {"vsoInstance": "dnceng.visualstudio.com", "vsoProject": "internal", "buildDefinitionId": 2},
+  },
+  "subscriptions": [
+    {
+      "triggerPaths": ["https://github.com/dotnet/versions/blob/master/build-info/dotnet/corefx/master/Latest.txt"],
+      "action": "mirror",
+      "actionArguments": {"vsoSourceBranch": "main", "vsoBuildParameters": {
+        "GithubRepo": "<trigger-repo>", "BranchToMirror": "<trigger-branch>", "CommitsToMirror": "<trigger-commitlist>",
+      }},
+    },
+    {
+      "triggerPaths": ["https://github.com/dotnet/versions/blob/master/build-info/dotnet/product/cli/**/*"],
+      "action": "publish",
+      "delay": "00:00:03",
+      "actionArguments": {"vsoBuildParameters": {"PB_TriggerPath": "<trigger-path>", "PB_VersionsRepoRef": "<trigger-commit>"}},
+    },
+  ],
+}`
+
+// legacyWatch is a versions repository on disk, a subscriptions file and an
+// Azure DevOps double with the two definitions it names.
+type legacyWatch struct {
+	srv  *azdo.Server
+	repo string
+	args []string // `legacy watch ...` without --once
+}
+
+func newLegacyWatch(t *testing.T, e *env) *legacyWatch {
+	srv := azdo.NewServer(t, azdo.WithPAT("pat"))
+	project := srv.AddProject("internal")
+	pipelines := srv.AddRepository(project, "pipelines")
+	pipelines.Commit("main", map[string][]byte{"README.md": []byte("pipelines\n")}, "init")
+	vars := func(names ...string) map[string]azdo.DefinitionVariable {
+		m := map[string]azdo.DefinitionVariable{}
+		for _, n := range names {
+			m[n] = azdo.DefinitionVariable{AllowOverride: true}
+		}
+		return m
+	}
+	srv.AddClassicDefinition(project, azdo.ClassicDefinition{Name: "mirror", Repository: pipelines, Variables: vars("GithubRepo", "BranchToMirror", "CommitsToMirror")})
+	srv.AddClassicDefinition(project, azdo.ClassicDefinition{Name: "publish", Repository: pipelines, Variables: vars("PB_TriggerPath", "PB_VersionsRepoRef")})
+	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "versions")
+	gitIn(t, dir, "init", "--quiet", "--initial-branch=master", repo)
+	lw := &legacyWatch{srv: srv, repo: repo}
+	lw.commit(t, "README.md", "versions\n")
+	subs := writeFile(t, dir, "subscriptions.json", legacyWatchSubscriptions)
+	lw.args = []string{"legacy", "watch", "--repo", repo, "--github-repo", "dotnet/versions", "--branch", "master",
+		"--subscriptions", subs, "--vso-url", "dnceng.visualstudio.com=" + srv.OrganizationURL()}
+	return lw
+}
+
+func (lw *legacyWatch) commit(t *testing.T, path, content string) string {
+	writeFile(t, lw.repo, path, content)
+	gitIn(t, lw.repo, "add", "--all")
+	gitIn(t, lw.repo, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "--quiet", "-m", "update "+path)
+	return strings.TrimSpace(gitIn(t, lw.repo, "rev-parse", "HEAD"))
+}
+
+// queued is what the double was asked to queue: definition, source branch
+// and parameters of each request, all of which it accepted.
+func (lw *legacyWatch) queued(t *testing.T) []string {
+	var out []string
+	for _, r := range lw.srv.QueueBuildRequests() {
+		var body struct {
+			Definition   struct{ ID int }
+			SourceBranch string
+			Parameters   string
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
+		require.Equal(t, 200, r.Status, "refused: %s", r.Body)
+		out = append(out, fmt.Sprintf("%d %s %s", body.Definition.ID, body.SourceBranch, body.Parameters))
+	}
+	return out
+}
+
+func mirrorBuild(commits ...string) string {
+	return `1 refs/heads/main {"GithubRepo":"versions","BranchToMirror":"master","CommitsToMirror":"` + strings.Join(commits, " ") + `"}`
+}
+
+// TestLegacyWatch: commits that update build-info files → `legacy watch
+// --once` → the double receives exactly the expected builds, with their
+// parameters; each commit once, also with two watcher processes at a time;
+// a delayed action coalesces pushes and is queued once, by a watcher
+// started after the one that saw the first push.
+func TestLegacyWatch(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		lw := newLegacyWatch(t, e)
+		once := append(slices.Clone(lw.args), "--once")
+		r := e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "0 new commits")
+
+		c1 := lw.commit(t, "build-info/dotnet/corefx/master/Latest.txt", "preview1-1")
+		lw.commit(t, "build-info/dotnet/coreclr/master/Latest.txt", "preview1-1")
+		c3 := lw.commit(t, "build-info/dotnet/corefx/master/Latest_Packages.txt", "x 1.0")
+		c4 := lw.commit(t, "build-info/dotnet/corefx/master/Latest.txt", "preview1-2")
+		r = e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "subscription 0, action mirror: queued build 1 for "+c1+" "+c4+"\n")
+		assert.Equal(t, []string{mirrorBuild(c1, c4)}, lw.queued(t))
+		_ = c3
+
+		// Two watchers at once, three times over: each commit once.
+		want := lw.queued(t)
+		for i := range 3 {
+			c := lw.commit(t, "build-info/dotnet/corefx/master/Latest.txt", fmt.Sprintf("preview2-%d", i))
+			want = append(want, mirrorBuild(c))
+			var wg sync.WaitGroup
+			results := make([]result, 2)
+			for j := range results {
+				wg.Add(1)
+				go func() { defer wg.Done(); results[j] = e.run(once...) }()
+			}
+			wg.Wait()
+			for _, r := range results {
+				require.Equal(t, 0, r.code, r.stderr)
+			}
+			assert.Equal(t, want, lw.queued(t))
+		}
+
+		// A delay of three seconds: two pushes, a restart, one build.
+		d1 := lw.commit(t, "build-info/dotnet/product/cli/release/2.1/build.semaphore", "1")
+		r = e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "1 waiting")
+		d2 := lw.commit(t, "build-info/dotnet/product/cli/release/2.1/build.xml", "<Build/>")
+		r = e.run(once...) // another process: the pending action is in the store
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "1 waiting")
+		assert.Equal(t, want, lw.queued(t), "nothing before the delay")
+		time.Sleep(3 * time.Second)
+		r = e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		want = append(want, `2  {"PB_TriggerPath":"build-info/dotnet/product/cli/release/2.1/build.xml","PB_VersionsRepoRef":"`+d2+`"}`)
+		assert.Equal(t, want, lw.queued(t))
+		assert.Contains(t, r.stdout, "action publish: queued build 5 for "+d1+" "+d2)
+		r = e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, want, lw.queued(t), "queued once")
+	})
+}
+
+// TestLegacyWatchKilledWhileQueueing: a watcher killed (SIGKILL) while its
+// queue request is on its way leaves the action claimed with the build
+// queued; the next watcher, once the claim timed out, finds that build and
+// records it instead of queueing it again.
+func TestLegacyWatchKilledWhileQueueing(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		lw := newLegacyWatch(t, e)
+		once := append(slices.Clone(lw.args), "--once", "--claim-timeout", "1s")
+		e.ok(once...)
+		c := lw.commit(t, "build-info/dotnet/corefx/master/Latest.txt", "preview1-1")
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := e.command(ctx, once...)
+		var killed sync.Once
+		lw.srv.BeforeRequest(func(r *http.Request) {
+			if r.Method == http.MethodPost && strings.Contains(strings.ToLower(r.URL.Path), "/_apis/build/builds") {
+				killed.Do(func() { _ = cmd.Process.Kill() })
+			}
+		})
+		require.NoError(t, cmd.Start())
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "the watcher was killed")
+		lw.srv.BeforeRequest(nil)
+		require.Eventually(t, func() bool { return len(lw.srv.QueueBuildRequests()) == 1 }, 10*time.Second, 10*time.Millisecond, "the request still reached the service")
+
+		time.Sleep(1100 * time.Millisecond) // the dead watcher's claim times out
+		r := e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "subscription 0, action mirror: found queued build 1 for "+c)
+		assert.Equal(t, []string{mirrorBuild(c)}, lw.queued(t), "not queued twice")
 	})
 }

@@ -1,16 +1,23 @@
 // Package legacy implements `maestro legacy`: running beside the old Maestro
 // on a versions repository (dotnet/versions) — checking its
-// Maestro/subscriptions.json and writing its build-info files.
+// Maestro/subscriptions.json, queueing the builds it asks for, and writing
+// its build-info files.
 package legacy
 
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
@@ -29,7 +36,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 		Description: `Legacy mode reads what the old Maestro read in a versions repository such as
 dotnet/versions: Maestro/subscriptions.json, and writes its build-info files
 as the old publishing tooling did.`,
-		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdPublish(f, nil)},
+		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdWatch(f, nil), NewCmdPublish(f, nil)},
 	}
 }
 
@@ -215,4 +222,177 @@ func publishRun(c *cli.Context, f *cmdutil.Factory, o *PublishOptions) error {
 		}
 		fmt.Fprintln(w, ")")
 	})
+}
+
+// WatchOptions are the parsed flags of `maestro legacy watch`.
+type WatchOptions struct {
+	Repo          string
+	Branch        string
+	GitHubRepo    string // OWNER/REPO
+	Subscriptions string
+	Once          bool
+	Interval      time.Duration
+	Since         string
+	VSOURLs       map[string]string // vsoInstance → organization URL
+	ClaimTimeout  time.Duration
+}
+
+// NewCmdWatch returns `maestro legacy watch`; runF does the work (nil:
+// watchRun).
+func NewCmdWatch(f *cmdutil.Factory, runF func(*cli.Context, *WatchOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *WatchOptions) error { return watchRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "watch",
+		Usage:     "queue the builds a versions repository's subscriptions.json asks for, as the old Maestro did",
+		ArgsUsage: " ",
+		Description: `Polls a branch of a git repository and matches the files each new commit
+changed against the triggers of --subscriptions (see ` + "`maestro legacy validate`" + `):
+https://github.com/OWNER/REPO/blob/BRANCH/PATH, exactly or by a /**/* prefix,
+ignoring case. Each triggered action queues a build of its definition
+(vsoInstance, vsoProject, buildDefinitionId) with vsoSourceBranch as source
+branch and its parameters (placeholders <trigger-repo>, <trigger-branch>,
+<trigger-path>, <trigger-commit>, <trigger-commitlist> filled in; lists joined
+with spaces). An action with a delay waits for it, and pushes within it
+coalesce into one build with the combined commit list.
+
+The last processed commit and the pending actions live in the store
+(--store), so each commit is processed once, also after a restart or with
+several watchers on one store; a delayed action survives a restart. The first
+poll of a branch starts at its head (or after --since COMMIT). A watcher that
+dies while queueing leaves its action claimed; after --claim-timeout another
+watcher takes it over, first asking Azure DevOps for a build of the definition
+with the same parameters queued since, so the build is not queued twice.
+
+Builds are queued with MAESTRO_AZDO_TOKEN (or SYSTEM_ACCESSTOKEN) at
+https://VSOINSTANCE, or where --vso-url VSOINSTANCE=URL says.
+
+Example:
+  maestro legacy watch --repo https://github.com/dotnet/versions --branch master \
+      --subscriptions Maestro/subscriptions.json --once`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "repo", Required: true, Usage: "the repository to poll (`PATH_OR_URL`)"},
+			&cli.StringFlag{Name: "branch", Value: "master", Usage: "its `BRANCH`"},
+			&cli.StringFlag{Name: "github-repo", Usage: "`OWNER/REPO` in trigger URLs (default: from --repo when it is a github.com URL)"},
+			&cli.StringFlag{Name: "subscriptions", Required: true, Usage: "the subscriptions.json `FILE`"},
+			&cli.BoolFlag{Name: "once", Usage: "poll once and exit"},
+			&cli.DurationFlag{Name: "interval", Value: 30 * time.Second, Usage: "time between polls"},
+			&cli.StringFlag{Name: "since", Usage: "on the first poll of the branch, process the commits after `COMMIT`"},
+			&cli.StringSliceFlag{Name: "vso-url", Usage: "`VSOINSTANCE=URL`: the organization URL of an action's vsoInstance; repeatable"},
+			&cli.DurationFlag{Name: "claim-timeout", Value: legacy.ClaimTTL, Usage: "how long a watcher owns an action it queues; after it, another watcher takes the action over (and first looks for a build the first one queued)"},
+			cmdutil.StoreFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return cmdutil.UsageErrorf("legacy watch takes no arguments; got %q", c.Args().First())
+			}
+			o := &WatchOptions{
+				Repo: c.String("repo"), Branch: c.String("branch"), GitHubRepo: c.String("github-repo"),
+				Subscriptions: c.String("subscriptions"), Once: c.Bool("once"), Interval: c.Duration("interval"),
+				Since: c.String("since"), VSOURLs: map[string]string{}, ClaimTimeout: c.Duration("claim-timeout"),
+			}
+			if o.ClaimTimeout < time.Second {
+				return cmdutil.UsageErrorf("--claim-timeout %s: give at least 1s", o.ClaimTimeout)
+			}
+			if o.Interval < time.Second {
+				return cmdutil.UsageErrorf("--interval %s: give at least 1s", o.Interval)
+			}
+			for _, kv := range c.StringSlice("vso-url") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" || v == "" {
+					return cmdutil.UsageErrorf("--vso-url %q: write VSOINSTANCE=URL, e.g. dnceng.visualstudio.com=https://dev.azure.com/dnceng", kv)
+				}
+				o.VSOURLs[k] = v
+			}
+			if o.GitHubRepo == "" {
+				o.GitHubRepo = gitHubRepoOf(o.Repo)
+				if o.GitHubRepo == "" {
+					return cmdutil.UsageErrorf("--repo %s is not a github.com URL: give --github-repo OWNER/REPO for the trigger URLs", o.Repo)
+				}
+			} else if parts := strings.Split(o.GitHubRepo, "/"); len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+				return cmdutil.UsageErrorf("--github-repo %q: write OWNER/REPO", o.GitHubRepo)
+			}
+			return runF(c, o)
+		},
+	}
+}
+
+// gitHubRepoOf returns OWNER/REPO of a https://github.com/OWNER/REPO[.git] URL.
+func gitHubRepoOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.EqualFold(u.Host, "github.com") {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return ""
+	}
+	return parts[0] + "/" + strings.TrimSuffix(parts[1], ".git")
+}
+
+func watchRun(c *cli.Context, f *cmdutil.Factory, o *WatchOptions) error {
+	name, data, err := readFile(f, o.Subscriptions)
+	if err != nil {
+		return err
+	}
+	file, err := legacy.Parse(name, data)
+	if err != nil {
+		return err
+	}
+	queuer, err := f.Wiring().LegacyQueuer(o.VSOURLs)
+	if err != nil {
+		return err
+	}
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "maestro-legacy-watch-")
+	if err != nil {
+		return fmt.Errorf("legacy watch: %w", err)
+	}
+	defer os.RemoveAll(work)
+	runner := git.Runner{Token: f.Getenv("MAESTRO_VERSIONS_TOKEN")}
+	if err := runner.Init(c.Context, work, true); err != nil {
+		return fmt.Errorf("legacy watch: %w", err)
+	}
+	w := &legacy.Watcher{
+		Store: reg.Store(), Git: runner, File: file, Repo: o.Repo, GitHubRepo: o.GitHubRepo, Branch: o.Branch,
+		WorkDir: work, Queuer: queuer, Now: f.Now, NewID: uuid.NewString, Since: o.Since, ClaimTTL: o.ClaimTimeout,
+	}
+	for {
+		rep, err := w.Poll(c.Context)
+		if err != nil {
+			if o.Once {
+				return err
+			}
+			cmdutil.Warn(f.IO.ErrOut, err.Error(), f.Getenv)
+		}
+		for _, q := range rep.Queued {
+			how := "queued"
+			if q.Found {
+				how = "found queued"
+			}
+			fmt.Fprintf(f.IO.Out, "subscription %d, action %s: %s build %d for %s\n", q.Subscription, q.Action, how, q.Build.ID, strings.Join(q.Commits, " "))
+		}
+		for _, e := range rep.Errors {
+			cmdutil.Warn(f.IO.ErrOut, e.Error()+" (kept as pending work; retried later)", f.Getenv)
+		}
+		if err == nil {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s at %s: %d new commits, %d actions triggered, %d queued, %d waiting\n",
+				o.GitHubRepo, o.Branch, cmdutil.ShortSHA(rep.Head), rep.Processed, len(rep.Triggered), len(rep.Queued), rep.Waiting)
+		}
+		if o.Once {
+			if len(rep.Errors) > 0 {
+				return rep.Errors[0]
+			}
+			return nil
+		}
+		select {
+		case <-c.Context.Done():
+			return nil
+		case <-time.After(o.Interval):
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -174,4 +175,39 @@ func TestPublishRun(t *testing.T) {
 	assert.Equal(t, cmdutil.ExitInvalid, res.Code)
 	assert.Contains(t, res.ErrOut, `--channel "../x": segment ".." is not allowed`)
 	assert.Equal(t, head, gitOut(t, origin, "rev-parse", "master"), "bad input writes nothing")
+}
+
+func parseWatch(args ...string) (clitest.Result, any) {
+	var got any
+	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+		return clitest.Noun("legacy", legacy.NewCmdWatch(f, func(_ *cli.Context, o *legacy.WatchOptions) error { got = o; return nil }))
+	}, args...)
+	return res, got
+}
+
+func TestParseWatch(t *testing.T) {
+	res, got := parseWatch(strings.Fields("legacy watch --repo https://github.com/dotnet/versions.git --subscriptions s.json")...)
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &legacy.WatchOptions{Repo: "https://github.com/dotnet/versions.git", Branch: "master", GitHubRepo: "dotnet/versions",
+		Subscriptions: "s.json", Interval: 30 * time.Second, VSOURLs: map[string]string{}, ClaimTimeout: 5 * time.Minute}, got)
+
+	res, got = parseWatch(strings.Fields("legacy watch --repo /v --github-repo dotnet/versions --branch main --subscriptions s.json --once --interval 5s --since abc --vso-url dnceng.visualstudio.com=http://127.0.0.1:1/org --claim-timeout 10s")...)
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &legacy.WatchOptions{Repo: "/v", Branch: "main", GitHubRepo: "dotnet/versions", Subscriptions: "s.json", Once: true,
+		Interval: 5 * time.Second, Since: "abc", VSOURLs: map[string]string{"dnceng.visualstudio.com": "http://127.0.0.1:1/org"}, ClaimTimeout: 10 * time.Second}, got)
+
+	for _, tt := range []struct{ args, want string }{
+		{"legacy watch --subscriptions s", `Required flag "repo" not set`},
+		{"legacy watch --repo https://github.com/dotnet/versions", `Required flag "subscriptions" not set`},
+		{"legacy watch --repo /v --subscriptions s", "--repo /v is not a github.com URL: give --github-repo OWNER/REPO"},
+		{"legacy watch --repo /v --github-repo versions --subscriptions s", `--github-repo "versions": write OWNER/REPO`},
+		{"legacy watch --repo /v --github-repo a/b --subscriptions s --vso-url x", `--vso-url "x": write VSOINSTANCE=URL`},
+		{"legacy watch --repo /v --github-repo a/b --subscriptions s --interval 1ms", "--interval 1ms: give at least 1s"},
+		{"legacy watch --repo /v --github-repo a/b --subscriptions s --claim-timeout 0s", "--claim-timeout 0s: give at least 1s"},
+	} {
+		res, got := parseWatch(strings.Fields(tt.args)...)
+		assert.Equal(t, cmdutil.ExitInvalid, res.Code, tt.args)
+		assert.Contains(t, res.ErrOut, tt.want)
+		assert.Nil(t, got)
+	}
 }

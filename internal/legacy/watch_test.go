@@ -1,0 +1,299 @@
+package legacy_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/legacy"
+	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
+)
+
+const watchSubscriptions = `{
+  "actions": {
+    // definition 1 of the double
+    "mirror": {"vsoInstance": "dnceng.visualstudio.com", "vsoProject": "internal", "buildDefinitionId": 1},
+    // definition 2
+    "publish": {"vsoInstance": "dnceng.visualstudio.com", "vsoProject": "internal", "buildDefinitionId": 2},
+  },
+  "subscriptions": [
+    {
+      "triggerPaths": ["https://github.com/dotnet/versions/blob/master/build-info/dotnet/corefx/master/Latest.txt"],
+      "action": "mirror",
+      "actionArguments": {"vsoSourceBranch": "main", "vsoBuildParameters": {
+        "GithubRepo": "<trigger-repo>", "BranchToMirror": "<trigger-branch>", "CommitsToMirror": "<trigger-commitlist>",
+      }},
+    },
+    {
+      "triggerPaths": ["https://github.com/dotnet/versions/blob/master/build-info/dotnet/product/cli/**/*"],
+      "action": "publish",
+      "delay": "00:10:00",
+      "actionArguments": {"vsoBuildParameters": {"PB_TriggerPath": "<trigger-path>", "PB_VersionsRepoRef": "<trigger-commit>"}},
+    },
+  ],
+}`
+
+type watchEnv struct {
+	t      *testing.T
+	srv    *azdodouble.Server
+	store  store.Store
+	file   *legacy.File
+	repo   string // a work tree: commits are made here and fetched from here
+	queuer legacy.Queuer
+	mu     sync.Mutex
+	now    time.Time
+}
+
+func newWatchEnv(t *testing.T) *watchEnv {
+	t.Helper()
+	srv := azdodouble.NewServer(t, azdodouble.WithPAT("pat"))
+	project := srv.AddProject("internal")
+	pipelines := srv.AddRepository(project, "pipelines")
+	pipelines.Commit("main", map[string][]byte{"README.md": []byte("pipelines\n")}, "init")
+	vars := func(names ...string) map[string]azdodouble.DefinitionVariable {
+		m := map[string]azdodouble.DefinitionVariable{}
+		for _, n := range names {
+			m[n] = azdodouble.DefinitionVariable{AllowOverride: true}
+		}
+		return m
+	}
+	require.Equal(t, 1, srv.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "mirror", Repository: pipelines, Variables: vars("GithubRepo", "BranchToMirror", "CommitsToMirror")}).ID)
+	require.Equal(t, 2, srv.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "publish", Repository: pipelines, Variables: vars("PB_TriggerPath", "PB_VersionsRepoRef")}).ID)
+	env := map[string]string{"MAESTRO_AZDO_TOKEN": "pat", "MAESTRO_AZDO_SERVER_URLS": srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK": "true"}
+	q, err := wire.Env{Getenv: func(k string) string { return env[k] }, Now: time.Now}.LegacyQueuer(map[string]string{"dnceng.visualstudio.com": srv.OrganizationURL()})
+	require.NoError(t, err)
+	f, err := legacy.Parse("subscriptions.json", []byte(watchSubscriptions))
+	require.NoError(t, err)
+	repo := filepath.Join(t.TempDir(), "versions")
+	require.NoError(t, bot.Init(context.Background(), repo, false))
+	e := &watchEnv{t: t, srv: srv, store: mem.New(), file: f, repo: repo, queuer: q, now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	e.commit(map[string]string{"README.md": "versions\n"})
+	require.NoError(t, exec.Command("git", "-C", repo, "branch", "-M", "master").Run())
+	return e
+}
+
+// commit commits files on master of the versions repository and returns its id.
+func (e *watchEnv) commit(files map[string]string) string {
+	e.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(e.repo, filepath.FromSlash(name))
+		require.NoError(e.t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(e.t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	id, err := bot.CommitAllowEmpty(context.Background(), e.repo, "update")
+	require.NoError(e.t, err)
+	return id
+}
+
+func (e *watchEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
+func (e *watchEnv) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+// watcher returns a new watcher on the shared store, as a restarted or a
+// second process would have.
+func (e *watchEnv) watcher() *legacy.Watcher {
+	work := filepath.Join(e.t.TempDir(), "work.git")
+	require.NoError(e.t, bot.Init(context.Background(), work, true))
+	return &legacy.Watcher{
+		Store: e.store, Git: git.Runner{}, File: e.file, Repo: e.repo, GitHubRepo: "dotnet/versions", Branch: "master",
+		WorkDir: work, Queuer: e.queuer, Now: e.clock, NewID: uuid.NewString,
+	}
+}
+
+// queued returns the builds the double was asked to queue: definition,
+// source branch, parameters.
+func (e *watchEnv) queued() []string {
+	var out []string
+	for _, r := range e.srv.QueueBuildRequests() {
+		var body struct {
+			Definition   struct{ ID int }
+			SourceBranch string
+			Parameters   string
+		}
+		require.NoError(e.t, json.Unmarshal(r.Body, &body))
+		require.Equal(e.t, 200, r.Status, "queued: %s", r.Body)
+		out = append(out, fmt.Sprintf("%d %s %s", body.Definition.ID, body.SourceBranch, body.Parameters))
+	}
+	return out
+}
+
+func TestWatchQueuesEachCommitOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	w := e.watcher()
+	rep, err := w.Poll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Processed, "the first poll starts at the head")
+
+	c1 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	c2 := e.commit(map[string]string{"build-info/dotnet/coreclr/master/Latest.txt": "preview1-1"})
+	c3 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-2"})
+	rep, err = w.Poll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Processed)
+	require.Len(t, rep.Queued, 1)
+	assert.Equal(t, []string{
+		`1 refs/heads/main {"GithubRepo":"versions","BranchToMirror":"master","CommitsToMirror":"` + c1 + " " + c3 + `"}`,
+	}, e.queued())
+	_ = c2
+
+	// Polling again, by this watcher or a restarted one, queues nothing.
+	for _, again := range []*legacy.Watcher{w, e.watcher()} {
+		rep, err = again.Poll(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Processed)
+		assert.Len(t, e.queued(), 1)
+	}
+	st, _, err := w.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, c3, st.LastCommit)
+	require.Len(t, st.Queued, 1)
+	assert.Equal(t, []string{c1, c3}, st.Queued[0].Commits)
+	assert.Empty(t, st.Pending)
+}
+
+// TestWatchDelayCoalescesAcrossRestart: pushes within an action's delay
+// become one build with the combined commit list, queued once the delay has
+// passed — by a restarted watcher, since the pending action is in the store.
+func TestWatchDelayCoalescesAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	_, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+
+	c1 := e.commit(map[string]string{"build-info/dotnet/product/cli/release/2.1/build.semaphore": "1"})
+	rep, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Queued)
+	assert.Equal(t, 1, rep.Waiting)
+
+	e.advance(4 * time.Minute)
+	c2 := e.commit(map[string]string{"build-info/dotnet/product/cli/release/2.1/build.xml": "<x/>"})
+	rep, err = e.watcher().Poll(ctx) // a restart in the middle of the delay
+	require.NoError(t, err)
+	assert.Empty(t, rep.Queued)
+	assert.Equal(t, 1, rep.Waiting, "coalesced into the pending action")
+
+	e.advance(5 * time.Minute)
+	rep, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Queued, "ten minutes from the first push, not yet")
+	assert.Empty(t, e.queued())
+
+	e.advance(time.Minute)
+	rep, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Queued, 1)
+	assert.Equal(t, []string{c1, c2}, rep.Queued[0].Commits)
+	assert.Equal(t, []string{
+		`2  {"PB_TriggerPath":"build-info/dotnet/product/cli/release/2.1/build.xml","PB_VersionsRepoRef":"` + c2 + `"}`,
+	}, e.queued())
+	e.advance(time.Hour)
+	_, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	assert.Len(t, e.queued(), 1, "queued once")
+}
+
+// TestWatchTwoWatchersQueueOnce runs watchers side by side on one store,
+// again and again: every commit is taken once and every action queued once.
+func TestWatchTwoWatchersQueueOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	_, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	watchers := []*legacy.Watcher{e.watcher(), e.watcher(), e.watcher()}
+	var want []string
+	for round := range 4 {
+		c := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": fmt.Sprintf("preview1-%d", round)})
+		want = append(want, `1 refs/heads/main {"GithubRepo":"versions","BranchToMirror":"master","CommitsToMirror":"`+c+`"}`)
+		var wg sync.WaitGroup
+		errs := make([]error, len(watchers))
+		for i, w := range watchers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = w.Poll(ctx)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, want, e.queued(), "round %d", round)
+	}
+}
+
+// TestWatchTakesOverADeadClaim: a watcher that died after claiming an
+// action leaves it claimed. Once the claim lapses, the next watcher looks
+// for the build the dead one may have queued: found, it is recorded and not
+// queued again; not found, it is queued.
+func TestWatchTakesOverADeadClaim(t *testing.T) {
+	ctx := context.Background()
+	for _, queuedBeforeDeath := range []bool{true, false} {
+		t.Run(fmt.Sprintf("queued before death %v", queuedBeforeDeath), func(t *testing.T) {
+			e := newWatchEnv(t)
+			_, err := e.watcher().Poll(ctx)
+			require.NoError(t, err)
+			c := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+
+			// The dead watcher: it took the commit and claimed the action.
+			dead := e.watcher()
+			dead.Queuer = dyingQueuer{}
+			func() {
+				defer func() { assert.Equal(t, errDied, recover()) }()
+				_, _ = dead.Poll(ctx)
+			}()
+			st, _, err := dead.State(ctx)
+			require.NoError(t, err)
+			require.Len(t, st.Pending, 1)
+			require.NotNil(t, st.Pending[0].Claim)
+			if queuedBeforeDeath {
+				_, err := e.queuer.Queue(ctx, st.Pending[0].Trigger)
+				require.NoError(t, err)
+			}
+			want := `1 refs/heads/main {"GithubRepo":"versions","BranchToMirror":"master","CommitsToMirror":"` + c + `"}`
+
+			rep, err := e.watcher().Poll(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, rep.Queued, "the claim is live")
+
+			e.advance(legacy.ClaimTTL + time.Second)
+			rep, err = e.watcher().Poll(ctx)
+			require.NoError(t, err)
+			require.Len(t, rep.Queued, 1)
+			assert.Equal(t, queuedBeforeDeath, rep.Queued[0].Found)
+			assert.Equal(t, []string{want}, e.queued(), "one build either way")
+		})
+	}
+}
+
+var errDied = fmt.Errorf("died")
+
+// dyingQueuer stands for a process killed while queueing: it panics, so
+// Poll stops where a killed process would, after the claim and before
+// anything is recorded.
+type dyingQueuer struct{}
+
+func (dyingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, error) {
+	panic(errDied)
+}
+func (dyingQueuer) Find(context.Context, legacy.Trigger, time.Time) (legacy.QueuedBuild, bool, error) {
+	panic(errDied)
+}
