@@ -18,6 +18,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/test/azdo"
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
 // git runs git in dir and returns its output.
@@ -257,5 +258,58 @@ func TestLegacyWatchKilledWhileQueueing(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		assert.Contains(t, r.stdout, "subscription 0, action mirror: found queued build 1 for "+c)
 		assert.Equal(t, []string{mirrorBuild(c)}, lw.queued(t), "not queued twice")
+	})
+}
+
+// TestLegacyImport: the peak subscriptions file with a mapping of three
+// build-info folders and two actions: --dry-run prints the plan and writes
+// nothing; then the channels and subscriptions are created; a second
+// import finds them and adds nothing.
+func TestLegacyImport(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		file := filepath.Join(testenv.Shared(t, "fixtures", "legacy-versions-repo"), "subscriptions.2019-11-22.peak88.json")
+		mapping := writeFile(t, dir, "map.yaml", `buildInfo:
+  - path: coreclr/master
+    sourceRepository: https://github.com/dotnet/coreclr
+    channel: .NET Core 3.0 Dev
+  - path: corefx/master
+    sourceRepository: https://github.com/dotnet/corefx
+    channel: .NET Core 3.0 Dev
+actions:
+  - action: corefx-general
+    targetRepository: https://github.com/dotnet/corefx
+`)
+		e.ok("channel", "add", "--name", ".NET Core 3.0 Dev", "--classification", "product")
+
+		dry := e.ok("legacy", "import", "--mapping", mapping, "--dry-run", file)
+		assert.Contains(t, dry, "not imported: subscriptions[0]: action coreclr-general is not mapped")
+		assert.Contains(t, dry, "not imported: subscriptions[9] trigger https://github.com/dotnet/versions/blob/master/build-info/dotnet/projectk-tfs/master/Latest.txt: build-info folder projectk-tfs/master is not mapped")
+		assert.Contains(t, dry, "Dry run: nothing was written.")
+		var subs []maestro.Subscription
+		e.okJSON(&subs, "subscription", "list")
+		assert.Empty(t, subs)
+
+		out := e.ok("legacy", "import", "--mapping", mapping, file)
+		assert.Contains(t, out, "Applied: 2 added, 0 changed, 0 deleted.")
+		e.okJSON(&subs, "subscription", "list")
+		require.Len(t, subs, 2)
+		for _, s := range subs {
+			assert.Equal(t, "https://github.com/dotnet/corefx", s.TargetRepository)
+			assert.Equal(t, "master", s.TargetBranch)
+			assert.Equal(t, maestro.UpdateFrequency("everyBuild"), s.Policy.UpdateFrequency)
+			require.NotNil(t, s.UpdatePipeline)
+			assert.Equal(t, maestro.UpdatePipeline{Organization: "https://dev.azure.com/devdiv", Project: "DevDiv", PipelineID: 1084, Classic: true}, *s.UpdatePipeline)
+		}
+		var chs []maestro.Channel
+		e.okJSON(&chs, "channel", "list")
+		require.Len(t, chs, 1, "the mapped channel existed")
+		assert.Equal(t, "product", chs[0].Classification, "and is left as it was")
+
+		again := e.ok("legacy", "import", "--mapping", mapping, file)
+		assert.Contains(t, again, "already in the registry: https://github.com/dotnet/corefx → https://github.com/dotnet/corefx@master on \".NET Core 3.0 Dev\"")
+		assert.NotContains(t, again, "Applied:")
+		e.okJSON(&subs, "subscription", "list")
+		assert.Len(t, subs, 2)
 	})
 }

@@ -5,6 +5,7 @@
 package legacy
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,9 +18,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	cfg "github.com/maestroplusplus/maestro/internal/config"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
 // ValidateOptions are the parsed arguments of `maestro legacy validate`.
@@ -36,7 +39,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 		Description: `Legacy mode reads what the old Maestro read in a versions repository such as
 dotnet/versions: Maestro/subscriptions.json, and writes its build-info files
 as the old publishing tooling did.`,
-		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdWatch(f, nil), NewCmdPublish(f, nil)},
+		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdWatch(f, nil), NewCmdPublish(f, nil), NewCmdImport(f, nil)},
 	}
 }
 
@@ -395,4 +398,152 @@ func watchRun(c *cli.Context, f *cmdutil.Factory, o *WatchOptions) error {
 		case <-time.After(o.Interval):
 		}
 	}
+}
+
+// ImportOptions are the parsed flags of `maestro legacy import`.
+type ImportOptions struct {
+	File    string
+	Mapping string
+	DryRun  bool
+}
+
+// NewCmdImport returns `maestro legacy import`; runF does the work (nil:
+// importRun).
+func NewCmdImport(f *cmdutil.Factory, runF func(*cli.Context, *ImportOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *ImportOptions) error { return importRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "turn legacy subscriptions into registry subscriptions where a mapping exists",
+		ArgsUsage: "FILE",
+		Description: `Reads the legacy subscriptions FILE and the --mapping file (YAML):
+
+  buildInfo:        # build-info/dotnet/PATH/ -> where its builds come from now
+    - path: coreclr/master
+      sourceRepository: https://github.com/dotnet/coreclr
+      channel: .NET Core 3.0 Dev
+  actions:          # action -> the repository branch its build updates
+    - action: core-setup-general
+      targetRepository: https://github.com/dotnet/core-setup
+      targetBranch: master
+
+A trigger on a build-info file of a mapped folder, with a mapped action, becomes
+a registry subscription (channel, source, target, target branch) that flows every
+build and queues the action's definition as a classic update pipeline
+(https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID). Missing channels are
+created. Everything else is listed with the reason it was not imported.
+Subscriptions the registry already has are left alone. The plan is printed as
+` + "`maestro config apply`" + ` prints it, checked as config apply checks it, and applied
+unless --dry-run.
+
+Example:
+  maestro legacy import --mapping legacy-map.yaml --dry-run Maestro/subscriptions.json`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "mapping", Required: true, Usage: "the mapping `FILE` (YAML)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and write nothing"},
+			cmdutil.StoreFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() != 1 {
+				return cmdutil.UsageErrorf("legacy import takes one FILE argument; got %d", c.Args().Len())
+			}
+			return runF(c, &ImportOptions{File: c.Args().First(), Mapping: c.String("mapping"), DryRun: c.Bool("dry-run")})
+		},
+	}
+}
+
+func importRun(c *cli.Context, f *cmdutil.Factory, o *ImportOptions) error {
+	name, data, err := readFile(f, o.File)
+	if err != nil {
+		return err
+	}
+	file, err := legacy.Parse(name, data)
+	if err != nil {
+		return err
+	}
+	mdata, err := os.ReadFile(o.Mapping)
+	if err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "--mapping: %w", err)
+	}
+	mapping, err := legacy.ParseMapping(o.Mapping, mdata)
+	if err != nil {
+		return err
+	}
+	subs, unmapped := legacy.Import(file, mapping)
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	st, err := cfg.Load(c.Context, reg)
+	if err != nil {
+		return err
+	}
+	for _, u := range unmapped {
+		fmt.Fprintf(f.IO.Out, "not imported: %s\n", u)
+	}
+	channelIDs := map[string]int{}
+	for _, ch := range st.Channels {
+		channelIDs[strings.ToLower(ch.Name)] = ch.ID
+	}
+	out := &cfg.File{}
+	newChannels := map[string]bool{}
+	for _, s := range subs {
+		id, exists := channelIDs[strings.ToLower(s.Channel)]
+		if exists && subscriptionExists(st, id, s) {
+			fmt.Fprintf(f.IO.Out, "already in the registry: %s → %s@%s on %q\n", s.SourceRepository, s.TargetRepository, s.TargetBranch, s.Channel)
+			continue
+		}
+		if !exists && !newChannels[strings.ToLower(s.Channel)] {
+			newChannels[strings.ToLower(s.Channel)] = true
+			out.Channels = append(out.Channels, cfg.Channel{Name: s.Channel})
+		}
+		out.Subscriptions = append(out.Subscriptions, s)
+	}
+	plan, err := cfg.NewPlan(out, st, cfg.Options{Hosts: f.Wiring()})
+	if err != nil {
+		var ps cfg.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				fmt.Fprintln(f.IO.ErrOut, p.String())
+			}
+			return maestro.Errorf(maestro.KindInvalid, "the imported subscriptions have %d problem(s), listed above; fix the mapping; nothing was written", len(ps))
+		}
+		return err
+	}
+	if err := plan.Write(f.IO.Out); err != nil {
+		return err
+	}
+	if o.DryRun {
+		fmt.Fprintln(f.IO.Out, "Dry run: nothing was written.")
+		return nil
+	}
+	if plan.Empty() {
+		return nil
+	}
+	done, err := plan.Apply(c.Context, reg)
+	if err != nil {
+		return err
+	}
+	for _, d := range done {
+		if d.Action.Kind == cfg.KindSubscription && d.Action.Op == cfg.OpAdd {
+			fmt.Fprintf(f.IO.Out, "created subscription %s: %s\n", d.ID, d.Action.Detail)
+		}
+	}
+	add, change, del := plan.Counts()
+	fmt.Fprintf(f.IO.Out, "Applied: %d added, %d changed, %d deleted.\n", add, change, del)
+	return nil
+}
+
+// subscriptionExists reports whether the registry has a subscription with
+// s's channel, source, target and target branch (and no directories).
+func subscriptionExists(st *cfg.State, channelID int, s cfg.Subscription) bool {
+	for _, x := range st.Subscriptions {
+		if x.ChannelID == channelID && repourl.Equal(x.SourceRepository, s.SourceRepository) &&
+			repourl.Equal(x.TargetRepository, s.TargetRepository) && x.TargetBranch == s.TargetBranch &&
+			x.SourceDirectory == "" && x.TargetDirectory == "" {
+			return true
+		}
+	}
+	return false
 }

@@ -211,3 +211,24 @@ func TestParseWatch(t *testing.T) {
 		assert.Nil(t, got)
 	}
 }
+
+func TestParseImport(t *testing.T) {
+	var got any
+	parseImport := func(args ...string) clitest.Result {
+		got = nil
+		return clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+			return clitest.Noun("legacy", legacy.NewCmdImport(f, func(_ *cli.Context, o *legacy.ImportOptions) error { got = o; return nil }))
+		}, args...)
+	}
+	res := parseImport("legacy", "import", "--mapping", "m.yaml", "s.json")
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &legacy.ImportOptions{File: "s.json", Mapping: "m.yaml"}, got)
+	res = parseImport("legacy", "import", "--dry-run", "--mapping", "m.yaml", "s.json")
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &legacy.ImportOptions{File: "s.json", Mapping: "m.yaml", DryRun: true}, got)
+	for _, args := range [][]string{{"legacy", "import", "s.json"}, {"legacy", "import", "--mapping", "m"}, {"legacy", "import", "--mapping", "m", "a", "b"}} {
+		res := parseImport(args...)
+		assert.Equal(t, cmdutil.ExitInvalid, res.Code, args)
+		assert.Nil(t, got)
+	}
+}
