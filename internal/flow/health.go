@@ -44,6 +44,9 @@ type HealthLimits struct {
 	PendingAge time.Duration
 	// Unused: a subscription whose last Unused outcomes all changed nothing is unused.
 	Unused int
+	// MirrorAge: a mirrored branch not left current by its runs for longer
+	// is failing (see mirror.Health); 0 does not judge mirrors.
+	MirrorAge time.Duration
 }
 
 // SubscriptionHealth is what health knows of one subscription.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -172,4 +173,49 @@ func TestMirrorHostsOnUpdate(t *testing.T) {
 	assert.ErrorContains(t, err, "targetRepository: repository https://tfs.contoso.com/coll/internal/_git/runtime: no configured host serves it")
 	_, err = r.UpdateMirror(ctx, m.SourceRepository, func(m *maestro.Mirror) { m.Pipeline.Organization = "https://tfs.contoso.com/other" })
 	assert.ErrorContains(t, err, "pipeline: Azure DevOps organization https://tfs.contoso.com/other")
+}
+
+// TestMirrorOutcomes: mirror history is kept per source and branch, oldest
+// first; two runs at one instant are both kept; a source is found under
+// any spelling of its URL.
+func TestMirrorOutcomes(t *testing.T) {
+	ctx := context.Background()
+	r := registry.New(mem.New())
+	at := func(min int) time.Time { return time.Date(2026, 12, 5, 8, min, 0, 0, time.UTC) }
+	const rt, arcade = "https://github.com/dotnet/runtime", "https://github.com/dotnet/arcade"
+	for _, o := range []maestro.MirrorOutcome{
+		{Time: at(3), SourceRepository: rt, Branch: "main", Result: maestro.MirrorRefused},
+		{Time: at(1), SourceRepository: rt, Branch: "main", Result: maestro.MirrorCreated},
+		{Time: at(3), SourceRepository: rt, Branch: "main", Result: maestro.MirrorUpToDate},
+		{Time: at(2), SourceRepository: rt, Branch: "release/9.0", Result: maestro.MirrorMerged},
+		{Time: at(2), SourceRepository: arcade, Branch: "main", Result: maestro.MirrorFailure},
+	} {
+		_, err := r.RecordMirrorOutcome(ctx, o)
+		require.NoError(t, err)
+	}
+	results := func(os []maestro.MirrorOutcome) []maestro.MirrorResult {
+		var out []maestro.MirrorResult
+		for _, o := range os {
+			out = append(out, o.Result)
+		}
+		return out
+	}
+	got, err := r.MirrorOutcomes(ctx, "https://github.com/DotNet/Runtime.git", "main")
+	require.NoError(t, err)
+	assert.Equal(t, []maestro.MirrorResult{maestro.MirrorCreated, maestro.MirrorRefused, maestro.MirrorUpToDate}, results(got))
+	got, err = r.MirrorOutcomes(ctx, rt, "")
+	require.NoError(t, err)
+	assert.Len(t, got, 4)
+	got, err = r.MirrorOutcomes(ctx, "", "")
+	require.NoError(t, err)
+	assert.Len(t, got, 5)
+	got, err = r.MirrorOutcomes(ctx, arcade, "release/9.0")
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	_, err = r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{SourceRepository: rt, Branch: "a b"})
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+	n, err := r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{SourceRepository: rt, Branch: "main", Result: maestro.MirrorUpToDate})
+	require.NoError(t, err)
+	assert.False(t, n.Time.IsZero(), "a zero time is now")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/mirror"
 	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -16,8 +17,9 @@ import (
 
 // Health gathers what flow.Health judges — every subscription with its
 // history, flow state and its source's newest assets; every tracked pull
-// request with its checks; every target branch's dependencies — and returns
-// the problems. It reads everything (unlike tick) and clones every target.
+// request with its checks; every target branch's dependencies — and, with
+// lim.MirrorAge, what mirror.Health judges (every mirror's history), and
+// returns the problems. It reads everything (unlike tick) and clones every target.
 func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimits) ([]flow.Problem, error) {
 	subs, err := s.Registry.Subscriptions(ctx, registry.SubscriptionFilter{})
 	if err != nil {
@@ -97,7 +99,23 @@ func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimi
 		}
 		ths = append(ths, flow.TargetHealth{Repository: t.repo, Branch: t.branch, Directory: t.dir, Listing: listing})
 	}
-	return append(flow.Health(now, lim, shs, prs, ths), problems...), nil
+	problems = append(flow.Health(now, lim, shs, prs, ths), problems...)
+	if lim.MirrorAge > 0 {
+		mirrors, err := s.Registry.Mirrors(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var history []maestro.MirrorOutcome
+		for _, m := range mirrors {
+			h, err := s.Registry.MirrorOutcomes(ctx, m.SourceRepository, "")
+			if err != nil {
+				return nil, err
+			}
+			history = append(history, h...)
+		}
+		problems = append(problems, mirror.Health(now, lim.MirrorAge, mirrors, history)...)
+	}
+	return problems, nil
 }
 
 // ProblemUnreadable: health could not read something it checks.

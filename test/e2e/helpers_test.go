@@ -77,7 +77,7 @@ type result struct {
 }
 
 // command returns an unstarted maestro process with --store appended, except
-// for the commands that work on repositories alone.
+// for the commands that work on a repository's files alone.
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 	if !filesOnly(args) {
 		args = append(args, "--store", e.store)
@@ -88,7 +88,7 @@ func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 func filesOnly(args []string) bool {
-	return len(args) > 1 && (args[0] == "deps" && args[1] != "update" || args[0] == "mirror" && args[1] == "run")
+	return len(args) > 1 && args[0] == "deps" && args[1] != "update"
 }
 
 // cleanEnviron is the test's environment without variables that would

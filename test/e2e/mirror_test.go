@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,6 +22,10 @@ import (
 // commit and pushes nothing, an internal merge and a conflict that lists
 // the paths. No token appears in any output, failing runs included.
 func TestMirrorRunOverHTTP(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) { mirrorRunOverHTTP(t, e) })
+}
+
+func mirrorRunOverHTTP(t *testing.T, e *env) {
 	const ghSecret, patSecret = "ghp_mirrorE2eSecret000000000000000000000", "mirror-e2e-pat-secret"
 	gh := githubdouble.NewServer(t)
 	gh.AddToken(githubdouble.DefaultLogin, ghSecret)
@@ -29,9 +34,9 @@ func TestMirrorRunOverHTTP(t *testing.T) {
 	dst := az.AddRepository(az.AddProject("internal"), "dotnet-runtime")
 	source, target := gh.URL()+"/dotnet/runtime", dst.WebURL()
 
-	e := newLocal(t)
-	e.environ = []string{"GITHUB_TOKEN=" + ghSecret, "MAESTRO_GITHUB_URL=" + gh.URL(), "MAESTRO_AZDO_TOKEN=" + patSecret,
-		"MAESTRO_AZDO_SERVER_URLS=" + az.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_BOT_NAME=dnceng-bot"}
+	e.environ = append(e.environ, "GITHUB_TOKEN="+ghSecret, "MAESTRO_GITHUB_URL="+gh.URL(), "MAESTRO_AZDO_TOKEN="+patSecret,
+		"MAESTRO_AZDO_SERVER_URLS="+az.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_BOT_NAME=dnceng-bot")
+	e.ok("mirror", "add", "--source", source, "--target", target, "--branch", "main", "--pipeline", az.OrganizationURL()+"/internal/_build?definitionId=1")
 	var all strings.Builder
 	run := func(mode string) (result, maestro.MirrorOutcome) {
 		t.Helper()
@@ -86,11 +91,35 @@ func TestMirrorRunOverHTTP(t *testing.T) {
 	assert.Equal(t, before, dst.Head("internal/main"), "nothing pushed")
 
 	// A token the target refuses: the failure says so without the token.
-	e.environ[2] = "MAESTRO_AZDO_TOKEN=wrong-" + patSecret
+	for i, kv := range e.environ {
+		if strings.HasPrefix(kv, "MAESTRO_AZDO_TOKEN=") {
+			e.environ[i] = "MAESTRO_AZDO_TOKEN=wrong-" + patSecret
+		}
+	}
 	r, out = run("fastForward")
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, maestro.MirrorFailure, out.Result)
 	assert.Contains(t, r.stderr, "read branch main of "+target)
+
+	// Every run is in the history, and flow health reports the branch
+	// once it has been behind for longer than --mirror-age.
+	var history []maestro.MirrorOutcome
+	e.okJSON(&history, "mirror", "history", "--source", source, "--branch", "main")
+	var results []maestro.MirrorResult
+	for _, o := range history {
+		results = append(results, o.Result)
+	}
+	assert.Equal(t, []maestro.MirrorResult{maestro.MirrorCreated, maestro.MirrorFastForwarded, maestro.MirrorRefused, maestro.MirrorCreated,
+		maestro.MirrorMerged, maestro.MirrorConflict, maestro.MirrorFailure}, results)
+	table := e.ok("mirror", "history")
+	assert.Contains(t, table, "conflict")
+	assert.Contains(t, table, "internal/main")
+	assert.Equal(t, 0, e.run("flow", "health").code, "behind for less than a day")
+	health := e.run("flow", "health", "--now", time.Now().Add(25*time.Hour).UTC().Format(time.RFC3339))
+	all.WriteString(health.stdout + health.stderr)
+	assert.Equal(t, 1, health.code)
+	assert.Contains(t, health.stdout, "failing-mirror: "+target+"@main: the mirror of "+source+" main has not been current since")
+	assert.Contains(t, health.stdout, "the last one: failure")
 
 	for _, secret := range []string{ghSecret, patSecret, base64.StdEncoding.EncodeToString([]byte("x-access-token:" + patSecret)),
 		base64.StdEncoding.EncodeToString([]byte("x-access-token:" + ghSecret))} {

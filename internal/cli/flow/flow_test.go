@@ -35,7 +35,7 @@ func parse(args string) (clitest.Result, any) {
 
 func TestParse(t *testing.T) {
 	now := time.Date(2026, 12, 1, 6, 30, 0, 0, time.UTC)
-	defaults := engine.HealthLimits{Failures: 3, PullRequestAge: 7 * 24 * time.Hour, PendingAge: 24 * time.Hour, Unused: 5}
+	defaults := engine.HealthLimits{Failures: 3, PullRequestAge: 7 * 24 * time.Hour, PendingAge: 24 * time.Hour, Unused: 5, MirrorAge: 24 * time.Hour}
 	tests := []struct {
 		args string
 		want any
@@ -43,8 +43,8 @@ func TestParse(t *testing.T) {
 		{"tick", &flow.TickOptions{}},
 		{"tick --now 2026-12-01T06:30:00Z --output json", &flow.TickOptions{Now: now, JSON: true}},
 		{"health", &flow.HealthOptions{Limits: defaults}},
-		{"health --failures 1 --pr-age 48h --pending-age 90m --unused 10 --now 2026-12-01T06:30:00Z --output json",
-			&flow.HealthOptions{Limits: engine.HealthLimits{Failures: 1, PullRequestAge: 48 * time.Hour, PendingAge: 90 * time.Minute, Unused: 10}, Now: now, JSON: true}},
+		{"health --failures 1 --pr-age 48h --pending-age 90m --unused 10 --mirror-age 6h --now 2026-12-01T06:30:00Z --output json",
+			&flow.HealthOptions{Limits: engine.HealthLimits{Failures: 1, PullRequestAge: 48 * time.Hour, PendingAge: 90 * time.Minute, Unused: 10, MirrorAge: 6 * time.Hour}, Now: now, JSON: true}},
 		{"history", &flow.HistoryOptions{}},
 		{"history --subscription s1 --build 4 --output json", &flow.HistoryOptions{SubscriptionID: "s1", BuildID: 4, JSON: true}},
 		{"explain --build 4", &flow.ExplainOptions{BuildID: 4}},
@@ -62,10 +62,11 @@ func TestParseBadInput(t *testing.T) {
 	tests := []struct{ args, wantErr string }{
 		{"tick --now yesterday", `invalid value "yesterday" for flag -now`},
 		{"tick --output yaml", `--output "yaml": use table or json`},
-		{"health --failures 0", "--failures and --unused must be at least 1, --pr-age and --pending-age positive"},
+		{"health --failures 0", "--failures and --unused must be at least 1, --pr-age, --pending-age and --mirror-age positive"},
 		{"health --unused 0", "--failures and --unused must be at least 1"},
-		{"health --pr-age 0s", "--pr-age and --pending-age positive"},
-		{"health --pending-age -1h", "--pr-age and --pending-age positive"},
+		{"health --pr-age 0s", "--pr-age, --pending-age and --mirror-age positive"},
+		{"health --pending-age -1h", "--pr-age, --pending-age and --mirror-age positive"},
+		{"health --mirror-age 0s", "--pr-age, --pending-age and --mirror-age positive"},
 		{"health --pr-age week", `invalid value "week" for flag -pr-age`},
 		{"health --output csv", `--output "csv"`},
 		{"history --build x", `invalid value "x" for flag -build`},

@@ -38,19 +38,23 @@ func NewCmdHealth(f *cmdutil.Factory, runF func(*cli.Context, *HealthOptions) er
   unused-subscription        the last --unused builds of a subscription changed nothing
   dependency-cycle           subscriptions form a cycle among repositories
   unreadable                 a pull request or target branch could not be read
-Reads every subscription's history and clones every target branch.`,
+  failing-mirror             a mirrored branch whose runs have not left its target current
+                             for longer than --mirror-age (refused, conflict, failure)
+Reads every subscription's and mirror's history and clones every target branch.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "failures", Value: 3, Usage: "failed attempts in a row that make a subscription failing (`K`)"},
 			&cli.DurationFlag{Name: "pr-age", Value: 7 * 24 * time.Hour, Usage: "age of a stale pull request (`DURATION`, e.g. 168h)"},
 			&cli.DurationFlag{Name: "pending-age", Value: 24 * time.Hour, Usage: "age of old pending work (`DURATION`)"},
 			&cli.IntFlag{Name: "unused", Value: 5, Usage: "outcomes without a change in a row that make a subscription unused (`N`)"},
+			&cli.DurationFlag{Name: "mirror-age", Value: 24 * time.Hour, Usage: "how long a mirrored branch may stay behind its source (`DURATION`)"},
 			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "the moment to judge for (`RFC3339`; default: the clock)"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
-			lim := engine.HealthLimits{Failures: c.Int("failures"), PullRequestAge: c.Duration("pr-age"), PendingAge: c.Duration("pending-age"), Unused: c.Int("unused")}
-			if lim.Failures < 1 || lim.Unused < 1 || lim.PullRequestAge <= 0 || lim.PendingAge <= 0 {
-				return cmdutil.UsageErrorf("--failures and --unused must be at least 1, --pr-age and --pending-age positive")
+			lim := engine.HealthLimits{Failures: c.Int("failures"), PullRequestAge: c.Duration("pr-age"), PendingAge: c.Duration("pending-age"), Unused: c.Int("unused"),
+				MirrorAge: c.Duration("mirror-age")}
+			if lim.Failures < 1 || lim.Unused < 1 || lim.PullRequestAge <= 0 || lim.PendingAge <= 0 || lim.MirrorAge <= 0 {
+				return cmdutil.UsageErrorf("--failures and --unused must be at least 1, --pr-age, --pending-age and --mirror-age positive")
 			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {

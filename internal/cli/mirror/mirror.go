@@ -3,6 +3,7 @@
 package mirror
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -23,7 +24,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "mirror",
 		Usage:       "keep internal Azure Repos copies of repositories current",
-		Subcommands: []*cli.Command{NewCmdAdd(f, nil), NewCmdUpdate(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), NewCmdRun(f, nil)},
+		Subcommands: []*cli.Command{NewCmdAdd(f, nil), NewCmdUpdate(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), NewCmdRun(f, nil), NewCmdHistory(f, nil)},
 	}
 }
 
@@ -46,7 +47,8 @@ repository and pushes at most one update, never forced:
                  heads; created at the source head when missing, moved forward while it
                  has no commits of its own. A conflict fails (exit 4), listing the paths.
 
-A refused or failed run pushes nothing. --source is a GitHub or Azure Repos URL or a local
+A refused or failed run pushes nothing. Every run records its outcome in the registry
+(maestro mirror history), a run refused for a missing token or an unknown host too. --source is a GitHub or Azure Repos URL or a local
 repository; --target an Azure Repos URL or a local repository. Tokens come from the
 environment only: GITHUB_TOKEN (or the GitHub App variables) for GitHub, MAESTRO_AZDO_TOKEN
 or SYSTEM_ACCESSTOKEN for Azure Repos.`,
@@ -56,7 +58,7 @@ or SYSTEM_ACCESSTOKEN for Azure Repos.`,
 			&cli.StringFlag{Name: "branch", Required: true, Usage: "`BRANCH` of the source to mirror"},
 			&cli.StringFlag{Name: "target", Required: true, Usage: "Azure Repos repository `URL` (or local path) to update"},
 			&cli.StringFlag{Name: "mode", Value: string(maestro.MirrorFastForward), Usage: "`MODE`: fastForward or internalMerge"},
-			cmdutil.OutputFlag,
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -80,11 +82,24 @@ or SYSTEM_ACCESSTOKEN for Azure Repos.`,
 }
 
 func runRun(c *cli.Context, f *cmdutil.Factory, o *RunOptions) error {
-	g, err := f.Wiring().MirrorGit(o.Request.Source, o.Request.Target)
+	reg, err := f.Registry(c)
 	if err != nil {
 		return err
 	}
-	out, err := mirror.Mirror{Git: g, Now: f.Now}.Run(c.Context, o.Request)
+	var out maestro.MirrorOutcome
+	g, err := f.Wiring().MirrorGit(o.Request.Source, o.Request.Target)
+	if err == nil {
+		out, err = mirror.Mirror{Git: g, Now: f.Now}.Run(c.Context, o.Request)
+	} else {
+		// No run without its token or on an unknown host, but the history
+		// says why: a pipeline that lost its token shows in flow health.
+		out = maestro.MirrorOutcome{Time: f.Now().UTC(), SourceRepository: o.Request.Source, Branch: o.Request.Branch,
+			TargetRepository: o.Request.Target, TargetBranch: o.Request.Mode.TargetBranch(o.Request.Branch), Mode: o.Request.Mode,
+			Result: maestro.MirrorFailure, Message: err.Error()}
+	}
+	if _, rerr := reg.RecordMirrorOutcome(c.Context, out); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("the run's outcome was not recorded: %w", rerr))
+	}
 	if o.JSON {
 		if werr := cmdutil.WriteJSON(f.IO.Out, out); werr != nil && err == nil {
 			return werr

@@ -64,3 +64,29 @@ func TestParseRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestParseHistory(t *testing.T) {
+	parse := func(args ...string) (clitest.Result, *mirrorcmd.HistoryOptions) {
+		var got *mirrorcmd.HistoryOptions
+		res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+			return clitest.Noun("mirror", mirrorcmd.NewCmdHistory(f, func(_ *cli.Context, o *mirrorcmd.HistoryOptions) error { got = o; return nil }))
+		}, append([]string{"mirror", "history"}, args...)...)
+		return res, got
+	}
+	res, got := parse()
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &mirrorcmd.HistoryOptions{}, got)
+	res, got = parse("--source", "https://github.com/dotnet/runtime", "--branch", "main", "--output", "json")
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &mirrorcmd.HistoryOptions{Source: "https://github.com/dotnet/runtime", Branch: "main", JSON: true}, got)
+	for args, want := range map[string]string{
+		"--branch main": "--branch: give --source too",
+		"extra":         "mirror history takes no arguments",
+		"--output yaml": `--output "yaml"`,
+	} {
+		res, got := parse(strings.Fields(args)...)
+		assert.Equal(t, cmdutil.ExitInvalid, res.Code, args)
+		assert.Contains(t, res.ErrOut, want, args)
+		assert.Nil(t, got, args)
+	}
+}
