@@ -17,6 +17,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/legacy"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
@@ -296,4 +297,32 @@ func (dyingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, e
 }
 func (dyingQueuer) Find(context.Context, legacy.Trigger, time.Time) (legacy.QueuedBuild, bool, error) {
 	panic(errDied)
+}
+
+// TestWatchRefusesRewrittenHistory: when the last processed commit is no
+// longer in the branch's history (a force push), the watcher says so and
+// changes nothing, rather than guessing which commits are new.
+func TestWatchRefusesRewrittenHistory(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	w := e.watcher()
+	_, err := w.Poll(ctx)
+	require.NoError(t, err)
+	e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	_, err = w.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, e.queued(), 1)
+	before, _, err := w.State(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, exec.Command("git", "-C", e.repo, "reset", "--quiet", "--hard", "HEAD~1").Run())
+	e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-9"})
+	_, err = e.watcher().Poll(ctx)
+	require.Error(t, err)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
+	assert.Contains(t, err.Error(), "is not in the history of "+e.repo+" master (was it force-pushed?); delete the watch state "+legacy.StateKey("dotnet/versions", "master"))
+	after, _, err := w.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	assert.Len(t, e.queued(), 1)
 }

@@ -88,6 +88,9 @@ func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 func filesOnly(args []string) bool {
+	if len(args) > 1 && args[0] == "legacy" && (args[1] == "publish" || args[1] == "validate") {
+		return true // a versions repository or a file, no registry
+	}
 	return len(args) > 1 && args[0] == "deps" && args[1] != "update"
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -312,4 +313,49 @@ actions:
 		e.okJSON(&subs, "subscription", "list")
 		assert.Len(t, subs, 2)
 	})
+}
+
+// TestLegacyPublishThenWatch: both directions at once — `legacy publish`
+// writes a build's build-info into the versions repository, and `legacy
+// watch` on that repository queues the build the subscription asks for.
+func TestLegacyPublishThenWatch(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		lw := newLegacyWatch(t, e)
+		bare := filepath.Join(t.TempDir(), "versions.git")
+		gitIn(t, lw.repo, "clone", "--quiet", "--bare", lw.repo, bare)
+		args := slices.Clone(lw.args)
+		args[slices.Index(args, lw.repo)] = bare
+		once := append(args, "--once")
+		e.ok(once...)
+
+		pkgs := writeFile(t, t.TempDir(), "packages.txt", "Microsoft.Private.CoreFx.NETCoreApp 4.6.0-preview1-26101-01\r\nSystem.Memory 4.6.0-preview1-26101-01\r\n")
+		out := e.ok("legacy", "publish", "--repo", bare, "--branch", "master", "--name", "corefx", "--channel", "master", "--packages", pkgs)
+		assert.Contains(t, out, "as preview1-26101-01")
+		commit := strings.TrimSpace(gitIn(t, bare, "rev-parse", "master"))
+
+		r := e.run(once...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, []string{mirrorBuild(commit)}, lw.queued(t))
+	})
+}
+
+// TestLegacyValidate runs the binary on every subscriptions fixture and on a
+// broken copy of one.
+func TestLegacyValidate(t *testing.T) {
+	e := &env{t: t}
+	dir := testenv.Shared(t, "fixtures", "legacy-versions-repo")
+	for name, want := range map[string]string{
+		"subscriptions.2016-05-04.initial-legacy-schema.json": "valid (2016 schema): 2 actions, 2 subscriptions, 2 trigger paths, 0 warnings",
+		"subscriptions.2019-11-22.peak88.json":                "valid (2017 schema): 23 actions, 88 subscriptions, 438 trigger paths, 17 warnings",
+		"subscriptions.2024-07-08.final.json":                 "valid (2017 schema): 1 actions, 2 subscriptions, 2 trigger paths, 0 warnings",
+		"test-subscriptions.json":                             "valid (2017 schema): 1 actions, 2 subscriptions, 2 trigger paths, 0 warnings",
+	} {
+		assert.Contains(t, e.ok("legacy", "validate", filepath.Join(dir, name)), want, name)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "subscriptions.2024-07-08.final.json"))
+	require.NoError(t, err)
+	broken := writeFile(t, t.TempDir(), "subscriptions.json", strings.Replace(string(src), `"buildDefinitionId": 350`, `"buildDefinitionId": "350"`, 1))
+	r := e.run("legacy", "validate", broken)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, broken+":8: actions.github-dnceng-branch-merge-pr-generator.buildDefinitionId: must be a number, not a string")
 }
