@@ -185,3 +185,29 @@ func TestReadPackages(t *testing.T) {
 	_, _, err = legacy.ReadPackages([]string{filepath.Join(dir, "none.txt")})
 	assert.ErrorContains(t, err, "read packages:")
 }
+
+// FuzzParsePackages: ParsePackages never panics, and what it accepts
+// survives BuildInfo and a second parse unchanged (as a set, in the
+// build-info order).
+func FuzzParsePackages(f *testing.F) {
+	f.Add([]byte("A 1.0\r\nB 2.0-beta"))
+	f.Add([]byte("\xef\xbb\xbfSystem.Memory 4.5.0\n\nx.y 1.0.0+sha\n"))
+	f.Add([]byte("A 1.0\nA 2.0"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pkgs, _, err := legacy.ParsePackages("p.txt", data)
+		if err != nil {
+			return
+		}
+		files, err := legacy.BuildInfo(nil, pkgs, "label", "\r\n")
+		require.NoError(t, err)
+		again, _, err := legacy.ParsePackages("again", files[legacy.LastBuildPackagesFile])
+		require.NoError(t, err)
+		latest, _, err := legacy.ParsePackages("latest", files[legacy.LatestPackagesFile])
+		require.NoError(t, err)
+		assert.ElementsMatch(t, pkgs, again)
+		assert.Equal(t, again, latest, "from nothing, the latest packages are the build's")
+		for i := 1; i < len(again); i++ {
+			assert.LessOrEqual(t, legacy.CompareIDs(again[i-1].ID, again[i].ID), 0)
+		}
+	})
+}

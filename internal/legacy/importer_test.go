@@ -64,3 +64,22 @@ func TestParseMappingProblems(t *testing.T) {
 	assert.Contains(t, err.Error(), "m.yaml:5: buildInfo[1]: path a/b is mapped twice (first on line 2)")
 	assert.Contains(t, err.Error(), "m.yaml:9: actions[0]: give action and targetRepository")
 }
+
+// FuzzParseMapping: ParseMapping never panics; what it accepts has every
+// required field.
+func FuzzParseMapping(f *testing.F) {
+	f.Add([]byte(peakMapping))
+	f.Add([]byte("buildInfo:\n  - path: a\nactions: []\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := legacy.ParseMapping("m.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, b := range m.BuildInfo {
+			assert.True(t, b.Path != "" && b.SourceRepository != "" && b.Channel != "")
+		}
+		for _, a := range m.Actions {
+			assert.True(t, a.Action != "" && a.TargetRepository != "")
+		}
+	})
+}
