@@ -35,10 +35,12 @@ type ValidateOptions struct {
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "legacy",
-		Usage: "work with the old Maestro's versions repository (subscriptions.json)",
-		Description: `Legacy mode reads what the old Maestro read in a versions repository such as
-dotnet/versions: Maestro/subscriptions.json, and writes its build-info files
-as the old publishing tooling did.`,
+		Usage: "run beside the old Maestro: its versions repository's subscriptions.json and build-info",
+		Description: `Legacy mode runs beside the old Maestro on a versions repository such as
+dotnet/versions: it checks Maestro/subscriptions.json (validate), queues the
+builds it asks for when build-info files change (watch), writes build-info
+files as the old publishing tooling did (publish), and turns what it can into
+registry subscriptions (import).`,
 		Subcommands: []*cli.Command{NewCmdValidate(f, nil), NewCmdWatch(f, nil), NewCmdPublish(f, nil), NewCmdImport(f, nil)},
 	}
 }
