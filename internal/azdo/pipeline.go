@@ -154,3 +154,71 @@ func deref(p *int) int {
 	}
 	return *p
 }
+
+// QueueWith queues a pipeline with parameters (name, value): a YAML
+// pipeline's run with them as template parameters, or a classic
+// definition's build with them as variables. Its errors pass through
+// redact: the service may echo the token.
+func QueueWith(ctx context.Context, conn *azuredevops.Connection, up maestro.UpdatePipeline, params [][2]string) (_ Queued, err error) {
+	if up.Classic {
+		return QueueBuild(ctx, conn, BuildRequest{Project: up.Project, DefinitionID: up.PipelineID, Parameters: params})
+	}
+	defer func() { err = redact.Error(err, redact.AuthorizationSecrets(conn.AuthorizationString)...) }()
+	tp := make(map[string]string, len(params))
+	for _, p := range params {
+		tp[p[0]] = p[1]
+	}
+	run, err := pipelines.NewClient(ctx, conn).RunPipeline(ctx, pipelines.RunPipelineArgs{
+		Project: &up.Project, PipelineId: &up.PipelineID,
+		RunParameters: &pipelines.RunPipelineParameters{TemplateParameters: &tp},
+	})
+	if err != nil {
+		return Queued{}, fmt.Errorf("queue pipeline %s: %w", PipelineURL(up), err)
+	}
+	q := Queued{ID: deref(run.Id)}
+	if run.Links != nil {
+		q.URL = webLink(run.Links)
+	}
+	return q, nil
+}
+
+// Active reports whether the run or build id of a project is queued or
+// running (Builds API status notStarted, inProgress or postponed): a
+// pipeline run is a build, so both kinds are read the same way.
+func Active(ctx context.Context, conn *azuredevops.Connection, project string, id int) (_ bool, err error) {
+	defer func() { err = redact.Error(err, redact.AuthorizationSecrets(conn.AuthorizationString)...) }()
+	client, err := build.NewClient(ctx, conn)
+	if err != nil {
+		return false, fmt.Errorf("connect to %s: %w", conn.BaseUrl, err)
+	}
+	b, err := client.GetBuild(ctx, build.GetBuildArgs{Project: &project, BuildId: &id})
+	if err != nil {
+		return false, fmt.Errorf("read build %d of %s/%s: %w", id, conn.BaseUrl, project, err)
+	}
+	if b.Status == nil {
+		return false, nil
+	}
+	switch *b.Status {
+	case build.BuildStatusValues.NotStarted, build.BuildStatusValues.InProgress, build.BuildStatusValues.Postponed:
+		return true, nil
+	}
+	return false, nil
+}
+
+// Pipelines queues runs with QueueWith and reads them with Active, over
+// one connection (one organization).
+type Pipelines struct{ Conn *azuredevops.Connection }
+
+// Queue queues up with params and returns the run's id and web page.
+func (p Pipelines) Queue(ctx context.Context, up maestro.UpdatePipeline, params [][2]string) (int, string, error) {
+	q, err := QueueWith(ctx, p.Conn, up, params)
+	if q.URL == "" && err == nil {
+		q.URL = fmt.Sprintf("%s run %d", PipelineURL(up), q.ID)
+	}
+	return q.ID, q.URL, err
+}
+
+// Active reports whether run id of up's project is queued or running.
+func (p Pipelines) Active(ctx context.Context, up maestro.UpdatePipeline, id int) (bool, error) {
+	return Active(ctx, p.Conn, up.Project, id)
+}

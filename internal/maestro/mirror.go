@@ -114,3 +114,16 @@ type MirrorHostChecker interface {
 	HostChecker
 	CheckMirrorTarget(repo string) error
 }
+
+// MirrorQueuedRun is the mirror pipeline run last queued for one branch of
+// a source repository, so that triggers while it is queued or running
+// coalesce into it. ClaimedAt is set by the trigger that is queueing a run
+// (RunID still 0) and kept afterwards.
+type MirrorQueuedRun struct {
+	SourceRepository string    `json:"sourceRepository"`
+	Branch           string    `json:"branch"`
+	ClaimedAt        time.Time `json:"claimedAt"`
+	RunID            int       `json:"runId,omitempty"`
+	URL              string    `json:"url,omitempty"`
+	Commit           string    `json:"commit,omitempty"` // the commit of the trigger that queued it, if given
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -90,4 +92,46 @@ func (r *Registry) MirrorOutcomes(ctx context.Context, source, branch string) ([
 	}
 	slices.SortStableFunc(out, func(a, b maestro.MirrorOutcome) int { return a.Time.Compare(b.Time) })
 	return out, nil
+}
+
+// The mirror run last queued for a branch: mirror/runs/{repo}/{branch hash}.json,
+// one document per branch rewritten under its ETag (see mirror.Trigger).
+func mirrorRunKey(source, branch string) string {
+	return "mirror/runs/" + strings.TrimPrefix(mirrorOutcomePrefix(source, branch), "mirror/outcomes/") + "run.json"
+}
+
+// MirrorRun returns the run last queued for branch of source and its ETag;
+// none is the zero record and "".
+func (r *Registry) MirrorRun(ctx context.Context, source, branch string) (maestro.MirrorQueuedRun, string, error) {
+	var run maestro.MirrorQueuedRun
+	etag, err := getJSON(ctx, r.st, mirrorRunKey(source, branch), &run)
+	if errors.Is(err, store.ErrNotExist) {
+		return maestro.MirrorQueuedRun{}, "", nil
+	}
+	if err != nil {
+		return run, "", fmt.Errorf("read the mirror run of %s %s: %w", source, branch, err)
+	}
+	return run, etag, nil
+}
+
+// PutMirrorRun writes the run of a branch if its record is still at etag
+// ("": if there is none) and returns the new ETag. A record that changed
+// meanwhile is an error of kind KindConflict wrapping store.ErrPrecondition.
+func (r *Registry) PutMirrorRun(ctx context.Context, run maestro.MirrorQueuedRun, etag string) (string, error) {
+	data, err := json.Marshal(run)
+	if err != nil {
+		return "", err
+	}
+	cond := store.Condition{IfMatch: etag}
+	if etag == "" {
+		cond = store.Condition{CreateOnly: true}
+	}
+	tag, err := r.st.Put(ctx, mirrorRunKey(run.SourceRepository, run.Branch), data, cond)
+	if errors.Is(err, store.ErrPrecondition) {
+		return "", maestro.Errorf(maestro.KindConflict, "the mirror run of %s %s changed meanwhile: %w", run.SourceRepository, run.Branch, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("write the mirror run of %s %s: %w", run.SourceRepository, run.Branch, err)
+	}
+	return tag, nil
 }

@@ -24,7 +24,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "mirror",
 		Usage:       "keep internal Azure Repos copies of repositories current",
-		Subcommands: []*cli.Command{NewCmdAdd(f, nil), NewCmdUpdate(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), NewCmdRun(f, nil), NewCmdHistory(f, nil)},
+		Subcommands: []*cli.Command{NewCmdAdd(f, nil), NewCmdUpdate(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), NewCmdRun(f, nil), NewCmdTrigger(f, nil), NewCmdHistory(f, nil)},
 	}
 }
 

@@ -90,3 +90,27 @@ func TestParseHistory(t *testing.T) {
 		assert.Nil(t, got, args)
 	}
 }
+
+func TestParseTrigger(t *testing.T) {
+	parse := func(args ...string) (clitest.Result, *mirrorcmd.TriggerOptions) {
+		var got *mirrorcmd.TriggerOptions
+		res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+			return clitest.Noun("mirror", mirrorcmd.NewCmdTrigger(f, func(_ *cli.Context, o *mirrorcmd.TriggerOptions) error { got = o; return nil }))
+		}, append([]string{"mirror", "trigger"}, args...)...)
+		return res, got
+	}
+	res, got := parse("--source", "https://github.com/dotnet/runtime", "--branch", "release/9.0", "--commit", "abc", "--output", "json")
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Equal(t, &mirrorcmd.TriggerOptions{Source: "https://github.com/dotnet/runtime", Branch: "release/9.0", Commit: "abc", JSON: true}, got)
+	for args, want := range map[string]string{
+		"--branch main":                     `Required flag "source" not set`,
+		"--source /s":                       `Required flag "branch" not set`,
+		"--source /s --branch refs/heads/x": "--branch: branch \"refs/heads/x\": name the branch without refs/heads/",
+		"--source /s --branch main extra":   "mirror trigger takes no arguments",
+	} {
+		res, got := parse(strings.Fields(args)...)
+		assert.Equal(t, cmdutil.ExitInvalid, res.Code, args)
+		assert.Contains(t, res.ErrOut, want, args)
+		assert.Nil(t, got, args)
+	}
+}

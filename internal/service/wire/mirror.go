@@ -1,12 +1,15 @@
 package wire
 
 import (
+	"context"
 	"fmt"
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/mirror"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
 	"github.com/maestroplusplus/maestro/internal/redact"
 )
@@ -87,4 +90,48 @@ func (e Env) CheckMirrorTarget(repo string) error {
 		return maestro.Errorf(maestro.KindInvalid, "%s is not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO, or on a server in %s)", redact.String(repo), EnvAzdoServerURLs)
 	}
 	return nil
+}
+
+// MirrorQueue queues mirror pipelines with MAESTRO_AZDO_TOKEN (a personal
+// access token) or else the job's SYSTEM_ACCESSTOKEN, only in organizations
+// that Hosts recognises, and reads their runs back.
+func (e Env) MirrorQueue() (mirror.Queuer, error) {
+	token, bearer := e.azdoToken()
+	if token == "" {
+		return nil, maestro.Errorf(maestro.KindInvalid, "set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to queue mirror pipelines")
+	}
+	return mirrorQueue{e: e, token: token, bearer: bearer}, nil
+}
+
+type mirrorQueue struct {
+	e      Env
+	token  string
+	bearer bool
+}
+
+func (q mirrorQueue) pipelines(up maestro.UpdatePipeline) (azdo.Pipelines, maestro.UpdatePipeline, error) {
+	hosts, err := ParseHosts(q.e.Getenv)
+	if err != nil {
+		return azdo.Pipelines{}, up, err
+	}
+	if up.Organization, err = hosts.Organization(up.Organization); err != nil {
+		return azdo.Pipelines{}, up, fmt.Errorf("mirror pipeline: %w", err)
+	}
+	return azdo.Pipelines{Conn: azdo.Connection(up.Organization, q.token, q.bearer)}, up, nil
+}
+
+func (q mirrorQueue) Queue(ctx context.Context, up maestro.UpdatePipeline, params [][2]string) (int, string, error) {
+	p, up, err := q.pipelines(up)
+	if err != nil {
+		return 0, "", err
+	}
+	return p.Queue(ctx, up, params)
+}
+
+func (q mirrorQueue) Active(ctx context.Context, up maestro.UpdatePipeline, id int) (bool, error) {
+	p, up, err := q.pipelines(up)
+	if err != nil {
+		return false, err
+	}
+	return p.Active(ctx, up, id)
 }

@@ -1,0 +1,91 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
+)
+
+// mirrorPipelineYAML declares the parameters `mirror trigger` queues with;
+// the double refuses runs that do not match them.
+const mirrorPipelineYAML = `trigger: none
+parameters:
+- name: sourceRepository
+  type: string
+- name: branch
+  type: string
+- name: targetRepository
+  type: string
+- name: mode
+  type: string
+  values: [fastForward, internalMerge]
+steps:
+- script: echo mirror
+`
+
+// TestMirrorTrigger: on both stores, `maestro mirror trigger` queues the
+// mirror pipeline in the Azure DevOps double with the right parameters;
+// three quick triggers for one branch make one run; a trigger after that
+// run completed queues a new one; a branch no pattern selects queues
+// nothing; an unmirrored source is not found.
+func TestMirrorTrigger(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		srv := azdodouble.NewServer(t, azdodouble.WithPAT("mirror-pat"))
+		project := srv.AddProject("internal")
+		repo := srv.AddRepository(project, "maestro-pipelines")
+		repo.Commit("main", map[string][]byte{"mirror.yml": []byte(mirrorPipelineYAML)}, "Add the mirror pipeline")
+		pl := srv.AddYAMLPipeline(project, azdodouble.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/mirror.yml"})
+		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=mirror-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+		const src = "https://github.com/dotnet/runtime"
+		target := srv.OrganizationURL() + "/internal/_git/dotnet-runtime"
+		e.ok("mirror", "add", "--source", src, "--target", target, "--branch", "main", "--branch", `release/\d+\.\d+=internalMerge`,
+			"--pipeline", srv.OrganizationURL()+"/internal/_build?definitionId="+strconv.Itoa(pl.ID))
+
+		type triggered struct {
+			Mode   string `json:"mode"`
+			Queued bool   `json:"queued"`
+			RunID  int    `json:"runId"`
+		}
+		trigger := func(branch string) triggered {
+			t.Helper()
+			var got triggered
+			out := e.ok("mirror", "trigger", "--source", src, "--branch", branch, "--commit", "0123456789abcdef0123456789abcdef01234567", "--output", "json")
+			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+			return got
+		}
+		first := trigger("main")
+		assert.True(t, first.Queued)
+		runs := srv.RunRequests()
+		require.Len(t, runs, 1)
+		assert.Equal(t, map[string]string{"sourceRepository": src, "branch": "main", "targetRepository": target, "mode": "fastForward"}, *runs[0].Parameters.TemplateParameters)
+
+		for range 3 {
+			got := trigger("main")
+			assert.Equal(t, triggered{Mode: "fastForward", RunID: first.RunID}, got)
+		}
+		assert.Len(t, srv.RunRequests(), 1, "three quick triggers, one run")
+
+		srv.SetBuildStatus(first.RunID, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+		again := trigger("main")
+		assert.True(t, again.Queued)
+		assert.NotEqual(t, first.RunID, again.RunID)
+		release := trigger("release/10.0")
+		assert.True(t, release.Queued)
+		runs = srv.RunRequests()
+		require.Len(t, runs, 3)
+		assert.Equal(t, "internalMerge", (*runs[2].Parameters.TemplateParameters)["mode"])
+
+		out := e.ok("mirror", "trigger", "--source", src, "--branch", "feature/x")
+		assert.Equal(t, "feature/x of "+src+" is not mirrored: no branch pattern of its mirror selects it\n", out)
+		r := e.run("mirror", "trigger", "--source", "https://github.com/dotnet/other", "--branch", "main")
+		assert.Equal(t, 3, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "https://github.com/dotnet/other is not mirrored")
+		assert.Len(t, srv.RunRequests(), 3)
+	})
+}
