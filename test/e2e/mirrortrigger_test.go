@@ -89,3 +89,49 @@ func TestMirrorTrigger(t *testing.T) {
 		assert.Len(t, srv.RunRequests(), 3)
 	})
 }
+
+// TestMirrorPublishedBuild: on both stores, publishing a build of a
+// mirrored repository whose commit is not on the target queues one mirror
+// run (a second build while it is queued coalesces); a build of a branch no
+// pattern selects, one whose commit is the target's head, and one
+// published with --no-trigger queue nothing.
+func TestMirrorPublishedBuild(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		srv := azdodouble.NewServer(t, azdodouble.WithPAT("mirror-pat"))
+		project := srv.AddProject("internal")
+		repo := srv.AddRepository(project, "maestro-pipelines")
+		repo.Commit("main", map[string][]byte{"mirror.yml": []byte(mirrorPipelineYAML)}, "Add the mirror pipeline")
+		pl := srv.AddYAMLPipeline(project, azdodouble.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/mirror.yml"})
+		dst := srv.AddRepository(project, "dotnet-runtime")
+		head := dst.Commit("main", map[string][]byte{"a.txt": []byte("1\n")}, "mirrored")
+		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=mirror-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+		const src = "https://github.com/dotnet/runtime"
+		e.ok("mirror", "add", "--source", src, "--target", dst.WebURL(), "--branch", "main",
+			"--pipeline", srv.OrganizationURL()+"/internal/_build?definitionId="+strconv.Itoa(pl.ID))
+
+		dir := t.TempDir()
+		publish := func(n int, branch, commit string, extra ...string) result {
+			t.Helper()
+			m := writeFile(t, dir, "m"+strconv.Itoa(n)+".xml", manifestSpec{repo: src, branch: branch, commit: commit, azdoBuildID: n,
+				packages: []string{"Microsoft.NETCore.App.Ref@10.0.0-ci." + strconv.Itoa(n)}}.xml())
+			r := e.run(append([]string{"publish", "--manifest", m}, extra...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			return r
+		}
+		r := publish(1, "main", sha(1))
+		assert.Contains(t, r.stderr, "mirror: queued run ")
+		runs := srv.RunRequests()
+		require.Len(t, runs, 1)
+		assert.Equal(t, map[string]string{"sourceRepository": src, "branch": "main", "targetRepository": dst.WebURL(), "mode": "fastForward"}, *runs[0].Parameters.TemplateParameters)
+
+		r = publish(2, "main", sha(2))
+		assert.Contains(t, r.stderr, "coalesced into run "+strconv.Itoa(runs[0].RunID))
+		srv.SetBuildStatus(runs[0].RunID, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+		publish(3, "feature/x", sha(3))
+		publish(4, "main", head)
+		publish(5, "main", sha(5), "--no-trigger")
+		assert.Len(t, srv.RunRequests(), 1, "nothing else queued")
+		publish(6, "main", sha(6))
+		assert.Len(t, srv.RunRequests(), 2, "the next build after the run completed")
+	})
+}

@@ -73,7 +73,7 @@ Example:
 			&cli.StringFlag{Name: "version-details", Usage: "record the build's dependencies from this eng/Version.Details.xml (`PATH`)"},
 			&cli.StringFlag{Name: "upload", Usage: "upload the files the manifest names from `DIR` into the store"},
 			&cli.StringFlag{Name: "result-file", Usage: "also write the recorded build as JSON to `PATH`"},
-			&cli.BoolFlag{Name: "no-trigger", Usage: "record the build but do not flow it to everyBuild subscriptions"},
+			&cli.BoolFlag{Name: "no-trigger", Usage: "record the build but do not flow it to everyBuild subscriptions or queue its mirror"},
 			&cli.StringFlag{Name: "repository", Usage: "repository URL, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "branch", Usage: "branch, when neither manifest nor environment gives it"},
 			&cli.StringFlag{Name: "commit", Usage: "commit SHA, when neither manifest nor environment gives it"},
@@ -305,12 +305,24 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 // the channels it joined. The build is recorded whatever happens here:
 // failures are flow outcomes (see `maestro flow history`) and warnings.
 func trigger(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, res registry.PublishResult) {
-	for _, t := range f.Wiring().Service(reg).FlowBuild(c.Context, res.Build, res.NewChannels) {
+	svc := f.Wiring().Service(reg)
+	for _, t := range svc.FlowBuild(c.Context, res.Build, res.NewChannels) {
 		if t.Err != nil {
 			cmdutil.Warn(f.IO.ErrOut, t.Err.Error(), f.Getenv)
 			continue
 		}
 		fmt.Fprintln(f.IO.ErrOut, cmdutil.DescribeOutcome(t.Outcome))
+	}
+	// A build of a mirrored repository whose commit is not on the target yet
+	// queues the mirror (see `maestro mirror trigger`).
+	m, ok, err := svc.MirrorBuild(c.Context, res.Build, f.Wiring())
+	switch {
+	case err != nil:
+		cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d is recorded, but its mirror was not queued: %v", res.Build.ID, err), f.Getenv)
+	case ok && m.Queued:
+		fmt.Fprintf(f.IO.ErrOut, "mirror: queued run %d (%s) of %s %s: %s\n", m.RunID, m.Mode, res.Build.Repository, res.Build.Branch, m.URL)
+	case ok:
+		fmt.Fprintf(f.IO.ErrOut, "mirror: %s %s coalesced into run %d, queued or running\n", res.Build.Repository, res.Build.Branch, m.RunID)
 	}
 }
 

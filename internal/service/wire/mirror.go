@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	gh "github.com/google/go-github/v60/github"
@@ -12,6 +13,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/mirror"
 	"github.com/maestroplusplus/maestro/internal/platform/local"
 	"github.com/maestroplusplus/maestro/internal/redact"
+	"github.com/maestroplusplus/maestro/internal/service"
 )
 
 // MirrorGit returns the git runner a mirror run from source to target
@@ -134,4 +136,21 @@ func (q mirrorQueue) Active(ctx context.Context, up maestro.UpdatePipeline, id i
 		return false, err
 	}
 	return p.Active(ctx, up, id)
+}
+
+var _ service.MirrorHosts = Env{}
+
+// MirrorTargetHead reads the head of branch of a mirror's target with the
+// target's token (see MirrorGit); a branch that does not exist is "" and an
+// error of kind not found.
+func (e Env) MirrorTargetHead(ctx context.Context, source, target, branch string) (string, error) {
+	g, err := e.MirrorGit(source, target)
+	if err != nil {
+		return "", err
+	}
+	head, err := g.RemoteHead(ctx, "", target, branch)
+	if errors.Is(err, git.ErrNotFound) {
+		return "", maestro.Errorf(maestro.KindNotFound, "%s has no branch %s", target, branch)
+	}
+	return head, err
 }
