@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -10,27 +12,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
+	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
-// mirrorPipelineYAML declares the parameters `mirror trigger` queues with;
-// the double refuses runs that do not match them.
-const mirrorPipelineYAML = `trigger: none
-parameters:
-- name: sourceRepository
-  type: string
-- name: branch
-  type: string
-- name: targetRepository
-  type: string
-- name: mode
-  type: string
-  values: [fastForward, internalMerge]
-steps:
-- script: echo mirror
-`
+// mirrorPipeline commits the repository's own pipelines/mirror.yml to a
+// repository of project and adds it as a YAML pipeline: the double checks
+// every run request against the parameters the file declares.
+func mirrorPipeline(t *testing.T, srv *azdodouble.Server, project *azdodouble.Project) *azdodouble.Pipeline {
+	t.Helper()
+	yml, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "pipelines", "mirror.yml"))
+	require.NoError(t, err)
+	repo := srv.AddRepository(project, "maestro-pipelines")
+	repo.Commit("main", map[string][]byte{"pipelines/mirror.yml": yml}, "Add the mirror pipeline")
+	return srv.AddYAMLPipeline(project, azdodouble.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/pipelines/mirror.yml"})
+}
 
-// TestMirrorTrigger: on both stores, `maestro mirror trigger` queues the
-// mirror pipeline in the Azure DevOps double with the right parameters;
+// TestMirrorTrigger: on both stores, `maestro mirror trigger` queues
+// pipelines/mirror.yml in the Azure DevOps double with the right parameters;
 // three quick triggers for one branch make one run; a trigger after that
 // run completed queues a new one; a branch no pattern selects queues
 // nothing; an unmirrored source is not found.
@@ -38,9 +36,7 @@ func TestMirrorTrigger(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		srv := azdodouble.NewServer(t, azdodouble.WithPAT("mirror-pat"))
 		project := srv.AddProject("internal")
-		repo := srv.AddRepository(project, "maestro-pipelines")
-		repo.Commit("main", map[string][]byte{"mirror.yml": []byte(mirrorPipelineYAML)}, "Add the mirror pipeline")
-		pl := srv.AddYAMLPipeline(project, azdodouble.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/mirror.yml"})
+		pl := mirrorPipeline(t, srv, project)
 		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=mirror-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
 		const src = "https://github.com/dotnet/runtime"
 		target := srv.OrganizationURL() + "/internal/_git/dotnet-runtime"
@@ -99,9 +95,7 @@ func TestMirrorPublishedBuild(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		srv := azdodouble.NewServer(t, azdodouble.WithPAT("mirror-pat"))
 		project := srv.AddProject("internal")
-		repo := srv.AddRepository(project, "maestro-pipelines")
-		repo.Commit("main", map[string][]byte{"mirror.yml": []byte(mirrorPipelineYAML)}, "Add the mirror pipeline")
-		pl := srv.AddYAMLPipeline(project, azdodouble.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/mirror.yml"})
+		pl := mirrorPipeline(t, srv, project)
 		dst := srv.AddRepository(project, "dotnet-runtime")
 		head := dst.Commit("main", map[string][]byte{"a.txt": []byte("1\n")}, "mirrored")
 		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=mirror-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")

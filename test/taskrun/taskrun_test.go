@@ -371,3 +371,95 @@ func TestFailedPublishFailsTheTaskOnce(t *testing.T) {
 		t.Errorf("a failed publish left %d builds in the registry", len(builds))
 	}
 }
+
+// TestMirrorFromTheAgentEnvironment runs the task's mirror command as an agent does against
+// local repositories and a local store: the branch is created in the target and the run
+// recorded; a target with a commit of its own fails the task once with the refusal, and the
+// job's token appears in no output but the line that masks it.
+func TestMirrorFromTheAgentEnvironment(t *testing.T) {
+	task := installTask(t)
+	root := t.TempDir()
+	store := "file://" + filepath.Join(root, "store")
+	tool := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(task.tool, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "MAESTRO_STORE=" + store}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("maestro %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Dev", "GIT_AUTHOR_EMAIL=dev@example.com", "GIT_COMMITTER_NAME=Dev", "GIT_COMMITTER_EMAIL=dev@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	tool("registry", "init", "--store", store)
+	source, target, work := filepath.Join(root, "source.git"), filepath.Join(root, "target.git"), filepath.Join(root, "work")
+	git(root, "init", "--quiet", "--bare", source)
+	git(root, "init", "--quiet", "--bare", target)
+	git(root, "init", "--quiet", "-b", "main", work)
+	for _, msg := range []string{"one", "two"} {
+		if err := os.WriteFile(filepath.Join(work, "a.txt"), []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git(work, "add", "a.txt")
+		git(work, "commit", "--quiet", "-m", msg)
+	}
+	git(work, "push", "--quiet", source, "main")
+	head := git(work, "rev-parse", "HEAD")
+
+	a := newAgent(t)
+	inputs := map[string]string{
+		"command": "mirror", "storeType": "url", "storeUrl": store,
+		"mirrorSource": source, "mirrorBranch": "main", "mirrorTarget": "file://" + target,
+	}
+	out := a.runTask(t, task, inputs)
+	if got := git(root, "--git-dir", target, "rev-parse", "refs/heads/main"); got != head {
+		t.Errorf("target main is %s, want the source head %s", got, head)
+	}
+	if !slices.ContainsFunc(out, func(l string) bool { return strings.HasPrefix(l, "created main of file://"+target) }) {
+		t.Errorf("no line says what the run did:\n%s", strings.Join(out, "\n"))
+	}
+
+	// The target gets a commit of its own: the next run refuses.
+	git(work, "commit", "--quiet", "--allow-empty", "-m", "internal hotfix")
+	git(work, "push", "--quiet", target, "main")
+	own := git(work, "rev-parse", "HEAD")
+	out = append(out, a.runTask(t, task, inputs)...)
+	var complete string
+	var issues []string
+	for _, l := range out {
+		if strings.HasPrefix(l, "##vso[task.complete ") {
+			complete = l
+		}
+		if strings.HasPrefix(l, "##vso[task.logissue type=error") || strings.HasPrefix(l, "##vso[task.issue type=error") {
+			issues = append(issues, l)
+		}
+		if strings.Contains(l, accessToken) && l != "##vso[task.setsecret]"+accessToken {
+			t.Errorf("the job's token in the output: %q", l)
+		}
+	}
+	if !strings.HasPrefix(complete, "##vso[task.complete result=Failed;]fastForward refused: main of file://"+target) {
+		t.Errorf("task ended with %q; want Failed with the refusal", complete)
+	}
+	if len(issues) != 1 || !strings.Contains(issues[0], own[:12]+" internal hotfix") {
+		t.Errorf("error issues %q; want one listing the target's commit", issues)
+	}
+	if got := git(root, "--git-dir", target, "rev-parse", "refs/heads/main"); got != own {
+		t.Errorf("the refused run moved target main to %s", got)
+	}
+	var history []struct{ Result string }
+	if err := json.Unmarshal(tool("mirror", "history", "--output", "json"), &history); err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 2 || history[0].Result != "created" || history[1].Result != "refused" {
+		t.Errorf("history %+v; want created, refused", history)
+	}
+}

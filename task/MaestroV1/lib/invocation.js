@@ -7,7 +7,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const COMMANDS = ['publish', 'add-build-to-channel', 'trigger-subscription', 'apply-subscription', 'flow-tick'];
+const COMMANDS = ['publish', 'add-build-to-channel', 'trigger-subscription', 'apply-subscription', 'flow-tick', 'mirror'];
+const MIRROR_MODES = ['fastForward', 'internalMerge'];
 const DEFAULT_VERSION_DETAILS = 'eng/Version.Details.xml';
 const RESULT_FILE = 'maestro-publish-result.json';
 
@@ -291,6 +292,14 @@ function commandLines(tl, command, resultFile) {
         '--build', barId(requiredInput(tl, 'buildId', command), 'buildId')]];
     case 'flow-tick':
       return [['flow', 'tick']];
+    case 'mirror': {
+      const mode = input(tl, 'mirrorMode', false) || 'fastForward';
+      if (!MIRROR_MODES.includes(mode)) {
+        throw new Error(`mirrorMode: unknown value '${mode}'; use ${MIRROR_MODES.join(' or ')}`);
+      }
+      return [['mirror', 'run', '--source', requiredInput(tl, 'mirrorSource', command), '--branch', requiredInput(tl, 'mirrorBranch', command),
+        '--target', requiredInput(tl, 'mirrorTarget', command), '--mode', mode]];
+    }
     default:
       throw new Error(`command: unknown value '${command}'; use one of ${COMMANDS.join(', ')}`);
   }

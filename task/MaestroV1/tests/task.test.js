@@ -214,6 +214,43 @@ test('a failing binary fails the task with its last error issue, reported once',
   assert.ok(!out.some((l) => l.startsWith('##vso[task.setvariable')), explain(tr));
 });
 
+test('mirror runs maestro mirror run with the source, branch, target and mode, the tokens in the environment only', async (t) => {
+  const ws = workspace(t);
+  const cmd = '{bin} mirror run --source https://github.com/dotnet/runtime --branch release/9.0 --target https://dev.azure.com/dnceng/internal/_git/dotnet-runtime --mode internalMerge';
+  const tr = await run(ws, {
+    inputs: connectionStringInputs({
+      command: 'mirror',
+      mirrorSource: ' https://github.com/dotnet/runtime ',
+      mirrorBranch: 'release/9.0',
+      mirrorTarget: 'https://dev.azure.com/dnceng/internal/_git/dotnet-runtime',
+      mirrorMode: 'internalMerge',
+      gitHubToken: GITHUB_TOKEN,
+    }),
+    exec: { [cmd]: { code: 0, stdout: 'merged internal/release/9.0 of https://dev.azure.com/dnceng/internal/_git/dotnet-runtime: 1 commit' } },
+    showEnv: ['MAESTRO_STORE', 'SYSTEM_ACCESSTOKEN', 'GITHUB_TOKEN', 'TF_BUILD'],
+  });
+  assert.ok(tr.succeeded, explain(tr));
+  assert.equal(tr.invokedToolCount, 1);
+  assert.ok(tr.ran(cmd.replace('{bin}', binary)), explain(tr));
+  assertMaskedFirst(tr, JOB_TOKEN, false);
+  assertMaskedFirst(tr, GITHUB_TOKEN, false);
+  const command = lines(tr).find((l) => l.startsWith('[command]'));
+  assert.ok(!command.includes(JOB_TOKEN) && !command.includes(GITHUB_TOKEN), `a token on the command line\n${explain(tr)}`);
+  assert.ok(!lines(tr).some((l) => l.startsWith('##vso[task.setvariable')), explain(tr));
+});
+
+test('mirror defaults to fastForward, and a refusal fails the task with the binary\'s message', async (t) => {
+  const ws = workspace(t);
+  const stdout = '##vso[task.logissue type=error;]fastForward refused: main of https://dev.azure.com/o/p/_git/r (0123456789ab) has 1 commit that main of https://github.com/o/r (ba9876543210) does not; nothing was pushed.%0A0123456789ab hotfix';
+  const tr = await run(ws, {
+    inputs: connectionStringInputs({ command: 'mirror', mirrorSource: 'https://github.com/o/r', mirrorBranch: 'main', mirrorTarget: 'https://dev.azure.com/o/p/_git/r' }),
+    exec: { '{bin} mirror run --source https://github.com/o/r --branch main --target https://dev.azure.com/o/p/_git/r --mode fastForward': { code: 4, stdout } },
+  });
+  assert.ok(tr.failed, explain(tr));
+  assert.equal(tr.invokedToolCount, 1, explain(tr));
+  assert.ok(lines(tr).some((l) => l.startsWith('##vso[task.complete result=Failed;]fastForward refused: main of https://dev.azure.com/o/p/_git/r')), explain(tr));
+});
+
 test('a crashing binary fails the task with its last stderr line', async (t) => {
   const ws = workspace(t);
   const tr = await run(ws, {
@@ -255,7 +292,10 @@ const failures = [
   ['unknown store type', { command: 'flow-tick', storeType: 'ftp' }, "storeType: unknown value 'ftp'; use azureResourceManager, connectionString or url"],
   ['bad container', { command: 'flow-tick', storeType: 'connectionString', storeConnectionString: CONNECTION_STRING, storageContainer: 'Bad_Name' }, "storageContainer: 'Bad_Name' is not a valid container name (3-63 lowercase letters, digits and single hyphens)"],
   ['no manifests', { command: 'publish', storeType: 'url', storeUrl: 'file:///bar', manifests: ' \n ' }, "manifests: required for command 'publish'; give the asset manifest files or globs, one per line"],
-  ['unknown command', { command: 'deploy', storeType: 'url', storeUrl: 'file:///bar' }, "command: unknown value 'deploy'; use one of publish, add-build-to-channel, trigger-subscription, apply-subscription, flow-tick"],
+  ['unknown command', { command: 'deploy', storeType: 'url', storeUrl: 'file:///bar' }, "command: unknown value 'deploy'; use one of publish, add-build-to-channel, trigger-subscription, apply-subscription, flow-tick, mirror"],
+  ['mirror without a source', { command: 'mirror', storeType: 'url', storeUrl: 'file:///bar', mirrorBranch: 'main', mirrorTarget: 'https://dev.azure.com/o/p/_git/r' }, "mirrorSource: required for command 'mirror'"],
+  ['mirror without a target', { command: 'mirror', storeType: 'url', storeUrl: 'file:///bar', mirrorSource: 'https://github.com/o/r', mirrorBranch: 'main' }, "mirrorTarget: required for command 'mirror'"],
+  ['mirror with an unknown mode', { command: 'mirror', storeType: 'url', storeUrl: 'file:///bar', mirrorSource: 'https://github.com/o/r', mirrorBranch: 'main', mirrorTarget: 'https://dev.azure.com/o/p/_git/r', mirrorMode: 'force' }, "mirrorMode: unknown value 'force'; use fastForward or internalMerge"],
   ['subscription id missing', { command: 'trigger-subscription', storeType: 'url', storeUrl: 'file:///bar' }, "subscriptionId: required for command 'trigger-subscription'"],
   ['apply without build', { command: 'apply-subscription', storeType: 'url', storeUrl: 'file:///bar', subscriptionId: 'abc' }, "buildId: required for command 'apply-subscription'"],
   ['unexpanded build variable', { command: 'add-build-to-channel', storeType: 'url', storeUrl: 'file:///bar', buildId: '$(MaestroBuildId)', channels: 'x' }, "buildId: '$(MaestroBuildId)' was not expanded; no earlier step in this job set that variable. Give the BAR build id"],
