@@ -511,3 +511,32 @@ func TestChangedFiles(t *testing.T) {
 	assert.Equal(t, []git.ChangedCommit{{SHA: c1, Paths: []string{"a.txt"}}}, first)
 
 }
+
+// TestBorrowObjects: a repository that borrows another's objects reads
+// them without a fetch, whether the lender is bare or has a work tree.
+func TestBorrowObjects(t *testing.T) {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	work, bare := filepath.Join(root, "work"), filepath.Join(root, "bare.git")
+	require.NoError(t, g.Init(ctx, work, false))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte("one\n"), 0o644))
+	_, err := g.CommitAll(ctx, work, "one")
+	require.NoError(t, err)
+	head, err := g.RevParse(ctx, work, "HEAD")
+	require.NoError(t, err)
+	require.NoError(t, g.Init(ctx, bare, true))
+	require.NoError(t, g.Push(ctx, work, bare, "HEAD", "main", ""))
+
+	for _, lender := range []string{work, bare} {
+		scratch := filepath.Join(t.TempDir(), "scratch.git")
+		require.NoError(t, g.Init(ctx, scratch, true))
+		_, err := g.Show(ctx, scratch, head, "a.txt")
+		require.ErrorIs(t, err, git.ErrNotFound, "nothing before")
+		require.NoError(t, g.BorrowObjects(ctx, scratch, lender))
+		data, err := g.Show(ctx, scratch, head, "a.txt")
+		require.NoError(t, err, lender)
+		assert.Equal(t, "one\n", string(data))
+	}
+	assert.Error(t, g.BorrowObjects(ctx, filepath.Join(root, "scratch-none"), filepath.Join(root, "none")), "no lender")
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -93,4 +95,36 @@ func (r Runner) CommitTree(ctx context.Context, dir, tree, message string, paren
 	}
 	out, err := r.run(ctx, dir, append(args, "--end-of-options", tree)...)
 	return strings.TrimSpace(out), err
+}
+
+// BorrowObjects lets the repository in dir read the objects of the local
+// repository at from without copying them (an alternate object directory,
+// as `git clone --reference` sets up): a fetch from there then only moves
+// refs. dir must not outlive from's objects, and from must not be pruned
+// meanwhile; a scratch repository used for one run meets both.
+func (r Runner) BorrowObjects(ctx context.Context, dir, from string) error {
+	out, err := r.run(ctx, from, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+	if err != nil {
+		return err
+	}
+	objects := strings.TrimSpace(out)
+	if strings.ContainsAny(objects, "\n\r") {
+		return fmt.Errorf("borrow objects of %s: unusable path %q", from, objects)
+	}
+	info, err := r.run(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "objects/info")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(strings.TrimSpace(info), 0o755); err != nil {
+		return fmt.Errorf("borrow objects of %s: %w", from, err)
+	}
+	f, err := os.OpenFile(filepath.Join(strings.TrimSpace(info), "alternates"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("borrow objects of %s: %w", from, err)
+	}
+	if _, err := f.WriteString(objects + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("borrow objects of %s: %w", from, err)
+	}
+	return f.Close()
 }

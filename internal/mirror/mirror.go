@@ -3,7 +3,7 @@
 //
 // A run fetches the source branch and the target branch, each with its
 // whole history, into a scratch bare repository (no work tree, whatever the
-// mode), decides what to do from the two heads and their ancestry (Decide),
+// mode; a local source lends its objects instead of copying them), decides what to do from the two heads and their ancestry (Decide),
 // and pushes at most one branch update. The push is never forced: git
 // refuses it unless the target branch still holds the head the run read (or
 // still does not exist), so a run that races another writer fails instead
@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,13 @@ func (m Mirror) Run(ctx context.Context, req Request) (maestro.MirrorOutcome, er
 		return fail(maestro.MirrorFailure, fmt.Errorf("mirror: scratch repository: %w", err))
 	}
 
+	if dir, ok := localPath(req.Source); ok {
+		// A local source lends its objects: the fetch then moves only the
+		// ref, and the push reads the source's packs directly.
+		if err := g.BorrowObjects(ctx, repo, dir); err != nil {
+			return fail(maestro.MirrorFailure, fmt.Errorf("read %s: %w", req.Source, err))
+		}
+	}
 	if err := g.FetchBranch(ctx, repo, req.Source, req.Branch, sourceRef); err != nil {
 		return fail(maestro.MirrorFailure, fmt.Errorf("fetch branch %s of %s: %w", req.Branch, req.Source, err))
 	}
@@ -266,6 +274,19 @@ func CheckBranch(name string) error {
 		}
 	}
 	return nil
+}
+
+// localPath returns the directory of a repository given as an absolute
+// path or a file:// URL.
+func localPath(repo string) (string, bool) {
+	if strings.HasPrefix(repo, "file://") {
+		u, err := url.Parse(repo)
+		if err != nil || u.Host != "" {
+			return "", false
+		}
+		return u.Path, filepath.IsAbs(u.Path)
+	}
+	return repo, filepath.IsAbs(repo)
 }
 
 func short(sha string) string {
