@@ -58,6 +58,10 @@ func TestMirrorConfig(t *testing.T) {
 		e.okJSON(&m, "mirror", "show", "--source", src)
 		assert.Equal(t, []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorInternalMerge}}, m.Branches)
 
+		shown := e.ok("mirror", "show", "--source", src)
+		assert.Contains(t, shown, "target:    https://dev.azure.com/dnceng/internal/_git/dotnet-runtime\n")
+		assert.Contains(t, shown, "branch:    main  internalMerge  merged into internal/BRANCH\n")
+
 		table := e.ok("mirror", "list")
 		lines := strings.Split(strings.TrimSpace(table), "\n")
 		require.Len(t, lines, 3, table)

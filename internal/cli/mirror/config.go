@@ -237,7 +237,11 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *SourceOptions) error {
 		cmdutil.Row(w, "target:", m.TargetRepository)
 		cmdutil.Row(w, "pipeline:", azdo.PipelineURL(m.Pipeline))
 		for _, b := range m.Branches {
-			cmdutil.Row(w, "branch:", b.Pattern, b.Mode, "→ "+b.Mode.TargetBranch("BRANCH"))
+			into := "into the branch of the same name"
+			if b.Mode == maestro.MirrorInternalMerge {
+				into = "merged into internal/BRANCH"
+			}
+			cmdutil.Row(w, "branch:", b.Pattern, b.Mode, into)
 		}
 	})
 }
