@@ -1,0 +1,163 @@
+package registry_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+)
+
+func statusEvent(id string) registry.Event {
+	return registry.Event{Source: "github", Delivery: id, Type: "status", Payload: []byte(`{"sha":"abc"}`)}
+}
+
+// TestAcceptEventOnce: concurrent accepts of one delivery record it once;
+// the ones that lose write nothing that matters (their marker names the
+// same event).
+func TestAcceptEventOnce(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for range 16 {
+		wg.Go(func() {
+			ok, err := reg.AcceptEvent(ctx, statusEvent("d-1"))
+			assert.NoError(t, err)
+			if ok {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, accepted)
+	ev, _, err := reg.Event(ctx, "github", "d-1")
+	require.NoError(t, err)
+	assert.Equal(t, registry.EventQueued, ev.State)
+	q, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, q)
+	for _, m := range q {
+		assert.Equal(t, "d-1", m.Delivery)
+	}
+	ok, err := reg.AcceptEvent(ctx, statusEvent("d-1"))
+	require.NoError(t, err)
+	assert.False(t, ok, "accepted before")
+}
+
+func TestAcceptEventRefusesBadInput(t *testing.T) {
+	reg := newRegistry(t)
+	for name, ev := range map[string]registry.Event{
+		"delivery with a slash": {Source: "github", Delivery: "a/b", Type: "status", Payload: []byte(`{}`)},
+		"empty delivery":        {Source: "github", Type: "status", Payload: []byte(`{}`)},
+		"source with a dash":    {Source: "git-hub", Delivery: "d", Type: "status", Payload: []byte(`{}`)},
+		"no type":               {Source: "github", Delivery: "d", Payload: []byte(`{}`)},
+		"payload not JSON":      {Source: "github", Delivery: "d", Type: "status", Payload: []byte(`{`)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ok, err := reg.AcceptEvent(t.Context(), ev)
+			assert.False(t, ok)
+			assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err), "%v", err)
+			keys, _ := reg.Store().List(t.Context(), "index/events/")
+			assert.Empty(t, keys, "nothing written")
+		})
+	}
+}
+
+// TestClaimEvent: one claim at a time; a lapsed claim is taken over and the
+// first worker's finish is refused; a finished event is not claimed again
+// and its marker is gone.
+func TestClaimEvent(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	_, err := reg.AcceptEvent(ctx, statusEvent("d-2"))
+	require.NoError(t, err)
+	q, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+
+	ev1, etag1, ok, err := reg.ClaimEvent(ctx, q[0], "w1", now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, _, ok, err = reg.ClaimEvent(ctx, q[0], "w2", now.Add(30*time.Second), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok, "w1's claim is live")
+
+	ev2, etag2, ok, err := reg.ClaimEvent(ctx, q[0], "w2", now.Add(2*time.Minute), time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok, "w1's claim lapsed")
+	assert.Equal(t, 2, ev2.Attempts)
+	err = reg.FinishEvent(ctx, q[0], ev1, etag1, now.Add(2*time.Minute), "by w1")
+	assert.True(t, errors.Is(err, store.ErrPrecondition), "w1 lost its claim: %v", err)
+	require.NoError(t, reg.FinishEvent(ctx, q[0], ev2, etag2, now.Add(2*time.Minute), "by w2"))
+
+	ev, _, err := reg.Event(ctx, "github", "d-2")
+	require.NoError(t, err)
+	assert.Equal(t, registry.EventDone, ev.State)
+	assert.Equal(t, "by w2", ev.Result)
+	q2, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, q2)
+	_, _, ok, err = reg.ClaimEvent(ctx, q[0], "w3", now.Add(time.Hour), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok, "done")
+}
+
+// TestReleaseEvent: a released event waits for its next attempt.
+func TestReleaseEvent(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	_, err := reg.AcceptEvent(ctx, statusEvent("d-3"))
+	require.NoError(t, err)
+	q, _ := reg.QueuedEvents(ctx)
+	ev, etag, ok, err := reg.ClaimEvent(ctx, q[0], "w1", now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, reg.ReleaseEvent(ctx, ev, etag, now.Add(time.Minute), errors.New("host down")))
+	_, _, ok, _ = reg.ClaimEvent(ctx, q[0], "w2", now.Add(30*time.Second), time.Minute)
+	assert.False(t, ok, "not due yet")
+	ev, _, ok, err = reg.ClaimEvent(ctx, q[0], "w2", now.Add(61*time.Second), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "host down", ev.LastError)
+}
+
+// TestOrphanEventMarker: a marker whose event was never written (the
+// intake died between its two writes) is left alone while young and
+// deleted once old.
+func TestOrphanEventMarker(t *testing.T) {
+	st := mem.New()
+	reg := registry.New(st)
+	ctx := t.Context()
+	received := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	marker := fmt.Sprintf("index/events/queued/%020d-github-d-4", received.UnixNano())
+	_, err := st.Put(ctx, marker, nil, store.Condition{})
+	require.NoError(t, err)
+	q, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+	assert.Equal(t, "d-4", q[0].Delivery)
+	_, _, ok, err := reg.ClaimEvent(ctx, q[0], "w", received.Add(time.Minute), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	_, _, err = st.Get(ctx, marker)
+	assert.NoError(t, err, "young orphan kept")
+	_, _, ok, err = reg.ClaimEvent(ctx, q[0], "w", received.Add(11*time.Minute), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	_, _, err = st.Get(ctx, marker)
+	assert.ErrorIs(t, err, store.ErrNotExist, "old orphan deleted")
+}
