@@ -26,6 +26,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
 	registrycmd "github.com/maestroplusplus/maestro/internal/cli/registry"
+	servecmd "github.com/maestroplusplus/maestro/internal/cli/serve"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
 	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
@@ -116,6 +117,7 @@ local directory (see README).`,
 			mirrorcmd.NewCmd(f),
 			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
+			servecmd.NewCmd(f, nil),
 		},
 	}
 }

@@ -69,8 +69,13 @@ var CreateFlag = &cli.BoolFlag{
 // store without a registry (no folder or container, or no format marker) is
 // bad input: nothing is created, and the error says how to create one.
 func (f *Factory) Registry(c *cli.Context) (*registry.Registry, error) {
-	raw := c.String(StoreFlag.Name)
-	st, err := f.OpenStore(c.Context, raw, f.Getenv)
+	return f.RegistryAt(c.Context, c.String(StoreFlag.Name))
+}
+
+// RegistryAt is Registry on the store URL raw ("" for the default), for a
+// command that reads the store from elsewhere too (`maestro serve --config`).
+func (f *Factory) RegistryAt(ctx context.Context, raw string) (*registry.Registry, error) {
+	st, err := f.OpenStore(ctx, raw, f.Getenv)
 	if errors.Is(err, store.ErrNotExist) {
 		return nil, f.noRegistry(raw)
 	}
@@ -78,7 +83,7 @@ func (f *Factory) Registry(c *cli.Context) (*registry.Registry, error) {
 		return nil, err
 	}
 	reg := registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
-	if _, err := reg.CheckFormat(c.Context); errors.Is(err, registry.ErrNoRegistry) {
+	if _, err := reg.CheckFormat(ctx); errors.Is(err, registry.ErrNoRegistry) {
 		return nil, f.noRegistry(raw)
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.storeName(raw), err)

@@ -1,0 +1,59 @@
+package serve_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/urfave/cli/v2"
+
+	"github.com/maestroplusplus/maestro/internal/cli/clitest"
+	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/cli/serve"
+	"github.com/maestroplusplus/maestro/internal/server"
+)
+
+func parse(args ...string) (clitest.Result, *serve.Options) {
+	var got *serve.Options
+	res := clitest.Run(func(f *cmdutil.Factory) *cli.Command {
+		return serve.NewCmd(f, func(_ *cli.Context, o *serve.Options) error { got = o; return nil })
+	}, append([]string{"serve"}, args...)...)
+	return res, got
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		args string
+		want *serve.Options
+	}{
+		{"", &serve.Options{}},
+		{"--listen :9000 --store file:///srv/bar", &serve.Options{Flags: server.Flags{Listen: ":9000", Store: "file:///srv/bar"}}},
+		{"--config /etc/maestro/serve.yaml --workers 8", &serve.Options{ConfigFile: "/etc/maestro/serve.yaml", Flags: server.Flags{Workers: 8}}},
+		{"--github-webhooks", &serve.Options{Flags: server.Flags{GitHubWebhooks: new(true)}}},
+		{"--github-webhooks=false", &serve.Options{Flags: server.Flags{GitHubWebhooks: new(false)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, got := parse(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	tests := []struct{ args, wantErr string }{
+		{"extra", `serve takes no arguments; got "extra"`},
+		{"--workers 0", "--workers 0: use 1 to 256"},
+		{"--workers many", `invalid value "many" for flag -workers`},
+		{"--github-webhook-secret x", "flag provided but not defined: -github-webhook-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res, got := parse(strings.Fields(tt.args)...)
+			assert.Equal(t, cmdutil.ExitInvalid, res.Code)
+			assert.Contains(t, res.ErrOut, tt.wantErr)
+			assert.Nil(t, got, "nothing ran")
+		})
+	}
+}

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+)
+
+// Environment variables the configuration reads.
+const (
+	EnvGitHubWebhookSecret = "MAESTRO_GITHUB_WEBHOOK_SECRET"
+)
+
+// Defaults of the configuration.
+const (
+	DefaultListen  = "127.0.0.1:8080"
+	DefaultWorkers = 4
+	// DefaultClaimTimeout is how long a worker owns an event it processes;
+	// after it another worker (of any replica) takes the event over.
+	DefaultClaimTimeout = 5 * time.Minute
+)
+
+// Config is what `maestro serve` runs with. Secrets come from the
+// environment or the configuration file, never from the command line, and
+// Config's String and LogValue never show them.
+type Config struct {
+	Listen string
+	// Store is the registry's store URL ("" is $MAESTRO_STORE or the local
+	// store, as for every command).
+	Store string
+	// Workers bounds the events processed at once.
+	Workers int
+	// ClaimTimeout: see DefaultClaimTimeout.
+	ClaimTimeout time.Duration
+	GitHub       GitHubConfig
+}
+
+// GitHubConfig configures POST /webhooks/github.
+type GitHubConfig struct {
+	// Webhooks enables the route.
+	Webhooks bool
+	// WebhookSecret verifies X-Hub-Signature-256; required when Webhooks.
+	WebhookSecret string
+}
+
+// fileConfig is the configuration file's shape (YAML; JSON is YAML too).
+type fileConfig struct {
+	Listen       string `yaml:"listen"`
+	Store        string `yaml:"store"`
+	Workers      *int   `yaml:"workers"`
+	ClaimTimeout string `yaml:"claimTimeout"`
+	GitHub       struct {
+		Webhooks      *bool  `yaml:"webhooks"`
+		WebhookSecret string `yaml:"webhookSecret"`
+	} `yaml:"github"`
+}
+
+// Flags are the configuration given on the command line; a zero field was
+// not given.
+type Flags struct {
+	Listen         string
+	Store          string
+	Workers        int
+	GitHubWebhooks *bool
+}
+
+// LoadConfig builds the configuration from the file at path ("" for none),
+// the environment and the flags, each overriding the one before, and checks
+// it: an enabled route without its secret is an error naming the variable
+// to set.
+func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
+	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout}
+	if path != "" {
+		if err := readFile(path, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	if s := getenv(EnvGitHubWebhookSecret); s != "" {
+		cfg.GitHub.WebhookSecret = s
+	}
+	if flags.Listen != "" {
+		cfg.Listen = flags.Listen
+	}
+	if flags.Store != "" {
+		cfg.Store = flags.Store
+	}
+	if flags.Workers != 0 {
+		cfg.Workers = flags.Workers
+	}
+	if flags.GitHubWebhooks != nil {
+		cfg.GitHub.Webhooks = *flags.GitHubWebhooks
+	}
+	return cfg, cfg.Validate()
+}
+
+func readFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "configuration file: %v", err)
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return maestro.Errorf(maestro.KindInvalid, "configuration file %s: %v", path, err)
+	}
+	if fc.Listen != "" {
+		cfg.Listen = fc.Listen
+	}
+	cfg.Store = fc.Store
+	if fc.Workers != nil {
+		cfg.Workers = *fc.Workers
+	}
+	if fc.ClaimTimeout != "" {
+		d, err := time.ParseDuration(fc.ClaimTimeout)
+		if err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "configuration file %s: claimTimeout %q: a duration like 5m", path, fc.ClaimTimeout)
+		}
+		cfg.ClaimTimeout = d
+	}
+	if fc.GitHub.Webhooks != nil {
+		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
+	}
+	cfg.GitHub.WebhookSecret = fc.GitHub.WebhookSecret
+	return nil
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return maestro.Errorf(maestro.KindInvalid, "listen address %q: use HOST:PORT, e.g. 127.0.0.1:8080 or :8080", c.Listen)
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		return maestro.Errorf(maestro.KindInvalid, "workers %d: use 1 to 256", c.Workers)
+	}
+	if c.ClaimTimeout < time.Second {
+		return maestro.Errorf(maestro.KindInvalid, "claimTimeout %s: use at least 1s", c.ClaimTimeout)
+	}
+	if c.GitHub.Webhooks && c.GitHub.WebhookSecret == "" {
+		return maestro.Errorf(maestro.KindInvalid, "the GitHub webhook route is enabled but has no secret: set %s (or github.webhookSecret in the configuration file) to the webhook's secret; deliveries are never taken unverified", EnvGitHubWebhookSecret)
+	}
+	return nil
+}
+
+// Routes lists the enabled routes besides /healthz and /readyz.
+func (c Config) Routes() []string {
+	routes := []string{}
+	if c.GitHub.Webhooks {
+		routes = append(routes, "POST "+routeGitHub)
+	}
+	return routes
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("listen %s, %d workers, routes %v", c.Listen, c.Workers, c.Routes())
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/service"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+const (
+	routeGitHub  = "/webhooks/github"
+	sourceGitHub = "github"
+	// maxGitHubPayload is GitHub's cap on a delivery's payload (25 MB).
+	maxGitHubPayload = 25 << 20
+	// maxAttempts bounds the attempts at one event; the last failure is
+	// recorded as its result (the pull request's periodic check still
+	// covers it).
+	maxAttempts = 5
+)
+
+// gitHubRecheck are the events that re-check the tracked pull requests
+// they concern.
+var gitHubRecheck = []string{"pull_request", "pull_request_review", "check_run", "check_suite", "status"}
+
+// gitHubWebhook answers POST /webhooks/github: it verifies
+// X-Hub-Signature-256 (constant time, go-github's ValidatePayload) before
+// anything else, then records an event it acts on in the store and answers
+// 202; a delivery id accepted before answers 200 and changes nothing.
+// Events it does not act on (ping included) are acknowledged with 200 and
+// not recorded.
+func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(gh.SHA256SignatureHeader) == "" {
+		message(w, http.StatusUnauthorized, "missing "+gh.SHA256SignatureHeader+": configure the webhook with the secret maestro serve has")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxGitHubPayload)
+	payload, err := gh.ValidatePayload(r, []byte(s.cfg.GitHub.WebhookSecret))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			message(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MB")
+			return
+		}
+		s.log.Warn("GitHub delivery refused: signature does not verify", "delivery", gh.DeliveryID(r), "remote", r.RemoteAddr)
+		message(w, http.StatusUnauthorized, "X-Hub-Signature-256 does not match the body: check the webhook's secret")
+		return
+	}
+	event, delivery := gh.WebHookType(r), gh.DeliveryID(r)
+	if err := registry.ValidateEventID(delivery); err != nil {
+		message(w, http.StatusBadRequest, "X-GitHub-Delivery "+err.Error())
+		return
+	}
+	if !slices.Contains(gitHubRecheck, event) {
+		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; maestro does not act on it", event))
+		return
+	}
+	if _, err := parseGitHub(event, payload); err != nil {
+		message(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	accepted, err := s.reg.AcceptEvent(r.Context(), registry.Event{Source: sourceGitHub, Delivery: delivery, Type: event, Payload: payload})
+	if err != nil {
+		s.log.Error("GitHub delivery not recorded", "delivery", delivery, "event", event, "error", err)
+		code := http.StatusServiceUnavailable
+		if maestro.KindOf(err) == maestro.KindInvalid {
+			code = http.StatusBadRequest
+		}
+		message(w, code, "delivery not recorded; GitHub may redeliver it")
+		return
+	}
+	if !accepted {
+		message(w, http.StatusOK, "delivery "+delivery+" was accepted before")
+		return
+	}
+	s.wake()
+	message(w, http.StatusAccepted, "accepted")
+}
+
+// gitHubTarget is what an event says about pull requests: the repository,
+// the pull request numbers it names, and the commit it is about.
+type gitHubTarget struct {
+	Repository string
+	Numbers    []int
+	SHA        string
+}
+
+// parseGitHub reads the target of a recheck event from its payload.
+func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
+	parsed, err := gh.ParseWebHook(event, payload)
+	if err != nil {
+		return gitHubTarget{}, fmt.Errorf("%s payload: %v", event, err)
+	}
+	var t gitHubTarget
+	var repo *gh.Repository
+	switch e := parsed.(type) {
+	case *gh.PullRequestEvent:
+		repo, t.Numbers = e.GetRepo(), []int{e.GetPullRequest().GetNumber()}
+	case *gh.PullRequestReviewEvent:
+		repo, t.Numbers = e.GetRepo(), []int{e.GetPullRequest().GetNumber()}
+	case *gh.CheckRunEvent:
+		repo, t.SHA = e.GetRepo(), e.GetCheckRun().GetHeadSHA()
+		for _, pr := range e.GetCheckRun().PullRequests {
+			t.Numbers = append(t.Numbers, pr.GetNumber())
+		}
+	case *gh.CheckSuiteEvent:
+		repo, t.SHA = e.GetRepo(), e.GetCheckSuite().GetHeadSHA()
+		for _, pr := range e.GetCheckSuite().PullRequests {
+			t.Numbers = append(t.Numbers, pr.GetNumber())
+		}
+	case *gh.StatusEvent:
+		repo, t.SHA = e.GetRepo(), e.GetSHA()
+	}
+	t.Repository = repo.GetHTMLURL()
+	if t.Repository == "" {
+		return t, fmt.Errorf("%s payload: no repository.html_url", event)
+	}
+	return t, nil
+}
+
+// process claims one queued event, does its work and records the result;
+// a failed attempt is retried later (1, 2, 4, 8 minutes), the last failure
+// recorded as the result.
+func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
+	now := s.now()
+	ev, etag, ok, err := s.reg.ClaimEvent(ctx, q, s.owner, now, s.cfg.ClaimTimeout)
+	if err != nil {
+		s.log.Warn("claim event; trying again later", "delivery", q.Delivery, "error", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	start := time.Now()
+	result, err := s.handle(ctx, ev)
+	log := s.log.With("delivery", ev.Delivery, "event", ev.Type, "attempt", ev.Attempts, "took", time.Since(start).Round(time.Millisecond))
+	if err != nil && ev.Attempts < maxAttempts {
+		next := s.now().Add(time.Minute << (ev.Attempts - 1))
+		log.Warn("event failed; trying again", "next", next.UTC().Format(time.RFC3339), "error", err)
+		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err); rerr != nil {
+			log.Warn("release event", "error", rerr)
+		}
+		return
+	}
+	if err != nil {
+		result = "failed: " + err.Error()
+	}
+	if ferr := s.reg.FinishEvent(ctx, q, ev, etag, s.now(), result); errors.Is(ferr, store.ErrPrecondition) {
+		log.Warn("event processed, but its claim had lapsed and another worker took it over", "result", result)
+		return
+	} else if ferr != nil {
+		log.Warn("record the event's result", "error", ferr)
+		return
+	}
+	log.Info("event processed", "result", result)
+}
+
+// handle does an event's work and says what it did.
+func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) {
+	if ev.Source != sourceGitHub || !slices.Contains(gitHubRecheck, ev.Type) {
+		return "nothing to do for a " + ev.Source + " " + ev.Type + " event", nil
+	}
+	t, err := parseGitHub(ev.Type, ev.Payload)
+	if err != nil {
+		return "ignored: " + err.Error(), nil // verified at intake; cannot happen but for a format change
+	}
+	return s.recheck(ctx, t)
+}
+
+// recheck evaluates now the tracked pull requests of t's repository that t
+// names by number or whose head is t's commit.
+func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
+	tracked, err := s.reg.TrackedPullRequests(ctx)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	var errs []error
+	for _, tp := range tracked {
+		pr := tp.PullRequest
+		if pr.Number == 0 || !repourl.Equal(pr.Repository, t.Repository) ||
+			!slices.Contains(t.Numbers, pr.Number) && (t.SHA == "" || tp.HeadCommit != t.SHA) {
+			continue
+		}
+		results, err := s.svc.CheckPullRequests(ctx, s.now(), service.CheckRequest{Repository: pr.Repository, Number: pr.Number})
+		if maestro.KindOf(err) == maestro.KindNotFound && len(results) == 0 {
+			parts = append(parts, fmt.Sprintf("#%d: no longer tracked", pr.Number))
+			continue
+		}
+		for _, r := range results {
+			parts = append(parts, fmt.Sprintf("#%d: %s", r.PullRequest.Number, r.Action))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("check pull request #%d of %s: %w", pr.Number, pr.Repository, err))
+		}
+	}
+	if len(parts) == 0 {
+		return "no tracked pull request concerned", errors.Join(errs...)
+	}
+	return "checked " + strings.Join(parts, ", "), errors.Join(errs...)
+}

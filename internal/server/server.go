@@ -1,0 +1,228 @@
+// Package server is `maestro serve`: an HTTP front end over the flow service
+// (net/http). Webhook handlers verify and record each event in the store
+// and answer at once; a bounded pool of workers, fed from the store, does
+// the work. All state is in the store, so any number of replicas may share
+// one, and a crash loses no accepted event.
+//
+// Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
+// (the store answers and the server is not shutting down), and, when
+// enabled, POST /webhooks/github.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service"
+)
+
+const (
+	// pollInterval is how often the workers look for queued events besides
+	// the ones this replica accepts: events other replicas accepted, events
+	// left by a replica that died, and retries that came due.
+	pollInterval = 2 * time.Second
+	// shutdownTimeout bounds how long shutdown waits for requests and for
+	// the events being processed.
+	shutdownTimeout = 30 * time.Second
+	// readTimeout bounds reading one request (GitHub gives up after 10 s).
+	readTimeout = 10 * time.Second
+)
+
+// Server is one `maestro serve` replica.
+type Server struct {
+	cfg   Config
+	reg   *registry.Registry
+	svc   *service.Service
+	log   *slog.Logger
+	now   func() time.Time
+	owner string // this replica's name in event claims
+
+	ready atomic.Bool
+	kick  chan struct{} // an event was accepted: look for work now
+
+	mu       sync.Mutex
+	inflight map[string]bool // markers handed to a worker
+}
+
+// New returns a server on svc (and its registry) with cfg, which must be
+// valid (LoadConfig checks it). Logs go to log; they never hold a secret.
+func New(cfg Config, svc *service.Service, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	now := svc.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
+		kick: make(chan struct{}, 1), inflight: map[string]bool{}}, nil
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.GitHub.Webhooks {
+		mux.HandleFunc("POST "+routeGitHub, s.gitHubWebhook)
+	}
+	return mux
+}
+
+// Run serves on ln and processes accepted events until ctx is done, then
+// shuts down gracefully: /readyz turns 503, no new request or event is
+// taken, requests in progress are answered and events being processed
+// are finished (bounded by shutdownTimeout). Queued events stay in the
+// store for the next replica or start.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	stopDispatch := make(chan struct{})
+	var workers sync.WaitGroup
+	jobs := make(chan registry.QueuedEvent)
+	for range s.cfg.Workers {
+		workers.Go(func() {
+			for q := range jobs {
+				s.process(work, q)
+				s.done(q)
+			}
+		})
+	}
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		defer close(jobs)
+		s.dispatch(work, stopDispatch, jobs)
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	s.ready.Store(true)
+	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down: finishing requests and events in progress")
+	deadline, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if serr := hs.Shutdown(deadline); serr != nil {
+		err = errors.Join(err, fmt.Errorf("shut down the listener: %w", serr))
+	}
+	close(stopDispatch)
+	drained := make(chan struct{})
+	go func() { <-dispatched; workers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-deadline.Done():
+		stopWork() // the claims of unfinished events lapse; another replica finishes them
+		<-drained
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	s.log.Info("stopped")
+	return err
+}
+
+// dispatch hands queued events to the workers: after each accepted event
+// and every pollInterval, oldest first, skipping those a worker holds.
+func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<- registry.QueuedEvent) {
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		queued, err := s.reg.QueuedEvents(ctx)
+		if err != nil {
+			s.log.Warn("list queued events; trying again", "error", err)
+		}
+		for _, q := range queued {
+			if !s.take(q) {
+				continue
+			}
+			select {
+			case jobs <- q:
+			case <-stop:
+				s.done(q)
+				return
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) take(q registry.QueuedEvent) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight[q.Marker] {
+		return false
+	}
+	s.inflight[q.Marker] = true
+	return true
+}
+
+func (s *Server) done(q registry.QueuedEvent) {
+	s.mu.Lock()
+	delete(s.inflight, q.Marker)
+	s.mu.Unlock()
+}
+
+func (s *Server) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// healthz answers 200 while the process serves, with the enabled routes.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "routes": s.cfg.Routes()})
+}
+
+// readyz answers 200 when the store answers and the server takes work, 503
+// otherwise.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "not serving: starting or shutting down"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := s.reg.CheckFormat(ctx); err != nil {
+		s.log.Warn("readiness: the store does not answer", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "the registry store does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// message answers {"message": msg} with code.
+func message(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"message": msg})
+}
