@@ -144,7 +144,8 @@ func TestAutoMergeRefusesADowngradeAndWaitsWhenOff(t *testing.T) {
 	assert.Equal(t, maestro.PullRequestMerged, localPR(t, e, target, 1).State)
 }
 
-// TestAutoMergeOnAzureRepos: on the Azure DevOps double, a pull request
+// TestAutoMergeOnAzureRepos: on the Azure DevOps double (local store and
+// Azurite), a pull request
 // whose policies fail gets one status of genre maestro per policy and one
 // "Auto-Merge Status" comment, however often it is checked; once its
 // blocking build policy approves it is completed — squash, source branch
@@ -154,122 +155,125 @@ func TestAutoMergeRefusesADowngradeAndWaitsWhenOff(t *testing.T) {
 func TestAutoMergeOnAzureRepos(t *testing.T) {
 	for _, native := range []bool{false, true} {
 		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) {
-			e := newLocal(t)
-			srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
-			repo := srv.AddRepository(srv.AddProject("internal"), "dotnet-runtime")
-			files := map[string][]byte{}
-			for name, content := range runtimeFiles() {
-				files[name] = []byte(content)
-			}
-			repo.Commit("main", files, "initial")
-			e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
-			e.ok("channel", "add", "--name", "dev")
-			e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-			g := &gitHubTarget{e: e, dir: t.TempDir()}
-			e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-				"--target-repo", repo.WebURL(), "--target-branch", "main", "--update-frequency", "everyBuild",
-				"--merge-policy", "AllChecksSuccessful", "--merge-policy", "NoExtraCommits")
-			if native {
-				e.ok("repository-policy", "set", "--repository", repo.WebURL(), "--branch", "main", "--merge-method", "native")
-			}
-			assert.Contains(t, g.publish(t, 1), "build 1: updated")
-			pr := srv.PullRequests()[0]
-			id := *pr.PullRequestId
-			build := func(status policy.PolicyEvaluationStatus) {
-				srv.SetPolicyEvaluations(id, azdo.PolicyEvaluation{Type: "Build", Status: status, Blocking: true,
-					Settings: map[string]any{"buildDefinitionId": 7, "displayName": "CI"}})
-			}
-			build(policy.PolicyEvaluationStatusValues.Rejected)
-			for range 2 {
-				out := e.ok("pr", "check", "--id", fmt.Sprint(id))
-				assert.Contains(t, out, "[FAIL] AllChecksSuccessful")
-			}
-			pr, _ = srv.PullRequest(id)
-			genre := map[string]int{}
-			for _, st := range pr.Statuses {
-				if st.Context != nil && st.Context.Genre != nil && *st.Context.Genre == "maestro" {
-					genre[*st.Context.Name]++
+			stores(t, func(t *testing.T, e *env) {
+				srv := azdo.NewServer(t, azdo.WithPAT("maestro-pat"))
+				repo := srv.AddRepository(srv.AddProject("internal"), "dotnet-runtime")
+				files := map[string][]byte{}
+				for name, content := range runtimeFiles() {
+					files[name] = []byte(content)
 				}
-			}
-			assert.Equal(t, map[string]int{"AllChecksSuccessful": 1, "NoExtraCommits": 1}, genre, "one status per policy")
-			summaries := 0
-			for _, th := range pr.Threads {
-				for _, c := range *th.Comments {
-					if c.Content != nil && strings.Contains(*c.Content, "Auto-Merge Status") {
-						summaries++
+				repo.Commit("main", files, "initial")
+				e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN=maestro-pat", "MAESTRO_AZDO_SERVER_URLS="+srv.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+				e.ok("channel", "add", "--name", "dev")
+				e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+				g := &gitHubTarget{e: e, dir: t.TempDir()}
+				e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+					"--target-repo", repo.WebURL(), "--target-branch", "main", "--update-frequency", "everyBuild",
+					"--merge-policy", "AllChecksSuccessful", "--merge-policy", "NoExtraCommits")
+				if native {
+					e.ok("repository-policy", "set", "--repository", repo.WebURL(), "--branch", "main", "--merge-method", "native")
+				}
+				assert.Contains(t, g.publish(t, 1), "build 1: updated")
+				pr := srv.PullRequests()[0]
+				id := *pr.PullRequestId
+				build := func(status policy.PolicyEvaluationStatus) {
+					srv.SetPolicyEvaluations(id, azdo.PolicyEvaluation{Type: "Build", Status: status, Blocking: true,
+						Settings: map[string]any{"buildDefinitionId": 7, "displayName": "CI"}})
+				}
+				build(policy.PolicyEvaluationStatusValues.Rejected)
+				for range 2 {
+					out := e.ok("pr", "check", "--id", fmt.Sprint(id))
+					assert.Contains(t, out, "[FAIL] AllChecksSuccessful")
+				}
+				pr, _ = srv.PullRequest(id)
+				genre := map[string]int{}
+				for _, st := range pr.Statuses {
+					if st.Context != nil && st.Context.Genre != nil && *st.Context.Genre == "maestro" {
+						genre[*st.Context.Name]++
 					}
 				}
-			}
-			assert.Equal(t, 1, summaries, "one summary comment, edited in place")
+				assert.Equal(t, map[string]int{"AllChecksSuccessful": 1, "NoExtraCommits": 1}, genre, "one status per policy")
+				summaries := 0
+				for _, th := range pr.Threads {
+					for _, c := range *th.Comments {
+						if c.Content != nil && strings.Contains(*c.Content, "Auto-Merge Status") {
+							summaries++
+						}
+					}
+				}
+				assert.Equal(t, 1, summaries, "one summary comment, edited in place")
 
-			build(policy.PolicyEvaluationStatusValues.Approved)
-			out := e.ok("pr", "check", "--id", fmt.Sprint(id))
-			if native {
-				assert.Contains(t, out, ": auto-merge (head ")
+				build(policy.PolicyEvaluationStatusValues.Approved)
+				out := e.ok("pr", "check", "--id", fmt.Sprint(id))
+				if native {
+					assert.Contains(t, out, ": auto-merge (head ")
+					pr, _ = srv.PullRequest(id)
+					require.NotNil(t, pr.AutoCompleteSetBy, "auto-complete is set")
+					// Nothing blocks it any more: auto-complete completed it.
+					out = e.ok("pr", "check", "--id", fmt.Sprint(id))
+					assert.Contains(t, out, ": ended")
+				} else {
+					assert.Contains(t, out, ": merged (head ")
+				}
 				pr, _ = srv.PullRequest(id)
-				require.NotNil(t, pr.AutoCompleteSetBy, "auto-complete is set")
-				// Nothing blocks it any more: auto-complete completed it.
-				out = e.ok("pr", "check", "--id", fmt.Sprint(id))
-				assert.Contains(t, out, ": ended")
-			} else {
-				assert.Contains(t, out, ": merged (head ")
-			}
-			pr, _ = srv.PullRequest(id)
-			assert.Equal(t, "completed", string(*pr.Status))
-			require.NotNil(t, pr.CompletionOptions)
-			assert.Equal(t, "squash", string(*pr.CompletionOptions.MergeStrategy))
-			assert.False(t, branchExists(t, repo.Dir(), strings.TrimPrefix(*pr.SourceRefName, "refs/heads/")), "source branch deleted")
-			var sub maestro.Subscription
-			e.okJSON(&sub, "subscription", "show", "--id", g.sub.ID)
-			assert.Equal(t, 1, sub.LastAppliedBuildID)
+				assert.Equal(t, "completed", string(*pr.Status))
+				require.NotNil(t, pr.CompletionOptions)
+				assert.Equal(t, "squash", string(*pr.CompletionOptions.MergeStrategy))
+				assert.False(t, branchExists(t, repo.Dir(), strings.TrimPrefix(*pr.SourceRefName, "refs/heads/")), "source branch deleted")
+				var sub maestro.Subscription
+				e.okJSON(&sub, "subscription", "show", "--id", g.sub.ID)
+				assert.Equal(t, 1, sub.LastAppliedBuildID)
+			})
 		})
 	}
 }
 
-// TestAutoMergeOnGitHub: through the binary on the GitHub double, a green
+// TestAutoMergeOnGitHub: through the binary on the GitHub double (local
+// store and Azurite), a green
 // pull request is squash-merged with its branch deleted; with merge method
 // native GitHub's auto-merge is turned on instead, and GitHub merges it
 // when the protected branch's required check passes.
 func TestAutoMergeOnGitHub(t *testing.T) {
 	for _, native := range []bool{false, true} {
 		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) {
-			e := newLocal(t)
-			srv := githubdouble.NewServer(t)
-			repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: runtimeFiles(), AllowAutoMerge: true})
-			e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
-			g := &gitHubTarget{e: e, srv: srv, repo: repo, dir: t.TempDir()}
-			e.ok("channel", "add", "--name", "dev")
-			e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-			e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-				"--target-repo", srv.URL()+"/dotnet/runtime", "--target-branch", "main", "--update-frequency", "everyBuild", "--merge-policy", "Standard")
-			if native {
-				e.ok("repository-policy", "set", "--repository", srv.URL()+"/dotnet/runtime", "--branch", "main", "--merge-method", "native")
-				checks := []*gh.RequiredStatusCheck{{Context: "ci/required"}}
-				_, _, err := srv.Client(githubdouble.DefaultToken).Repositories.UpdateBranchProtection(context.Background(), "dotnet", "runtime", "main",
-					&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
-				require.NoError(t, err)
-			}
-			assert.Contains(t, g.publish(t, 1), "build 1: updated")
-			pr := repo.PullRequest(1)
-			head := pr.GetHead().GetSHA()
-			repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/build")})
-			out := e.ok("pr", "check")
-			if native {
-				assert.Contains(t, out, ": auto-merge (head ")
-				require.NotNil(t, repo.PullRequest(1).GetAutoMerge())
-				assert.False(t, repo.PullRequest(1).GetMerged(), "not merged directly")
-				repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
-				require.True(t, repo.PullRequest(1).GetMerged(), "GitHub merged it")
-				out = e.ok("pr", "check", "--id", "1")
-				assert.Contains(t, out, ": ended")
-			} else {
-				assert.Contains(t, out, ": merged (head ")
-			}
-			assert.True(t, repo.PullRequest(1).GetMerged())
-			assert.False(t, branchExists(t, repo.Dir(), pr.GetHead().GetRef()), "branch deleted")
-			var sub maestro.Subscription
-			e.okJSON(&sub, "subscription", "show", "--id", g.sub.ID)
-			assert.Equal(t, 1, sub.LastAppliedBuildID)
+			stores(t, func(t *testing.T, e *env) {
+				srv := githubdouble.NewServer(t)
+				repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: runtimeFiles(), AllowAutoMerge: true})
+				e.environ = append(e.environ, "GITHUB_TOKEN="+githubdouble.DefaultToken, "MAESTRO_GITHUB_URL="+srv.URL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true")
+				g := &gitHubTarget{e: e, srv: srv, repo: repo, dir: t.TempDir()}
+				e.ok("channel", "add", "--name", "dev")
+				e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+				e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+					"--target-repo", srv.URL()+"/dotnet/runtime", "--target-branch", "main", "--update-frequency", "everyBuild", "--merge-policy", "Standard")
+				if native {
+					e.ok("repository-policy", "set", "--repository", srv.URL()+"/dotnet/runtime", "--branch", "main", "--merge-method", "native")
+					checks := []*gh.RequiredStatusCheck{{Context: "ci/required"}}
+					_, _, err := srv.Client(githubdouble.DefaultToken).Repositories.UpdateBranchProtection(context.Background(), "dotnet", "runtime", "main",
+						&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
+					require.NoError(t, err)
+				}
+				assert.Contains(t, g.publish(t, 1), "build 1: updated")
+				pr := repo.PullRequest(1)
+				head := pr.GetHead().GetSHA()
+				repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/build")})
+				out := e.ok("pr", "check")
+				if native {
+					assert.Contains(t, out, ": auto-merge (head ")
+					require.NotNil(t, repo.PullRequest(1).GetAutoMerge())
+					assert.False(t, repo.PullRequest(1).GetMerged(), "not merged directly")
+					repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
+					require.True(t, repo.PullRequest(1).GetMerged(), "GitHub merged it")
+					out = e.ok("pr", "check", "--id", "1")
+					assert.Contains(t, out, ": ended")
+				} else {
+					assert.Contains(t, out, ": merged (head ")
+				}
+				assert.True(t, repo.PullRequest(1).GetMerged())
+				assert.False(t, branchExists(t, repo.Dir(), pr.GetHead().GetRef()), "branch deleted")
+				var sub maestro.Subscription
+				e.okJSON(&sub, "subscription", "show", "--id", g.sub.ID)
+				assert.Equal(t, 1, sub.LastAppliedBuildID)
+			})
 		})
 	}
 }
