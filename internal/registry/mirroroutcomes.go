@@ -45,6 +45,12 @@ func (r *Registry) RecordMirrorOutcome(ctx context.Context, o maestro.MirrorOutc
 	if err := ValidateBranch(o.Branch); err != nil {
 		return o, invalid("mirror outcome: branch", err, "")
 	}
+	if o.TargetRepository != "" {
+		// The history is printed: a URL with a password must not get in.
+		if err := ValidateURL(o.TargetRepository); err != nil {
+			return o, invalid("mirror outcome: targetRepository", err, "")
+		}
+	}
 	if o.Time.IsZero() {
 		o.Time = r.now().UTC()
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
@@ -178,5 +179,5 @@ func (r *Registry) DeleteMirror(ctx context.Context, source string) error {
 }
 
 func mirrorNotFound(source string) error {
-	return maestro.Errorf(maestro.KindNotFound, "%s is not mirrored; `maestro mirror list` shows the mirrored repositories", source)
+	return maestro.Errorf(maestro.KindNotFound, "%s is not mirrored; `maestro mirror list` shows the mirrored repositories", redact.String(source))
 }

@@ -219,3 +219,33 @@ func TestMirrorOutcomes(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, n.Time.IsZero(), "a zero time is now")
 }
+
+// TestMirrorSecretsInURLs: the registry neither records a mirror outcome
+// whose target URL carries a password nor repeats one a caller looks up.
+func TestMirrorSecretsInURLs(t *testing.T) {
+	ctx := context.Background()
+	r := registry.New(mem.New())
+	const secret = "S3cretPassw0rd"
+	_, err := r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{SourceRepository: "/src", Branch: "main",
+		TargetRepository: "https://u:" + secret + "@dev.azure.com/o/p/_git/r", Result: maestro.MirrorFailure})
+	require.Error(t, err)
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+	assert.Contains(t, err.Error(), "mirror outcome: targetRepository")
+	assert.NotContains(t, err.Error(), secret)
+	all, err := r.MirrorOutcomes(ctx, "", "")
+	require.NoError(t, err)
+	assert.Empty(t, all, "nothing recorded")
+
+	for _, lookup := range []func(string) error{
+		func(s string) error { _, err := r.Mirror(ctx, s); return err },
+		func(s string) error { return r.DeleteMirror(ctx, s) },
+		func(s string) error {
+			_, err := r.UpdateMirror(ctx, s, func(*maestro.Mirror) {})
+			return err
+		},
+	} {
+		err := lookup("https://u:" + secret + "@github.com/dotnet/runtime")
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), secret)
+	}
+}

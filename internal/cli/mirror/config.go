@@ -44,6 +44,9 @@ func parseConfig(c *cli.Context) (*AddOptions, error) {
 	if c.Args().Present() {
 		return nil, cmdutil.UsageErrorf("mirror %s takes no arguments; got %q", c.Command.Name, c.Args().First())
 	}
+	if err := checkRepos(c, "source", "target"); err != nil {
+		return nil, err
+	}
 	o := &AddOptions{Mirror: maestro.Mirror{SourceRepository: c.String("source"), TargetRepository: c.String("target")}}
 	o.Set.Target, o.Set.Branches, o.Set.Pipeline = c.IsSet("target"), c.IsSet("branch"), c.IsSet("pipeline")
 	for _, raw := range c.StringSlice("branch") {
@@ -214,6 +217,9 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*cli.Context, *SourceOptions) erro
 		ArgsUsage: " ",
 		Flags:     sourceFlags(true),
 		Action: func(c *cli.Context) error {
+			if err := checkRepos(c, "source"); err != nil {
+				return err
+			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
@@ -257,6 +263,9 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*cli.Context, *SourceOptions) er
 		ArgsUsage: " ",
 		Flags:     sourceFlags(false),
 		Action: func(c *cli.Context) error {
+			if err := checkRepos(c, "source"); err != nil {
+				return err
+			}
 			return runF(c, &SourceOptions{Source: c.String("source")})
 		},
 	}

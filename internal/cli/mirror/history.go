@@ -35,6 +35,9 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(*cli.Context, *HistoryOptions) 
 			if c.Args().Present() {
 				return cmdutil.UsageErrorf("mirror history takes no arguments; got %q", c.Args().First())
 			}
+			if err := checkRepos(c, "source"); err != nil {
+				return err
+			}
 			if c.String("branch") != "" && c.String("source") == "" {
 				return cmdutil.UsageErrorf("--branch: give --source too")
 			}

@@ -11,7 +11,23 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/mirror"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
+
+// checkRepos checks the repository flags among names that were given: a
+// URL (https or file) or an absolute path, without user info or spaces, so
+// that a password typed into a URL is refused before anything is read or
+// written, and is not repeated by later messages or the mirror history.
+func checkRepos(c *cli.Context, names ...string) error {
+	for _, name := range names {
+		if v := c.String(name); c.IsSet(name) {
+			if err := registry.ValidateURL(v); err != nil {
+				return cmdutil.UsageErrorf("--%s: %v", name, err)
+			}
+		}
+	}
+	return nil
+}
 
 // RunOptions are the parsed flags of `maestro mirror run`.
 type RunOptions struct {
@@ -63,6 +79,9 @@ or SYSTEM_ACCESSTOKEN for Azure Repos.`,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return cmdutil.UsageErrorf("mirror run takes no arguments; got %q", c.Args().First())
+			}
+			if err := checkRepos(c, "source", "target"); err != nil {
+				return err
 			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {

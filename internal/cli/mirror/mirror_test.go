@@ -54,6 +54,8 @@ func TestParseRunBadInput(t *testing.T) {
 		{"--source /s --branch=--upload-pack=x --target /t", `--branch: branch "--upload-pack=x": starts with -`},
 		{"--source /s --branch main --target /t --output yaml", `--output "yaml": use table or json`},
 		{"--source /s --branch main --target /t extra", "mirror run takes no arguments"},
+		{"--source /s --branch main --target ext::sh", `--target: "ext::sh": repository URL "ext::sh": use https://host/owner/repo`},
+		{"--source relative/dir --branch main --target /t", `--source: "relative/dir": repository URL "relative/dir": use https://host/owner/repo, a file:// URL or an absolute path`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -112,5 +114,52 @@ func TestParseTrigger(t *testing.T) {
 		assert.Equal(t, cmdutil.ExitInvalid, res.Code, args)
 		assert.Contains(t, res.ErrOut, want, args)
 		assert.Nil(t, got, args)
+	}
+}
+
+// TestCredentialsInURLRefused: a repository URL with a user name and
+// password is refused by every mirror command before anything runs (and so
+// before anything is written), and the error does not repeat the password.
+func TestCredentialsInURLRefused(t *testing.T) {
+	const secret = "S3cretPassw0rd"
+	src, dst := "https://u:"+secret+"@github.com/dotnet/runtime", "https://u:"+secret+"@dev.azure.com/dnceng/internal/_git/dotnet-runtime"
+	ran := false
+	run := func(*cli.Context, any) error { ran = true; return nil }
+	newCmds := func(f *cmdutil.Factory) *cli.Command {
+		return clitest.Noun("mirror",
+			mirrorcmd.NewCmdAdd(f, func(c *cli.Context, o *mirrorcmd.AddOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdUpdate(f, func(c *cli.Context, o *mirrorcmd.AddOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdShow(f, func(c *cli.Context, o *mirrorcmd.SourceOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdDelete(f, func(c *cli.Context, o *mirrorcmd.SourceOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdRun(f, func(c *cli.Context, o *mirrorcmd.RunOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdTrigger(f, func(c *cli.Context, o *mirrorcmd.TriggerOptions) error { return run(c, o) }),
+			mirrorcmd.NewCmdHistory(f, func(c *cli.Context, o *mirrorcmd.HistoryOptions) error { return run(c, o) }))
+	}
+	const pipeline = "https://dev.azure.com/dnceng/internal/_build?definitionId=1"
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"add", "--source", src, "--branch", "main", "--pipeline", pipeline}, "--source"},
+		{[]string{"add", "--source", "https://github.com/dotnet/runtime", "--target", dst, "--branch", "main", "--pipeline", pipeline}, "--target"},
+		{[]string{"update", "--source", src, "--branch", "main"}, "--source"},
+		{[]string{"update", "--source", "https://github.com/dotnet/runtime", "--target", dst}, "--target"},
+		{[]string{"show", "--source", src}, "--source"},
+		{[]string{"delete", "--source", src}, "--source"},
+		{[]string{"run", "--source", src, "--branch", "main", "--target", "/t"}, "--source"},
+		{[]string{"run", "--source", "/s", "--branch", "main", "--target", dst}, "--target"},
+		{[]string{"trigger", "--source", src, "--branch", "main"}, "--source"},
+		{[]string{"history", "--source", src}, "--source"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " ")+" "+tt.flag, func(t *testing.T) {
+			ran = false
+			res := clitest.Run(newCmds, append([]string{"mirror"}, tt.args...)...)
+			assert.Equal(t, cmdutil.ExitInvalid, res.Code, res.ErrOut)
+			assert.Contains(t, res.ErrOut, "maestro: "+tt.flag+": ")
+			assert.Contains(t, res.ErrOut, "remove the user name and password")
+			assert.NotContains(t, res.Out+res.ErrOut, secret)
+			assert.False(t, ran, "nothing ran")
+		})
 	}
 }

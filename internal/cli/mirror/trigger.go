@@ -40,6 +40,9 @@ branch no pattern selects queues nothing. Queues with MAESTRO_AZDO_TOKEN or SYST
 			if c.Args().Present() {
 				return cmdutil.UsageErrorf("mirror trigger takes no arguments; got %q", c.Args().First())
 			}
+			if err := checkRepos(c, "source"); err != nil {
+				return err
+			}
 			if err := mirror.CheckBranch(c.String("branch")); err != nil {
 				return fmt.Errorf("--branch: %w", err)
 			}
