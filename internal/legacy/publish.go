@@ -203,6 +203,9 @@ func (p Publisher) apply(ctx context.Context, scratch, base, folder string, req 
 	if err := p.Git.ResetHard(ctx, scratch, base); err != nil {
 		return "", fmt.Errorf("publish: %w", err)
 	}
+	if err := checkPlain(scratch, folder, req.Repo); err != nil {
+		return "", err
+	}
 	dir := filepath.Join(scratch, filepath.FromSlash(folder))
 	prev, err := os.ReadFile(filepath.Join(dir, LatestPackagesFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -225,4 +228,54 @@ func (p Publisher) apply(ctx context.Context, scratch, base, folder string, req 
 		return "", fmt.Errorf("publish: commit: %w", err)
 	}
 	return commit, nil
+}
+
+// checkPlain makes sure that the build-info folder and its files, as the
+// versions repository holds them in the scratch work tree, are plain folders
+// and files. The repository is outside input: a symbolic link committed at
+// build-info/dotnet/NAME, at the channel's folder or at one of the three
+// files would make Publish read a file of the machine it runs on into an
+// error message, or write build-info over a file or into a folder outside the
+// scratch repository.
+func checkPlain(scratch, folder, repo string) error {
+	refuse := func(rel, what string) error {
+		return maestro.Errorf(maestro.KindInvalid, "publish: %s in %s is %s, not a plain %s; build-info is written only to plain folders and files: replace it in the versions repository and publish again",
+			rel, repo, what, map[bool]string{true: "folder", false: "file"}[strings.HasSuffix(rel, "/")])
+	}
+	rel := ""
+	for _, seg := range strings.Split(folder, "/") {
+		rel = path.Join(rel, seg)
+		fi, err := os.Lstat(filepath.Join(scratch, filepath.FromSlash(rel)))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // MkdirAll creates the rest as plain folders
+		}
+		if err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return refuse(rel+"/", "a symbolic link")
+		case !fi.IsDir():
+			return refuse(rel+"/", "a file")
+		}
+	}
+	for _, name := range []string{LatestFile, LatestPackagesFile, LastBuildPackagesFile} {
+		rel := path.Join(folder, name)
+		fi, err := os.Lstat(filepath.Join(scratch, filepath.FromSlash(rel)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return refuse(rel, "a symbolic link")
+		case fi.IsDir():
+			return refuse(rel, "a folder")
+		case !fi.Mode().IsRegular():
+			return refuse(rel, "a special file")
+		}
+	}
+	return nil
 }

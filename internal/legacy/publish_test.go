@@ -258,3 +258,67 @@ func TestPublishBadInputTouchesNothing(t *testing.T) {
 	_, err = legacy.Publisher{Git: bot}.Publish(ctx, legacy.PublishRequest{Repo: origin, Branch: "main", Name: "coreclr", Channel: "master", Packages: pkgs})
 	assert.ErrorContains(t, err, "has no branch main; give the versions repository's branch with --branch")
 }
+
+// symlinkRepo returns a versions repository whose master holds, besides
+// README.md, the symbolic links links (path in the repository → target).
+func symlinkRepo(t *testing.T, links map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	root := t.TempDir()
+	origin := filepath.Join(root, "versions.git")
+	require.NoError(t, bot.Init(ctx, origin, true))
+	seed := filepath.Join(root, "seed")
+	require.NoError(t, bot.Init(ctx, seed, false))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "README.md"), []byte("versions\n"), 0o644))
+	for name, target := range links {
+		p := filepath.Join(seed, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.Symlink(target, p))
+	}
+	_, err := bot.CommitAll(ctx, seed, "seed")
+	require.NoError(t, err)
+	require.NoError(t, bot.Push(ctx, seed, origin, "HEAD", "master", ""))
+	return origin
+}
+
+// A versions repository is outside input: a symbolic link where a
+// build-info folder or file should be must not make Publish read or write
+// outside its scratch repository (here: overwrite a file of the user's, or
+// drop build-info files into one of the user's folders).
+func TestPublishRefusesSymbolicLinks(t *testing.T) {
+	ctx := context.Background()
+	outside := t.TempDir()
+	precious := filepath.Join(outside, "precious.txt")
+	pkgs := []legacy.Package{{ID: "Microsoft.NETCore.Runtime.CoreCLR", Version: "3.0.0-preview1-26801-01"}}
+	for name, links := range map[string]map[string]string{
+		"file":           {"build-info/dotnet/coreclr/master/Latest.txt": precious},
+		"packages file":  {"build-info/dotnet/coreclr/master/Latest_Packages.txt": precious},
+		"channel folder": {"build-info/dotnet/coreclr/master": outside},
+		"name folder":    {"build-info/dotnet/coreclr": outside},
+		"inside":         {"build-info/dotnet/coreclr/master/Latest.txt": "../../../../README.md"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(precious, []byte("precious\n"), 0o600))
+			repo := symlinkRepo(t, links)
+			before := headOf(t, repo)
+			_, err := legacy.Publisher{Git: bot}.Publish(ctx, legacy.PublishRequest{Repo: repo, Branch: "master", Name: "coreclr", Channel: "master", Packages: pkgs})
+			require.Error(t, err)
+			assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err), "%v", err)
+			assert.Contains(t, err.Error(), "symbolic link")
+			got, rerr := os.ReadFile(precious)
+			require.NoError(t, rerr)
+			assert.Equal(t, "precious\n", string(got), "a file outside the scratch repository was written")
+			entries, rerr := os.ReadDir(outside)
+			require.NoError(t, rerr)
+			assert.Len(t, entries, 1, "files were written into a folder outside the scratch repository")
+			assert.Equal(t, before, headOf(t, repo), "nothing is pushed")
+		})
+	}
+}
+
+func headOf(t *testing.T, repo string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", repo, "rev-parse", "master").Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
+}
