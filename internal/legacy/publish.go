@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // DefaultPublishAttempts is how many times Publish fetches, re-applies and
@@ -65,8 +67,8 @@ func Message(name, channel, label string) string {
 // Check checks a request without touching the repository, and fills in its
 // label; Publish calls it first.
 func (r *PublishRequest) Check() error {
-	if strings.TrimSpace(r.Repo) == "" {
-		return maestro.Errorf(maestro.KindInvalid, "--repo is empty; give the versions repository's path or URL")
+	if err := CheckRepository("--repo", r.Repo); err != nil {
+		return err
 	}
 	if err := checkSegments("--name", r.Name, false); err != nil {
 		return err
@@ -75,7 +77,7 @@ func (r *PublishRequest) Check() error {
 		return err
 	}
 	if r.Branch != "" {
-		if err := checkSegments("--branch", r.Branch, true); err != nil {
+		if err := CheckBranch("--branch", r.Branch); err != nil {
 			return err
 		}
 	}
@@ -108,6 +110,32 @@ func (r *PublishRequest) Check() error {
 			return maestro.Errorf(maestro.KindInvalid, "package %s is listed twice; list each package once", p.ID)
 		}
 		seen[strings.ToLower(p.ID)] = true
+	}
+	return nil
+}
+
+// CheckRepository checks the versions repository flag names: a path or a
+// URL git can reach, without a user name or password in it. Credentials come
+// from MAESTRO_VERSIONS_TOKEN; a password in the URL would be repeated by
+// every error that names the repository.
+func CheckRepository(flag, repo string) error {
+	if strings.TrimSpace(repo) == "" {
+		return maestro.Errorf(maestro.KindInvalid, "%s is empty; give the versions repository's path or URL", flag)
+	}
+	if u, err := url.Parse(repo); err == nil && u.User != nil {
+		return maestro.Errorf(maestro.KindInvalid, "%s %s: remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN", flag, redact.String(repo))
+	}
+	return nil
+}
+
+// CheckBranch checks a branch name given on the command line: what
+// checkSegments accepts, and a name git accepts for a branch.
+func CheckBranch(flag, branch string) error {
+	if err := checkSegments(flag, branch, true); err != nil {
+		return err
+	}
+	if strings.Contains(branch, "..") || strings.Contains(branch, "@{") || strings.HasSuffix(branch, ".") || branch == "@" {
+		return maestro.Errorf(maestro.KindInvalid, "%s %q is not a branch name git accepts (no \"..\", \"@{\" or final '.'); give a branch such as master or release/3.1", flag, branch)
 	}
 	return nil
 }

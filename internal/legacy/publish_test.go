@@ -322,3 +322,17 @@ func headOf(t *testing.T, repo string) string {
 	require.NoError(t, err)
 	return strings.TrimSpace(string(out))
 }
+
+// A password or token in the repository URL is refused before git runs: it
+// would be repeated by every error that names the repository.
+func TestPublishRefusesCredentialsInURL(t *testing.T) {
+	pkgs := []legacy.Package{{ID: "A", Version: "1.0.0-beta"}}
+	for _, repo := range []string{"https://user:SECRETMARKER@127.0.0.1:1/versions.git", "https://SECRETMARKER@github.invalid/dotnet/versions"} {
+		_, err := legacy.Publisher{Git: bot}.Publish(context.Background(), legacy.PublishRequest{Repo: repo, Branch: "master", Name: "coreclr", Channel: "master", Packages: pkgs})
+		require.Error(t, err)
+		assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+		assert.Contains(t, err.Error(), "--repo https://")
+		assert.Contains(t, err.Error(), "remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN")
+		assert.NotContains(t, err.Error(), "SECRETMARKER")
+	}
+}

@@ -166,7 +166,8 @@ Package lists are sorted by id as Windows sorts words, lines joined with CRLF
 --packages is a file of "Id Version" lines or an Arcade asset manifest
 (repeatable). The label defaults to the packages' common prerelease label
 ("stable" when none has one). --repo is any repository git can push to (a
-path or URL); the branch's tip is fetched into a scratch folder, so a local
+path or URL; HTTPS with MAESTRO_VERSIONS_TOKEN, never a password in the
+URL); the branch's tip is fetched into a scratch folder, so a local
 clone is left alone. When another publisher pushed first, the build is applied
 again on the new tip and pushed again (never forced), up to 10 times.
 
@@ -291,6 +292,12 @@ Example:
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
 				return cmdutil.UsageErrorf("legacy watch takes no arguments; got %q", c.Args().First())
+			}
+			if err := legacy.CheckRepository("--repo", c.String("repo")); err != nil {
+				return err
+			}
+			if err := legacy.CheckBranch("--branch", c.String("branch")); err != nil {
+				return err
 			}
 			o := &WatchOptions{
 				Repo: c.String("repo"), Branch: c.String("branch"), GitHubRepo: c.String("github-repo"),

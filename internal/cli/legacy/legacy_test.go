@@ -204,10 +204,15 @@ func TestParseWatch(t *testing.T) {
 		{"legacy watch --repo /v --github-repo a/b --subscriptions s --vso-url x", `--vso-url "x": write VSOINSTANCE=URL`},
 		{"legacy watch --repo /v --github-repo a/b --subscriptions s --interval 1ms", "--interval 1ms: give at least 1s"},
 		{"legacy watch --repo /v --github-repo a/b --subscriptions s --claim-timeout 0s", "--claim-timeout 0s: give at least 1s"},
+		{"legacy watch --repo https://x-access-token:SECRETMARKER@github.com/dotnet/versions --subscriptions s", "remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN"},
+		{"legacy watch --repo https://SECRETMARKER@github.com/dotnet/versions --subscriptions s", "remove the user name and password"},
+		{"legacy watch --repo /v --github-repo a/b --subscriptions s --branch --upload-pack=x", `--branch "--upload-pack=x"`},
+		{"legacy watch --repo /v --github-repo a/b --subscriptions s --branch a..b", `--branch "a..b"`},
 	} {
 		res, got := parseWatch(strings.Fields(tt.args)...)
 		assert.Equal(t, cmdutil.ExitInvalid, res.Code, tt.args)
 		assert.Contains(t, res.ErrOut, tt.want)
+		assert.NotContains(t, res.ErrOut, "SECRETMARKER")
 		assert.Nil(t, got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // LegacyQueuer queues the builds of legacy subscriptions' actions through
@@ -30,7 +31,7 @@ func (e Env) LegacyQueuer(instances map[string]string) (legacy.Queuer, error) {
 	for instance, raw := range instances {
 		org, err := hosts.Organization(raw)
 		if err != nil {
-			return nil, fmt.Errorf("--vso-url %s=%s: %w", instance, raw, err)
+			return nil, fmt.Errorf("--vso-url %s=%s: %w", instance, redact.String(raw), err)
 		}
 		q.orgs[strings.ToLower(instance)] = org
 	}

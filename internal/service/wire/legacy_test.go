@@ -26,6 +26,10 @@ func TestLegacyQueuerRefusesBeforeSending(t *testing.T) {
 	_, err = envOf(map[string]string{"MAESTRO_AZDO_TOKEN": "pat"}).LegacyQueuer(map[string]string{"dnceng.visualstudio.com": "https://evil.example.com/org"})
 	assert.ErrorContains(t, err, "--vso-url dnceng.visualstudio.com=https://evil.example.com/org")
 
+	_, err = envOf(map[string]string{"MAESTRO_AZDO_TOKEN": "pat"}).LegacyQueuer(map[string]string{"dnceng.visualstudio.com": "https://u:SECRETMARKER@dev.azure.com/dnceng"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRETMARKER", "a password in --vso-url is not repeated")
+
 	_, err = envOf(map[string]string{"MAESTRO_AZDO_TOKEN": "pat"}).LegacyQueuer(map[string]string{"dnceng.visualstudio.com": "http://127.0.0.1:1/org"})
 	assert.Error(t, err, "plain http to loopback only when allowed")
 
