@@ -211,6 +211,10 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 	ev.Policies = slices.Clone(ev.Policies)
 	res.NextCheck = now.Add(CheckInterval(now.Sub(cmp.Or(pr.CreatedAt, ev.FirstCheck))))
 	if len(setting.policies) == 0 {
+		// No policy vouches for what the host would merge.
+		if err := s.nativeOff(ctx, p, pr, &ev, st); err != nil {
+			return s.retryLater(now, res, err)
+		}
 		ev.HeadCommit, ev.Policies, ev.CacheKey = st.HeadCommit, nil, ""
 		ev.Merge, ev.MergeMessage = registry.MergeNoPolicies, "no merge policies are set for this pull request; a person merges it"
 		res.Action, res.Message = ActionNoPolicies, ev.MergeMessage
@@ -219,6 +223,9 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 
 	key := policy.CacheKey(setting.policies, st.HeadCommit)
 	if ev.CacheKey == key && ev.HeadCommit == st.HeadCommit {
+		if err := s.nativeOff(ctx, p, pr, &ev, st); err != nil {
+			return s.retryLater(now, res, err)
+		}
 		res.Policies, res.Cached = ev.Policies, true
 		res.Action, res.Message = ActionWaiting, ev.MergeMessage
 		return s.saveEvaluation(ctx, e, ev, res)
@@ -245,15 +252,13 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 	if ev.HeadCommit != e.Evaluation.HeadCommit {
 		ev.MergeAttempts = 0
 	}
-	if am, ok := p.(platform.AutoMerger); ok && ev.NativeHead != "" && st.AutoMerge && (!judged.AllSucceeded || !setting.autoMerge || !setting.native) {
-		// The host's auto-merge that Maestro++ turned on for an earlier head
-		// would merge what the policies no longer pass (a newer update
-		// pushed with the bot's rights keeps it on), or what auto-merge
-		// off or the squash method no longer hands to the host.
-		if err := am.DisableAutoMerge(ctx, pr); err != nil {
-			return s.retryLater(now, res, fmt.Errorf("turn off the host's auto-merge: %w", err))
+	if !judged.AllSucceeded || !setting.autoMerge || !setting.native {
+		// The host's auto-merge would merge what the policies no longer
+		// pass, or what auto-merge off or the squash method no longer
+		// hands to the host.
+		if err := s.nativeOff(ctx, p, pr, &ev, st); err != nil {
+			return s.retryLater(now, res, err)
 		}
-		ev.NativeHead = ""
 	}
 	switch {
 	case !judged.AllSucceeded:
@@ -267,6 +272,25 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 		return s.merge(ctx, p, e, ev, st, setting, now, res)
 	}
 	return s.saveEvaluation(ctx, e, ev, res)
+}
+
+// nativeOff turns off the host's auto-merge (auto-complete) that Maestro++
+// turned on for an earlier head (ev.NativeHead) while st shows it on, and
+// forgets that head: the pull request's head no longer passes policies
+// that hand it to the host — a newer update pushed with the bot's rights
+// keeps the host's auto-merge on — or it has no policies left to pass (the
+// subscription's were cleared, or the subscription or the repository
+// branch policy was deleted).
+func (s *Service) nativeOff(ctx context.Context, p platform.Platform, pr maestro.PullRequest, ev *registry.PolicyEvaluation, st platform.Status) error {
+	am, ok := p.(platform.AutoMerger)
+	if !ok || ev.NativeHead == "" || !st.AutoMerge {
+		return nil
+	}
+	if err := am.DisableAutoMerge(ctx, pr); err != nil {
+		return fmt.Errorf("turn off the host's auto-merge, which would merge a head the merge policies do not pass (turn it off on the pull request's page if this keeps failing): %w", err)
+	}
+	ev.NativeHead = ""
+	return nil
 }
 
 // mergeSetting is what decides how a pull request is judged and merged.

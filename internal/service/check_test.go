@@ -369,3 +369,49 @@ func TestCheckNativeTurnsAutoMergeOffWhenAPolicyFails(t *testing.T) {
 	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
 	assert.False(t, f.repo.PullRequest(1).GetMerged(), "GitHub does not merge what the policies refuse")
 }
+
+// nativeFlow is a GitHub flow whose target branch merges natively and
+// requires check ci/required, with GitHub's auto-merge turned on by a first
+// evaluation of pull request #1 (NoExtraCommits passes).
+func nativeFlow(t *testing.T) *gitHubFlow {
+	f := newGitHubFlowWith(t, githubdouble.RepoSpec{AllowAutoMerge: true})
+	f.withPolicies(t, "", maestro.PolicyNoExtraCommits)
+	require.NoError(t, f.reg.SetRepositoryPolicy(f.ctx, maestro.RepositoryBranchPolicy{Repository: f.sub.TargetRepository, Branch: "main",
+		MergePolicies: []maestro.MergePolicy{}, AutoMerge: true, MergeMethod: maestro.MergeMethodNative}))
+	checks := []*gh.RequiredStatusCheck{{Context: "ci/required"}}
+	_, _, err := f.srv.Client(githubdouble.DefaultToken).Repositories.UpdateBranchProtection(f.ctx, "dotnet", "runtime", "main",
+		&gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Checks: &checks}})
+	require.NoError(t, err)
+	f.publish(t, 1)
+	res := f.check(t, 0)
+	require.Len(t, res, 1)
+	require.Equal(t, service.ActionNative, res[0].Action, res[0].Message)
+	require.NotNil(t, f.repo.PullRequest(1).GetAutoMerge())
+	return f
+}
+
+// TestCheckNativeTurnsAutoMergeOffWhenThePoliciesAreGone: GitHub's
+// auto-merge that Maestro++ turned on is turned off when the pull request
+// no longer has merge policies to pass — the subscription's were cleared,
+// or the subscription was deleted — since no policy vouches for what the
+// host would merge.
+func TestCheckNativeTurnsAutoMergeOffWhenThePoliciesAreGone(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, f *gitHubFlow)
+	}{
+		{"policies cleared", func(t *testing.T, f *gitHubFlow) { f.withPolicies(t, "") }},
+		{"subscription deleted", func(t *testing.T, f *gitHubFlow) { require.NoError(t, f.reg.DeleteSubscription(f.ctx, f.sub.ID)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := nativeFlow(t)
+			tc.change(t, f)
+			res := f.check(t, 5*time.Minute)
+			require.Len(t, res, 1)
+			assert.Equal(t, service.ActionNoPolicies, res[0].Action, res[0].Message)
+			assert.Nil(t, f.repo.PullRequest(1).GetAutoMerge(), "turned off")
+			f.repo.AddStatus(f.repo.PullRequest(1).GetHead().GetSHA(), gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
+			assert.False(t, f.repo.PullRequest(1).GetMerged(), "a person merges a pull request without policies")
+		})
+	}
+}
