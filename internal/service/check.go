@@ -491,27 +491,17 @@ func (s *Service) notify(ctx context.Context, rep platform.PolicyReporter, pr ma
 func (s *Service) merge(ctx context.Context, p platform.Platform, e registry.TrackedEntry, ev registry.PolicyEvaluation, st platform.Status, m mergeSetting, now time.Time, res CheckResult) CheckResult {
 	pr := e.Record.PullRequest
 	opts := platform.MergeOptions{Head: st.HeadCommit, Message: mergeMessage(pr, ev.Policies)}
-	if am, ok := p.(platform.AutoMerger); ok && m.native {
-		if ev.NativeHead == st.HeadCommit && st.AutoMerge {
-			res.Action, res.Message = ActionNative, ev.MergeMessage
-			return s.saveEvaluation(ctx, e, ev, res)
-		}
-		err := am.EnableAutoMerge(ctx, pr, opts)
-		if err == nil {
-			ev.Merge, ev.NativeHead, ev.MergeAttempts = registry.MergeNative, st.HeadCommit, 0
-			ev.MergeMessage = "every merge policy passed; the host's auto-merge is on and merges it once the branch's own requirements are met"
-			res.Action, res.Message = ActionNative, ev.MergeMessage
-			return s.saveEvaluation(ctx, e, ev, res)
-		}
-		if !errors.Is(err, platform.ErrMergeRefused) {
-			return s.refused(ctx, p, e, ev, st, now, res, err)
-		}
-		// GitHub refuses auto-merge for a pull request it can merge at once
-		// ("clean status"), and where the repository does not allow it: the
-		// direct merge below is held to the same branch protection.
-		slog.Info("the host refused auto-merge; merging directly", "pullRequest", pr.URL, "reason", err)
+	am, native := p.(platform.AutoMerger)
+	native = native && m.native
+	if native && ev.NativeHead == st.HeadCommit && st.AutoMerge {
+		res.Action, res.Message = ActionNative, ev.MergeMessage
+		return s.saveEvaluation(ctx, e, ev, res)
 	}
 
+	// Both ways of merging run under the pull request's lock, on the
+	// record that was judged: an update turns the host's auto-merge off
+	// and pushes under the same lock, so neither a direct merge nor an
+	// auto-merge turned on here can take a head that was not judged.
 	lockCtx, lock, err := s.Registry.LockTracked(ctx, e.Repository, e.Branch, e.Key, checkLockWait)
 	if maestro.KindOf(err) == maestro.KindConflict {
 		res.Action, res.Message = ActionBusy, "an update of this pull request is running; the merge waits for the next evaluation"
@@ -536,6 +526,22 @@ func (s *Service) merge(ctx context.Context, p platform.Platform, e registry.Tra
 	if err := lock.Held(lockCtx); err != nil {
 		res.Err = err
 		return res
+	}
+	if native {
+		err := am.EnableAutoMerge(lockCtx, pr, opts)
+		if err == nil {
+			ev.Merge, ev.NativeHead, ev.MergeAttempts = registry.MergeNative, st.HeadCommit, 0
+			ev.MergeMessage = "every merge policy passed; the host's auto-merge is on and merges it once the branch's own requirements are met"
+			res.Action, res.Message = ActionNative, ev.MergeMessage
+			return s.saveEvaluation(ctx, e, ev, res)
+		}
+		if !errors.Is(err, platform.ErrMergeRefused) {
+			return s.refused(ctx, p, e, ev, st, now, res, err)
+		}
+		// GitHub refuses auto-merge for a pull request it can merge at once
+		// ("clean status"), and where the repository does not allow it: the
+		// direct merge below is held to the same branch protection.
+		slog.Info("the host refused auto-merge; merging directly", "pullRequest", pr.URL, "reason", err)
 	}
 	if err := p.Merge(lockCtx, pr, opts); err != nil {
 		return s.refused(ctx, p, e, ev, st, now, res, err)

@@ -415,3 +415,25 @@ func TestCheckNativeTurnsAutoMergeOffWhenThePoliciesAreGone(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateTurnsNativeAutoMergeOffBeforeItPushes: GitHub keeps its
+// auto-merge on when the bot pushes a newer update, so an update of a pull
+// request whose auto-merge Maestro++ turned on turns it off before pushing:
+// the new head merges only after its own policies pass, never because the
+// host's required checks passed first.
+func TestUpdateTurnsNativeAutoMergeOffBeforeItPushes(t *testing.T) {
+	f := nativeFlow(t)
+	first := f.repo.PullRequest(1).GetHead().GetSHA()
+	o := f.publish(t, 2)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	head := f.repo.PullRequest(1).GetHead().GetSHA()
+	require.NotEqual(t, first, head)
+	assert.Nil(t, f.repo.PullRequest(1).GetAutoMerge(), "turned off before the push")
+	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
+	require.False(t, f.repo.PullRequest(1).GetMerged(), "GitHub merged a head the policies never judged")
+
+	res := f.check(t, 5*time.Minute)
+	require.Len(t, res, 1)
+	assert.Contains(t, []string{service.ActionNative, service.ActionMerged}, res[0].Action, res[0].Message)
+	assert.True(t, f.repo.PullRequest(1).GetMerged(), "merged once the new head passed")
+}

@@ -313,6 +313,16 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 			return maestro.FlowOutcome{}, raced(err)
 		}
 	}
+	if am, ok := p.(platform.AutoMerger); ok && tracked != nil {
+		// Neither host turns its auto-merge off when the bot pushes, so a
+		// head the merge policies judged would hand the new, unjudged one
+		// to the host, which merges it once its own checks pass. The next
+		// evaluation turns it on again if the new head passes (pr check
+		// turns it on under this lock, so it cannot come back in between).
+		if err := am.DisableAutoMerge(ctx, tracked.PullRequest); err != nil {
+			return maestro.FlowOutcome{}, fmt.Errorf("turn off the host's auto-merge of pull request #%d before pushing a new head to it (nothing was pushed; the update is tried again): %w", tracked.PullRequest.Number, err)
+		}
+	}
 	if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); err != nil {
 		if tracked == nil {
 			// Nothing was pushed: give the claim up (should that fail, the
