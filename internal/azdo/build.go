@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,9 +77,10 @@ func QueueBuild(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 }
 
 // FindQueued looks for a build of r's definition queued at or after since
-// with r's source branch and parameters: the build an earlier attempt queued
-// before it could record having done so.
-func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildRequest, since time.Time) (_ Queued, found bool, err error) {
+// with r's source branch and parameters, other than the builds skip names:
+// the build an earlier attempt queued before it could record having done so
+// (skip: the builds the caller knows were queued for something else).
+func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildRequest, since time.Time, skip ...int) (_ Queued, found bool, err error) {
 	defer func() { err = redact.Error(err, redact.AuthorizationSecrets(conn.AuthorizationString)...) }()
 	client, err := build.NewClient(ctx, conn)
 	if err != nil {
@@ -97,7 +99,7 @@ func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 		if r.SourceBranch != "" && strings.TrimPrefix(derefString(b.SourceBranch), "refs/heads/") != strings.TrimPrefix(r.SourceBranch, "refs/heads/") {
 			continue
 		}
-		if derefString(b.Parameters) != want {
+		if derefString(b.Parameters) != want || slices.Contains(skip, deref(b.Id)) {
 			continue
 		}
 		q := Queued{ID: deref(b.Id)}

@@ -27,8 +27,9 @@ const maxQueuedHistory = 100
 // earlier attempt queued.
 type Queuer interface {
 	Queue(ctx context.Context, t Trigger) (QueuedBuild, error)
-	// Find looks for the build of t queued at or after since.
-	Find(ctx context.Context, t Trigger, since time.Time) (QueuedBuild, bool, error)
+	// Find looks for the build of t queued at or after since, other than
+	// the builds skip names (already recorded as queued for other commits).
+	Find(ctx context.Context, t Trigger, since time.Time, skip []int) (QueuedBuild, bool, error)
 }
 
 // QueuedBuild is a build an action queued.
@@ -57,7 +58,9 @@ type QueuedBuild struct {
 //     the claim lapses another watcher takes it over and first asks Azure
 //     DevOps for a build of the definition with the same parameters queued
 //     since the first claim, so a build queued just before the crash is
-//     recorded, not queued again.
+//     recorded, not queued again. A build the state already records as
+//     queued (for earlier commits, with the same parameters when they do
+//     not name the commits) is not taken for it.
 type Watcher struct {
 	Store      store.Store
 	Git        git.Runner
@@ -308,7 +311,13 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 		var qerr error
 		if prev != nil {
 			// An earlier attempt died after its claim: it may have queued.
-			b, found, err := w.Queuer.Find(ctx, p.Trigger, prev.Since.Add(-time.Minute))
+			// A build the state records belongs to other commits: with
+			// parameters that do not name the commits, it looks the same.
+			var skip []int
+			for _, q := range st.Queued {
+				skip = append(skip, q.Build.ID)
+			}
+			b, found, err := w.Queuer.Find(ctx, p.Trigger, prev.Since.Add(-time.Minute), skip)
 			if err != nil {
 				qerr = err
 			} else if found {

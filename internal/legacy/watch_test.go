@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,7 +296,7 @@ type dyingQueuer struct{}
 func (dyingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, error) {
 	panic(errDied)
 }
-func (dyingQueuer) Find(context.Context, legacy.Trigger, time.Time) (legacy.QueuedBuild, bool, error) {
+func (dyingQueuer) Find(context.Context, legacy.Trigger, time.Time, []int) (legacy.QueuedBuild, bool, error) {
 	panic(errDied)
 }
 
@@ -325,4 +326,50 @@ func TestWatchRefusesRewrittenHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 	assert.Len(t, e.queued(), 1)
+}
+
+// failingQueuer fails every Queue without sending it, as an Azure DevOps
+// outage would; Find asks the real queuer.
+type failingQueuer struct{ legacy.Queuer }
+
+func (failingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, error) {
+	return legacy.QueuedBuild{}, fmt.Errorf("503 Service Unavailable")
+}
+
+// TestWatchRetryDoesNotTakeAnEarlierBuild: after a failed queue, the retry
+// looks for a build the failure may have hidden. A build the watch state
+// already records — the same definition and parameters, queued for earlier
+// commits — is not that build: taking it would leave the new commits without
+// a build.
+func TestWatchRetryDoesNotTakeAnEarlierBuild(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	// Parameters that do not depend on the commits: every build of the
+	// subscription looks the same to Azure DevOps.
+	f, err := legacy.Parse("subscriptions.json", []byte(strings.Replace(watchSubscriptions, `"<trigger-commitlist>"`, `"all"`, 1)))
+	require.NoError(t, err)
+	e.file = f
+	_, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+
+	e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	rep, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Queued, 1)
+
+	e.advance(10 * time.Second)
+	c2 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-2"})
+	w := e.watcher()
+	w.Queuer = failingQueuer{e.queuer}
+	rep, err = w.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Errors, 1, "the queue failed and is kept as pending work")
+
+	e.advance(2 * time.Minute)
+	rep, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Queued, 1)
+	assert.False(t, rep.Queued[0].Found, "the build queued for the first commit is not the second commit's")
+	assert.Equal(t, []string{c2}, rep.Queued[0].Commits)
+	assert.Len(t, e.queued(), 2, "one build per commit")
 }

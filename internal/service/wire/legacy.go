@@ -69,11 +69,11 @@ func (q *legacyQueuer) Queue(ctx context.Context, t legacy.Trigger) (legacy.Queu
 	return legacy.QueuedBuild{ID: b.ID, URL: b.URL}, err
 }
 
-func (q *legacyQueuer) Find(ctx context.Context, t legacy.Trigger, since time.Time) (legacy.QueuedBuild, bool, error) {
+func (q *legacyQueuer) Find(ctx context.Context, t legacy.Trigger, since time.Time, skip []int) (legacy.QueuedBuild, bool, error) {
 	org, req, err := q.request(t)
 	if err != nil {
 		return legacy.QueuedBuild{}, false, err
 	}
-	b, found, err := azdo.FindQueued(ctx, azdo.Connection(org, q.token, q.bearer), req, since)
+	b, found, err := azdo.FindQueued(ctx, azdo.Connection(org, q.token, q.bearer), req, since, skip...)
 	return legacy.QueuedBuild{ID: b.ID, URL: b.URL}, found, err
 }
