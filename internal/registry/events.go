@@ -203,6 +203,16 @@ func (r *Registry) FinishEvent(ctx context.Context, q QueuedEvent, ev Event, eta
 	return r.deleteMarker(ctx, q.Marker)
 }
 
+// RenewEvent extends a claim to until; it returns the claim's new ETag, or
+// fails with store.ErrPrecondition when the claim was lost.
+func (r *Registry) RenewEvent(ctx context.Context, ev Event, etag string, until time.Time) (string, error) {
+	if ev.Claim == nil {
+		return "", fmt.Errorf("event %s: renew a claim that was never taken", ev.Delivery)
+	}
+	ev.Claim.Until = until.UTC()
+	return r.putEvent(ctx, ev, etag)
+}
+
 // ReleaseEvent gives a claimed event back after a failed attempt: it stays
 // queued, with lastError, and is due again at next.
 func (r *Registry) ReleaseEvent(ctx context.Context, ev Event, etag string, next time.Time, failure error) error {

@@ -161,3 +161,25 @@ func TestOrphanEventMarker(t *testing.T) {
 	_, _, err = st.Get(ctx, marker)
 	assert.ErrorIs(t, err, store.ErrNotExist, "old orphan deleted")
 }
+
+// TestRenewEvent: a renewed claim stays live past its first term, and the
+// renewing worker finishes with the renewal's ETag.
+func TestRenewEvent(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	_, err := reg.AcceptEvent(ctx, statusEvent("d-5"))
+	require.NoError(t, err)
+	q, _ := reg.QueuedEvents(ctx)
+	ev, etag, ok, err := reg.ClaimEvent(ctx, q[0], "w1", now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	etag, err = reg.RenewEvent(ctx, ev, etag, now.Add(50*time.Second+time.Minute))
+	require.NoError(t, err)
+	_, _, ok, err = reg.ClaimEvent(ctx, q[0], "w2", now.Add(90*time.Second), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok, "the renewed claim is live")
+	require.NoError(t, reg.FinishEvent(ctx, q[0], ev, etag, now.Add(100*time.Second), "by w1"))
+	_, err = reg.RenewEvent(ctx, ev, etag, now.Add(time.Hour))
+	assert.ErrorIs(t, err, store.ErrPrecondition, "finished: nothing to renew")
+}

@@ -141,7 +141,12 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
 		return
 	}
 	start := time.Now()
-	result, err := s.handle(ctx, ev)
+	var result string
+	etag, err = s.holding(ctx, ev, etag, func() error {
+		var herr error
+		result, herr = s.handle(ctx, ev)
+		return herr
+	})
 	log := s.log.With("delivery", ev.Delivery, "event", ev.Type, "attempt", ev.Attempts, "took", time.Since(start).Round(time.Millisecond))
 	if err != nil && ev.Attempts < maxAttempts {
 		next := s.now().Add(time.Minute << (ev.Attempts - 1))
@@ -162,6 +167,36 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
 		return
 	}
 	log.Info("event processed", "result", result)
+}
+
+// holding runs work while renewing ev's claim every third of the claim
+// timeout, so that a long piece of work is not taken over while it runs,
+// and returns the claim's last ETag.
+func (s *Server) holding(ctx context.Context, ev registry.Event, etag string, work func() error) (string, error) {
+	stop, renewed := make(chan struct{}), make(chan string)
+	go func() {
+		tick := time.NewTicker(s.cfg.ClaimTimeout / 3)
+		defer tick.Stop()
+		claim := *ev.Claim
+		ev.Claim = &claim
+		for {
+			select {
+			case <-stop:
+				renewed <- etag
+				return
+			case <-tick.C:
+				next, err := s.reg.RenewEvent(ctx, ev, etag, s.now().Add(s.cfg.ClaimTimeout))
+				if err != nil {
+					s.log.Warn("renew the claim of an event", "delivery", ev.Delivery, "error", err)
+					continue
+				}
+				etag = next
+			}
+		}
+	}()
+	err := work()
+	close(stop)
+	return <-renewed, err
 }
 
 // handle does an event's work and says what it did.

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/server"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
@@ -313,4 +314,42 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestFailedWorkRetried: an event whose re-check fails (here: the tracked
+// pull request's host is not configured) stays queued with its error and
+// is due again a minute later.
+func TestFailedWorkRetried(t *testing.T) {
+	reg := newRegistry(t)
+	a := start(t, reg)
+	d := deliveryAs(t, "http://127.0.0.1:1", "json")
+	var payload struct {
+		SHA        string `json:"sha"`
+		Repository struct {
+			HTMLURL string `json:"html_url"`
+		} `json:"repository"`
+	}
+	require.NoError(t, json.Unmarshal(d.Payload, &payload))
+	pr := maestro.PullRequest{Repository: payload.Repository.HTMLURL, Number: 7, BaseBranch: "main", HeadBranch: "darc-main-x", State: maestro.PullRequestOpen}
+	_, err := reg.Track(t.Context(), pr.Repository, "main", "batched", maestro.TrackedPullRequest{PullRequest: pr, HeadCommit: payload.SHA}, "")
+	require.NoError(t, err)
+
+	req, err := d.NewRequest(t.Context(), a.url+"/webhooks/github")
+	require.NoError(t, err)
+	code, body := send(t, req)
+	require.Equal(t, http.StatusAccepted, code, body)
+	var ev registry.Event
+	require.Eventually(t, func() bool {
+		ev, _, err = reg.Event(t.Context(), "github", d.GUID)
+		return err == nil && ev.LastError != ""
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, registry.EventQueued, ev.State)
+	assert.Equal(t, 1, ev.Attempts)
+	assert.Nil(t, ev.Claim, "released")
+	assert.Contains(t, ev.LastError, "check pull request #7")
+	assert.WithinDuration(t, time.Now().Add(time.Minute), ev.NextAttempt, 10*time.Second)
+	q, err := reg.QueuedEvents(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, q, 1, "still queued")
+	assert.Contains(t, a.log.String(), "event failed; trying again")
 }

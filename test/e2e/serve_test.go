@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
@@ -24,11 +26,20 @@ const hookSecret = "e2e-webhook-secret"
 
 // served is a running `maestro serve` process.
 type served struct {
-	cmd  *exec.Cmd
-	url  string
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan error
+	cmd    *exec.Cmd
+	url    string
+	mu     sync.Mutex
+	logs   strings.Builder
+	done   chan struct{} // closed when the process has exited
+	err    error         // how it exited, once done is closed
+	killed bool
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (s *served) kill(t *testing.T) {
+	s.killed = true
+	require.NoError(t, s.cmd.Process.Kill())
+	<-s.done
 }
 
 func (s *served) log() string {
@@ -44,7 +55,7 @@ var servingRe = regexp.MustCompile(`msg=serving address=(\S+)`)
 func serve(t *testing.T, e *env, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{done: make(chan error, 1)}
+	s := &served{done: make(chan struct{})}
 	s.cmd = e.command(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = append(s.cmd.Env, "MAESTRO_GITHUB_WEBHOOK_SECRET="+hookSecret)
 	stderr, err := s.cmd.StderrPipe()
@@ -61,7 +72,8 @@ func serve(t *testing.T, e *env, args ...string) *served {
 				addr <- m[1]
 			}
 		}
-		s.done <- s.cmd.Wait()
+		s.err = s.cmd.Wait()
+		close(s.done)
 	}()
 	t.Cleanup(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -71,13 +83,17 @@ func serve(t *testing.T, e *env, args ...string) *served {
 			t.Errorf("maestro serve did not stop within a minute of SIGTERM")
 		}
 		cancel()
+		if !s.killed {
+			assert.NoError(t, s.err, "SIGTERM stops maestro serve cleanly\n%s", s.log())
+			assert.Contains(t, s.log(), "msg=stopped")
+		}
 		assert.NotContains(t, s.log(), hookSecret, "no secret in the logs")
 	})
 	select {
 	case a := <-addr:
 		s.url = "http://" + a
-	case err := <-s.done:
-		t.Fatalf("maestro serve exited: %v\n%s", err, s.log())
+	case <-s.done:
+		t.Fatalf("maestro serve exited: %v\n%s", s.err, s.log())
 	case <-time.After(time.Minute):
 		t.Fatalf("maestro serve did not start\n%s", s.log())
 	}
@@ -134,5 +150,109 @@ func TestServeMergesWhenCheckRunTurnsGreen(t *testing.T) {
 		}, 10*time.Second, 50*time.Millisecond, "the merge is recorded")
 		ds = g.srv.WaitDeliveries()
 		assert.Equal(t, http.StatusAccepted, ds[len(ds)-1].StatusCode)
+	})
+}
+
+// openRegistry opens the registry of e's store in the test process, to
+// look at what the server recorded.
+func openRegistry(t *testing.T, e *env) *registry.Registry {
+	t.Helper()
+	getenv := func(k string) string {
+		for _, kv := range e.environ {
+			if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+				return v
+			}
+		}
+		return ""
+	}
+	st, err := storeurl.Open(t.Context(), e.store, getenv)
+	require.NoError(t, err)
+	return registry.New(st)
+}
+
+// TestServeKilledWithQueuedEvents: maestro serve is killed (SIGKILL) right
+// after it accepted 100 status events of a tracked pull request, most still
+// queued; two servers started on the same store process every one, and none
+// twice: each is recorded done once, with the re-check it did.
+func TestServeKilledWithQueuedEvents(t *testing.T) {
+	const events = 100
+	stores(t, func(t *testing.T, e *env) {
+		g := newGitHubTarget(t, e, nil)
+		e.ok("subscription", "update", "--id", g.sub.ID, "--merge-policy", "AllChecksSuccessful")
+		assert.Contains(t, g.publish(t, 1), "build 1: updated")
+		head := g.repo.PullRequest(1).GetHead().GetSHA()
+		// The double records the deliveries (its own attempts fail); the
+		// test sends them, many at once.
+		g.repo.AddHook(githubdouble.HookSpec{URL: "http://127.0.0.1:1/webhooks/github", Secret: hookSecret, Events: []string{"status"}})
+		for range events {
+			g.repo.AddStatus(head, gh.RepoStatus{State: gh.String("pending"), Context: gh.String("ci/build")})
+		}
+		var ds []githubdouble.Delivery
+		for _, d := range g.srv.WaitDeliveries() {
+			if d.Event == "status" {
+				ds = append(ds, d)
+			}
+		}
+		require.Len(t, ds, events)
+
+		// A claim lapses after 2 s (default 5 minutes), so the restarted
+		// server takes over the event the killed one was working on soon.
+		config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
+		first := serve(t, e, "--config", config, "--workers", "1")
+		var wg sync.WaitGroup
+		next := make(chan githubdouble.Delivery)
+		for range 8 {
+			wg.Go(func() {
+				for d := range next {
+					req, err := d.NewRequest(context.Background(), first.url+"/webhooks/github")
+					if !assert.NoError(t, err) {
+						continue
+					}
+					resp, err := http.DefaultClient.Do(req)
+					if assert.NoError(t, err) {
+						assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+						resp.Body.Close()
+					}
+				}
+			})
+		}
+		for _, d := range ds {
+			next <- d
+		}
+		close(next)
+		wg.Wait()
+		first.kill(t)
+
+		reg := openRegistry(t, e)
+		queued, err := reg.QueuedEvents(t.Context())
+		require.NoError(t, err)
+		t.Logf("%d of %d accepted events queued at the kill", len(queued), events)
+		require.Greater(t, len(queued), events/2, "killed while most events were queued")
+
+		second := serve(t, e, "--config", config, "--workers", "4")
+		third := serve(t, e, "--config", config, "--workers", "4")
+		require.Eventually(t, func() bool {
+			q, err := reg.QueuedEvents(t.Context())
+			return err == nil && len(q) == 0
+		}, 2*time.Minute, 50*time.Millisecond, "the restarted server works the queue off")
+
+		logs := first.log() + second.log() + third.log()
+		once := 0
+		for _, d := range ds {
+			ev, _, err := reg.Event(t.Context(), "github", d.GUID)
+			require.NoError(t, err, "delivery %s is recorded", d.GUID)
+			assert.Equal(t, registry.EventDone, ev.State, d.GUID)
+			assert.Equal(t, "checked #1: waiting", ev.Result, d.GUID)
+			// Every attempt that did the work logs a line with its time
+			// (processed, failed, or finished after its claim lapsed).
+			worked := regexp.MustCompile(`delivery=` + d.GUID + ` event=status attempt=\d+ took=`)
+			n := len(worked.FindAllString(logs, -1))
+			assert.LessOrEqual(t, n, 1, "worked on once: %s", d.GUID)
+			once += n
+		}
+		// A kill between recording an event done and logging it leaves
+		// one event without its line.
+		assert.GreaterOrEqual(t, once, events-1)
+		assert.False(t, g.repo.PullRequest(1).GetMerged())
 	})
 }
