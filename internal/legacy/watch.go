@@ -53,7 +53,8 @@ type QueuedBuild struct {
 //     two watchers exactly one takes a commit, and a crash before the write
 //     leaves the commits for the next poll;
 //   - queueing a due action is three writes: claim it (owner, until now +
-//     ClaimTTL), queue the build, then remove it and record the build. A
+//     ClaimTTL), queue the build (the requests are given up after half the
+//     ClaimTTL), then remove it and record the build. A
 //     watcher that dies after the claim leaves the action claimed; after
 //     the claim lapses another watcher takes it over and first asks Azure
 //     DevOps for a build of the definition with the same parameters queued
@@ -307,6 +308,10 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 		} else if err != nil {
 			return fmt.Errorf("claim a pending action: %w", err)
 		}
+		// The requests end well before the claim lapses: a watcher still
+		// waiting for Azure DevOps after another took the action over would
+		// queue it twice, and one that never hears back would stop for good.
+		qctx, cancel := context.WithTimeout(ctx, ttl/2)
 		qa := QueuedAction{Subscription: p.Trigger.Subscription, Action: p.Trigger.Action.Name, Commits: p.Trigger.Commits}
 		var qerr error
 		if prev != nil {
@@ -317,7 +322,7 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 			for _, q := range st.Queued {
 				skip = append(skip, q.Build.ID)
 			}
-			b, found, err := w.Queuer.Find(ctx, p.Trigger, prev.Since.Add(-time.Minute), skip)
+			b, found, err := w.Queuer.Find(qctx, p.Trigger, prev.Since.Add(-time.Minute), skip)
 			if err != nil {
 				qerr = err
 			} else if found {
@@ -325,8 +330,9 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 			}
 		}
 		if qerr == nil && !qa.Found {
-			qa.Build, qerr = w.Queuer.Queue(ctx, p.Trigger)
+			qa.Build, qerr = w.Queuer.Queue(qctx, p.Trigger)
 		}
+		cancel()
 		qa.At = w.Now()
 		if err := w.finish(ctx, owner, qa, qerr); err != nil {
 			return err

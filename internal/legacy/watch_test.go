@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -372,4 +374,44 @@ func TestWatchRetryDoesNotTakeAnEarlierBuild(t *testing.T) {
 	assert.False(t, rep.Queued[0].Found, "the build queued for the first commit is not the second commit's")
 	assert.Equal(t, []string{c2}, rep.Queued[0].Commits)
 	assert.Len(t, e.queued(), 2, "one build per commit")
+}
+
+// TestWatchQueueRequestEndsBeforeItsClaim: Azure DevOps that accepts the
+// connection and never answers must not hold a watcher past its claim —
+// another watcher would take the action over and queue it a second time
+// when the first request lands — nor stop it forever. The request is given
+// up after half the claim timeout and the action kept as pending work.
+func TestWatchQueueRequestEndsBeforeItsClaim(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hole.Close()
+	defer hole.CloseClientConnections()
+	env := map[string]string{"MAESTRO_AZDO_TOKEN": "pat", "MAESTRO_AZDO_SERVER_URLS": hole.URL + "/org", "MAESTRO_ALLOW_HTTP_LOOPBACK": "true"}
+	q, err := wire.Env{Getenv: func(k string) string { return env[k] }, Now: time.Now}.LegacyQueuer(map[string]string{"dnceng.visualstudio.com": hole.URL + "/org"})
+	require.NoError(t, err)
+
+	_, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	w := e.watcher()
+	w.Queuer, w.ClaimTTL = q, 2*time.Second
+	done := make(chan legacy.PollReport, 1)
+	start := time.Now()
+	go func() {
+		rep, err := w.Poll(ctx)
+		assert.NoError(t, err)
+		done <- rep
+	}()
+	select {
+	case rep := <-done:
+		assert.Less(t, time.Since(start), 2*time.Second, "given up before the claim lapses")
+		require.Len(t, rep.Errors, 1)
+		st, _, err := w.State(ctx)
+		require.NoError(t, err)
+		require.Len(t, st.Pending, 1, "kept as pending work")
+		assert.Equal(t, 1, st.Pending[0].Attempts)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the watcher waits forever for an Azure DevOps that does not answer")
+	}
 }

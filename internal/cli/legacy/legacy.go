@@ -286,7 +286,7 @@ Example:
 			&cli.DurationFlag{Name: "interval", Value: 30 * time.Second, Usage: "time between polls"},
 			&cli.StringFlag{Name: "since", Usage: "on the first poll of the branch, process the commits after `COMMIT`"},
 			&cli.StringSliceFlag{Name: "vso-url", Usage: "`VSOINSTANCE=URL`: the organization URL of an action's vsoInstance; repeatable"},
-			&cli.DurationFlag{Name: "claim-timeout", Value: legacy.ClaimTTL, Usage: "how long a watcher owns an action it queues; after it, another watcher takes the action over (and first looks for a build the first one queued)"},
+			&cli.DurationFlag{Name: "claim-timeout", Value: legacy.ClaimTTL, Usage: "how long a watcher owns an action it queues (its requests to Azure DevOps are given up after half of it); after it, another watcher takes the action over (and first looks for a build the first one queued)"},
 			cmdutil.StoreFlag,
 		},
 		Action: func(c *cli.Context) error {
