@@ -101,14 +101,16 @@ func TestParseTrigger(t *testing.T) {
 		}, append([]string{"mirror", "trigger"}, args...)...)
 		return res, got
 	}
-	res, got := parse("--source", "https://github.com/dotnet/runtime", "--branch", "release/9.0", "--commit", "abc", "--output", "json")
+	res, got := parse("--source", "https://github.com/dotnet/runtime", "--branch", "release/9.0", "--commit", "0123456789abcdef0123456789abcdef01234567", "--output", "json")
 	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
-	assert.Equal(t, &mirrorcmd.TriggerOptions{Source: "https://github.com/dotnet/runtime", Branch: "release/9.0", Commit: "abc", JSON: true}, got)
+	assert.Equal(t, &mirrorcmd.TriggerOptions{Source: "https://github.com/dotnet/runtime", Branch: "release/9.0", Commit: "0123456789abcdef0123456789abcdef01234567", JSON: true}, got)
 	for args, want := range map[string]string{
-		"--branch main":                     `Required flag "source" not set`,
-		"--source /s":                       `Required flag "branch" not set`,
-		"--source /s --branch refs/heads/x": "--branch: branch \"refs/heads/x\": name the branch without refs/heads/",
-		"--source /s --branch main extra":   "mirror trigger takes no arguments",
+		"--branch main":                          `Required flag "source" not set`,
+		"--source /s":                            `Required flag "branch" not set`,
+		"--source /s --branch refs/heads/x":      "--branch: branch \"refs/heads/x\": name the branch without refs/heads/",
+		"--source /s --branch main extra":        "mirror trigger takes no arguments",
+		"--source /s --branch main --commit abc": `--commit: "abc": must be 40 or 64 hexadecimal digits (a full git commit id)`,
+		"--source /s --branch main --commit 0123456789ABCDEF0123456789abcdef0123456z": `--commit: "0123456789ABCDEF0123456789abcdef0123456z": must be 40 or 64 hexadecimal digits`,
 	} {
 		res, got := parse(strings.Fields(args)...)
 		assert.Equal(t, cmdutil.ExitInvalid, res.Code, args)

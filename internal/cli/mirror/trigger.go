@@ -8,6 +8,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/mirror"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // TriggerOptions are the parsed flags of `maestro mirror trigger`.
@@ -33,7 +34,7 @@ branch no pattern selects queues nothing. Queues with MAESTRO_AZDO_TOKEN or SYST
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "source", Required: true, Usage: "the mirrored repository (`URL`)"},
 			&cli.StringFlag{Name: "branch", Required: true, Usage: "the pushed `BRANCH`"},
-			&cli.StringFlag{Name: "commit", Usage: "the pushed commit (`SHA`), kept with the queued run"},
+			&cli.StringFlag{Name: "commit", Usage: "the pushed commit (`SHA`, the full id), kept with the queued run"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -45,6 +46,11 @@ branch no pattern selects queues nothing. Queues with MAESTRO_AZDO_TOKEN or SYST
 			}
 			if err := mirror.CheckBranch(c.String("branch")); err != nil {
 				return fmt.Errorf("--branch: %w", err)
+			}
+			if c.IsSet("commit") {
+				if err := registry.ValidateCommit(c.String("commit")); err != nil {
+					return cmdutil.UsageErrorf("--commit: %v", err)
+				}
 			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
