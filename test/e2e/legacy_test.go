@@ -287,6 +287,7 @@ actions:
 		assert.Contains(t, dry, "not imported: subscriptions[0]: action coreclr-general is not mapped")
 		assert.Contains(t, dry, "not imported: subscriptions[9] trigger https://github.com/dotnet/versions/blob/master/build-info/dotnet/projectk-tfs/master/Latest.txt: build-info folder projectk-tfs/master is not mapped")
 		assert.Contains(t, dry, "Dry run: nothing was written.")
+		assert.NotContains(t, dry, "--prune", "legacy import has no --prune and never deletes")
 		var subs []maestro.Subscription
 		e.okJSON(&subs, "subscription", "list")
 		assert.Empty(t, subs)
@@ -310,6 +311,8 @@ actions:
 		again := e.ok("legacy", "import", "--mapping", mapping, file)
 		assert.Contains(t, again, "already in the registry: https://github.com/dotnet/corefx → https://github.com/dotnet/corefx@master on \".NET Core 3.0 Dev\"")
 		assert.NotContains(t, again, "Applied:")
+		assert.Contains(t, again, "No changes: the registry matches what "+file+" maps to.\n")
+		assert.NotContains(t, again, "--prune")
 		e.okJSON(&subs, "subscription", "list")
 		assert.Len(t, subs, 2)
 	})

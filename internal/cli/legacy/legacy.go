@@ -520,6 +520,10 @@ func importRun(c *cli.Context, f *cmdutil.Factory, o *ImportOptions) error {
 		}
 		return err
 	}
+	// The plan covers only what the legacy file maps to: the registry's
+	// other objects are not "unlisted" (import never deletes; it has no
+	// --prune).
+	plan.File, plan.Unlisted = "what "+name+" maps to", 0
 	if err := plan.Write(f.IO.Out); err != nil {
 		return err
 	}
