@@ -20,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/demo"
 	depscmd "github.com/maestroplusplus/maestro/internal/cli/deps"
 	flowcmd "github.com/maestroplusplus/maestro/internal/cli/flow"
+	graphcmd "github.com/maestroplusplus/maestro/internal/cli/graph"
 	legacycmd "github.com/maestroplusplus/maestro/internal/cli/legacy"
 	mirrorcmd "github.com/maestroplusplus/maestro/internal/cli/mirror"
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
@@ -112,6 +113,7 @@ local directory (see README).`,
 			configcmd.NewCmd(f),
 			depscmd.NewCmd(f),
 			flowcmd.NewCmd(f),
+			graphcmd.NewCmd(f),
 			pr.NewCmd(f),
 			legacycmd.NewCmd(f),
 			mirrorcmd.NewCmd(f),
