@@ -7,8 +7,9 @@
 // and pushes at most one branch update. The push is never forced: git
 // refuses it unless the target branch still holds the head the run read (or
 // still does not exist), so a run that races another writer fails instead
-// of losing that writer's commits. A run that refuses or fails pushes
-// nothing. Credentials travel in the git.Runner's environment; no URL,
+// of losing that writer's commits; one whose push lost to a push of the
+// very commit it was pushing (two runs of one head) is up to date. A run
+// that refuses or fails pushes nothing. Credentials travel in the git.Runner's environment; no URL,
 // argument or message of a run carries a token.
 package mirror
 
@@ -192,6 +193,13 @@ func (m Mirror) Run(ctx context.Context, req Request) (maestro.MirrorOutcome, er
 		return fail(maestro.MirrorFailure, fmt.Errorf("mirror %s: count the commits: %w", req.Branch, err))
 	}
 	if err := g.Push(ctx, repo, req.Target, after, out.TargetBranch, ""); err != nil {
+		// A push that lost the race to another push of the very same commit
+		// (two runs of one head) leaves the target current: up to date.
+		if head, herr := g.RemoteHead(ctx, repo, req.Target, out.TargetBranch); herr == nil && head == after {
+			out.TargetHeadAfter, out.Result, out.Commits = head, maestro.MirrorUpToDate, 0
+			out.Message = fmt.Sprintf("%s of %s is up to date at %s (another run pushed it meanwhile)", out.TargetBranch, req.Target, short(head))
+			return out, nil
+		}
 		return fail(maestro.MirrorFailure, fmt.Errorf("push %s to %s: %w (if the branch moved during the run, run the mirror again)", out.TargetBranch, req.Target, err))
 	}
 	out.TargetHeadAfter, out.Result = after, result

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,4 +275,36 @@ func TestFailures(t *testing.T) {
 	entries, err := os.ReadDir(w.m.TempDir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "scratch repositories are removed")
+}
+
+// TestConcurrentRunsOfOneHead: runs of the same source head at once (a
+// pipeline run and one by hand, say) all read the target branch missing
+// and push; the target's pre-receive hook holds every push until all are
+// in. One creates the branch; the others lose the race to a push of the
+// very head they were pushing, so the target is current: they are up to
+// date, not failures (which flow health would report).
+func TestConcurrentRunsOfOneHead(t *testing.T) {
+	w := newWorld(t)
+	head := w.commit(w.source, "main", "", map[string]string{"a.txt": "1\n"}, "one")
+	hook := filepath.Join(w.target, "hooks", "pre-receive")
+	require.NoError(t, os.WriteFile(hook, []byte("#!/bin/sh\ncat >/dev/null\nsleep 1\n"), 0o755))
+	const n = 3
+	outs, errs := make([]maestro.MirrorOutcome, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = w.run(maestro.MirrorFastForward)
+		}()
+	}
+	wg.Wait()
+	results := map[maestro.MirrorResult]int{}
+	for i := range n {
+		require.NoError(t, errs[i])
+		assert.Equal(t, head, outs[i].TargetHeadAfter)
+		results[outs[i].Result]++
+	}
+	assert.Equal(t, map[maestro.MirrorResult]int{maestro.MirrorCreated: 1, maestro.MirrorUpToDate: n - 1}, results)
+	assert.Equal(t, head, w.head(w.target, "main"))
 }
