@@ -153,6 +153,25 @@ func TestBuildDependenciesDepth(t *testing.T) {
 	assert.Empty(t, g.Conflicts, "the second arcade commit is below the depth")
 }
 
+// TestBuildDependenciesMissing: publish accepts a dependency on any positive
+// id; one that is not a build is a node marked missing, not an error.
+func TestBuildDependenciesMissing(t *testing.T) {
+	s := newSeeder(t, mem.New())
+	s.ids["gone"] = 999
+	app := s.publish("app", "app", 1, 1, dep{"gone", true})
+	g, err := graph.BuildDependencies(s.ctx, s.reg, app, 0, now)
+	require.NoError(t, err)
+	require.Len(t, g.Nodes, 2)
+	assert.Equal(t, graph.Node{ID: 999, Level: 1, Missing: true, Channels: []string{}}, g.Nodes[1])
+	assert.Equal(t, []graph.Edge{{From: app, To: 999, Product: true}}, g.Edges)
+	var table, dot bytes.Buffer
+	require.NoError(t, g.Render(&table, graph.Table))
+	assert.Contains(t, table.String(), "999    1      (missing from the registry)")
+	require.NoError(t, g.Render(&dot, graph.DOT))
+	assert.Contains(t, dot.String(), `b999 [label="BAR 999\nmissing from the registry", color="gray50", style="rounded,dashed"];`)
+	checkSVG(t, g.Render, []string{fmt.Sprintf("b%d", app), "b999"}, []string{fmt.Sprintf("b%d->b999", app)})
+}
+
 func TestBuildDependenciesErrors(t *testing.T) {
 	s, sdk := seedDiamond(t)
 	_, err := graph.BuildDependencies(s.ctx, s.reg, 999, 0, now)
