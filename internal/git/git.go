@@ -376,22 +376,33 @@ type ChangedCommit struct {
 // the files it changed (a merge: against its first parent). An empty base
 // lists head alone.
 func (r Runner) ChangedFiles(ctx context.Context, dir, base, head string) ([]ChangedCommit, error) {
-	rng := base + ".." + head
-	args := []string{"-c", "core.quotePath=false", "log", "--reverse", "--topo-order", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", rng, "--"}
+	// -z: names as they are (not C-quoted, white space kept), each ended by
+	// NUL. A commit is "\x00SHA\x00", then "\n" and its names, each ended by
+	// NUL, then the NUL that starts the next commit.
+	args := []string{"log", "-z", "--reverse", "--topo-order", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", base + ".." + head, "--"}
 	if base == "" {
-		args = []string{"-c", "core.quotePath=false", "log", "-1", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", head, "--"}
+		args = []string{"log", "-z", "-1", "--no-renames", "--name-only", "--diff-merges=first-parent", "--format=%x00%H", "--end-of-options", head, "--"}
 	}
 	out, err := r.run(ctx, dir, args...)
 	if err != nil {
 		return nil, err
 	}
 	var commits []ChangedCommit
-	for _, block := range strings.Split(out, "\x00")[1:] {
-		lines := strings.Split(strings.TrimSpace(block), "\n")
-		c := ChangedCommit{SHA: strings.TrimSpace(lines[0])}
-		for _, l := range lines[1:] {
-			if l = strings.TrimSpace(l); l != "" {
-				c.Paths = append(c.Paths, l)
+	tokens := strings.Split(out, "\x00")
+	for i := 0; i < len(tokens); i++ {
+		if tokens[i] != "" || i+1 >= len(tokens) || tokens[i+1] == "" {
+			continue
+		}
+		i++
+		c := ChangedCommit{SHA: strings.TrimSpace(tokens[i])}
+		for first := true; i+1 < len(tokens) && tokens[i+1] != ""; first = false {
+			i++
+			name := tokens[i]
+			if first {
+				name = strings.TrimPrefix(name, "\n")
+			}
+			if name != "" {
+				c.Paths = append(c.Paths, name)
 			}
 		}
 		commits = append(commits, c)

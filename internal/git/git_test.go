@@ -510,6 +510,23 @@ func TestChangedFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []git.ChangedCommit{{SHA: c1, Paths: []string{"a.txt"}}}, first)
 
+	// Names git would quote ("q\"uote.txt") or that white space begins or
+	// ends come back as they are; an empty commit lists no file.
+	odd := []string{" lead.txt", "dir/tab\there.txt", "q\"uote.txt", "back\\slash.txt", "trail.txt "}
+	for _, name := range odd {
+		write(name, "o")
+	}
+	c3, err := bot.CommitAllowEmpty(ctx, src, "odd names")
+	require.NoError(t, err)
+	c4, err := bot.CommitAllowEmpty(ctx, src, "empty")
+	require.NoError(t, err)
+	require.NoError(t, bot.FetchBranch(ctx, work, src, "main2", "refs/heads/main2"))
+	commits, err = bot.ChangedFiles(ctx, work, merge, c4)
+	require.NoError(t, err)
+	require.Len(t, commits, 2)
+	assert.Equal(t, c3, commits[0].SHA)
+	assert.ElementsMatch(t, odd, commits[0].Paths)
+	assert.Equal(t, git.ChangedCommit{SHA: c4}, commits[1])
 }
 
 // TestBorrowObjects: a repository that borrows another's objects reads
