@@ -19,8 +19,10 @@ const ProblemFailing = "failing-mirror"
 // target current (refused, conflict, failure) and whose runs have not left
 // it current since a moment longer than maxAge before now, is a problem. A
 // branch whose runs fail for less than maxAge, or that no pattern selects any
-// more, is not. outcomes may hold any history; it is grouped by source,
-// branch and target branch, and must be oldest first within each.
+// more, is not; nor are the runs of a mode the branch's pattern no longer
+// has, or into a target the mirror no longer names (no run will ever end
+// their streak). outcomes may hold any history; it is grouped by source and
+// branch, and must be oldest first within each.
 func Health(now time.Time, maxAge time.Duration, mirrors []maestro.Mirror, outcomes []maestro.MirrorOutcome) []flow.Problem {
 	var out []flow.Problem
 	for _, m := range mirrors {
@@ -31,11 +33,14 @@ func Health(now time.Time, maxAge time.Duration, mirrors []maestro.Mirror, outco
 			if repourl.Key(o.SourceRepository) != key {
 				continue
 			}
-			if _, ok := m.Branch(o.Branch); !ok {
+			// Only runs of the configured mode into the configured target:
+			// those of a mode or target the mirror has left will never be
+			// followed by another, so their streak would never end.
+			b, ok := m.Branch(o.Branch)
+			if !ok || o.TargetBranch != b.Mode.TargetBranch(o.Branch) || !repourl.Equal(o.TargetRepository, m.TargetRepository) {
 				continue
 			}
-			// A branch mirrored in both modes at times is two mirrors.
-			k := o.Branch + "\x00" + o.TargetBranch
+			k := o.Branch
 			if byBranch[k] == nil {
 				branches = append(branches, k)
 			}

@@ -18,7 +18,7 @@ func TestHealth(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	run := func(hoursAgo int, branch string, r maestro.MirrorResult) maestro.MirrorOutcome {
 		return maestro.MirrorOutcome{Time: now.Add(-time.Duration(hoursAgo) * time.Hour), SourceRepository: src, Branch: branch,
-			TargetBranch: branch, Mode: maestro.MirrorFastForward, Result: r, Message: string(r) + " message\nsecond line"}
+			TargetRepository: dst, TargetBranch: branch, Mode: maestro.MirrorFastForward, Result: r, Message: string(r) + " message\nsecond line"}
 	}
 	history := []maestro.MirrorOutcome{
 		// main: current 30h ago, failing since 26h ago.
@@ -34,7 +34,7 @@ func TestHealth(t *testing.T) {
 	}
 	// Under another spelling of the source, never current.
 	history = append(history, maestro.MirrorOutcome{Time: now.Add(-25 * time.Hour), SourceRepository: "https://github.com/DotNet/Runtime.git",
-		Branch: "release/7.0", TargetBranch: "internal/release/7.0", Mode: maestro.MirrorInternalMerge, Result: maestro.MirrorFailure, Message: "unreachable"})
+		Branch: "release/7.0", TargetRepository: dst + ".git", TargetBranch: "internal/release/7.0", Mode: maestro.MirrorInternalMerge, Result: maestro.MirrorFailure, Message: "unreachable"})
 
 	got := mirror.Health(now, 24*time.Hour, []maestro.Mirror{m}, history)
 	require.Len(t, got, 2)
@@ -47,11 +47,40 @@ func TestHealth(t *testing.T) {
 
 	assert.Len(t, mirror.Health(now, 30*time.Hour, []maestro.Mirror{m}, history), 0, "within a longer limit")
 
-	// Runs of main into internal/main are another mirror than main into main.
+	// Runs of main into internal/main are not the configured mirror of main into main.
 	merged := run(1, "main", maestro.MirrorMerged)
-	merged.TargetBranch = "internal/main"
+	merged.TargetBranch, merged.Mode = "internal/main", maestro.MirrorInternalMerge
 	got = mirror.Health(now, 24*time.Hour, []maestro.Mirror{m}, append(history, merged))
 	require.Len(t, got, 2, "a current internal/main does not make main current")
 	assert.Equal(t, "main", got[0].Branch)
 	assert.Empty(t, mirror.Health(now, time.Hour, nil, history), "no configured mirror")
+}
+
+// TestHealthFollowsTheConfiguration: after a branch's mode or the
+// mirror's target changes (say, because fastForward kept being refused),
+// the runs of the old mode or into the old target are no longer the
+// mirror's: their failing streak, which no run will ever end, is not a
+// problem; the runs of the configured mode into the configured target are.
+func TestHealthFollowsTheConfiguration(t *testing.T) {
+	const src, oldDst, dst = "https://github.com/dotnet/runtime", "https://dev.azure.com/dnceng/internal/_git/old", "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime"
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	at := func(hoursAgo int, target string, mode maestro.MirrorMode, r maestro.MirrorResult) maestro.MirrorOutcome {
+		return maestro.MirrorOutcome{Time: now.Add(-time.Duration(hoursAgo) * time.Hour), SourceRepository: src, Branch: "main", TargetRepository: target,
+			TargetBranch: mode.TargetBranch("main"), Mode: mode, Result: r}
+	}
+	history := []maestro.MirrorOutcome{
+		at(50, dst, maestro.MirrorFastForward, maestro.MirrorFastForwarded),
+		at(48, dst, maestro.MirrorFastForward, maestro.MirrorRefused), // then main became internalMerge
+		at(47, dst, maestro.MirrorInternalMerge, maestro.MirrorCreated),
+		at(40, oldDst, maestro.MirrorInternalMerge, maestro.MirrorFailure), // the target moved away from old
+		at(1, dst, maestro.MirrorInternalMerge, maestro.MirrorMerged),
+	}
+	m := maestro.Mirror{SourceRepository: src, TargetRepository: dst, Branches: []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorInternalMerge}}}
+	assert.Empty(t, mirror.Health(now, 24*time.Hour, []maestro.Mirror{m}, history))
+
+	// Back to fastForward: the old refusal is the configured mode's last run again.
+	m.Branches[0].Mode = maestro.MirrorFastForward
+	got := mirror.Health(now, 24*time.Hour, []maestro.Mirror{m}, history)
+	require.Len(t, got, 1)
+	assert.Equal(t, [2]string{dst, "main"}, [2]string{got[0].Repository, got[0].Branch})
 }
