@@ -107,9 +107,11 @@ type CheckResult struct {
 // Consistency: the evaluation state is one document per tracked pull
 // request (registry.PolicyEvaluation), written by compare-and-swap, apart
 // from the tracked record that updates write, so evaluating never races an
-// update. A merge runs under the pull request's lock (registry.LockTracked)
-// and names the head commit that was judged, so the host refuses it if an
-// update pushed meanwhile. After the host merged, the bookkeeping — each
+// update. Everything an evaluation writes on the host — reports, the
+// notification, the merge — happens under the pull request's lock
+// (registry.LockTracked), on the tracked record and evaluation read under
+// it, so two checks at once write each thing once; the merge names the head
+// commit that was judged, so the host refuses it if anyone pushed meanwhile. After the host merged, the bookkeeping — each
 // subscription's lastAppliedBuildId (a max), deleting the branch, forgetting
 // the tracked record and the evaluation, waking waiting updates — is
 // idempotent and keyed by what the host reports: a crash anywhere in it
@@ -204,11 +206,7 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 		res.Err = err
 		return res
 	}
-	ev := e.Evaluation
-	if ev.Number != pr.Number {
-		ev = registry.PolicyEvaluation{Number: pr.Number, FirstCheck: now}
-	}
-	ev.Policies = slices.Clone(ev.Policies)
+	ev := startEvaluation(e.Evaluation, pr, now)
 	res.NextCheck = now.Add(CheckInterval(now.Sub(cmp.Or(pr.CreatedAt, ev.FirstCheck))))
 	if len(setting.policies) == 0 {
 		// No policy vouches for what the host would merge.
@@ -222,13 +220,52 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 	}
 
 	key := policy.CacheKey(setting.policies, st.HeadCommit)
-	if ev.CacheKey == key && ev.HeadCommit == st.HeadCommit {
+	cached := func() CheckResult {
 		if err := s.nativeOff(ctx, p, pr, &ev, st); err != nil {
 			return s.retryLater(now, res, err)
 		}
 		res.Policies, res.Cached = ev.Policies, true
 		res.Action, res.Message = ActionWaiting, ev.MergeMessage
 		return s.saveEvaluation(ctx, e, ev, res)
+	}
+	if ev.CacheKey == key && ev.HeadCommit == st.HeadCommit {
+		return cached()
+	}
+
+	// What is written on the host — reports, the notification, a refused
+	// merge's comment, the merge — is written under the pull request's
+	// lock, on the record and the evaluation read under it: two checks at
+	// once (`pr check` beside `flow tick` or `maestro serve`) would
+	// otherwise both find no notification and both post one, and an update
+	// could push between the judgement and the merge.
+	lockCtx, lock, err := s.Registry.LockTracked(ctx, e.Repository, e.Branch, e.Key, checkLockWait)
+	if maestro.KindOf(err) == maestro.KindConflict {
+		res.Action, res.Message = ActionBusy, "an update (or another check) of this pull request is running; it is evaluated again at the next check"
+		res.NextCheck = now.Add(mergeRetry)
+		return res
+	}
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer lock.Unlock()
+	ctx = lockCtx
+	cur, version, err := s.Registry.TrackedPullRequest(ctx, e.Repository, e.Branch, e.Key)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if cur == nil || version != e.Version {
+		res.Action, res.Message = ActionBusy, "an update (or another check) changed this pull request while it was read; the next evaluation judges it again"
+		res.NextCheck = now
+		return res
+	}
+	if e.Evaluation, _, err = s.Registry.PolicyEvaluation(ctx, e.Repository, e.Branch, e.Key); err != nil {
+		res.Err = err
+		return res
+	}
+	if ev = startEvaluation(e.Evaluation, pr, now); ev.CacheKey == key && ev.HeadCommit == st.HeadCommit {
+		return cached() // another check judged this head meanwhile
 	}
 
 	state, err := s.gatherState(ctx, p, e, st, setting)
@@ -269,9 +306,20 @@ func (s *Service) checkOne(ctx context.Context, e registry.TrackedEntry, repoPol
 		ev.MergeMessage = fmt.Sprintf("every merge policy passed; auto-merge is off for %s@%s, so a person merges it (`maestro repository-policy set --auto-merge on` turns it on)", e.Repository, e.Branch)
 		res.Action, res.Message = ActionOff, ev.MergeMessage
 	default:
-		return s.merge(ctx, p, e, ev, st, setting, now, res)
+		return s.merge(ctx, p, lock, e, ev, st, setting, now, res)
 	}
 	return s.saveEvaluation(ctx, e, ev, res)
+}
+
+// startEvaluation is the evaluation of pull request pr to continue from
+// the stored one, or a new one when that was of another pull request.
+func startEvaluation(stored registry.PolicyEvaluation, pr maestro.PullRequest, now time.Time) registry.PolicyEvaluation {
+	ev := stored
+	if ev.Number != pr.Number {
+		ev = registry.PolicyEvaluation{Number: pr.Number, FirstCheck: now}
+	}
+	ev.Policies = slices.Clone(ev.Policies)
+	return ev
 }
 
 // nativeOff turns off the host's auto-merge (auto-complete) that Maestro++
@@ -485,50 +533,20 @@ func (s *Service) notify(ctx context.Context, rep platform.PolicyReporter, pr ma
 	return err
 }
 
-// merge merges a pull request whose policies all passed: directly (squash,
-// branch deleted) or, with merge method native on a host that has its own
-// auto-merge, by turning that on.
-func (s *Service) merge(ctx context.Context, p platform.Platform, e registry.TrackedEntry, ev registry.PolicyEvaluation, st platform.Status, m mergeSetting, now time.Time, res CheckResult) CheckResult {
+// merge merges a pull request whose policies all passed, under its lock
+// (held since the record was read): directly (squash, branch deleted) or,
+// with merge method native on a host that has its own auto-merge, by
+// turning that on. An update turns the host's auto-merge off and pushes
+// under the same lock, so neither way can take a head that was not judged.
+func (s *Service) merge(ctx context.Context, p platform.Platform, lock *registry.TrackedLock, e registry.TrackedEntry, ev registry.PolicyEvaluation, st platform.Status, m mergeSetting, now time.Time, res CheckResult) CheckResult {
 	pr := e.Record.PullRequest
 	opts := platform.MergeOptions{Head: st.HeadCommit, Message: mergeMessage(pr, ev.Policies)}
-	am, native := p.(platform.AutoMerger)
-	native = native && m.native
-	if native && ev.NativeHead == st.HeadCommit && st.AutoMerge {
-		res.Action, res.Message = ActionNative, ev.MergeMessage
-		return s.saveEvaluation(ctx, e, ev, res)
-	}
-
-	// Both ways of merging run under the pull request's lock, on the
-	// record that was judged: an update turns the host's auto-merge off
-	// and pushes under the same lock, so neither a direct merge nor an
-	// auto-merge turned on here can take a head that was not judged.
-	lockCtx, lock, err := s.Registry.LockTracked(ctx, e.Repository, e.Branch, e.Key, checkLockWait)
-	if maestro.KindOf(err) == maestro.KindConflict {
-		res.Action, res.Message = ActionBusy, "an update of this pull request is running; the merge waits for the next evaluation"
-		res.NextCheck = now.Add(mergeRetry)
-		return s.saveEvaluation(ctx, e, ev, res)
-	}
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	defer lock.Unlock()
-	cur, version, err := s.Registry.TrackedPullRequest(lockCtx, e.Repository, e.Branch, e.Key)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	if cur == nil || version != e.Version {
-		res.Action, res.Message = ActionBusy, "an update changed this pull request while it was judged; the next evaluation judges it again"
-		res.NextCheck = now
-		return s.saveEvaluation(ctx, e, ev, res)
-	}
-	if err := lock.Held(lockCtx); err != nil {
-		res.Err = err
-		return res
-	}
-	if native {
-		err := am.EnableAutoMerge(lockCtx, pr, opts)
+	if am, ok := p.(platform.AutoMerger); ok && m.native {
+		if ev.NativeHead == st.HeadCommit && st.AutoMerge {
+			res.Action, res.Message = ActionNative, ev.MergeMessage
+			return s.saveEvaluation(ctx, e, ev, res)
+		}
+		err := am.EnableAutoMerge(ctx, pr, opts)
 		if err == nil {
 			ev.Merge, ev.NativeHead, ev.MergeAttempts = registry.MergeNative, st.HeadCommit, 0
 			ev.MergeMessage = "every merge policy passed; the host's auto-merge is on and merges it once the branch's own requirements are met"
@@ -543,12 +561,16 @@ func (s *Service) merge(ctx context.Context, p platform.Platform, e registry.Tra
 		// direct merge below is held to the same branch protection.
 		slog.Info("the host refused auto-merge; merging directly", "pullRequest", pr.URL, "reason", err)
 	}
-	if err := p.Merge(lockCtx, pr, opts); err != nil {
+	if err := lock.Held(ctx); err != nil {
+		res.Err = err
+		return res
+	}
+	if err := p.Merge(ctx, pr, opts); err != nil {
 		return s.refused(ctx, p, e, ev, st, now, res, err)
 	}
 	res.Action = ActionMerged
 	var after string
-	after, res.Err = s.ended(lockCtx, p, e, maestro.PullRequestMerged, now)
+	after, res.Err = s.ended(ctx, p, e, maestro.PullRequestMerged, now)
 	res.Message = "every merge policy passed; squash-merged, branch " + pr.HeadBranch + " deleted" + after
 	return res
 }

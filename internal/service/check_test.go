@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -436,4 +437,37 @@ func TestUpdateTurnsNativeAutoMergeOffBeforeItPushes(t *testing.T) {
 	require.Len(t, res, 1)
 	assert.Contains(t, []string{service.ActionNative, service.ActionMerged}, res[0].Action, res[0].Message)
 	assert.True(t, f.repo.PullRequest(1).GetMerged(), "merged once the new head passed")
+}
+
+// TestConcurrentChecksReportAndNotifyOnce: four checks of one failing pull
+// request at once (`pr check` beside `flow tick` and `maestro serve`) post
+// one notification and one report per policy: what goes on the host is
+// written under the pull request's lock, which makes the reporter's "is it
+// there already" reads hold.
+func TestConcurrentChecksReportAndNotifyOnce(t *testing.T) {
+	f := newGitHubFlow(t)
+	f.withPolicies(t, "alice", maestro.PolicyAllChecksSuccessful, maestro.PolicyNoExtraCommits)
+	f.publish(t, 1)
+	head := f.repo.PullRequest(1).GetHead().GetSHA()
+	f.repo.AddStatus(head, gh.RepoStatus{State: gh.String("failure"), Context: gh.String("ci/build")})
+	f.clock.Advance(5 * time.Minute)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.svc.CheckPullRequests(f.ctx, f.clock.Now(), service.CheckRequest{})
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	notes := 0
+	for _, c := range f.repo.Comments(1) {
+		if strings.Contains(c.GetBody(), "Notification for subscribed users") {
+			notes++
+		}
+	}
+	assert.Equal(t, 1, notes, "one notification per head commit")
+	count, _ := f.policyReports(t, head)
+	assert.Equal(t, map[string]int{maestro.PolicyAllChecksSuccessful: 1, maestro.PolicyNoExtraCommits: 1}, count, "one report per policy")
 }

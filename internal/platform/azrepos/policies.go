@@ -270,8 +270,8 @@ func (p *Platform) PolicyResults(ctx context.Context, pr maestro.PullRequest, he
 
 // Notify implements platform.PolicyReporter: a comment thread whose first
 // comment starts with platform.NotificationMarker(head), created unless one
-// is there. Two evaluations of one pull request at once could both post;
-// the flow evaluates a pull request from one scheduler at a time.
+// is there. Two calls for one pull request at once could both post; the
+// flow's checks call it under the pull request's lock.
 func (p *Platform) Notify(ctx context.Context, pr maestro.PullRequest, head, body string) (bool, error) {
 	project, name, err := p.split(pr.Repository)
 	if err != nil {

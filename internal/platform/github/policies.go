@@ -199,8 +199,8 @@ func (p *Platform) PolicyResults(ctx context.Context, pr maestro.PullRequest, he
 
 // Notify implements platform.PolicyReporter: an issue comment that starts
 // with platform.NotificationMarker(head), posted unless one is there. Two
-// evaluations of one pull request at once could both post; the flow
-// evaluates a pull request from one scheduler at a time.
+// calls for one pull request at once could both post; the flow's checks
+// call it under the pull request's lock.
 func (p *Platform) Notify(ctx context.Context, pr maestro.PullRequest, head, body string) (bool, error) {
 	owner, name, err := p.ownerRepo(pr.Repository)
 	if err != nil {
