@@ -471,3 +471,27 @@ func TestConcurrentChecksReportAndNotifyOnce(t *testing.T) {
 	count, _ := f.policyReports(t, head)
 	assert.Equal(t, map[string]int{maestro.PolicyAllChecksSuccessful: 1, maestro.PolicyNoExtraCommits: 1}, count, "one report per policy")
 }
+
+// TestUpdateFinishesAPullRequestTheHostMerged: GitHub's auto-merge merges
+// the pull request and a newer build flows before the next check: the
+// update finds it merged and finishes it as a check would — the
+// subscription's lastAppliedBuildId, the branch deleted (this repository
+// does not delete merged branches, and nothing tracks it afterwards), the
+// evaluation forgotten — and opens a new pull request.
+func TestUpdateFinishesAPullRequestTheHostMerged(t *testing.T) {
+	f := nativeFlow(t)
+	first := f.repo.PullRequest(1)
+	f.repo.AddStatus(first.GetHead().GetSHA(), gh.RepoStatus{State: gh.String("success"), Context: gh.String("ci/required")})
+	require.True(t, f.repo.PullRequest(1).GetMerged(), "GitHub merged it")
+
+	o := f.publish(t, 2)
+	require.Equal(t, maestro.ResultUpdated, o.Result, o.Message)
+	assert.Contains(t, o.Message, "opened pull request #2")
+	sub, err := f.reg.Subscription(f.ctx, f.sub.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sub.LastAppliedBuildID)
+	assert.True(t, f.branchGone(t, first.GetHead().GetRef()), "the merged pull request's branch is deleted")
+	ev, _, err := f.reg.PolicyEvaluation(f.ctx, f.sub.TargetRepository, "main", f.sub.ID)
+	require.NoError(t, err)
+	assert.NotEqual(t, 1, ev.Number, "the merged pull request's evaluation is forgotten")
+}

@@ -511,6 +511,16 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 				return o, true, err
 			}
 		}
+		// Finished as a check finishes it (each step idempotent, the record
+		// last, so a crash part-way is finished by the next update or
+		// check): once untracked, nothing would delete the branch of a pull
+		// request the host merged by its auto-merge.
+		if err := p.DeleteBranch(ctx, s.TargetRepository, pr.HeadBranch); err != nil {
+			return o, true, fmt.Errorf("delete branch %s of merged pull request #%d: %w", pr.HeadBranch, pr.Number, err)
+		}
+		if err := u.Registry.DeletePolicyEvaluation(ctx, s.TargetRepository, s.TargetBranch, key); err != nil {
+			return o, true, err
+		}
 		return o, false, raced(u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version))
 	case maestro.PullRequestClosed:
 		if err := u.Registry.Untrack(ctx, s.TargetRepository, s.TargetBranch, key, version); err != nil {
