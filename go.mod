@@ -17,14 +17,7 @@ require github.com/bmatcuk/doublestar/v4 v4.10.4
 
 require (
 	github.com/agnivade/levenshtein v1.2.2 // indirect
-	github.com/disintegration/imaging v1.6.2 // indirect
-	github.com/flopp/go-findfont v0.1.0 // indirect
-	github.com/fogleman/gg v1.3.0 // indirect
-	github.com/goccy/go-graphviz v0.2.10
-	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
-	github.com/tetratelabs/wazero v1.10.1 // indirect
 	github.com/vektah/gqlparser/v2 v2.5.64 // indirect
-	golang.org/x/image v0.21.0 // indirect
 )
 
 require (

@@ -1,14 +1,12 @@
 package graph_test
 
 import (
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/graph"
 	"github.com/maestroplusplus/maestro/internal/store/local"
-	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
 
 // BenchmarkBuildDependenciesProduct reads the dependency graph of a product
@@ -24,21 +22,6 @@ func BenchmarkBuildDependenciesProduct(b *testing.B) {
 		g, err := graph.BuildDependencies(s.ctx, s.reg, root, 0, now)
 		if err != nil || len(g.Nodes) != 61 {
 			b.Fatalf("graph of %d nodes, %v", len(g.Nodes), err)
-		}
-	}
-}
-
-// BenchmarkRenderSVGProduct lays out the product's graph (61 nodes, 200
-// edges) as SVG with Graphviz in WebAssembly: no goal of its own, but the
-// status page's build page will pay it.
-func BenchmarkRenderSVGProduct(b *testing.B) {
-	s, root := seedProduct(b, mem.New())
-	g, err := graph.BuildDependencies(s.ctx, s.reg, root, 0, now)
-	require.NoError(b, err)
-	b.ResetTimer()
-	for b.Loop() {
-		if err := g.Render(io.Discard, graph.SVG); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
