@@ -13,15 +13,15 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5
 )
 
-require github.com/bmatcuk/doublestar/v4 v4.10.4
-
 require (
-	github.com/agnivade/levenshtein v1.2.2 // indirect
-	github.com/vektah/gqlparser/v2 v2.5.64 // indirect
+	github.com/bmatcuk/doublestar/v4 v4.10.4
+	github.com/vektah/gqlparser/v2 v2.5.64
 )
 
+require github.com/agnivade/levenshtein v1.2.2 // indirect
+
 require (
-	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.13.1 // indirect
+	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.13.1
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.7.2 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/kylelemons/godebug v1.1.0 // indirect
@@ -30,17 +30,14 @@ require (
 )
 
 require (
-	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.22.0 // indirect
+	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.22.0
 	github.com/Azure/azure-sdk-for-go/sdk/internal v1.12.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
-	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/uuid v1.6.0
-	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/text v0.38.0
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
