@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/git"
@@ -26,8 +27,9 @@ type Publisher struct {
 }
 
 // PublisherFromEnv is the Publisher of the command line: commits authored
-// by MAESTRO_BOT_NAME <MAESTRO_BOT_EMAIL> (default maestro-bot), HTTPS
-// remotes authenticated with MAESTRO_VERSIONS_TOKEN.
+// by MAESTRO_BOT_NAME <MAESTRO_BOT_EMAIL> (default maestro-bot), an HTTPS
+// versions repository authenticated with MAESTRO_VERSIONS_TOKEN (Publish
+// sends it to that repository only, see RepoRunner).
 func PublisherFromEnv(getenv func(string) string) Publisher {
 	id := git.Identity{Name: getenv("MAESTRO_BOT_NAME"), Email: getenv("MAESTRO_BOT_EMAIL")}
 	if id.Name == "" {
@@ -128,6 +130,21 @@ func CheckRepository(flag, repo string) error {
 	return nil
 }
 
+// RepoRunner returns g with its Token sent only to repo, and only when repo
+// is an https:// URL: git sends a Runner's Token to every HTTP remote,
+// plain http:// included, where anyone on the way could read it.
+func RepoRunner(g git.Runner, repo string) git.Runner {
+	if g.Token == "" {
+		return g
+	}
+	token := g.Token
+	g.Token = ""
+	if u, err := url.Parse(repo); err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil {
+		g.Credentials = append(slices.Clone(g.Credentials), git.Credential{URL: repo, Token: token})
+	}
+	return g
+}
+
 // CheckBranch checks a branch name given on the command line: what
 // checkSegments accepts, and a name git accepts for a branch.
 func CheckBranch(flag, branch string) error {
@@ -174,6 +191,7 @@ func (p Publisher) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err := req.Check(); err != nil {
 		return PublishResult{}, err
 	}
+	p.Git = RepoRunner(p.Git, req.Repo)
 	res := PublishResult{Folder: path.Join("build-info", "dotnet", req.Name, req.Channel), Label: req.Label, Branch: req.Branch}
 	scratch, err := os.MkdirTemp("", "maestro-legacy-publish-")
 	if err != nil {

@@ -2,6 +2,9 @@ package legacy_test
 
 import (
 	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -334,5 +337,57 @@ func TestPublishRefusesCredentialsInURL(t *testing.T) {
 		assert.Contains(t, err.Error(), "--repo https://")
 		assert.Contains(t, err.Error(), "remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN")
 		assert.NotContains(t, err.Error(), "SECRETMARKER")
+	}
+}
+
+// MAESTRO_VERSIONS_TOKEN goes to the versions repository over HTTPS only:
+// never in clear text to an http:// repository.
+func TestPublishSendsTheTokenOverHTTPSOnly(t *testing.T) {
+	t.Setenv("GIT_SSL_NO_VERIFY", "true") // the test server's certificate
+	pkgs := []legacy.Package{{ID: "A", Version: "1.0.0-beta"}}
+	for _, tls := range []bool{false, true} {
+		var mu sync.Mutex
+		var auth []string
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			auth = append(auth, r.Header.Get("Authorization"))
+			mu.Unlock()
+			http.NotFound(w, r)
+		})
+		srv := httptest.NewUnstartedServer(h)
+		if tls {
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		_, err := legacy.Publisher{Git: git.Runner{Token: "SECRETMARKER"}}.Publish(context.Background(),
+			legacy.PublishRequest{Repo: srv.URL + "/versions.git", Branch: "master", Name: "coreclr", Channel: "master", Packages: pkgs})
+		srv.Close()
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "SECRETMARKER")
+		mu.Lock()
+		require.NotEmpty(t, auth, "git asked the server")
+		for _, a := range auth {
+			if tls {
+				assert.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("x-access-token:SECRETMARKER")), a, "HTTPS carries the token")
+			} else {
+				assert.Empty(t, a, "plain HTTP never carries the token")
+			}
+		}
+		mu.Unlock()
+	}
+}
+
+// TestRepoRunner: legacy watch fetches with RepoRunner too.
+func TestRepoRunner(t *testing.T) {
+	for repo, want := range map[string][]git.Credential{
+		"https://github.com/dotnet/versions": {{URL: "https://github.com/dotnet/versions", Token: "tok"}},
+		"http://github.com/dotnet/versions":  nil,
+		"/srv/versions.git":                  nil,
+		"git@github.com:dotnet/versions.git": nil,
+	} {
+		g := legacy.RepoRunner(git.Runner{Token: "tok"}, repo)
+		assert.Empty(t, g.Token, repo)
+		assert.Equal(t, want, g.Credentials, repo)
 	}
 }

@@ -365,7 +365,7 @@ func watchRun(c *cli.Context, f *cmdutil.Factory, o *WatchOptions) error {
 		return fmt.Errorf("legacy watch: %w", err)
 	}
 	defer os.RemoveAll(work)
-	runner := git.Runner{Token: f.Getenv("MAESTRO_VERSIONS_TOKEN")}
+	runner := legacy.RepoRunner(git.Runner{Token: f.Getenv("MAESTRO_VERSIONS_TOKEN")}, o.Repo)
 	if err := runner.Init(c.Context, work, true); err != nil {
 		return fmt.Errorf("legacy watch: %w", err)
 	}
