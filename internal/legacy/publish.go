@@ -117,18 +117,21 @@ func (r *PublishRequest) Check() error {
 }
 
 // CheckRepository checks the versions repository flag names: a path or a
-// URL git can reach, without a user name or password in it. Credentials come
+// URL git can reach, without a password in it, nor a user name in an HTTP(S)
+// URL, where it is often a token (ssh://git@host/... is fine). Credentials come
 // from MAESTRO_VERSIONS_TOKEN; a password in the URL would be repeated by
 // every error that names the repository.
 func CheckRepository(flag, repo string) error {
 	if strings.TrimSpace(repo) == "" {
 		return maestro.Errorf(maestro.KindInvalid, "%s is empty; give the versions repository's path or URL", flag)
 	}
-	if u, err := url.Parse(repo); err == nil && u.User != nil {
+	if u, err := url.Parse(repo); err == nil && u.User != nil && (hasPassword(u.User) || u.Scheme == "http" || u.Scheme == "https") {
 		return maestro.Errorf(maestro.KindInvalid, "%s %s: remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN", flag, redact.String(repo))
 	}
 	return nil
 }
+
+func hasPassword(u *url.Userinfo) bool { _, ok := u.Password(); return ok }
 
 // RepoRunner returns g with its Token sent only to repo, and only when repo
 // is an https:// URL: git sends a Runner's Token to every HTTP remote,

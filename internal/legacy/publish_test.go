@@ -338,6 +338,11 @@ func TestPublishRefusesCredentialsInURL(t *testing.T) {
 		assert.Contains(t, err.Error(), "remove the user name and password from the URL; git authenticates with MAESTRO_VERSIONS_TOKEN")
 		assert.NotContains(t, err.Error(), "SECRETMARKER")
 	}
+	// An SSH user name is not a secret: the request gets as far as git.
+	_, err := legacy.Publisher{Git: bot}.Publish(context.Background(), legacy.PublishRequest{Repo: "ssh://git@127.0.0.1:1/versions.git", Branch: "master", Name: "coreclr", Channel: "master", Packages: pkgs})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "remove the user name")
+	assert.Contains(t, err.Error(), "fetch master from ssh://git@127.0.0.1:1/versions.git")
 }
 
 // MAESTRO_VERSIONS_TOKEN goes to the versions repository over HTTPS only:
