@@ -36,8 +36,7 @@ func Health(now time.Time, maxAge time.Duration, mirrors []maestro.Mirror, outco
 			// Only runs of the configured mode into the configured target:
 			// those of a mode or target the mirror has left will never be
 			// followed by another, so their streak would never end.
-			b, ok := m.Branch(o.Branch)
-			if !ok || o.TargetBranch != b.Mode.TargetBranch(o.Branch) || !repourl.Equal(o.TargetRepository, m.TargetRepository) {
+			if !judged(m, o) {
 				continue
 			}
 			k := o.Branch
@@ -73,6 +72,24 @@ func Health(now time.Time, maxAge time.Duration, mirrors []maestro.Mirror, outco
 		}
 	}
 	return out
+}
+
+// judged reports whether o is a run of m as configured: of a branch a
+// pattern selects, in that pattern's mode, into m's target.
+func judged(m maestro.Mirror, o maestro.MirrorOutcome) bool {
+	b, ok := m.Branch(o.Branch)
+	return ok && o.TargetBranch == b.Mode.TargetBranch(o.Branch) && repourl.Equal(o.TargetRepository, m.TargetRepository)
+}
+
+// Settled reports whether Health needs no run of o's branch older than o:
+// o is a run of m as configured that left the target current, or its
+// branch is not mirrored by m. Read newest first, a branch's history up to
+// its first settled run is all Health judges it by.
+func Settled(m maestro.Mirror, o maestro.MirrorOutcome) bool {
+	if _, ok := m.Branch(o.Branch); !ok {
+		return true
+	}
+	return judged(m, o) && o.Result.Current()
 }
 
 func countSince(runs []maestro.MirrorOutcome, since time.Time) int {

@@ -84,3 +84,40 @@ func TestHealthFollowsTheConfiguration(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, [2]string{dst, "main"}, [2]string{got[0].Repository, got[0].Branch})
 }
+
+// TestHealthOnSettledHistory: Health judges each branch by its runs back to
+// the newest settled one (mirror.Settled), so reading only that part of the
+// history, newest first, gives the same problems as reading it whole.
+func TestHealthOnSettledHistory(t *testing.T) {
+	const src, dst = "https://github.com/dotnet/runtime", "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime"
+	m := maestro.Mirror{SourceRepository: src, TargetRepository: dst,
+		Branches: []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}, {Pattern: `release/.*`, Mode: maestro.MirrorInternalMerge}}}
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	var history []maestro.MirrorOutcome
+	results := []maestro.MirrorResult{maestro.MirrorFastForwarded, maestro.MirrorRefused, maestro.MirrorFailure, maestro.MirrorUpToDate, maestro.MirrorConflict, maestro.MirrorMerged}
+	for i := range 300 {
+		branch := []string{"main", "release/9.0", "feature/x"}[i%3]
+		mode := []maestro.MirrorMode{maestro.MirrorFastForward, maestro.MirrorInternalMerge}[(i/7)%2]
+		history = append(history, maestro.MirrorOutcome{Time: now.Add(time.Duration(i-300) * time.Hour), SourceRepository: src, Branch: branch,
+			TargetRepository: dst, TargetBranch: mode.TargetBranch(branch), Mode: mode, Result: results[(i*i/5)%len(results)]})
+	}
+	// Newest first per branch, up to the first settled run.
+	recent := map[string][]maestro.MirrorOutcome{}
+	done := map[string]bool{}
+	for i := len(history) - 1; i >= 0; i-- {
+		o := history[i]
+		if done[o.Branch] {
+			continue
+		}
+		recent[o.Branch] = append([]maestro.MirrorOutcome{o}, recent[o.Branch]...)
+		done[o.Branch] = mirror.Settled(m, o)
+	}
+	var truncated []maestro.MirrorOutcome
+	for _, b := range []string{"main", "release/9.0", "feature/x"} {
+		truncated = append(truncated, recent[b]...)
+	}
+	require.Less(t, len(truncated), len(history))
+	for _, age := range []time.Duration{time.Hour, 10 * time.Hour, 24 * time.Hour, 100 * time.Hour} {
+		assert.Equal(t, mirror.Health(now, age, []maestro.Mirror{m}, history), mirror.Health(now, age, []maestro.Mirror{m}, truncated), "max age %s", age)
+	}
+}

@@ -100,6 +100,61 @@ func (r *Registry) MirrorOutcomes(ctx context.Context, source, branch string) ([
 	return out, nil
 }
 
+// RecentMirrorOutcomes returns, for each branch of source, the newest part
+// of its mirror history: its outcomes read newest first up to and
+// including the first for which enough returns true (all of them when none
+// does), oldest first. A judgement that needs only the latest streak of a
+// branch (flow health) so reads that streak, not a history that grows with
+// every run.
+func (r *Registry) RecentMirrorOutcomes(ctx context.Context, source string, enough func(maestro.MirrorOutcome) bool) ([]maestro.MirrorOutcome, error) {
+	prefix := mirrorOutcomePrefix(source, "")
+	keys, err := r.st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("mirror history: %w", err)
+	}
+	byBranch := map[string][]string{}
+	var branches []string
+	for _, k := range keys {
+		branch, _, _ := strings.Cut(strings.TrimPrefix(k, prefix), "/")
+		if byBranch[branch] == nil {
+			branches = append(branches, branch)
+		}
+		byBranch[branch] = append(byBranch[branch], k)
+	}
+	found, err := parallelMap(ctx, branches, func(ctx context.Context, branch string) ([]maestro.MirrorOutcome, error) {
+		ks := byBranch[branch]
+		slices.Sort(ks) // names sort by time
+		var out []maestro.MirrorOutcome
+		for i := len(ks) - 1; i >= 0; i-- {
+			var o maestro.MirrorOutcome
+			if _, err := getJSON(ctx, r.st, ks[i], &o); err != nil {
+				if errors.Is(err, store.ErrNotExist) {
+					continue
+				}
+				return nil, err
+			}
+			// The hashes only narrow the listing: the document says what it is about.
+			if !repourl.Equal(o.SourceRepository, source) {
+				continue
+			}
+			out = append(out, o)
+			if enough(o) {
+				break
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []maestro.MirrorOutcome{}
+	for _, os := range found {
+		out = append(out, os...)
+	}
+	slices.SortStableFunc(out, func(a, b maestro.MirrorOutcome) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
 // The mirror run last queued for a branch: mirror/runs/{repo}/{branch hash}.json,
 // one document per branch rewritten under its ETag (see mirror.Trigger).
 func mirrorRunKey(source, branch string) string {

@@ -249,3 +249,42 @@ func TestMirrorSecretsInURLs(t *testing.T) {
 		assert.NotContains(t, err.Error(), secret)
 	}
 }
+
+// TestRecentMirrorOutcomes: each branch's history is read newest first up
+// to the first outcome that is enough, so a long history before it is
+// listed but not read; a branch with no such outcome is read whole.
+func TestRecentMirrorOutcomes(t *testing.T) {
+	ctx := context.Background()
+	r, st := newFaultRegistry(t)
+	const rt = "https://github.com/dotnet/runtime"
+	at := func(min int) time.Time {
+		return time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(min) * time.Minute)
+	}
+	record := func(min int, branch string, res maestro.MirrorResult) {
+		_, err := r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{Time: at(min), SourceRepository: rt, Branch: branch, Result: res})
+		require.NoError(t, err)
+	}
+	for i := range 100 {
+		record(i, "main", maestro.MirrorFastForwarded)
+	}
+	record(100, "main", maestro.MirrorRefused)
+	record(101, "main", maestro.MirrorRefused)
+	record(5, "release/9.0", maestro.MirrorConflict)
+	record(6, "release/9.0", maestro.MirrorConflict)
+	record(7, "other", maestro.MirrorFailure)
+	_, err := r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{Time: at(8), SourceRepository: "https://github.com/dotnet/arcade", Branch: "main", Result: maestro.MirrorFailure})
+	require.NoError(t, err)
+
+	st.gets.Store(0)
+	got, err := r.RecentMirrorOutcomes(ctx, "https://github.com/DotNet/Runtime.git", func(o maestro.MirrorOutcome) bool {
+		return o.Branch == "other" || o.Result.Current()
+	})
+	require.NoError(t, err)
+	var brief []string
+	for _, o := range got {
+		brief = append(brief, fmt.Sprintf("%s %s %s", o.Time.Format("15:04"), o.Branch, o.Result))
+	}
+	assert.Equal(t, []string{"00:05 release/9.0 conflict", "00:06 release/9.0 conflict", "00:07 other failure",
+		"01:39 main fastForwarded", "01:40 main refused", "01:41 main refused"}, brief)
+	assert.Equal(t, int64(3+2+1), st.gets.Load(), "main read back to its last current run only")
+}

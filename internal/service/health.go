@@ -18,7 +18,8 @@ import (
 // Health gathers what flow.Health judges — every subscription with its
 // history, flow state and its source's newest assets; every tracked pull
 // request with its checks; every target branch's dependencies — and, with
-// lim.MirrorAge, what mirror.Health judges (every mirror's history), and
+// lim.MirrorAge, what mirror.Health judges (each mirrored branch's history back to
+// its last settled run, mirror.Settled), and
 // returns the problems. It reads everything (unlike tick) and clones every target.
 func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimits) ([]flow.Problem, error) {
 	subs, err := s.Registry.Subscriptions(ctx, registry.SubscriptionFilter{})
@@ -107,7 +108,7 @@ func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimi
 		}
 		var history []maestro.MirrorOutcome
 		for _, m := range mirrors {
-			h, err := s.Registry.MirrorOutcomes(ctx, m.SourceRepository, "")
+			h, err := s.Registry.RecentMirrorOutcomes(ctx, m.SourceRepository, func(o maestro.MirrorOutcome) bool { return mirror.Settled(m, o) })
 			if err != nil {
 				return nil, err
 			}
