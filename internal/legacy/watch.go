@@ -353,6 +353,10 @@ func (w *Watcher) finish(ctx context.Context, owner string, qa QueuedAction, qer
 		if err != nil {
 			return err
 		}
+		if st == nil {
+			return maestro.Errorf(maestro.KindConflict, "the watch state %s was deleted while subscription %d, action %s was being queued (build %d); the next poll starts again from the branch's head",
+				StateKey(w.GitHubRepo, w.Branch), qa.Subscription, qa.Action, qa.Build.ID)
+		}
 		idx := -1
 		for i, p := range st.Pending {
 			if p.Claim != nil && p.Claim.Owner == owner {

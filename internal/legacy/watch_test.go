@@ -415,3 +415,35 @@ func TestWatchQueueRequestEndsBeforeItsClaim(t *testing.T) {
 		t.Fatal("the watcher waits forever for an Azure DevOps that does not answer")
 	}
 }
+
+// deletingQueuer queues, and meanwhile someone deletes the watch state, as
+// the force-push advice says to.
+type deletingQueuer struct {
+	legacy.Queuer
+	delete func()
+}
+
+func (q deletingQueuer) Queue(ctx context.Context, t legacy.Trigger) (legacy.QueuedBuild, error) {
+	b, err := q.Queuer.Queue(ctx, t)
+	q.delete()
+	return b, err
+}
+
+// TestWatchStateDeletedWhileQueueing: the state deleted under a watcher
+// that is queueing is an error that says what happened, not a crash.
+func TestWatchStateDeletedWhileQueueing(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	_, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	w := e.watcher()
+	w.Queuer = deletingQueuer{e.queuer, func() { require.NoError(t, e.store.Delete(ctx, legacy.StateKey("dotnet/versions", "master"), "")) }}
+	var rep legacy.PollReport
+	require.NotPanics(t, func() { rep, err = w.Poll(ctx) })
+	require.Error(t, err)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
+	assert.Contains(t, err.Error(), "was deleted")
+	assert.Len(t, e.queued(), 1)
+	_ = rep
+}
