@@ -6,7 +6,9 @@ package azdo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -184,7 +186,9 @@ func QueueWith(ctx context.Context, conn *azuredevops.Connection, up maestro.Upd
 
 // Active reports whether the run or build id of a project is queued or
 // running (Builds API status notStarted, inProgress or postponed): a
-// pipeline run is a build, so both kinds are read the same way.
+// pipeline run is a build, so both kinds are read the same way. A build the
+// service does not have (404: deleted by retention or by hand) is not
+// active.
 func Active(ctx context.Context, conn *azuredevops.Connection, project string, id int) (_ bool, err error) {
 	defer func() { err = redact.Error(err, redact.AuthorizationSecrets(conn.AuthorizationString)...) }()
 	client, err := build.NewClient(ctx, conn)
@@ -192,6 +196,9 @@ func Active(ctx context.Context, conn *azuredevops.Connection, project string, i
 		return false, fmt.Errorf("connect to %s: %w", conn.BaseUrl, err)
 	}
 	b, err := client.GetBuild(ctx, build.GetBuildArgs{Project: &project, BuildId: &id})
+	if isNotFound(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("read build %d of %s/%s: %w", id, conn.BaseUrl, project, err)
 	}
@@ -221,4 +228,15 @@ func (p Pipelines) Queue(ctx context.Context, up maestro.UpdatePipeline, params 
 // Active reports whether run id of up's project is queued or running.
 func (p Pipelines) Active(ctx context.Context, up maestro.UpdatePipeline, id int) (bool, error) {
 	return Active(ctx, p.Conn, up.Project, id)
+}
+
+// isNotFound reports whether err is the service's 404. The client returns
+// its WrappedError both as a value and as a pointer, so both are checked.
+func isNotFound(err error) bool {
+	var e azuredevops.WrappedError
+	if errors.As(err, &e) && e.StatusCode != nil && *e.StatusCode == http.StatusNotFound {
+		return true
+	}
+	var ep *azuredevops.WrappedError
+	return errors.As(err, &ep) && ep.StatusCode != nil && *ep.StatusCode == http.StatusNotFound
 }

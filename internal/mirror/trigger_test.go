@@ -138,3 +138,25 @@ func addMirrorPipeline(srv *double.Server, project *double.Project) *double.Pipe
 	repo.Commit("main", map[string][]byte{"mirror.yml": []byte(mirrorYAML)}, "Add the mirror pipeline")
 	return srv.AddYAMLPipeline(project, double.YAMLPipeline{Name: "mirror", Repository: repo, Path: "/mirror.yml"})
 }
+
+// TestTriggerAfterItsRunIsGone: a branch whose recorded run the service no
+// longer has (deleted by retention or by hand; Azure DevOps answers 404)
+// is not stuck: the next trigger queues a new run.
+func TestTriggerAfterItsRunIsGone(t *testing.T) {
+	ctx := context.Background()
+	srv := double.NewServer(t, double.WithPAT("pat"))
+	project := srv.AddProject("internal")
+	pl := addMirrorPipeline(srv, project)
+	m := maestro.Mirror{SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: "https://dev.azure.com/dnceng/internal/_git/dotnet-runtime",
+		Branches: []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}},
+		Pipeline: maestro.UpdatePipeline{Organization: srv.OrganizationURL(), Project: "internal", PipelineID: pl.ID}}
+	reg := registry.New(mem.New())
+	_, err := reg.PutMirrorRun(ctx, maestro.MirrorQueuedRun{SourceRepository: m.SourceRepository, Branch: "main", ClaimedAt: time.Now().Add(-time.Hour), RunID: 4242}, "")
+	require.NoError(t, err)
+	tr := mirror.Trigger{Runs: reg, Queue: azdo.Pipelines{Conn: azdo.Connection(srv.OrganizationURL(), "pat", false)}, Now: time.Now}
+	got, err := tr.Trigger(ctx, m, "main", "")
+	require.NoError(t, err)
+	assert.True(t, got.Queued)
+	require.Len(t, srv.RunRequests(), 1)
+	assert.Equal(t, srv.RunRequests()[0].RunID, got.RunID)
+}
