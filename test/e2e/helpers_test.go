@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,8 @@ type result struct {
 // for the commands that work on a repository's files alone.
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 	if !filesOnly(args) {
-		args = append(args, "--store", e.store)
+		// Clipped: callers share argument slices between goroutines.
+		args = append(slices.Clip(args), "--store", e.store)
 	}
 	cmd := exec.CommandContext(ctx, maestroBin, args...)
 	cmd.Env = append(cleanEnviron(), e.environ...)

@@ -242,12 +242,14 @@ func TestLegacyWatchKilledWhileQueueing(t *testing.T) {
 		defer cancel()
 		cmd := e.command(ctx, once...)
 		var killed sync.Once
+		started := make(chan struct{}) // cmd.Process is set once Start returns
 		lw.srv.BeforeRequest(func(r *http.Request) {
 			if r.Method == http.MethodPost && strings.Contains(strings.ToLower(r.URL.Path), "/_apis/build/builds") {
-				killed.Do(func() { _ = cmd.Process.Kill() })
+				killed.Do(func() { <-started; _ = cmd.Process.Kill() })
 			}
 		})
 		require.NoError(t, cmd.Start())
+		close(started)
 		err := cmd.Wait()
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit, "the watcher was killed")
