@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned when a revision or path does not exist.
@@ -84,6 +85,10 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	}
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
+	// When ctx ends, git is killed, but a transport helper it started
+	// (git-remote-https) may keep our pipes open while it waits on a server
+	// that never answers: stop waiting for them.
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
 		"GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",
 		"GIT_AUTHOR_NAME="+r.Author.Name, "GIT_AUTHOR_EMAIL="+r.Author.Email,

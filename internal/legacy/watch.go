@@ -79,7 +79,15 @@ type Watcher struct {
 	// ClaimTTL is how long this watcher owns an action it queues (0:
 	// ClaimTTL).
 	ClaimTTL time.Duration
+	// FetchTimeout bounds one fetch of the branch (0: DefaultFetchTimeout):
+	// a server that never answers fails the poll, and the next one tries
+	// again.
+	FetchTimeout time.Duration
 }
+
+// DefaultFetchTimeout is how long a poll waits for its fetch: long enough
+// for the first fetch of a large versions repository.
+const DefaultFetchTimeout = 30 * time.Minute
 
 // WatchState is the stored state of one watched branch.
 type WatchState struct {
@@ -170,7 +178,18 @@ const maxCAS = 50
 func (w *Watcher) Poll(ctx context.Context) (PollReport, error) {
 	var rep PollReport
 	ref := "refs/heads/" + w.Branch
-	if err := w.Git.FetchBranch(ctx, w.WorkDir, w.Repo, w.Branch, ref); err != nil {
+	timeout := w.FetchTimeout
+	if timeout <= 0 {
+		timeout = DefaultFetchTimeout
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	err := w.Git.FetchBranch(fctx, w.WorkDir, w.Repo, w.Branch, ref)
+	stalled := errors.Is(fctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if stalled {
+		return rep, maestro.Errorf(maestro.KindUnavailable, "fetch %s of %s: no answer within %s; the next poll tries again", w.Branch, w.Repo, timeout)
+	}
+	if err != nil {
 		return rep, maestro.Errorf(maestro.KindUnavailable, "fetch %s of %s: %w", w.Branch, w.Repo, err)
 	}
 	head, err := w.Git.RevParse(ctx, w.WorkDir, ref)

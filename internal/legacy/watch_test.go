@@ -447,3 +447,25 @@ func TestWatchStateDeletedWhileQueueing(t *testing.T) {
 	assert.Len(t, e.queued(), 1)
 	_ = rep
 }
+
+// TestWatchFetchThatNeverAnswers: a repository server that accepts the
+// connection and never answers fails the poll after FetchTimeout (the next
+// poll tries again) instead of stopping the watch for good.
+func TestWatchFetchThatNeverAnswers(t *testing.T) {
+	e := newWatchEnv(t)
+	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hole.Close()
+	defer hole.CloseClientConnections()
+	w := e.watcher()
+	w.Repo, w.FetchTimeout = hole.URL+"/dotnet/versions", time.Second
+	done := make(chan error, 1)
+	go func() { _, err := w.Poll(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Equal(t, maestro.KindUnavailable, maestro.KindOf(err))
+		assert.Contains(t, err.Error(), "no answer within 1s")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the watcher waits forever for a repository that does not answer")
+	}
+}
