@@ -39,7 +39,7 @@ func mirrorOutcomePrefix(source, branch string) string {
 
 // RecordMirrorOutcome adds one record to the mirror history. A zero Time is now.
 func (r *Registry) RecordMirrorOutcome(ctx context.Context, o maestro.MirrorOutcome) (maestro.MirrorOutcome, error) {
-	if err := ValidateURL(o.SourceRepository); err != nil {
+	if err := ValidateMirrorURL(o.SourceRepository); err != nil {
 		return o, invalid("mirror outcome: sourceRepository", err, "")
 	}
 	if err := ValidateBranch(o.Branch); err != nil {
@@ -47,7 +47,7 @@ func (r *Registry) RecordMirrorOutcome(ctx context.Context, o maestro.MirrorOutc
 	}
 	if o.TargetRepository != "" {
 		// The history is printed: a URL with a password must not get in.
-		if err := ValidateURL(o.TargetRepository); err != nil {
+		if err := ValidateMirrorURL(o.TargetRepository); err != nil {
 			return o, invalid("mirror outcome: targetRepository", err, "")
 		}
 	}

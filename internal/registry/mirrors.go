@@ -48,11 +48,11 @@ func mirrorHostsError(m maestro.Mirror, before *maestro.Mirror, hosts maestro.Ho
 }
 
 func validateMirror(m maestro.Mirror) error {
-	if err := ValidateURL(m.SourceRepository); err != nil {
+	if err := ValidateMirrorURL(m.SourceRepository); err != nil {
 		return invalid("mirror: sourceRepository", err, "")
 	}
 	field := func(f string) string { return fmt.Sprintf("mirror %s: %s", m.SourceRepository, f) }
-	if err := ValidateURL(m.TargetRepository); err != nil {
+	if err := ValidateMirrorURL(m.TargetRepository); err != nil {
 		return invalid(field("targetRepository"), err, "")
 	}
 	if len(m.Branches) == 0 {

@@ -232,9 +232,18 @@ func TestMirrorSecretsInURLs(t *testing.T) {
 	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
 	assert.Contains(t, err.Error(), "mirror outcome: targetRepository")
 	assert.NotContains(t, err.Error(), secret)
+	_, err = r.RecordMirrorOutcome(ctx, maestro.MirrorOutcome{SourceRepository: "https://github.com/dotnet/runtime?access_token=" + secret, Branch: "main",
+		TargetRepository: "/t", Result: maestro.MirrorFailure})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), secret)
 	all, err := r.MirrorOutcomes(ctx, "", "")
 	require.NoError(t, err)
 	assert.Empty(t, all, "nothing recorded")
+	err = r.AddMirror(ctx, maestro.Mirror{SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: "https://dev.azure.com/o/p/_git/r?token=" + secret,
+		Branches: []maestro.MirrorBranch{{Pattern: "main", Mode: maestro.MirrorFastForward}}, Pipeline: maestro.UpdatePipeline{Organization: "https://dev.azure.com/o", Project: "p", PipelineID: 1}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "targetRepository")
+	assert.NotContains(t, err.Error(), secret)
 
 	for _, lookup := range []func(string) error{
 		func(s string) error { _, err := r.Mirror(ctx, s); return err },

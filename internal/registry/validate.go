@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -138,6 +139,26 @@ func ValidateURL(raw string) error {
 	}
 	if err := repourl.Validate(raw); err != nil {
 		return fmt.Errorf("%s: %v", quoteField(redact.String(raw)), err)
+	}
+	return nil
+}
+
+// ValidateMirrorURL is ValidateURL for the repositories of a mirror, which
+// are printed by every mirror command and kept in its history: a URL
+// (not a local path) with a query or a fragment is refused too, since a
+// repository URL needs neither and a query may carry a token
+// (?access_token=...).
+func ValidateMirrorURL(raw string) error {
+	if err := ValidateURL(raw); err != nil {
+		return err
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "/") {
+		return nil
+	}
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+		// Neither is repeated: either may be the secret.
+		shown := u.Scheme + "://" + u.Host + u.EscapedPath() + "?…"
+		return fmt.Errorf("%s: remove the query (?...) and fragment (#...) from the repository URL; credentials come from the environment", quoteField(shown))
 	}
 	return nil
 }

@@ -15,13 +15,14 @@ import (
 )
 
 // checkRepos checks the repository flags among names that were given: a
-// URL (https or file) or an absolute path, without user info or spaces, so
-// that a password typed into a URL is refused before anything is read or
-// written, and is not repeated by later messages or the mirror history.
+// URL (https or file) or an absolute path, without user info, query or
+// spaces, so that a password or token typed into a URL is refused before
+// anything is read or written, and is not repeated by later messages or the
+// mirror history.
 func checkRepos(c *cli.Context, names ...string) error {
 	for _, name := range names {
 		if v := c.String(name); c.IsSet(name) {
-			if err := registry.ValidateURL(v); err != nil {
+			if err := registry.ValidateMirrorURL(v); err != nil {
 				return cmdutil.UsageErrorf("--%s: %v", name, err)
 			}
 		}

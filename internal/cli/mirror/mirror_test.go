@@ -152,6 +152,9 @@ func TestCredentialsInURLRefused(t *testing.T) {
 		{[]string{"run", "--source", "/s", "--branch", "main", "--target", dst}, "--target"},
 		{[]string{"trigger", "--source", src, "--branch", "main"}, "--source"},
 		{[]string{"history", "--source", src}, "--source"},
+		{[]string{"run", "--source", "/s", "--branch", "main", "--target", "https://dev.azure.com/dnceng/internal/_git/r?access_token=" + secret}, "--target"},
+		{[]string{"add", "--source", "https://github.com/dotnet/runtime?token=" + secret, "--branch", "main", "--pipeline", pipeline}, "--source"},
+		{[]string{"trigger", "--source", "https://github.com/dotnet/runtime#" + secret, "--branch", "main"}, "--source"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " ")+" "+tt.flag, func(t *testing.T) {
@@ -159,7 +162,7 @@ func TestCredentialsInURLRefused(t *testing.T) {
 			res := clitest.Run(newCmds, append([]string{"mirror"}, tt.args...)...)
 			assert.Equal(t, cmdutil.ExitInvalid, res.Code, res.ErrOut)
 			assert.Contains(t, res.ErrOut, "maestro: "+tt.flag+": ")
-			assert.Contains(t, res.ErrOut, "remove the user name and password")
+			assert.Contains(t, res.ErrOut, "remove the ")
 			assert.NotContains(t, res.Out+res.ErrOut, secret)
 			assert.False(t, ran, "nothing ran")
 		})
