@@ -210,7 +210,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := s.reg.CheckFormat(ctx); err != nil {
 		s.log.Warn("readiness: the store does not answer", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "the registry store does not answer"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "the registry store does not answer or holds no registry; the server's log says why"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

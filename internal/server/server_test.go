@@ -353,3 +353,21 @@ func TestFailedWorkRetried(t *testing.T) {
 	assert.Len(t, q, 1, "still queued")
 	assert.Contains(t, a.log.String(), "event failed; trying again")
 }
+
+// TestNotReadyWithoutRegistry: /readyz is 503 when the store no longer
+// holds the registry, while /healthz still answers 200.
+func TestNotReadyWithoutRegistry(t *testing.T) {
+	reg := newRegistry(t)
+	a := start(t, reg)
+	require.NoError(t, reg.Store().Delete(t.Context(), "meta/format.json", ""))
+	resp, err := http.Get(a.url + "/readyz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Contains(t, string(body), "the registry store does not answer or holds no registry")
+	resp, err = http.Get(a.url + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}

@@ -35,6 +35,17 @@ type served struct {
 	killed bool
 }
 
+// stop ends the process with SIGTERM and waits for it to exit.
+func (s *served) stop(t *testing.T) {
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-s.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("maestro serve did not stop within a minute of SIGTERM")
+	}
+	require.NoError(t, s.err, "SIGTERM stops maestro serve cleanly\n%s", s.log())
+}
+
 // kill ends the process with SIGKILL, as a crash would, and waits for it.
 func (s *served) kill(t *testing.T) {
 	s.killed = true
@@ -177,50 +188,13 @@ func openRegistry(t *testing.T, e *env) *registry.Registry {
 func TestServeKilledWithQueuedEvents(t *testing.T) {
 	const events = 100
 	stores(t, func(t *testing.T, e *env) {
-		g := newGitHubTarget(t, e, nil)
-		e.ok("subscription", "update", "--id", g.sub.ID, "--merge-policy", "AllChecksSuccessful")
-		assert.Contains(t, g.publish(t, 1), "build 1: updated")
-		head := g.repo.PullRequest(1).GetHead().GetSHA()
-		// The double records the deliveries (its own attempts fail); the
-		// test sends them, many at once.
-		g.repo.AddHook(githubdouble.HookSpec{URL: "http://127.0.0.1:1/webhooks/github", Secret: hookSecret, Events: []string{"status"}})
-		for range events {
-			g.repo.AddStatus(head, gh.RepoStatus{State: gh.String("pending"), Context: gh.String("ci/build")})
-		}
-		var ds []githubdouble.Delivery
-		for _, d := range g.srv.WaitDeliveries() {
-			if d.Event == "status" {
-				ds = append(ds, d)
-			}
-		}
-		require.Len(t, ds, events)
+		ds := statusDeliveries(t, e, events)
 
 		// A claim lapses after 2 s (default 5 minutes), so the restarted
 		// server takes over the event the killed one was working on soon.
 		config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
 		first := serve(t, e, "--config", config, "--workers", "1")
-		var wg sync.WaitGroup
-		next := make(chan githubdouble.Delivery)
-		for range 8 {
-			wg.Go(func() {
-				for d := range next {
-					req, err := d.NewRequest(context.Background(), first.url+"/webhooks/github")
-					if !assert.NoError(t, err) {
-						continue
-					}
-					resp, err := http.DefaultClient.Do(req)
-					if assert.NoError(t, err) {
-						assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-						resp.Body.Close()
-					}
-				}
-			})
-		}
-		for _, d := range ds {
-			next <- d
-		}
-		close(next)
-		wg.Wait()
+		sendAll(t, first, ds)
 		first.kill(t)
 
 		reg := openRegistry(t, e)
@@ -253,6 +227,95 @@ func TestServeKilledWithQueuedEvents(t *testing.T) {
 		// A kill between recording an event done and logging it leaves
 		// one event without its line.
 		assert.GreaterOrEqual(t, once, events-1)
-		assert.False(t, g.repo.PullRequest(1).GetMerged())
+	})
+}
+
+// statusDeliveries opens a dependency pull request on the GitHub double
+// (policy AllChecksSuccessful) and has the double make n status events on
+// its head, each a delivery the test sends itself (the double's own
+// attempts go nowhere).
+func statusDeliveries(t *testing.T, e *env, n int) []githubdouble.Delivery {
+	t.Helper()
+	g := newGitHubTarget(t, e, nil)
+	e.ok("subscription", "update", "--id", g.sub.ID, "--merge-policy", "AllChecksSuccessful")
+	assert.Contains(t, g.publish(t, 1), "build 1: updated")
+	head := g.repo.PullRequest(1).GetHead().GetSHA()
+	g.repo.AddHook(githubdouble.HookSpec{URL: "http://127.0.0.1:1/webhooks/github", Secret: hookSecret, Events: []string{"status"}})
+	for range n {
+		g.repo.AddStatus(head, gh.RepoStatus{State: gh.String("pending"), Context: gh.String("ci/build")})
+	}
+	var ds []githubdouble.Delivery
+	for _, d := range g.srv.WaitDeliveries() {
+		if d.Event == "status" {
+			ds = append(ds, d)
+		}
+	}
+	require.Len(t, ds, n)
+	return ds
+}
+
+// sendAll sends the deliveries to s, eight at a time, each answered 202.
+func sendAll(t *testing.T, s *served, ds []githubdouble.Delivery) {
+	t.Helper()
+	var wg sync.WaitGroup
+	next := make(chan githubdouble.Delivery)
+	for range 8 {
+		wg.Go(func() {
+			for d := range next {
+				req, err := d.NewRequest(context.Background(), s.url+"/webhooks/github")
+				if !assert.NoError(t, err) {
+					continue
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if assert.NoError(t, err) {
+					assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	for _, d := range ds {
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+}
+
+// TestServeStopFinishesEventsInProgress: SIGTERM while events are queued
+// and one is being worked on finishes that one (done, no claim left behind)
+// and leaves the rest queued, unclaimed, for the next start, which
+// processes them.
+func TestServeStopFinishesEventsInProgress(t *testing.T) {
+	const events = 20
+	stores(t, func(t *testing.T, e *env) {
+		ds := statusDeliveries(t, e, events)
+		first := serve(t, e, "--github-webhooks", "--workers", "1")
+		sendAll(t, first, ds)
+		require.Eventually(t, func() bool {
+			return strings.Contains(first.log(), "attempt=1") || strings.Contains(first.log(), "event processed")
+		},
+			10*time.Second, 5*time.Millisecond)
+		first.stop(t)
+		assert.Contains(t, first.log(), "msg=stopped")
+
+		reg := openRegistry(t, e)
+		done := 0
+		for _, d := range ds {
+			ev, _, err := reg.Event(t.Context(), "github", d.GUID)
+			require.NoError(t, err)
+			assert.Nil(t, ev.Claim, "no claim left behind: %s", d.GUID)
+			if ev.State == registry.EventDone {
+				done++
+			}
+		}
+		t.Logf("%d of %d events done at the stop", done, events)
+		assert.Positive(t, done)
+		assert.Less(t, done, events, "stopped with events queued")
+
+		serve(t, e, "--github-webhooks")
+		require.Eventually(t, func() bool {
+			q, err := reg.QueuedEvents(t.Context())
+			return err == nil && len(q) == 0
+		}, time.Minute, 50*time.Millisecond, "the next start works the queue off")
 	})
 }
