@@ -55,12 +55,14 @@ type Event struct {
 	// Claim is the worker processing the event, until when; a claim whose
 	// time has passed belongs to a worker that died or stalled, and another
 	// worker takes the event over.
-	Claim       *EventClaim `json:"claim,omitempty"`
-	Attempts    int         `json:"attempts"`
-	NextAttempt time.Time   `json:"nextAttempt,omitzero"`
-	LastError   string      `json:"lastError,omitempty"`
-	ProcessedAt time.Time   `json:"processedAt,omitzero"`
-	Result      string      `json:"result,omitempty"`
+	Claim    *EventClaim `json:"claim,omitempty"`
+	Attempts int         `json:"attempts"`
+	// Failures counts the attempts released as failed (see ReleaseEvent).
+	Failures    int       `json:"failures,omitempty"`
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	LastError   string    `json:"lastError,omitempty"`
+	ProcessedAt time.Time `json:"processedAt,omitzero"`
+	Result      string    `json:"result,omitempty"`
 }
 
 // EventClaim is a worker's hold on an event.
@@ -213,10 +215,15 @@ func (r *Registry) RenewEvent(ctx context.Context, ev Event, etag string, until 
 	return r.putEvent(ctx, ev, etag)
 }
 
-// ReleaseEvent gives a claimed event back after a failed attempt: it stays
-// queued, with lastError, and is due again at next.
-func (r *Registry) ReleaseEvent(ctx context.Context, ev Event, etag string, next time.Time, failure error) error {
-	ev.Claim, ev.NextAttempt, ev.LastError = nil, next.UTC(), failure.Error()
+// ReleaseEvent gives a claimed event back after an attempt that did not
+// finish it: it stays queued, with why as lastError, and is due again at
+// next. A failed attempt (failed true) counts in Failures; one that only
+// has to wait (the pull request was busy) does not.
+func (r *Registry) ReleaseEvent(ctx context.Context, ev Event, etag string, next time.Time, why error, failed bool) error {
+	ev.Claim, ev.NextAttempt, ev.LastError = nil, next.UTC(), why.Error()
+	if failed {
+		ev.Failures++
+	}
 	_, err := r.putEvent(ctx, ev, etag)
 	return err
 }

@@ -126,13 +126,19 @@ func TestReleaseEvent(t *testing.T) {
 	ev, etag, ok, err := reg.ClaimEvent(ctx, q[0], "w1", now, time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.NoError(t, reg.ReleaseEvent(ctx, ev, etag, now.Add(time.Minute), errors.New("host down")))
+	require.NoError(t, reg.ReleaseEvent(ctx, ev, etag, now.Add(time.Minute), errors.New("host down"), true))
 	_, _, ok, _ = reg.ClaimEvent(ctx, q[0], "w2", now.Add(30*time.Second), time.Minute)
 	assert.False(t, ok, "not due yet")
-	ev, _, ok, err = reg.ClaimEvent(ctx, q[0], "w2", now.Add(61*time.Second), time.Minute)
+	ev, etag, ok, err = reg.ClaimEvent(ctx, q[0], "w2", now.Add(61*time.Second), time.Minute)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "host down", ev.LastError)
+	assert.Equal(t, 1, ev.Failures)
+	require.NoError(t, reg.ReleaseEvent(ctx, ev, etag, now.Add(2*time.Minute), errors.New("busy"), false))
+	ev, _, err = reg.Event(ctx, "github", "d-3")
+	require.NoError(t, err)
+	assert.Equal(t, 1, ev.Failures, "waiting is no failure")
+	assert.Equal(t, 2, ev.Attempts)
 }
 
 // TestOrphanEventMarker: a marker whose event was never written (the

@@ -27,7 +27,16 @@ const (
 	// recorded as its result (the pull request's periodic check still
 	// covers it).
 	maxAttempts = 5
+	// busyRetry is how soon an event whose pull request was busy (another
+	// check or an update held its lock) re-checks it: the other check may
+	// have read the host before the change the event reports. At most
+	// maxBusyAttempts attempts; then the periodic check covers it.
+	busyRetry       = 2 * time.Second
+	maxBusyAttempts = 30
 )
+
+// errBusy: a pull request the event concerns was busy; re-check it soon.
+var errBusy = errors.New("busy: another check or an update of the pull request held its lock")
 
 // gitHubRecheck are the events that re-check the tracked pull requests
 // they concern.
@@ -148,13 +157,22 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
 		return herr
 	})
 	log := s.log.With("delivery", ev.Delivery, "event", ev.Type, "attempt", ev.Attempts, "took", time.Since(start).Round(time.Millisecond))
-	if err != nil && ev.Attempts < maxAttempts {
-		next := s.now().Add(time.Minute << (ev.Attempts - 1))
-		log.Warn("event failed; trying again", "next", next.UTC().Format(time.RFC3339), "error", err)
-		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err); rerr != nil {
+	switch {
+	case errors.Is(err, errBusy) && ev.Attempts < maxBusyAttempts:
+		log.Info("pull request busy with another check or update; re-checking shortly", "result", result)
+		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, s.now().Add(busyRetry), err, false); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
 		return
+	case err != nil && !errors.Is(err, errBusy) && ev.Failures+1 < maxAttempts:
+		next := s.now().Add(time.Minute << ev.Failures)
+		log.Warn("event failed; trying again", "next", next.UTC().Format(time.RFC3339), "error", err)
+		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err, true); rerr != nil {
+			log.Warn("release event", "error", rerr)
+		}
+		return
+	case errors.Is(err, errBusy):
+		err = nil // the pull request's periodic check covers it
 	}
 	if err != nil {
 		result = "failed: " + err.Error()
@@ -233,6 +251,9 @@ func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
 		}
 		for _, r := range results {
 			parts = append(parts, fmt.Sprintf("#%d: %s", r.PullRequest.Number, r.Action))
+			if r.Action == service.ActionBusy {
+				errs = append(errs, fmt.Errorf("pull request #%d of %s: %w", r.PullRequest.Number, pr.Repository, errBusy))
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("check pull request #%d of %s: %w", pr.Number, pr.Repository, err))
