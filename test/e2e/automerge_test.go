@@ -277,3 +277,34 @@ func TestAutoMergeOnGitHub(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowTickChecksPullRequestsWhenASubscriptionFails: one subscription
+// that cannot flow (an update pipeline, no Azure DevOps token) does not stop
+// `flow tick` from evaluating and merging the pull requests that are due,
+// nor from printing the other outcomes; the tick still fails, naming it.
+func TestFlowTickChecksPullRequestsWhenASubscriptionFails(t *testing.T) {
+	e := newLocal(t)
+	src := t.TempDir()
+	for name, content := range runtimeFiles() {
+		writeFile(t, src, name, content)
+	}
+	target := bareRepoFrom(t, src)
+	e.ok("channel", "add", "--name", "dev")
+	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+	g := &gitHubTarget{e: e, dir: t.TempDir()}
+	e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild", "--merge-policy", "NoExtraCommits")
+	var broken maestro.Subscription
+	e.okJSON(&broken, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", target, "--target-branch", "release", "--update-frequency", "everyDay",
+		"--update-pipeline", "https://dev.azure.com/dnceng/internal/_build?definitionId=7")
+	g.publish(t, 1)
+	require.Equal(t, maestro.PullRequestOpen, localPR(t, e, target, 1).State)
+
+	r := e.run("flow", "tick", "--now", time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339))
+	assert.NotEqual(t, 0, r.code, "the failing subscription fails the tick")
+	assert.Contains(t, r.stderr, broken.ID)
+	assert.Contains(t, r.stderr, "MAESTRO_AZDO_TOKEN")
+	assert.Contains(t, r.stdout, ": merged (head ", "the due pull request was checked and merged")
+	assert.Equal(t, maestro.PullRequestMerged, localPR(t, e, target, 1).State)
+}

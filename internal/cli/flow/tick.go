@@ -67,19 +67,19 @@ func tickRun(c *cli.Context, f *cmdutil.Factory, o *TickOptions) error {
 	if now.IsZero() {
 		now = f.Now()
 	}
-	outcomes, err := svc.Tick(c.Context, now)
-	if err != nil {
-		return err
+	// A subscription that fails (its outcomes are still listed) does not
+	// keep the due pull requests from their check, nor a failed check the
+	// outcomes from being shown: every error is reported at the end.
+	outcomes, terr := svc.Tick(c.Context, now)
+	if outcomes == nil {
+		outcomes = []maestro.FlowOutcome{}
 	}
 	checks, cerr := svc.CheckPullRequests(c.Context, now, service.CheckRequest{})
-	if checks == nil && cerr != nil {
-		return cerr
-	}
 	if checks == nil {
 		checks = []service.CheckResult{}
 	}
 	rerr := f.Render(o.JSON, TickResult{Outcomes: outcomes, PullRequests: checks}, func(w io.Writer) {
-		if len(outcomes) == 0 {
+		if len(outcomes) == 0 && terr == nil {
 			fmt.Fprintln(w, "nothing is due: no pending work, no scheduled subscription with a newer build")
 		}
 		for _, o := range outcomes {
@@ -89,7 +89,7 @@ func tickRun(c *cli.Context, f *cmdutil.Factory, o *TickOptions) error {
 			fmt.Fprintln(w, cmdutil.DescribeCheck(r))
 		}
 	})
-	return errors.Join(rerr, cerr)
+	return errors.Join(rerr, terr, cerr)
 }
 
 // TickResult is what `maestro flow tick --output json` prints: the flow's
