@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,11 @@ type BuildRequest struct {
 	DefinitionID int
 	SourceBranch string      // "": the definition's default branch
 	Parameters   [][2]string // name, value; sent in this order as a JSON object
+	// TriggerInfo is sent as the build's triggerInfo, which the Builds API
+	// returns with it: FindQueued takes only a build that carries all of
+	// it, so a marker here tells one request's build from another's with
+	// the same definition, branch and parameters.
+	TriggerInfo map[string]string
 }
 
 // ParametersJSON is the parameters as QueueBuild takes them: a JSON object
@@ -65,6 +71,10 @@ func QueueBuild(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 	if p := r.ParametersJSON(); p != "" {
 		b.Parameters = &p
 	}
+	if len(r.TriggerInfo) > 0 {
+		info := maps.Clone(r.TriggerInfo)
+		b.TriggerInfo = &info
+	}
 	queued, err := client.QueueBuild(ctx, build.QueueBuildArgs{Project: &r.Project, Build: b})
 	if err != nil {
 		return Queued{}, fmt.Errorf("queue build definition %d in %s/%s: %w", r.DefinitionID, conn.BaseUrl, r.Project, err)
@@ -77,7 +87,8 @@ func QueueBuild(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 }
 
 // FindQueued looks for a build of r's definition queued at or after since
-// with r's source branch and parameters, other than the builds skip names:
+// with r's source branch and parameters and carrying r's TriggerInfo, other
+// than the builds skip names:
 // the build an earlier attempt queued before it could record having done so
 // (skip: the builds the caller knows were queued for something else).
 func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildRequest, since time.Time, skip ...int) (_ Queued, found bool, err error) {
@@ -99,7 +110,7 @@ func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 		if r.SourceBranch != "" && strings.TrimPrefix(derefString(b.SourceBranch), "refs/heads/") != strings.TrimPrefix(r.SourceBranch, "refs/heads/") {
 			continue
 		}
-		if derefString(b.Parameters) != want || slices.Contains(skip, deref(b.Id)) {
+		if derefString(b.Parameters) != want || slices.Contains(skip, deref(b.Id)) || !carries(b.TriggerInfo, r.TriggerInfo) {
 			continue
 		}
 		q := Queued{ID: deref(b.Id)}
@@ -109,6 +120,19 @@ func FindQueued(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 		return q, true, nil
 	}
 	return Queued{}, false, nil
+}
+
+// carries reports whether a build's triggerInfo holds every entry of want.
+func carries(info *map[string]string, want map[string]string) bool {
+	for k, v := range want {
+		if info == nil {
+			return false
+		}
+		if got, ok := (*info)[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 func derefString(s *string) string {

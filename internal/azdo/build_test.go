@@ -63,6 +63,27 @@ func TestQueueBuildAndFindQueued(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "queued before the time given")
 
+	// A marker in triggerInfo tells two builds with the same definition,
+	// branch and parameters apart.
+	marked := req
+	marked.TriggerInfo = map[string]string{"maestro.test": "attempt-1"}
+	_, ok, err = azdo.FindQueued(ctx, conn, marked, before)
+	require.NoError(t, err)
+	assert.False(t, ok, "the unmarked build does not carry the marker")
+	mq, err := azdo.QueueBuild(ctx, conn, marked)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(srv.QueueBuildRequests()[2].Body, &body))
+	assert.Equal(t, map[string]any{"maestro.test": "attempt-1"}, body["triggerInfo"])
+	found, ok, err = azdo.FindQueued(ctx, conn, marked, before)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, mq.ID, found.ID)
+	other2 := req
+	other2.TriggerInfo = map[string]string{"maestro.test": "attempt-2"}
+	_, ok, err = azdo.FindQueued(ctx, conn, other2, before)
+	require.NoError(t, err)
+	assert.False(t, ok, "another marker")
+
 	_, err = azdo.QueueBuild(ctx, conn, azdo.BuildRequest{Project: "internal", DefinitionID: def.ID, Parameters: [][2]string{{"C", "x"}}})
 	require.Error(t, err, "a variable the definition does not let a queue set")
 	_, err = azdo.QueueBuild(ctx, azdo.Connection(srv.OrganizationURL(), "wrong-pat", false), req)

@@ -26,11 +26,20 @@ const maxQueuedHistory = 100
 // Queuer queues the build of a trigger in Azure DevOps, and finds one an
 // earlier attempt queued.
 type Queuer interface {
-	Queue(ctx context.Context, t Trigger) (QueuedBuild, error)
-	// Find looks for the build of t queued at or after since, other than
-	// the builds skip names (already recorded as queued for other commits).
-	Find(ctx context.Context, t Trigger, since time.Time, skip []int) (QueuedBuild, bool, error)
+	// Queue queues the build of t carrying marker (as its triggerInfo
+	// MarkerKey), which Find matches.
+	Queue(ctx context.Context, t Trigger, marker string) (QueuedBuild, error)
+	// Find looks for the build of t queued at or after since that carries
+	// marker (any build of t when marker is ""), other than the builds skip
+	// names (already recorded as queued for other commits).
+	Find(ctx context.Context, t Trigger, marker string, since time.Time, skip []int) (QueuedBuild, bool, error)
 }
+
+// MarkerKey is the triggerInfo entry of a build a watcher queues: the
+// marker of the pending action (Claim.Marker), so the retry of an attempt
+// whose result is unknown takes only that action's build, never one queued
+// for another action with the same definition, branch and parameters.
+const MarkerKey = "maestro.legacyWatch.action"
 
 // QueuedBuild is a build an action queued.
 type QueuedBuild struct {
@@ -49,7 +58,7 @@ type QueuedBuild struct {
 //
 //   - taking new commits — setting lastCommit to the new head and adding
 //     their actions to pending (coalesced with a pending action of the same
-//     subscription handler that is not being queued) — is one write, so of
+//     subscription handler that no attempt has sent) — is one write, so of
 //     two watchers exactly one takes a commit, and a crash before the write
 //     leaves the commits for the next poll;
 //   - queueing a due action is three writes: claim it (owner, until now +
@@ -57,11 +66,12 @@ type QueuedBuild struct {
 //     ClaimTTL), then remove it and record the build. A
 //     watcher that dies after the claim leaves the action claimed; after
 //     the claim lapses another watcher takes it over and first asks Azure
-//     DevOps for a build of the definition with the same parameters queued
-//     since the first claim, so a build queued just before the crash is
-//     recorded, not queued again. A build the state already records as
-//     queued (for earlier commits, with the same parameters when they do
-//     not name the commits) is not taken for it.
+//     DevOps for the build carrying the action's marker (its triggerInfo
+//     MarkerKey, fixed by the first claim) queued since the first claim, so
+//     a build queued just before the crash is recorded, not queued again,
+//     and a build queued for another action (for other commits, with the
+//     same parameters when they do not name the commits) is never taken for
+//     it.
 type Watcher struct {
 	Store      store.Store
 	Git        git.Runner
@@ -114,6 +124,11 @@ type Claim struct {
 	Owner string    `json:"owner"`
 	Since time.Time `json:"since"` // when the first claim of this action was taken
 	Until time.Time `json:"until"`
+	// Marker, fixed by the first claim, is carried by every build an
+	// attempt queues for this action (triggerInfo MarkerKey). "" in a
+	// claim taken before markers existed: the retry then takes any build
+	// with the action's parameters.
+	Marker string `json:"marker,omitempty"`
 }
 
 // QueuedAction is a build a pending action queued.
@@ -258,7 +273,10 @@ func (w *Watcher) take(ctx context.Context, head string, rep *PollReport) error 
 			merged := false
 			for i := range st.Pending {
 				p := &st.Pending[i]
-				if (p.Claim == nil || p.Claim.Owner == "") && p.Trigger.Key() == t.Key() {
+				// Not into an action an attempt has sent (a claim, even
+				// released): the build it may have queued, which a retry
+				// takes, names only the earlier commits.
+				if p.Claim == nil && p.Trigger.Key() == t.Key() {
 					p.Trigger = p.Trigger.Merge(t)
 					merged = true
 					break
@@ -313,15 +331,15 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 		if p.Claim != nil {
 			prev = p.Claim
 		}
-		since := now
+		since, marker := now, owner
 		if prev != nil {
-			since = prev.Since
+			since, marker = prev.Since, prev.Marker
 		}
 		ttl := w.ClaimTTL
 		if ttl <= 0 {
 			ttl = ClaimTTL
 		}
-		st.Pending[idx].Claim = &Claim{Owner: owner, Since: since, Until: now.Add(ttl)}
+		st.Pending[idx].Claim = &Claim{Owner: owner, Since: since, Until: now.Add(ttl), Marker: marker}
 		if err := w.put(ctx, st, etag); errors.Is(err, store.ErrPrecondition) {
 			continue
 		} else if err != nil {
@@ -334,14 +352,17 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 		qa := QueuedAction{Subscription: p.Trigger.Subscription, Action: p.Trigger.Action.Name, Commits: p.Trigger.Commits}
 		var qerr error
 		if prev != nil {
-			// An earlier attempt died after its claim: it may have queued.
-			// A build the state records belongs to other commits: with
-			// parameters that do not name the commits, it looks the same.
+			// An earlier attempt died after its claim or failed: it may
+			// have queued. Only a build carrying this action's marker is
+			// its build; one another watcher queued for another action of
+			// the subscription, not yet recorded, looks the same otherwise
+			// when the parameters do not name the commits. (A build the
+			// state records is skipped too: it is another action's.)
 			var skip []int
 			for _, q := range st.Queued {
 				skip = append(skip, q.Build.ID)
 			}
-			b, found, err := w.Queuer.Find(qctx, p.Trigger, prev.Since.Add(-time.Minute), skip)
+			b, found, err := w.Queuer.Find(qctx, p.Trigger, marker, prev.Since.Add(-time.Minute), skip)
 			if err != nil {
 				qerr = err
 			} else if found {
@@ -349,7 +370,7 @@ func (w *Watcher) queueDue(ctx context.Context, rep *PollReport) error {
 			}
 		}
 		if qerr == nil && !qa.Found {
-			qa.Build, qerr = w.Queuer.Queue(qctx, p.Trigger)
+			qa.Build, qerr = w.Queuer.Queue(qctx, p.Trigger, marker)
 		}
 		cancel()
 		qa.At = w.Now()
@@ -398,7 +419,7 @@ func (w *Watcher) finish(ctx context.Context, owner string, qa QueuedAction, qer
 			p.Due = w.Now().Add(min(time.Duration(1<<min(p.Attempts-1, 5))*time.Minute, 30*time.Minute))
 			// Keep the claim's start: a later taker looks for a build
 			// queued since then, in case this failure hid a success.
-			p.Claim = &Claim{Owner: "", Since: p.Claim.Since, Until: time.Time{}}
+			p.Claim = &Claim{Owner: "", Since: p.Claim.Since, Until: time.Time{}, Marker: p.Claim.Marker}
 		}
 		err = w.put(ctx, st, etag)
 		if errors.Is(err, store.ErrPrecondition) {

@@ -269,7 +269,7 @@ func TestWatchTakesOverADeadClaim(t *testing.T) {
 			require.Len(t, st.Pending, 1)
 			require.NotNil(t, st.Pending[0].Claim)
 			if queuedBeforeDeath {
-				_, err := e.queuer.Queue(ctx, st.Pending[0].Trigger)
+				_, err := e.queuer.Queue(ctx, st.Pending[0].Trigger, st.Pending[0].Claim.Marker)
 				require.NoError(t, err)
 			}
 			want := `1 refs/heads/main {"GithubRepo":"versions","BranchToMirror":"master","CommitsToMirror":"` + c + `"}`
@@ -295,10 +295,10 @@ var errDied = fmt.Errorf("died")
 // anything is recorded.
 type dyingQueuer struct{}
 
-func (dyingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, error) {
+func (dyingQueuer) Queue(context.Context, legacy.Trigger, string) (legacy.QueuedBuild, error) {
 	panic(errDied)
 }
-func (dyingQueuer) Find(context.Context, legacy.Trigger, time.Time, []int) (legacy.QueuedBuild, bool, error) {
+func (dyingQueuer) Find(context.Context, legacy.Trigger, string, time.Time, []int) (legacy.QueuedBuild, bool, error) {
 	panic(errDied)
 }
 
@@ -334,7 +334,7 @@ func TestWatchRefusesRewrittenHistory(t *testing.T) {
 // outage would; Find asks the real queuer.
 type failingQueuer struct{ legacy.Queuer }
 
-func (failingQueuer) Queue(context.Context, legacy.Trigger) (legacy.QueuedBuild, error) {
+func (failingQueuer) Queue(context.Context, legacy.Trigger, string) (legacy.QueuedBuild, error) {
 	return legacy.QueuedBuild{}, fmt.Errorf("503 Service Unavailable")
 }
 
@@ -373,6 +373,114 @@ func TestWatchRetryDoesNotTakeAnEarlierBuild(t *testing.T) {
 	require.Len(t, rep.Queued, 1)
 	assert.False(t, rep.Queued[0].Found, "the build queued for the first commit is not the second commit's")
 	assert.Equal(t, []string{c2}, rep.Queued[0].Commits)
+	assert.Len(t, e.queued(), 2, "one build per commit")
+}
+
+// meanwhileQueuer queues for real, then runs meanwhile before it returns:
+// what other watchers do while this one's request is in flight.
+type meanwhileQueuer struct {
+	legacy.Queuer
+	meanwhile func()
+}
+
+func (q meanwhileQueuer) Queue(ctx context.Context, t legacy.Trigger, marker string) (legacy.QueuedBuild, error) {
+	b, err := q.Queuer.Queue(ctx, t, marker)
+	q.meanwhile()
+	return b, err
+}
+
+// hiddenSuccessQueuer queues for real and reports a failure, as a request
+// that timed out after Azure DevOps queued the build does.
+type hiddenSuccessQueuer struct{ legacy.Queuer }
+
+func (q hiddenSuccessQueuer) Queue(ctx context.Context, t legacy.Trigger, marker string) (legacy.QueuedBuild, error) {
+	if _, err := q.Queuer.Queue(ctx, t, marker); err != nil {
+		return legacy.QueuedBuild{}, err
+	}
+	return legacy.QueuedBuild{}, context.DeadlineExceeded
+}
+
+// commitIndependent makes the mirror subscription's parameters the same for
+// every commit: every build of it looks the same to Azure DevOps.
+func (e *watchEnv) commitIndependent() {
+	f, err := legacy.Parse("subscriptions.json", []byte(strings.Replace(watchSubscriptions, `"<trigger-commitlist>"`, `"all"`, 1)))
+	require.NoError(e.t, err)
+	e.file = f
+}
+
+// TestWatchRetryDoesNotTakeAnotherWatchersUnrecordedBuild: while one
+// watcher's build for the first commit is queued but not yet recorded, the
+// retry of the second commit's action (its first attempt failed) must not
+// take that build for its own — with parameters that do not name the
+// commits it has the same definition, branch and parameters — or the second
+// commit is never built. The retry takes only a build carrying its action's
+// marker.
+func TestWatchRetryDoesNotTakeAnotherWatchersUnrecordedBuild(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	e.commitIndependent()
+	_, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+
+	c1 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	var c2 string
+	var retry legacy.PollReport
+	first := e.watcher()
+	first.Queuer = meanwhileQueuer{e.queuer, func() {
+		// The first watcher's build is queued, not recorded: a second
+		// watcher takes the next commit and fails to queue its action...
+		e.advance(10 * time.Second)
+		c2 = e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-2"})
+		second := e.watcher()
+		second.Queuer = failingQueuer{e.queuer}
+		rep, err := second.Poll(ctx)
+		require.NoError(t, err)
+		require.Len(t, rep.Errors, 1, "the queue failed and is kept as pending work")
+		// ...and a third retries it, looking for a build the failure hid.
+		e.advance(2 * time.Minute)
+		retry, err = e.watcher().Poll(ctx)
+		require.NoError(t, err)
+	}}
+	rep, err := first.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Queued, 1)
+	assert.Equal(t, []string{c1}, rep.Queued[0].Commits)
+
+	require.Len(t, retry.Queued, 1)
+	assert.False(t, retry.Queued[0].Found, "the build queued for the first commit is not the second commit's")
+	assert.Equal(t, []string{c2}, retry.Queued[0].Commits)
+	assert.NotEqual(t, rep.Queued[0].Build.ID, retry.Queued[0].Build.ID)
+	assert.Len(t, e.queued(), 2, "one build per commit")
+}
+
+// TestWatchRetryAfterAHiddenSuccessBuildsLaterCommits: a queue request that
+// failed may have queued the build (a timeout after Azure DevOps accepted
+// it). Commits that arrive before the retry are not merged into that
+// action: its retry finds the build, which names only the earlier commits,
+// and the later ones get a build of their own.
+func TestWatchRetryAfterAHiddenSuccessBuildsLaterCommits(t *testing.T) {
+	ctx := context.Background()
+	e := newWatchEnv(t)
+	e.commitIndependent()
+	_, err := e.watcher().Poll(ctx)
+	require.NoError(t, err)
+
+	c1 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"})
+	w := e.watcher()
+	w.Queuer = hiddenSuccessQueuer{e.queuer}
+	rep, err := w.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Errors, 1)
+
+	c2 := e.commit(map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-2"})
+	e.advance(2 * time.Minute)
+	rep, err = e.watcher().Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Queued, 2)
+	assert.True(t, rep.Queued[0].Found, "the build the timeout hid is recorded")
+	assert.Equal(t, []string{c1}, rep.Queued[0].Commits)
+	assert.False(t, rep.Queued[1].Found)
+	assert.Equal(t, []string{c2}, rep.Queued[1].Commits)
 	assert.Len(t, e.queued(), 2, "one build per commit")
 }
 
@@ -423,8 +531,8 @@ type deletingQueuer struct {
 	delete func()
 }
 
-func (q deletingQueuer) Queue(ctx context.Context, t legacy.Trigger) (legacy.QueuedBuild, error) {
-	b, err := q.Queuer.Queue(ctx, t)
+func (q deletingQueuer) Queue(ctx context.Context, t legacy.Trigger, marker string) (legacy.QueuedBuild, error) {
+	b, err := q.Queuer.Queue(ctx, t, marker)
 	q.delete()
 	return b, err
 }

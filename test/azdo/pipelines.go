@@ -137,6 +137,7 @@ type buildRecord struct {
 	requestedBy        Identity
 	parameters         string
 	templateParameters map[string]string
+	triggerInfo        map[string]string // as the queue request gave it
 	variables          map[string]pipelines.Variable
 }
 
@@ -529,6 +530,7 @@ type queueBuildBody struct {
 	SourceVersion      string            `json:"sourceVersion"`
 	Parameters         string            `json:"parameters"`
 	TemplateParameters map[string]string `json:"templateParameters"`
+	TriggerInfo        map[string]string `json:"triggerInfo"`
 }
 
 // handleQueueBuild serves POST {project}/_apis/build/builds: queue a build
@@ -621,6 +623,7 @@ func queueBuild(c *call, p *Project) (int, any, error) {
 	b := c.s.newBuild(pl, c.who.Identity, branch, commit)
 	b.parameters = body.Parameters
 	b.templateParameters = body.TemplateParameters
+	b.triggerInfo = body.TriggerInfo
 	if len(vars) > 0 {
 		b.variables = map[string]pipelines.Variable{}
 		for k, v := range vars {
@@ -681,6 +684,7 @@ func (b *buildRecord) model(s *Server) *build.Build {
 		Queue:              &build.AgentPoolQueue{Id: ptr(1), Name: ptr("Azure Pipelines")},
 		Tags:               &[]string{},
 		TemplateParameters: nilIfEmpty(b.templateParameters),
+		TriggerInfo:        ptr(triggerInfo(b.triggerInfo)),
 		Links: map[string]any{
 			"self": map[string]string{"href": buildURL},
 			"web":  map[string]string{"href": s.http.URL + "/" + s.org + "/" + pl.Project.ID.String() + "/_build/results?buildId=" + strconv.Itoa(b.id)},
@@ -695,6 +699,15 @@ func (b *buildRecord) model(s *Server) *build.Build {
 	}
 	if b.status != build.BuildStatusValues.NotStarted {
 		m.StartTime = &azuredevops.Time{Time: b.queued}
+	}
+	return m
+}
+
+// triggerInfo is a build's triggerInfo as the Builds API returns it: an
+// object, empty when the queue request gave none.
+func triggerInfo(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
 	}
 	return m
 }

@@ -46,7 +46,7 @@ type legacyQueuer struct {
 	orgs   map[string]string // lower-case vsoInstance → organization URL
 }
 
-func (q *legacyQueuer) request(t legacy.Trigger) (string, azdo.BuildRequest, error) {
+func (q *legacyQueuer) request(t legacy.Trigger, marker string) (string, azdo.BuildRequest, error) {
 	org, ok := q.orgs[strings.ToLower(t.Action.VSOInstance)]
 	if !ok {
 		var err error
@@ -57,11 +57,20 @@ func (q *legacyQueuer) request(t legacy.Trigger) (string, azdo.BuildRequest, err
 	return org, azdo.BuildRequest{
 		Project: t.Action.VSOProject, DefinitionID: t.Action.BuildDefinitionID,
 		SourceBranch: t.SourceBranch, Parameters: t.Parameters(),
+		TriggerInfo: triggerInfo(marker),
 	}, nil
 }
 
-func (q *legacyQueuer) Queue(ctx context.Context, t legacy.Trigger) (legacy.QueuedBuild, error) {
-	org, req, err := q.request(t)
+// triggerInfo marks a build with its pending action's marker.
+func triggerInfo(marker string) map[string]string {
+	if marker == "" {
+		return nil
+	}
+	return map[string]string{legacy.MarkerKey: marker}
+}
+
+func (q *legacyQueuer) Queue(ctx context.Context, t legacy.Trigger, marker string) (legacy.QueuedBuild, error) {
+	org, req, err := q.request(t, marker)
 	if err != nil {
 		return legacy.QueuedBuild{}, err
 	}
@@ -69,8 +78,8 @@ func (q *legacyQueuer) Queue(ctx context.Context, t legacy.Trigger) (legacy.Queu
 	return legacy.QueuedBuild{ID: b.ID, URL: b.URL}, err
 }
 
-func (q *legacyQueuer) Find(ctx context.Context, t legacy.Trigger, since time.Time, skip []int) (legacy.QueuedBuild, bool, error) {
-	org, req, err := q.request(t)
+func (q *legacyQueuer) Find(ctx context.Context, t legacy.Trigger, marker string, since time.Time, skip []int) (legacy.QueuedBuild, bool, error) {
+	org, req, err := q.request(t, marker)
 	if err != nil {
 		return legacy.QueuedBuild{}, false, err
 	}

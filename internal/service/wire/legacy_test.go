@@ -35,7 +35,7 @@ func TestLegacyQueuerRefusesBeforeSending(t *testing.T) {
 
 	q, err := envOf(map[string]string{"MAESTRO_AZDO_TOKEN": "pat"}).LegacyQueuer(nil)
 	require.NoError(t, err)
-	_, err = q.Queue(context.Background(), legacy.Trigger{Action: legacy.Action{Name: "mirror", VSOInstance: "build.example.com", VSOProject: "p", BuildDefinitionID: 1}})
+	_, err = q.Queue(context.Background(), legacy.Trigger{Action: legacy.Action{Name: "mirror", VSOInstance: "build.example.com", VSOProject: "p", BuildDefinitionID: 1}}, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "action mirror:")
 	assert.Contains(t, err.Error(), "map its vsoInstance with --vso-url build.example.com=URL")
