@@ -45,17 +45,7 @@ func branchExists(t *testing.T, repo, branch string) bool {
 // reported ready and left to a person. `flow tick` evaluates too.
 func TestAutoMergeOnTheLocalPlatform(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
-		src := t.TempDir()
-		for name, content := range runtimeFiles() {
-			writeFile(t, src, name, content)
-		}
-		target := bareRepoFrom(t, src)
-		e.ok("channel", "add", "--name", "dev")
-		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-		g := &gitHubTarget{e: e, dir: t.TempDir()}
-		e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-			"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild",
-			"--merge-policy", "Standard", "--failure-notification-tags", "@alice")
+		g, target := newLocalTarget(t, e, nil, "--merge-policy", "Standard", "--failure-notification-tags", "@alice")
 		// The check fails for Arcade beta.2 (the repository's "tests").
 		e.ok("repository-policy", "set", "--repository", target, "--branch", "main",
 			"--check-command", `! grep -q 'beta\.2"' global.json || { echo "2 tests failed"; exit 1; }`)
@@ -111,17 +101,7 @@ func TestAutoMergeOnTheLocalPlatform(t *testing.T) {
 // policies pass is reported ready and not merged, until it is switched on.
 func TestAutoMergeRefusesADowngradeAndWaitsWhenOff(t *testing.T) {
 	e := newLocal(t)
-	src := t.TempDir()
-	files := runtimeFiles()
-	for name, content := range files {
-		writeFile(t, src, name, strings.ReplaceAll(content, "9.0.0-beta.1", "10.0.0-beta.5"))
-	}
-	target := bareRepoFrom(t, src)
-	e.ok("channel", "add", "--name", "dev")
-	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-	g := &gitHubTarget{e: e, dir: t.TempDir()}
-	e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-		"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild",
+	g, target := newLocalTarget(t, e, func(s string) string { return strings.ReplaceAll(s, "9.0.0-beta.1", "10.0.0-beta.5") },
 		"--merge-policy", "DontAutomergeDowngrades", "--merge-policy", "NoExtraCommits")
 
 	assert.Contains(t, g.publish(t, 1), "build 1: updated", "10.0.0-beta.5 → 10.0.0-beta.1")
@@ -284,16 +264,7 @@ func TestAutoMergeOnGitHub(t *testing.T) {
 // nor from printing the other outcomes; the tick still fails, naming it.
 func TestFlowTickChecksPullRequestsWhenASubscriptionFails(t *testing.T) {
 	e := newLocal(t)
-	src := t.TempDir()
-	for name, content := range runtimeFiles() {
-		writeFile(t, src, name, content)
-	}
-	target := bareRepoFrom(t, src)
-	e.ok("channel", "add", "--name", "dev")
-	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-	g := &gitHubTarget{e: e, dir: t.TempDir()}
-	e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-		"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild", "--merge-policy", "NoExtraCommits")
+	g, target := newLocalTarget(t, e, nil, "--merge-policy", "NoExtraCommits")
 	var broken maestro.Subscription
 	e.okJSON(&broken, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
 		"--target-repo", target, "--target-branch", "release", "--update-frequency", "everyDay",
@@ -307,4 +278,26 @@ func TestFlowTickChecksPullRequestsWhenASubscriptionFails(t *testing.T) {
 	assert.Contains(t, r.stderr, "MAESTRO_AZDO_TOKEN")
 	assert.Contains(t, r.stdout, ": merged (head ", "the due pull request was checked and merged")
 	assert.Equal(t, maestro.PullRequestMerged, localPR(t, e, target, 1).State)
+}
+
+// newLocalTarget makes a local repository with dotnet/runtime's dependency
+// files at Arcade 9.0.0-beta.1 (changed by edit, when given), a channel dev
+// that Arcade's main branch publishes to, and an everyBuild subscription
+// from Arcade into the repository's main branch with the extra subscription
+// flags given; it returns the target for g.publish and the repository.
+func newLocalTarget(t *testing.T, e *env, edit func(string) string, subFlags ...string) (*gitHubTarget, string) {
+	src := t.TempDir()
+	for name, content := range runtimeFiles() {
+		if edit != nil {
+			content = edit(content)
+		}
+		writeFile(t, src, name, content)
+	}
+	target := bareRepoFrom(t, src)
+	e.ok("channel", "add", "--name", "dev")
+	e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
+	g := &gitHubTarget{e: e, dir: t.TempDir()}
+	e.okJSON(&g.sub, append([]string{"subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
+		"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild"}, subFlags...)...)
+	return g, target
 }

@@ -17,16 +17,7 @@ import (
 // that commit, with its output, in `pr show`. Bad commands are refused.
 func TestCheckCommandOnLocalPullRequests(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
-		src := t.TempDir()
-		for name, content := range runtimeFiles() {
-			writeFile(t, src, name, content)
-		}
-		target := bareRepoFrom(t, src)
-		e.ok("channel", "add", "--name", "dev")
-		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-		g := &gitHubTarget{e: e, dir: t.TempDir()}
-		e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-			"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild")
+		g, target := newLocalTarget(t, e, nil)
 
 		r := e.run("repository-policy", "set", "--repository", "https://github.com/dotnet/runtime", "--branch", "main", "--check-command", "make test")
 		assert.Equal(t, 2, r.code, r.stderr)

@@ -137,16 +137,7 @@ func TestPendingChecksThenTick(t *testing.T) {
 // the local platform, whose checks are set with `maestro pr set-check`.
 func TestPendingChecksThenTickOnLocalRepos(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
-		src := t.TempDir()
-		for name, content := range runtimeFiles() {
-			writeFile(t, src, name, content)
-		}
-		target := bareRepoFrom(t, src)
-		e.ok("channel", "add", "--name", "dev")
-		e.ok("default-channel", "add", "--repository", "https://github.com/dotnet/arcade", "--branch", "main", "--channel", "dev")
-		g := &gitHubTarget{e: e, dir: t.TempDir()}
-		e.okJSON(&g.sub, "subscription", "add", "--channel", "dev", "--source-repo", "https://github.com/dotnet/arcade",
-			"--target-repo", target, "--target-branch", "main", "--update-frequency", "everyBuild")
+		g, target := newLocalTarget(t, e, nil)
 		commits := func(branch string) int {
 			out, err := exec.Command("git", "--git-dir", target, "rev-list", "--count", "main.."+branch).Output()
 			require.NoError(t, err)
