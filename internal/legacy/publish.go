@@ -189,60 +189,126 @@ func checkSegments(flag, v string, multi bool) error {
 // pushes without force. When the push is refused because another publisher
 // moved the branch (non-fast-forward, or a ref update that lost the race),
 // it fetches the new tip and applies the build again on top, up to Attempts
-// times. Every input is checked before the first git command.
+// times. Every input is checked before the first git command. Publish is
+// Prepare, then Push.
 func (p Publisher) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
+	pr, err := p.Prepare(ctx, req)
+	if err != nil {
+		return pr.result(), err
+	}
+	defer pr.Close()
+	return pr.Push(ctx)
+}
+
+// Prepared is a publish fetched, applied and committed in a scratch
+// repository and not yet pushed: everything that can go wrong with the
+// versions repository before the push (no such repository or branch, a
+// symbolic link or a file where build-info goes, a LatestPackages.txt it
+// cannot read) has been found. Close removes the scratch repository.
+type Prepared struct {
+	p        Publisher
+	req      PublishRequest
+	scratch  string
+	tracking string
+	base     string
+	res      PublishResult
+}
+
+func (pr *Prepared) result() PublishResult {
+	if pr == nil {
+		return PublishResult{}
+	}
+	return pr.res
+}
+
+// Prepare checks req, fetches the branch's tip and applies the build on it
+// (the first attempt of Publish, without its push), so that a caller can
+// find a versions repository it cannot write to before it writes anything
+// else. The returned Prepared is to be pushed (Push) and closed.
+func (p Publisher) Prepare(ctx context.Context, req PublishRequest) (_ *Prepared, err error) {
 	if err := req.Check(); err != nil {
-		return PublishResult{}, err
+		return nil, err
 	}
 	p.Git = RepoRunner(p.Git, req.Repo)
-	res := PublishResult{Folder: path.Join("build-info", "dotnet", req.Name, req.Channel), Label: req.Label, Branch: req.Branch}
-	scratch, err := os.MkdirTemp("", "maestro-legacy-publish-")
-	if err != nil {
-		return res, fmt.Errorf("publish: scratch folder: %w", err)
+	pr := &Prepared{p: p, req: req, res: PublishResult{Folder: path.Join("build-info", "dotnet", req.Name, req.Channel), Label: req.Label, Branch: req.Branch}}
+	if pr.scratch, err = os.MkdirTemp("", "maestro-legacy-publish-"); err != nil {
+		return nil, fmt.Errorf("publish: scratch folder: %w", err)
 	}
-	defer os.RemoveAll(scratch)
-	if err := p.Git.Init(ctx, scratch, false); err != nil {
-		return res, fmt.Errorf("publish: %w", err)
+	defer func() {
+		if err != nil {
+			pr.Close()
+		}
+	}()
+	if err := p.Git.Init(ctx, pr.scratch, false); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
 	}
-	if res.Branch == "" {
-		if res.Branch, err = p.Git.DefaultBranch(ctx, scratch, req.Repo); err != nil {
-			return res, maestro.Errorf(maestro.KindInvalid, "publish to %s: %w; give --branch", req.Repo, err)
+	if pr.res.Branch == "" {
+		if pr.res.Branch, err = p.Git.DefaultBranch(ctx, pr.scratch, req.Repo); err != nil {
+			return nil, maestro.Errorf(maestro.KindInvalid, "publish to %s: %w; give --branch", req.Repo, err)
 		}
 	}
+	pr.tracking = "refs/remotes/origin/" + pr.res.Branch
+	pr.res.Attempts = 1
+	if err := pr.apply(ctx); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// Close removes the scratch repository.
+func (pr *Prepared) Close() {
+	if pr != nil && pr.scratch != "" {
+		os.RemoveAll(pr.scratch)
+	}
+}
+
+// apply fetches the branch's tip and commits the build on it.
+func (pr *Prepared) apply(ctx context.Context) error {
+	p, req, res := pr.p, pr.req, &pr.res
+	if err := p.Git.Fetch(ctx, pr.scratch, req.Repo, "+refs/heads/"+res.Branch+":"+pr.tracking); err != nil {
+		if _, herr := p.Git.RemoteHead(ctx, pr.scratch, req.Repo, res.Branch); errors.Is(herr, git.ErrNotFound) {
+			return maestro.Errorf(maestro.KindInvalid, "publish: %s has no branch %s; give the versions repository's branch with --branch", req.Repo, res.Branch)
+		}
+		return maestro.Errorf(maestro.KindUnavailable, "publish: fetch %s from %s: %w", res.Branch, req.Repo, err)
+	}
+	base, err := p.Git.RevParse(ctx, pr.scratch, pr.tracking)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	pr.base = base
+	res.Commit, err = p.apply(ctx, pr.scratch, base, res.Folder, req)
+	return err
+}
+
+// Push pushes the prepared commit without force. When another publisher
+// moved the branch meanwhile, it fetches the new tip and applies the build
+// again on top, up to the Publisher's Attempts in all.
+func (pr *Prepared) Push(ctx context.Context) (PublishResult, error) {
+	p, req, res := pr.p, pr.req, &pr.res
 	attempts := p.Attempts
 	if attempts <= 0 {
 		attempts = DefaultPublishAttempts
 	}
-	tracking := "refs/remotes/origin/" + res.Branch
-	for res.Attempts = 1; ; res.Attempts++ {
-		if err := p.Git.Fetch(ctx, scratch, req.Repo, "+refs/heads/"+res.Branch+":"+tracking); err != nil {
-			if _, herr := p.Git.RemoteHead(ctx, scratch, req.Repo, res.Branch); errors.Is(herr, git.ErrNotFound) {
-				return res, maestro.Errorf(maestro.KindInvalid, "publish: %s has no branch %s; give the versions repository's branch with --branch", req.Repo, res.Branch)
-			}
-			return res, maestro.Errorf(maestro.KindUnavailable, "publish: fetch %s from %s: %w", res.Branch, req.Repo, err)
-		}
-		base, err := p.Git.RevParse(ctx, scratch, tracking)
-		if err != nil {
-			return res, fmt.Errorf("publish: %w", err)
-		}
-		if res.Commit, err = p.apply(ctx, scratch, base, res.Folder, req); err != nil {
-			return res, err
-		}
-		pushErr := p.Git.Push(ctx, scratch, req.Repo, "HEAD", res.Branch, "")
+	for {
+		pushErr := p.Git.Push(ctx, pr.scratch, req.Repo, "HEAD", res.Branch, "")
 		if pushErr == nil {
-			return res, nil
+			return *res, nil
 		}
-		head, herr := p.Git.RemoteHead(ctx, scratch, req.Repo, res.Branch)
+		head, herr := p.Git.RemoteHead(ctx, pr.scratch, req.Repo, res.Branch)
 		switch {
 		case herr != nil:
-			return res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s: %w (and reading its head again: %v)", req.Repo, pushErr, herr)
+			return *res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s: %w (and reading its head again: %v)", req.Repo, pushErr, herr)
 		case head == res.Commit:
-			return res, nil // the push landed; only its answer was lost
-		case head == base:
-			return res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s %s: %w", req.Repo, res.Branch, pushErr)
+			return *res, nil // the push landed; only its answer was lost
+		case head == pr.base:
+			return *res, maestro.Errorf(maestro.KindUnavailable, "publish: push to %s %s: %w", req.Repo, res.Branch, pushErr)
 		}
 		if res.Attempts >= attempts {
-			return res, maestro.Errorf(maestro.KindConflict, "publish: %s %s moved under %d attempts in a row (other publishers); run the publish again", req.Repo, res.Branch, attempts)
+			return *res, maestro.Errorf(maestro.KindConflict, "publish: %s %s moved under %d attempts in a row (other publishers); run the publish again", req.Repo, res.Branch, attempts)
+		}
+		res.Attempts++
+		if err := pr.apply(ctx); err != nil {
+			return *res, err
 		}
 	}
 }

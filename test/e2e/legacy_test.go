@@ -66,6 +66,29 @@ func TestLegacyPublishWithPublish(t *testing.T) {
 		assert.Empty(t, builds, "no build recorded")
 		assert.Equal(t, head, gitIn(t, origin, "rev-parse", "master"))
 
+		// A versions repository build-info cannot be written to is found
+		// before the build is recorded: its checks need the fetch.
+		linked := legacyVersionsRepo(t)
+		work := filepath.Join(t.TempDir(), "work")
+		gitIn(t, filepath.Dir(work), "clone", "--quiet", linked, work)
+		require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(work, "build-info/dotnet/arcade/main/Latest.txt")))
+		gitIn(t, work, "add", ".")
+		gitIn(t, work, "-c", "user.name=s", "-c", "user.email=s@s", "commit", "--quiet", "-m", "link")
+		gitIn(t, work, "push", "--quiet", "origin", "master")
+		linkedHead := gitIn(t, linked, "rev-parse", "master")
+		bad = e.run("publish", "--manifest", m, "--legacy-versions-repo", linked, "--legacy-name", "arcade", "--legacy-channel", "main")
+		assert.Equal(t, 2, bad.code, bad.stderr)
+		assert.Contains(t, bad.stderr, "build-info/dotnet/arcade/main/Latest.txt in "+linked+" is a symbolic link, not a plain file")
+		assert.Contains(t, bad.stderr, "replace it in the versions repository and publish again; nothing was recorded")
+		assert.NotContains(t, bad.stderr, "is recorded")
+		e.okJSON(&builds, "build", "list")
+		assert.Empty(t, builds, "no build recorded")
+		assert.Equal(t, linkedHead, gitIn(t, linked, "rev-parse", "master"))
+		bad = e.run("publish", "--manifest", m, "--legacy-versions-repo", filepath.Join(t.TempDir(), "missing.git"), "--legacy-name", "arcade", "--legacy-channel", "main")
+		assert.NotEqual(t, 0, bad.code, bad.stderr)
+		e.okJSON(&builds, "build", "list")
+		assert.Empty(t, builds, "no build recorded for a versions repository that is not there")
+
 		r := e.run("publish", "--manifest", m, "--legacy-versions-repo", origin, "--legacy-name", "arcade", "--legacy-channel", "main")
 		require.Equal(t, 0, r.code, r.stderr)
 		assert.Regexp(t, `^\d+\n$`, r.stdout, "stdout is the BAR id alone")
@@ -76,6 +99,38 @@ func TestLegacyPublishWithPublish(t *testing.T) {
 			gitIn(t, origin, "show", "master:build-info/dotnet/arcade/main/Latest_Packages.txt"))
 		assert.Equal(t, "Microsoft.DotNet.Arcade.Sdk 10.0.0-beta.26575.1\r\nMicrosoft.DotNet.Helix.Sdk 10.0.0-beta.26575.1",
 			gitIn(t, origin, "show", "master:build-info/dotnet/arcade/main/Last_Build_Packages.txt"))
+	})
+}
+
+// TestLegacyPublishWithPublishPushRefused: the push comes after the record
+// (the record is the commit point); a refused push says the build is
+// recorded and to run again, and the second run pushes without recording the
+// build twice.
+func TestLegacyPublishWithPublishPushRefused(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		origin := legacyVersionsRepo(t)
+		hook := writeFile(t, origin, "hooks/pre-receive", "#!/bin/sh\necho 'branch is locked' >&2\nexit 1\n")
+		require.NoError(t, os.Chmod(hook, 0o755))
+		spec := manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(2), azdoBuildID: 2002,
+			packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.26576.1"}}
+		m := writeFile(t, t.TempDir(), "m.xml", spec.xml())
+		head := gitIn(t, origin, "rev-parse", "master")
+
+		r := e.run("publish", "--manifest", m, "--legacy-versions-repo", origin, "--legacy-name", "arcade", "--legacy-channel", "main")
+		assert.NotEqual(t, 0, r.code)
+		assert.Regexp(t, `build \d+ is recorded, but writing build-info to .* failed \(run the same publish again: the build is not recorded twice\)`, r.stderr)
+		assert.Equal(t, head, gitIn(t, origin, "rev-parse", "master"))
+		var builds []maestro.Build
+		e.okJSON(&builds, "build", "list")
+		require.Len(t, builds, 1)
+
+		require.NoError(t, os.Remove(hook))
+		r = e.run("publish", "--manifest", m, "--legacy-versions-repo", origin, "--legacy-name", "arcade", "--legacy-channel", "main")
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, fmt.Sprintf("%d\n", builds[0].ID), r.stdout)
+		assert.Equal(t, "Updating build-info/dotnet/arcade/main for beta.26576.1\n", gitIn(t, origin, "log", "-1", "--format=%s", "master"))
+		e.okJSON(&builds, "build", "list")
+		assert.Len(t, builds, 1, "not recorded twice")
 	})
 }
 

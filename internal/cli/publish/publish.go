@@ -4,6 +4,7 @@
 package publish
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -130,7 +131,7 @@ Example:
 // input creates nothing either.
 func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	if o.Create {
-		in, err := prepare(f, o, true)
+		in, err := prepare(c.Context, f, o, true)
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 		reg, err := f.Registry(c)
 		open <- opened{reg, err}
 	}()
-	in, err := prepare(f, o, false)
+	in, err := prepare(c.Context, f, o, false)
 	st := <-open
 	if err != nil {
 		return err
@@ -167,7 +168,7 @@ func Run(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 // RunOn performs a publish into reg. Every input is read and checked before
 // the first write, so bad input leaves the registry untouched.
 func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Options) error {
-	in, err := prepare(f, o, false)
+	in, err := prepare(c.Context, f, o, false)
 	if err != nil {
 		return err
 	}
@@ -177,11 +178,14 @@ func RunOn(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o *Option
 
 // input is a publish's build, read and checked, with its uploads.
 type input struct {
-	b        maestro.Build
-	legacy   *legacy.PublishRequest // nil without --legacy-versions-repo
-	uploads  []registry.FileUpload
-	readFile func(path string) ([]byte, error)
-	close    func()
+	b      maestro.Build
+	legacy *legacy.PublishRequest // nil without --legacy-versions-repo
+	// legacyPrepared is legacy fetched and committed, to push once the
+	// build is recorded.
+	legacyPrepared *legacy.Prepared
+	uploads        []registry.FileUpload
+	readFile       func(path string) ([]byte, error)
+	close          func()
 }
 
 // prepare reads the manifests and the pipeline's metadata and plans the
@@ -190,7 +194,13 @@ type input struct {
 // registry.PublishBuild does (creating the store); otherwise PublishBuild's
 // own check is the one, because checking 20,000 assets twice costs more than
 // the rest of a publish's work on them.
-func prepare(f *cmdutil.Factory, o *Options, validate bool) (*input, error) {
+//
+// With --legacy-versions-repo, prepare also fetches the versions repository
+// and commits the build-info update in a scratch repository, last (it is
+// the slowest check): a repository that cannot be reached or that has no
+// plain build-info folder is found before the registry is written. Only the
+// push waits for the record.
+func prepare(ctx context.Context, f *cmdutil.Factory, o *Options, validate bool) (*input, error) {
 	ms, err := manifest.Load(o.Manifests)
 	if err != nil {
 		return nil, err
@@ -229,12 +239,21 @@ func prepare(f *cmdutil.Factory, o *Options, validate bool) (*input, error) {
 		in.readFile = func(path string) ([]byte, error) { return readUpload(root, o.UploadDir, path) }
 		in.close = func() { root.Close() }
 	}
-	if !validate {
-		return in, nil
+	if validate {
+		if err := registry.ValidateBuild(b, in.uploads); err != nil {
+			in.close()
+			return nil, fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+		}
 	}
-	if err := registry.ValidateBuild(b, in.uploads); err != nil {
-		in.close()
-		return nil, fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+	if in.legacy != nil {
+		pr, err := legacy.PublisherFromEnv(f.Getenv).Prepare(ctx, *in.legacy)
+		if err != nil {
+			in.close()
+			return nil, fmt.Errorf("--legacy-versions-repo: %w; nothing was recorded", err)
+		}
+		in.legacyPrepared = pr
+		closeUploads := in.close
+		in.close = func() { pr.Close(); closeUploads() }
 	}
 	return in, nil
 }
@@ -276,7 +295,7 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
 	}
 	if in.legacy != nil {
-		lr, err := legacy.PublisherFromEnv(f.Getenv).Publish(ctx, *in.legacy)
+		lr, err := in.legacyPrepared.Push(ctx)
 		if err != nil {
 			return fmt.Errorf("build %d is recorded, but writing build-info to %s failed (run the same publish again: the build is not recorded twice): %w", res.Build.ID, in.legacy.Repo, err)
 		}
