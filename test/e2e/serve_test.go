@@ -319,3 +319,36 @@ func TestServeStopFinishesEventsInProgress(t *testing.T) {
 		}, time.Minute, 50*time.Millisecond, "the next start works the queue off")
 	})
 }
+
+// TestServeRefusesToStart: an enabled route without its secret, a bad
+// configuration file and a store without a registry each stop maestro
+// serve before it listens, with exit code 2 and what to do.
+func TestServeRefusesToStart(t *testing.T) {
+	e := newLocal(t)
+	bad := writeFile(t, t.TempDir(), "serve.yaml", "github:\n  webhooks: true\n  secret: x\n")
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		want    string
+	}{
+		{"no secret", []string{"serve", "--listen", "127.0.0.1:0", "--github-webhooks"}, nil,
+			"the GitHub webhook route is enabled but has no secret: set MAESTRO_GITHUB_WEBHOOK_SECRET"},
+		{"unknown key in the file", []string{"serve", "--listen", "127.0.0.1:0", "--config", bad}, nil, "field secret not found"},
+		{"no registry", []string{"serve", "--listen", "127.0.0.1:0", "--github-webhooks"},
+			[]string{"MAESTRO_GITHUB_WEBHOOK_SECRET=" + hookSecret}, "maestro registry init --store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &env{t: t, store: e.store, environ: tt.environ}
+			if tt.name == "no registry" {
+				run.store = "file://" + t.TempDir() // a store without a registry
+			}
+			r := run.run(tt.args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.NotContains(t, r.stderr, "msg=serving")
+			assert.NotContains(t, r.stderr, hookSecret)
+		})
+	}
+}
