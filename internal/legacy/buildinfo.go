@@ -225,9 +225,8 @@ func weight(c byte) int {
 // given twice with one version counts once; with two versions it is an
 // error. The separator is the first one a package list shows ("" if none).
 func ReadPackages(paths []string) ([]Package, string, error) {
-	var all []Package
+	var set PackageSet
 	sep := ""
-	where := map[string]string{} // lower-case id → "path: version"
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -251,17 +250,39 @@ func ReadPackages(paths []string) ([]Package, string, error) {
 				sep = s
 			}
 		}
-		for _, pkg := range pkgs {
-			key := strings.ToLower(pkg.ID)
-			if prev, ok := where[key]; ok {
-				if !strings.HasSuffix(prev, ": "+pkg.Version) {
-					return nil, "", maestro.Errorf(maestro.KindInvalid, "package %s has two versions: %s and %s: %s; a build publishes one version of each package", pkg.ID, prev, p, pkg.Version)
-				}
-				continue
-			}
-			where[key] = p + ": " + pkg.Version
-			all = append(all, pkg)
+		if err := set.Add(p, pkgs...); err != nil {
+			return nil, "", err
 		}
 	}
-	return all, sep, nil
+	return set.Packages(), sep, nil
 }
+
+// PackageSet collects the packages of several sources (package lists or
+// manifests), each package once: ids ignore case, as NuGet's and
+// build-info's do, and a package given with two versions is an error.
+type PackageSet struct {
+	all   []Package
+	where map[string]string // lower-case id → "source: version"
+}
+
+// Add adds the packages of source (a path, for the error message).
+func (s *PackageSet) Add(source string, pkgs ...Package) error {
+	if s.where == nil {
+		s.where = map[string]string{}
+	}
+	for _, pkg := range pkgs {
+		key := strings.ToLower(pkg.ID)
+		if prev, ok := s.where[key]; ok {
+			if !strings.HasSuffix(prev, ": "+pkg.Version) {
+				return maestro.Errorf(maestro.KindInvalid, "package %s has two versions: %s and %s: %s; a build publishes one version of each package", pkg.ID, prev, source, pkg.Version)
+			}
+			continue
+		}
+		s.where[key] = source + ": " + pkg.Version
+		s.all = append(s.all, pkg)
+	}
+	return nil
+}
+
+// Packages is the packages added, in the order first given.
+func (s *PackageSet) Packages() []Package { return s.all }

@@ -102,6 +102,36 @@ func TestLegacyPublishWithPublish(t *testing.T) {
 	})
 }
 
+// TestLegacyPublishWithPublishTwoVersions: a package two manifests give
+// with two versions (build-info ids ignore case) is refused, as `legacy
+// publish` refuses it, before anything is written — not published with the
+// first manifest's version.
+func TestLegacyPublishWithPublishTwoVersions(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		dir := t.TempDir()
+		origin := legacyVersionsRepo(t)
+		head := gitIn(t, origin, "rev-parse", "master")
+		a := manifestSpec{repo: "https://github.com/dotnet/arcade", branch: "main", commit: sha(3), azdoBuildID: 2003,
+			packages: []string{"Microsoft.DotNet.Arcade.Sdk@10.0.0-beta.26577.1"}}
+		b := a
+		b.packages = []string{"microsoft.dotnet.arcade.sdk@10.0.0-beta.26577.2"}
+		ma, mb := writeFile(t, dir, "a.xml", a.xml()), writeFile(t, dir, "b.xml", b.xml())
+
+		r := e.run("publish", "--manifest", ma, "--manifest", mb, "--legacy-versions-repo", origin, "--legacy-name", "arcade", "--legacy-channel", "main")
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "--legacy-versions-repo: package microsoft.dotnet.arcade.sdk has two versions: "+ma+": 10.0.0-beta.26577.1 and "+mb+": 10.0.0-beta.26577.2; a build publishes one version of each package")
+		var builds []maestro.Build
+		e.okJSON(&builds, "build", "list")
+		assert.Empty(t, builds, "no build recorded")
+		assert.Equal(t, head, gitIn(t, origin, "rev-parse", "master"))
+
+		// legacy publish reads the same manifests the same way.
+		r = e.run("legacy", "publish", "--repo", origin, "--name", "arcade", "--channel", "main", "--packages", ma, "--packages", mb)
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "package microsoft.dotnet.arcade.sdk has two versions: "+ma+": 10.0.0-beta.26577.1 and "+mb+": 10.0.0-beta.26577.2")
+	})
+}
+
 // TestLegacyPublishWithPublishPushRefused: the push comes after the record
 // (the record is the commit point); a refused push says the build is
 // recorded and to run again, and the second run pushes without recording the

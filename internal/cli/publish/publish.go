@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -213,14 +212,20 @@ func prepare(ctx context.Context, f *cmdutil.Factory, o *Options, validate bool)
 	b.DateProduced = f.Now().UTC()
 	in := &input{b: b, readFile: os.ReadFile, close: func() {}}
 	if o.LegacyRepo != "" {
-		req := &legacy.PublishRequest{Repo: o.LegacyRepo, Name: o.LegacyName, Channel: o.LegacyChannel}
+		// As `legacy publish --packages` reads them: a package two
+		// manifests give with two versions (ids ignore case in build-info)
+		// is an error, not the first one kept.
+		var set legacy.PackageSet
 		for _, m := range ms {
+			pkgs := make([]legacy.Package, 0, len(m.Packages))
 			for _, p := range m.Packages {
-				if !slices.ContainsFunc(req.Packages, func(q legacy.Package) bool { return strings.EqualFold(q.ID, p.ID) }) {
-					req.Packages = append(req.Packages, legacy.Package{ID: p.ID, Version: p.Version})
-				}
+				pkgs = append(pkgs, legacy.Package{ID: p.ID, Version: p.Version})
+			}
+			if err := set.Add(m.Path, pkgs...); err != nil {
+				return nil, fmt.Errorf("--legacy-versions-repo: %w", err)
 			}
 		}
+		req := &legacy.PublishRequest{Repo: o.LegacyRepo, Name: o.LegacyName, Channel: o.LegacyChannel, Packages: set.Packages()}
 		if err := req.Check(); err != nil {
 			return nil, fmt.Errorf("--legacy-versions-repo: %w", err)
 		}
