@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -461,6 +462,57 @@ func TestHistory(t *testing.T) {
 	_, conflicts, err = g.MergeTree(ctx, scratch, left2, clash)
 	assert.ErrorIs(t, err, git.ErrConflict)
 	assert.Equal(t, []string{"a.txt", "c.txt"}, conflicts)
+}
+
+// TestFetchBranchCommits: a blobless fetch brings a branch's commits and
+// trees but no file contents, forgets its remote (so that asking about an
+// unknown commit fetches nothing), and answers HasCommit and IsAncestor.
+func TestFetchBranchCommits(t *testing.T) {
+	ctx := context.Background()
+	g := git.Runner{Author: git.Identity{Name: "bot", Email: "bot@example.com"}}
+	root := t.TempDir()
+	origin, work, scratch := filepath.Join(root, "origin.git"), filepath.Join(root, "work"), filepath.Join(root, "scratch.git")
+	require.NoError(t, g.Init(ctx, origin, true))
+	require.NoError(t, g.Init(ctx, work, false))
+	require.NoError(t, g.Init(ctx, scratch, true))
+	gitC := func(dir string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		return strings.TrimSpace(string(out))
+	}
+	gitC(origin, "config", "uploadpack.allowFilter", "true")
+	var commits []string
+	for i := range 3 {
+		require.NoError(t, os.WriteFile(filepath.Join(work, "a.txt"), []byte(fmt.Sprintf("%d\n", i)), 0o644))
+		_, err := g.CommitAll(ctx, work, fmt.Sprintf("c%d", i))
+		require.NoError(t, err)
+		commits = append(commits, gitC(work, "rev-parse", "HEAD"))
+	}
+	require.NoError(t, g.Push(ctx, work, origin, commits[1], "--main", ""))
+	require.NoError(t, g.Push(ctx, work, origin, commits[2], "other", ""))
+
+	require.NoError(t, g.FetchBranchCommits(ctx, scratch, "file://"+origin, "--main", "refs/m/target"))
+	assert.Equal(t, commits[1], gitC(scratch, "rev-parse", "refs/m/target"))
+	blob := gitC(work, "rev-parse", commits[0]+":a.txt")
+	assert.Error(t, exec.Command("git", "-C", scratch, "cat-file", "-e", blob).Run(), "no file contents")
+	assert.NotContains(t, gitC(scratch, "config", "--local", "--list"), "remote.", "the remote is forgotten")
+
+	for _, tt := range []struct {
+		commit string
+		want   bool
+	}{{commits[0], true}, {commits[1][:12], true}, {commits[2], false}, {blob, false}, {"--output=x", false}} {
+		ok, err := g.HasCommit(ctx, scratch, tt.commit)
+		require.NoError(t, err, tt.commit)
+		assert.Equal(t, tt.want, ok, tt.commit)
+	}
+	assert.NoFileExists(t, filepath.Join(scratch, "x"))
+	ok, err := g.IsAncestor(ctx, scratch, commits[0], "refs/m/target")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	_, err = g.HasCommit(ctx, filepath.Join(root, "none"), commits[0])
+	assert.Error(t, err, "a missing repository is an error, not a no")
+	assert.Error(t, g.FetchBranchCommits(ctx, scratch, "file://"+origin, "gone", "refs/m/gone"))
 }
 
 // TestChangedFiles: each commit of a fetched branch lists its files (a

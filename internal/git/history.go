@@ -23,6 +23,43 @@ func (r Runner) FetchBranch(ctx context.Context, dir, url, branch, ref string) e
 	return err
 }
 
+// commitsRemote is the remote FetchBranchCommits names for the duration of
+// its fetch: git filters only a fetch from a named remote.
+const commitsRemote = "maestro-commits"
+
+// FetchBranchCommits fetches branch of url with its commits and trees but
+// not its file contents (a blobless fetch, --filter=blob:none; a server
+// that does not filter sends them too) into ref of the bare repository in
+// dir: enough for HasCommit and IsAncestor, not for reading files. The
+// remote is forgotten afterwards, so that no later call fetches a missing
+// object on its own. A branch that does not exist is an error; RemoteHead
+// tells the two apart first.
+func (r Runner) FetchBranchCommits(ctx context.Context, dir, url, branch, ref string) error {
+	if strings.HasPrefix(url, "-") {
+		return fmt.Errorf("fetch %q: not a repository URL", url)
+	}
+	if _, err := r.run(ctx, dir, "config", "remote."+commitsRemote+".url", url); err != nil {
+		return err
+	}
+	_, err := r.run(ctx, dir, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--filter=blob:none",
+		"--end-of-options", commitsRemote, "+refs/heads/"+branch+":"+ref)
+	if _, rerr := r.run(ctx, dir, "config", "--remove-section", "remote."+commitsRemote); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// HasCommit reports whether the repository in dir holds commit (a commit
+// id, possibly abbreviated). It never fetches.
+func (r Runner) HasCommit(ctx context.Context, dir, commit string) (bool, error) {
+	_, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", commit+"^{commit}")
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // IsAncestor reports whether commit a is an ancestor of commit b (a commit
 // is its own ancestor).
 func (r Runner) IsAncestor(ctx context.Context, dir, a, b string) (bool, error) {
