@@ -81,14 +81,16 @@ func TestMirrorTriggerKilled(t *testing.T) {
 	defer cancel()
 	cmd := e.command(ctx, "mirror", "trigger", "--source", src, "--branch", "main")
 	var once sync.Once
+	started := make(chan struct{}) // cmd.Process is set once Start returns
 	srv.BeforeRequest(func(r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/runs") {
 			// The run is queued (the double serves it after this), but the
 			// trigger never hears of it.
-			once.Do(func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+			once.Do(func() { <-started; _ = cmd.Process.Signal(syscall.SIGKILL) })
 		}
 	})
 	require.NoError(t, cmd.Start())
+	close(started)
 	_ = cmd.Wait()
 	srv.BeforeRequest(nil)
 	require.Len(t, srv.RunRequests(), 1, "the killed trigger's run was queued")
