@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
+	githubdouble "github.com/maestroplusplus/maestro/test/github"
 	"github.com/maestroplusplus/maestro/test/testenv"
 )
 
@@ -127,5 +129,103 @@ func TestMirrorPublishedBuild(t *testing.T) {
 		assert.Len(t, srv.RunRequests(), 1, "nothing else queued")
 		publish(6, "main", sha(6))
 		assert.Len(t, srv.RunRequests(), 2, "the next build after the run completed")
+	})
+}
+
+// TestMirrorPublishedBuildOnTarget: on both stores, a published build
+// queues a mirror run only when its commit is not on the target branch, as
+// git over the doubles' http-backend answers it: not for a commit older
+// than a fastForward target's head, nor for one an internalMerge merged
+// into internal/BRANCH (whose head is a merge commit); exactly one run for
+// a commit the target lacks and for a target branch that does not exist.
+// A target that cannot be read queues the run and warns, naming no token.
+func TestMirrorPublishedBuildOnTarget(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		const ghSecret, patSecret = "ghp_mirrorOnTargetSecret0000000000000000", "mirror-ontarget-pat-secret"
+		gh := githubdouble.NewServer(t)
+		gh.AddToken(githubdouble.DefaultLogin, ghSecret)
+		src := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"a.txt": "1\n"}})
+		az := azdodouble.NewServer(t, azdodouble.WithPAT(patSecret))
+		project := az.AddProject("internal")
+		pl := mirrorPipeline(t, az, project)
+		dst := az.AddRepository(project, "dotnet-runtime")
+		source, target := gh.URL()+"/dotnet/runtime", dst.WebURL()
+		e.environ = append(e.environ, "GITHUB_TOKEN="+ghSecret, "MAESTRO_GITHUB_URL="+gh.URL(), "MAESTRO_AZDO_TOKEN="+patSecret,
+			"MAESTRO_AZDO_SERVER_URLS="+az.OrganizationURL(), "MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_BOT_NAME=dnceng-bot")
+		pipeline := az.OrganizationURL() + "/internal/_build?definitionId=" + strconv.Itoa(pl.ID)
+		e.ok("mirror", "add", "--source", source, "--target", target, "--branch", "main", "--branch", `release/.*=internalMerge`, "--pipeline", pipeline)
+		mirrorRun := func(branch, mode string) {
+			t.Helper()
+			e.ok("mirror", "run", "--source", source, "--branch", branch, "--target", target, "--mode", mode)
+		}
+
+		one := src.Branch("main")
+		two := src.Commit(githubdouble.CommitSpec{Branch: "main", Files: map[string]string{"a.txt": "2\n"}})
+		mirrorRun("main", "fastForward")
+		require.Equal(t, two, dst.Head("main"))
+		three := src.Commit(githubdouble.CommitSpec{Branch: "main", Files: map[string]string{"a.txt": "3\n"}})
+
+		rel := src.Commit(githubdouble.CommitSpec{Branch: "release/1.0", From: two, Files: map[string]string{"b.txt": "1\n"}})
+		mirrorRun("release/1.0", "internalMerge")
+		dst.Commit("internal/release/1.0", map[string][]byte{"internal.txt": []byte("x\n")}, "internal only")
+		merged := src.Commit(githubdouble.CommitSpec{Branch: "release/1.0", Files: map[string]string{"b.txt": "2\n"}})
+		mirrorRun("release/1.0", "internalMerge")
+		require.NotEqual(t, merged, dst.Head("internal/release/1.0"), "internal/release/1.0 is a merge commit")
+		unmerged := src.Commit(githubdouble.CommitSpec{Branch: "release/1.0", Files: map[string]string{"b.txt": "3\n"}})
+
+		dir := t.TempDir()
+		var all strings.Builder
+		n := 0
+		publish := func(repo, branch, commit string) string {
+			t.Helper()
+			n++
+			m := writeFile(t, dir, "m"+strconv.Itoa(n)+".xml", manifestSpec{repo: repo, branch: branch, commit: commit, azdoBuildID: n,
+				packages: []string{"Microsoft.NETCore.App.Ref@10.0.0-ci." + strconv.Itoa(n)}}.xml())
+			r := e.run("publish", "--manifest", m)
+			all.WriteString(r.stdout + r.stderr)
+			require.Equal(t, 0, r.code, r.stderr)
+			return r.stderr
+		}
+		for _, b := range []struct{ name, branch, commit string }{
+			{"the fastForward head", "main", two},
+			{"older than the fastForward head", "main", one},
+			{"merged into internal/release/1.0", "release/1.0", merged},
+			{"older than the merge", "release/1.0", rel},
+		} {
+			stderr := publish(source, b.branch, b.commit)
+			assert.NotContains(t, stderr, "mirror", b.name)
+			assert.Equal(t, 0, len(az.RunRequests()), "%s: already on the target, nothing queued", b.name)
+		}
+
+		queued := func(branch, commit, mode string) string {
+			t.Helper()
+			before := len(az.RunRequests())
+			stderr := publish(source, branch, commit)
+			assert.Contains(t, stderr, "mirror: queued run ")
+			runs := az.RunRequests()
+			require.Len(t, runs, before+1, "exactly one run for %s %s", branch, commit)
+			last := runs[len(runs)-1]
+			assert.Equal(t, map[string]string{"sourceRepository": source, "branch": branch, "targetRepository": target, "mode": mode},
+				*last.Parameters.TemplateParameters)
+			az.SetBuildStatus(last.RunID, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+			return stderr
+		}
+		queued("main", three, "fastForward")
+		queued("release/1.0", unmerged, "internalMerge")
+		stderr := queued("release/2.0", two, "internalMerge")
+		assert.NotContains(t, stderr, "warning", "a missing branch holds no commit: no doubt to warn about")
+
+		// A target that cannot be read: the run is queued anyway, with a warning.
+		const other = "https://github.com/dotnet/other"
+		gone := az.OrganizationURL() + "/internal/_git/gone"
+		e.ok("mirror", "add", "--source", other, "--target", gone, "--branch", "main", "--pipeline", pipeline)
+		before := len(az.RunRequests())
+		stderr = publish(other, "main", two)
+		assert.Contains(t, stderr, "maestro: warning: mirror of build ")
+		assert.Contains(t, stderr, "could not tell whether commit "+two+" is on main of "+gone+", so the mirror is queued anyway: read branch main of "+gone)
+		assert.Contains(t, stderr, "mirror: queued run ")
+		assert.Len(t, az.RunRequests(), before+1)
+		assert.NotContains(t, all.String(), patSecret)
+		assert.NotContains(t, all.String(), ghSecret)
 	})
 }

@@ -339,14 +339,17 @@ func trigger(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, res reg
 	}
 	// A build of a mirrored repository whose commit is not on the target yet
 	// queues the mirror (see `maestro mirror trigger`).
-	m, ok, err := svc.MirrorBuild(c.Context, res.Build, f.Wiring())
+	m, err := svc.MirrorBuild(c.Context, res.Build, f.Wiring())
+	if m.Unchecked != nil {
+		cmdutil.Warn(f.IO.ErrOut, m.Unchecked.Error(), f.Getenv)
+	}
 	switch {
 	case err != nil:
 		cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d is recorded, but its mirror was not queued: %v", res.Build.ID, err), f.Getenv)
-	case ok && m.Queued:
-		fmt.Fprintf(f.IO.ErrOut, "mirror: queued run %d (%s) of %s %s: %s\n", m.RunID, m.Mode, res.Build.Repository, res.Build.Branch, m.URL)
-	case ok:
-		fmt.Fprintf(f.IO.ErrOut, "mirror: %s %s coalesced into run %d, queued or running\n", res.Build.Repository, res.Build.Branch, m.RunID)
+	case m.Triggered && m.Run.Queued:
+		fmt.Fprintf(f.IO.ErrOut, "mirror: queued run %d (%s) of %s %s: %s\n", m.Run.RunID, m.Run.Mode, res.Build.Repository, res.Build.Branch, m.Run.URL)
+	case m.Triggered:
+		fmt.Fprintf(f.IO.ErrOut, "mirror: %s %s coalesced into run %d, queued or running\n", res.Build.Repository, res.Build.Branch, m.Run.RunID)
 	}
 }
 

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	gh "github.com/google/go-github/v60/github"
@@ -34,18 +33,11 @@ func (e Env) MirrorGit(source, target string) (git.Runner, error) {
 		}
 	}
 	if !local.Handles(target) {
-		kind, _, err := hosts.Repository(target)
+		cred, err := e.mirrorTargetCredential(hosts, target)
 		if err != nil {
-			return g, fmt.Errorf("--target: %w", err)
+			return g, err
 		}
-		if kind != HostAzureDevOps {
-			return g, maestro.Errorf(maestro.KindInvalid, "--target %s: not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO); mirrors write to Azure Repos or a local repository", redact.String(target))
-		}
-		token, _ := e.azdoToken()
-		if token == "" {
-			return g, maestro.Errorf(maestro.KindInvalid, "--target %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push the mirror", target)
-		}
-		g.Credentials = append(g.Credentials, git.Credential{URL: target, Token: token})
+		g.Credentials = append(g.Credentials, cred)
 	}
 	if !local.Handles(source) {
 		kind, _, err := hosts.Repository(source)
@@ -72,6 +64,23 @@ func (e Env) MirrorGit(source, target string) (git.Runner, error) {
 		}
 	}
 	return g, nil
+}
+
+// mirrorTargetCredential is the token for target, an Azure Repos
+// repository on one of hosts (see MirrorGit).
+func (e Env) mirrorTargetCredential(hosts Hosts, target string) (git.Credential, error) {
+	kind, _, err := hosts.Repository(target)
+	if err != nil {
+		return git.Credential{}, fmt.Errorf("--target: %w", err)
+	}
+	if kind != HostAzureDevOps {
+		return git.Credential{}, maestro.Errorf(maestro.KindInvalid, "--target %s: not an Azure Repos repository (https://dev.azure.com/ORG/PROJECT/_git/REPO); mirrors write to Azure Repos or a local repository", redact.String(target))
+	}
+	token, _ := e.azdoToken()
+	if token == "" {
+		return git.Credential{}, maestro.Errorf(maestro.KindInvalid, "--target %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push the mirror", target)
+	}
+	return git.Credential{URL: target, Token: token}, nil
 }
 
 var _ maestro.MirrorHostChecker = Env{}
@@ -140,17 +149,21 @@ func (q mirrorQueue) Active(ctx context.Context, up maestro.UpdatePipeline, id i
 
 var _ service.MirrorHosts = Env{}
 
-// MirrorTargetHead reads the head of branch of a mirror's target with the
-// target's token (see MirrorGit); a branch that does not exist is "" and an
-// error of kind not found.
-func (e Env) MirrorTargetHead(ctx context.Context, source, target, branch string) (string, error) {
-	g, err := e.MirrorGit(source, target)
-	if err != nil {
-		return "", err
+// MirrorOnTarget reports whether commit is on branch of a mirror's target
+// (see mirror.Mirror.OnTarget), asking the target with its token and
+// nothing else (see MirrorGit).
+func (e Env) MirrorOnTarget(ctx context.Context, target, branch, commit string) (bool, error) {
+	g := git.Runner{Author: e.Bot()}
+	if !local.Handles(target) {
+		hosts, err := ParseHosts(e.Getenv)
+		if err != nil {
+			return false, err
+		}
+		cred, err := e.mirrorTargetCredential(hosts, target)
+		if err != nil {
+			return false, err
+		}
+		g.Credentials = []git.Credential{cred}
 	}
-	head, err := g.RemoteHead(ctx, "", target, branch)
-	if errors.Is(err, git.ErrNotFound) {
-		return "", maestro.Errorf(maestro.KindNotFound, "%s has no branch %s", target, branch)
-	}
-	return head, err
+	return mirror.Mirror{Git: g}.OnTarget(ctx, target, branch, commit)
 }
