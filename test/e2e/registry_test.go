@@ -130,20 +130,27 @@ func TestJobsOfOneAzDOBuildRace8Processes(t *testing.T) {
 		// The losers' leftovers: check names them, a dry run lists them and
 		// writes nothing, repair removes them.
 		// (each job's asset version is its own, so the losers' version sets
-		// name the winner's id for versions it does not have).
+		// name the winner's id for versions it does not have). A loser that
+		// starts after the winner has recorded the build is refused before
+		// it indexes anything, so there may be nothing left: then check is
+		// clean and the dry run finds nothing.
 		{
 			check := e.run("registry", "check", "--output", "json")
-			require.Equal(t, 1, check.code, check.stderr)
-			assert.Contains(t, check.stdout, `"kind": "stale-entry"`)
+			require.Contains(t, []int{0, 1}, check.code, check.stderr)
 			var dry struct {
 				Problems []struct {
 					Kind string `json:"kind"`
 				} `json:"problems"`
 			}
 			e.okJSON(&dry, "registry", "repair", "--dry-run", "--min-age", "0s")
-			assert.NotEmpty(t, dry.Problems)
 			again := e.run("registry", "check", "--output", "json")
 			assert.Equal(t, check.stdout, again.stdout, "a dry run wrote")
+			if check.code == 0 {
+				assert.Empty(t, dry.Problems, "check was clean but the dry run found problems")
+			} else {
+				assert.Contains(t, check.stdout, `"kind": "stale-entry"`)
+				assert.NotEmpty(t, dry.Problems)
+			}
 		}
 		e.ok("registry", "repair", "--min-age", "0s")
 		e.ok("registry", "check")
