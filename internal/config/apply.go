@@ -48,14 +48,15 @@ func (p *Plan) Apply(ctx context.Context, reg Registry) ([]Applied, error) {
 				what += " " + act.Detail
 			}
 			return done, fmt.Errorf("%s %s %s: %w (%d of %d changes were made before this one; fix the cause and apply again)",
-				verb(act.Op), act.Kind, what, err, i, len(p.Actions))
+				act.Op.Verb(), act.Kind, what, err, i, len(p.Actions))
 		}
 		done = append(done, Applied{Action: act, ID: id})
 	}
 	return done, nil
 }
 
-func verb(op Op) string {
+// Verb names what op does: add, change or delete.
+func (op Op) Verb() string {
 	switch op {
 	case OpAdd:
 		return "add"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,8 +41,9 @@ const (
 // is empty), for a change the value before and after. Values are formatted
 // for people.
 type FieldChange struct {
-	Name     string
-	Old, New string
+	Name string `json:"name"`
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new"`
 }
 
 // Action is one step of a plan: adding, changing or deleting one object.
@@ -54,6 +56,12 @@ type Action struct {
 	Detail string
 	Fields []FieldChange
 	do     func(ctx context.Context, a *applier) (id string, err error)
+	// subscription is, for an added or changed subscription, the
+	// subscription the action leaves in the registry, given the ids of the
+	// registry's channels by folded name (0 for a channel the plan adds).
+	subscription func(channels map[string]int) (maestro.Subscription, error)
+	// before is the registry's subscription a change or deletion starts from.
+	before *maestro.Subscription
 }
 
 // Plan is what applying a file would do to a registry, in the order Apply
@@ -336,23 +344,15 @@ func (b *planner) subscriptions() {
 				if err != nil {
 					return "", err
 				}
-				up, err := s.UpdatePipeline.toMaestro()
+				sub, err := s.toMaestro(chID)
 				if err != nil {
 					return "", err
 				}
-				added, err := a.reg.AddSubscription(ctx, maestro.Subscription{
-					ID: s.ID, ChannelID: chID, SourceRepository: s.SourceRepository, TargetRepository: s.TargetRepository,
-					TargetBranch: s.TargetBranch, Enabled: *s.Enabled,
-					Policy: maestro.SubscriptionPolicy{
-						Batchable: s.Batchable, UpdateFrequency: maestro.UpdateFrequency(s.UpdateFrequency),
-						MergePolicies: toMaestro(s.MergePolicies),
-					},
-					ExcludedAssets:  append([]string{}, s.ExcludedAssets...),
-					SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
-					PullRequestFailureNotificationTags: s.FailureNotificationTags,
-					UpdatePipeline:                     up,
-				})
+				added, err := a.reg.AddSubscription(ctx, sub)
 				return added.ID, err
+			},
+			subscription: func(channels map[string]int) (maestro.Subscription, error) {
+				return s.toMaestro(channels[fold(s.Channel)])
 			},
 		})
 	}
@@ -390,7 +390,7 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 	if len(fields) == 0 {
 		return Action{}, false
 	}
-	id := o.ID
+	id, before := o.ID, *o
 	return Action{
 		Op: OpChange, Kind: KindSubscription, Subject: id, Fields: fields,
 		do: func(ctx context.Context, a *applier) (string, error) {
@@ -399,23 +399,55 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 				return "", err
 			}
 			_, err = a.reg.UpdateSubscription(ctx, id, func(r *maestro.Subscription) error {
-				r.ChannelID = chID
-				if !repourl.Equal(r.SourceRepository, s.SourceRepository) {
-					r.SourceRepository = s.SourceRepository
-				}
-				r.SourceDirectory, r.TargetDirectory = s.SourceDirectory, s.TargetDirectory
-				r.Enabled = *s.Enabled
-				r.Policy.UpdateFrequency = maestro.UpdateFrequency(s.UpdateFrequency)
-				r.Policy.MergePolicies = want
-				r.ExcludedAssets = append([]string{}, s.ExcludedAssets...)
-				r.PullRequestFailureNotificationTags = s.FailureNotificationTags
-				up, err := s.UpdatePipeline.toMaestro()
-				r.UpdatePipeline = up
-				return err
+				return s.changeTo(r, chID)
 			})
 			return id, err
 		},
+		subscription: func(channels map[string]int) (maestro.Subscription, error) {
+			after := before
+			after.ExcludedAssets = slices.Clone(before.ExcludedAssets)
+			err := s.changeTo(&after, channels[fold(s.Channel)])
+			return after, err
+		},
+		before: &before,
 	}, true
+}
+
+// toMaestro is the subscription an addition of s records, in channel chID.
+func (s Subscription) toMaestro(chID int) (maestro.Subscription, error) {
+	up, err := s.UpdatePipeline.toMaestro()
+	if err != nil {
+		return maestro.Subscription{}, err
+	}
+	return maestro.Subscription{
+		ID: s.ID, ChannelID: chID, SourceRepository: s.SourceRepository, TargetRepository: s.TargetRepository,
+		TargetBranch: s.TargetBranch, Enabled: *s.Enabled,
+		Policy: maestro.SubscriptionPolicy{
+			Batchable: s.Batchable, UpdateFrequency: maestro.UpdateFrequency(s.UpdateFrequency),
+			MergePolicies: toMaestro(s.MergePolicies),
+		},
+		ExcludedAssets:  append([]string{}, s.ExcludedAssets...),
+		SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
+		PullRequestFailureNotificationTags: s.FailureNotificationTags,
+		UpdatePipeline:                     up,
+	}, nil
+}
+
+// changeTo makes the registry's subscription r match s, in channel chID.
+func (s Subscription) changeTo(r *maestro.Subscription, chID int) error {
+	r.ChannelID = chID
+	if !repourl.Equal(r.SourceRepository, s.SourceRepository) {
+		r.SourceRepository = s.SourceRepository
+	}
+	r.SourceDirectory, r.TargetDirectory = s.SourceDirectory, s.TargetDirectory
+	r.Enabled = *s.Enabled
+	r.Policy.UpdateFrequency = maestro.UpdateFrequency(s.UpdateFrequency)
+	r.Policy.MergePolicies = toMaestro(s.MergePolicies)
+	r.ExcludedAssets = append([]string{}, s.ExcludedAssets...)
+	r.PullRequestFailureNotificationTags = s.FailureNotificationTags
+	up, err := s.UpdatePipeline.toMaestro()
+	r.UpdatePipeline = up
+	return err
 }
 
 func mirrorBranchesValue(bs []MirrorBranch) string {
@@ -498,9 +530,10 @@ func (b *planner) unlisted() []Action {
 		if m.claimed[s.ID] {
 			continue
 		}
-		id := s.ID
+		id, before := s.ID, *s
 		out = append(out, Action{
-			Op: OpDelete, Kind: KindSubscription,
+			before: &before,
+			Op:     OpDelete, Kind: KindSubscription,
 			Subject: id, Detail: subSubject(ix.channelName(s.ChannelID), s.SourceRepository, s.TargetRepository, s.TargetBranch),
 			do: func(ctx context.Context, a *applier) (string, error) {
 				return id, a.reg.DeleteSubscription(ctx, id)
@@ -633,4 +666,42 @@ func value(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// PlannedSubscription is a subscription an action of a plan adds, changes or
+// deletes.
+type PlannedSubscription struct {
+	Action *Action
+	// After is the subscription as the action leaves it (added or changed),
+	// with ChannelID 0 when the plan adds its channel; zero for a deletion.
+	After maestro.Subscription
+	// Before is the registry's subscription a change or deletion starts
+	// from; nil for an addition.
+	Before *maestro.Subscription
+}
+
+// Subscriptions returns the subscriptions the plan adds, changes or deletes,
+// in the plan's order, for a what-if: nothing is written.
+func (p *Plan) Subscriptions() ([]PlannedSubscription, error) {
+	channels := map[string]int{}
+	for _, c := range p.state.Channels {
+		channels[fold(c.Name)] = c.ID
+	}
+	var out []PlannedSubscription
+	for i := range p.Actions {
+		a := &p.Actions[i]
+		if a.Kind != KindSubscription {
+			continue
+		}
+		ps := PlannedSubscription{Action: a, Before: a.before}
+		if a.subscription != nil {
+			after, err := a.subscription(channels)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", a.Op.Verb(), a.Subject, err)
+			}
+			ps.After = after
+		}
+		out = append(out, ps)
+	}
+	return out, nil
 }

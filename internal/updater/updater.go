@@ -164,7 +164,10 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 	return o, err
 }
 
-func (u *Updater) trackKey(s maestro.Subscription) string {
+// TrackKey is the key under which the flow tracks the pull request of s in
+// its target branch (registry.TrackedPullRequest): BatchedKey for a
+// batchable subscription, which shares it, else the subscription's id.
+func TrackKey(s maestro.Subscription) string {
 	if s.Policy.Batchable {
 		return registry.BatchedKey
 	}
@@ -188,7 +191,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	// updates of a batched pull request queue up instead of opening two pull
 	// requests or dropping each other's part. The record's version (ETag) and
 	// the leased push still guard every write should the lock be lost.
-	key := u.trackKey(s)
+	key := TrackKey(s)
 	wait := u.LockWait
 	if wait == 0 {
 		wait = DefaultLockWait
@@ -243,16 +246,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		}
 	}
 
-	dir := clone
-	if s.TargetDirectory != "" {
-		dir = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
-	}
-	listing, err := deps.List(dir)
-	if err != nil {
-		return maestro.FlowOutcome{}, err
-	}
-	plan := flow.PlanUpdate(b, s, listing)
-	res, err := deps.ApplyUpdateFile(ctx, dir, plan.Update, deps.Options{Coherency: registry.Lookup{Reg: u.Registry}})
+	plan, res, err := u.update(ctx, clone, s, b, false)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
@@ -382,6 +376,76 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		Message: fmt.Sprintf("%s pull request #%d: %d dependencies", verb, pr.Number, len(res.Changed))}, nil
 }
 
+// update edits the dependency files of s's target in the checkout clone
+// (in its TargetDirectory) for build b: the plan of which dependencies the
+// build moves, then the update with the coherency pass. A dry run computes
+// the result and writes nothing.
+func (u *Updater) update(ctx context.Context, clone string, s maestro.Subscription, b maestro.Build, dryRun bool) (flow.Plan, *deps.Result, error) {
+	dir := clone
+	if s.TargetDirectory != "" {
+		dir = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
+	}
+	listing, err := deps.List(dir)
+	if err != nil {
+		return flow.Plan{}, nil, err
+	}
+	plan := flow.PlanUpdate(b, s, listing)
+	res, err := deps.ApplyUpdateFile(ctx, dir, plan.Update, deps.Options{DryRun: dryRun, Coherency: registry.Lookup{Reg: u.Registry}})
+	if err != nil {
+		return flow.Plan{}, nil, err
+	}
+	return plan, res, nil
+}
+
+// Preview is what flowing a build through a subscription would change in
+// the target branch now.
+type Preview struct {
+	// Plan is the fate of each of the build's assets among the target's dependencies.
+	Plan flow.Plan
+	// Changed are the dependencies the update would move (coherency included).
+	Changed []deps.Change
+	// Files are the files it would change, slash-separated from the repository root.
+	Files []string
+	// Warnings are what the update would warn about.
+	Warnings []string
+}
+
+// Preview is a dry run of Apply's update of s's target branch with build b:
+// it clones the target branch into a temporary folder, reads its real
+// dependency files and runs the same update Apply runs, writing nothing —
+// no file outside the temporary clone, no push, no pull request, no
+// outcome. s need not be in the registry (a subscription being planned);
+// the target branch is read as it is, without an open pull request's
+// branch, which an update of that pull request would start from.
+func (u *Updater) Preview(ctx context.Context, s maestro.Subscription, b maestro.Build) (Preview, error) {
+	p, err := u.Platform(s.TargetRepository)
+	if err != nil {
+		return Preview{}, err
+	}
+	url, err := p.CloneURL(s.TargetRepository)
+	if err != nil {
+		return Preview{}, err
+	}
+	work, err := os.MkdirTemp("", "maestro-preview-")
+	if err != nil {
+		return Preview{}, err
+	}
+	defer os.RemoveAll(work)
+	clone := filepath.Join(work, "repo")
+	if err := p.Git().Clone(ctx, url, clone, s.TargetBranch); err != nil {
+		return Preview{}, fmt.Errorf("clone %s at %s: %w", s.TargetRepository, s.TargetBranch, err)
+	}
+	plan, res, err := u.update(ctx, clone, s, b, true)
+	if err != nil {
+		return Preview{}, fmt.Errorf("update %s@%s with build %d (dry run): %w", s.TargetRepository, s.TargetBranch, b.ID, err)
+	}
+	pv := Preview{Plan: plan, Changed: res.Changed, Files: make([]string, 0, len(res.Files)), Warnings: res.Warnings}
+	for _, f := range res.Files {
+		pv.Files = append(pv.Files, f.Path)
+	}
+	return pv, nil
+}
+
 // ErrCapped is returned (wrapped, with a *registry.CapError saying which
 // cap and until when) when an update would open a pull request that the
 // target branch's repository policy caps (MaxOpenPullRequests,
@@ -475,7 +539,7 @@ func (u *Updater) record(ctx context.Context, s maestro.Subscription, key string
 // attempt ends here with o; otherwise the update goes on (to the same
 // branch while the pull request is open, to a new one after it ended).
 func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, t *maestro.TrackedPullRequest, version string) (o maestro.FlowOutcome, done bool, err error) {
-	key := u.trackKey(s)
+	key := TrackKey(s)
 	if t.PullRequest.Number == 0 {
 		// An update died between claiming the branch and opening the pull
 		// request (or recording its number).

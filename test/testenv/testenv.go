@@ -52,3 +52,21 @@ func Shared(tb testing.TB, elem ...string) string {
 	}
 	return dir
 }
+
+// Golden compares got with the golden file at path, first rewriting the file
+// with got when update is set (the test's -update flag).
+func Golden(tb testing.TB, path, got string, update bool) {
+	tb.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("read golden file: %v (go test -update writes it)", err)
+	}
+	if string(want) != got {
+		tb.Errorf("output differs from %s (go test -update rewrites it after review)\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}

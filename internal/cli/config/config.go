@@ -27,6 +27,10 @@ type ApplyOptions struct {
 	DeleteChannelsWithBuilds bool
 	// Create makes the registry when the store holds none.
 	Create bool
+	// WhatIf writes nothing and prints, after the plan, what the change
+	// would flow now (implies DryRun).
+	WhatIf bool
+	JSON   bool
 }
 
 // ExportOptions are the parsed arguments of `maestro config export`.
@@ -66,13 +70,24 @@ given; --prune refuses to delete a channel that holds builds unless
 nothing. FILE "-" reads standard input. With --create, a store without a
 registry gets one (after the file is found good; not with --dry-run).
 
+--what-if writes nothing either, and prints after the plan what the change
+would flow right now: for each new or changed subscription, the build it
+would apply (the newest of its source in its channel, with the flow's
+decision for it) and the dependencies that build would change in the target
+branch — a dry run of the real update on the branch's dependency files — and
+for each deleted subscription the open pull requests it would orphan.
+--output json prints the plan and the what-if as one JSON document.
+
 Examples:
   maestro config apply --dry-run maestro.yaml
+  maestro config apply --what-if --prune maestro.yaml
   maestro config apply --prune maestro.yaml`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and write nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete the registry objects the file does not list"},
 			&cli.BoolFlag{Name: "delete-channels-with-builds", Usage: "with --prune, also delete unlisted channels that hold builds"},
+			cmdutil.WhatIfFlag,
+			&cli.StringFlag{Name: cmdutil.OutputFlag.Name, Value: "table", Usage: "with --what-if, the output format: table or json"},
 			cmdutil.StoreFlag,
 			cmdutil.CreateFlag,
 		},
@@ -83,8 +98,17 @@ Examples:
 			if c.Bool("delete-channels-with-builds") && !c.Bool("prune") {
 				return cmdutil.UsageErrorf("--delete-channels-with-builds only goes with --prune")
 			}
-			return run(c, &ApplyOptions{File: c.Args().First(), DryRun: c.Bool("dry-run"), Prune: c.Bool("prune"),
-				DeleteChannelsWithBuilds: c.Bool("delete-channels-with-builds"), Create: c.Bool(cmdutil.CreateFlag.Name)})
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			whatIf := c.Bool(cmdutil.WhatIfFlag.Name)
+			if asJSON && !whatIf {
+				return cmdutil.UsageErrorf("--output json only goes with --what-if")
+			}
+			return run(c, &ApplyOptions{File: c.Args().First(), DryRun: c.Bool("dry-run") || whatIf, Prune: c.Bool("prune"),
+				DeleteChannelsWithBuilds: c.Bool("delete-channels-with-builds"), Create: c.Bool(cmdutil.CreateFlag.Name),
+				WhatIf: whatIf, JSON: asJSON})
 		},
 	}
 }
@@ -162,6 +186,9 @@ func runApply(c *cli.Context, f *cmdutil.Factory, o *ApplyOptions) error {
 	plan, err := cfg.NewPlan(file, st, cfg.Options{Prune: o.Prune, DeleteChannelsWithBuilds: o.DeleteChannelsWithBuilds, Hosts: f.Wiring()})
 	if err != nil {
 		return problems(f, name, err)
+	}
+	if o.WhatIf {
+		return whatIf(c, f, reg, plan, o.JSON)
 	}
 	if err := plan.Write(f.IO.Out); err != nil {
 		return err
