@@ -41,6 +41,8 @@ type Config struct {
 	// ClaimTimeout: see DefaultClaimTimeout.
 	ClaimTimeout time.Duration
 	GitHub       GitHubConfig
+	// API configures the REST API (apiconfig.go).
+	API APIConfig
 }
 
 // GitHubConfig configures POST /webhooks/github.
@@ -61,6 +63,7 @@ type fileConfig struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
 	} `yaml:"github"`
+	API apiFileConfig `yaml:"api"`
 }
 
 // Flags are the configuration given on the command line; a zero field was
@@ -85,6 +88,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	}
 	if s := getenv(EnvGitHubWebhookSecret); s != "" {
 		cfg.GitHub.WebhookSecret = s
+	}
+	if err := cfg.API.applyEnv(getenv); err != nil {
+		return Config{}, err
 	}
 	if flags.Listen != "" {
 		cfg.Listen = flags.Listen
@@ -130,7 +136,7 @@ func readFile(path string, cfg *Config) error {
 		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
 	}
 	cfg.GitHub.WebhookSecret = fc.GitHub.WebhookSecret
-	return nil
+	return fc.API.apply(path, &cfg.API)
 }
 
 // Validate checks the configuration.
@@ -161,5 +167,5 @@ func (c Config) Routes() []string {
 
 // String describes the configuration without its secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("listen %s, %d workers, routes %v", c.Listen, c.Workers, c.Routes())
+	return fmt.Sprintf("listen %s, %d workers, routes %v, %s", c.Listen, c.Workers, c.Routes(), c.API)
 }

@@ -5,8 +5,8 @@
 // one, and a crash loses no accepted event.
 //
 // Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
-// (the store answers and the server is not shutting down), and, when
-// enabled, POST /webhooks/github.
+// (the store answers and the server is not shutting down), the REST API
+// under /api/ (api.go), and, when enabled, POST /webhooks/github.
 package server
 
 import (
@@ -77,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.GitHub.Webhooks {
 		mux.HandleFunc("POST "+routeGitHub, s.gitHubWebhook)
 	}
+	s.apiRoutes(mux)
 	return mux
 }
 

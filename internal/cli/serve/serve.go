@@ -30,7 +30,7 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
 	}
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve webhooks: re-check dependency pull requests when GitHub reports a change",
+		Usage: "serve webhooks (re-check dependency pull requests when GitHub reports a change) and the REST API",
 		Description: `Runs the Maestro++ server until SIGINT or SIGTERM. Routes:
   GET  /healthz          200 and the enabled routes while the process runs
   GET  /readyz           200 when the registry store answers; 503 while
@@ -47,6 +47,14 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          policies pass. A delivery id seen before, on any
                          replica, answers 200 and changes nothing; other
                          events answer 200 and are not recorded.
+  /api/...               the REST API (docs/api.md; the OpenAPI document is
+                         GET /api/openapi.json): builds, assets, channels,
+                         default channels, subscriptions, repository
+                         policies, flow history, explain and health, tracked
+                         pull requests. Bearer tokens: GET needs the read
+                         scope, other methods write; $` + server.EnvAPIReadToken + `
+                         (read), $` + server.EnvAPIWriteToken + ` (read and
+                         write), and api.tokens in the file, by SHA-256.
 An enabled route without its secret refuses to start. Accepted events wait
 in the store: a replica that stops or dies loses none, and several replicas
 may share one store. Flags override the environment, which overrides the
@@ -58,6 +66,10 @@ may share one store. Flags override the environment, which overrides the
   github:
     webhooks: true
     webhookSecret: ...    # better: $` + server.EnvGitHubWebhookSecret + `
+  api:
+    anonymousRead: false  # true: GET without a token is allowed
+    tokens:               # sha256: printf %s "$TOKEN" | sha256sum
+      - {name: dashboard, sha256: 64-hex-digits, scopes: [read]}
 Hosts, tokens and the bot identity come from the environment as for every
 command (GITHUB_TOKEN, MAESTRO_GITHUB_URL, ...).`,
 		ArgsUsage: " ",

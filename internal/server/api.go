@@ -1,0 +1,258 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// The REST API under /api/: JSON, with the names the command line prints
+// with -o json, over the same registry and flow service calls as the
+// commands. openapi.json, embedded below and served at /api/openapi.json,
+// describes every route; the tests check the handlers' real answers
+// against it.
+//
+// Every route but the document needs a bearer token (Authorization:
+// Bearer TOKEN) whose scope covers it: read for GET, write for the rest;
+// a request without a token, or with one the server does not know, is
+// 401; a token without the scope 403. With api.anonymousRead, a request
+// without any Authorization header may read. Errors are {"message": ...}
+// with the status of the error's kind: 400 invalid input, 404 not found,
+// 409 conflict, 503 the store (or another service) unavailable, 500
+// anything else (its cause is logged, not answered).
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// maxAPIBody bounds a request body of the API.
+const maxAPIBody = 1 << 20
+
+// apiRoutes adds the API's routes to mux.
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPIDocument)
+	})
+	read := func(pattern string, h apiHandler) { mux.Handle("GET "+pattern, s.authorize(ScopeRead, h)) }
+	write := func(method, pattern string, h apiHandler) { mux.Handle(method+" "+pattern, s.authorize(ScopeWrite, h)) }
+
+	read("/api/builds", s.apiBuilds)
+	read("/api/builds/latest", s.apiLatestBuild)
+	read("/api/builds/{id}", s.apiBuild)
+	read("/api/assets", s.apiAssets)
+	read("/api/channels", s.apiChannels)
+	read("/api/channels/{id}", s.apiChannel)
+	write("POST", "/api/channels", s.apiAddChannel)
+	write("DELETE", "/api/channels/{id}", s.apiDeleteChannel)
+	read("/api/default-channels", s.apiDefaultChannels)
+	write("POST", "/api/default-channels", s.apiAddDefaultChannel)
+	write("PATCH", "/api/default-channels/{id}", s.apiPatchDefaultChannel)
+	write("DELETE", "/api/default-channels/{id}", s.apiDeleteDefaultChannel)
+	read("/api/subscriptions", s.apiSubscriptions)
+	read("/api/subscriptions/{id}", s.apiSubscription)
+	write("POST", "/api/subscriptions", s.apiAddSubscription)
+	write("PATCH", "/api/subscriptions/{id}", s.apiPatchSubscription)
+	write("DELETE", "/api/subscriptions/{id}", s.apiDeleteSubscription)
+	write("POST", "/api/subscriptions/{id}/trigger", s.apiTrigger)
+	read("/api/repository-policies", s.apiRepositoryPolicies)
+	read("/api/repository-policy", s.apiRepositoryPolicy)
+	write("PUT", "/api/repository-policy", s.apiSetRepositoryPolicy)
+	write("DELETE", "/api/repository-policy", s.apiDeleteRepositoryPolicy)
+	read("/api/flow/history", s.apiHistory)
+	read("/api/flow/explain/{buildId}", s.apiExplain)
+	read("/api/flow/health", s.apiHealth)
+	read("/api/pull-requests", s.apiPullRequests)
+	// Anything else under /api/ is a JSON 404, after authentication.
+	mux.Handle("/api/", s.authorize(ScopeRead, func(_ *http.Request) (int, any, error) {
+		return 0, nil, maestro.Errorf(maestro.KindNotFound, "no such API route; /api/openapi.json lists the routes")
+	}))
+}
+
+// apiHandler does one API call: it returns the status and the value to
+// answer as JSON (nil: no body), or an error that becomes {"message"}.
+type apiHandler func(r *http.Request) (int, any, error)
+
+// authorize checks the request's bearer token for scope, then runs h and
+// writes its answer. The token is never logged or answered.
+func (s *Server) authorize(scope Scope, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		switch {
+		case auth == "" && scope == ScopeRead && s.cfg.API.AnonymousRead:
+		case auth == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="maestro"`)
+			message(w, http.StatusUnauthorized, "no Authorization header: send Authorization: Bearer TOKEN with an API token of the server's configuration")
+			return
+		default:
+			scheme, presented, _ := strings.Cut(auth, " ")
+			tok, ok := s.cfg.API.Token(strings.TrimSpace(presented))
+			if !strings.EqualFold(scheme, "Bearer") || !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="maestro", error="invalid_token"`)
+				s.log.Warn("API request refused: unknown token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+				message(w, http.StatusUnauthorized, "the bearer token is not one of the server's API tokens")
+				return
+			}
+			if !tok.Allows(scope) {
+				message(w, http.StatusForbidden, fmt.Sprintf("token %q lacks the %s scope this request needs", tok.Name, scope))
+				return
+			}
+		}
+		code, v, err := h(r)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if v == nil {
+			w.WriteHeader(code)
+			return
+		}
+		writeJSON(w, code, v)
+	})
+}
+
+// apiError answers err as {"message"} with the status of its kind. An
+// error of no kind is the server's: its text goes to the log only.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusOf(err)
+	if code == http.StatusInternalServerError {
+		s.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		message(w, code, "internal error; the server's log says why")
+		return
+	}
+	if code == http.StatusServiceUnavailable {
+		s.log.Warn("API request failed: unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	message(w, code, err.Error())
+}
+
+// statusOf maps an error's kind to an HTTP status, as the command line maps
+// it to an exit code (cmdutil.ExitCode).
+func statusOf(err error) int {
+	switch maestro.KindOf(err) {
+	case maestro.KindInvalid:
+		return http.StatusBadRequest
+	case maestro.KindNotFound:
+		return http.StatusNotFound
+	case maestro.KindConflict:
+		return http.StatusConflict
+	case maestro.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func invalidf(format string, args ...any) error {
+	return maestro.Errorf(maestro.KindInvalid, format, args...)
+}
+
+// query reads a request's query parameters: only those named in known
+// may be given, each at most once.
+func query(r *http.Request, known ...string) (map[string]string, error) {
+	q := r.URL.Query()
+	out := map[string]string{}
+	for k, vs := range q {
+		if !contains(known, k) {
+			if len(known) == 0 {
+				return nil, invalidf("query parameter %q: this route takes none", k)
+			}
+			return nil, invalidf("query parameter %q: use %s", k, strings.Join(known, ", "))
+		}
+		if len(vs) > 1 {
+			return nil, invalidf("query parameter %q is given %d times; give it once", k, len(vs))
+		}
+		out[k] = vs[0]
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// intParam reads an integer parameter (of the query or the path) that must
+// be at least min; "" is def.
+func intParam(name, v string, min, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return 0, invalidf("%s %q: an integer of at least %d", name, v, min)
+	}
+	return n, nil
+}
+
+// pathID reads the integer path parameter name (at least 1).
+func pathID(r *http.Request, name string) (int, error) {
+	v := r.PathValue(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, invalidf("%s %q in the path: a positive integer", name, v)
+	}
+	return n, nil
+}
+
+// durationParam reads a duration parameter (Go syntax, e.g. 168h) that must
+// be positive; "" is def.
+func durationParam(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, invalidf("%s %q: a positive duration such as 168h or 30m", name, v)
+	}
+	return d, nil
+}
+
+// readBody reads a JSON request body (at most maxAPIBody) into raw bytes;
+// an empty body is allowed only when optional.
+func readBody(r *http.Request, optional bool) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return nil, invalidf("Content-Type %q: send application/json", ct)
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
+	if err != nil {
+		return nil, invalidf("read the request body: %v", err)
+	}
+	if len(data) > maxAPIBody {
+		return nil, invalidf("request body larger than %d bytes", maxAPIBody)
+	}
+	if len(bytes.TrimSpace(data)) == 0 && !optional {
+		return nil, invalidf("empty request body: send a JSON object")
+	}
+	return data, nil
+}
+
+// decodeStrict decodes one JSON value from data into v: unknown fields and
+// trailing data are bad input, as a misspelt field must not be ignored.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalidf("request body: %v", err)
+	}
+	if dec.More() {
+		return invalidf("request body: more than one JSON value")
+	}
+	return nil
+}
