@@ -106,12 +106,59 @@ const parallelism = 8
 // maestro.KindNotFound; a recorded dependency on a build that is gone is a
 // Missing node.
 func BuildDependencies(ctx context.Context, r Builds, id, depth int, now time.Time) (*BuildGraph, error) {
+	g, builds, err := walk(ctx, r, id, depth, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.findNewer(ctx, r, builds); err != nil {
+		return nil, err
+	}
+	g.findConflicts()
+	return g, nil
+}
+
+// Walk reads the dependency graph of build id, depth levels deep (0: all
+// levels), as BuildDependencies does, without asking for newer builds or
+// marking conflicts: the nodes and edges only, for a caller that follows the
+// recorded dependencies (gather-drop). Errors are BuildDependencies' errors.
+func Walk(ctx context.Context, r Builds, id, depth int, now time.Time) (*BuildGraph, error) {
+	g, _, err := walk(ctx, r, id, depth, now)
+	return g, err
+}
+
+// Closure returns the ids of the builds reachable from the root through
+// product dependencies, and through toolset ones too with toolset, root
+// first and then by level and id; missing lists the reachable ids the
+// registry no longer holds (Missing nodes), which ids leaves out.
+func (g *BuildGraph) Closure(toolset bool) (ids, missing []int) {
+	reach := map[int]bool{g.Root: true}
+	for changed := true; changed; {
+		changed = false
+		for _, e := range g.Edges {
+			if reach[e.From] && !reach[e.To] && (e.Product || toolset) {
+				reach[e.To], changed = true, true
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		switch {
+		case !reach[n.ID]:
+		case n.Missing:
+			missing = append(missing, n.ID)
+		default:
+			ids = append(ids, n.ID)
+		}
+	}
+	return ids, missing
+}
+
+func walk(ctx context.Context, r Builds, id, depth int, now time.Time) (*BuildGraph, map[int]maestro.Build, error) {
 	if depth < 0 {
-		return nil, maestro.Errorf(maestro.KindInvalid, "depth %d: must be 0 (every level) or more", depth)
+		return nil, nil, maestro.Errorf(maestro.KindInvalid, "depth %d: must be 0 (every level) or more", depth)
 	}
 	root, err := r.BuildInfo(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g := &BuildGraph{Root: id, Depth: depth, Nodes: []Node{}, Edges: []Edge{}, Conflicts: []Conflict{}}
 	builds := map[int]maestro.Build{id: root}
@@ -149,7 +196,7 @@ func BuildDependencies(ctx context.Context, r Builds, id, depth int, now time.Ti
 			return &b, nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		level = level[:0:0]
 		for i, b := range read {
@@ -169,11 +216,7 @@ func BuildDependencies(ctx context.Context, r Builds, id, depth int, now time.Ti
 		}
 		return a.To - b.To
 	})
-	if err := g.findNewer(ctx, r, builds); err != nil {
-		return nil, err
-	}
-	g.findConflicts()
-	return g, nil
+	return g, builds, nil
 }
 
 func node(b maestro.Build, level int, now time.Time) Node {

@@ -313,3 +313,34 @@ func golden(t *testing.T, name string, render func(io.Writer, graph.Format) erro
 		assert.Equal(t, string(want), buf.String(), "%s differs; run go test -update if the change is meant", path)
 	}
 }
+
+// TestClosure: gather-drop's builds are those reachable through product
+// dependencies only — a product dependency of a toolset dependency is not one
+// — unless toolset ones are followed too; Walk reads what BuildDependencies
+// reads, without the newer-build lookups.
+func TestClosure(t *testing.T) {
+	s, sdk := seedDiamond(t)
+	id := s.ids
+	s.ids["gone"] = 999
+	tool := s.publish("tool", "tool", 8, 1, dep{"gone", true})
+	s.publish("arcade-next", "arcade", 9, 1, dep{"tool", true})
+	app := s.publish("app", "app", 10, 1, dep{"sdk", true}, dep{"arcade-next", false})
+	g, err := graph.Walk(s.ctx, s.reg, app, 0, now)
+	require.NoError(t, err)
+	for _, n := range g.Nodes {
+		assert.Empty(t, n.Newer, "Walk asks for no newer builds")
+	}
+
+	ids, missing := g.Closure(false)
+	assert.Equal(t, []int{app, sdk, id["runtime"], id["aspnetcore"], id["core-setup"]}, ids)
+	assert.Empty(t, missing)
+
+	ids, missing = g.Closure(true)
+	assert.Equal(t, []int{app, sdk, id["arcade-next"], id["arcade-old"], id["runtime"], id["aspnetcore"], tool, id["core-setup"], id["arcade-new"]}, ids)
+	assert.Equal(t, []int{999}, missing, "the toolset's product dependency the registry lost")
+
+	g, err = graph.Walk(s.ctx, s.reg, sdk, 0, now)
+	require.NoError(t, err)
+	ids, _ = g.Closure(false)
+	assert.Equal(t, []int{sdk, id["runtime"], id["aspnetcore"], id["core-setup"]}, ids)
+}

@@ -1,0 +1,273 @@
+package gather_test
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/gather"
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/test/azurite"
+	"github.com/maestroplusplus/maestro/test/nugetfeed"
+)
+
+// container is an Azurite container with blobs in it and a read SAS.
+type container struct {
+	url    string // http://127.0.0.1:PORT/devstoreaccount1/NAME
+	sasURL string // url?sv=...&sig=...
+	client *azblob.Client
+	name   string
+}
+
+func newContainer(t *testing.T, srv *azurite.Server, name string, blobs map[string]string) *container {
+	t.Helper()
+	ctx := t.Context()
+	client, err := azblob.NewClientFromConnectionString(srv.ConnectionString(), nil)
+	require.NoError(t, err)
+	_, err = client.CreateContainer(ctx, name, nil)
+	require.NoError(t, err)
+	for n, content := range blobs {
+		_, err := client.UploadBuffer(ctx, name, n, []byte(content), nil)
+		require.NoError(t, err)
+	}
+	cred, err := azblob.NewSharedKeyCredential(azurite.AccountName, azurite.AccountKey)
+	require.NoError(t, err)
+	q, err := sas.BlobSignatureValues{
+		Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().Add(time.Hour), ContainerName: name,
+		Permissions: (&sas.ContainerPermissions{Read: true}).String(),
+	}.SignWithSharedKey(cred)
+	require.NoError(t, err)
+	u := srv.BlobEndpoint() + "/" + name
+	return &container{url: u, sasURL: u + "?" + q.Encode(), client: client, name: name}
+}
+
+func sasOf(t *testing.T, cs ...*container) gather.Credentials {
+	t.Helper()
+	var raw []string
+	for _, c := range cs {
+		raw = append(raw, c.sasURL)
+	}
+	s, secrets, err := gather.ParseSASURLs(strings.Join(raw, "\n"))
+	require.NoError(t, err)
+	return gather.Credentials{SAS: s, Secrets: secrets}
+}
+
+func pkgAsset(id, version, feed string, nonShipping bool) maestro.Asset {
+	return maestro.Asset{Name: id, Version: version, NonShipping: nonShipping,
+		Locations: []maestro.AssetLocation{{Type: maestro.LocationNuGetFeed, Location: feed}}}
+}
+
+func blobAsset(name, version, container string, nonShipping bool) maestro.Asset {
+	return maestro.Asset{Name: name, Version: version, NonShipping: nonShipping,
+		Locations: []maestro.AssetLocation{{Type: maestro.LocationContainer, Location: container}}}
+}
+
+func plan(t *testing.T, builds ...maestro.Build) []gather.Item {
+	t.Helper()
+	items, err := gather.Plan(builds)
+	require.NoError(t, err)
+	return items
+}
+
+func read(t *testing.T, dir, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+	require.NoError(t, err)
+	return string(data)
+}
+
+// TestGather downloads packages from an authenticated NuGet v3 feed and
+// blobs from a private Azurite container (with a SAS), each once, verified
+// against the feed's package hash and the blob's Content-MD5; a second run
+// downloads nothing and keeps every file.
+func TestGather(t *testing.T) {
+	srv := azurite.Start(t)
+	feed := nugetfeed.New("org", "dotnet-eng")
+	t.Cleanup(feed.Close)
+	feed.Token = "feed-pat-123456"
+	feed.ExternalPages = true
+	feed.Add("Contoso.Runtime", "8.0.1-preview.1", []byte("runtime package"))
+	feed.Add("Contoso.Tools", "1.2.3", []byte("tools package"))
+	c := newContainer(t, srv, "drops", map[string]string{
+		"Runtime/8.0.1/dotnet-runtime.zip": "runtime zip",
+		"assets/sdk/checksums.txt":         "sums", // pushed under assets/, recorded without it
+	})
+
+	b := maestro.Build{ID: 7, Assets: []maestro.Asset{
+		pkgAsset("Contoso.Runtime", "8.0.1-preview.1", feed.IndexURL(), false),
+		pkgAsset("Contoso.Tools", "1.2.3", feed.IndexURL(), true),
+		blobAsset("Runtime/8.0.1/dotnet-runtime.zip", "8.0.1", c.url, false),
+		blobAsset("sdk/checksums.txt", "8.0.1", c.url+"/index.json", true),
+	}}
+	items := plan(t, b)
+	dir := t.TempDir()
+	creds := sasOf(t, c)
+	creds.Authorization = func(u *url.URL) string {
+		if strings.HasPrefix(u.String(), feed.OrgURL()+"/") {
+			return "Basic " + base64.StdEncoding.EncodeToString([]byte(":"+feed.Token))
+		}
+		return ""
+	}
+	var events []gather.Event
+	g := &gather.Gatherer{Dir: dir, Credentials: creds, Progress: func(e gather.Event) { events = append(events, e) }}
+	entries, err := g.Gather(t.Context(), items)
+	require.NoError(t, err)
+	require.Len(t, entries, 4)
+	require.Len(t, events, 4)
+	assert.Equal(t, 4, events[3].Done)
+
+	assert.Equal(t, "runtime package", read(t, dir, "shipping/packages/Contoso.Runtime.8.0.1-preview.1.nupkg"))
+	assert.Equal(t, "tools package", read(t, dir, "nonshipping/packages/Contoso.Tools.1.2.3.nupkg"))
+	assert.Equal(t, "runtime zip", read(t, dir, "shipping/assets/Runtime/8.0.1/dotnet-runtime.zip"))
+	assert.Equal(t, "sums", read(t, dir, "nonshipping/assets/sdk/checksums.txt"))
+
+	byPath := map[string]gather.Entry{}
+	for _, e := range entries {
+		byPath[e.Path] = e
+	}
+	rt := byPath["shipping/packages/Contoso.Runtime.8.0.1-preview.1.nupkg"]
+	require.NotNil(t, rt.Verified, "the feed's registration gives the package hash")
+	assert.Equal(t, gather.SHA512, rt.Verified.Algorithm)
+	assert.Equal(t, "registration", rt.Verified.From)
+	assert.Equal(t, feed.IndexURL()[:len(feed.IndexURL())-len("/index.json")]+nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1"), rt.Source)
+	zip := byPath["shipping/assets/Runtime/8.0.1/dotnet-runtime.zip"]
+	require.NotNil(t, zip.Verified, "Azurite stores an MD5 for a single-shot upload")
+	sum := md5.Sum([]byte("runtime zip"))
+	assert.Equal(t, &gather.Checksum{Algorithm: gather.MD5, Value: sum[:], From: "Content-MD5"}, zip.Verified)
+	assert.Equal(t, c.url+"/Runtime/8.0.1/dotnet-runtime.zip", zip.Source, "no SAS in the manifest")
+	assert.Equal(t, c.url+"/assets/sdk/checksums.txt", byPath["nonshipping/assets/sdk/checksums.txt"].Source)
+	assert.Equal(t, int64(len("runtime zip")), zip.Size)
+
+	for _, p := range []string{nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1"), nugetfeed.PackagePath("Contoso.Tools", "1.2.3"), "/index.json"} {
+		assert.Equal(t, 1, feed.Requests(p), "%s requested once", p)
+	}
+
+	// A second run keeps every file: no package is requested again.
+	events = nil
+	entries2, err := g.Gather(t.Context(), items)
+	require.NoError(t, err)
+	assert.Equal(t, entries, entries2)
+	for _, e := range events {
+		assert.True(t, e.Present, "%s kept", e.Entry.Path)
+	}
+	assert.Equal(t, 1, feed.Requests(nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1")))
+	assert.Equal(t, 1, feed.Requests(nugetfeed.PackagePath("Contoso.Tools", "1.2.3")))
+
+	// A file changed since is downloaded again; a partial file left by a
+	// killed run is never taken for the file.
+	p := filepath.Join(dir, "shipping", "packages", "Contoso.Runtime.8.0.1-preview.1.nupkg")
+	require.NoError(t, os.WriteFile(p, []byte("runtime packag"), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(dir, "nonshipping", "packages", "Contoso.Tools.1.2.3.nupkg")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nonshipping", "packages", "Contoso.Tools.1.2.3.nupkg.partial"), []byte("tools pack"), 0o644))
+	_, err = (&gather.Gatherer{Dir: dir, Credentials: creds}).Gather(t.Context(), items)
+	require.NoError(t, err)
+	assert.Equal(t, "runtime package", read(t, dir, "shipping/packages/Contoso.Runtime.8.0.1-preview.1.nupkg"))
+	assert.Equal(t, "tools package", read(t, dir, "nonshipping/packages/Contoso.Tools.1.2.3.nupkg"))
+	assert.NoFileExists(t, filepath.Join(dir, "nonshipping", "packages", "Contoso.Tools.1.2.3.nupkg.partial"))
+	assert.Equal(t, 2, feed.Requests(nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1")))
+	assert.Equal(t, 2, feed.Requests(nugetfeed.PackagePath("Contoso.Tools", "1.2.3")))
+}
+
+// TestGatherChecksumMismatch: bytes that do not match the feed's package
+// hash or the blob's Content-MD5 are an error naming the asset and the URL
+// (without the SAS), and no file is kept under either name.
+func TestGatherChecksumMismatch(t *testing.T) {
+	srv := azurite.Start(t)
+	feed := nugetfeed.New("org", "feed")
+	t.Cleanup(feed.Close)
+	feed.Add("Contoso.Bad", "1.0.0", []byte("good bytes"))
+	feed.Corrupt("Contoso.Bad", "1.0.0")
+	blobFeed := nugetfeed.New("org", "blobfeed") // no registration; Content-MD5 on the package
+	t.Cleanup(blobFeed.Close)
+	blobFeed.NoRegistrations, blobFeed.ContentMD5 = true, true
+	blobFeed.Add("Contoso.Worse", "2.0.0", []byte("good bytes"))
+	blobFeed.Corrupt("Contoso.Worse", "2.0.0")
+	c := newContainer(t, srv, "bad", map[string]string{"files/bad.zip": "blob bytes"})
+	other := md5.Sum([]byte("other bytes"))
+	_, err := c.client.ServiceClient().NewContainerClient(c.name).NewBlobClient("files/bad.zip").
+		SetHTTPHeaders(t.Context(), blob.HTTPHeaders{BlobContentMD5: other[:]}, nil)
+	require.NoError(t, err)
+
+	items := plan(t, maestro.Build{ID: 3, Assets: []maestro.Asset{
+		pkgAsset("Contoso.Bad", "1.0.0", feed.IndexURL(), false),
+		pkgAsset("Contoso.Worse", "2.0.0", blobFeed.IndexURL(), false),
+		blobAsset("files/bad.zip", "1.0.0", c.url, false),
+	}})
+	dir := t.TempDir()
+	creds := sasOf(t, c)
+	entries, err := (&gather.Gatherer{Dir: dir, Credentials: creds}).Gather(t.Context(), items)
+	require.Error(t, err)
+	assert.Empty(t, entries)
+	msg := err.Error()
+	assert.Contains(t, msg, "asset Contoso.Bad 1.0.0 (build 3): checksum mismatch: registration says SHA512 ")
+	assert.Contains(t, msg, feed.URL+"/org/_packaging/feed/nuget/v3"+nugetfeed.PackagePath("Contoso.Bad", "1.0.0"))
+	good := md5.Sum([]byte("good bytes"))
+	assert.Contains(t, msg, "asset Contoso.Worse 2.0.0 (build 3): checksum mismatch: Content-MD5 says MD5 "+base64.StdEncoding.EncodeToString(good[:]))
+	assert.Contains(t, msg, "asset files/bad.zip 1.0.0 (build 3): checksum mismatch: Content-MD5 says MD5 "+base64.StdEncoding.EncodeToString(other[:]))
+	assert.Contains(t, msg, "the 10 bytes downloaded from "+c.url+"/files/bad.zip have MD5 ")
+	assert.Contains(t, msg, "; the file was not kept")
+	for _, s := range creds.Secrets {
+		assert.NotContains(t, msg, s)
+	}
+	assert.NotContains(t, msg, "sig=")
+	var left []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return err
+	}))
+	assert.Empty(t, left, "neither the file nor its partial download is kept")
+}
+
+// TestGatherNotFound: an asset no location has is an error listing what
+// was tried; a private container without its SAS says what to set, and the
+// other assets are still gathered.
+func TestGatherNotFound(t *testing.T) {
+	srv := azurite.Start(t)
+	feed := nugetfeed.New("org", "feed")
+	t.Cleanup(feed.Close)
+	feed.Add("Contoso.A", "1.0.0", []byte("a"))
+	c := newContainer(t, srv, "private", map[string]string{"files/x.zip": "x"})
+	items := plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{
+		pkgAsset("Contoso.A", "1.0.0", feed.IndexURL(), false),
+		pkgAsset("Contoso.Gone", "2.0.0", feed.IndexURL(), false),
+		blobAsset("files/x.zip", "1", c.url, false),
+		{Name: "nowhere.zip", Version: "1"},
+	}})
+	entries, err := (&gather.Gatherer{Dir: t.TempDir()}).Gather(t.Context(), items)
+	require.Error(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "Contoso.A", entries[0].Name)
+	msg := err.Error()
+	assert.Contains(t, msg, "asset Contoso.Gone 2.0.0 (build 1): no recorded location has it ("+feed.URL)
+	assert.Contains(t, msg, "asset nowhere.zip 1 (build 1): the registry records no location for it")
+	assert.Contains(t, msg, "asset files/x.zip 1 (build 1): "+c.url+"/files/x.zip: HTTP 403 AuthorizationFailure")
+	assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err))
+}
+
+func TestParseSASURLs(t *testing.T) {
+	s, secrets, err := gather.ParseSASURLs("https://a.blob.core.windows.net/c/?sv=1&sig=abc%2Bdef\n  http://127.0.0.1:1/acct/box?sig=x1234")
+	require.NoError(t, err)
+	require.Len(t, s, 2)
+	assert.Equal(t, "https://a.blob.core.windows.net/c", s[0].Container.String())
+	assert.Equal(t, "sv=1&sig=abc%2Bdef", s[0].Query)
+	assert.Contains(t, secrets, "abc+def")
+	for _, bad := range []string{"https://a.blob.core.windows.net/c", "https://a.blob.core.windows.net/?sig=secretvalue", "ftp://x/c?sig=secretvalue"} {
+		_, _, err := gather.ParseSASURLs(bad)
+		require.Error(t, err, bad)
+		assert.NotContains(t, err.Error(), "secretvalue")
+	}
+}
