@@ -86,6 +86,14 @@
 // resources.repositories, and the branch must exist. SetBuildStatus moves a
 // build or run on.
 //
+// Build artifacts: GetArtifacts, GetArtifact and GetArtifactContentZip
+// (the container as a zip of {name}/{path} entries, also served at the
+// artifact's resource.downloadUrl with $format=zip), for the Container
+// artifacts a test uploads with AddArtifact to a build it adds with
+// AddBuild. ServiceHookEvent writes the build.complete and
+// ms.vss-pipelines.run-state-changed-event payloads a service hook
+// subscription would deliver for a build.
+//
 // Policy: GetPolicyEvaluations by pull request artifact
 // (vstfs:///CodeReview/CodeReviewId/{projectId}/{pullRequestId}) and
 // GetPolicyEvaluation, with the evaluations a test sets with

@@ -54,6 +54,7 @@ var typeNames = map[string]string{
 	"PipelineRunNotFoundException":                 "Microsoft.Azure.Pipelines.WebApi.PipelineRunNotFoundException, Microsoft.Azure.Pipelines.WebApi",
 	"DefinitionNotFoundException":                  "Microsoft.TeamFoundation.Build.WebApi.DefinitionNotFoundException, Microsoft.TeamFoundation.Build2.WebApi",
 	"BuildNotFoundException":                       "Microsoft.TeamFoundation.Build.WebApi.BuildNotFoundException, Microsoft.TeamFoundation.Build2.WebApi",
+	"ArtifactNotFoundException":                    "Microsoft.TeamFoundation.Build.WebApi.ArtifactNotFoundException, Microsoft.TeamFoundation.Build2.WebApi",
 	"BuildRequestValidationFailedException":        "Microsoft.TeamFoundation.Build.WebApi.BuildRequestValidationFailedException, Microsoft.TeamFoundation.Build2.WebApi",
 	"PolicyEvaluationNotFoundException":            "Microsoft.TeamFoundation.Policy.WebApi.PolicyEvaluationNotFoundException, Microsoft.TeamFoundation.Policy.WebApi",
 }

@@ -62,6 +62,7 @@ var (
 	locPRReviewers     = uuid.MustParse("4b6702c7-aa35-4b89-9c96-b9abf6d3e540")
 	locBuilds          = uuid.MustParse("0cd358e1-9217-4d94-8269-1c1ee6f93dcf")
 	locDefinitions     = uuid.MustParse("dbeaf647-6167-421a-bda9-c9327b25e2e6")
+	locArtifacts       = uuid.MustParse("1db06c96-014e-44e1-ac91-90b2d4b3e984")
 	locPipelines       = uuid.MustParse("28e1305e-2afe-47bf-abaf-cbb0e6a91988")
 	locRuns            = uuid.MustParse("7859261e-d2e9-4a68-b820-a5d84cc5bb3d")
 	locEvaluations     = uuid.MustParse("c23ddff5-229c-4d04-a80b-0fdce9f360c8")
@@ -101,6 +102,8 @@ func newLocations() []*resourceLocation {
 			handlers: map[string]handler{http.MethodGet: handleGetBuild, http.MethodPost: handleQueueBuild}},
 		{id: locDefinitions, area: "build", resource: "Definitions", template: "{project}/_apis/build/{resource}/{definitionId}", resourceVersion: 7, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetDefinition}},
+		{id: locArtifacts, area: "build", resource: "artifacts", template: "{project}/_apis/build/builds/{buildId}/{resource}", resourceVersion: 5, minVersion: "2.0", maxVersion: "7.2", releasedVersion: "7.1",
+			handlers: map[string]handler{http.MethodGet: handleGetArtifacts}},
 		{id: locPipelines, area: "pipelines", resource: "pipelines", template: "{project}/_apis/{resource}/{pipelineId}", resourceVersion: 1, minVersion: "5.1", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetPipeline}},
 		{id: locRuns, area: "pipelines", resource: "runs", template: "{project}/_apis/pipelines/{pipelineId}/{resource}/{runId}", resourceVersion: 1, minVersion: "5.1", maxVersion: "7.2", releasedVersion: "7.1",

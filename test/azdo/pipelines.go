@@ -138,6 +138,7 @@ type buildRecord struct {
 	parameters         string
 	templateParameters map[string]string
 	triggerInfo        map[string]string // as the queue request gave it
+	artifacts          []*artifactRecord
 	variables          map[string]pipelines.Variable
 }
 

@@ -36,22 +36,23 @@ type Server struct {
 
 	locations []*resourceLocation
 
-	mu            sync.Mutex
-	before        func(*http.Request)
-	tokens        map[string]*Token
-	projects      []*Project
-	repos         []*Repository
-	pipelines     []*Pipeline
-	builds        []*buildRecord
-	runRequests   []RunRequest
-	queueRequests []QueueBuildRequest
-	prs           []*pullRequest
-	pushes        []Push
-	refUpdates    []RefUpdate
-	requests      []Request
-	nextBuildID   int
-	nextPushID    int
-	nextPRID      int
+	mu             sync.Mutex
+	before         func(*http.Request)
+	tokens         map[string]*Token
+	projects       []*Project
+	repos          []*Repository
+	pipelines      []*Pipeline
+	builds         []*buildRecord
+	runRequests    []RunRequest
+	queueRequests  []QueueBuildRequest
+	prs            []*pullRequest
+	pushes         []Push
+	refUpdates     []RefUpdate
+	requests       []Request
+	nextBuildID    int
+	nextPushID     int
+	nextPRID       int
+	nextArtifactID int
 
 	pendingTokens []Token // from options, added once all options are applied
 }
@@ -471,6 +472,12 @@ func (c *call) respond(status int, value any, err error) {
 	}
 	if status == http.StatusNoContent {
 		c.w.WriteHeader(status)
+		return
+	}
+	if z, ok := value.(zipBody); ok {
+		c.w.Header().Set("Content-Type", "application/zip")
+		c.w.WriteHeader(status)
+		c.w.Write(z)
 		return
 	}
 	data, err := json.Marshal(value)
