@@ -1,0 +1,4 @@
+package azdo
+
+// UnzipArtifact is unzipArtifact, for tests.
+var UnzipArtifact = unzipArtifact
