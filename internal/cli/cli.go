@@ -26,6 +26,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/policy"
 	"github.com/maestroplusplus/maestro/internal/cli/pr"
 	"github.com/maestroplusplus/maestro/internal/cli/publish"
+	"github.com/maestroplusplus/maestro/internal/cli/publishtrigger"
 	registrycmd "github.com/maestroplusplus/maestro/internal/cli/registry"
 	servecmd "github.com/maestroplusplus/maestro/internal/cli/serve"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
@@ -117,6 +118,7 @@ local directory (see README).`,
 			pr.NewCmd(f),
 			legacycmd.NewCmd(f),
 			mirrorcmd.NewCmd(f),
+			publishtrigger.NewCmd(f),
 			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
 			servecmd.NewCmd(f, nil),
