@@ -125,4 +125,3 @@ func MatchPublishTrigger(ts []maestro.PublishTrigger, organization string, proje
 	}
 	return maestro.PublishTrigger{}, false
 }
-
