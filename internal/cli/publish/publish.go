@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service"
 	"github.com/maestroplusplus/maestro/internal/store"
 )
 
@@ -204,12 +203,11 @@ func prepare(ctx context.Context, f *cmdutil.Factory, o *Options, validate bool)
 	if err != nil {
 		return nil, err
 	}
-	b, err := manifest.Merge(ms)
+	// The same build the publish trigger of `maestro serve` makes.
+	b, err := service.PipelineBuild(ms, f.Getenv, o.Flags, f.Now())
 	if err != nil {
 		return nil, err
 	}
-	b = fillMetadata(b, f.Getenv, o.Flags)
-	b.DateProduced = f.Now().UTC()
 	in := &input{b: b, readFile: os.ReadFile, close: func() {}}
 	if o.LegacyRepo != "" {
 		// As `legacy publish --packages` reads them: a package two
@@ -363,49 +361,6 @@ func writeResult(path string, b maestro.Build) error {
 		return fmt.Errorf("--result-file %s: %w", path, err)
 	}
 	return fh.Close()
-}
-
-// fillMetadata completes b from the pipeline's environment, then from flags.
-func fillMetadata(b maestro.Build, getenv func(string) string, flags maestro.Build) maestro.Build {
-	fill := func(dst *string, vals ...string) {
-		for _, v := range vals {
-			if *dst == "" {
-				*dst = strings.TrimSpace(v)
-			}
-		}
-	}
-	fillInt := func(dst *int, vals ...string) {
-		for _, v := range vals {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); *dst == 0 && err == nil {
-				*dst = n
-			}
-		}
-	}
-	fill(&b.Repository, getenv("BUILD_REPOSITORY_URI"), flags.Repository)
-	fill(&b.Branch, getenv("BUILD_SOURCEBRANCH"), flags.Branch)
-	fill(&b.Commit, getenv("BUILD_SOURCEVERSION"), flags.Commit)
-	fill(&b.AzureDevOpsBuildNumber, getenv("BUILD_BUILDNUMBER"), flags.AzureDevOpsBuildNumber)
-	fill(&b.AzureDevOpsAccount, accountOf(getenv("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI")))
-	fill(&b.AzureDevOpsProject, getenv("SYSTEM_TEAMPROJECT"))
-	fill(&b.AzureDevOpsRepository, getenv("BUILD_REPOSITORY_URI"))
-	fill(&b.AzureDevOpsBranch, getenv("BUILD_SOURCEBRANCH"))
-	fillInt(&b.AzureDevOpsBuildID, getenv("BUILD_BUILDID"))
-	fillInt(&b.AzureDevOpsBuildDefinitionID, getenv("SYSTEM_DEFINITIONID"))
-	b.Branch = strings.TrimPrefix(b.Branch, "refs/heads/")
-	return b
-}
-
-// accountOf returns the organization of a collection URI:
-// https://dev.azure.com/{org}/ or https://{org}.visualstudio.com/.
-func accountOf(collectionURI string) string {
-	u, err := url.Parse(strings.TrimSpace(collectionURI))
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	if org, ok := strings.CutSuffix(strings.ToLower(u.Host), ".visualstudio.com"); ok {
-		return org
-	}
-	return strings.Split(strings.Trim(u.Path, "/"), "/")[0]
 }
 
 func resolveChannels(c *cli.Context, reg *registry.Registry, names []string) ([]int, error) {
