@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
@@ -145,4 +146,30 @@ func unzipArtifact(data []byte, name string) ([]ArtifactFile, error) {
 		out = append(out, ArtifactFile{Path: rel, Data: b})
 	}
 	return out, nil
+}
+
+// JobVariables are the predefined variables a job of build b (of the
+// organization at orgURL) sees that `maestro publish` reads (see
+// service.PipelineBuild): what the pipeline task would have published with,
+// read back from the Builds API.
+func JobVariables(orgURL string, b *build.Build) map[string]string {
+	vars := map[string]string{
+		"SYSTEM_TEAMFOUNDATIONCOLLECTIONURI": strings.TrimRight(orgURL, "/") + "/",
+		"BUILD_BUILDNUMBER":                  derefString(b.BuildNumber),
+		"BUILD_SOURCEVERSION":                derefString(b.SourceVersion),
+		"BUILD_SOURCEBRANCH":                 derefString(b.SourceBranch),
+	}
+	if b.Id != nil {
+		vars["BUILD_BUILDID"] = strconv.Itoa(*b.Id)
+	}
+	if b.Definition != nil && b.Definition.Id != nil {
+		vars["SYSTEM_DEFINITIONID"] = strconv.Itoa(*b.Definition.Id)
+	}
+	if b.Project != nil {
+		vars["SYSTEM_TEAMPROJECT"] = derefString(b.Project.Name)
+	}
+	if b.Repository != nil {
+		vars["BUILD_REPOSITORY_URI"] = derefString(b.Repository.Url)
+	}
+	return vars
 }
