@@ -47,4 +47,3 @@ func TestAccountOf(t *testing.T) {
 		assert.Equal(t, want, service.AccountOf(in), in)
 	}
 }
-
