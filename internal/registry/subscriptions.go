@@ -123,14 +123,8 @@ func (r *Registry) AddSubscription(ctx context.Context, s maestro.Subscription) 
 		return s, err
 	}
 	// Subscriptions recorded before key claims existed are found by a scan.
-	existing, err := r.Subscriptions(ctx, SubscriptionFilter{ChannelID: s.ChannelID, SourceRepository: s.SourceRepository})
-	if err != nil {
+	if err := r.checkDuplicate(ctx, s, ""); err != nil {
 		return s, err
-	}
-	for _, o := range existing {
-		if naturalKey(o) == naturalKey(s) {
-			return s, duplicateError(o)
-		}
 	}
 	if s.ID == "" {
 		s.ID = r.newID()
@@ -293,11 +287,8 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 			return err
 		}
 		s.ID = id
-		if !repourl.Equal(s.TargetRepository, before.TargetRepository) || trimRefsHeads(s.TargetBranch) != before.TargetBranch {
-			return maestro.Errorf(maestro.KindInvalid, "subscription %s: target repository and branch cannot change after creation; create a new subscription", id)
-		}
-		if s.Policy.Batchable != before.Policy.Batchable {
-			return maestro.Errorf(maestro.KindInvalid, "subscription %s: batchable cannot change after creation; create a new subscription", id)
+		if err := checkFixed(before, *s); err != nil {
+			return err
 		}
 		if err := r.validateSubscription(ctx, s); err != nil {
 			return err

@@ -70,3 +70,29 @@ func Golden(tb testing.TB, path, got string, update bool) {
 		tb.Errorf("output differs from %s (go test -update rewrites it after review)\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+// DependencyFiles reads the real dependency files of
+// ../shared/fixtures/dependency-files/<name> (kept flat there) and returns
+// them by their paths in a repository: eng/Version.Details.xml,
+// eng/Versions.props, eng/Version.Details.props and global.json, as far as
+// the fixture has them.
+func DependencyFiles(tb testing.TB, name string) map[string]string {
+	tb.Helper()
+	src := filepath.Join(Shared(tb, "fixtures", "dependency-files"), name)
+	files := map[string]string{}
+	for from, to := range map[string]string{"Version.Details.xml": "eng/Version.Details.xml", "Versions.props": "eng/Versions.props",
+		"Version.Details.props": "eng/Version.Details.props", "global.json": "global.json"} {
+		data, err := os.ReadFile(filepath.Join(src, from))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files[to] = string(data)
+	}
+	if len(files) == 0 {
+		tb.Fatalf("%s holds no dependency files", src)
+	}
+	return files
+}

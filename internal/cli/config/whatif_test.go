@@ -52,19 +52,11 @@ type whatIfWorld struct {
 func realTarget(t *testing.T, name string) string {
 	t.Helper()
 	ctx := context.Background()
-	src := filepath.Join(testenv.Shared(t, "fixtures", "dependency-files"), name)
 	root := t.TempDir()
 	seed := filepath.Join(root, "seed")
-	layout := map[string]string{"Version.Details.xml": "eng/Version.Details.xml", "Versions.props": "eng/Versions.props",
-		"Version.Details.props": "eng/Version.Details.props", "global.json": "global.json"}
-	for from, to := range layout {
-		data, err := os.ReadFile(filepath.Join(src, from))
-		if os.IsNotExist(err) {
-			continue
-		}
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(seed, to)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(seed, to), data, 0o644))
+	for path, content := range testenv.DependencyFiles(t, name) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(seed, path)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(seed, path), []byte(content), 0o644))
 	}
 	g := git.Runner{Author: git.Identity{Name: "dev", Email: "dev@example.com"}}
 	bare := filepath.Join(root, name+".git")

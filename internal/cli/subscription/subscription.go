@@ -160,6 +160,8 @@ type AddOptions struct {
 	Fields   Fields
 	Disabled bool
 	JSON     bool
+	// WhatIf writes nothing and prints what the subscription would flow now.
+	WhatIf bool
 }
 
 // ListOptions are the parsed flags of `maestro subscription list`.
@@ -182,6 +184,8 @@ type UpdateOptions struct {
 	ID     string
 	Fields Fields
 	JSON   bool
+	// WhatIf writes nothing and prints what the changed subscription would flow now.
+	WhatIf bool
 }
 
 // DeleteOptions are the parsed flags of `maestro subscription delete`.
@@ -237,8 +241,14 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*cli.Context, *AddOptions) error) *
 		Description: `Example:
   maestro subscription add --channel '.NET 10' --source-repo https://github.com/dotnet/arcade \
     --target-repo https://github.com/dotnet/runtime --target-branch main \
-    --update-frequency everyDay --merge-policy Standard`,
-		Flags: append(fieldFlags(true), &cli.BoolFlag{Name: "disabled", Usage: "create it disabled"}, cmdutil.StoreFlag, cmdutil.OutputFlag),
+    --update-frequency everyDay --merge-policy Standard
+
+With --what-if nothing is added: the subscription is checked as add checks it,
+then the command prints the build it would apply now (the newest of its
+source in its channel, with the flow's decision for it) and the dependencies
+that build would change in the target branch, from a dry run of the real
+update on the branch's dependency files.`,
+		Flags: append(fieldFlags(true), &cli.BoolFlag{Name: "disabled", Usage: "create it disabled"}, cmdutil.WhatIfFlag, cmdutil.StoreFlag, cmdutil.OutputFlag),
 		Action: func(c *cli.Context) error {
 			fl, err := parseFields(c)
 			if err != nil {
@@ -248,7 +258,7 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*cli.Context, *AddOptions) error) *
 			if err != nil {
 				return err
 			}
-			return runF(c, &AddOptions{Fields: fl, Disabled: c.Bool("disabled"), JSON: asJSON})
+			return runF(c, &AddOptions{Fields: fl, Disabled: c.Bool("disabled"), JSON: asJSON, WhatIf: c.Bool(cmdutil.WhatIfFlag.Name)})
 		},
 	}
 }
@@ -261,6 +271,9 @@ func addRun(c *cli.Context, f *cmdutil.Factory, o *AddOptions) error {
 	s := maestro.Subscription{Enabled: !o.Disabled, ExcludedAssets: []string{}}
 	if err := o.Fields.apply(c, reg, &s); err != nil {
 		return err
+	}
+	if o.WhatIf {
+		return whatIf(c, f, reg, s, nil, o.JSON)
 	}
 	s, err = reg.AddSubscription(c.Context, s)
 	if err != nil {
@@ -381,7 +394,10 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*cli.Context, *UpdateOptions) er
 	}
 	return &cli.Command{
 		Name: "update", Usage: "change the fields given as flags", ArgsUsage: " ",
-		Flags: append([]cli.Flag{idFlag()}, append(fieldFlags(false), cmdutil.StoreFlag, cmdutil.OutputFlag)...),
+		Description: `With --what-if nothing changes: the change is checked as update checks it,
+then the command prints the build the changed subscription would apply now
+and the dependencies that build would change in the target branch.`,
+		Flags: append([]cli.Flag{idFlag()}, append(fieldFlags(false), cmdutil.WhatIfFlag, cmdutil.StoreFlag, cmdutil.OutputFlag)...),
 		Action: func(c *cli.Context) error {
 			fl, err := parseFields(c)
 			if err != nil {
@@ -391,7 +407,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*cli.Context, *UpdateOptions) er
 			if err != nil {
 				return err
 			}
-			return runF(c, &UpdateOptions{ID: c.String("id"), Fields: fl, JSON: asJSON})
+			return runF(c, &UpdateOptions{ID: c.String("id"), Fields: fl, JSON: asJSON, WhatIf: c.Bool(cmdutil.WhatIfFlag.Name)})
 		},
 	}
 }
@@ -400,6 +416,23 @@ func updateRun(c *cli.Context, f *cmdutil.Factory, o *UpdateOptions) error {
 	reg, err := f.Registry(c)
 	if err != nil {
 		return err
+	}
+	if o.WhatIf {
+		before, err := reg.Subscription(c.Context, o.ID)
+		if err != nil {
+			return err
+		}
+		after := before
+		after.ExcludedAssets = slices.Clone(before.ExcludedAssets)
+		after.Policy.MergePolicies = slices.Clone(before.Policy.MergePolicies)
+		if up := before.UpdatePipeline; up != nil { // apply may change it in place
+			cp := *up
+			after.UpdatePipeline = &cp
+		}
+		if err := o.Fields.apply(c, reg, &after); err != nil {
+			return err
+		}
+		return whatIf(c, f, reg, after, &before, o.JSON)
 	}
 	s, err := reg.UpdateSubscription(c.Context, o.ID, func(s *maestro.Subscription) error {
 		return o.Fields.apply(c, reg, s)
