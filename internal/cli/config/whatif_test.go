@@ -254,3 +254,16 @@ func TestWhatIfChecksFirst(t *testing.T) {
 	require.Error(t, r.err)
 	assert.Contains(t, r.err.Error(), "--output json only goes with --what-if")
 }
+
+// TestWhatIfWithoutRegistry: with --create on a store that holds no
+// registry, --what-if plans against an empty one — every channel is new and
+// holds no builds — and creates nothing.
+func TestWhatIfWithoutRegistry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	r := maestro(t, dir, "channels:\n  - name: dev\nsubscriptions:\n  - channel: dev\n    sourceRepository: https://github.com/dotnet/arcade\n    targetRepository: /src/runtime.git\n    targetBranch: main\n",
+		"config", "apply", "--what-if", "--create", "-")
+	require.NoError(t, r.err, r.errOut)
+	assert.Contains(t, r.out, "Plan: 2 to add, 0 to change, 0 to delete.\n")
+	assert.Contains(t, r.out, "add subscription (new) \"dev\" https://github.com/dotnet/arcade → /src/runtime.git@main\n    no build to apply: the channel is new: it holds no builds yet\n")
+	assert.NoDirExists(t, dir, "--what-if created the store")
+}
