@@ -271,3 +271,49 @@ func TestParseSASURLs(t *testing.T) {
 		assert.NotContains(t, err.Error(), "secretvalue")
 	}
 }
+
+// TestGatherFiles reads file:// locations, as publish --upload records
+// them on a local store: the location is the file itself, or a folder
+// holding the asset under its name.
+func TestGatherFiles(t *testing.T) {
+	src := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "builds", "1", "files", "sdk"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "builds", "1", "files", "Contoso.A.1.0.0.nupkg"), []byte("package a"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "builds", "1", "files", "sdk", "x.zip"), []byte("zip"), 0o644))
+	files := "file://" + filepath.ToSlash(filepath.Join(src, "builds", "1", "files"))
+	items := plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{
+		{Name: "Contoso.A", Version: "1.0.0", Locations: []maestro.AssetLocation{{Type: maestro.LocationContainer, Location: files + "/Contoso.A.1.0.0.nupkg"}}},
+		blobAsset("sdk/x.zip", "1.0.0", files, false),
+	}})
+	dir := t.TempDir()
+	entries, err := (&gather.Gatherer{Dir: dir}).Gather(t.Context(), items)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, "package a", read(t, dir, "shipping/packages/Contoso.A.1.0.0.nupkg"))
+	assert.Equal(t, "zip", read(t, dir, "shipping/assets/sdk/x.zip"))
+	assert.Equal(t, files+"/sdk/x.zip", entries[0].Source)
+	assert.Nil(t, entries[0].Verified, "a local file gives no checksum")
+}
+
+// TestOpenLocks: one run at a time writes to a drop.
+func TestOpenLocks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "drop")
+	m := gather.Manifest{RootBuild: 3}
+	require.NoError(t, gather.CheckDir(dir, m))
+	d, err := gather.Open(dir, m)
+	require.NoError(t, err)
+	_, err = gather.Open(dir, m)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err))
+	assert.ErrorContains(t, err, "another gather-drop is writing to "+dir)
+	require.NoError(t, gather.CheckDir(dir, m), "the drop of the same build resumes")
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(gather.CheckDir(dir, gather.Manifest{RootBuild: 4})))
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(gather.CheckDir(dir, gather.Manifest{RootBuild: 3, IncludeToolset: true})))
+	require.NoError(t, d.Close())
+	d, err = gather.Open(dir, m)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	got, err := gather.ReadManifest(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.RootBuild)
+	assert.False(t, got.Complete)
+}

@@ -36,6 +36,21 @@ type Manifest struct {
 	Assets        []Entry `json:"assets"`
 }
 
+// Filled returns m with empty lists instead of nil ones, as it is written
+// (JSON [] rather than null).
+func (m Manifest) Filled() Manifest {
+	if m.Assets == nil {
+		m.Assets = []Entry{}
+	}
+	if m.Builds == nil {
+		m.Builds = []Build{}
+	}
+	if m.MissingBuilds == nil {
+		m.MissingBuilds = []int{}
+	}
+	return m
+}
+
 // Build is one build whose assets the drop holds.
 type Build struct {
 	ID                     int    `json:"id"`
@@ -154,16 +169,7 @@ func Open(dir string, m Manifest) (*Drop, error) {
 // WriteManifest replaces the drop's manifest with m: written to a temporary
 // file, synced, renamed over the old one.
 func (d *Drop) WriteManifest(m Manifest) error {
-	if m.Assets == nil {
-		m.Assets = []Entry{}
-	}
-	if m.Builds == nil {
-		m.Builds = []Build{}
-	}
-	if m.MissingBuilds == nil {
-		m.MissingBuilds = []int{}
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := json.MarshalIndent(m.Filled(), "", "  ")
 	if err != nil {
 		return err
 	}

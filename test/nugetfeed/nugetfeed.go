@@ -85,6 +85,13 @@ func (s *Server) Add(id, version string, content []byte) {
 	s.packages[key(id, version)] = &pkg{id: id, version: version, content: content, served: content}
 }
 
+// Remove deletes a package from the feed.
+func (s *Server) Remove(id, version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.packages, key(id, version))
+}
+
 // Corrupt makes the feed send other bytes than the ones its registration hashes.
 func (s *Server) Corrupt(id, version string) {
 	s.mu.Lock()

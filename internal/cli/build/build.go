@@ -80,6 +80,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 			NewCmdAddToChannel(f, nil),
 			NewCmdRemoveFromChannel(f, nil),
 			NewCmdUpdate(f, nil),
+			NewCmdGatherDrop(f, nil),
 		},
 	}
 }

@@ -30,7 +30,8 @@ func parse(args string) (clitest.Result, any) {
 				build.NewCmdDependents(f, capture[build.DependentsOptions](&got)),
 				build.NewCmdAddToChannel(f, capture[build.ChannelOptions](&got)),
 				build.NewCmdRemoveFromChannel(f, capture[build.ChannelOptions](&got)),
-				build.NewCmdUpdate(f, capture[build.UpdateOptions](&got))),
+				build.NewCmdUpdate(f, capture[build.UpdateOptions](&got)),
+				build.NewCmdGatherDrop(f, capture[build.GatherDropOptions](&got))),
 			clitest.Noun("asset", build.NewCmdAssetFind(f, capture[build.FindOptions](&got))),
 		}
 	}, strings.Fields(args)...)
@@ -56,6 +57,9 @@ func TestParse(t *testing.T) {
 		{"build update --id 3 --released", &build.UpdateOptions{ID: 3, Released: true}},
 		{"build update --id 3 --released=false --output json", &build.UpdateOptions{ID: 3, JSON: true}},
 		{"asset find --name Contoso.Widgets", &build.FindOptions{Name: "Contoso.Widgets", Limit: 20}},
+		{"build gather-drop --id 4 --output-dir drop", &build.GatherDropOptions{ID: 4, OutputDir: "drop"}},
+		{"build gather-drop --id 4 --output-dir /d --include-toolset --dry-run --output json",
+			&build.GatherDropOptions{ID: 4, OutputDir: "/d", IncludeToolset: true, DryRun: true, JSON: true}},
 		{"asset find --name a --version 1.0.0 --limit 3 --output json", &build.FindOptions{Name: "a", Version: "1.0.0", Limit: 3, JSON: true}},
 	}
 	for _, tt := range tests {
@@ -83,6 +87,11 @@ func TestParseBadInput(t *testing.T) {
 		{"build update --id 3", "build update: nothing to change; pass --released or --released=false"},
 		{"build update --id 3 --released --bogus", "flag provided but not defined: -bogus; `maestro build update --help` shows the usage"},
 		{"asset find --version 1.0.0", `Required flag "name" not set`},
+		{"build gather-drop --id 4", `Required flag "output-dir" not set`},
+		{"build gather-drop --output-dir d", `Required flag "id" not set`},
+		{"build gather-drop --id 0 --output-dir d", "--id 0: a BAR build id is a positive number"},
+		{"build gather-drop --id -3 --output-dir d", "--id -3: a BAR build id is a positive number"},
+		{"build gather-drop --id 3 --output-dir= ", "--output-dir is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
