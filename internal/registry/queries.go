@@ -112,8 +112,8 @@ func (r *Registry) fullBuild(ctx context.Context, rec buildRecord, chans channel
 	if err != nil {
 		return b, err
 	}
-	if _, err := getJSON(ctx, r.st, rec.assetsKey(), &b.Assets); err != nil {
-		return b, fmt.Errorf("read assets of build %d: %w", rec.ID, err)
+	if b.Assets, err = r.buildAssets(ctx, rec); err != nil {
+		return b, err
 	}
 	return b, nil
 }
@@ -211,8 +211,8 @@ func (r *Registry) collect(ctx context.Context, next candidates, f BuildFilter, 
 			}
 			b := assemble(rec, st, chans)
 			if withAssets {
-				if _, err := getJSON(ctx, r.st, rec.assetsKey(), &b.Assets); err != nil {
-					return nil, fmt.Errorf("read assets of build %d: %w", id, err)
+				if b.Assets, err = r.buildAssets(ctx, rec); err != nil {
+					return nil, err
 				}
 			}
 			return &b, nil

@@ -24,6 +24,8 @@ type Registry struct {
 	now   func() time.Time
 	newID func() string
 	hosts maestro.HostChecker // nil: hosts are not checked
+	// assets caches content-addressed assets documents (assetscache.go).
+	assets *assetsCache
 }
 
 // Option configures a Registry.
@@ -42,7 +44,7 @@ func WithHostChecker(h maestro.HostChecker) Option { return func(r *Registry) { 
 
 // New returns a Registry on st.
 func New(st store.Store, opts ...Option) *Registry {
-	r := &Registry{st: st, now: time.Now, newID: uuid.NewString}
+	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}}
 	for _, o := range opts {
 		o(r)
 	}

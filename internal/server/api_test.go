@@ -295,6 +295,8 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	require.Len(t, latest.Assets, 1)
 	assert.Equal(t, "3.0.0", latest.Assets[0].Version)
 	r.wantError(400, "GET", "/api/builds/latest", nil)
+	assert.Contains(t, r.wantError(400, "GET", "/api/builds/latest?repository="+url.QueryEscape("https://github.com/dotnet/arcade")+"&channelId=99", nil), "channelId")
+	assert.Contains(t, r.wantError(404, "GET", "/api/builds/latest?repository="+url.QueryEscape("https://github.com/dotnet/arcade")+"&channelId="+itoa(other.ID), nil), "no build")
 	r.wantError(404, "GET", "/api/builds/latest?repository="+url.QueryEscape("https://github.com/dotnet/runtime"), nil)
 	var one maestro.Build
 	r.want(200, "GET", "/api/builds/"+itoa(b1.ID), nil, &one)

@@ -59,12 +59,14 @@ func (s *Server) apiLatestBuild(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if ch != 0 {
-		if _, err := s.reg.Channel(r.Context(), ch); err != nil {
-			return 0, nil, asInvalid("channelId", err)
+	b, err := s.reg.LatestBuild(r.Context(), q["repository"], ch)
+	if maestro.KindOf(err) == maestro.KindNotFound && ch != 0 {
+		// No build: is it the channel that does not exist? (Checked
+		// only then, to keep the common answer to one channels read.)
+		if _, cerr := s.reg.Channel(r.Context(), ch); cerr != nil {
+			return 0, nil, asInvalid("channelId", cerr)
 		}
 	}
-	b, err := s.reg.LatestBuild(r.Context(), q["repository"], ch)
 	if err != nil {
 		return 0, nil, err
 	}
