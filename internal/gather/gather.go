@@ -140,7 +140,7 @@ func (g *Gatherer) Gather(ctx context.Context, items []Item) ([]Entry, error) {
 				if entries[i] != nil {
 					ev.Entry = *entries[i]
 				} else {
-					ev.Entry = Entry{Item: it}
+					ev.Entry = Entry{Item: it.Public()}
 				}
 				g.Progress(ev)
 			}
@@ -211,7 +211,7 @@ func (g *Gatherer) present(final string, it Item, src source, want *Checksum) (E
 	if want != nil && !want.Equal(h.sum(want.Algorithm)) {
 		return Entry{}, false, nil // changed since: download it again
 	}
-	return Entry{Item: it, Source: src.String(), Size: size, SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Verified: want}, true, nil
+	return Entry{Item: it.Public(), Source: src.String(), Size: size, SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Verified: want}, true, nil
 }
 
 // download reads src to a temporary file beside final, checks its size and
@@ -269,7 +269,7 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 	if verified == nil {
 		verified = got
 	}
-	return Entry{Item: it, Source: src.String(), Size: n, SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Verified: verified}, nil
+	return Entry{Item: it.Public(), Source: src.String(), Size: n, SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Verified: verified}, nil
 }
 
 // hashes computes every digest a source may give, in one pass.

@@ -4,10 +4,14 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,11 +108,13 @@ func TestGather(t *testing.T) {
 		"Runtime/8.0.1/dotnet-runtime.zip": "runtime zip",
 		"assets/sdk/checksums.txt":         "sums", // pushed under assets/, recorded without it
 	})
+	blobs := countingProxy(t, srv, c)
 
 	b := maestro.Build{ID: 7, Assets: []maestro.Asset{
 		pkgAsset("Contoso.Runtime", "8.0.1-preview.1", feed.IndexURL(), false),
 		pkgAsset("Contoso.Tools", "1.2.3", feed.IndexURL(), true),
-		blobAsset("Runtime/8.0.1/dotnet-runtime.zip", "8.0.1", c.url, false),
+		// A SAS recorded in the registry is neither used nor shown.
+		blobAsset("Runtime/8.0.1/dotnet-runtime.zip", "8.0.1", c.url+"?sv=2020-01-01&sig=RecordedSecret", false),
 		blobAsset("sdk/checksums.txt", "8.0.1", c.url+"/index.json", true),
 	}}
 	items := plan(t, b)
@@ -153,6 +159,14 @@ func TestGather(t *testing.T) {
 	for _, p := range []string{nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1"), nugetfeed.PackagePath("Contoso.Tools", "1.2.3"), "/index.json"} {
 		assert.Equal(t, 1, feed.Requests(p), "%s requested once", p)
 	}
+	for _, p := range []string{"/devstoreaccount1/drops/Runtime/8.0.1/dotnet-runtime.zip", "/devstoreaccount1/drops/assets/sdk/checksums.txt"} {
+		assert.Equal(t, 1, blobs.count("GET "+p), "%s downloaded once", p)
+	}
+	for _, e := range entries {
+		for _, l := range e.Locations {
+			assert.NotContains(t, l.Location, "RecordedSecret")
+		}
+	}
 
 	// A second run keeps every file: no package is requested again.
 	events = nil
@@ -164,6 +178,8 @@ func TestGather(t *testing.T) {
 	}
 	assert.Equal(t, 1, feed.Requests(nugetfeed.PackagePath("Contoso.Runtime", "8.0.1-preview.1")))
 	assert.Equal(t, 1, feed.Requests(nugetfeed.PackagePath("Contoso.Tools", "1.2.3")))
+	assert.Equal(t, 1, blobs.count("GET /devstoreaccount1/drops/Runtime/8.0.1/dotnet-runtime.zip"), "only its properties are read again")
+	assert.Equal(t, 2, blobs.count("HEAD /devstoreaccount1/drops/Runtime/8.0.1/dotnet-runtime.zip"))
 
 	// A file changed since is downloaded again; a partial file left by a
 	// killed run is never taken for the file.
@@ -316,4 +332,38 @@ func TestOpenLocks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, got.RootBuild)
 	assert.False(t, got.Complete)
+}
+
+// proxy counts the requests that reach Azurite through it.
+type proxy struct {
+	mu sync.Mutex
+	n  map[string]int // "METHOD /path" → count
+}
+
+func (p *proxy) count(k string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n[k]
+}
+
+// countingProxy puts a loopback proxy in front of Azurite and points c at
+// it; the SAS still holds, since a signature covers the path, not the host.
+func countingProxy(t *testing.T, srv *azurite.Server, c *container) *proxy {
+	t.Helper()
+	target, err := url.Parse(srv.BlobEndpoint())
+	require.NoError(t, err)
+	target.Path = ""
+	p := &proxy{n: map[string]int{}}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }}
+	ps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.n[r.Method+" "+r.URL.Path]++
+		p.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ps.Close)
+	old := srv.BlobEndpoint()
+	c.url = strings.Replace(c.url, old, ps.URL+"/"+azurite.AccountName, 1)
+	c.sasURL = strings.Replace(c.sasURL, old, ps.URL+"/"+azurite.AccountName, 1)
+	return p
 }

@@ -29,6 +29,7 @@ import (
 	"unicode"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/redact"
 )
 
 // Kind is what an asset is: a NuGet package or a blob.
@@ -63,6 +64,17 @@ type Item struct {
 	// AlsoIn lists the other builds that recorded the same asset (name and
 	// version), which is gathered once.
 	AlsoIn []int `json:"alsoIn,omitempty"`
+}
+
+// Public returns the item as messages and the manifest show it: its
+// locations without credentials (a query that carries a SAS, user info).
+func (it Item) Public() Item {
+	locs := make([]maestro.AssetLocation, len(it.Locations))
+	for i, l := range it.Locations {
+		locs[i] = maestro.AssetLocation{Type: l.Type, Location: redact.String(l.Location)}
+	}
+	it.Locations = locs
+	return it
 }
 
 // Plan lists the files of a drop of builds, by path. The same asset (name

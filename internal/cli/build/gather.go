@@ -101,9 +101,13 @@ func gatherDropRun(c *cli.Context, f *cmdutil.Factory, o *GatherDropOptions) err
 		cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("build %d is a dependency the registry no longer holds; its assets are not gathered", id), f.Getenv)
 	}
 	if o.DryRun {
-		return f.Render(o.JSON, items, func(w io.Writer) {
+		public := make([]gather.Item, len(items))
+		for i, it := range items {
+			public[i] = it.Public()
+		}
+		return f.Render(o.JSON, public, func(w io.Writer) {
 			cmdutil.Row(w, "PATH", "BUILD", "LOCATIONS")
-			for _, it := range items {
+			for _, it := range public {
 				var locs []string
 				for _, l := range it.Locations {
 					locs = append(locs, l.Location)
