@@ -16,8 +16,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/redact"
@@ -27,8 +29,13 @@ import (
 // registration, catalog leaf).
 const maxJSON = 16 << 20
 
-// DefaultParallel is how many files are downloaded at once.
-const DefaultParallel = 4
+// Defaults of a Gatherer.
+const (
+	DefaultParallel    = 4 // files downloaded at once
+	DefaultIdleTimeout = 2 * time.Minute
+	DefaultRetryDelay  = 500 * time.Millisecond
+	retries            = 3 // of a feed request, after the first attempt
+)
 
 // Credentials are what requests carry, from the environment only.
 type Credentials struct {
@@ -87,6 +94,13 @@ type Gatherer struct {
 	// Progress, if set, is told about each file as it is done (one call at
 	// a time).
 	Progress func(Event)
+	// IdleTimeout ends a download that receives nothing for this long;
+	// 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// RetryDelay is the wait before the first retry of a feed request that
+	// failed on the network or with 408, 429 or 5xx (doubling after; a
+	// Retry-After up to a minute is honoured); 0 means DefaultRetryDelay.
+	RetryDelay time.Duration
 
 	mu     sync.Mutex
 	feeds  map[string]*feed
@@ -156,10 +170,17 @@ func (g *Gatherer) Gather(ctx context.Context, items []Item) ([]Entry, error) {
 	return out, errors.Join(errs...)
 }
 
-// one gathers one item from the first of its locations that has it.
+// one gathers one item from the first of its locations that has it. A
+// location that fails (unreachable, refused) is noted and the next one
+// tried; a checksum mismatch ends the item's attempts, so that it is
+// reported rather than hidden by another location.
 func (g *Gatherer) one(ctx context.Context, it Item) (Entry, bool, error) {
 	final := filepath.Join(g.Dir, filepath.FromSlash(it.Path))
+	if len(it.Locations) == 0 {
+		return Entry{}, false, maestro.Errorf(maestro.KindNotFound, "the registry records no location for it")
+	}
 	var tried []string
+	failed := false
 	for _, loc := range it.Locations {
 		srcs, err := g.sources(it, loc)
 		if err != nil {
@@ -168,29 +189,42 @@ func (g *Gatherer) one(ctx context.Context, it Item) (Entry, bool, error) {
 		}
 		for _, src := range srcs {
 			want, err := src.Checksum(ctx)
-			if errors.Is(err, errNotFound) {
+			if err == nil {
+				var e Entry
+				var ok bool
+				if e, ok, err = g.present(final, it, src, want); err == nil && ok {
+					return e, true, nil
+				}
+				if err == nil {
+					if e, err = g.download(ctx, final, it, src, want); err == nil {
+						return e, false, nil
+					}
+				}
+			}
+			var mm *mismatchError
+			switch {
+			case errors.As(err, &mm):
+				return Entry{}, false, err
+			case ctx.Err() != nil:
+				return Entry{}, false, ctx.Err()
+			case errors.Is(err, errNotFound):
 				tried = append(tried, src.String()+": not found")
-				continue
+			default:
+				failed = true
+				tried = append(tried, fmt.Sprintf("%s: %v", src.String(), g.clean(err)))
 			}
-			if err != nil {
-				return Entry{}, false, fmt.Errorf("%s: %w", src.String(), g.clean(err))
-			}
-			if e, ok, err := g.present(final, it, src, want); err != nil || ok {
-				return e, ok, err
-			}
-			e, err := g.download(ctx, final, it, src, want)
-			if errors.Is(err, errNotFound) {
-				tried = append(tried, src.String()+": not found")
-				continue
-			}
-			return e, false, err
 		}
 	}
-	if len(it.Locations) == 0 {
-		return Entry{}, false, maestro.Errorf(maestro.KindNotFound, "the registry records no location for it")
+	if failed {
+		return Entry{}, false, fmt.Errorf("no recorded location could be read (%s)", strings.Join(tried, "; "))
 	}
 	return Entry{}, false, maestro.Errorf(maestro.KindNotFound, "no recorded location has it (%s)", strings.Join(tried, "; "))
 }
+
+// mismatchError is a download whose bytes do not match a checksum.
+type mismatchError struct{ msg string }
+
+func (e *mismatchError) Error() string { return e.msg }
 
 // present reports whether final holds the file from an earlier run: there,
 // and matching want when the source gives a checksum.
@@ -217,12 +251,21 @@ func (g *Gatherer) present(final string, it Item, src source, want *Checksum) (E
 // download reads src to a temporary file beside final, checks its size and
 // checksums, and renames it to final.
 func (g *Gatherer) download(ctx context.Context, final string, it Item, src source, want *Checksum) (Entry, error) {
-	body, size, got, err := src.Open(ctx)
+	idle := g.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := fmt.Errorf("no data for %s", idle)
+	timer := time.AfterFunc(idle, func() { cancel(stalled) })
+	defer timer.Stop()
+	body, size, got, err := src.Open(dctx)
 	if err != nil {
-		if errors.Is(err, errNotFound) {
-			return Entry{}, err
+		if context.Cause(dctx) == stalled {
+			return Entry{}, stalled
 		}
-		return Entry{}, fmt.Errorf("download %s: %w", src.String(), g.clean(err))
+		return Entry{}, err
 	}
 	defer body.Close()
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
@@ -241,17 +284,24 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 		}
 	}()
 	h := newHashes()
-	n, err := io.Copy(io.MultiWriter(f, h), body)
+	n, err := io.Copy(io.MultiWriter(f, h), readerFunc(func(p []byte) (int, error) {
+		timer.Reset(idle)
+		return body.Read(p)
+	}))
 	if err != nil {
-		return Entry{}, fmt.Errorf("download %s: %w", src.String(), g.clean(err))
+		if context.Cause(dctx) == stalled {
+			return Entry{}, fmt.Errorf("download: %w", stalled)
+		}
+		return Entry{}, fmt.Errorf("download: %w", err)
 	}
+	timer.Stop()
 	if size >= 0 && n != size {
-		return Entry{}, fmt.Errorf("download %s: %d bytes arrived of %d", src.String(), n, size)
+		return Entry{}, fmt.Errorf("download: %d bytes arrived of %d", n, size)
 	}
 	for _, c := range []*Checksum{want, got} {
 		if c != nil && !c.Equal(h.sum(c.Algorithm)) {
-			return Entry{}, fmt.Errorf("checksum mismatch: %s says %s, the %d bytes downloaded from %s have %s; the file was not kept",
-				c.From, c, n, src.String(), h.sum(c.Algorithm))
+			return Entry{}, &mismatchError{fmt.Sprintf("checksum mismatch: %s says %s, the %d bytes downloaded from %s have %s; the file was not kept",
+				c.From, c, n, src.String(), h.sum(c.Algorithm))}
 		}
 	}
 	if err := f.Sync(); err != nil {
@@ -271,6 +321,10 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 	}
 	return Entry{Item: it.Public(), Source: src.String(), Size: n, SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Verified: verified}, nil
 }
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // hashes computes every digest a source may give, in one pass.
 type hashes struct {
@@ -347,30 +401,73 @@ func (g *Gatherer) clean(err error) error {
 	return redact.Error(err, g.Credentials.Secrets...)
 }
 
-// get sends a GET to u (with its container's SAS, if any); 404 is
-// errNotFound, any other status but 200 an error naming it.
+// get sends a GET to u (with its container's SAS, if any), retrying a
+// network failure or a 408, 429 or 5xx answer; 404 is errNotFound, any
+// other status but 200 an error naming it.
 func (g *Gatherer) get(ctx context.Context, u *url.URL) (*http.Response, error) {
+	delay := g.RetryDelay
+	if delay <= 0 {
+		delay = DefaultRetryDelay
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := g.getOnce(ctx, u)
+		var re *retryable
+		if !errors.As(err, &re) || attempt == retries || ctx.Err() != nil {
+			if re != nil {
+				return nil, re.err
+			}
+			return resp, err
+		}
+		wait := delay << attempt
+		if re.after > 0 {
+			wait = min(re.after, time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// retryable is a failure worth another attempt, after at least after.
+type retryable struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryable) Error() string { return e.err.Error() }
+
+func (g *Gatherer) getOnce(ctx context.Context, u *url.URL) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.withSAS(u).String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := g.httpClient().Do(req)
 	if err != nil {
-		return nil, g.clean(err)
+		return nil, &retryable{err: g.clean(err)}
 	}
-	if resp.StatusCode == http.StatusNotFound {
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+		return resp, nil
+	case code == http.StatusNotFound:
 		resp.Body.Close()
 		return nil, errNotFound
-	}
-	if resp.StatusCode != http.StatusOK {
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		resp.Body.Close()
+		after := time.Duration(0)
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+			after = time.Duration(s) * time.Second
+		}
+		return nil, &retryable{err: fmt.Errorf("GET %s: HTTP %d", u, code), after: after}
+	default:
 		resp.Body.Close()
 		hint := ""
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		if code == http.StatusUnauthorized || code == http.StatusForbidden {
 			hint = " (set MAESTRO_AZDO_TOKEN for an Azure DevOps feed, MAESTRO_BLOB_SAS_URLS for a private container)"
 		}
-		return nil, fmt.Errorf("GET %s: HTTP %d%s", u, resp.StatusCode, hint)
+		return nil, fmt.Errorf("GET %s: HTTP %d%s", u, code, hint)
 	}
-	return resp, nil
 }
 
 // getJSON reads a feed document.

@@ -270,7 +270,7 @@ func TestGatherNotFound(t *testing.T) {
 	msg := err.Error()
 	assert.Contains(t, msg, "asset Contoso.Gone 2.0.0 (build 1): no recorded location has it ("+feed.URL)
 	assert.Contains(t, msg, "asset nowhere.zip 1 (build 1): the registry records no location for it")
-	assert.Contains(t, msg, "asset files/x.zip 1 (build 1): "+c.url+"/files/x.zip: HTTP 403 AuthorizationFailure")
+	assert.Contains(t, msg, "asset files/x.zip 1 (build 1): no recorded location could be read ("+c.url+"/files/x.zip: HTTP 403 AuthorizationFailure (a private container: add its URL with a read SAS to MAESTRO_BLOB_SAS_URLS)")
 	assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err))
 }
 
@@ -366,4 +366,74 @@ func countingProxy(t *testing.T, srv *azurite.Server, c *container) *proxy {
 	c.url = strings.Replace(c.url, old, ps.URL+"/"+azurite.AccountName, 1)
 	c.sasURL = strings.Replace(c.sasURL, old, ps.URL+"/"+azurite.AccountName, 1)
 	return p
+}
+
+// TestGatherNextLocation: a location that cannot be read (a feed that is
+// down) gives way to the asset's next location.
+func TestGatherNextLocation(t *testing.T) {
+	down := nugetfeed.New("org", "down")
+	down.Close()
+	up := nugetfeed.New("org", "up")
+	t.Cleanup(up.Close)
+	up.Add("Contoso.A", "1.0.0", []byte("a"))
+	a := pkgAsset("Contoso.A", "1.0.0", down.IndexURL(), false)
+	a.Locations = append(a.Locations, maestro.AssetLocation{Type: maestro.LocationNuGetFeed, Location: up.IndexURL()})
+	dir := t.TempDir()
+	entries, err := (&gather.Gatherer{Dir: dir, RetryDelay: time.Millisecond}).Gather(t.Context(), plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{a}}))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.True(t, strings.HasPrefix(entries[0].Source, up.URL), entries[0].Source)
+	assert.Equal(t, "a", read(t, dir, "shipping/packages/Contoso.A.1.0.0.nupkg"))
+}
+
+// TestGatherRetries: a feed request that meets 429 or 5xx is retried three
+// times (Retry-After honoured), then fails naming the status.
+func TestGatherRetries(t *testing.T) {
+	feed := nugetfeed.New("org", "busy")
+	t.Cleanup(feed.Close)
+	feed.Add("Contoso.A", "1.0.0", []byte("a"))
+	feed.Add("Contoso.B", "1.0.0", []byte("b"))
+	feed.Fail("/index.json", 1, http.StatusTooManyRequests)
+	feed.Fail(nugetfeed.PackagePath("Contoso.A", "1.0.0"), 3, http.StatusServiceUnavailable)
+	feed.Fail(nugetfeed.PackagePath("Contoso.B", "1.0.0"), 4, http.StatusBadGateway)
+	items := plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{
+		pkgAsset("Contoso.A", "1.0.0", feed.IndexURL(), false), pkgAsset("Contoso.B", "1.0.0", feed.IndexURL(), false)}})
+	dir := t.TempDir()
+	entries, err := (&gather.Gatherer{Dir: dir, RetryDelay: time.Millisecond}).Gather(t.Context(), items)
+	require.Error(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "a", read(t, dir, "shipping/packages/Contoso.A.1.0.0.nupkg"))
+	assert.Equal(t, 2, feed.Requests("/index.json"))
+	assert.Equal(t, 4, feed.Requests(nugetfeed.PackagePath("Contoso.A", "1.0.0")))
+	assert.Equal(t, 4, feed.Requests(nugetfeed.PackagePath("Contoso.B", "1.0.0")), "three retries, no more")
+	assert.Contains(t, err.Error(), "asset Contoso.B 1.0.0 (build 1): no recorded location could be read (")
+	assert.Contains(t, err.Error(), "contoso.b.1.0.0.nupkg: HTTP 502)")
+	assert.NotEqual(t, maestro.KindNotFound, maestro.KindOf(err.(interface{ Unwrap() []error }).Unwrap()[0]))
+}
+
+// TestGatherStalled: a download that receives nothing for IdleTimeout is
+// abandoned, and nothing is kept.
+func TestGatherStalled(t *testing.T) {
+	feed := nugetfeed.New("org", "slow")
+	t.Cleanup(feed.Close)
+	feed.Add("Contoso.Slow", "1.0.0", []byte("slow package"))
+	feed.Slow("Contoso.Slow", "1.0.0", 1, time.Second)
+	dir := t.TempDir()
+	start := time.Now()
+	_, err := (&gather.Gatherer{Dir: dir, IdleTimeout: 100 * time.Millisecond}).Gather(t.Context(),
+		plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{pkgAsset("Contoso.Slow", "1.0.0", feed.IndexURL(), false)}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "contoso.slow.1.0.0.nupkg: download: no data for 100ms")
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "abandoned at the first silence, not at the end")
+	assert.NoFileExists(t, filepath.Join(dir, "shipping", "packages", "Contoso.Slow.1.0.0.nupkg"))
+	assert.NoFileExists(t, filepath.Join(dir, "shipping", "packages", "Contoso.Slow.1.0.0.nupkg.partial"))
+
+	// Slow but steady is not stalled, however long the whole takes.
+	feed.Add("Contoso.Steady", "1.0.0", []byte("steady package"))
+	feed.Slow("Contoso.Steady", "1.0.0", 1, 30*time.Millisecond)
+	entries, err := (&gather.Gatherer{Dir: dir, IdleTimeout: 100 * time.Millisecond}).Gather(t.Context(),
+		plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{pkgAsset("Contoso.Steady", "1.0.0", feed.IndexURL(), false)}}))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "steady package", read(t, dir, "shipping/packages/Contoso.Steady.1.0.0.nupkg"))
 }

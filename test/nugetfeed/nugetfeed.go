@@ -51,8 +51,13 @@ type Server struct {
 	mu       sync.Mutex
 	packages map[string]*pkg // lower(id)/lower(version)
 	requests map[string]int  // path → count
+	failures map[string]fail // path → the failures still to send
 	// Started receives one value when a slow package has sent its first bytes.
 	Started chan struct{}
+}
+
+type fail struct {
+	n, status int
 }
 
 type pkg struct {
@@ -65,7 +70,7 @@ type pkg struct {
 
 // New starts a feed; it stops when the test ends (Close).
 func New(org, feed string) *Server {
-	s := &Server{Org: org, Feed: feed, packages: map[string]*pkg{}, requests: map[string]int{}, Started: make(chan struct{}, 1)}
+	s := &Server{Org: org, Feed: feed, packages: map[string]*pkg{}, requests: map[string]int{}, failures: map[string]fail{}, Started: make(chan struct{}, 1)}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -83,6 +88,14 @@ func (s *Server) Add(id, version string, content []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.packages[key(id, version)] = &pkg{id: id, version: version, content: content, served: content}
+}
+
+// Fail makes the next n requests of a path (below the feed's base) answer
+// status, as an overloaded or restarting server does (503, 429, ...).
+func (s *Server) Fail(path string, n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures["/"+s.Org+"/_packaging/"+s.Feed+"/nuget/v3"+path] = fail{n, status}
 }
 
 // Remove deletes a package from the feed.
@@ -128,7 +141,17 @@ func key(id, version string) string { return strings.ToLower(id) + "/" + strings
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[r.URL.Path]++
+	f := s.failures[r.URL.Path]
+	failNow := f.n > 0
+	if failNow {
+		f.n--
+		s.failures[r.URL.Path] = f
+	}
 	s.mu.Unlock()
+	if failNow {
+		http.Error(w, http.StatusText(f.status), f.status)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
