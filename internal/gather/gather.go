@@ -105,6 +105,10 @@ type Gatherer struct {
 	mu     sync.Mutex
 	feeds  map[string]*feed
 	client *http.Client
+	// root is the drop, opened once per Gather: every file is read and
+	// written through it, so that no link inside the folder leads a write
+	// outside it.
+	root *os.Root
 }
 
 // Event reports one file done.
@@ -116,7 +120,7 @@ type Event struct {
 	Err     error
 }
 
-// Gather gathers every item, Parallel at a time, and returns the entries of
+// Gather gathers every item into Dir (which must exist), Parallel at a time, and returns the entries of
 // those it gathered, in the items' order. A file already in the drop (from
 // an earlier run) is kept when it matches the checksum its source gives, or
 // when the source gives none — files reach their final name only complete
@@ -129,6 +133,12 @@ func (g *Gatherer) Gather(ctx context.Context, items []Item) ([]Entry, error) {
 	if n <= 0 {
 		n = DefaultParallel
 	}
+	root, err := os.OpenRoot(g.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("open the drop: %w", err)
+	}
+	defer root.Close()
+	g.root = root
 	entries := make([]*Entry, len(items))
 	errs := make([]error, len(items))
 	sem := make(chan struct{}, n)
@@ -175,7 +185,7 @@ func (g *Gatherer) Gather(ctx context.Context, items []Item) ([]Entry, error) {
 // tried; a checksum mismatch ends the item's attempts, so that it is
 // reported rather than hidden by another location.
 func (g *Gatherer) one(ctx context.Context, it Item) (Entry, bool, error) {
-	final := filepath.Join(g.Dir, filepath.FromSlash(it.Path))
+	final := filepath.FromSlash(it.Path) // inside g.root
 	if len(it.Locations) == 0 {
 		return Entry{}, false, maestro.Errorf(maestro.KindNotFound, "the registry records no location for it")
 	}
@@ -229,7 +239,7 @@ func (e *mismatchError) Error() string { return e.msg }
 // present reports whether final holds the file from an earlier run: there,
 // and matching want when the source gives a checksum.
 func (g *Gatherer) present(final string, it Item, src source, want *Checksum) (Entry, bool, error) {
-	f, err := os.Open(final)
+	f, err := g.root.Open(final)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Entry{}, false, nil
 	}
@@ -240,7 +250,7 @@ func (g *Gatherer) present(final string, it Item, src source, want *Checksum) (E
 	h := newHashes()
 	size, err := io.Copy(h, f)
 	if err != nil {
-		return Entry{}, false, fmt.Errorf("read %s: %w", final, err)
+		return Entry{}, false, fmt.Errorf("read %s: %w", it.Path, err)
 	}
 	if want != nil && !want.Equal(h.sum(want.Algorithm)) {
 		return Entry{}, false, nil // changed since: download it again
@@ -268,11 +278,11 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 		return Entry{}, err
 	}
 	defer body.Close()
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	if err := g.root.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return Entry{}, err
 	}
 	tmp := final + partialSuffix
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := g.root.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -280,7 +290,7 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 	defer func() {
 		if !keep {
 			f.Close()
-			os.Remove(tmp)
+			g.root.Remove(tmp)
 		}
 	}()
 	h := newHashes()
@@ -311,8 +321,8 @@ func (g *Gatherer) download(ctx context.Context, final string, it Item, src sour
 		return Entry{}, err
 	}
 	keep = true
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
+	if err := g.root.Rename(tmp, final); err != nil {
+		g.root.Remove(tmp)
 		return Entry{}, err
 	}
 	verified := want

@@ -437,3 +437,21 @@ func TestGatherStalled(t *testing.T) {
 	require.Len(t, entries, 1)
 	assert.Equal(t, "steady package", read(t, dir, "shipping/packages/Contoso.Steady.1.0.0.nupkg"))
 }
+
+// TestGatherStaysInside: a link inside the drop that leads out of it is not
+// followed; nothing is written outside the folder.
+func TestGatherStaysInside(t *testing.T) {
+	feed := nugetfeed.New("org", "feed")
+	t.Cleanup(feed.Close)
+	feed.Add("Contoso.A", "1.0.0", []byte("a"))
+	dir, outside := t.TempDir(), t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "shipping"), 0o755))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "shipping", "packages")))
+	_, err := (&gather.Gatherer{Dir: dir}).Gather(t.Context(),
+		plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{pkgAsset("Contoso.A", "1.0.0", feed.IndexURL(), false)}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "asset Contoso.A 1.0.0 (build 1)")
+	ents, err := os.ReadDir(outside)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "nothing written through the link")
+}

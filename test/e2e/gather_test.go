@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,8 +185,15 @@ func TestGatherDrop(t *testing.T) {
 	assert.Contains(t, r.stderr, "holds the drop of build "+d.sdk+" (include toolset: false)")
 
 	// The toolset's package too, into a new folder.
+	// Under an agent, progress is also ##vso[task.setprogress], on standard error.
 	out2 := filepath.Join(t.TempDir(), "full")
-	d.ok("build", "gather-drop", "--id", d.sdk, "--output-dir", out2, "--include-toolset")
+	environ := d.environ
+	d.environ = append(slices.Clip(environ), "TF_BUILD=True")
+	r = d.run("build", "gather-drop", "--id", d.sdk, "--output-dir", out2, "--include-toolset")
+	d.environ = environ
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "##vso[task.setprogress value=100;]gathering the drop\n")
+	assert.NotContains(t, r.stdout, "##vso")
 	assert.Equal(t, strings.Repeat("arcade ", 100), readFile(t, out2, "shipping/packages/Contoso.Arcade.Sdk.9.0.0-beta.1.nupkg"))
 
 	// A corrupt package: an error naming the asset and the URL, the file not kept.
