@@ -255,7 +255,7 @@ func TestGatherDropKilled(t *testing.T) {
 	d := newDropEnv(t)
 	big := []byte(strings.Repeat("0123456789abcdef", 8<<10)) // 128 KiB
 	d.feed.Add("Contoso.Runtime", "9.0.0", big)
-	d.feed.Slow("Contoso.Runtime", "9.0.0", 4<<10, 50*time.Millisecond)
+	d.feed.Slow("Contoso.Runtime", "9.0.0", 1<<10, 100*time.Millisecond) // 13 s: killed long before
 	out := filepath.Join(t.TempDir(), "drop")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -281,6 +281,11 @@ func TestGatherDropKilled(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// A second run into the folder meanwhile is refused: one writer at a time.
+	second := d.run("build", "gather-drop", "--id", d.sdk, "--output-dir", out)
+	assert.Equal(t, 4, second.code, second.stderr)
+	assert.Contains(t, second.stderr, "another gather-drop is writing to "+out)
+
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 
