@@ -38,41 +38,70 @@ var openAPIDocument []byte
 // maxAPIBody bounds a request body of the API.
 const maxAPIBody = 1 << 20
 
+// apiRoute is one route of the API: a method and a ServeMux pattern, the
+// scope it needs, and its handler.
+type apiRoute struct {
+	method, pattern string
+	handler         func(*Server) apiHandler
+}
+
+// scope is what a route needs: read for GET, write for every other method.
+func (a apiRoute) scope() Scope {
+	if a.method == http.MethodGet {
+		return ScopeRead
+	}
+	return ScopeWrite
+}
+
+// apiTable lists the API's routes; openapi.json describes each.
+var apiTable = []apiRoute{
+	{"GET", "/api/builds", func(s *Server) apiHandler { return s.apiBuilds }},
+	{"GET", "/api/builds/latest", func(s *Server) apiHandler { return s.apiLatestBuild }},
+	{"GET", "/api/builds/{id}", func(s *Server) apiHandler { return s.apiBuild }},
+	{"GET", "/api/assets", func(s *Server) apiHandler { return s.apiAssets }},
+	{"GET", "/api/channels", func(s *Server) apiHandler { return s.apiChannels }},
+	{"GET", "/api/channels/{id}", func(s *Server) apiHandler { return s.apiChannel }},
+	{"POST", "/api/channels", func(s *Server) apiHandler { return s.apiAddChannel }},
+	{"DELETE", "/api/channels/{id}", func(s *Server) apiHandler { return s.apiDeleteChannel }},
+	{"GET", "/api/default-channels", func(s *Server) apiHandler { return s.apiDefaultChannels }},
+	{"POST", "/api/default-channels", func(s *Server) apiHandler { return s.apiAddDefaultChannel }},
+	{"PATCH", "/api/default-channels/{id}", func(s *Server) apiHandler { return s.apiPatchDefaultChannel }},
+	{"DELETE", "/api/default-channels/{id}", func(s *Server) apiHandler { return s.apiDeleteDefaultChannel }},
+	{"GET", "/api/subscriptions", func(s *Server) apiHandler { return s.apiSubscriptions }},
+	{"GET", "/api/subscriptions/{id}", func(s *Server) apiHandler { return s.apiSubscription }},
+	{"POST", "/api/subscriptions", func(s *Server) apiHandler { return s.apiAddSubscription }},
+	{"PATCH", "/api/subscriptions/{id}", func(s *Server) apiHandler { return s.apiPatchSubscription }},
+	{"DELETE", "/api/subscriptions/{id}", func(s *Server) apiHandler { return s.apiDeleteSubscription }},
+	{"POST", "/api/subscriptions/{id}/trigger", func(s *Server) apiHandler { return s.apiTrigger }},
+	{"GET", "/api/repository-policies", func(s *Server) apiHandler { return s.apiRepositoryPolicies }},
+	{"GET", "/api/repository-policy", func(s *Server) apiHandler { return s.apiRepositoryPolicy }},
+	{"PUT", "/api/repository-policy", func(s *Server) apiHandler { return s.apiSetRepositoryPolicy }},
+	{"DELETE", "/api/repository-policy", func(s *Server) apiHandler { return s.apiDeleteRepositoryPolicy }},
+	{"GET", "/api/flow/history", func(s *Server) apiHandler { return s.apiHistory }},
+	{"GET", "/api/flow/explain/{buildId}", func(s *Server) apiHandler { return s.apiExplain }},
+	{"GET", "/api/flow/health", func(s *Server) apiHandler { return s.apiHealth }},
+	{"GET", "/api/pull-requests", func(s *Server) apiHandler { return s.apiPullRequests }},
+}
+
+// APIRoutes lists the API's routes as "METHOD /api/path", the document's
+// own route included (for the tests that hold the document to them).
+func APIRoutes() []string {
+	out := []string{"GET /api/openapi.json"}
+	for _, a := range apiTable {
+		out = append(out, a.method+" "+a.pattern)
+	}
+	return out
+}
+
 // apiRoutes adds the API's routes to mux.
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)
 	})
-	read := func(pattern string, h apiHandler) { mux.Handle("GET "+pattern, s.authorize(ScopeRead, h)) }
-	write := func(method, pattern string, h apiHandler) { mux.Handle(method+" "+pattern, s.authorize(ScopeWrite, h)) }
-
-	read("/api/builds", s.apiBuilds)
-	read("/api/builds/latest", s.apiLatestBuild)
-	read("/api/builds/{id}", s.apiBuild)
-	read("/api/assets", s.apiAssets)
-	read("/api/channels", s.apiChannels)
-	read("/api/channels/{id}", s.apiChannel)
-	write("POST", "/api/channels", s.apiAddChannel)
-	write("DELETE", "/api/channels/{id}", s.apiDeleteChannel)
-	read("/api/default-channels", s.apiDefaultChannels)
-	write("POST", "/api/default-channels", s.apiAddDefaultChannel)
-	write("PATCH", "/api/default-channels/{id}", s.apiPatchDefaultChannel)
-	write("DELETE", "/api/default-channels/{id}", s.apiDeleteDefaultChannel)
-	read("/api/subscriptions", s.apiSubscriptions)
-	read("/api/subscriptions/{id}", s.apiSubscription)
-	write("POST", "/api/subscriptions", s.apiAddSubscription)
-	write("PATCH", "/api/subscriptions/{id}", s.apiPatchSubscription)
-	write("DELETE", "/api/subscriptions/{id}", s.apiDeleteSubscription)
-	write("POST", "/api/subscriptions/{id}/trigger", s.apiTrigger)
-	read("/api/repository-policies", s.apiRepositoryPolicies)
-	read("/api/repository-policy", s.apiRepositoryPolicy)
-	write("PUT", "/api/repository-policy", s.apiSetRepositoryPolicy)
-	write("DELETE", "/api/repository-policy", s.apiDeleteRepositoryPolicy)
-	read("/api/flow/history", s.apiHistory)
-	read("/api/flow/explain/{buildId}", s.apiExplain)
-	read("/api/flow/health", s.apiHealth)
-	read("/api/pull-requests", s.apiPullRequests)
+	for _, a := range apiTable {
+		mux.Handle(a.method+" "+a.pattern, s.authorize(a.scope(), a.handler(s)))
+	}
 	// Anything else under /api/ is a JSON 404, after authentication.
 	mux.Handle("/api/", s.authorize(ScopeRead, func(_ *http.Request) (int, any, error) {
 		return 0, nil, maestro.Errorf(maestro.KindNotFound, "no such API route; /api/openapi.json lists the routes")

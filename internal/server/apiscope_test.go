@@ -3,6 +3,7 @@ package server_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -178,4 +179,36 @@ func TestAPIStoreUnavailable(t *testing.T) {
 	assert.Contains(t, msg, "store unavailable")
 	c.wantError(503, "POST", "/api/channels", map[string]any{"name": "tools"})
 	t.Logf("503 after %s", time.Since(start))
+}
+
+// TestAPIRoutesAreTheDocument: the server serves exactly the operations
+// the OpenAPI document describes, and every write route needs the write
+// scope (its security names it).
+func TestAPIRoutesAreTheDocument(t *testing.T) {
+	doc := openAPI(t)
+	var described []string
+	for _, op := range doc.Operations() {
+		described = append(described, op.String())
+	}
+	assert.ElementsMatch(t, server.APIRoutes(), described)
+	raw, err := os.ReadFile("openapi.json")
+	require.NoError(t, err)
+	var d struct {
+		Paths map[string]map[string]struct {
+			Security []map[string][]string `json:"security"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &d))
+	for path, ops := range d.Paths {
+		for method, op := range ops {
+			want := []map[string][]string{{"bearer": {"read"}}}
+			switch {
+			case path == "/api/openapi.json":
+				want = []map[string][]string{}
+			case method != "get":
+				want = []map[string][]string{{"bearer": {"write"}}}
+			}
+			assert.Equal(t, want, op.Security, "%s %s", method, path)
+		}
+	}
 }
