@@ -106,6 +106,9 @@ type WatchState struct {
 	LastCommit string          `json:"lastCommit"`
 	Pending    []PendingAction `json:"pending"`
 	Queued     []QueuedAction  `json:"queued"` // the last ones, newest last
+	// Deliveries are the ids of the last push deliveries taken (TakePush),
+	// oldest first.
+	Deliveries []string `json:"deliveries,omitempty"`
 }
 
 // PendingAction is a triggered action waiting for its delay or being queued.
@@ -151,6 +154,7 @@ type PollReport struct {
 	Queued    []QueuedAction // builds queued (or found queued)
 	Waiting   int            // pending actions not yet due
 	Errors    []error        // queue failures, kept as pending work
+	NextDue   time.Time      // QueueDue: when the first pending action left is due
 }
 
 // StateKey is the store key of the watch state of repo (OWNER/REPO) and branch.
@@ -268,24 +272,7 @@ func (w *Watcher) take(ctx context.Context, head string, rep *PollReport) error 
 			push.Commits = append(push.Commits, Commit{ID: c.SHA, Paths: c.Paths})
 		}
 		triggers := w.File.Match(push)
-		now := w.Now()
-		for _, t := range triggers {
-			merged := false
-			for i := range st.Pending {
-				p := &st.Pending[i]
-				// Not into an action an attempt has sent (a claim, even
-				// released): the build it may have queued, which a retry
-				// takes, names only the earlier commits.
-				if p.Claim == nil && p.Trigger.Key() == t.Key() {
-					p.Trigger = p.Trigger.Merge(t)
-					merged = true
-					break
-				}
-			}
-			if !merged {
-				st.Pending = append(st.Pending, PendingAction{Trigger: t, Due: now.Add(t.Delay)})
-			}
-		}
+		st.addPending(triggers, w.Now())
 		st.LastCommit = head
 		err = w.put(ctx, st, etag)
 		if errors.Is(err, store.ErrPrecondition) {

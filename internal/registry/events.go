@@ -51,7 +51,11 @@ type Event struct {
 	Type       string          `json:"type"`     // the event type (X-GitHub-Event)
 	ReceivedAt time.Time       `json:"receivedAt"`
 	Payload    json.RawMessage `json:"payload"`
-	State      string          `json:"state"`
+	// OrderKey, when set, names what the event acts on (the repository it
+	// concerns): the server processes the events of one key one at a time,
+	// in the order they were received.
+	OrderKey string `json:"orderKey,omitempty"`
+	State    string `json:"state"`
 	// Claim is the worker processing the event, until when; a claim whose
 	// time has passed belongs to a worker that died or stalled, and another
 	// worker takes the event over.

@@ -17,6 +17,7 @@ import (
 // Environment variables the configuration reads.
 const (
 	EnvGitHubWebhookSecret = "MAESTRO_GITHUB_WEBHOOK_SECRET"
+	EnvLegacyWebhookSecret = "MAESTRO_LEGACY_WEBHOOK_SECRET"
 )
 
 // Defaults of the configuration.
@@ -42,7 +43,13 @@ type Config struct {
 	ClaimTimeout time.Duration
 	GitHub       GitHubConfig
 	// API configures the REST API (apiconfig.go).
-	API APIConfig
+	API    APIConfig
+	Legacy LegacyConfig
+	// Environment holds the variables every command reads (hosts, tokens,
+	// the bot identity, the store's credentials) as the configuration
+	// file's environment section gives them; the process environment wins
+	// (see Getenv).
+	Environment map[string]string
 }
 
 // GitHubConfig configures POST /webhooks/github.
@@ -63,7 +70,9 @@ type fileConfig struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
 	} `yaml:"github"`
-	API apiFileConfig `yaml:"api"`
+	API         apiFileConfig     `yaml:"api"`
+	Legacy      fileLegacy        `yaml:"legacy"`
+	Environment map[string]string `yaml:"environment"`
 }
 
 // Flags are the configuration given on the command line; a zero field was
@@ -73,6 +82,11 @@ type Flags struct {
 	Store          string
 	Workers        int
 	GitHubWebhooks *bool
+	// LegacyCommitPushed enables POST /CommitPushed; LegacySubscriptions
+	// and LegacyVSOURLs configure it (see LegacyConfig).
+	LegacyCommitPushed  *bool
+	LegacySubscriptions string
+	LegacyVSOURLs       map[string]string
 }
 
 // LoadConfig builds the configuration from the file at path ("" for none),
@@ -89,6 +103,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	if s := getenv(EnvGitHubWebhookSecret); s != "" {
 		cfg.GitHub.WebhookSecret = s
 	}
+	if s := getenv(EnvLegacyWebhookSecret); s != "" {
+		cfg.Legacy.WebhookSecret = s
+	}
 	if err := cfg.API.applyEnv(getenv); err != nil {
 		return Config{}, err
 	}
@@ -104,6 +121,7 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	if flags.GitHubWebhooks != nil {
 		cfg.GitHub.Webhooks = *flags.GitHubWebhooks
 	}
+	flags.applyLegacy(&cfg.Legacy)
 	return cfg, cfg.Validate()
 }
 
@@ -136,7 +154,13 @@ func readFile(path string, cfg *Config) error {
 		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
 	}
 	cfg.GitHub.WebhookSecret = fc.GitHub.WebhookSecret
-	return fc.API.apply(path, &cfg.API)
+	if err := fc.API.apply(path, &cfg.API); err != nil {
+		return err
+	}
+	if err := fc.Legacy.apply(path, &cfg.Legacy); err != nil {
+		return err
+	}
+	return readEnvironment(path, fc.Environment, cfg)
 }
 
 // Validate checks the configuration.
@@ -153,7 +177,7 @@ func (c Config) Validate() error {
 	if c.GitHub.Webhooks && c.GitHub.WebhookSecret == "" {
 		return maestro.Errorf(maestro.KindInvalid, "the GitHub webhook route is enabled but has no secret: set %s (or github.webhookSecret in the configuration file) to the webhook's secret; deliveries are never taken unverified", EnvGitHubWebhookSecret)
 	}
-	return nil
+	return c.Legacy.validate()
 }
 
 // Routes lists the enabled routes besides /healthz and /readyz.
@@ -161,6 +185,9 @@ func (c Config) Routes() []string {
 	routes := []string{}
 	if c.GitHub.Webhooks {
 		routes = append(routes, "POST "+routeGitHub)
+	}
+	if c.Legacy.CommitPushed {
+		routes = append(routes, "POST "+routeCommitPushed)
 	}
 	return routes
 }

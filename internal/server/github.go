@@ -69,30 +69,37 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "X-GitHub-Delivery "+err.Error())
 		return
 	}
-	if !slices.Contains(gitHubRecheck, event) {
+	var repo string
+	switch {
+	case event == "push":
+		p, err := parsePush(payload)
+		if err != nil {
+			message(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		why, err := s.mirroredPush(r.Context(), p)
+		if err != nil {
+			s.log.Error("GitHub push not recorded: read the mirror configuration", "delivery", delivery, "error", err)
+			message(w, http.StatusServiceUnavailable, "delivery not recorded; GitHub may redeliver it")
+			return
+		}
+		if why != "" {
+			message(w, http.StatusOK, why)
+			return
+		}
+		repo = p.Repository
+	case slices.Contains(gitHubRecheck, event):
+		t, err := parseGitHub(event, payload)
+		if err != nil {
+			message(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		repo = t.Repository
+	default:
 		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; maestro does not act on it", event))
 		return
 	}
-	if _, err := parseGitHub(event, payload); err != nil {
-		message(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	accepted, err := s.reg.AcceptEvent(r.Context(), registry.Event{Source: sourceGitHub, Delivery: delivery, Type: event, Payload: payload})
-	if err != nil {
-		s.log.Error("GitHub delivery not recorded", "delivery", delivery, "event", event, "error", err)
-		code := http.StatusServiceUnavailable
-		if maestro.KindOf(err) == maestro.KindInvalid {
-			code = http.StatusBadRequest
-		}
-		message(w, code, "delivery not recorded; GitHub may redeliver it")
-		return
-	}
-	if !accepted {
-		message(w, http.StatusOK, "delivery "+delivery+" was accepted before")
-		return
-	}
-	s.wake()
-	message(w, http.StatusAccepted, "accepted")
+	s.accept(w, r, registry.Event{Source: sourceGitHub, Delivery: delivery, Type: event, Payload: payload, OrderKey: orderKey(repo)})
 }
 
 // gitHubTarget is what an event says about pull requests: the repository,
@@ -138,16 +145,16 @@ func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
 
 // process claims one queued event, does its work and records the result;
 // a failed attempt is retried later (1, 2, 4, 8 minutes), the last failure
-// recorded as the result.
-func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
+// recorded as the result. It reports whether it claimed the event.
+func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	now := s.now()
 	ev, etag, ok, err := s.reg.ClaimEvent(ctx, q, s.owner, now, s.cfg.ClaimTimeout)
 	if err != nil {
 		s.log.Warn("claim event; trying again later", "delivery", q.Delivery, "error", err)
-		return
+		return false
 	}
 	if !ok {
-		return
+		return false
 	}
 	start := time.Now()
 	var result string
@@ -157,20 +164,27 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
 		return herr
 	})
 	log := s.log.With("delivery", ev.Delivery, "event", ev.Type, "attempt", ev.Attempts, "took", time.Since(start).Round(time.Millisecond))
+	if wait, ok := errors.AsType[waitUntil](err); ok {
+		log.Info("event waits", "why", wait.Why, "until", wait.At.UTC().Format(time.RFC3339), "result", result)
+		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, wait.At, err, false); rerr != nil {
+			log.Warn("release event", "error", rerr)
+		}
+		return true
+	}
 	switch {
 	case errors.Is(err, errBusy) && ev.Attempts < maxBusyAttempts:
 		log.Info("pull request busy with another check or update; re-checking shortly", "result", result)
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, s.now().Add(busyRetry), err, false); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
-		return
+		return true
 	case err != nil && !errors.Is(err, errBusy) && ev.Failures+1 < maxAttempts:
 		next := s.now().Add(time.Minute << ev.Failures)
 		log.Warn("event failed; trying again", "next", next.UTC().Format(time.RFC3339), "error", err)
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err, true); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
-		return
+		return true
 	case errors.Is(err, errBusy):
 		err = nil // the pull request's periodic check covers it
 	}
@@ -179,12 +193,13 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) {
 	}
 	if ferr := s.reg.FinishEvent(ctx, q, ev, etag, s.now(), result); errors.Is(ferr, store.ErrPrecondition) {
 		log.Warn("event processed, but its claim had lapsed and another worker took it over", "result", result)
-		return
+		return true
 	} else if ferr != nil {
 		log.Warn("record the event's result", "error", ferr)
-		return
+		return true
 	}
 	log.Info("event processed", "result", result)
+	return true
 }
 
 // holding runs work while renewing ev's claim every third of the claim
@@ -219,7 +234,16 @@ func (s *Server) holding(ctx context.Context, ev registry.Event, etag string, wo
 
 // handle does an event's work and says what it did.
 func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) {
-	if ev.Source != sourceGitHub || !slices.Contains(gitHubRecheck, ev.Type) {
+	switch {
+	case ev.Source == sourceGitHub && ev.Type == "push":
+		p, err := parsePush(ev.Payload)
+		if err != nil {
+			return "ignored: " + err.Error(), nil // verified at intake
+		}
+		return s.mirrorPush(ctx, p)
+	case ev.Source == sourceLegacy && ev.Type == "push":
+		return s.legacyPush(ctx, ev)
+	case ev.Source != sourceGitHub || !slices.Contains(gitHubRecheck, ev.Type):
 		return "nothing to do for a " + ev.Source + " " + ev.Type + " event", nil
 	}
 	t, err := parseGitHub(ev.Type, ev.Payload)

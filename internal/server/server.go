@@ -6,7 +6,8 @@
 //
 // Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
 // (the store answers and the server is not shutting down), the REST API
-// under /api/ (api.go), and, when enabled, POST /webhooks/github.
+// under /api/ (api.go), and, when enabled, POST /webhooks/github and the
+// old Maestro's POST /CommitPushed.
 package server
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
 )
@@ -51,13 +53,15 @@ type Server struct {
 	ready atomic.Bool
 	kick  chan struct{} // an event was accepted: look for work now
 
-	mu       sync.Mutex
-	inflight map[string]bool // markers handed to a worker
+	seq *sequencer // the events handed to a worker (ordering.go)
+
+	hosts       Hosts
+	legacyQueue legacy.Queuer // POST /CommitPushed's actions
 }
 
 // New returns a server on svc (and its registry) with cfg, which must be
 // valid (LoadConfig checks it). Logs go to log; they never hold a secret.
-func New(cfg Config, svc *service.Service, log *slog.Logger) (*Server, error) {
+func New(cfg Config, svc *service.Service, log *slog.Logger, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -65,8 +69,15 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
-		kick: make(chan struct{}, 1), inflight: map[string]bool{}}, nil
+	s := &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
+		kick: make(chan struct{}, 1), seq: newSequencer()}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.legacyQueuer(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Handler returns the server's routes.
@@ -78,6 +89,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST "+routeGitHub, s.gitHubWebhook)
 	}
 	s.apiRoutes(mux)
+	if s.cfg.Legacy.CommitPushed {
+		mux.HandleFunc("POST "+routeCommitPushed, s.commitPushed)
+	}
 	return mux
 }
 
@@ -97,8 +111,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	for range s.cfg.Workers {
 		workers.Go(func() {
 			for q := range jobs {
-				s.process(work, q)
-				s.done(q)
+				processed := s.process(work, q)
+				s.seq.done(q.Marker)
+				if processed {
+					s.wake() // the next event of its repository may go
+				}
 			}
 		})
 	}
@@ -142,8 +159,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// dispatch hands queued events to the workers: after each accepted event
-// and every pollInterval, oldest first, skipping those a worker holds.
+// dispatch hands queued events to the workers: after each accepted event,
+// each processed one and every pollInterval, oldest first, one at a time
+// per repository (see due).
 func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<- registry.QueuedEvent) {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
@@ -152,16 +170,19 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		if err != nil {
 			s.log.Warn("list queued events; trying again", "error", err)
 		}
-		for _, q := range queued {
-			if !s.take(q) {
-				continue
-			}
+		stopped := false
+		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
 			select {
 			case jobs <- q:
+				return true
 			case <-stop:
-				s.done(q)
-				return
+				s.seq.done(q.Marker)
+				stopped = true
+				return false
 			}
+		})
+		if stopped {
+			return
 		}
 		select {
 		case <-stop:
@@ -170,22 +191,6 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		case <-tick.C:
 		}
 	}
-}
-
-func (s *Server) take(q registry.QueuedEvent) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.inflight[q.Marker] {
-		return false
-	}
-	s.inflight[q.Marker] = true
-	return true
-}
-
-func (s *Server) done(q registry.QueuedEvent) {
-	s.mu.Lock()
-	delete(s.inflight, q.Marker)
-	s.mu.Unlock()
 }
 
 func (s *Server) wake() {

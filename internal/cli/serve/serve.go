@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +31,7 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
 	}
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve webhooks (re-check dependency pull requests when GitHub reports a change) and the REST API",
+		Usage: "serve webhooks (re-check dependency pull requests when GitHub reports a change, mirror pushed branches, take the old Maestro's pushes) and the REST API",
 		Description: `Runs the Maestro++ server until SIGINT or SIGTERM. Routes:
   GET  /healthz          200 and the enabled routes while the process runs
   GET  /readyz           200 when the registry store answers; 503 while
@@ -44,9 +45,20 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          answered 202, then workers re-check the tracked
                          dependency pull requests they concern (as
                          ` + "`maestro pr check --id`" + `), merging those whose
-                         policies pass. A delivery id seen before, on any
-                         replica, answers 200 and changes nothing; other
-                         events answer 200 and are not recorded.
+                         policies pass. A push to a branch of a mirrored
+                         repository that a branch pattern selects queues
+                         the mirror pipeline as ` + "`maestro mirror trigger`" + `
+                         does; pushes to other branches, tags and deleted
+                         branches are ignored. A delivery id seen before,
+                         on any replica, answers 200 and changes nothing;
+                         other events answer 200 and are not recorded.
+  POST /CommitPushed     (--legacy-commit-pushed) the old Maestro's push
+                         webhook of the versions repository: X-Hub-Signature
+                         (HMAC-SHA1) is verified with $` + server.EnvLegacyWebhookSecret + `;
+                         each push is matched against
+                         --legacy-subscriptions FILE and its actions queued
+                         (after their delay) as ` + "`maestro legacy watch`" + ` does,
+                         sharing its state in the store; once per delivery.
   /api/...               the REST API (docs/api.md; the OpenAPI document is
                          GET /api/openapi.json): builds, assets, channels,
                          default channels, subscriptions, repository
@@ -57,7 +69,9 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          write), and api.tokens in the file, by SHA-256.
 An enabled route without its secret refuses to start. Accepted events wait
 in the store: a replica that stops or dies loses none, and several replicas
-may share one store. Flags override the environment, which overrides the
+may share one store. Events about one repository are processed one at a
+time, in the order they arrived; events of different repositories run in
+parallel (--workers). Flags override the environment, which overrides the
 --config file (YAML):
   listen: 127.0.0.1:8080
   store: azblob://maestro
@@ -70,14 +84,31 @@ may share one store. Flags override the environment, which overrides the
     anonymousRead: false  # true: GET without a token is allowed
     tokens:               # sha256: printf %s "$TOKEN" | sha256sum
       - {name: dashboard, sha256: 64-hex-digits, scopes: [read]}
-Hosts, tokens and the bot identity come from the environment as for every
-command (GITHUB_TOKEN, MAESTRO_GITHUB_URL, ...).`,
+  legacy:
+    commitPushed: true
+    webhookSecret: ...    # better: $` + server.EnvLegacyWebhookSecret + `
+    subscriptions: /srv/versions/Maestro/subscriptions.json
+    vsoUrls:
+      dnceng.visualstudio.com: https://dev.azure.com/dnceng
+  environment:            # as for every command; the process environment wins
+    MAESTRO_AZDO_TOKEN: ...
+    GITHUB_TOKEN: ...
+    MAESTRO_BOT_NAME: dotnet-maestro-bot
+Hosts, tokens, the bot identity and the store's credentials are the
+variables every command reads (GITHUB_TOKEN, MAESTRO_GITHUB_APP_*,
+MAESTRO_GITHUB_URL, MAESTRO_AZDO_TOKEN, MAESTRO_AZDO_SERVER_URLS,
+MAESTRO_BOT_NAME, MAESTRO_BOT_EMAIL, AZURE_STORAGE_*, AZURE_*), from the
+process environment or the file's environment section. Secrets are never
+logged.`,
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Usage: "`ADDRESS` to listen on, HOST:PORT (default: " + server.DefaultListen + ")"},
 			&cli.StringFlag{Name: "config", Usage: "configuration `FILE` (YAML)"},
 			&cli.IntFlag{Name: "workers", Usage: fmt.Sprintf("events processed at once (default: %d)", server.DefaultWorkers)},
 			&cli.BoolFlag{Name: "github-webhooks", Usage: "enable POST /webhooks/github (needs $" + server.EnvGitHubWebhookSecret + ")"},
+			&cli.BoolFlag{Name: "legacy-commit-pushed", Usage: "enable POST /CommitPushed (needs $" + server.EnvLegacyWebhookSecret + ", --legacy-subscriptions and an Azure DevOps token)"},
+			&cli.StringFlag{Name: "legacy-subscriptions", Usage: "the legacy subscriptions.json `FILE` /CommitPushed matches pushes against"},
+			&cli.StringSliceFlag{Name: "legacy-vso-url", Usage: "`VSOINSTANCE=URL`: the organization URL of a legacy action's vsoInstance; repeatable"},
 			cmdutil.StoreFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -94,6 +125,21 @@ command (GITHUB_TOKEN, MAESTRO_GITHUB_URL, ...).`,
 				on := c.Bool("github-webhooks")
 				o.Flags.GitHubWebhooks = &on
 			}
+			if c.IsSet("legacy-commit-pushed") {
+				on := c.Bool("legacy-commit-pushed")
+				o.Flags.LegacyCommitPushed = &on
+			}
+			o.Flags.LegacySubscriptions = c.String("legacy-subscriptions")
+			for _, kv := range c.StringSlice("legacy-vso-url") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" || v == "" {
+					return cmdutil.UsageErrorf("--legacy-vso-url %q: write VSOINSTANCE=URL, e.g. dnceng.visualstudio.com=https://dev.azure.com/dnceng", kv)
+				}
+				if o.Flags.LegacyVSOURLs == nil {
+					o.Flags.LegacyVSOURLs = map[string]string{}
+				}
+				o.Flags.LegacyVSOURLs[k] = v
+			}
 			return runF(c, o)
 		},
 	}
@@ -104,12 +150,17 @@ func serveRun(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	// The file's environment section fills in what the process
+	// environment leaves unset, for the store, the hosts and the bot.
+	withFile := *f
+	withFile.Getenv = cfg.Getenv(f.Getenv)
+	f = &withFile
 	reg, err := f.RegistryAt(c.Context, cfg.Store)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
-	srv, err := server.New(cfg, f.Wiring().Service(reg), log)
+	srv, err := server.New(cfg, f.Wiring().Service(reg), log, server.WithHosts(f.Wiring()))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/repourl"
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// Per-repository ordering. Every event names what it acts on in its
+// OrderKey (the repository, see orderKey). Of the events of one key, a
+// replica hands a worker only the oldest one that is due, and only when no
+// event of the key is being processed — by its own workers (sequencer) or
+// by any replica (a live claim in the event). So two events of one
+// repository never run at once, and they start in the order they were
+// received, while events of different repositories run in parallel, up to
+// the number of workers.
+//
+// An event waiting for a later attempt (a retry after a failure, a busy
+// pull request, a legacy action's delay) does not hold back the later
+// events of its repository: they go ahead, and it runs after them. Arrival
+// is the time in the event's queue marker: two deliveries whose intakes
+// overlap (each written while the other is) have no order between them.
+
+// orderKey is the order key of events about a repository URL.
+func orderKey(repo string) string {
+	return strings.ToLower(repourl.Normalize(repo))
+}
+
+// sequencer tracks the events this replica's workers hold.
+type sequencer struct {
+	mu       sync.Mutex
+	inflight map[string]string // marker → order key ("" none)
+	busy     map[string]bool   // order keys with an event at a worker
+}
+
+func newSequencer() *sequencer {
+	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}}
+}
+
+// held reports whether a worker holds the event of marker, and its key.
+func (q *sequencer) held(marker string) (string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	key, ok := q.inflight[marker]
+	return key, ok
+}
+
+// take marks the event of marker, with key, as handed to a worker; false
+// when a worker holds it or another event of key.
+func (q *sequencer) take(marker, key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.inflight[marker]; ok || key != "" && q.busy[key] {
+		return false
+	}
+	q.inflight[marker] = key
+	if key != "" {
+		q.busy[key] = true
+	}
+	return true
+}
+
+// done releases what take marked.
+func (q *sequencer) done(marker string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if key, ok := q.inflight[marker]; ok {
+		delete(q.inflight, marker)
+		delete(q.busy, key)
+	}
+}
+
+// due picks, from the queued markers (oldest first), the events to hand
+// to workers now, in order: per order key the oldest one that is due, when
+// no event of the key is processed anywhere; events without a key that are
+// due; done events and orphan markers (a worker deletes the marker). It
+// reads each event it looks at; yield is called with each pick and returns
+// false to stop.
+func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield func(registry.QueuedEvent) bool) {
+	blocked := map[string]bool{} // keys with an older event processing or due
+	for _, q := range queued {
+		if key, ok := s.seq.held(q.Marker); ok {
+			if key != "" {
+				blocked[key] = true
+			}
+			continue
+		}
+		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
+		key := ev.OrderKey
+		now := s.now()
+		switch {
+		case errors.Is(err, store.ErrNotExist):
+			key = "" // an orphan marker: a worker deletes it once old
+		case err != nil:
+			// Without the event its key is unknown: stop here rather than
+			// let a later event of its repository pass it.
+			s.log.Warn("read a queued event; trying again", "delivery", q.Delivery, "error", err)
+			return
+		case ev.State == registry.EventDone:
+			key = "" // a worker deletes the marker
+		case key != "" && blocked[key]:
+			continue
+		case ev.Claim != nil && ev.Claim.Until.After(now):
+			if key != "" {
+				blocked[key] = true // processed by another replica
+			}
+			continue
+		case ev.NextAttempt.After(now):
+			continue // waiting: the later events of its key go ahead
+		}
+		if key != "" {
+			blocked[key] = true
+		}
+		if !s.seq.take(q.Marker, key) {
+			continue
+		}
+		if !yield(q) {
+			return
+		}
+	}
+}
