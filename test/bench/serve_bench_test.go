@@ -27,6 +27,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/server"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/local"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
@@ -312,4 +313,28 @@ func statusDelivery(b *testing.B) githubdouble.Delivery {
 
 func ghStatus(state, context string) gh.RepoStatus {
 	return gh.RepoStatus{State: gh.String(state), Context: gh.String(context)}
+}
+
+// BenchmarkServeIntakeFloor is the floor of webhook intake on the local
+// store: b.N create-only writes of a delivery-sized document (3 KB, fsync
+// on) to new keys, from loadClients goroutines, with nothing else running —
+// AcceptEvent makes two such writes per delivery (the queue marker, empty,
+// and the event).
+func BenchmarkServeIntakeFloor(b *testing.B) {
+	st, err := local.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := []byte(strings.Repeat("x", 3000))
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	b.ResetTimer()
+	res := load(b, b.N, func(i int) (int, error) {
+		_, err := st.Put(context.Background(), "events/github/"+ids[i]+".json", doc, store.Condition{CreateOnly: true})
+		return 0, err
+	})
+	b.StopTimer()
+	res.report(b)
 }
