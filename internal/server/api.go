@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -256,8 +257,11 @@ func durationParam(name, v string, def time.Duration) (time.Duration, error) {
 // readBody reads a JSON request body (at most maxAPIBody) into raw bytes;
 // an empty body is allowed only when optional.
 func readBody(r *http.Request, optional bool) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return nil, invalidf("Content-Type %q: send application/json", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !(r.Method == http.MethodPatch && mt == "application/merge-patch+json") {
+			return nil, invalidf("Content-Type %q: send application/json (application/merge-patch+json for PATCH)", ct)
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
 	if err != nil {

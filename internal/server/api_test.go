@@ -345,6 +345,30 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	w.wantError(400, "PATCH", "/api/subscriptions/"+sub.ID, map[string]any{"policy": map[string]any{"updateFrequncy": "everyDay"}})
 	w.wantError(400, "PATCH", "/api/subscriptions/"+sub.ID, map[string]any{"lastAppliedBuildId": 1})
 	w.wantError(404, "PATCH", "/api/subscriptions/00000000-0000-4000-8000-000000000000", map[string]any{"enabled": false})
+	assert.Contains(t, w.wantError(400, "PATCH", "/api/subscriptions/"+sub.ID, map[string]any{"targetBranch": "release"}), "cannot change after creation")
+	t.Run("content types", func(t *testing.T) {
+		for _, tt := range []struct {
+			method, path, contentType string
+			code                      int
+		}{
+			{"PATCH", "/api/subscriptions/" + sub.ID, "application/merge-patch+json", 200},
+			{"PATCH", "/api/subscriptions/" + sub.ID, "application/json; charset=utf-8", 200},
+			{"PATCH", "/api/subscriptions/" + sub.ID, "text/plain", 400},
+			{"POST", "/api/channels", "application/merge-patch+json", 400},
+			{"POST", "/api/channels", "application/x-www-form-urlencoded", 400},
+		} {
+			body := `{"enabled": true}`
+			if tt.method == "POST" {
+				body = `{"name": "by content type"}`
+			}
+			req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+writeToken)
+			req.Header.Set("Content-Type", tt.contentType)
+			code, out := send(t, req)
+			assert.Equal(t, tt.code, code, "%s %s as %s: %s", tt.method, tt.path, tt.contentType, out)
+		}
+	})
 	w.want(200, "PATCH", "/api/subscriptions/"+sub.ID, map[string]any{"policy": map[string]any{"updateFrequency": "everyBuild"}}, &upd)
 	var unchanged struct {
 		maestro.Subscription
