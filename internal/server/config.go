@@ -45,6 +45,8 @@ type Config struct {
 	// API configures the REST API (apiconfig.go).
 	API    APIConfig
 	Legacy LegacyConfig
+	// AzureDevOps configures the service hooks route (azdo.go).
+	AzureDevOps AzureDevOpsConfig
 	// Environment holds the variables every command reads (hosts, tokens,
 	// the bot identity, the store's credentials) as the configuration
 	// file's environment section gives them; the process environment wins
@@ -73,6 +75,7 @@ type fileConfig struct {
 	API         apiFileConfig     `yaml:"api"`
 	Legacy      fileLegacy        `yaml:"legacy"`
 	Environment map[string]string `yaml:"environment"`
+	AzureDevOps azdoFileConfig    `yaml:"azureDevOps"`
 }
 
 // Flags are the configuration given on the command line; a zero field was
@@ -87,6 +90,8 @@ type Flags struct {
 	LegacyCommitPushed  *bool
 	LegacySubscriptions string
 	LegacyVSOURLs       map[string]string
+	// AzureDevOpsHooks enables POST /webhooks/azure-devops.
+	AzureDevOpsHooks *bool
 }
 
 // LoadConfig builds the configuration from the file at path ("" for none),
@@ -109,6 +114,7 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	if err := cfg.API.applyEnv(getenv); err != nil {
 		return Config{}, err
 	}
+	cfg.AzureDevOps.applyEnv(getenv)
 	if flags.Listen != "" {
 		cfg.Listen = flags.Listen
 	}
@@ -122,6 +128,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 		cfg.GitHub.Webhooks = *flags.GitHubWebhooks
 	}
 	flags.applyLegacy(&cfg.Legacy)
+	if flags.AzureDevOpsHooks != nil {
+		cfg.AzureDevOps.Hooks = *flags.AzureDevOpsHooks
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -160,6 +169,7 @@ func readFile(path string, cfg *Config) error {
 	if err := fc.Legacy.apply(path, &cfg.Legacy); err != nil {
 		return err
 	}
+	fc.AzureDevOps.apply(&cfg.AzureDevOps)
 	return readEnvironment(path, fc.Environment, cfg)
 }
 
@@ -177,6 +187,9 @@ func (c Config) Validate() error {
 	if c.GitHub.Webhooks && c.GitHub.WebhookSecret == "" {
 		return maestro.Errorf(maestro.KindInvalid, "the GitHub webhook route is enabled but has no secret: set %s (or github.webhookSecret in the configuration file) to the webhook's secret; deliveries are never taken unverified", EnvGitHubWebhookSecret)
 	}
+	if err := c.AzureDevOps.validate(); err != nil {
+		return err
+	}
 	return c.Legacy.validate()
 }
 
@@ -188,6 +201,9 @@ func (c Config) Routes() []string {
 	}
 	if c.Legacy.CommitPushed {
 		routes = append(routes, "POST "+routeCommitPushed)
+	}
+	if c.AzureDevOps.Hooks {
+		routes = append(routes, "POST "+routeAzureDevOps)
 	}
 	return routes
 }

@@ -235,6 +235,8 @@ func (s *Server) holding(ctx context.Context, ev registry.Event, etag string, wo
 // handle does an event's work and says what it did.
 func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) {
 	switch {
+	case ev.Source == sourceAzureDevOps:
+		return s.handleAzureDevOps(ctx, ev)
 	case ev.Source == sourceGitHub && ev.Type == "push":
 		p, err := parsePush(ev.Payload)
 		if err != nil {

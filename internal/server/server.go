@@ -6,8 +6,8 @@
 //
 // Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
 // (the store answers and the server is not shutting down), the REST API
-// under /api/ (api.go), and, when enabled, POST /webhooks/github and the
-// old Maestro's POST /CommitPushed.
+// under /api/ (api.go), and, when enabled, POST /webhooks/github, POST
+// /webhooks/azure-devops (azdo.go) and the old Maestro's POST /CommitPushed.
 package server
 
 import (
@@ -57,6 +57,8 @@ type Server struct {
 
 	hosts       Hosts
 	legacyQueue legacy.Queuer // POST /CommitPushed's actions
+
+	azdo azdoState // Azure DevOps service hooks (azdo.go)
 }
 
 // New returns a server on svc (and its registry) with cfg, which must be
@@ -89,6 +91,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST "+routeGitHub, s.gitHubWebhook)
 	}
 	s.apiRoutes(mux)
+	if s.cfg.AzureDevOps.Hooks {
+		mux.HandleFunc("POST "+routeAzureDevOps, s.azureDevOpsHook)
+	}
 	if s.cfg.Legacy.CommitPushed {
 		mux.HandleFunc("POST "+routeCommitPushed, s.commitPushed)
 	}

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // PipelineBuild is the build a publish records: the asset manifests one
@@ -75,4 +78,21 @@ func AccountOf(collectionURI string) string {
 		return org
 	}
 	return strings.Split(strings.Trim(u.Path, "/"), "/")[0]
+}
+
+// FlowBuildPending is FlowBuild for a build whose flow may have been
+// interrupted (the publisher died between the record and the flow): it
+// skips the subscriptions that have a flow outcome for the build already,
+// so that flowing it again flows each subscription once. An error means
+// the flow history could not be read, and nothing was flowed.
+func (s *Service) FlowBuildPending(ctx context.Context, b maestro.Build, channels []int) ([]Triggered, error) {
+	outcomes, err := s.Registry.Outcomes(ctx, registry.OutcomeFilter{BuildID: b.ID})
+	if err != nil {
+		return nil, fmt.Errorf("build %d: flow history: %w", b.ID, err)
+	}
+	done := map[string]bool{}
+	for _, o := range outcomes {
+		done[o.SubscriptionID] = true
+	}
+	return s.flowBuild(ctx, b, channels, done), nil
 }

@@ -43,6 +43,11 @@ type Triggered struct {
 // the channels it joined (channels). The build stays recorded whatever
 // happens; failures are flow outcomes, or Err for the caller to warn about.
 func (s *Service) FlowBuild(ctx context.Context, b maestro.Build, channels []int) []Triggered {
+	return s.flowBuild(ctx, b, channels, nil)
+}
+
+// flowBuild is FlowBuild, skipping the subscriptions in done.
+func (s *Service) flowBuild(ctx context.Context, b maestro.Build, channels []int, done map[string]bool) []Triggered {
 	var out []Triggered
 	for _, ch := range channels {
 		subs, err := s.Registry.Subscriptions(ctx, registry.SubscriptionFilter{ChannelID: ch})
@@ -51,7 +56,7 @@ func (s *Service) FlowBuild(ctx context.Context, b maestro.Build, channels []int
 			continue
 		}
 		for _, d := range flow.Decide(b, ch, subs) {
-			if d.Action != flow.ActionTrigger {
+			if d.Action != flow.ActionTrigger || done[d.Subscription.ID] {
 				continue
 			}
 			o, err := s.flowOne(ctx, d.Subscription, b.ID, s.Now(), attemptFlow)

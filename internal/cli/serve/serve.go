@@ -59,6 +59,23 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          --legacy-subscriptions FILE and its actions queued
                          (after their delay) as ` + "`maestro legacy watch`" + ` does,
                          sharing its state in the store; once per delivery.
+  POST /webhooks/azure-devops
+                         (--azure-devops-hooks) an Azure DevOps service hook
+                         (Web Hooks): Basic authentication whose password,
+                         or the ` + server.HeaderHookSecret + ` header, is
+                         $` + server.EnvAzureDevOpsHookSecret + ` (401 otherwise).
+                         build.complete and
+                         ms.vss-pipelines.run-state-changed-event publish a
+                         succeeded or partially succeeded build of a
+                         pipeline opted in with ` + "`maestro publish-trigger set`" + `
+                         from its AssetManifests artifact, as
+                         ` + "`maestro publish`" + ` would, then flow it (reading
+                         Azure DevOps with $MAESTRO_AZDO_TOKEN);
+                         git.pullrequest.updated and git.pullrequest.merged
+                         re-check the tracked pull request. Recorded and
+                         answered 202 like GitHub's; an event id seen
+                         before answers 200; other event types answer 200
+                         and are counted, not recorded.
   /api/...               the REST API (docs/api.md; the OpenAPI document is
                          GET /api/openapi.json): builds, assets, channels,
                          default channels, subscriptions, repository
@@ -80,6 +97,9 @@ parallel (--workers). Flags override the environment, which overrides the
   github:
     webhooks: true
     webhookSecret: ...    # better: $` + server.EnvGitHubWebhookSecret + `
+  azureDevOps:
+    hooks: true
+    hookSecret: ...       # better: $` + server.EnvAzureDevOpsHookSecret + `
   api:
     anonymousRead: false  # true: GET without a token is allowed
     tokens:               # sha256: printf %s "$TOKEN" | sha256sum
@@ -109,6 +129,7 @@ logged.`,
 			&cli.BoolFlag{Name: "legacy-commit-pushed", Usage: "enable POST /CommitPushed (needs $" + server.EnvLegacyWebhookSecret + ", --legacy-subscriptions and an Azure DevOps token)"},
 			&cli.StringFlag{Name: "legacy-subscriptions", Usage: "the legacy subscriptions.json `FILE` /CommitPushed matches pushes against"},
 			&cli.StringSliceFlag{Name: "legacy-vso-url", Usage: "`VSOINSTANCE=URL`: the organization URL of a legacy action's vsoInstance; repeatable"},
+			&cli.BoolFlag{Name: "azure-devops-hooks", Usage: "enable POST /webhooks/azure-devops (needs $" + server.EnvAzureDevOpsHookSecret + ")"},
 			cmdutil.StoreFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -120,6 +141,10 @@ logged.`,
 			}}
 			if c.IsSet("workers") && o.Flags.Workers < 1 {
 				return cmdutil.UsageErrorf("--workers %d: use 1 to 256", o.Flags.Workers)
+			}
+			if c.IsSet("azure-devops-hooks") {
+				on := c.Bool("azure-devops-hooks")
+				o.Flags.AzureDevOpsHooks = &on
 			}
 			if c.IsSet("github-webhooks") {
 				on := c.Bool("github-webhooks")
@@ -160,7 +185,7 @@ func serveRun(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
-	srv, err := server.New(cfg, f.Wiring().Service(reg), log, server.WithHosts(f.Wiring()))
+	srv, err := server.New(cfg, f.Wiring().Service(reg), log, server.WithHosts(f.Wiring()), server.WithAzureDevOps(f.Wiring()))
 	if err != nil {
 		return err
 	}

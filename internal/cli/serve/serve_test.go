@@ -31,6 +31,8 @@ func TestParse(t *testing.T) {
 		{"--config /etc/maestro/serve.yaml --workers 8", &serve.Options{ConfigFile: "/etc/maestro/serve.yaml", Flags: server.Flags{Workers: 8}}},
 		{"--github-webhooks", &serve.Options{Flags: server.Flags{GitHubWebhooks: new(true)}}},
 		{"--github-webhooks=false", &serve.Options{Flags: server.Flags{GitHubWebhooks: new(false)}}},
+		{"--azure-devops-hooks", &serve.Options{Flags: server.Flags{AzureDevOpsHooks: new(true)}}},
+		{"--azure-devops-hooks=false --github-webhooks", &serve.Options{Flags: server.Flags{AzureDevOpsHooks: new(false), GitHubWebhooks: new(true)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -47,6 +49,7 @@ func TestParseBadInput(t *testing.T) {
 		{"--workers 0", "--workers 0: use 1 to 256"},
 		{"--workers many", `invalid value "many" for flag -workers`},
 		{"--github-webhook-secret x", "flag provided but not defined: -github-webhook-secret"},
+		{"--azure-devops-hook-secret x", "flag provided but not defined: -azure-devops-hook-secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
