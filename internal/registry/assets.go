@@ -217,11 +217,11 @@ func (f *Finder) build(ctx context.Context, id int) (*foundBuild, error) {
 		if err != nil {
 			return nil, err
 		}
-		fb := &foundBuild{rec: rec}
-		if _, err := getJSON(ctx, f.r.st, rec.assetsKey(), &fb.assets); err != nil {
-			return nil, fmt.Errorf("read assets of build %d: %w", id, err)
+		as, err := f.r.readAssets(ctx, rec)
+		if err != nil {
+			return nil, err
 		}
-		return fb, nil
+		return &foundBuild{rec: rec, assets: as}, nil
 	})
 }
 

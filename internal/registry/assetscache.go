@@ -3,7 +3,6 @@ package registry
 import (
 	"container/list"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -89,9 +88,9 @@ func (r *Registry) buildAssets(ctx context.Context, rec buildRecord) ([]maestro.
 			return assets, nil
 		}
 	}
-	var assets []maestro.Asset
-	if _, err := getJSON(ctx, r.st, rec.assetsKey(), &assets); err != nil {
-		return nil, fmt.Errorf("read assets of build %d: %w", rec.ID, err)
+	assets, err := r.readAssets(ctx, rec)
+	if err != nil {
+		return nil, err
 	}
 	if cacheable {
 		r.assets.put(rec.AssetsDocument, assets)

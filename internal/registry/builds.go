@@ -39,12 +39,13 @@ func legacyAssetsKey(id int) string  { return buildPrefix(id) + "assets.json" }
 func buildStateKey(id int) string    { return buildPrefix(id) + "state.json" }
 func buildFilesPrefix(id int) string { return buildPrefix(id) + "files/" }
 
-// assetsDocKey names an assets document by its content, so that two
+// assetsDocKey names a format 1 assets document by its content, so that two
 // publishers of one build id (two jobs of one Azure DevOps build) never write
 // the same key with different bytes: the record names the one that won. The
 // document is a function of the build id and its tails (withIDs), so the
 // tails' digest, computed beside the encoding, names it as well as the
-// document's own would.
+// document's own would. A format 2 document is named by its own digest
+// (assetsDoc2.key), in the same shape.
 func assetsDocKey(id int, t assetTails) string {
 	return buildPrefix(id) + "assets-" + hex.EncodeToString(t.sum[:8]) + ".json"
 }
@@ -186,22 +187,38 @@ var errCollected = errors.New("build id collected by registry repair")
 // it again: it takes the same build id and rewrites the same documents.
 func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts PublishOptions) (PublishResult, error) {
 	b.Branch = trimRefsHeads(b.Branch)
-	// The assets document is encoded (all but the ids, which go in last)
-	// and its content key computed on another core while the build is
+	// What the publish reads before its first write, read side by side
+	// from the start: reads change nothing, so they need not wait for the
+	// check (a publish still writes nothing before its input is checked).
+	keys := []string{channelsKey, defaultChannelsKey, claimKey(b), buildCounterKey}
+	known := int(r.format.Load())
+	if known == 0 {
+		keys = append(keys, formatKey)
+	}
+	pub := *r
+	pub.st = withReadAhead(ctx, r.st, keys...)
+	r = &pub
+	// The assets document is encoded on another core while the build is
 	// checked and its id claimed: pure computation, dropped if the check
-	// fails. Uploads add locations that name the id, so they wait for it.
-	var tails chan assetTails
+	// fails. A registry whose version is not known yet gets the current
+	// format's encoding, and the other once its marker says so. Uploads add
+	// locations that name the id, so their document waits for it.
+	var enc chan assetsEncoding
 	if len(opts.Files) == 0 {
-		tails = make(chan assetTails, 1)
-		go func() { tails <- encodeAssetTails(b.Assets) }()
+		guess := known
+		if guess == 0 {
+			guess = FormatVersion
+		}
+		enc = make(chan assetsEncoding, 1)
+		go func() { enc <- encodeAssets(guess, b.Assets) }()
 	}
 	if err := ValidateBuild(b, opts.Files); err != nil {
 		return PublishResult{}, err
 	}
-	// What the publish reads before its first write, read side by side.
-	pub := *r
-	pub.st = withReadAhead(ctx, r.st, channelsKey, defaultChannelsKey, claimKey(b), buildCounterKey)
-	r = &pub
+	version, err := r.formatVersion(ctx, r.st)
+	if err != nil {
+		return PublishResult{}, err
+	}
 	chans, err := r.channelMap(ctx)
 	if err != nil {
 		return PublishResult{}, err
@@ -223,7 +240,7 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	}
 	slices.Sort(channels)
 	for range 3 {
-		res, err := r.publishOnce(ctx, b, opts, channels, chans, tails)
+		res, err := r.publishOnce(ctx, b, opts, channels, chans, version, enc)
 		if errors.Is(err, errCollected) {
 			continue
 		}
@@ -232,7 +249,30 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	return PublishResult{}, maestro.Errorf(maestro.KindConflict, "publish: `registry repair` collected the build id three times while this publish ran; run it again")
 }
 
-func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int, chans channelNames, tails chan assetTails) (PublishResult, error) {
+// assetsEncoding is a build's assets document encoded for a registry of a
+// format version, all but what needs the build id.
+type assetsEncoding struct {
+	version int
+	tails   assetTails // version 1: the document but its ids
+	doc     assetsDoc2 // version 2 on: the whole document
+}
+
+func encodeAssets(version int, as []maestro.Asset) assetsEncoding {
+	if version >= 2 {
+		return assetsEncoding{version: version, doc: encodeAssetsDoc2(as)}
+	}
+	return assetsEncoding{version: 1, tails: encodeAssetTails(as)}
+}
+
+// document returns the key and bytes of the assets document of build id.
+func (e assetsEncoding) document(id int) (string, []byte) {
+	if e.version >= 2 {
+		return e.doc.key(id), e.doc.data
+	}
+	return assetsDocKey(id, e.tails), e.tails.withIDs(id*maxAssetsPerBuild + 1)
+}
+
+func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int, chans channelNames, version int, enc chan assetsEncoding) (PublishResult, error) {
 	id, existing, err := r.claimID(ctx, b)
 	if err != nil {
 		return PublishResult{}, err
@@ -252,24 +292,26 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	if err := r.upload(ctx, &b, opts); err != nil {
 		return PublishResult{}, err
 	}
-	var t assetTails
-	if tails != nil {
-		t = <-tails
-		tails <- t // for another attempt
-	} else {
-		t = encodeAssetTails(b.Assets)
-	}
 	// The indexes and the assets document are independent of each other and
 	// all come before the commit point, so they are written side by side;
-	// the document's ids go in while the index writes wait on the store.
+	// what of the document needs the id goes in while the index writes
+	// wait on the store.
 	var wg sync.WaitGroup
 	var putErr error
 	var assetsKey string
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		data := t.withIDs(id*maxAssetsPerBuild + 1)
-		assetsKey = assetsDocKey(id, t)
+		var e assetsEncoding
+		if enc != nil {
+			e = <-enc
+			enc <- e // for another attempt
+		}
+		if enc == nil || e.version != version {
+			e = encodeAssets(version, b.Assets)
+		}
+		var data []byte
+		assetsKey, data = e.document(id)
 		if _, err := r.st.Put(ctx, assetsKey, data, store.Condition{}); err != nil {
 			putErr = fmt.Errorf("write assets of build %d: %w", id, err)
 		}
@@ -370,9 +412,9 @@ func (r *Registry) allocateID(ctx context.Context) (int, error) {
 // adds the channels the record is not in yet, and refuses assets the record
 // lacks (a record never changes).
 func (r *Registry) publishExisting(ctx context.Context, b maestro.Build, rec buildRecord, channels []int) (PublishResult, error) {
-	var recorded []maestro.Asset
-	if _, err := getJSON(ctx, r.st, rec.assetsKey(), &recorded); err != nil {
-		return PublishResult{}, fmt.Errorf("read assets of build %d: %w", rec.ID, err)
+	recorded, err := r.readAssets(ctx, rec)
+	if err != nil {
+		return PublishResult{}, err
 	}
 	if missing := missingAssets(recorded, b.Assets); len(missing) > 0 {
 		more := ""

@@ -403,9 +403,9 @@ func (r *Registry) scan(ctx context.Context) (*scan, error) {
 		if err != nil {
 			return built{}, err
 		}
-		var as []maestro.Asset
-		if _, err := getJSON(ctx, r.st, rec.assetsKey(), &as); err != nil {
-			return built{}, fmt.Errorf("read assets of build %d: %w", id, err)
+		as, err := r.readAssets(ctx, rec)
+		if err != nil {
+			return built{}, err
 		}
 		var names []string
 		for _, a := range as {

@@ -21,8 +21,13 @@ const formatKey = "meta/format.json"
 // FormatName is the fixed name in every format marker.
 const FormatName = "maestro-bar"
 
-// FormatVersion is the layout version this maestro writes and reads.
-const FormatVersion = 1
+// FormatVersion is the layout version this maestro writes, and the newest
+// it reads. Version 2 adds the compact assets document (assetsdoc.go): a
+// registry of version 2 may hold documents a maestro that knows only
+// version 1 cannot decode, so that maestro refuses the registry instead.
+// This maestro reads both and, in a registry of version 1, writes only what
+// version 1 holds, until `maestro registry init` raises it (Upgrade).
+const FormatVersion = 2
 
 // Format is the format marker document.
 type Format struct {
@@ -115,5 +120,66 @@ func (r *Registry) CheckFormat(ctx context.Context) (Format, error) {
 	if f.Version > FormatVersion {
 		return f, maestro.Errorf(maestro.KindInvalid, "the registry has format version %d; this maestro reads version %d and older: use a newer maestro", f.Version, FormatVersion)
 	}
+	r.format.Store(int32(max(f.Version, 1)))
 	return f, nil
+}
+
+// Upgrade raises the format marker of a registry of an older version to
+// FormatVersion, under the ETag it read, so that concurrent upgrades agree,
+// and returns the version it found. No document changes: every version
+// this maestro knows reads the documents of the versions before it; the
+// marker rises so that a maestro that knows only the older version refuses
+// the registry rather than meet a document it cannot decode.
+func (r *Registry) Upgrade(ctx context.Context) (from int, _ error) {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var f Format
+		etag, err := getJSON(ctx, r.st, formatKey, &f)
+		if errors.Is(err, store.ErrNotExist) {
+			return 0, maestro.Errorf(maestro.KindInvalid, "%w", ErrNoRegistry)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read the format marker %s: %w", formatKey, err)
+		}
+		if _, err := r.CheckFormat(ctx); err != nil {
+			return 0, err
+		}
+		if f.Version >= FormatVersion {
+			return f.Version, nil
+		}
+		from, f.Version = f.Version, FormatVersion
+		err = putJSON(ctx, r.st, formatKey, f, store.Condition{IfMatch: etag})
+		if err == nil {
+			r.format.Store(FormatVersion)
+			return from, nil
+		}
+		if !errors.Is(err, store.ErrPrecondition) {
+			return 0, fmt.Errorf("raise the format marker %s to version %d: %w", formatKey, FormatVersion, err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return 0, err
+		}
+	}
+	return 0, maestro.Errorf(maestro.KindConflict, "raise the format marker %s: gave up after %d concurrent changes; try again", formatKey, maxAttempts)
+}
+
+// formatVersion is the registry's format version: the one CheckFormat
+// remembered, else read through st (a publish's read-ahead). A store
+// without a marker (a registry made in a test, never a command's: they
+// refuse such a store) is taken as FormatVersion.
+func (r *Registry) formatVersion(ctx context.Context, st store.Store) (int, error) {
+	if v := r.format.Load(); v != 0 {
+		return int(v), nil
+	}
+	var f Format
+	_, err := getJSON(ctx, st, formatKey, &f)
+	switch {
+	case errors.Is(err, store.ErrNotExist):
+		return FormatVersion, nil
+	case err != nil:
+		return 0, fmt.Errorf("read the format marker %s: %w", formatKey, err)
+	case f.Version > FormatVersion:
+		return 0, maestro.Errorf(maestro.KindInvalid, "the registry has format version %d; this maestro reads version %d and older: use a newer maestro", f.Version, FormatVersion)
+	}
+	r.format.Store(int32(max(f.Version, 1)))
+	return max(f.Version, 1), nil
 }

@@ -30,8 +30,10 @@ func BenchmarkValidateBuild20000(b *testing.B) {
 }
 
 // BenchmarkAssetsDocument20000 encodes a 20,000-asset build's assets
-// document as publish does: the tails and their digest while the id is
-// claimed, then the ids (docs/performance.md).
+// document as publish does, in each format: format 2 whole, with its
+// digest, while the id is claimed; format 1 (a registry of version 1) as
+// tails and their digest while the id is claimed, then the ids
+// (docs/performance.md).
 func BenchmarkAssetsDocument20000(b *testing.B) {
 	loc := []maestro.AssetLocation{{Type: maestro.LocationContainer, Location: "https://dev.azure.com/dnceng/internal/_apis/build/builds/2600001/artifacts"}}
 	as := make([]maestro.Asset, 20000)
@@ -42,9 +44,13 @@ func BenchmarkAssetsDocument20000(b *testing.B) {
 			Locations: loc[:1:1],
 		}
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		doc := encodeAssetTails(as).withIDs(3*maxAssetsPerBuild + 1)
-		b.SetBytes(int64(len(doc)))
+	for _, version := range []int{2, 1} {
+		b.Run(fmt.Sprintf("format%d", version), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, doc := encodeAssets(version, as).document(3)
+				b.SetBytes(int64(len(doc)))
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,10 @@ type Registry struct {
 	hosts maestro.HostChecker // nil: hosts are not checked
 	// assets caches content-addressed assets documents (assetscache.go).
 	assets *assetsCache
+	// format is the format marker's version once CheckFormat read it (0
+	// before), shared by copies of the Registry. A marker's version only
+	// ever rises, so a remembered version is never newer than the store's.
+	format *atomic.Int32
 }
 
 // Option configures a Registry.
@@ -44,7 +49,7 @@ func WithHostChecker(h maestro.HostChecker) Option { return func(r *Registry) { 
 
 // New returns a Registry on st.
 func New(st store.Store, opts ...Option) *Registry {
-	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}}
+	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}, format: new(atomic.Int32)}
 	for _, o := range opts {
 		o(r)
 	}

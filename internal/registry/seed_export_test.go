@@ -48,9 +48,7 @@ func SeedBuildsDirect(ctx context.Context, r *Registry, builds []maestro.Build) 
 		}
 		channels := MatchDefaultChannels(dcs, b.Repository, b.Branch)
 		slices.Sort(channels)
-		tails := encodeAssetTails(b.Assets)
-		data := tails.withIDs(id*maxAssetsPerBuild + 1)
-		assetsKey := assetsDocKey(id, tails)
+		assetsKey, data := encodeAssets(FormatVersion, b.Assets).document(id)
 		docs[assetsKey] = data
 		rec := buildRecord{Build: b, InitialChannels: channels, AssetsDocument: assetsKey}
 		rec.Assets, rec.Channels = nil, nil

@@ -299,7 +299,7 @@ func TestRegistryIsMadeOnPurpose(t *testing.T) {
 		missing.okJSON(&again, "build", "show", "--id", strconv.Itoa(b.ID))
 		assert.Equal(t, b.Commit, again.Commit)
 		out := missing.ok("registry", "init")
-		assert.Equal(t, "a registry exists at "+missing.store+" already (format version 1); nothing changed\n", out)
+		assert.Equal(t, "a registry exists at "+missing.store+" already (format version 2); nothing changed\n", out)
 	})
 }
 

@@ -17,9 +17,12 @@ type InitOptions struct {
 
 // InitResult is what `registry init --output json` prints.
 type InitResult struct {
-	Store   string          `json:"store"`
-	Created bool            `json:"created"`
-	Format  registry.Format `json:"format"`
+	Store   string `json:"store"`
+	Created bool   `json:"created"`
+	// RaisedFrom is the format version init raised the registry from (0:
+	// it did not raise it).
+	RaisedFrom int             `json:"raisedFrom,omitempty"`
+	Format     registry.Format `json:"format"`
 }
 
 // NewInitCmd returns `maestro registry init`; run does the work (tests
@@ -36,7 +39,11 @@ func NewInitCmd(f *cmdutil.Factory, run func(*cli.Context, *InitOptions) error) 
 writes the format marker (meta/format.json, with the layout version). Every
 other command refuses a store without a marker, so a mistyped --store fails
 instead of starting an empty registry. Running init on an existing registry
-changes nothing; a store written by a maestro from before markers existed is
+of the current format version changes nothing; on a registry of an older
+version it raises the marker's version (no other document changes: this
+maestro reads every older version's documents; a maestro that reads only the
+older version refuses the registry from then on). A store written by a
+maestro from before markers existed is
 migrated first: its indexes are rebuilt from the build records, as
 maestro registry repair does, and then the marker is written.
 
@@ -61,15 +68,26 @@ func runInit(c *cli.Context, f *cmdutil.Factory, o *InitOptions) error {
 	if err != nil {
 		return err
 	}
+	from, err := reg.Upgrade(c.Context)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.StoreName(c), err)
+	}
 	format, err := reg.CheckFormat(c.Context)
 	if err != nil {
 		return err
 	}
 	res := InitResult{Store: f.StoreName(c), Created: created, Format: format}
+	if from < format.Version {
+		res.RaisedFrom = from
+	}
 	return f.Render(o.JSON, res, func(w io.Writer) {
-		if created {
+		switch {
+		case created:
 			fmt.Fprintf(w, "created a registry at %s (format version %d)\n", res.Store, format.Version)
-		} else {
+		case res.RaisedFrom != 0:
+			fmt.Fprintf(w, "raised the registry at %s from format version %d to %d; a maestro that reads only version %d now refuses it: update every maestro that uses this registry\n",
+				res.Store, res.RaisedFrom, format.Version, res.RaisedFrom)
+		default:
 			fmt.Fprintf(w, "a registry exists at %s already (format version %d); nothing changed\n", res.Store, format.Version)
 		}
 	})
