@@ -435,8 +435,17 @@ func TestCommitPushedSignatures(t *testing.T) {
 // repository run beside them. Each legacy push queues a build that the
 // Azure DevOps double holds for a while; the double sees at most one build
 // request per versions repository at a time, both repositories at once, and
-// each repository's commits in push order, one build each.
+// each repository's commits in push order, one build each — with one
+// server, and with two on one store that take the deliveries in turn.
 func TestEventsOfOneRepositoryInOrder(t *testing.T) {
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) { eventsInOrder(t, replicas) })
+	}
+}
+
+// eventsInOrder is TestEventsOfOneRepositoryInOrder with the deliveries
+// sent in turn to replicas servers on one store.
+func eventsInOrder(t *testing.T, replicas int) {
 	const perRepo = 4
 	reg := newRegistry(t)
 	l := newLegacySetup(t)
@@ -463,7 +472,10 @@ func TestEventsOfOneRepositoryInOrder(t *testing.T) {
 		running[params.GithubRepo]--
 		mu.Unlock()
 	})
-	a := startRoutes(t, reg, l.routes(4))
+	var servers []replica
+	for range replicas {
+		servers = append(servers, startRoutes(t, reg, l.routes(4)))
+	}
 	var repos []*githubdouble.Repo
 	for _, name := range []string{"versions", "versions2"} {
 		r := l.gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: name, DefaultBranch: "master", Files: map[string]string{"README.md": "versions\n"}})
@@ -479,8 +491,8 @@ func TestEventsOfOneRepositoryInOrder(t *testing.T) {
 	}
 	pushes := deliveriesOf(l.gh.WaitDeliveries(), "push", 0)
 	require.Len(t, pushes, 2*perRepo)
-	for _, d := range pushes { // in the order the pushes happened, at once
-		req, err := d.NewRequest(t.Context(), a.url+"/CommitPushed")
+	for i, d := range pushes { // in the order the pushes happened, at once
+		req, err := d.NewRequest(t.Context(), servers[i%replicas].url+"/CommitPushed")
 		require.NoError(t, err)
 		code, body := send(t, req)
 		require.Equal(t, http.StatusAccepted, code, body)
