@@ -36,10 +36,15 @@ type sequencer struct {
 	mu       sync.Mutex
 	inflight map[string]string // marker → order key ("" none)
 	busy     map[string]bool   // order keys with an event at a worker
+	// keys remembers the order key of the queued events due has read, by
+	// marker: a key is set when the event is accepted and never changes,
+	// so a later pass need not read an event again to learn that an older
+	// event of its key holds it back. Only due uses it.
+	keys map[string]string
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}}
+	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}}
 }
 
 // held reports whether a worker holds the event of marker, and its key.
@@ -83,6 +88,21 @@ func (q *sequencer) done(marker string) {
 // false to stop.
 func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield func(registry.QueuedEvent) bool) {
 	blocked := map[string]bool{} // keys with an older event processing or due
+	// The keys learnt in this pass, and those of the markers still queued
+	// that it did not reach: a burst of deliveries for one repository costs
+	// one read per event, not one per event and pass.
+	known := s.seq.keys
+	learnt := make(map[string]string, len(known))
+	defer func() {
+		for _, q := range queued {
+			if key, ok := known[q.Marker]; ok {
+				if _, seen := learnt[q.Marker]; !seen {
+					learnt[q.Marker] = key
+				}
+			}
+		}
+		s.seq.keys = learnt
+	}()
 	for _, q := range queued {
 		if key, ok := s.seq.held(q.Marker); ok {
 			if key != "" {
@@ -90,8 +110,15 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 			}
 			continue
 		}
+		if key, ok := known[q.Marker]; ok && key != "" && blocked[key] {
+			learnt[q.Marker] = key
+			continue
+		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key := ev.OrderKey
+		if err == nil {
+			learnt[q.Marker] = ev.OrderKey
+		}
 		now := s.now()
 		switch {
 		case errors.Is(err, store.ErrNotExist):

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
+)
+
+// countingStore counts the documents read.
+type countingStore struct {
+	store.Store
+	gets atomic.Int64
+}
+
+func (c *countingStore) Get(ctx context.Context, key string) ([]byte, string, error) {
+	c.gets.Add(1)
+	return c.Store.Get(ctx, key)
+}
+
+// TestDueReadsAQueuedEventOnce: while the oldest event of a repository is
+// at a worker, a dispatch pass skips the later events of that repository
+// without reading them again — a burst of deliveries for one repository
+// cost a read per event and pass before (the webhook intake benchmark
+// spent half its CPU there).
+func TestDueReadsAQueuedEventOnce(t *testing.T) {
+	ctx := t.Context()
+	st := &countingStore{Store: mem.New()}
+	reg := registry.New(st)
+	_, _, err := reg.Init(ctx)
+	require.NoError(t, err)
+	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	base := time.Now().Add(-time.Minute)
+	const n = 30
+	for i := range n {
+		ok, err := reg.AcceptEvent(ctx, registry.Event{Source: "github", Delivery: fmt.Sprintf("d-%02d", i), Type: "push", Payload: []byte(`{}`),
+			OrderKey: orderKey("https://github.com/dotnet/runtime"), ReceivedAt: base.Add(time.Duration(i) * time.Millisecond)})
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	other, err := reg.AcceptEvent(ctx, registry.Event{Source: "github", Delivery: "other", Type: "push", Payload: []byte(`{}`),
+		OrderKey: orderKey("https://github.com/dotnet/sdk"), ReceivedAt: base.Add(time.Second)})
+	require.NoError(t, err)
+	require.True(t, other)
+	queued, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	require.Len(t, queued, n+1)
+
+	var picked []string
+	pass := func() int64 {
+		before := st.gets.Load()
+		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
+			picked = append(picked, q.Delivery)
+			return true
+		})
+		return st.gets.Load() - before
+	}
+	assert.Equal(t, int64(n+1), pass(), "the first pass reads each event once")
+	assert.Equal(t, []string{"d-00", "other"}, picked, "the oldest of each repository")
+	assert.Equal(t, int64(0), pass(), "while both are at workers, nothing is read again")
+	assert.Equal(t, []string{"d-00", "other"}, picked)
+
+	s.seq.done(queued[n].Marker) // the sdk event's worker gave it back unfinished
+	assert.Equal(t, int64(1), pass(), "only the event given back is read again")
+	assert.Equal(t, []string{"d-00", "other", "other"}, picked)
+}
