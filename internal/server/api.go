@@ -59,6 +59,7 @@ var apiTable = []apiRoute{
 	{"GET", "/api/builds", func(s *Server) apiHandler { return s.apiBuilds }},
 	{"GET", "/api/builds/latest", func(s *Server) apiHandler { return s.apiLatestBuild }},
 	{"GET", "/api/builds/{id}", func(s *Server) apiHandler { return s.apiBuild }},
+	{"GET", "/api/builds/{id}/graph", func(s *Server) apiHandler { return s.apiBuildGraph }},
 	{"GET", "/api/assets", func(s *Server) apiHandler { return s.apiAssets }},
 	{"GET", "/api/channels", func(s *Server) apiHandler { return s.apiChannels }},
 	{"GET", "/api/channels/{id}", func(s *Server) apiHandler { return s.apiChannel }},
@@ -81,6 +82,8 @@ var apiTable = []apiRoute{
 	{"GET", "/api/flow/history", func(s *Server) apiHandler { return s.apiHistory }},
 	{"GET", "/api/flow/explain/{buildId}", func(s *Server) apiHandler { return s.apiExplain }},
 	{"GET", "/api/flow/health", func(s *Server) apiHandler { return s.apiHealth }},
+	{"GET", "/api/flow/subscriptions", func(s *Server) apiHandler { return s.apiFlowSubscriptions }},
+	{"GET", "/api/flow/graph", func(s *Server) apiHandler { return s.apiFlowGraph }},
 	{"GET", "/api/pull-requests", func(s *Server) apiHandler { return s.apiPullRequests }},
 }
 

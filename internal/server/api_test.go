@@ -417,6 +417,7 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	var prs []server.TrackedPullRequest
 	r.want(200, "GET", "/api/pull-requests", nil, &prs)
 	require.Len(t, prs, 1, "the trigger opened a pull request on the local target")
+	prs0 := prs[0]
 	assert.Equal(t, sub.ID, prs[0].Key)
 	assert.Equal(t, maestro.PullRequestOpen, prs[0].PullRequest.State)
 	require.Len(t, prs[0].Updates, 1)
@@ -424,6 +425,40 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	r.want(200, "GET", "/api/pull-requests?repository="+url.QueryEscape("https://github.com/dotnet/runtime"), nil, &prs)
 	assert.Empty(t, prs)
 	r.wantError(400, "GET", "/api/pull-requests?state=open", nil)
+
+	// The status site's twins: subscriptions with their state, graphs.
+	var statuses []server.SubscriptionStatus
+	r.want(200, "GET", "/api/flow/subscriptions?channelId="+itoa(ch.ID), nil, &statuses)
+	require.Len(t, statuses, 1)
+	assert.Equal(t, ".NET 10", statuses[0].Channel)
+	assert.Equal(t, maestro.ResultUpdated, statuses[0].FlowState.LastResult)
+	assert.False(t, statuses[0].Failing)
+	require.NotNil(t, statuses[0].PullRequest, "the pull request the trigger opened")
+	assert.Equal(t, prs0.PullRequest.URL, statuses[0].PullRequest.URL)
+	r.want(200, "GET", "/api/flow/subscriptions?state=failing", nil, &statuses)
+	assert.Empty(t, statuses)
+	r.wantError(400, "GET", "/api/flow/subscriptions?state=broken", nil)
+	r.wantError(400, "GET", "/api/flow/subscriptions?channelId=99", nil)
+	var bg struct {
+		Root  int `json:"root"`
+		Nodes []struct {
+			ID int `json:"id"`
+		} `json:"nodes"`
+	}
+	r.want(200, "GET", "/api/builds/"+itoa(b2.ID)+"/graph", nil, &bg)
+	assert.Equal(t, b2.ID, bg.Root)
+	require.Len(t, bg.Nodes, 1)
+	r.wantError(404, "GET", "/api/builds/999/graph", nil)
+	r.wantError(400, "GET", "/api/builds/"+itoa(b2.ID)+"/graph?depth=-1", nil)
+	var fg struct {
+		Flows []struct {
+			SubscriptionID string `json:"subscriptionId"`
+		} `json:"flows"`
+	}
+	r.want(200, "GET", "/api/flow/graph?channelId="+itoa(ch.ID), nil, &fg)
+	require.Len(t, fg.Flows, 1)
+	assert.Equal(t, sub.ID, fg.Flows[0].SubscriptionID)
+	r.wantError(400, "GET", "/api/flow/graph?channelId=99", nil)
 
 	// Repository policies.
 	policy := map[string]any{"repository": "https://github.com/dotnet/runtime", "branch": "main", "mergePolicies": []map[string]any{{"name": "Standard"}}, "maxOpenPullRequests": 3}

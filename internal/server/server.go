@@ -6,8 +6,9 @@
 //
 // Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
 // (the store answers and the server is not shutting down), the REST API
-// under /api/ (api.go), and, when enabled, POST /webhooks/github, POST
-// /webhooks/azure-devops (azdo.go) and the old Maestro's POST /CommitPushed.
+// under /api/ (api.go), the status site at / (site.go), and, when enabled,
+// POST /webhooks/github, POST /webhooks/azure-devops (azdo.go) and the old
+// Maestro's POST /CommitPushed.
 package server
 
 import (
@@ -94,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.AzureDevOps.Hooks {
 		mux.HandleFunc("POST "+routeAzureDevOps, s.azureDevOpsHook)
 	}
+	s.siteRoutes(mux)
 	if s.cfg.Legacy.CommitPushed {
 		mux.HandleFunc("POST "+routeCommitPushed, s.commitPushed)
 	}
