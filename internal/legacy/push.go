@@ -112,8 +112,9 @@ func (st *WatchState) addPending(triggers []Trigger, now time.Time) {
 // QueueDue queues the pending actions of the watcher's branch that are due
 // and that nobody is queueing, as Poll does after taking commits. The
 // report's Queued, Errors and Waiting say what it did, and NextDue when
-// the first action left is due (zero when none is left but those another
-// attempt is queueing right now).
+// the first action left is due, or, for one another attempt is queueing,
+// when its claim lapses (zero when none is left): so that a caller that
+// comes back then takes over an action whose queuer died.
 func (w *Watcher) QueueDue(ctx context.Context) (PollReport, error) {
 	var rep PollReport
 	if err := w.queueDue(ctx, &rep); err != nil {
@@ -123,13 +124,15 @@ func (w *Watcher) QueueDue(ctx context.Context) (PollReport, error) {
 	if err != nil || st == nil {
 		return rep, err
 	}
-	now := w.Now()
 	for _, p := range st.Pending {
-		if p.Claim != nil && now.Before(p.Claim.Until) {
-			continue // another attempt is queueing it
+		due := p.Due
+		if p.Claim != nil && p.Claim.Until.After(due) {
+			// Another attempt is queueing it; should it have died, the
+			// action is taken over when its claim lapses.
+			due = p.Claim.Until
 		}
-		if rep.NextDue.IsZero() || p.Due.Before(rep.NextDue) {
-			rep.NextDue = p.Due
+		if rep.NextDue.IsZero() || due.Before(rep.NextDue) {
+			rep.NextDue = due
 		}
 	}
 	return rep, nil

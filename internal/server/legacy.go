@@ -124,7 +124,7 @@ func (s *Server) legacyPush(ctx context.Context, ev registry.Event) (string, err
 		return "", err
 	}
 	w := &legacy.Watcher{Store: s.reg.Store(), File: file, GitHubRepo: p.FullName, Branch: p.Branch,
-		Queuer: s.legacyQueue, Now: s.now, NewID: uuid.NewString}
+		Queuer: s.legacyQueue, Now: s.now, NewID: uuid.NewString, ClaimTTL: s.cfg.Legacy.ClaimTimeout}
 	push := legacy.Push{Repository: p.FullName, Ref: "refs/heads/" + p.Branch}
 	for _, c := range p.Event.Commits {
 		var paths []string

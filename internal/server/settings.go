@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
@@ -28,6 +29,9 @@ type LegacyConfig struct {
 	// VSOURLs maps an action's vsoInstance to its organization URL, as
 	// `maestro legacy watch --vso-url` does.
 	VSOURLs map[string]string
+	// ClaimTimeout is how long a worker owns a legacy action it queues
+	// (0: legacy.ClaimTTL), as `maestro legacy watch --claim-timeout`.
+	ClaimTimeout time.Duration
 }
 
 // fileLegacy is the configuration file's legacy section.
@@ -36,6 +40,7 @@ type fileLegacy struct {
 	WebhookSecret string            `yaml:"webhookSecret"`
 	Subscriptions string            `yaml:"subscriptions"`
 	VSOURLs       map[string]string `yaml:"vsoUrls"`
+	ClaimTimeout  string            `yaml:"claimTimeout"`
 }
 
 func (fl fileLegacy) apply(path string, c *LegacyConfig) error {
@@ -50,6 +55,13 @@ func (fl fileLegacy) apply(path string, c *LegacyConfig) error {
 		}
 	}
 	c.VSOURLs = maps.Clone(fl.VSOURLs)
+	if fl.ClaimTimeout != "" {
+		d, err := time.ParseDuration(fl.ClaimTimeout)
+		if err != nil || d < time.Second {
+			return maestro.Errorf(maestro.KindInvalid, "configuration file %s: legacy.claimTimeout %q: a duration of at least 1s, like 5m", path, fl.ClaimTimeout)
+		}
+		c.ClaimTimeout = d
+	}
 	return nil
 }
 

@@ -33,6 +33,7 @@ func TestLoadConfigLegacyAndEnvironment(t *testing.T) {
   subscriptions: `+subs+`
   vsoUrls:
     dnceng.visualstudio.com: https://dev.azure.com/dnceng
+  claimTimeout: 90s
 environment:
   MAESTRO_AZDO_TOKEN: pat-from-file
   MAESTRO_BOT_NAME: file-bot
@@ -40,7 +41,7 @@ environment:
 	cfg, err := server.LoadConfig(file, envOf(nil), server.Flags{})
 	require.NoError(t, err)
 	assert.Equal(t, server.LegacyConfig{CommitPushed: true, WebhookSecret: "legacy-from-file", Subscriptions: subs,
-		VSOURLs: map[string]string{"dnceng.visualstudio.com": "https://dev.azure.com/dnceng"}}, cfg.Legacy)
+		VSOURLs: map[string]string{"dnceng.visualstudio.com": "https://dev.azure.com/dnceng"}, ClaimTimeout: 90 * time.Second}, cfg.Legacy)
 	assert.Equal(t, []string{"POST /CommitPushed"}, cfg.Routes())
 
 	cfg, err = server.LoadConfig(file, envOf(map[string]string{server.EnvLegacyWebhookSecret: "legacy-from-env"}),
@@ -71,6 +72,7 @@ func TestLoadConfigRefusesLegacy(t *testing.T) {
 	subs := write("subscriptions.json", legacySubscriptions)
 	broken := write("broken.json", `{"actions": {}, "subscriptions": [{"triggerPaths": ["x"], "action": "none"}]}`)
 	unknownVar := write("unknownvar.yaml", "environment:\n  PATH: /bin\n")
+	badClaim := write("badclaim.yaml", "legacy:\n  claimTimeout: 10ms\n")
 	on := true
 	tests := []struct {
 		name    string
@@ -90,6 +92,7 @@ func TestLoadConfigRefusesLegacy(t *testing.T) {
 		{"broken subscriptions", "", map[string]string{server.EnvLegacyWebhookSecret: "x"}, server.Flags{LegacyCommitPushed: &on, LegacySubscriptions: broken},
 			broken + ":1"},
 		{"unknown variable", unknownVar, nil, server.Flags{}, "environment: PATH is not a variable maestro serve reads"},
+		{"short claim timeout", badClaim, nil, server.Flags{}, `legacy.claimTimeout "10ms": a duration of at least 1s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,14 +4,18 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
@@ -100,22 +104,7 @@ func waitEvent(t *testing.T, reg *registry.Registry, source, id string) registry
 // a bad signature is answered 401 and nothing is recorded.
 func TestServeCommitPushed(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
-		az := azdodouble.NewServer(t, azdodouble.WithPAT(routesPAT))
-		project := az.AddProject("internal")
-		pipelines := az.AddRepository(project, "pipelines")
-		pipelines.Commit("main", map[string][]byte{"README.md": []byte("pipelines\n")}, "init")
-		vars := func(names ...string) map[string]azdodouble.DefinitionVariable {
-			m := map[string]azdodouble.DefinitionVariable{}
-			for _, n := range names {
-				m[n] = azdodouble.DefinitionVariable{AllowOverride: true}
-			}
-			return m
-		}
-		az.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "mirror", Repository: pipelines, Variables: vars("GithubRepo", "BranchToMirror", "CommitsToMirror")})
-		az.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "publish", Repository: pipelines, Variables: vars("PB_TriggerPath", "PB_VersionsRepoRef")})
-		subs := writeFile(t, t.TempDir(), "subscriptions.json", legacyWatchSubscriptions)
-		e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN="+routesPAT, "MAESTRO_AZDO_SERVER_URLS="+az.OrganizationURL(),
-			"MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_LEGACY_WEBHOOK_SECRET="+legacyHookSecret)
+		az, subs := legacyRoutesSetup(t, e)
 		gh := githubdouble.NewServer(t)
 		versions := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "versions", DefaultBranch: "master", Files: map[string]string{"README.md": "versions\n"}})
 
@@ -177,5 +166,85 @@ func TestServeCommitPushed(t *testing.T) {
 		assert.Equal(t, []string{mirrorBuild(c1)}, lw.queued(t), "sent three times, queued once")
 		assert.NotContains(t, s.log(), legacyHookSecret)
 		assert.NotContains(t, s.log(), routesPAT)
+	})
+}
+
+// legacyRoutesSetup is an Azure DevOps double with the two definitions
+// legacyWatchSubscriptions names, the subscriptions file, and e's
+// environment for both and for the legacy route's secret.
+func legacyRoutesSetup(t *testing.T, e *env) (*azdodouble.Server, string) {
+	t.Helper()
+	az := azdodouble.NewServer(t, azdodouble.WithPAT(routesPAT))
+	project := az.AddProject("internal")
+	pipelines := az.AddRepository(project, "pipelines")
+	pipelines.Commit("main", map[string][]byte{"README.md": []byte("pipelines\n")}, "init")
+	vars := func(names ...string) map[string]azdodouble.DefinitionVariable {
+		m := map[string]azdodouble.DefinitionVariable{}
+		for _, n := range names {
+			m[n] = azdodouble.DefinitionVariable{AllowOverride: true}
+		}
+		return m
+	}
+	az.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "mirror", Repository: pipelines, Variables: vars("GithubRepo", "BranchToMirror", "CommitsToMirror")})
+	az.AddClassicDefinition(project, azdodouble.ClassicDefinition{Name: "publish", Repository: pipelines, Variables: vars("PB_TriggerPath", "PB_VersionsRepoRef")})
+	subs := writeFile(t, t.TempDir(), "subscriptions.json", legacyWatchSubscriptions)
+	e.environ = append(e.environ, "MAESTRO_AZDO_TOKEN="+routesPAT, "MAESTRO_AZDO_SERVER_URLS="+az.OrganizationURL(),
+		"MAESTRO_ALLOW_HTTP_LOOPBACK=true", "MAESTRO_LEGACY_WEBHOOK_SECRET="+legacyHookSecret)
+	return az, subs
+}
+
+// TestServeCommitPushedKilledWhileQueueing: on both stores, a `maestro
+// serve` process is killed (SIGKILL) while its request to queue the action
+// of a /CommitPushed push is in flight, after the watch state recorded the
+// delivery and the claim; the request then reaches the Azure DevOps double.
+// A server started on the same store takes the event over once its claim
+// lapses, takes the push no second time, waits for the action's claim to
+// lapse and records the build the killed one queued (found by its marker)
+// instead of queueing another: one build.
+func TestServeCommitPushedKilledWhileQueueing(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		az, subs := legacyRoutesSetup(t, e)
+		inFlight, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		az.BeforeRequest(func(r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(strings.ToLower(r.URL.Path), "/_apis/build/builds") {
+				once.Do(func() { close(inFlight); <-release })
+			}
+		})
+		config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\nlegacy:\n  commitPushed: true\n  subscriptions: "+subs+
+			"\n  claimTimeout: 4s\n  vsoUrls:\n    dnceng.visualstudio.com: "+az.OrganizationURL()+"\n")
+		gh := githubdouble.NewServer(t)
+		versions := gh.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "versions", DefaultBranch: "master", Files: map[string]string{"README.md": "versions\n"}})
+
+		first := serve(t, e, "--config", config)
+		versions.AddHook(githubdouble.HookSpec{URL: first.url + "/CommitPushed", Secret: legacyHookSecret, Events: []string{"push"}})
+		c1 := versions.Commit(githubdouble.CommitSpec{Branch: "master", Files: map[string]string{"build-info/dotnet/corefx/master/Latest.txt": "preview1-1"}})
+		select {
+		case <-inFlight:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no queue request\n%s", first.log())
+		}
+		first.kill(t)
+		close(release)
+		lw := &legacyWatch{srv: az}
+		require.Eventually(t, func() bool { return len(az.QueueBuildRequests()) == 1 }, 10*time.Second, 10*time.Millisecond, "the killed server's request reached the service")
+		ds := gh.WaitDeliveries()
+		require.Len(t, ds, 2, "ping and push")
+		require.Equal(t, http.StatusAccepted, ds[1].StatusCode)
+
+		second := serve(t, e, "--config", config)
+		reg := openRegistry(t, e)
+		ev := waitEvent(t, reg, "legacy", ds[1].GUID)
+		assert.Equal(t, "subscription 0, action mirror: found queued build 1", ev.Result, second.log())
+		assert.Equal(t, []string{mirrorBuild(c1)}, lw.queued(t), "one build")
+		data, _, err := reg.Store().Get(t.Context(), legacy.StateKey("dotnet/versions", "master"))
+		require.NoError(t, err)
+		var st legacy.WatchState
+		require.NoError(t, json.Unmarshal(data, &st))
+		assert.Empty(t, st.Pending)
+		require.Len(t, st.Queued, 1)
+		assert.True(t, st.Queued[0].Found)
+		assert.Equal(t, []string{ds[1].GUID}, st.Deliveries)
+		assert.NotContains(t, second.log(), legacyHookSecret)
 	})
 }

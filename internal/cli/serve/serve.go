@@ -110,6 +110,7 @@ parallel (--workers). Flags override the environment, which overrides the
     subscriptions: /srv/versions/Maestro/subscriptions.json
     vsoUrls:
       dnceng.visualstudio.com: https://dev.azure.com/dnceng
+    claimTimeout: 5m      # after it, another worker takes over an action being queued
   environment:            # as for every command; the process environment wins
     MAESTRO_AZDO_TOKEN: ...
     GITHUB_TOKEN: ...
