@@ -248,3 +248,36 @@ func TestServeCommitPushedKilledWhileQueueing(t *testing.T) {
 		assert.NotContains(t, second.log(), legacyHookSecret)
 	})
 }
+
+// TestServeLegacyRefusesToStart: an enabled /CommitPushed without its
+// secret, its subscriptions file or an Azure DevOps token stops maestro
+// serve before it listens, exit code 2, naming what to set.
+func TestServeLegacyRefusesToStart(t *testing.T) {
+	e := newLocal(t)
+	subs := writeFile(t, t.TempDir(), "subscriptions.json", legacyWatchSubscriptions)
+	secret := "MAESTRO_LEGACY_WEBHOOK_SECRET=" + legacyHookSecret
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		want    string
+	}{
+		{"no secret", []string{"--legacy-subscriptions", subs}, []string{"MAESTRO_AZDO_TOKEN=" + routesPAT},
+			"the legacy /CommitPushed route is enabled but has no secret: set MAESTRO_LEGACY_WEBHOOK_SECRET"},
+		{"no subscriptions", nil, []string{secret, "MAESTRO_AZDO_TOKEN=" + routesPAT},
+			"has no subscriptions file: give --legacy-subscriptions FILE"},
+		{"no Azure DevOps token", []string{"--legacy-subscriptions", subs}, []string{secret},
+			"set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &env{t: t, store: e.store, environ: tt.environ}
+			r := run.run(append([]string{"serve", "--listen", "127.0.0.1:0", "--legacy-commit-pushed"}, tt.args...)...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.NotContains(t, r.stderr, "msg=serving")
+			assert.NotContains(t, r.stderr, legacyHookSecret)
+			assert.NotContains(t, r.stderr, routesPAT)
+		})
+	}
+}
