@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +204,7 @@ func query(r *http.Request, known ...string) (map[string]string, error) {
 	q := r.URL.Query()
 	out := map[string]string{}
 	for k, vs := range q {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			if len(known) == 0 {
 				return nil, invalidf("query parameter %q: this route takes none", k)
 			}
@@ -215,15 +216,6 @@ func query(r *http.Request, known ...string) (map[string]string, error) {
 		out[k] = vs[0]
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // intParam reads an integer parameter (of the query or the path) that must
