@@ -51,6 +51,9 @@ type QueuedBuild struct {
 // against a subscriptions file: each new commit is matched once, and the
 // actions it triggers are kept as pending work in the store until they are
 // due, then queued once.
+// `maestro serve`'s POST /CommitPushed feeds the same state with delivered
+// pushes instead of polling (TakePush, then QueueDue); such a Watcher needs
+// no Git, Repo or WorkDir.
 //
 // All of a watch's state is one document, legacy/watch/{id}.json ({id}: 32
 // hex digits of the SHA-256 of the GitHub repository and branch), changed
