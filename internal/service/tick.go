@@ -28,6 +28,13 @@ const tickConcurrency = 16
 // errBusy: another attempt holds the subscription's claim.
 var errBusy = errors.New("another flow of this subscription is in progress")
 
+// errDueTaken: the due time a tick read was handled by another tick (or a
+// publish) before this one could claim the subscription.
+var errDueTaken = errors.New("the due time was handled meanwhile")
+
+// anyVersion: an attempt not bound to one due time (a publish, a trigger).
+const anyVersion = -1
+
 type attemptKind int
 
 const (
@@ -53,9 +60,22 @@ const (
 // the updater's rules for open pull requests make harmless (it updates the
 // same pull request, or finds nothing to change).
 func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID int, now time.Time, kind attemptKind) (maestro.FlowOutcome, error) {
+	return s.flowDue(ctx, sub, buildID, now, kind, anyVersion)
+}
+
+// flowDue is flowOne for a tick that read the flow state at version: the
+// claim is written only while the state still has that version (every
+// change of the due time raises it), so of ticks that read one due time —
+// two replicas, or a deposed leader finishing its tick after the new one ran
+// — one attempts it and the others find it handled and attempt nothing (a
+// zero outcome).
+func (s *Service) flowDue(ctx context.Context, sub maestro.Subscription, buildID int, now time.Time, kind attemptKind, version int) (maestro.FlowOutcome, error) {
 	owner := uuid.NewString()
 	var prior registry.FlowState
 	_, err := s.Registry.UpdateFlowState(ctx, sub.ID, func(st *registry.FlowState, _ bool) error {
+		if version != anyVersion && st.Version != version {
+			return errDueTaken
+		}
 		if st.Claim != nil && st.Claim.Until.After(s.Now()) {
 			return errBusy
 		}
@@ -63,6 +83,14 @@ func (s *Service) flowOne(ctx context.Context, sub maestro.Subscription, buildID
 		st.Claim = &registry.Claim{Owner: owner, Until: s.Now().Add(claimFor)}
 		return nil
 	})
+	if errors.Is(err, errDueTaken) {
+		return maestro.FlowOutcome{}, nil
+	}
+	if errors.Is(err, errBusy) && version != anyVersion {
+		// Another tick won the claim of this due time (as tickEntries skips a
+		// claim it sees): it does the work, and pending work stays.
+		return maestro.FlowOutcome{}, nil
+	}
 	if errors.Is(err, errBusy) {
 		return s.busy(ctx, sub, buildID, now)
 	}
@@ -341,6 +369,9 @@ func (s *Service) tickOne(ctx context.Context, st registry.FlowState, now time.T
 		// Nothing newer to flow (or disabled): the pending work is stale and
 		// the slot is spent.
 		_, err := s.Registry.UpdateFlowState(ctx, sub.ID, func(cur *registry.FlowState, _ bool) error {
+			if cur.Version != st.Version {
+				return registry.ErrUnchanged // another tick handled this due time
+			}
 			if cur.Pending != nil && cur.Pending.BuildID <= sub.LastAppliedBuildID || !sub.Enabled {
 				cur.Pending = nil
 			}
@@ -353,5 +384,5 @@ func (s *Service) tickOne(ctx context.Context, st registry.FlowState, now time.T
 	if scheduled {
 		kind = attemptScheduled
 	}
-	return s.flowOne(ctx, sub, build, now, kind)
+	return s.flowDue(ctx, sub, build, now, kind, st.Version)
 }
