@@ -150,14 +150,25 @@ func (s *Server) EventsReceived() map[EventCount]int {
 	return out
 }
 
-func (s *Server) countEvent(typ, result string) {
+// countAzDOEvent counts a delivery here and in
+// maestro_events_received_total (where unauthorized is "rejected" and
+// unavailable "failed", as for every route).
+func (s *Server) countAzDOEvent(typ, result string) {
+	if len(typ) > 100 {
+		typ = typ[:100]
+	}
+	metric := result
+	switch result {
+	case "unauthorized":
+		metric = EventRejected
+	case "unavailable":
+		metric = EventFailed
+	}
+	s.countEvent(sourceAzureDevOps, typ, metric)
 	s.azdo.mu.Lock()
 	defer s.azdo.mu.Unlock()
 	if s.azdo.received == nil {
 		s.azdo.received = map[EventCount]int{}
-	}
-	if len(typ) > 100 {
-		typ = typ[:100]
 	}
 	s.azdo.received[EventCount{Source: sourceAzureDevOps, Type: typ, Result: result}]++
 }
@@ -184,7 +195,7 @@ func (s *Server) azdoAuthorized(r *http.Request) bool {
 // types answer 200 and are not recorded.
 func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 	if !s.azdoAuthorized(r) {
-		s.countEvent("", "unauthorized")
+		s.countAzDOEvent("", "unauthorized")
 		s.log.Warn("Azure DevOps delivery refused: no or wrong credentials", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="maestro service hooks"`)
 		message(w, http.StatusUnauthorized, "authenticate with Basic authentication (the password is the service hook secret) or the "+HeaderHookSecret+" header")
@@ -203,18 +214,18 @@ func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 	payload := body.Bytes()
 	env, err := parseAzureDevOpsEnvelope(payload)
 	if err != nil {
-		s.countEvent("", "invalid")
+		s.countAzDOEvent("", "invalid")
 		message(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !azdoActedOn(env.EventType) {
-		s.countEvent(env.EventType, "ignored")
+		s.countAzDOEvent(env.EventType, "ignored")
 		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; maestro does not act on it", env.EventType))
 		return
 	}
 	target, err := parseAzureDevOps(env)
 	if err != nil {
-		s.countEvent(env.EventType, "invalid")
+		s.countAzDOEvent(env.EventType, "invalid")
 		message(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -229,7 +240,7 @@ func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 	}
 	accepted, err := s.reg.AcceptEvent(r.Context(), registry.Event{Source: sourceAzureDevOps, Delivery: env.ID, Type: env.EventType, Payload: payload, OrderKey: key})
 	if err != nil {
-		s.countEvent(env.EventType, "unavailable")
+		s.countAzDOEvent(env.EventType, "unavailable")
 		s.log.Error("Azure DevOps event not recorded", "id", env.ID, "event", env.EventType, "error", err)
 		code := http.StatusServiceUnavailable
 		if maestro.KindOf(err) == maestro.KindInvalid {
@@ -239,11 +250,11 @@ func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !accepted {
-		s.countEvent(env.EventType, "duplicate")
+		s.countAzDOEvent(env.EventType, "duplicate")
 		message(w, http.StatusOK, "event "+env.ID+" was accepted before")
 		return
 	}
-	s.countEvent(env.EventType, "accepted")
+	s.countAzDOEvent(env.EventType, "accepted")
 	s.wake()
 	message(w, http.StatusAccepted, "accepted")
 }

@@ -27,6 +27,20 @@ const (
 	// DefaultClaimTimeout is how long a worker owns an event it processes;
 	// after it another worker (of any replica) takes the event over.
 	DefaultClaimTimeout = 5 * time.Minute
+	// DefaultLeasePeriod bounds how long the schedules pause when the
+	// scheduler's leader dies (see leader.go).
+	DefaultLeasePeriod = 30 * time.Second
+	// DefaultTickInterval is how often the leader runs the schedules.
+	DefaultTickInterval = time.Minute
+)
+
+// Limits of the scheduler's timing: the lease period is the store lease
+// (15 to 60 s on Azure) plus leaseMargin; a tick at most daily.
+const (
+	MinLeasePeriod  = 20 * time.Second
+	MaxLeasePeriod  = 60 * time.Second
+	MinTickInterval = time.Second
+	MaxTickInterval = 24 * time.Hour
 )
 
 // Config is what `maestro serve` runs with. Secrets come from the
@@ -52,6 +66,19 @@ type Config struct {
 	// file's environment section gives them; the process environment wins
 	// (see Getenv).
 	Environment map[string]string
+	// Scheduler configures the schedules and the election (leader.go).
+	Scheduler SchedulerConfig
+}
+
+// SchedulerConfig configures the schedules (what `maestro flow tick` runs)
+// and the election of the one replica that runs them (leader.go).
+type SchedulerConfig struct {
+	// Enabled makes this replica take part in the election.
+	Enabled bool
+	// LeasePeriod: when the leader dies, another replica takes over within it.
+	LeasePeriod time.Duration
+	// TickInterval is how often the leader runs the schedules.
+	TickInterval time.Duration
 }
 
 // GitHubConfig configures POST /webhooks/github.
@@ -76,6 +103,11 @@ type fileConfig struct {
 	Legacy      fileLegacy        `yaml:"legacy"`
 	Environment map[string]string `yaml:"environment"`
 	AzureDevOps azdoFileConfig    `yaml:"azureDevOps"`
+	Scheduler   struct {
+		Enabled      *bool  `yaml:"enabled"`
+		LeasePeriod  string `yaml:"leasePeriod"`
+		TickInterval string `yaml:"tickInterval"`
+	} `yaml:"scheduler"`
 }
 
 // Flags are the configuration given on the command line; a zero field was
@@ -92,6 +124,9 @@ type Flags struct {
 	LegacyVSOURLs       map[string]string
 	// AzureDevOpsHooks enables POST /webhooks/azure-devops.
 	AzureDevOpsHooks *bool
+	Scheduler        *bool
+	LeasePeriod      time.Duration
+	TickInterval     time.Duration
 }
 
 // LoadConfig builds the configuration from the file at path ("" for none),
@@ -99,7 +134,8 @@ type Flags struct {
 // it: an enabled route without its secret is an error naming the variable
 // to set.
 func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
-	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout}
+	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout,
+		Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
 	if path != "" {
 		if err := readFile(path, &cfg); err != nil {
 			return Config{}, err
@@ -130,6 +166,15 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	flags.applyLegacy(&cfg.Legacy)
 	if flags.AzureDevOpsHooks != nil {
 		cfg.AzureDevOps.Hooks = *flags.AzureDevOpsHooks
+	}
+	if flags.Scheduler != nil {
+		cfg.Scheduler.Enabled = *flags.Scheduler
+	}
+	if flags.LeasePeriod != 0 {
+		cfg.Scheduler.LeasePeriod = flags.LeasePeriod
+	}
+	if flags.TickInterval != 0 {
+		cfg.Scheduler.TickInterval = flags.TickInterval
 	}
 	return cfg, cfg.Validate()
 }
@@ -163,6 +208,22 @@ func readFile(path string, cfg *Config) error {
 		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
 	}
 	cfg.GitHub.WebhookSecret = fc.GitHub.WebhookSecret
+	if fc.Scheduler.Enabled != nil {
+		cfg.Scheduler.Enabled = *fc.Scheduler.Enabled
+	}
+	for _, d := range []struct {
+		name, raw string
+		dst       *time.Duration
+	}{{"scheduler.leasePeriod", fc.Scheduler.LeasePeriod, &cfg.Scheduler.LeasePeriod}, {"scheduler.tickInterval", fc.Scheduler.TickInterval, &cfg.Scheduler.TickInterval}} {
+		if d.raw == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.raw)
+		if err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "configuration file %s: %s %q: a duration like 30s", path, d.name, d.raw)
+		}
+		*d.dst = v
+	}
 	if err := fc.API.apply(path, &cfg.API); err != nil {
 		return err
 	}
@@ -183,6 +244,12 @@ func (c Config) Validate() error {
 	}
 	if c.ClaimTimeout < time.Second {
 		return maestro.Errorf(maestro.KindInvalid, "claimTimeout %s: use at least 1s", c.ClaimTimeout)
+	}
+	if p := c.Scheduler.LeasePeriod; p < MinLeasePeriod || p > MaxLeasePeriod {
+		return maestro.Errorf(maestro.KindInvalid, "scheduler lease period %s: use %s to %s (the store's lease lasts it less %s; Azure blob leases last 15 to 60 s)", p, MinLeasePeriod, MaxLeasePeriod, leaseMargin)
+	}
+	if i := c.Scheduler.TickInterval; i < MinTickInterval || i > MaxTickInterval {
+		return maestro.Errorf(maestro.KindInvalid, "scheduler tick interval %s: use %s to %s", i, MinTickInterval, MaxTickInterval)
 	}
 	if c.GitHub.Webhooks && c.GitHub.WebhookSecret == "" {
 		return maestro.Errorf(maestro.KindInvalid, "the GitHub webhook route is enabled but has no secret: set %s (or github.webhookSecret in the configuration file) to the webhook's secret; deliveries are never taken unverified", EnvGitHubWebhookSecret)

@@ -50,6 +50,7 @@ var gitHubRecheck = []string{"pull_request", "pull_request_review", "check_run",
 // not recorded.
 func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get(gh.SHA256SignatureHeader) == "" {
+		s.countEvent(sourceGitHub, "", EventRejected)
 		message(w, http.StatusUnauthorized, "missing "+gh.SHA256SignatureHeader+": configure the webhook with the secret maestro serve has")
 		return
 	}
@@ -57,15 +58,18 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 	payload, err := gh.ValidatePayload(r, []byte(s.cfg.GitHub.WebhookSecret))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			s.countEvent(sourceGitHub, "", EventRejected)
 			message(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MB")
 			return
 		}
+		s.countEvent(sourceGitHub, "", EventRejected)
 		s.log.Warn("GitHub delivery refused: signature does not verify", "delivery", gh.DeliveryID(r), "remote", r.RemoteAddr)
 		message(w, http.StatusUnauthorized, "X-Hub-Signature-256 does not match the body: check the webhook's secret")
 		return
 	}
 	event, delivery := gh.WebHookType(r), gh.DeliveryID(r)
 	if err := registry.ValidateEventID(delivery); err != nil {
+		s.countEvent(sourceGitHub, event, EventInvalid)
 		message(w, http.StatusBadRequest, "X-GitHub-Delivery "+err.Error())
 		return
 	}
@@ -74,16 +78,19 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 	case event == "push":
 		p, err := parsePush(payload)
 		if err != nil {
+			s.countEvent(sourceGitHub, event, EventInvalid)
 			message(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		why, err := s.mirroredPush(r.Context(), p)
 		if err != nil {
 			s.log.Error("GitHub push not recorded: read the mirror configuration", "delivery", delivery, "error", err)
+			s.countEvent(sourceGitHub, event, EventFailed)
 			message(w, http.StatusServiceUnavailable, "delivery not recorded; GitHub may redeliver it")
 			return
 		}
 		if why != "" {
+			s.countEvent(sourceGitHub, event, EventIgnored)
 			message(w, http.StatusOK, why)
 			return
 		}
@@ -91,11 +98,13 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 	case slices.Contains(gitHubRecheck, event):
 		t, err := parseGitHub(event, payload)
 		if err != nil {
+			s.countEvent(sourceGitHub, event, EventInvalid)
 			message(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		repo = t.Repository
 	default:
+		s.countEvent(sourceGitHub, event, EventIgnored)
 		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; maestro does not act on it", event))
 		return
 	}
@@ -156,6 +165,9 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	if !ok {
 		return false
 	}
+	if ev.Attempts == 1 {
+		s.metrics.queueLatency.Observe(now.Sub(ev.ReceivedAt).Seconds())
+	}
 	start := time.Now()
 	var result string
 	etag, err = s.holding(ctx, ev, etag, func() error {
@@ -173,6 +185,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	}
 	switch {
 	case errors.Is(err, errBusy) && ev.Attempts < maxBusyAttempts:
+		s.metrics.eventDuration.WithLabelValues("busy").Observe(time.Since(start).Seconds())
 		log.Info("pull request busy with another check or update; re-checking shortly", "result", result)
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, s.now().Add(busyRetry), err, false); rerr != nil {
 			log.Warn("release event", "error", rerr)
@@ -180,6 +193,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 		return true
 	case err != nil && !errors.Is(err, errBusy) && ev.Failures+1 < maxAttempts:
 		next := s.now().Add(time.Minute << ev.Failures)
+		s.metrics.eventDuration.WithLabelValues("retry").Observe(time.Since(start).Seconds())
 		log.Warn("event failed; trying again", "next", next.UTC().Format(time.RFC3339), "error", err)
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err, true); rerr != nil {
 			log.Warn("release event", "error", rerr)
@@ -191,6 +205,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	if err != nil {
 		result = "failed: " + err.Error()
 	}
+	s.metrics.eventDuration.WithLabelValues("done").Observe(time.Since(start).Seconds())
 	if ferr := s.reg.FinishEvent(ctx, q, ev, etag, s.now(), result); errors.Is(ferr, store.ErrPrecondition) {
 		log.Warn("event processed, but its claim had lapsed and another worker took it over", "result", result)
 		return true
@@ -271,6 +286,7 @@ func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
 			continue
 		}
 		results, err := s.svc.CheckPullRequests(ctx, s.now(), service.CheckRequest{Repository: pr.Repository, Number: pr.Number})
+		s.countChecks(results)
 		if maestro.KindOf(err) == maestro.KindNotFound && len(results) == 0 {
 			parts = append(parts, fmt.Sprintf("#%d: no longer tracked", pr.Number))
 			continue

@@ -86,17 +86,20 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ev registry.Even
 	accepted, err := s.reg.AcceptEvent(r.Context(), ev)
 	if err != nil {
 		s.log.Error("delivery not recorded", "source", ev.Source, "delivery", ev.Delivery, "event", ev.Type, "error", err)
-		code := http.StatusServiceUnavailable
+		code, result := http.StatusServiceUnavailable, EventFailed
 		if maestro.KindOf(err) == maestro.KindInvalid {
-			code = http.StatusBadRequest
+			code, result = http.StatusBadRequest, EventInvalid
 		}
+		s.countEvent(ev.Source, ev.Type, result)
 		message(w, code, "delivery not recorded; GitHub may redeliver it")
 		return
 	}
 	if !accepted {
+		s.countEvent(ev.Source, ev.Type, EventDuplicate)
 		message(w, http.StatusOK, "delivery "+ev.Delivery+" was accepted before")
 		return
 	}
+	s.countEvent(ev.Source, ev.Type, EventAccepted)
 	s.wake()
 	message(w, http.StatusAccepted, "accepted")
 }

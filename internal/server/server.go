@@ -4,11 +4,13 @@
 // the work. All state is in the store, so any number of replicas may share
 // one, and a crash loses no accepted event.
 //
-// Routes: GET /healthz (alive, and which routes are enabled), GET /readyz
-// (the store answers and the server is not shutting down), the REST API
-// under /api/ (api.go), the status site at / (site.go), and, when enabled,
-// POST /webhooks/github, POST /webhooks/azure-devops (azdo.go) and the old
-// Maestro's POST /CommitPushed.
+// Routes: GET /healthz (alive, which routes are enabled, and the
+// scheduler's role), GET /readyz (the store answers and the server is not
+// shutting down), GET /metrics (metrics.go), the REST API under /api/
+// (api.go), the status site at / (site.go), and, when enabled, POST
+// /webhooks/github, POST /webhooks/azure-devops (azdo.go) and the old
+// Maestro's POST /CommitPushed. With the scheduler enabled, the replicas
+// elect one with a store lease to run the schedules (leader.go).
 package server
 
 import (
@@ -51,8 +53,10 @@ type Server struct {
 	now   func() time.Time
 	owner string // this replica's name in event claims
 
-	ready atomic.Bool
-	kick  chan struct{} // an event was accepted: look for work now
+	ready   atomic.Bool
+	leading atomic.Bool   // this replica holds the scheduler lease
+	kick    chan struct{} // an event was accepted: look for work now
+	metrics *Metrics
 
 	seq *sequencer // the events handed to a worker (ordering.go)
 
@@ -61,6 +65,10 @@ type Server struct {
 
 	azdo azdoState // Azure DevOps service hooks (azdo.go)
 }
+
+// WithMetrics makes the server count into m (whose InstrumentStore should
+// wrap the registry's store); without it the server makes its own.
+func WithMetrics(m *Metrics) Option { return func(s *Server) { s.metrics = m } }
 
 // New returns a server on svc (and its registry) with cfg, which must be
 // valid (LoadConfig checks it). Logs go to log; they never hold a secret.
@@ -77,6 +85,9 @@ func New(cfg Config, svc *service.Service, log *slog.Logger, opts ...Option) (*S
 	for _, o := range opts {
 		o(s)
 	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
 	if err := s.legacyQueuer(); err != nil {
 		return nil, err
 	}
@@ -88,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	if s.cfg.GitHub.Webhooks {
 		mux.HandleFunc("POST "+routeGitHub, s.gitHubWebhook)
 	}
@@ -133,6 +145,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.dispatch(work, stopDispatch, jobs)
 	}()
 
+	scheduled := make(chan struct{})
+	go func() {
+		defer close(scheduled)
+		if s.cfg.Scheduler.Enabled {
+			s.runScheduler(work, stopDispatch)
+		}
+	}()
+
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	s.ready.Store(true)
@@ -152,7 +172,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	close(stopDispatch)
 	drained := make(chan struct{})
-	go func() { <-dispatched; workers.Wait(); close(drained) }()
+	go func() { <-dispatched; workers.Wait(); <-scheduled; close(drained) }()
 	select {
 	case <-drained:
 	case <-deadline.Done():
@@ -176,6 +196,8 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		queued, err := s.reg.QueuedEvents(ctx)
 		if err != nil {
 			s.log.Warn("list queued events; trying again", "error", err)
+		} else {
+			s.metrics.queueDepth.Set(float64(len(queued)))
 		}
 		stopped := false
 		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
@@ -207,9 +229,10 @@ func (s *Server) wake() {
 	}
 }
 
-// healthz answers 200 while the process serves, with the enabled routes.
+// healthz answers 200 while the process serves, with the enabled routes
+// and the scheduler's role on this replica (off, follower, leader).
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "routes": s.cfg.Routes()})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "routes": s.cfg.Routes(), "scheduler": s.role()})
 }
 
 // readyz answers 200 when the store answers and the server takes work, 503

@@ -82,13 +82,19 @@ func (f *Factory) RegistryAt(ctx context.Context, raw string) (*registry.Registr
 	if err != nil {
 		return nil, err
 	}
-	reg := registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
+	reg := f.RegistryOn(st)
 	if _, err := reg.CheckFormat(ctx); errors.Is(err, registry.ErrNoRegistry) {
 		return nil, f.noRegistry(raw)
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.storeName(raw), err)
 	}
 	return reg, nil
+}
+
+// RegistryOn is the registry on st as every command opens it (the
+// factory's clock, its host checker), without checking its format.
+func (f *Factory) RegistryOn(st store.Store) *registry.Registry {
+	return registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
 }
 
 // CreateRegistry opens the registry on the store --store names, creating the
@@ -102,7 +108,7 @@ func (f *Factory) CreateRegistry(c *cli.Context) (reg *registry.Registry, create
 	if err != nil {
 		return nil, false, err
 	}
-	reg = registry.New(st, registry.WithClock(f.Now), registry.WithHostChecker(f.Wiring()))
+	reg = f.RegistryOn(st)
 	_, created, err = reg.Init(c.Context)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", f.storeName(c.String(StoreFlag.Name)), err)

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,11 +32,17 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
 	}
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve webhooks (re-check dependency pull requests when GitHub reports a change, mirror pushed branches, take the old Maestro's pushes) and the REST API",
+		Usage: "serve webhooks (re-check dependency pull requests when GitHub reports a change, mirror pushed branches, take the old Maestro's pushes), the REST API and metrics, and run the schedules on one of several replicas",
 		Description: `Runs the Maestro++ server until SIGINT or SIGTERM. Routes:
-  GET  /healthz          200 and the enabled routes while the process runs
+  GET  /healthz          200 while the process runs, with the enabled routes
+                         and the scheduler's role here ("scheduler": off,
+                         follower or leader)
   GET  /readyz           200 when the registry store answers; 503 while
                          starting or shutting down
+  GET  /metrics          Prometheus metrics: events received by type and
+                         result, queue depth and latency, flow outcomes,
+                         pull request checks, store request latency, the
+                         scheduler's leadership and ticks
   POST /webhooks/github  (--github-webhooks) a GitHub webhook: the
                          X-Hub-Signature-256 is verified with the secret in
                          $` + server.EnvGitHubWebhookSecret + ` before anything
@@ -84,6 +91,13 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          scope, other methods write; $` + server.EnvAPIReadToken + `
                          (read), $` + server.EnvAPIWriteToken + ` (read and
                          write), and api.tokens in the file, by SHA-256.
+With --scheduler, the replica takes part in electing, by a lease in the
+store, the one replica that runs the schedules: every --tick-interval it
+runs what ` + "`maestro flow tick`" + ` runs (the flow that is due, then the merge
+policy checks that are due). Start every replica with --scheduler: when the
+leader dies, another takes over within --lease-period; no due time is
+attempted twice. Without it the replica leaves the schedules to the others,
+or to a scheduled flow-tick pipeline.
 An enabled route without its secret refuses to start. Accepted events wait
 in the store: a replica that stops or dies loses none, and several replicas
 may share one store. Events about one repository are processed one at a
@@ -111,6 +125,10 @@ parallel (--workers). Flags override the environment, which overrides the
     vsoUrls:
       dnceng.visualstudio.com: https://dev.azure.com/dnceng
     claimTimeout: 5m      # after it, another worker takes over an action being queued
+  scheduler:
+    enabled: true
+    leasePeriod: 30s      # 20s to 60s
+    tickInterval: 1m      # 1s to 24h
   environment:            # as for every command; the process environment wins
     MAESTRO_AZDO_TOKEN: ...
     GITHUB_TOKEN: ...
@@ -131,6 +149,9 @@ logged.`,
 			&cli.StringFlag{Name: "legacy-subscriptions", Usage: "the legacy subscriptions.json `FILE` /CommitPushed matches pushes against"},
 			&cli.StringSliceFlag{Name: "legacy-vso-url", Usage: "`VSOINSTANCE=URL`: the organization URL of a legacy action's vsoInstance; repeatable"},
 			&cli.BoolFlag{Name: "azure-devops-hooks", Usage: "enable POST /webhooks/azure-devops (needs $" + server.EnvAzureDevOpsHookSecret + ")"},
+			&cli.BoolFlag{Name: "scheduler", Usage: "take part in electing the one replica that runs the schedules (flow tick, merge policy checks)"},
+			&cli.DurationFlag{Name: "lease-period", Usage: fmt.Sprintf("when the scheduling replica dies, another takes over within this `DURATION`, %s to %s (default: %s)", server.MinLeasePeriod, server.MaxLeasePeriod, server.DefaultLeasePeriod)},
+			&cli.DurationFlag{Name: "tick-interval", Usage: fmt.Sprintf("how often the scheduling replica runs the schedules, a `DURATION` of %s to %s (default: %s)", server.MinTickInterval, server.MaxTickInterval, server.DefaultTickInterval)},
 			cmdutil.StoreFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -166,6 +187,23 @@ logged.`,
 				}
 				o.Flags.LegacyVSOURLs[k] = v
 			}
+			if c.IsSet("scheduler") {
+				on := c.Bool("scheduler")
+				o.Flags.Scheduler = &on
+			}
+			for _, d := range []struct {
+				name     string
+				min, max time.Duration
+				dst      *time.Duration
+			}{{"lease-period", server.MinLeasePeriod, server.MaxLeasePeriod, &o.Flags.LeasePeriod}, {"tick-interval", server.MinTickInterval, server.MaxTickInterval, &o.Flags.TickInterval}} {
+				if !c.IsSet(d.name) {
+					continue
+				}
+				if v := c.Duration(d.name); v < d.min || v > d.max {
+					return cmdutil.UsageErrorf("--%s %s: use %s to %s", d.name, v, d.min, d.max)
+				}
+				*d.dst = c.Duration(d.name)
+			}
 			return runF(c, o)
 		},
 	}
@@ -185,8 +223,11 @@ func serveRun(c *cli.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	// Every store request the server and the flow service make is measured.
+	metrics := server.NewMetrics()
+	reg = f.RegistryOn(metrics.InstrumentStore(reg.Store()))
 	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
-	srv, err := server.New(cfg, f.Wiring().Service(reg), log, server.WithHosts(f.Wiring()), server.WithAzureDevOps(f.Wiring()))
+	srv, err := server.New(cfg, f.Wiring().Service(reg), log, server.WithHosts(f.Wiring()), server.WithAzureDevOps(f.Wiring()), server.WithMetrics(metrics))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/urfave/cli/v2"
@@ -33,6 +34,8 @@ func TestParse(t *testing.T) {
 		{"--github-webhooks=false", &serve.Options{Flags: server.Flags{GitHubWebhooks: new(false)}}},
 		{"--azure-devops-hooks", &serve.Options{Flags: server.Flags{AzureDevOpsHooks: new(true)}}},
 		{"--azure-devops-hooks=false --github-webhooks", &serve.Options{Flags: server.Flags{AzureDevOpsHooks: new(false), GitHubWebhooks: new(true)}}},
+		{"--scheduler --lease-period 45s --tick-interval 5m", &serve.Options{Flags: server.Flags{Scheduler: new(true), LeasePeriod: 45 * time.Second, TickInterval: 5 * time.Minute}}},
+		{"--scheduler=false", &serve.Options{Flags: server.Flags{Scheduler: new(false)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -50,6 +53,10 @@ func TestParseBadInput(t *testing.T) {
 		{"--workers many", `invalid value "many" for flag -workers`},
 		{"--github-webhook-secret x", "flag provided but not defined: -github-webhook-secret"},
 		{"--azure-devops-hook-secret x", "flag provided but not defined: -azure-devops-hook-secret"},
+		{"--lease-period 10s", "--lease-period 10s: use 20s to 1m0s"},
+		{"--lease-period 2m", "--lease-period 2m0s: use 20s to 1m0s"},
+		{"--tick-interval 100ms", "--tick-interval 100ms: use 1s to 24h0m0s"},
+		{"--tick-interval often", `invalid value "often" for flag -tick-interval`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
