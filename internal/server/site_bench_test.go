@@ -83,6 +83,7 @@ func BenchmarkSitePageBuild(b *testing.B) {
 	defer ts.Close()
 	url := fmt.Sprintf("%s/builds/%d", ts.URL, root)
 	var took []time.Duration
+	size := 0
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
@@ -93,6 +94,7 @@ func BenchmarkSitePageBuild(b *testing.B) {
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		took = append(took, time.Since(start))
+		size = len(body)
 		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "61 builds, 200 dependencies") {
 			b.Fatalf("GET %s: %d %v %.300s", url, resp.StatusCode, err, body)
 		}
@@ -102,4 +104,5 @@ func BenchmarkSitePageBuild(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(float64(size)/1024, "page-KB")
 }
