@@ -475,7 +475,11 @@ func (s *Server) handleAzureDevOps(ctx context.Context, ev registry.Event) (stri
 // the flow leaves the event queued; the next attempt finds the build
 // recorded and, because an earlier attempt of this event may have
 // recorded it, flows it to the subscriptions that have no outcome for it
-// yet (service.FlowBuildPending). A first attempt that finds the build
+// yet (service.FlowBuildPending). When the dead attempt still holds a
+// subscription's flow claim, that flow is recorded rescheduled and kept as
+// the subscription's pending work, which the next flow tick after the
+// claim lapses runs (TestServePublishTriggerKilledAfterRecord). A first
+// attempt that finds the build
 // recorded (by the pipeline's publish task, which flowed it) flows
 // nothing: the task's publish already did.
 func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBuildTarget) (string, error) {
