@@ -359,3 +359,37 @@ func TestSiteSignInAndTrigger(t *testing.T) {
 	code, _ := b.get("/")
 	assert.Equal(t, http.StatusUnauthorized, code)
 }
+
+// TestSitePendingWork: an update the target branch's policy caps waits as
+// pending work, which the home page and the pending filter show.
+func TestSitePendingWork(t *testing.T) {
+	reg := newRegistry(t)
+	s := seedSite(t, reg)
+	require.NoError(t, reg.SetRepositoryPolicy(t.Context(), maestro.RepositoryBranchPolicy{Repository: s.target, Branch: "main",
+		AutoMerge: true, MergeMethod: maestro.MergeMethodSquash, MergePolicies: []maestro.MergePolicy{}, MaxOpenPullRequests: 1}))
+	tools, err := reg.AddChannel(t.Context(), "tools", "dev")
+	require.NoError(t, err)
+	waiting := publish(t, reg, "6666666666666666666666666666666666666666", "9.0.0", tools.ID)
+	capped, err := reg.AddSubscription(t.Context(), maestro.Subscription{ChannelID: tools.ID, SourceRepository: "https://github.com/dotnet/arcade",
+		TargetRepository: s.target, TargetBranch: "main", Enabled: true, ExcludedAssets: []string{},
+		Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild}})
+	require.NoError(t, err)
+	out, err := wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg).Trigger(t.Context(), service.TriggerRequest{SubscriptionID: capped.ID})
+	require.NoError(t, err)
+	require.Equal(t, maestro.ResultRescheduled, out.Result, "the cap of one open pull request: %s", out.Message)
+
+	ts := httptest.NewServer(siteHandler(t, reg, "  anonymousRead: true\n"))
+	defer ts.Close()
+	b := newBrowser(t, ts.URL)
+	_, home := b.get("/")
+	pending := home[strings.Index(home, `<h2 id="pending">`):]
+	assert.Contains(t, pending, `/subscriptions/`+capped.ID)
+	assert.Contains(t, pending, `<a href="/builds/`+itoa(waiting.ID)+`">`)
+	assert.Contains(t, pending, "<td>cap: ")
+	assert.NotContains(t, pending, "Nothing is waiting")
+	_, list := b.get("/subscriptions?state=pending")
+	assert.Contains(t, list, "/subscriptions/"+capped.ID)
+	assert.NotContains(t, list, "/subscriptions/"+s.healthy.ID)
+	_, one := b.get("/subscriptions/" + capped.ID)
+	assert.Contains(t, one, "build "+itoa(waiting.ID)+", cap: ")
+}
