@@ -35,6 +35,7 @@ const (
 func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 	sig1, sig256 := r.Header.Get(gh.SHA1SignatureHeader), r.Header.Get(gh.SHA256SignatureHeader)
 	if !strings.HasPrefix(sig1, "sha1=") {
+		s.countEvent(sourceLegacy, "", EventRejected)
 		message(w, http.StatusUnauthorized, "missing "+gh.SHA1SignatureHeader+" (sha1=...): configure the webhook with the secret maestro serve has for /CommitPushed")
 		return
 	}
@@ -42,9 +43,11 @@ func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			s.countEvent(sourceLegacy, "", EventRejected)
 			message(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MB")
 			return
 		}
+		s.countEvent(sourceLegacy, "", EventRejected)
 		message(w, http.StatusBadRequest, "read the body: "+err.Error())
 		return
 	}
@@ -55,25 +58,30 @@ func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 		err = gh.ValidateSignature(sig256, body, secret)
 	}
 	if err != nil {
+		s.countEvent(sourceLegacy, "", EventRejected)
 		s.log.Warn("legacy delivery refused: signature does not verify", "delivery", gh.DeliveryID(r), "remote", r.RemoteAddr)
 		message(w, http.StatusUnauthorized, gh.SHA1SignatureHeader+" does not match the body: check the webhook's secret")
 		return
 	}
 	event, delivery := gh.WebHookType(r), gh.DeliveryID(r)
 	if err := registry.ValidateEventID(delivery); err != nil {
+		s.countEvent(sourceLegacy, event, EventInvalid)
 		message(w, http.StatusBadRequest, "X-GitHub-Delivery "+err.Error())
 		return
 	}
 	if event != "push" {
+		s.countEvent(sourceLegacy, "other", EventIgnored)
 		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; /CommitPushed acts on push events only", event))
 		return
 	}
 	p, err := parsePush(payload)
 	if err != nil {
+		s.countEvent(sourceLegacy, event, EventInvalid)
 		message(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if why := p.ignored(); why != "" {
+		s.countEvent(sourceLegacy, event, EventIgnored)
 		message(w, http.StatusOK, why+"; ignored")
 		return
 	}

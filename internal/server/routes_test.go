@@ -428,6 +428,9 @@ func TestCommitPushedSignatures(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, code, body)
 	waitDoneOf(t, reg, "legacy", d.GUID)
 	assert.Len(t, l.queued(t), 1)
+	fams := scrape(t, a.url)
+	assert.Equal(t, float64(len(tests)), counter(fams, "maestro_events_received_total", map[string]string{"source": "legacy", "type": "unknown", "result": "rejected"}))
+	assert.Equal(t, 1.0, counter(fams, "maestro_events_received_total", map[string]string{"source": "legacy", "type": "push", "result": "accepted"}))
 }
 
 // TestEventsOfOneRepositoryInOrder: events of one repository are processed
