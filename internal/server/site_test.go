@@ -381,8 +381,11 @@ func TestSitePendingWork(t *testing.T) {
 	ts := httptest.NewServer(siteHandler(t, reg, "  anonymousRead: true\n"))
 	defer ts.Close()
 	b := newBrowser(t, ts.URL)
-	_, home := b.get("/")
-	pending := home[strings.Index(home, `<h2 id="pending">`):]
+	code, home := b.get("/")
+	require.Equal(t, http.StatusOK, code, home)
+	at := strings.Index(home, `<h2 id="pending">`)
+	require.GreaterOrEqual(t, at, 0, "the pending section: %s", home)
+	pending := home[at:]
 	assert.Contains(t, pending, `/subscriptions/`+capped.ID)
 	assert.Contains(t, pending, `<a href="/builds/`+itoa(waiting.ID)+`">`)
 	assert.Contains(t, pending, "<td>cap: ")
