@@ -9,13 +9,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
+	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
 // Export returns the file that describes st, in a deterministic order:
 // channels by name; default channels by repository, branch and channel;
 // subscriptions by target repository, target branch, source repository,
 // channel, directories and id; repository policies by repository and branch;
-// mirrors by source repository.
+// mirrors by source repository; publish triggers by organization, project
+// and definition.
 // Every field is spelled out, so the file does not depend on defaults.
 func Export(st *State) (*File, error) {
 	ix := newIndex(st)
@@ -65,6 +67,11 @@ func Export(st *State) (*File, error) {
 			fm.Branches = append(fm.Branches, MirrorBranch{Pattern: b.Pattern, Mode: string(b.Mode)})
 		}
 		f.Mirrors = append(f.Mirrors, fm)
+	}
+	for _, t := range ix.sortedPublishTriggers() {
+		f.PublishTriggers = append(f.PublishTriggers, PublishTrigger{
+			Pipeline: azdo.PipelineURL(maestro.UpdatePipeline{Organization: t.Organization, Project: t.Project, PipelineID: t.DefinitionID}),
+		})
 	}
 	return f, nil
 }

@@ -1,6 +1,6 @@
 // Package config is Maestro++ configuration as code: a YAML file that lists
-// channels, default channels, subscriptions, repository merge policies and
-// mirrors;
+// channels, default channels, subscriptions, repository merge policies,
+// mirrors and publish triggers;
 // parsing and checking it; the plan that brings a registry in line with it
 // (additions, field-level changes and, when pruning, deletions); applying
 // that plan; and exporting a registry in the same format, so that
@@ -23,6 +23,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,6 +35,7 @@ type File struct {
 	Subscriptions      []Subscription     `yaml:"subscriptions,omitempty"`
 	RepositoryPolicies []RepositoryPolicy `yaml:"repositoryPolicies,omitempty"`
 	Mirrors            []Mirror           `yaml:"mirrors,omitempty"`
+	PublishTriggers    []PublishTrigger   `yaml:"publishTriggers,omitempty"`
 
 	name string     // the file's name, for messages
 	root *yaml.Node // the parsed document, for line numbers; nil unless parsed
@@ -166,6 +168,21 @@ type Mirror struct {
 	// Pipeline is the mirror pipeline's page:
 	// https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID.
 	Pipeline string `yaml:"pipeline"`
+}
+
+// PublishTrigger opts an Azure DevOps pipeline in to the package-publish
+// trigger of `maestro serve` (see `maestro publish-trigger`). It is
+// identified by its pipeline.
+type PublishTrigger struct {
+	// Pipeline is the pipeline's page:
+	// https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID.
+	Pipeline string `yaml:"pipeline"`
+}
+
+// toMaestro is the registry form of a publish trigger.
+func (t PublishTrigger) toMaestro() (maestro.PublishTrigger, error) {
+	p, err := azdo.ParsePipelineURL(t.Pipeline)
+	return maestro.PublishTrigger{Organization: registry.NormalizeOrganization(p.Organization), Project: p.Project, DefinitionID: p.PipelineID}, err
 }
 
 // MirrorBranch is a regular expression matched against whole branch names,

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
 )
 
@@ -99,6 +100,18 @@ func (ix *index) sortedPolicies() []*maestro.RepositoryBranchPolicy {
 
 func (ix *index) sortedMirrors() []*maestro.Mirror {
 	return sortedBy(ix.st.Mirrors, func(m *maestro.Mirror) []string { return []string{ix.repo(m.SourceRepository), m.SourceRepository} })
+}
+
+func (ix *index) sortedPublishTriggers() []*maestro.PublishTrigger {
+	return sortedBy(ix.st.PublishTriggers, func(t *maestro.PublishTrigger) []string {
+		return []string{publishTriggerKey(*t), t.Organization, t.Project}
+	})
+}
+
+// publishTriggerKey identifies a publish trigger as the registry compares
+// them: organization and project ignoring case, and the definition id.
+func publishTriggerKey(t maestro.PublishTrigger) string {
+	return fold(registry.NormalizeOrganization(t.Organization)) + "\x00" + fold(t.Project) + "\x00" + fmt.Sprintf("%012d", t.DefinitionID)
 }
 
 // sortedBy returns pointers to the elements of s ordered by key, computing

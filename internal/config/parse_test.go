@@ -58,7 +58,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			text: "channels: []\nchanel:\n  - name: x\n",
-			want: []string{"c.yaml:2: chanel: unknown key; the top level takes channels, defaultChannels, subscriptions, repositoryPolicies, mirrors"},
+			want: []string{"c.yaml:2: chanel: unknown key; the top level takes channels, defaultChannels, subscriptions, repositoryPolicies, mirrors, publishTriggers"},
 		},
 		{
 			name: "unknown subscription keys, all reported",
@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "top level is a list",
 			text: "- name: .NET 10\n",
-			want: []string{"c.yaml:1: the top level must be a mapping with the keys channels, defaultChannels, subscriptions, repositoryPolicies, mirrors"},
+			want: []string{"c.yaml:1: the top level must be a mapping with the keys channels, defaultChannels, subscriptions, repositoryPolicies, mirrors, publishTriggers"},
 		},
 		{
 			name: "merge method not a string",

@@ -35,6 +35,7 @@ const (
 	KindRepositoryPolicy Kind = "repository policy"
 	KindSubscription     Kind = "subscription"
 	KindMirror           Kind = "mirror"
+	KindPublishTrigger   Kind = "publish trigger"
 )
 
 // FieldChange is one field of an Action: for an addition the value set (Old
@@ -98,6 +99,7 @@ func NewPlan(f *File, st *State, opts Options) (*Plan, error) {
 	b.repositoryPolicies()
 	b.subscriptions()
 	b.mirrors()
+	b.publishTriggers()
 	p := &Plan{File: f.name, Actions: b.actions, state: st}
 	deletions := b.unlisted()
 	if opts.Prune {
@@ -507,12 +509,43 @@ func (b *planner) mirrors() {
 	b.inOrder(changes, adds)
 }
 
+// publishTriggers adds the publish triggers the registry lacks; a trigger
+// is all identity, so there is nothing to change.
+func (b *planner) publishTriggers() {
+	for i, pt := range b.f.PublishTriggers {
+		if b.m.publishTriggers[i] != nil {
+			continue
+		}
+		want, _ := pt.toMaestro() // the checker made sure it parses
+		b.actions = append(b.actions, Action{
+			Op: OpAdd, Kind: KindPublishTrigger, Subject: pt.Pipeline,
+			do: func(ctx context.Context, a *applier) (string, error) {
+				_, err := a.reg.SetPublishTrigger(ctx, want, nil)
+				return "", err
+			},
+		})
+	}
+}
+
 // unlisted returns the deletions of every registry object the file does not
-// list, mirrors first and channels last.
+// list, publish triggers and mirrors first and channels last.
 func (b *planner) unlisted() []Action {
 	ix, m := b.ix, b.m
 	listedPolicies, listedDefaultChannels, listedChannels := set(m.policies), set(m.defaultChannels), set(m.channels)
 	var out []Action
+	listedTriggers := set(m.publishTriggers)
+	for _, t := range ix.sortedPublishTriggers() {
+		if listedTriggers[t] {
+			continue
+		}
+		tr := *t
+		out = append(out, Action{
+			Op: OpDelete, Kind: KindPublishTrigger, Subject: azdo.PipelineURL(maestro.UpdatePipeline{Organization: tr.Organization, Project: tr.Project, PipelineID: tr.DefinitionID}),
+			do: func(ctx context.Context, a *applier) (string, error) {
+				return "", a.reg.DeletePublishTrigger(ctx, tr)
+			},
+		})
+	}
 	listedMirrors := set(m.mirrors)
 	for _, mi := range ix.sortedMirrors() {
 		if listedMirrors[mi] {

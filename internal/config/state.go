@@ -34,6 +34,10 @@ type Registry interface {
 	AddMirror(ctx context.Context, m maestro.Mirror) error
 	UpdateMirror(ctx context.Context, source string, change func(m *maestro.Mirror)) (maestro.Mirror, error)
 	DeleteMirror(ctx context.Context, source string) error
+
+	PublishTriggers(ctx context.Context) ([]maestro.PublishTrigger, error)
+	SetPublishTrigger(ctx context.Context, t maestro.PublishTrigger, hosts maestro.HostChecker) (bool, error)
+	DeletePublishTrigger(ctx context.Context, t maestro.PublishTrigger) error
 }
 
 var _ Registry = (*registry.Registry)(nil)
@@ -45,6 +49,7 @@ type State struct {
 	Subscriptions      []maestro.Subscription
 	RepositoryPolicies []maestro.RepositoryBranchPolicy
 	Mirrors            []maestro.Mirror
+	PublishTriggers    []maestro.PublishTrigger
 	// ChannelsWithBuilds holds the ids of the channels that hold builds
 	// (filled by LoadChannelBuilds, for plans that prune).
 	ChannelsWithBuilds map[int]bool
@@ -68,6 +73,9 @@ func Load(ctx context.Context, reg Registry) (*State, error) {
 	}
 	if st.Mirrors, err = reg.Mirrors(ctx); err != nil {
 		return nil, fmt.Errorf("read mirrors: %w", err)
+	}
+	if st.PublishTriggers, err = reg.PublishTriggers(ctx); err != nil {
+		return nil, fmt.Errorf("read publish triggers: %w", err)
 	}
 	return &st, nil
 }

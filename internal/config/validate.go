@@ -101,6 +101,10 @@ func (f *File) normalized() (*File, Problems) {
 		}
 		n.Mirrors = append(n.Mirrors, m)
 	}
+	for _, t := range f.PublishTriggers {
+		t.Pipeline = strings.TrimSpace(t.Pipeline)
+		n.PublishTriggers = append(n.PublishTriggers, t)
+	}
 	return n, ps
 }
 
@@ -327,6 +331,24 @@ func (c *checker) checkFile() {
 			c.add(fmt.Sprintf("mirror of %s is listed twice (first at line %d)", m.SourceRepository, f.line("mirrors", j)), "mirrors", i, "sourceRepository")
 		}
 	}
+	triggers := map[string]int{}
+	for i, pt := range f.PublishTriggers {
+		if !c.required(pt.Pipeline, "publishTriggers", i, "pipeline") {
+			continue
+		}
+		t, err := pt.toMaestro()
+		if err != nil {
+			c.add(err.Error(), "publishTriggers", i, "pipeline")
+			continue
+		}
+		if err := registry.ValidatePublishTrigger(t, nil); err != nil {
+			c.add(err.Error(), "publishTriggers", i, "pipeline")
+			continue
+		}
+		if j := firstSeen(triggers, publishTriggerKey(t), i); j >= 0 {
+			c.add(fmt.Sprintf("publish trigger of %s is listed twice (first at line %d)", pt.Pipeline, f.line("publishTriggers", j)), "publishTriggers", i, "pipeline")
+		}
+	}
 }
 
 // mergePolicies applies the production service's rules: known names only,
@@ -364,6 +386,7 @@ type match struct {
 	subscriptions   []*maestro.Subscription
 	policies        []*maestro.RepositoryBranchPolicy
 	mirrors         []*maestro.Mirror
+	publishTriggers []*maestro.PublishTrigger
 	// claimed holds the ids of registry subscriptions some entry stands for.
 	claimed map[string]bool
 }
@@ -376,6 +399,7 @@ func (f *File) match(ix *index) *match {
 		subscriptions:   make([]*maestro.Subscription, len(f.Subscriptions)),
 		policies:        make([]*maestro.RepositoryBranchPolicy, len(f.RepositoryPolicies)),
 		mirrors:         make([]*maestro.Mirror, len(f.Mirrors)),
+		publishTriggers: make([]*maestro.PublishTrigger, len(f.PublishTriggers)),
 		claimed:         map[string]bool{},
 	}
 	mirrors := map[string]*maestro.Mirror{}
@@ -387,6 +411,18 @@ func (f *File) match(ix *index) *match {
 	}
 	for i, mi := range f.Mirrors {
 		m.mirrors[i] = mirrors[ix.repo(mi.SourceRepository)]
+	}
+	triggers := map[string]*maestro.PublishTrigger{}
+	for j := range st.PublishTriggers {
+		o := &st.PublishTriggers[j]
+		if k := publishTriggerKey(*o); triggers[k] == nil {
+			triggers[k] = o
+		}
+	}
+	for i, pt := range f.PublishTriggers {
+		if t, err := pt.toMaestro(); err == nil {
+			m.publishTriggers[i] = triggers[publishTriggerKey(t)]
+		}
 	}
 	for i, c := range f.Channels {
 		m.channels[i] = ix.byName[fold(c.Name)]
@@ -509,6 +545,15 @@ func (c *checker) checkAgainst(m *match, opts Options) {
 	}
 	for i, mi := range f.Mirrors {
 		c.mirrorHosts(opts.Hosts, mi, m.mirrors[i], i)
+	}
+	for i, pt := range f.PublishTriggers {
+		// A new publish trigger's organization must be one Azure DevOps
+		// tokens go to, as `publish-trigger set` checks it.
+		if t, err := pt.toMaestro(); err == nil && opts.Hosts != nil && m.publishTriggers[i] == nil {
+			if err := registry.ValidatePublishTrigger(t, opts.Hosts); err != nil {
+				c.add(err.Error(), "publishTriggers", i, "pipeline")
+			}
+		}
 	}
 }
 
