@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -197,6 +198,11 @@ func TestAzureDevOpsAuth(t *testing.T) {
 		})
 	}
 	assert.Equal(t, len(tests), a.srv.EventsReceived()[server.EventCount{Source: "azdo", Result: "unauthorized"}])
+	resp, err := http.Get(a.url + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(metrics), fmt.Sprintf(`maestro_events_received_total{result="rejected",source="azdo",type="unknown"} %d`, len(tests)))
 
 	for _, auth := range []func(*http.Request){
 		func(r *http.Request) { r.SetBasicAuth("anyone", hookSecret) },
@@ -280,6 +286,11 @@ func TestAzureDevOpsUnknownEventAcknowledged(t *testing.T) {
 	}
 	assert.Empty(t, keys(t, reg))
 	assert.Equal(t, map[server.EventCount]int{{Source: "azdo", Type: "workitem.created", Result: "ignored"}: 2}, a.srv.EventsReceived())
+	resp, err := http.Get(a.url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	assert.Contains(t, string(metrics), `maestro_events_received_total{result="ignored",source="azdo",type="workitem.created"} 2`)
 }
 
 // TestAzureDevOpsPublishTrigger: a succeeded build of an opted-in pipeline

@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
 )
 
@@ -46,4 +48,31 @@ func TestAccountOf(t *testing.T) {
 	} {
 		assert.Equal(t, want, service.AccountOf(in), in)
 	}
+}
+
+// TestFlowBuildPending: flowing a build again skips the subscriptions that
+// have an outcome for it (flowed by the interrupted publish) and flows the
+// others once.
+func TestFlowBuildPending(t *testing.T) {
+	f, sub2, ch2 := cappedFlow(t, 0, 0)
+	res, err := f.reg.PublishBuild(f.ctx, maestro.Build{Repository: "https://github.com/dotnet/arcade", Branch: "main", Commit: sha(1),
+		Assets: []maestro.Asset{{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "10.0.0-beta.1"}}}, registry.PublishOptions{Channels: []int{f.ch.ID, ch2.ID}})
+	require.NoError(t, err)
+	// The interrupted publish flowed the first channel only.
+	first := f.svc.FlowBuild(f.ctx, res.Build, []int{f.ch.ID})
+	require.Len(t, first, 1)
+	require.Equal(t, maestro.ResultUpdated, first[0].Outcome.Result, first[0].Outcome.Message)
+
+	again, err := f.svc.FlowBuildPending(f.ctx, res.Build, []int{f.ch.ID, ch2.ID})
+	require.NoError(t, err)
+	require.Len(t, again, 1, "only the subscription without an outcome")
+	assert.Equal(t, sub2.ID, again[0].Subscription.ID)
+	assert.Equal(t, maestro.ResultUpdated, again[0].Outcome.Result, again[0].Outcome.Message)
+
+	again, err = f.svc.FlowBuildPending(f.ctx, res.Build, []int{f.ch.ID, ch2.ID})
+	require.NoError(t, err)
+	assert.Empty(t, again, "every subscription has its outcome")
+	outcomes, err := f.reg.Outcomes(f.ctx, registry.OutcomeFilter{BuildID: res.Build.ID})
+	require.NoError(t, err)
+	assert.Len(t, outcomes, 2)
 }
