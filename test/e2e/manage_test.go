@@ -172,6 +172,8 @@ repositoryPolicies:
     branch: main
     autoMerge: false
     mergeMethod: native
+publishTriggers:
+  - pipeline: https://dnceng.visualstudio.com/internal/_build?definitionId=679
 `)
 		assert.Contains(t, e.ok("config", "apply", file, "--dry-run"), "+ ")
 		assert.Equal(t, "[]\n", e.ok("channel", "list", "--output", "json"), "dry run writes nothing")
@@ -181,6 +183,8 @@ repositoryPolicies:
 		assert.Contains(t, exported, "url: https://dev.azure.com/dnceng/internal/_build?definitionId=1234")
 		assert.Contains(t, exported, "    branch: main\n    autoMerge: true\n    mergeMethod: squash\n")
 		assert.Contains(t, exported, "    branch: main\n    autoMerge: false\n    mergeMethod: native\n")
+		assert.Contains(t, exported, "publishTriggers:\n  - pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=679\n")
+		assert.Contains(t, e.ok("publish-trigger", "list"), "https://dev.azure.com/dnceng  internal  679")
 		bad := writeFile(t, dir, "bad.yaml", strings.Replace(string(must(os.ReadFile(file))), "definitionId=1234", "definitionId=x", 1))
 		r := e.run("config", "apply", bad)
 		assert.Equal(t, 2, r.code)
