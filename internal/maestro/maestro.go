@@ -29,6 +29,24 @@ type Build struct {
 	Assets                       []Asset           `json:"assets"`
 	Dependencies                 []BuildDependency `json:"dependencies"`
 	Channels                     []Channel         `json:"channels"`
+	// Speculative marks a build made from a pull request or a non-mainline
+	// branch: it is recorded apart from every other build, in the
+	// speculative twins of channels, with non-shipping assets, and no normal
+	// question (latest build, a subscription's update, coherency) sees it.
+	Speculative bool `json:"speculative,omitempty"`
+	// PullRequest is the pull request a speculative build was made from.
+	PullRequest *BuildPullRequest `json:"pullRequest,omitempty"`
+}
+
+// BuildPullRequest links a speculative build to the pull request it was made
+// from and the pull request's head commit it built (a pull request build of
+// Azure DevOps builds a merge commit, so Commit may differ from HeadCommit).
+type BuildPullRequest struct {
+	URL        string `json:"url"`
+	HeadCommit string `json:"headCommit"`
+	// TargetBranch is the branch the pull request merges into: the default
+	// channels of that branch are the ones whose twins the build joins.
+	TargetBranch string `json:"targetBranch,omitempty"`
 }
 
 // Asset is one package or blob a build produced.

@@ -399,7 +399,7 @@ func (r *Registry) claimID(ctx context.Context, b maestro.Build) (int, *buildRec
 
 func (r *Registry) allocateID(ctx context.Context) (int, error) {
 	c, err := update(ctx, r.st, buildCounterKey, func(c *counterDoc, _ bool) error {
-		c.Next = max(c.Next, 1) + 1
+		c.Next = max(c.Next, r.firstID, 1) + 1
 		return nil
 	})
 	if err != nil {

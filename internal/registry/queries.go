@@ -259,7 +259,7 @@ func (r *Registry) counterCandidates(ctx context.Context, before, n int) ([]int,
 		top = c.Next - 1
 	}
 	var ids []int
-	for id := top; id >= 1 && len(ids) < n; id-- {
+	for id := top; id >= max(r.firstID, 1) && len(ids) < n; id-- {
 		ids = append(ids, id)
 	}
 	return ids, nil

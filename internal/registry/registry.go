@@ -31,6 +31,9 @@ type Registry struct {
 	// before), shared by copies of the Registry. A marker's version only
 	// ever rises, so a remembered version is never newer than the store's.
 	format *atomic.Int32
+	// firstID is the first build id of this registry (0: 1); the
+	// speculative registry's is SpeculativeIDBase (speculative.go).
+	firstID int
 }
 
 // Option configures a Registry.

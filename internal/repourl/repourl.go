@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/maestroplusplus/maestro/internal/redact"
@@ -121,4 +122,53 @@ func mirrors(gh, azdo string) bool {
 	}
 	parts := strings.Split(rest, "/")
 	return len(parts) == 4 && parts[2] == "_git" && strings.EqualFold(parts[3], owner+"-"+repo)
+}
+
+// PullRequest parses the web URL of a pull request on GitHub (or GitHub
+// Enterprise Server), https://{host}/{owner}/{repo}/pull/{number}, or on Azure
+// Repos, https://dev.azure.com/{org}/{project}/_git/{repo}/pullrequest/{number}
+// (also {org}.visualstudio.com and a server's
+// https://{host}/{collection}/{project}/_git/{repo}/pullrequest/{number}).
+// It returns the repository's normalized URL and the number. Its errors
+// never repeat a password.
+func PullRequest(raw string) (repo string, number int, err error) {
+	s := strings.TrimSpace(raw)
+	bad := func(why string) (string, int, error) {
+		return "", 0, fmt.Errorf("%q is not a pull request URL (%s): use https://github.com/{owner}/{repo}/pull/{number} or https://dev.azure.com/{org}/{project}/_git/{repo}/pullrequest/{number}", redact.String(s), why)
+	}
+	u, perr := url.Parse(s)
+	if perr != nil || u.Host == "" {
+		return bad("not an absolute URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return bad("not http(s)")
+	}
+	if u.User != nil {
+		return bad("it carries a user name or password")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return bad("it has a query or fragment")
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	n := len(parts)
+	if n < 2 {
+		return bad("no pull request number")
+	}
+	num, cerr := strconv.Atoi(parts[n-1])
+	if cerr != nil || num <= 0 || parts[n-1] != strconv.Itoa(num) {
+		return bad("the number is not a positive integer")
+	}
+	for _, p := range parts[:n-1] {
+		if p == "" || p == "." || p == ".." {
+			return bad("an empty or dot path segment")
+		}
+	}
+	base := strings.ToLower(u.Scheme) + "://" + u.Host + "/"
+	switch {
+	case n == 4 && parts[2] == "pull":
+		return Normalize(base + parts[0] + "/" + parts[1]), num, nil
+	case n >= 5 && parts[n-2] == "pullrequest" && parts[n-4] == "_git":
+		return Normalize(base + strings.Join(parts[:n-2], "/")), num, nil
+	}
+	return bad("neither …/{owner}/{repo}/pull/{number} nor …/_git/{repo}/pullrequest/{number}")
 }

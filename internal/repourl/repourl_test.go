@@ -89,3 +89,36 @@ func TestSameRepository(t *testing.T) {
 		}
 	}
 }
+
+func TestPullRequest(t *testing.T) {
+	for _, tc := range []struct {
+		raw, repo string
+		number    int
+	}{
+		{"https://github.com/dotnet/Arcade/pull/12", "https://github.com/dotnet/arcade", 12},
+		{"https://github.com/dotnet/arcade/pull/12/", "https://github.com/dotnet/arcade", 12},
+		{"https://ghe.example.com/dotnet/arcade/pull/3", "https://ghe.example.com/dotnet/arcade", 3},
+		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade/pullrequest/77", "https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", 77},
+		{"https://dnceng.visualstudio.com/internal/_git/dotnet-arcade/pullrequest/5", "https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", 5},
+		{"https://tfs.example.com/tfs/Coll/Proj/_git/repo/pullrequest/9", "https://tfs.example.com/tfs/Coll/Proj/_git/repo", 9},
+	} {
+		repo, n, err := repourl.PullRequest(tc.raw)
+		if err != nil || repo != tc.repo || n != tc.number {
+			t.Errorf("PullRequest(%q) = %q, %d, %v; want %q, %d", tc.raw, repo, n, err, tc.repo, tc.number)
+		}
+	}
+	for _, raw := range []string{
+		"", "github.com/dotnet/arcade/pull/12", "https://github.com/dotnet/arcade/issues/12",
+		"https://github.com/dotnet/arcade/pull/0", "https://github.com/dotnet/arcade/pull/012",
+		"https://github.com/dotnet/arcade/pull/x", "https://github.com/dotnet/arcade/pull/12?x=1",
+		"https://github.com/a/b/c/pull/12", "ftp://github.com/dotnet/arcade/pull/12",
+		"https://user:secret@github.com/dotnet/arcade/pull/12", "https://dev.azure.com/_git/r/pullrequest/1",
+		"https://github.com/dotnet/../pull/12",
+	} {
+		if _, _, err := repourl.PullRequest(raw); err == nil {
+			t.Errorf("PullRequest(%q): no error", raw)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("PullRequest(%q): the error repeats the password: %v", raw, err)
+		}
+	}
+}

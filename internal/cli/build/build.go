@@ -121,6 +121,13 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 	if err != nil {
 		return err
 	}
+	if registry.IsSpeculativeID(o.ID) {
+		// Speculative builds have ids of their own and are kept apart
+		// (docs/registry.md, "Speculative builds").
+		if reg, err = reg.Speculative(c.Context); err != nil {
+			return err
+		}
+	}
 	b, err := reg.Build(c.Context, o.ID)
 	if err != nil {
 		return err
@@ -443,6 +450,12 @@ func Describe(w io.Writer, b maestro.Build) {
 	cmdutil.Row(w, "repository:", b.Repository)
 	cmdutil.Row(w, "branch:", b.Branch)
 	cmdutil.Row(w, "commit:", b.Commit)
+	if b.Speculative {
+		cmdutil.Row(w, "speculative:", true)
+	}
+	if pr := b.PullRequest; pr != nil {
+		cmdutil.Row(w, "pull request:", fmt.Sprintf("%s (head %s)", pr.URL, pr.HeadCommit))
+	}
 	if b.AzureDevOpsBuildID != 0 {
 		cmdutil.Row(w, "azure devops build:", fmt.Sprintf("%s/%s #%d (%s)", b.AzureDevOpsAccount, b.AzureDevOpsProject, b.AzureDevOpsBuildID, b.AzureDevOpsBuildNumber))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/repourl"
 	"github.com/maestroplusplus/maestro/internal/service"
 	"github.com/maestroplusplus/maestro/internal/store"
 )
@@ -43,6 +44,14 @@ type Options struct {
 	// write the build's packages into build-info/dotnet/NAME/CHANNEL of the
 	// old versions repository (legacy publish), once the build is recorded.
 	LegacyRepo, LegacyName, LegacyChannel string
+	// Speculative records the build as speculative (docs/registry.md,
+	// "Speculative builds"), made from PullRequest when it is set.
+	Speculative bool
+	// PullRequest, PullRequestHead and TargetBranch link a speculative build
+	// to its pull request (head and target branch default to the pipeline's
+	// SYSTEM_PULLREQUEST_SOURCECOMMITID and SYSTEM_PULLREQUEST_TARGETBRANCH,
+	// then to the build's commit and branch).
+	PullRequest, PullRequestHead, TargetBranch string
 }
 
 // NewCmd returns the publish command; run does the work (tests capture Options through it).
@@ -64,8 +73,18 @@ SYSTEM_TEAMFOUNDATIONCOLLECTIONURI, SYSTEM_TEAMPROJECT, SYSTEM_DEFINITIONID),
 else from the flags. Publishing the same Azure DevOps build twice records it
 once. Prints the BAR id.
 
-Example:
-  maestro publish --manifest 'artifacts/log/Release/AssetManifest/*.xml' --channel '.NET 10'`,
+With --speculative the build is one made from a pull request (--pull-request)
+or from a branch no default channel names: it is recorded apart, with an id
+from 1000000000 up, its assets non-shipping, in the speculative twin
+("NAME (speculative)") of each channel it would reach — the default channels
+of the pull request's target branch (of its own branch without a pull
+request) and every --channel — never in a channel itself, and it flows to no
+subscription. A speculative build of a mainline branch needs --pull-request.
+
+Examples:
+  maestro publish --manifest 'artifacts/log/Release/AssetManifest/*.xml' --channel '.NET 10'
+  maestro publish --manifest 'artifacts/**/*.xml' --speculative \
+    --pull-request https://github.com/dotnet/runtime/pull/123`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "manifest", Usage: "asset manifest file or glob (`GLOB`, ** allowed); repeatable", Required: true},
 			&cli.StringSliceFlag{Name: "channel", Usage: "also add the build to this channel (`NAME` or id); repeatable"},
@@ -80,6 +99,10 @@ Example:
 			&cli.StringFlag{Name: "legacy-versions-repo", Usage: "also write the packages into build-info of this old versions repository (`PATH_OR_URL`), as `maestro legacy publish`"},
 			&cli.StringFlag{Name: "legacy-name", Usage: "with --legacy-versions-repo: the build-info `NAME`, e.g. coreclr"},
 			&cli.StringFlag{Name: "legacy-channel", Usage: "with --legacy-versions-repo: the build-info `CHANNEL`, e.g. master"},
+			&cli.BoolFlag{Name: "speculative", Usage: "record a speculative build (of a pull request or a non-mainline branch), apart from official builds"},
+			&cli.StringFlag{Name: "pull-request", Usage: "with --speculative: the pull request the build was made from (`URL` on GitHub or Azure Repos)"},
+			&cli.StringFlag{Name: "pull-request-head", Usage: "with --pull-request: the pull request's head commit `SHA` (default: SYSTEM_PULLREQUEST_SOURCECOMMITID, else the build's commit)"},
+			&cli.StringFlag{Name: "target-branch", Usage: "with --pull-request: the `BRANCH` it merges into, whose default channels' twins the build joins (default: SYSTEM_PULLREQUEST_TARGETBRANCH, else the build's branch)"},
 			cmdutil.StoreFlag,
 			cmdutil.CreateFlag,
 			cmdutil.OutputFlag,
@@ -97,11 +120,16 @@ Example:
 			if legacyFlags != 0 && legacyFlags != 3 {
 				return cmdutil.UsageErrorf("--legacy-versions-repo, --legacy-name and --legacy-channel go together; give all three or none")
 			}
+			if err := checkSpeculativeFlags(c); err != nil {
+				return err
+			}
 			asJSON, err := cmdutil.JSON(c)
 			if err != nil {
 				return err
 			}
 			return run(c, &Options{
+				Speculative: c.Bool("speculative"), PullRequest: c.String("pull-request"),
+				PullRequestHead: c.String("pull-request-head"), TargetBranch: c.String("target-branch"),
 				LegacyRepo: c.String("legacy-versions-repo"), LegacyName: c.String("legacy-name"), LegacyChannel: c.String("legacy-channel"),
 				Manifests:      c.StringSlice("manifest"),
 				Channels:       c.StringSlice("channel"),
@@ -120,6 +148,36 @@ Example:
 			})
 		},
 	}
+}
+
+// checkSpeculativeFlags refuses, before anything is read, flags that need
+// --speculative or --pull-request without it, a speculative build that would
+// also write legacy build-info (which official consumers read), and a pull
+// request URL that is not one of GitHub or Azure Repos.
+func checkSpeculativeFlags(c *cli.Context) error {
+	if !c.Bool("speculative") {
+		for _, name := range []string{"pull-request", "pull-request-head", "target-branch"} {
+			if c.IsSet(name) {
+				return cmdutil.UsageErrorf("--%s needs --speculative: a build of a pull request is recorded as speculative", name)
+			}
+		}
+		return nil
+	}
+	if c.String("legacy-versions-repo") != "" {
+		return cmdutil.UsageErrorf("--speculative cannot go with --legacy-versions-repo: build-info is read by official consumers")
+	}
+	if !c.IsSet("pull-request") {
+		for _, name := range []string{"pull-request-head", "target-branch"} {
+			if c.IsSet(name) {
+				return cmdutil.UsageErrorf("--%s needs --pull-request", name)
+			}
+		}
+		return nil
+	}
+	if _, _, err := repourl.PullRequest(c.String("pull-request")); err != nil {
+		return cmdutil.UsageErrorf("--pull-request: %v", err)
+	}
+	return nil
 }
 
 // Run performs a publish into the registry that --store names (creating it
@@ -182,8 +240,10 @@ type input struct {
 	// build is recorded.
 	legacyPrepared *legacy.Prepared
 	uploads        []registry.FileUpload
-	readFile       func(path string) ([]byte, error)
-	close          func()
+	// pr is the pull request of a speculative build (nil: none).
+	pr       *maestro.BuildPullRequest
+	readFile func(path string) ([]byte, error)
+	close    func()
 }
 
 // prepare reads the manifests and the pipeline's metadata and plans the
@@ -209,6 +269,21 @@ func prepare(ctx context.Context, f *cmdutil.Factory, o *Options, validate bool)
 		return nil, err
 	}
 	in := &input{b: b, readFile: os.ReadFile, close: func() {}}
+	if o.Speculative && o.PullRequest != "" {
+		in.pr = &maestro.BuildPullRequest{URL: strings.TrimSpace(o.PullRequest), HeadCommit: o.PullRequestHead, TargetBranch: o.TargetBranch}
+		if in.pr.HeadCommit == "" {
+			in.pr.HeadCommit = f.Getenv("SYSTEM_PULLREQUEST_SOURCECOMMITID")
+		}
+		if in.pr.HeadCommit == "" {
+			in.pr.HeadCommit = b.Commit
+		}
+		if in.pr.TargetBranch == "" {
+			in.pr.TargetBranch = strings.TrimPrefix(f.Getenv("SYSTEM_PULLREQUEST_TARGETBRANCH"), "refs/heads/")
+		}
+		if err := registry.ValidateSpeculative(b, in.pr); err != nil {
+			return nil, fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
+		}
+	}
 	if o.LegacyRepo != "" {
 		// As `legacy publish --packages` reads them: a package two
 		// manifests give with two versions (ids ignore case in build-info)
@@ -285,15 +360,24 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 			cmdutil.Warn(f.IO.ErrOut, fmt.Sprintf("%s: dependency %s %s is not in the registry; not recorded", o.VersionDetails, u.Name, u.Version), f.Getenv)
 		}
 	}
-	res, err := reg.PublishBuild(ctx, b, registry.PublishOptions{
-		Channels:     channels,
-		Files:        uploads,
-		LocationBase: storeLocation(reg.Store()),
-		ReadFile:     readFile,
-		Progress: func(done, total int) {
-			cmdutil.Progress(progressOut, f.Getenv, "uploading assets", done, total)
-		},
-	})
+	progress := func(done, total int) {
+		cmdutil.Progress(progressOut, f.Getenv, "uploading assets", done, total)
+	}
+	var res registry.PublishResult
+	if o.Speculative {
+		res, err = reg.PublishSpeculative(ctx, b, registry.SpeculativeOptions{
+			PullRequest: in.pr, Channels: channels,
+			Files: uploads, LocationBase: storeLocation(reg.Store()), ReadFile: readFile, Progress: progress,
+		})
+	} else {
+		res, err = reg.PublishBuild(ctx, b, registry.PublishOptions{
+			Channels:     channels,
+			Files:        uploads,
+			LocationBase: storeLocation(reg.Store()),
+			ReadFile:     readFile,
+			Progress:     progress,
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", strings.Join(o.Manifests, ", "), err)
 	}
@@ -305,7 +389,8 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 		fmt.Fprintf(f.IO.ErrOut, "build-info: published %d packages to %s on %s as %s (commit %s)\n",
 			len(in.legacy.Packages), lr.Folder, lr.Branch, lr.Label, cmdutil.ShortSHA(lr.Commit))
 	}
-	if !o.NoTrigger {
+	// A speculative build flows to no subscription and queues no mirror.
+	if !o.NoTrigger && !o.Speculative {
 		trigger(c, f, reg, res)
 	}
 	if o.ResultFile != "" {

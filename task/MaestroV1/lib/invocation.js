@@ -261,8 +261,38 @@ function publishArgs(tl, resultFile) {
     }
     args.push('--upload', dir);
   }
+  if (tl.getBoolInput('speculative', false)) {
+    args.push('--speculative');
+    const pr = pullRequestURL(tl);
+    if (pr) {
+      args.push('--pull-request', pr);
+    }
+  }
   args.push('--result-file', resultFile);
   return args;
+}
+
+// pullRequestURL is the pullRequest input, else, in a pull request build, the pull request's
+// web URL from the pipeline's variables; '' outside one (a non-mainline branch build).
+function pullRequestURL(tl) {
+  const given = input(tl, 'pullRequest', false);
+  if (given) {
+    return given;
+  }
+  const repo = (tl.getVariable('Build.Repository.Uri') || '').replace(/\/+$/, '').replace(/\.git$/, '');
+  const provider = tl.getVariable('Build.Repository.Provider') || '';
+  if (!repo) {
+    return '';
+  }
+  if (provider === 'GitHub' || provider === 'GitHubEnterprise') {
+    const n = tl.getVariable('System.PullRequest.PullRequestNumber');
+    return n ? `${repo}/pull/${n}` : '';
+  }
+  if (provider === 'TfsGit') {
+    const id = tl.getVariable('System.PullRequest.PullRequestId');
+    return id ? `${repo}/pullrequest/${id}` : '';
+  }
+  return '';
 }
 
 // commandLines returns the argument vectors to run, in order (add-build-to-channel runs once

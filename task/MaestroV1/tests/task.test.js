@@ -433,3 +433,39 @@ for (const [name, inputs, cmd] of commands) {
     assert.ok(!tr.stdout.includes('task.setvariable variable=MaestroBuildId'), explain(tr));
   });
 }
+
+const speculative = [
+  ['an explicit pull request', { pullRequest: 'https://github.com/dotnet/arcade/pull/12' }, {}, ' --speculative --pull-request https://github.com/dotnet/arcade/pull/12'],
+  ['a GitHub pull request build', {}, { BUILD_REPOSITORY_URI: 'https://github.com/dotnet/arcade.git', BUILD_REPOSITORY_PROVIDER: 'GitHub', SYSTEM_PULLREQUEST_PULLREQUESTNUMBER: '5' }, ' --speculative --pull-request https://github.com/dotnet/arcade/pull/5'],
+  ['an Azure Repos pull request build', {}, { BUILD_REPOSITORY_URI: 'https://dev.azure.com/dnceng/internal/_git/dotnet-arcade', BUILD_REPOSITORY_PROVIDER: 'TfsGit', SYSTEM_PULLREQUEST_PULLREQUESTID: '77' }, ' --speculative --pull-request https://dev.azure.com/dnceng/internal/_git/dotnet-arcade/pullrequest/77'],
+  ['a branch build', {}, { BUILD_REPOSITORY_URI: 'https://github.com/dotnet/arcade', BUILD_REPOSITORY_PROVIDER: 'GitHub' }, ' --speculative'],
+];
+
+for (const [name, inputs, env, flags] of speculative) {
+  test(`speculative publish: ${name}`, async (t) => {
+    const ws = workspace(t);
+    const cmd = `{bin} publish --manifest m.xml${flags} --result-file ${path.join(ws.temp, 'maestro-publish-result.json')}`;
+    const tr = await run(ws, {
+      inputs: Object.assign({ command: 'publish', storeType: 'url', storeUrl: 'file:///bar', manifests: 'm.xml', speculative: 'true' }, inputs),
+      env,
+      exec: { [cmd]: { code: 0 } },
+      result: JSON.stringify({ id: 1000000000, speculative: true, channels: [{ id: 1000000001, name: '.NET 10 (speculative)' }] }),
+    });
+    assert.ok(tr.succeeded, explain(tr));
+    assert.ok(tr.ran(cmd.replace('{bin}', binary)), explain(tr));
+    assert.ok(lines(tr).includes('##vso[task.setvariable variable=MaestroChannels;isOutput=false;issecret=false;].NET 10 (speculative)'), explain(tr));
+  });
+}
+
+test('a pull request input without speculative is not passed', async (t) => {
+  const ws = workspace(t);
+  const cmd = `{bin} publish --manifest m.xml --result-file ${path.join(ws.temp, 'maestro-publish-result.json')}`;
+  const tr = await run(ws, {
+    inputs: { command: 'publish', storeType: 'url', storeUrl: 'file:///bar', manifests: 'm.xml', pullRequest: 'https://github.com/dotnet/arcade/pull/12' },
+    env: { BUILD_REPOSITORY_URI: 'https://github.com/dotnet/arcade', BUILD_REPOSITORY_PROVIDER: 'GitHub', SYSTEM_PULLREQUEST_PULLREQUESTNUMBER: '5' },
+    exec: { [cmd]: { code: 0 } },
+    result: PUBLISH_RECORD,
+  });
+  assert.ok(tr.succeeded, explain(tr));
+  assert.ok(tr.ran(cmd.replace('{bin}', binary)), explain(tr));
+});
