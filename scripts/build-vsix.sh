@@ -8,8 +8,20 @@
 # task/node_modules (tfx-cli) and the output.
 #
 #   scripts/build-vsix.sh [OUTPUT.vsix]     default: task/dist/maestro-<version>.vsix
+#   PUBLISHER=contoso scripts/build-vsix.sh  the extension under another Marketplace publisher
+#                                            (make vsix PUBLISHER=contoso does the same)
+#
+# PUBLISHER is a Marketplace publisher *id* (letters, digits and hyphens, not starting with a
+# hyphen: what the Marketplace and its tools accept), not the publisher's display name; it is
+# checked before anything is built. Only the staged copy of vss-extension.json gets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+publisher=${PUBLISHER:-}
+if [ -n "$publisher" ] && ! [[ $publisher =~ ^[A-Za-z0-9][A-Za-z0-9-]*$ ]]; then
+  echo "build-vsix: PUBLISHER must be a Marketplace publisher id: letters, digits and hyphens, starting with a letter or digit (the id on https://marketplace.visualstudio.com/manage, not the display name); got '$publisher'" >&2
+  exit 2
+fi
 
 task=task/MaestroV1
 version=$(node -e '
@@ -29,6 +41,15 @@ trap 'rm -rf "$stage"' EXIT
 echo "== staging the extension"
 mkdir -p "$stage/$task"
 cp vss-extension.json "$stage/"
+if [ -n "$publisher" ]; then
+  echo "   publisher $publisher"
+  PUBLISHER=$publisher node -e '
+    const fs = require("fs");
+    const path = process.argv[1];
+    const ext = JSON.parse(fs.readFileSync(path, "utf8"));
+    ext.publisher = process.env.PUBLISHER;
+    fs.writeFileSync(path, JSON.stringify(ext, null, 2) + "\n");' "$stage/vss-extension.json"
+fi
 cp task/overview.md "$stage/task/"
 cp -R "$task/task.json" "$task/index.js" "$task/lib" "$task/icon.png" "$task/package.json" \
   "$task/package-lock.json" "$stage/$task/"

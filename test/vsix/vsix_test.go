@@ -11,6 +11,7 @@ import (
 	"debug/pe"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -136,17 +137,67 @@ func checkManifest(t *testing.T, ext extensionManifest) {
 	}
 }
 
-// TestVSIX builds the extension with scripts/build-vsix.sh and inspects the package.
+// TestPublisherRefused: a PUBLISHER that is not a Marketplace publisher id is refused, exit 2
+// and a message saying what an id is, before anything is staged or built — through the
+// script and through make.
+func TestPublisherRefused(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, bad := range []string{"Contoso Ltd", "-contoso", "contoso.tools", "contoso/tools", "contoso_tools", "a'b", "contoso\n"} {
+		t.Run(bad, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "maestro.vsix")
+			build := exec.Command("bash", filepath.Join(root, "scripts", "build-vsix.sh"), out)
+			build.Dir = root
+			build.Env = append(os.Environ(), "PUBLISHER="+bad)
+			output, err := build.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+				t.Fatalf("PUBLISHER=%q: %v, want exit 2\n%s", bad, err, output)
+			}
+			if !strings.Contains(string(output), "PUBLISHER must be a Marketplace publisher id") || strings.Contains(string(output), "== staging") {
+				t.Errorf("PUBLISHER=%q: want the refusal before staging, got:\n%s", bad, output)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("PUBLISHER=%q: %s exists (%v)", bad, out, err)
+			}
+		})
+	}
+	t.Run("make", func(t *testing.T) {
+		if _, err := exec.LookPath("make"); err != nil {
+			t.Skip("no make on this machine")
+		}
+		build := exec.Command("make", "--no-print-directory", "vsix", "PUBLISHER=Contoso Ltd")
+		build.Dir = root
+		output, err := build.CombinedOutput()
+		if err == nil || !strings.Contains(string(output), "got 'Contoso Ltd'") {
+			t.Fatalf("make vsix PUBLISHER='Contoso Ltd': %v, want the script's refusal\n%s", err, output)
+		}
+	})
+}
+
+// vsixPublisher is the publisher TestVSIX builds under, not the one in vss-extension.json, so
+// the test sees PUBLISHER reach the package.
+const vsixPublisher = "contoso-tools2"
+
+// TestVSIX builds the extension with scripts/build-vsix.sh (PUBLISHER=vsixPublisher) and
+// inspects the package.
 func TestVSIX(t *testing.T) {
 	if os.Getenv("MAESTRO_VSIX_TEST") != "1" && os.Getenv("CI") != "true" {
 		t.Skip("building the .vsix cross-compiles maestro five times; set MAESTRO_VSIX_TEST=1 (CI=true does too)")
 	}
 	root := testenv.RepoRoot(t)
 	out := filepath.Join(t.TempDir(), "maestro.vsix")
+	source, err := os.ReadFile(filepath.Join(root, "vss-extension.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	build := exec.Command("bash", filepath.Join(root, "scripts", "build-vsix.sh"), out)
 	build.Dir = root
+	build.Env = append(os.Environ(), "PUBLISHER="+vsixPublisher)
 	if output, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/build-vsix.sh: %v\n%s", err, output)
+		t.Fatalf("PUBLISHER=%s scripts/build-vsix.sh: %v\n%s", vsixPublisher, err, output)
+	}
+	if after, err := os.ReadFile(filepath.Join(root, "vss-extension.json")); err != nil || !bytes.Equal(after, source) {
+		t.Errorf("building changed vss-extension.json in the source tree (%v)", err)
 	}
 	zr, err := zip.OpenReader(out)
 	if err != nil {
@@ -198,8 +249,8 @@ func TestVSIX(t *testing.T) {
 			t.Fatalf("extension.vsixmanifest: %v", err)
 		}
 		id := vsix.Metadata.Identity
-		if id.ID != ext.ID || id.Publisher != ext.Publisher || id.Version != task.version() {
-			t.Errorf("identity %+v; want id %s, publisher %s, version %s", id, ext.ID, ext.Publisher, task.version())
+		if id.ID != ext.ID || id.Publisher != vsixPublisher || id.Version != task.version() {
+			t.Errorf("identity %+v; want id %s, publisher %s, version %s", id, ext.ID, vsixPublisher, task.version())
 		}
 		if !slices.Contains(vsix.Installation.Targets, target{"Microsoft.VisualStudio.Services"}) {
 			t.Errorf("installation targets %v lack Microsoft.VisualStudio.Services", vsix.Installation.Targets)
