@@ -125,6 +125,8 @@ func TestGettingStarted(t *testing.T) {
 		require.Contains(t, out, "No changes: the registry matches maestro.yaml.")
 		require.Contains(t, out, `"routes":["POST /webhooks/github"]`)
 		require.Contains(t, out, "clean: 1 builds")
+		// publish-trigger list, on the registry and on the one restored from its configuration file
+		require.Len(t, regexp.MustCompile(`https://dev.azure.com/contoso +engineering +42`).FindAllString(out, -1), 2, out)
 	})
 
 	t.Run("output", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -193,7 +194,8 @@ var servingAddrRe = regexp.MustCompile(`msg=serving address=(\S+) routes="\[([^\
 
 // checkServes starts argv (a maestro serve command line) on a free loopback port with
 // environ, waits until /readyz answers, checks the routes serve.yaml enables and that the
-// API takes the read token of vars, then stops it with SIGTERM, as systemd and container
+// API takes the read token of vars, that the replica leads the scheduler (/healthz,
+// /metrics), then stops it with SIGTERM, as systemd and container
 // engines do, and expects a clean exit.
 func checkServes(t *testing.T, argv, environ []string, vars map[string]string) {
 	t.Helper()
@@ -250,6 +252,22 @@ func checkServes(t *testing.T, argv, environ []string, vars map[string]string) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "GET /api/channels with maestro.env's read token")
+	// serve.yaml turns the scheduler on: a replica alone leads.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var health struct{ Scheduler string }
+		return json.NewDecoder(resp.Body).Decode(&health) == nil && health.Scheduler == "leader"
+	}, 30*time.Second, 50*time.Millisecond, "the replica does not lead the scheduler\n%s", log())
+	resp, err = http.Get(url + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Contains(t, string(metrics), "\nmaestro_scheduler_leader 1\n")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
