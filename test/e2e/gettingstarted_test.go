@@ -28,7 +28,7 @@ import (
 
 // The markers of docs/getting-started.md (the page says what each means).
 var (
-	markerRe  = regexp.MustCompile(`^<!-- (run|output|not run)(?:[: ](.*?))? -->$`)
+	markerRe  = regexp.MustCompile(`^<!-- (run|output|log|not run)(?:[: ](.*?))? -->$`)
 	pagePort  = "127.0.0.1:8080"
 	attrRe    = regexp.MustCompile(`(\w+)=(\S+)`)
 	maestroRe = regexp.MustCompile(`^(?:sudo )?maestro(?: |$)`)
@@ -87,17 +87,19 @@ func TestGettingStarted(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	page := filepath.Join(root, "docs", "getting-started.md")
 	blocks := readBlocks(t, page)
-	var runs, outputs, notRun []docBlock
+	var runs, outputs, logs, notRun []docBlock
 	for _, b := range blocks {
 		switch {
 		case b.marker == "run" && b.lang == "sh":
 			runs = append(runs, b)
 		case b.marker == "output" && b.lang == "text":
 			outputs = append(outputs, b)
+		case b.marker == "log" && b.lang == "text" && b.attrs["env"] == "serve":
+			logs = append(logs, b)
 		case b.marker == "not run" && b.lang == "sh":
 			notRun = append(notRun, b)
 		case b.lang == "sh" || b.marker != "":
-			t.Errorf("getting-started.md:%d: a ```%s block marked %q; a sh block is marked <!-- run --> or <!-- not run: why -->, a ```text block after <!-- output exit=N --> is a command's output", b.line, b.lang, b.marker)
+			t.Errorf("getting-started.md:%d: a ```%s block marked %q; a sh block is marked <!-- run --> or <!-- not run: why -->, a ```text block after <!-- output exit=N --> is a command's output, after <!-- log env=serve --> the log of the env=serve server", b.line, b.lang, b.marker)
 		}
 	}
 	require.NotEmpty(t, runs)
@@ -106,7 +108,11 @@ func TestGettingStarted(t *testing.T) {
 
 	srv := azurite.Start(t)
 	home := t.TempDir()
-	environ := append(slices.Clip(cleanEnviron()),
+	// A new user's shell: no store, no host credentials, no secrets of this machine's.
+	environ := slices.DeleteFunc(cleanEnviron(), func(kv string) bool {
+		return strings.HasPrefix(kv, "MAESTRO_") || strings.HasPrefix(kv, "GITHUB_")
+	})
+	environ = append(slices.Clip(environ),
 		"HOME="+home,
 		"PATH="+filepath.Dir(maestroBin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
@@ -139,11 +145,14 @@ func TestGettingStarted(t *testing.T) {
 			"unreachable": with("AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName=" + azurite.AccountName +
 				";AccountKey=" + azurite.AccountKey + ";BlobEndpoint=http://127.0.0.1:1/" + azurite.AccountName + ";"),
 		}
-		// env=serve: a server with the GitHub webhook route, its secret not the one the page sends.
+		// env=serve: a server with the GitHub and Azure DevOps routes, their secrets not the
+		// ones the page sends.
 		var serving *served
 		for _, b := range outputs {
 			if b.attrs["env"] == "serve" && serving == nil {
-				serving = serve(t, newLocal(t), "--github-webhooks")
+				e := newLocal(t)
+				e.environ = append(e.environ, "MAESTRO_AZDO_HOOK_SECRET=e2e-azure-devops-hook-secret")
+				serving = serve(t, e, "--github-webhooks", "--azure-devops-hooks")
 			}
 		}
 		for _, b := range outputs {
@@ -164,6 +173,12 @@ func TestGettingStarted(t *testing.T) {
 				require.Equal(t, wantCode, code, "%s\n%s", cmdLine, out)
 				requireLinesInOrder(t, expected, out)
 			})
+		}
+		// <!-- log env=serve -->: what that server logged for the requests above.
+		require.NotEmpty(t, logs)
+		require.NotNil(t, serving)
+		for _, b := range logs {
+			requireLinesInOrder(t, b.body, serving.log())
 		}
 	})
 
