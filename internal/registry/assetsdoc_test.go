@@ -52,9 +52,16 @@ func TestAssetsDoc2RoundTrip(t *testing.T) {
 		{Name: "no.locations", Version: "2.0", Locations: []maestro.AssetLocation{}},
 		{Name: "null.locations", Version: "10.0.0-preview.1.26575.1"},
 		{Name: "é ünïcode ✓", Version: "2.0", Locations: slices.Clone(feed)},
+		{Name: "é ünïcode ✗", Version: "2.0", Locations: slices.Clone(feed)},
+		{Name: "é ü", Version: "2.0", Locations: slices.Clone(feed)},
+		{Name: "é ün\xffx", Version: "2.0"},
+		{Name: "é ün\xffy", Version: "2.0"},
+		{Name: "é", Version: "2.0"},
 		{Name: "back.to.first", Version: "10.0.0-preview.1.26575.1", Locations: slices.Clone(loc)},
 	}
 	doc := assertRoundTrip(t, as, 7)
+	// Names share with the name before them what they can.
+	assert.Contains(t, string(doc.data), `[0,"Microsoft.NETCore.App.Ref",0,1,0],[22,"Host",0,0,0]`)
 	// Each distinct version and list of locations is stored once.
 	var d assetsDoc2JSON
 	require.NoError(t, json.Unmarshal(doc.data, &d))
@@ -80,11 +87,13 @@ func TestAssetsDoc2Key(t *testing.T) {
 // naming the key, never assets made up.
 func TestDecodeAssetsRefusesBadDocuments(t *testing.T) {
 	for name, doc := range map[string]string{
-		"version out of range":   `{"format":2,"versions":["1.0"],"locations":[null],"assets":[["A",1,0,0]]}`,
-		"locations out of range": `{"format":2,"versions":["1.0"],"locations":[null],"assets":[["A",0,0,1]]}`,
-		"shipping flag":          `{"format":2,"versions":["1.0"],"locations":[null],"assets":[["A",0,2,0]]}`,
-		"negative index":         `{"format":2,"versions":["1.0"],"locations":[null],"assets":[["A",-1,0,0]]}`,
-		"short row":              `{"format":2,"versions":["1.0"],"locations":[null],"assets":[["A",0,0]]}`,
+		"version out of range":   `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",1,0,0]]}`,
+		"locations out of range": `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",0,0,1]]}`,
+		"shipping flag":          `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",0,2,0]]}`,
+		"negative index":         `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",-1,0,0]]}`,
+		"shared past the name":   `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",0,0,0],[2,"B",0,0,0]]}`,
+		"shared in the first":    `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[1,"A",0,0,0]]}`,
+		"short row":              `{"format":2,"versions":["1.0"],"locations":[null],"assets":[[0,"A",0,0]]}`,
 		"unknown format":         `{"format":3,"versions":[],"locations":[],"assets":[]}`,
 		"not JSON":               `{"format":2,`,
 		"format 1 not JSON":      `[{"id":1,`,
@@ -120,11 +129,15 @@ func TestEncodeAssetsFollowsTheFormatVersion(t *testing.T) {
 func FuzzAssetsDoc2(f *testing.F) {
 	f.Add("Name", "1.0.0", "https://x/y", true, uint8(3))
 	f.Add("\x00\"\\", "\xff\xfe", "\u2028", false, uint8(0))
+	f.Add("é", "éa\xc3", "é\xa9", false, uint8(5))
 	f.Fuzz(func(t *testing.T, name, version, location string, nonShipping bool, shape uint8) {
 		locs := []maestro.AssetLocation{{Type: maestro.LocationContainer, Location: location}}
 		as := []maestro.Asset{
 			{Name: name, Version: version, NonShipping: nonShipping, Locations: locs},
 			{Name: version, Version: name},
+			{Name: version + name, Version: name},
+			{Name: version + location, Version: name},
+			{Name: version[:len(version)/2], Version: name},
 		}
 		for i := range int(shape % 8) {
 			a := maestro.Asset{Name: fmt.Sprint(name, i), Version: version, NonShipping: i%2 == 0}
