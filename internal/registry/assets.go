@@ -47,17 +47,36 @@ func assetNameDigest(names []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// indexAssetNames records which asset names b's repository produces.
-func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
-	names := make([]string, 0, len(b.Assets))
-	for _, a := range b.Assets {
-		names = append(names, strings.ToLower(a.Name))
-	}
+// assetNameSet is the distinct lower-cased names of a build's assets,
+// sorted, and their digest.
+type assetNameSet struct {
+	names  []string
+	digest string
+}
+
+// newAssetNameSet makes the name set of lower-cased names (any order,
+// repeats allowed; not changed).
+func newAssetNameSet(lowered []string) assetNameSet {
+	names := slices.Clone(lowered)
 	slices.Sort(names)
 	names = slices.Compact(names)
-	digest := assetNameDigest(names)
+	return assetNameSet{names: names, digest: assetNameDigest(names)}
+}
+
+// lowerAssetNames returns the names of as lower-cased.
+func lowerAssetNames(as []maestro.Asset) []string {
+	names := make([]string, 0, len(as))
+	for _, a := range as {
+		names = append(names, strings.ToLower(a.Name))
+	}
+	return names
+}
+
+// indexAssetNames records that repo produces the asset names of set.
+func (r *Registry) indexAssetNames(ctx context.Context, repo string, set assetNameSet) error {
+	names, digest := set.names, set.digest
 	var known repoAssetsDoc
-	if _, err := getJSON(ctx, r.st, repoAssetsKey(b.Repository), &known); err != nil && !errors.Is(err, store.ErrNotExist) {
+	if _, err := getJSON(ctx, r.st, repoAssetsKey(repo), &known); err != nil && !errors.Is(err, store.ErrNotExist) {
 		return err
 	}
 	if known.Digest == digest {
@@ -73,7 +92,7 @@ func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
 		shards = append(shards, s)
 	}
 	slices.Sort(shards)
-	repo := repourl.Normalize(b.Repository)
+	normalized := repourl.Normalize(repo)
 	err := parallelDo(ctx, shards, func(ctx context.Context, shard int) error {
 		_, err := update(ctx, r.st, assetShardKey(shard), func(d *assetShardDoc, _ bool) error {
 			if d.Names == nil {
@@ -81,8 +100,8 @@ func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
 			}
 			changed := false
 			for _, n := range byShard[shard] {
-				if !slices.Contains(d.Names[n], repo) {
-					d.Names[n] = append(d.Names[n], repo)
+				if !slices.Contains(d.Names[n], normalized) {
+					d.Names[n] = append(d.Names[n], normalized)
 					changed = true
 				}
 			}
@@ -96,7 +115,7 @@ func (r *Registry) indexAssetNames(ctx context.Context, b maestro.Build) error {
 	if err != nil {
 		return err
 	}
-	return putJSON(ctx, r.st, repoAssetsKey(b.Repository), repoAssetsDoc{Digest: digest}, store.Condition{})
+	return putJSON(ctx, r.st, repoAssetsKey(repo), repoAssetsDoc{Digest: digest}, store.Condition{})
 }
 
 // versionSetKey (idset.go) is the set of builds of repo that produced an

@@ -187,16 +187,19 @@ var errCollected = errors.New("build id collected by registry repair")
 // it again: it takes the same build id and rewrites the same documents.
 func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts PublishOptions) (PublishResult, error) {
 	b.Branch = trimRefsHeads(b.Branch)
-	// What the publish reads before its first write, read side by side
-	// from the start: reads change nothing, so they need not wait for the
-	// check (a publish still writes nothing before its input is checked).
+	// What the publish reads before its first write, and the index
+	// documents it then changes, read side by side from the start: reads
+	// change nothing, so they need not wait for the check (a publish still
+	// writes nothing before its input is checked), and each index write
+	// still carries the ETag of what it read, so one read early is no less
+	// safe than one read late.
 	keys := []string{channelsKey, defaultChannelsKey, claimKey(b), buildCounterKey}
 	known := int(r.format.Load())
 	if known == 0 {
 		keys = append(keys, formatKey)
 	}
 	pub := *r
-	pub.st = withReadAhead(ctx, r.st, keys...)
+	pub.st = withReadAhead(ctx, r.st, keys, indexReadKeys(b))
 	r = &pub
 	// The assets document is encoded on another core while the build is
 	// checked and its id claimed: pure computation, dropped if the check
@@ -212,9 +215,14 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 		enc = make(chan assetsEncoding, 1)
 		go func() { enc <- encodeAssets(guess, b.Assets) }()
 	}
-	if err := ValidateBuild(b, opts.Files); err != nil {
+	lowered, err := validateBuild(b, opts.Files)
+	if err != nil {
 		return PublishResult{}, err
 	}
+	// The asset-name index's digest is computed while the id is claimed,
+	// from the names the check lower-cased.
+	names := make(chan assetNameSet, 1)
+	go func() { names <- newAssetNameSet(lowered) }()
 	version, err := r.formatVersion(ctx, r.st)
 	if err != nil {
 		return PublishResult{}, err
@@ -240,7 +248,7 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 	}
 	slices.Sort(channels)
 	for range 3 {
-		res, err := r.publishOnce(ctx, b, opts, channels, chans, version, enc)
+		res, err := r.publishOnce(ctx, b, opts, channels, chans, version, enc, names)
 		if errors.Is(err, errCollected) {
 			continue
 		}
@@ -272,7 +280,7 @@ func (e assetsEncoding) document(id int) (string, []byte) {
 	return assetsDocKey(id, e.tails), e.tails.withIDs(id*maxAssetsPerBuild + 1)
 }
 
-func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int, chans channelNames, version int, enc chan assetsEncoding) (PublishResult, error) {
+func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts PublishOptions, channels []int, chans channelNames, version int, enc chan assetsEncoding, names chan assetNameSet) (PublishResult, error) {
 	id, existing, err := r.claimID(ctx, b)
 	if err != nil {
 		return PublishResult{}, err
@@ -316,7 +324,7 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 			putErr = fmt.Errorf("write assets of build %d: %w", id, err)
 		}
 	}()
-	idxErr := r.writeBuildIndexes(ctx, b, channels)
+	idxErr := r.writeBuildIndexes(ctx, b, channels, names)
 	wg.Wait()
 	if err := errors.Join(putErr, idxErr); err != nil {
 		return PublishResult{}, err
@@ -501,7 +509,10 @@ func (r *Registry) upload(ctx context.Context, b *maestro.Build, opts PublishOpt
 // buildIndexWrites returns every index write that records b (in channels):
 // the repository list, the commit, dependency and asset-version sets, the
 // asset names, and the channel lists. Each is idempotent.
-func (r *Registry) buildIndexWrites(b maestro.Build, channels []int) []func(context.Context) error {
+//
+// names, if not nil, delivers the build's asset name set (and is given it
+// back, for another attempt); without it the set is made here.
+func (r *Registry) buildIndexWrites(b maestro.Build, channels []int, names chan assetNameSet) []func(context.Context) error {
 	set := func(k string) func(context.Context) error {
 		return func(ctx context.Context) error { return r.setAdd(ctx, k, b.ID) }
 	}
@@ -511,7 +522,16 @@ func (r *Registry) buildIndexWrites(b maestro.Build, channels []int) []func(cont
 	ws := []func(context.Context) error{
 		list(repoListPrefix(b.Repository)),
 		set(commitSetKey(b.Repository, b.Commit)),
-		func(ctx context.Context) error { return r.indexAssetNames(ctx, b) },
+		func(ctx context.Context) error {
+			var set assetNameSet
+			if names != nil {
+				set = <-names
+				names <- set
+			} else {
+				set = newAssetNameSet(lowerAssetNames(b.Assets))
+			}
+			return r.indexAssetNames(ctx, b.Repository, set)
+		},
 	}
 	for _, d := range b.Dependencies {
 		ws = append(ws, set(dependentsSetKey(d.BuildID)))
@@ -525,9 +545,23 @@ func (r *Registry) buildIndexWrites(b maestro.Build, channels []int) []func(cont
 	return ws
 }
 
+// indexReadKeys lists the documents buildIndexWrites reads first, but the
+// channel lists (which channels the build joins is not known before the
+// default channels are read).
+func indexReadKeys(b maestro.Build) []string {
+	keys := []string{listHeadKey(repoListPrefix(b.Repository)), commitSetKey(b.Repository, b.Commit), repoAssetsKey(b.Repository)}
+	for _, d := range b.Dependencies {
+		keys = append(keys, dependentsSetKey(d.BuildID))
+	}
+	for _, v := range assetVersions(b.Assets) {
+		keys = append(keys, versionSetKey(b.Repository, v))
+	}
+	return keys
+}
+
 // writeBuildIndexes performs buildIndexWrites side by side.
-func (r *Registry) writeBuildIndexes(ctx context.Context, b maestro.Build, channels []int) error {
-	err := parallelDo(ctx, r.buildIndexWrites(b, channels), func(ctx context.Context, w func(context.Context) error) error {
+func (r *Registry) writeBuildIndexes(ctx context.Context, b maestro.Build, channels []int, names chan assetNameSet) error {
+	err := parallelDo(ctx, r.buildIndexWrites(b, channels, names), func(ctx context.Context, w func(context.Context) error) error {
 		return w(ctx)
 	})
 	if err != nil {

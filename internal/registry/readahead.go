@@ -10,7 +10,8 @@ import (
 // readAhead is a store whose first Get of each of some keys answers from a
 // read started in advance, side by side with the others: a publish asks the
 // channels, the default channels, its claim and the build counter one after
-// the other, and on a remote store each question is a round trip. Only reads
+// the other, then the index documents it changes, and on a remote store each
+// question is a round trip. Only reads
 // are started early, so a publish still writes nothing before its input is
 // checked, and every later Get (a retry after a lost race) reads afresh. An
 // early read is no staler than one made in sequence could be: every write
@@ -28,20 +29,32 @@ type earlyGet struct {
 	err  error
 }
 
-// withReadAhead returns st reading keys ahead.
-func withReadAhead(ctx context.Context, st store.Store, keys ...string) *readAhead {
-	ra := &readAhead{Store: st, ahead: make(map[string]*earlyGet, len(keys))}
-	for _, k := range keys {
-		if _, dup := ra.ahead[k]; dup {
-			continue
+// withReadAhead returns st reading keys ahead, side by side, and then,
+// once those reads are done, the keys of later: what is needed first is
+// not queued behind what is needed later (a store such as Azurite serves
+// requests one at a time).
+func withReadAhead(ctx context.Context, st store.Store, keys, later []string) *readAhead {
+	ra := &readAhead{Store: st, ahead: make(map[string]*earlyGet, len(keys)+len(later))}
+	start := func(keys []string, after []*earlyGet) []*earlyGet {
+		var gs []*earlyGet
+		for _, k := range keys {
+			if _, dup := ra.ahead[k]; dup {
+				continue
+			}
+			g := &earlyGet{done: make(chan struct{})}
+			ra.ahead[k] = g
+			gs = append(gs, g)
+			go func() {
+				defer close(g.done)
+				for _, a := range after {
+					<-a.done
+				}
+				g.data, g.etag, g.err = st.Get(ctx, k)
+			}()
 		}
-		g := &earlyGet{done: make(chan struct{})}
-		ra.ahead[k] = g
-		go func() {
-			defer close(g.done)
-			g.data, g.etag, g.err = st.Get(ctx, k)
-		}()
+		return gs
 	}
+	start(later, start(keys, nil))
 	return ra
 }
 

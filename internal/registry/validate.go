@@ -189,21 +189,29 @@ func invalid(field string, err error, hint string) error {
 // asset names and versions, the names of uploaded files, and every store key
 // derived from them. b.Branch is expected without refs/heads/.
 func ValidateBuild(b maestro.Build, files []FileUpload) error {
+	_, err := validateBuild(b, files)
+	return err
+}
+
+// validateBuild is ValidateBuild that also returns the distinct names of
+// the build's assets lower-cased, in the order of the assets, which it
+// computes anyway (publish indexes them).
+func validateBuild(b maestro.Build, files []FileUpload) (lowered []string, _ error) {
 	if strings.TrimSpace(b.Repository) == "" {
-		return maestro.Errorf(maestro.KindInvalid, "the build names no repository: set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
+		return nil, maestro.Errorf(maestro.KindInvalid, "the build names no repository: set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
 	}
 	if err := ValidateURL(b.Repository); err != nil {
-		return invalid("build repository", err, "set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
+		return nil, invalid("build repository", err, "set AzureDevOpsRepository in the manifest, BUILD_REPOSITORY_URI or --repository")
 	}
 	if b.Commit == "" {
-		return maestro.Errorf(maestro.KindInvalid, "build commit is empty: set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
+		return nil, maestro.Errorf(maestro.KindInvalid, "build commit is empty: set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
 	}
 	if err := ValidateCommit(b.Commit); err != nil {
-		return invalid("build commit", err, "set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
+		return nil, invalid("build commit", err, "set Commit in the manifest, BUILD_SOURCEVERSION or --commit")
 	}
 	if b.Branch != "" {
 		if err := ValidateBranch(b.Branch); err != nil {
-			return invalid("build branch", err, "set Branch in the manifest, BUILD_SOURCEBRANCH or --branch")
+			return nil, invalid("build branch", err, "set Branch in the manifest, BUILD_SOURCEBRANCH or --branch")
 		}
 	}
 	for _, f := range []struct{ name, value string }{
@@ -219,21 +227,22 @@ func ValidateBuild(b maestro.Build, files []FileUpload) error {
 			continue
 		}
 		if err := validateText(f.value, maxTextLen); err != nil {
-			return invalid("build "+f.name, err, "")
+			return nil, invalid("build "+f.name, err, "")
 		}
 	}
 	if b.AzureDevOpsBuildID < 0 || b.AzureDevOpsBuildDefinitionID < 0 {
-		return maestro.Errorf(maestro.KindInvalid, "build AzureDevOpsBuildId %d / AzureDevOpsBuildDefinitionId %d: must not be negative", b.AzureDevOpsBuildID, b.AzureDevOpsBuildDefinitionID)
+		return nil, maestro.Errorf(maestro.KindInvalid, "build AzureDevOpsBuildId %d / AzureDevOpsBuildDefinitionId %d: must not be negative", b.AzureDevOpsBuildID, b.AzureDevOpsBuildDefinitionID)
 	}
 	if len(b.Assets) >= maxAssetsPerBuild {
-		return maestro.Errorf(maestro.KindInvalid, "build has %d assets; at most %d are supported", len(b.Assets), maxAssetsPerBuild-1)
+		return nil, maestro.Errorf(maestro.KindInvalid, "build has %d assets; at most %d are supported", len(b.Assets), maxAssetsPerBuild-1)
 	}
-	if err := validateAssets(b.Assets); err != nil {
-		return err
+	lowered, err := validateAssets(b.Assets)
+	if err != nil {
+		return nil, err
 	}
 	for _, d := range b.Dependencies {
 		if d.BuildID <= 0 {
-			return maestro.Errorf(maestro.KindInvalid, "build dependency %d: a build id is a positive number", d.BuildID)
+			return nil, maestro.Errorf(maestro.KindInvalid, "build dependency %d: a build id is a positive number", d.BuildID)
 		}
 	}
 	// Every key the publish writes, with a placeholder id; the id only
@@ -254,28 +263,29 @@ func ValidateBuild(b maestro.Build, files []FileUpload) error {
 	}
 	for _, k := range keys {
 		if err := store.ValidateKey(k); err != nil {
-			return maestro.Errorf(maestro.KindInvalid, "build %s: makes the store key %q, which is not valid: %v", b.Repository, k, err)
+			return nil, maestro.Errorf(maestro.KindInvalid, "build %s: makes the store key %q, which is not valid: %v", b.Repository, k, err)
 		}
 	}
 	for _, f := range files {
 		if f.AssetIndex < 0 || f.AssetIndex >= len(b.Assets) {
-			return maestro.Errorf(maestro.KindInvalid, "upload %s: names no asset of the build", f.Path)
+			return nil, maestro.Errorf(maestro.KindInvalid, "upload %s: names no asset of the build", f.Path)
 		}
 		k := buildFilesPrefix(placeholder) + f.Name
 		if err := store.ValidateKey(k); err != nil {
-			return maestro.Errorf(maestro.KindInvalid, "upload %s: the name %q is not a valid store key (no empty, \".\" or \"..\" path segments, no control characters or backslashes): %v", f.Path, f.Name, err)
+			return nil, maestro.Errorf(maestro.KindInvalid, "upload %s: the name %q is not a valid store key (no empty, \".\" or \"..\" path segments, no control characters or backslashes): %v", f.Path, f.Name, err)
 		}
 	}
-	return nil
+	return lowered, nil
 }
 
 // validateAssets checks the assets' names and versions and that no name is
-// listed (case-insensitively) with two versions. Publishing 20,000 assets
+// listed (case-insensitively) with two versions, and returns the distinct
+// names lower-cased, in asset order. Publishing 20,000 assets
 // runs it twice (before the store is opened and inside PublishBuild), so the
 // common case — ASCII names — takes a path without per-asset allocations:
 // every lower-cased name is written into one string and the duplicate check
 // keys on slices of it.
-func validateAssets(assets []maestro.Asset) error {
+func validateAssets(assets []maestro.Asset) ([]string, error) {
 	total := 0
 	for _, a := range assets {
 		total += len(a.Name)
@@ -284,35 +294,37 @@ func validateAssets(assets []maestro.Asset) error {
 	ends := make([]int, len(assets))
 	for i, a := range assets {
 		if a.Name == "" {
-			return maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
+			return nil, maestro.Errorf(maestro.KindInvalid, "an asset of version %q has no name", a.Version)
 		}
 		var ok bool
 		if lower, ok = appendLowerPrintableASCII(lower, a.Name); !ok {
 			if err := ValidateName(a.Name); err != nil {
-				return invalid("asset name", err, "")
+				return nil, invalid("asset name", err, "")
 			}
 			lower = append(lower, strings.ToLower(a.Name)...)
 		}
 		ends[i] = len(lower)
 		if err := ValidateVersion(a.Version); err != nil {
-			return invalid("asset "+a.Name+" version", err, "")
+			return nil, invalid("asset "+a.Name+" version", err, "")
 		}
 	}
 	keys := string(lower)
 	seen := make(map[string]int32, len(assets)) // lower-cased name → first asset with it
+	distinct := make([]string, 0, len(assets))
 	start := 0
 	for i, a := range assets {
 		k := keys[start:ends[i]]
 		start = ends[i]
 		if j, ok := seen[k]; ok {
 			if v := assets[j].Version; v != a.Version {
-				return maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
+				return nil, maestro.Errorf(maestro.KindInvalid, "asset %s is listed with versions %s and %s", a.Name, v, a.Version)
 			}
 			continue
 		}
 		seen[k] = int32(i)
+		distinct = append(distinct, k)
 	}
-	return nil
+	return distinct, nil
 }
 
 // appendLowerPrintableASCII appends name lower-cased to buf and reports true
