@@ -141,7 +141,7 @@ func TestServeExamples(t *testing.T) {
 		line := strings.ReplaceAll(strings.ReplaceAll(build, "${VERSION}", version), "/out/maestro", out)
 		require.Contains(t, args, "VERSION")
 		goBuild := exec.Command("sh", "-c", line)
-		goBuild.Dir = root
+		goBuild.Dir = buildContext(t, root, filepath.Join(dir, "Containerfile.dockerignore"))
 		output, err := goBuild.CombinedOutput()
 		require.NoError(t, err, "%s\n%s", line, output)
 		printed, err := exec.Command(out, "--version").CombinedOutput()
@@ -162,6 +162,60 @@ func TestServeExamples(t *testing.T) {
 		}
 		checkServes(t, argv, environ, vars)
 	})
+}
+
+// buildContext copies the repository at root into a new folder without what the ignore file
+// excludes, as the container engine sends it: a pattern "**/NAME" excludes every file or
+// folder named NAME, any other pattern the path it names (enough for the patterns
+// Containerfile.dockerignore uses; a pattern of another form fails the test).
+func buildContext(t *testing.T, root, ignoreFile string) string {
+	t.Helper()
+	data, err := os.ReadFile(ignoreFile)
+	require.NoError(t, err)
+	var anywhere, paths []string
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" || strings.HasPrefix(l, "#"):
+		case strings.HasPrefix(l, "**/") && !strings.ContainsAny(l[3:], "*?[/!"):
+			anywhere = append(anywhere, l[3:])
+		case !strings.ContainsAny(l, "*?[!"):
+			paths = append(paths, strings.Trim(l, "/"))
+		default:
+			t.Fatalf("%s: pattern %q: this test reads only **/NAME and plain paths", ignoreFile, l)
+		}
+	}
+	context := t.TempDir()
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if slicesIndex(paths, rel) >= 0 || slicesIndex(anywhere, d.Name()) >= 0 {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(context, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, 0o644)
+		}
+		return nil // links: none that the build needs
+	})
+	require.NoError(t, err)
+	return context
 }
 
 func slicesIndex(s []string, v string) int {
