@@ -244,8 +244,15 @@ func nextOf(r *http.Request) string {
 }
 
 // safeNext keeps a redirect on this site: a path, never //host or a URL.
+// A browser drops tabs and line breaks from a Location and reads a
+// backslash as a slash before resolving it, so a next holding any control
+// character or backslash is refused too ("/\t/host" is "//host" to it).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next
