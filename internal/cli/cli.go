@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	speculativecmd "github.com/maestroplusplus/maestro/internal/cli/speculative"
 	"io"
 	"os"
 	"runtime/debug"
@@ -122,6 +123,7 @@ local directory (see README).`,
 			demo.NewCmd(f, nil),
 			registrycmd.NewCmd(f, nil, nil),
 			servecmd.NewCmd(f, nil),
+			speculativecmd.NewCmd(f),
 		},
 	}
 }

@@ -59,6 +59,7 @@ func Export(st *State) (*File, error) {
 			MergePolicies:       fromMaestro(p.MergePolicies),
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
 			CheckCommand: p.CheckCommand, CheckTimeout: timeoutText(p.CheckTimeoutSeconds),
+			BuildCommand: p.BuildCommand, TestCommand: p.TestCommand,
 		})
 	}
 	for _, m := range ix.sortedMirrors() {

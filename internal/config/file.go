@@ -144,6 +144,10 @@ type RepositoryPolicy struct {
 	// empty: 10 minutes).
 	CheckCommand string `yaml:"checkCommand,omitempty"`
 	CheckTimeout string `yaml:"checkTimeout,omitempty"`
+	// BuildCommand and TestCommand build the branch of a local repository
+	// in `maestro speculative build`.
+	BuildCommand string `yaml:"buildCommand,omitempty"`
+	TestCommand  string `yaml:"testCommand,omitempty"`
 }
 
 // checkTimeoutSeconds is CheckTimeout in whole seconds (0 when empty or

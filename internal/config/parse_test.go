@@ -131,7 +131,7 @@ func TestParseErrors(t *testing.T) {
 			text: "repositoryPolicies:\n  - repository: https://github.com/dotnet/runtime\n    branch: main\n    mergeMethod: merge\n    colour: blue\n",
 			want: []string{
 				`c.yaml:4: repositoryPolicies[0].mergeMethod: unknown merge method "merge"; valid ones: squash, native`,
-				"c.yaml:5: repositoryPolicies[0].colour: unknown key; repositoryPolicies[0] takes repository, branch, autoMerge, mergeMethod, mergePolicies, maxOpenPullRequests, maxNewPullRequestsPerHour, checkCommand, checkTimeout",
+				"c.yaml:5: repositoryPolicies[0].colour: unknown key; repositoryPolicies[0] takes repository, branch, autoMerge, mergeMethod, mergePolicies, maxOpenPullRequests, maxNewPullRequestsPerHour, checkCommand, checkTimeout, buildCommand, testCommand",
 			},
 		},
 		{

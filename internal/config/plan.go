@@ -243,7 +243,8 @@ func (b *planner) repositoryPolicies() {
 	for i, p := range b.f.RepositoryPolicies {
 		want := maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, AutoMerge: *p.AutoMerge, MergeMethod: p.MergeMethod, MergePolicies: toMaestro(p.MergePolicies),
 			MaxOpenPullRequests: p.MaxOpenPullRequests, MaxNewPullRequestsPerHour: p.MaxNewPullRequestsPerHour,
-			CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds()}
+			CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds(),
+			BuildCommand: p.BuildCommand, TestCommand: p.TestCommand}
 		set := func(ctx context.Context, a *applier) (string, error) {
 			return "", a.reg.SetRepositoryPolicy(ctx, want)
 		}
@@ -263,6 +264,12 @@ func (b *planner) repositoryPolicies() {
 			if want.CheckCommand != "" {
 				fields = append(fields, FieldChange{Name: "checkCommand", New: want.CheckCommand}, FieldChange{Name: "checkTimeout", New: want.CheckTimeout().String()})
 			}
+			if want.BuildCommand != "" {
+				fields = append(fields, FieldChange{Name: "buildCommand", New: want.BuildCommand})
+			}
+			if want.TestCommand != "" {
+				fields = append(fields, FieldChange{Name: "testCommand", New: want.TestCommand})
+			}
 			adds = append(adds, Action{Op: OpAdd, Kind: KindRepositoryPolicy, Subject: p.Repository + "@" + p.Branch, Fields: fields, do: set})
 			continue
 		}
@@ -281,6 +288,12 @@ func (b *planner) repositoryPolicies() {
 		}
 		if o.CheckCommand != want.CheckCommand {
 			fields = append(fields, FieldChange{"checkCommand", o.CheckCommand, want.CheckCommand})
+		}
+		if o.BuildCommand != want.BuildCommand {
+			fields = append(fields, FieldChange{"buildCommand", o.BuildCommand, want.BuildCommand})
+		}
+		if o.TestCommand != want.TestCommand {
+			fields = append(fields, FieldChange{"testCommand", o.TestCommand, want.TestCommand})
 		}
 		if o.CheckTimeoutSeconds != want.CheckTimeoutSeconds {
 			fields = append(fields, FieldChange{"checkTimeout", o.CheckTimeout().String(), want.CheckTimeout().String()})

@@ -286,6 +286,9 @@ func (c *checker) checkFile() {
 		if err := registry.ValidateCheckCommand(maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, CheckCommand: p.CheckCommand, CheckTimeoutSeconds: p.checkTimeoutSeconds()}); err != nil {
 			c.add(err.Error(), "repositoryPolicies", i, "checkCommand")
 		}
+		if err := registry.ValidateBuildCommands(maestro.RepositoryBranchPolicy{Repository: p.Repository, Branch: p.Branch, BuildCommand: p.BuildCommand, TestCommand: p.TestCommand}); err != nil {
+			c.add(err.Error(), "repositoryPolicies", i, "buildCommand")
+		}
 		if p.MaxNewPullRequestsPerHour < 0 {
 			c.add(fmt.Sprintf("maxNewPullRequestsPerHour is %d; use 0 (no cap) or more", p.MaxNewPullRequestsPerHour), "repositoryPolicies", i, "maxNewPullRequestsPerHour")
 		}

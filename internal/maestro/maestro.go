@@ -255,6 +255,13 @@ type RepositoryBranchPolicy struct {
 	// status is the pull request's check CheckCommandName on that commit.
 	CheckCommand        string `json:"checkCommand,omitempty"`
 	CheckTimeoutSeconds int    `json:"checkTimeoutSeconds,omitempty"`
+	// BuildCommand, for a local repository, is how `maestro speculative
+	// build` builds the branch: run by `sh -c` in a worktree with the
+	// update applied, it writes the build's asset manifests into
+	// $MAESTRO_MANIFEST_DIR. TestCommand, when set, runs after a build that
+	// succeeded; its failure makes the build partially succeeded.
+	BuildCommand string `json:"buildCommand,omitempty"`
+	TestCommand  string `json:"testCommand,omitempty"`
 }
 
 // Merge methods of a repository branch policy.

@@ -353,6 +353,9 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, p maestro.Repository
 	if err := ValidateCheckCommand(p); err != nil {
 		return err
 	}
+	if err := ValidateBuildCommands(p); err != nil {
+		return err
+	}
 	if err := ValidateMergeMethod(p); err != nil {
 		return err
 	}

@@ -91,6 +91,28 @@ func ValidateCheckCommand(p maestro.RepositoryBranchPolicy) error {
 	return nil
 }
 
+// ValidateBuildCommands checks a policy's build and test commands (`maestro
+// speculative build`): one line of text each, at most 4096 bytes, for a
+// local repository, and a test command only beside a build command.
+func ValidateBuildCommands(p maestro.RepositoryBranchPolicy) error {
+	where := fmt.Sprintf("repository policy %s@%s", p.Repository, p.Branch)
+	if p.BuildCommand == "" && p.TestCommand != "" {
+		return maestro.Errorf(maestro.KindInvalid, "%s: a test command without a build command; give the build command too", where)
+	}
+	for _, c := range []struct{ name, cmd string }{{"build", p.BuildCommand}, {"test", p.TestCommand}} {
+		switch {
+		case c.cmd == "":
+		case strings.HasPrefix(p.Repository, "https://") || strings.HasPrefix(p.Repository, "http://"):
+			return maestro.Errorf(maestro.KindInvalid, "%s: a %s command runs only for local repositories (a path or file:// URL); Azure DevOps builds run their own pipeline", where, c.name)
+		case strings.TrimSpace(c.cmd) == "" || !utf8.ValidString(c.cmd) || strings.ContainsAny(c.cmd, "\x00\n\r"):
+			return maestro.Errorf(maestro.KindInvalid, "%s: %s command %q must be one line of text", where, c.name, c.cmd)
+		case len(c.cmd) > 4096:
+			return maestro.Errorf(maestro.KindInvalid, "%s: %s command is %d bytes long; at most 4096 (put a longer one in a script)", where, c.name, len(c.cmd))
+		}
+	}
+	return nil
+}
+
 // ReservePullRequest reserves the right to open a pull request for key
 // (a subscription id or BatchedKey) into repo@branch at now under the caps
 // of p, or returns a *CapError saying which cap is reached. Caps of 0 need

@@ -291,3 +291,69 @@ func (p prefixStore) ReleaseLease(ctx context.Context, key, leaseID string) erro
 func (p prefixStore) BreakLease(ctx context.Context, key string) error {
 	return p.st.BreakLease(ctx, p.prefix+key)
 }
+
+// Speculative product build reports (`maestro speculative builds`): one
+// document each, speculative/productbuilds/{id}.json, written create-only
+// once the run ends — the run's one write besides the speculative builds it
+// publishes, so a run that dies leaves those builds (which nothing official
+// reads) and no report.
+const productBuildsPrefix = "productbuilds/"
+
+// SaveProductBuild records the report of a speculative product build.
+func (r *Registry) SaveProductBuild(ctx context.Context, pb maestro.ProductBuild) error {
+	spec, err := r.Speculative(ctx)
+	if err != nil {
+		return err
+	}
+	if err := store.ValidateKey(productBuildsPrefix + pb.ID + ".json"); err != nil || strings.Contains(pb.ID, "/") {
+		return maestro.Errorf(maestro.KindInvalid, "product build id %q: not a valid key", pb.ID)
+	}
+	if err := putJSON(ctx, spec.st, productBuildsPrefix+pb.ID+".json", pb, store.Condition{CreateOnly: true}); err != nil {
+		return fmt.Errorf("record speculative product build %s: %w", pb.ID, err)
+	}
+	return nil
+}
+
+// ProductBuild returns the report of a speculative product build.
+func (r *Registry) ProductBuild(ctx context.Context, id string) (maestro.ProductBuild, error) {
+	var pb maestro.ProductBuild
+	spec, err := r.Speculative(ctx)
+	if err != nil {
+		return pb, err
+	}
+	if id == "" || strings.Contains(id, "/") || store.ValidateKey(productBuildsPrefix+id+".json") != nil {
+		return pb, maestro.Errorf(maestro.KindInvalid, "product build id %q: not an id `maestro speculative builds list` shows", id)
+	}
+	_, err = getJSON(ctx, spec.st, productBuildsPrefix+id+".json", &pb)
+	if errors.Is(err, store.ErrNotExist) {
+		return pb, maestro.Errorf(maestro.KindNotFound, "speculative product build %s does not exist; `maestro speculative builds list` shows them", id)
+	}
+	if err != nil {
+		return pb, fmt.Errorf("read speculative product build %s: %w", id, err)
+	}
+	return pb, nil
+}
+
+// ProductBuilds returns the reports of the newest speculative product
+// builds, newest first, at most limit (ids sort by start time).
+func (r *Registry) ProductBuilds(ctx context.Context, limit int) ([]maestro.ProductBuild, error) {
+	spec, err := r.Speculative(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := spec.st.List(ctx, productBuildsPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list speculative product builds: %w", err)
+	}
+	slices.Reverse(keys)
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+	}
+	return parallelMap(ctx, keys, func(ctx context.Context, k string) (maestro.ProductBuild, error) {
+		var pb maestro.ProductBuild
+		if _, err := getJSON(ctx, spec.st, k, &pb); err != nil {
+			return pb, fmt.Errorf("read speculative product build %s: %w", k, err)
+		}
+		return pb, nil
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -193,4 +194,37 @@ func TestSpeculativeTwinsCreatedOnce(t *testing.T) {
 	bs, err = spec.Builds(ctx, registry.BuildFilter{})
 	require.NoError(t, err)
 	assert.Len(t, bs, 16)
+}
+
+func TestRepositoryPolicyBuildCommands(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t)
+	ok := maestro.RepositoryBranchPolicy{Repository: "/src/runtime", Branch: "main", BuildCommand: "./build.sh --ci", TestCommand: "./test.sh", MergePolicies: []maestro.MergePolicy{}}
+	require.NoError(t, r.SetRepositoryPolicy(ctx, ok))
+	got, err := r.RepositoryPolicy(ctx, "/src/runtime", "main")
+	require.NoError(t, err)
+	assert.Equal(t, "./build.sh --ci", got.BuildCommand)
+	assert.Equal(t, "./test.sh", got.TestCommand)
+	for _, tc := range []struct {
+		name string
+		p    maestro.RepositoryBranchPolicy
+		want string
+	}{
+		{"remote repository", maestro.RepositoryBranchPolicy{Repository: "https://github.com/dotnet/runtime", Branch: "main", BuildCommand: "./build.sh"}, "runs only for local repositories"},
+		{"two lines", maestro.RepositoryBranchPolicy{Repository: "/src/runtime", Branch: "main", BuildCommand: "./build.sh\nrm -rf /"}, "must be one line"},
+		{"blank", maestro.RepositoryBranchPolicy{Repository: "/src/runtime", Branch: "main", BuildCommand: "  "}, "must be one line"},
+		{"test without build", maestro.RepositoryBranchPolicy{Repository: "/src/runtime", Branch: "main", TestCommand: "./test.sh"}, "a test command without a build command"},
+		{"too long", maestro.RepositoryBranchPolicy{Repository: "/src/runtime", Branch: "main", BuildCommand: strings.Repeat("x", 4097)}, "at most 4096"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.p.MergePolicies = []maestro.MergePolicy{}
+			err := r.SetRepositoryPolicy(ctx, tc.p)
+			require.Error(t, err)
+			assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	got, err = r.RepositoryPolicy(ctx, "/src/runtime", "main")
+	require.NoError(t, err)
+	assert.Equal(t, "./build.sh --ci", got.BuildCommand, "a refused policy changes nothing")
 }

@@ -385,12 +385,22 @@ func (u *Updater) update(ctx context.Context, clone string, s maestro.Subscripti
 	if s.TargetDirectory != "" {
 		dir = filepath.Join(clone, filepath.FromSlash(s.TargetDirectory))
 	}
+	return UpdateDir(ctx, u.Registry, dir, s, b, dryRun)
+}
+
+// UpdateDir writes the update that flowing build b through subscription s
+// makes into the dependency files of the repository checked out at dir
+// (flow.PlanUpdate, then deps.ApplyUpdateFile with coherency looked up in
+// reg); with dryRun it writes nothing. Every update of a subscription goes
+// through it, and so does `maestro speculative build`, which applies the
+// builds made upstream in a product build with it.
+func UpdateDir(ctx context.Context, reg *registry.Registry, dir string, s maestro.Subscription, b maestro.Build, dryRun bool) (flow.Plan, *deps.Result, error) {
 	listing, err := deps.List(dir)
 	if err != nil {
 		return flow.Plan{}, nil, err
 	}
 	plan := flow.PlanUpdate(b, s, listing)
-	res, err := deps.ApplyUpdateFile(ctx, dir, plan.Update, deps.Options{DryRun: dryRun, Coherency: registry.Lookup{Reg: u.Registry}})
+	res, err := deps.ApplyUpdateFile(ctx, dir, plan.Update, deps.Options{DryRun: dryRun, Coherency: registry.Lookup{Reg: reg}})
 	if err != nil {
 		return flow.Plan{}, nil, err
 	}

@@ -79,6 +79,12 @@ func show(f *cmdutil.Factory, asJSON bool, p maestro.RepositoryBranchPolicy) err
 		if p.CheckCommand != "" {
 			cmdutil.Row(w, "check command:", p.CheckCommand+" (time limit "+p.CheckTimeout().String()+")")
 		}
+		if p.BuildCommand != "" {
+			cmdutil.Row(w, "build command:", p.BuildCommand)
+		}
+		if p.TestCommand != "" {
+			cmdutil.Row(w, "test command:", p.TestCommand)
+		}
 	})
 }
 
@@ -138,7 +144,7 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 	return &cli.Command{
 		Name: "set", Usage: "set the merge policies of a repository branch", ArgsUsage: " ",
 		Description: "set replaces the whole policy of the branch: a flag left out takes its default,\n" +
-			"not the value stored before (auto-merge on, merge method squash, no caps, no check command).",
+			"not the value stored before (auto-merge on, merge method squash, no caps, no check, build or test command).",
 		Flags: repoFlags(
 			&cli.StringSliceFlag{Name: "merge-policy", Usage: "`NAME[:json-properties]`; repeatable"},
 			&cli.StringFlag{Name: "auto-merge", Value: "on", Usage: "`on|off`: whether the branch's dependency-update pull requests are merged automatically once every merge policy succeeds (off: they wait for a person)"},
@@ -148,6 +154,8 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 			&cli.IntFlag{Name: "max-new-prs-per-hour", Usage: "open at most `N` new dependency-update pull requests into the branch in any hour (0: no cap)"},
 			&cli.StringFlag{Name: "check-command", Usage: "local repositories: run `COMMAND` (sh -c) in a worktree of every head the flow pushes to a pull request, as its check"},
 			&cli.DurationFlag{Name: "check-timeout", Usage: "stop the check command after `DURATION` (default 10m)"},
+			&cli.StringFlag{Name: "build-command", Usage: "local repositories: how `maestro speculative build` builds the branch: `COMMAND` (sh -c) run in a worktree with the update applied, writing asset manifests into $MAESTRO_MANIFEST_DIR"},
+			&cli.StringFlag{Name: "test-command", Usage: "with --build-command: `COMMAND` (sh -c) run after a successful build; failing makes the build partially succeeded"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag),
 		Action: func(c *cli.Context) error {
 			autoMerge, err := parseAutoMerge(c.String("auto-merge"))
@@ -164,6 +172,7 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *SetOptions) error) *
 				return maestro.Errorf(maestro.KindInvalid, "--max-open-prs and --max-new-prs-per-hour take 0 (no cap) or more")
 			}
 			p.CheckCommand = c.String("check-command")
+			p.BuildCommand, p.TestCommand = c.String("build-command"), c.String("test-command")
 			if d := c.Duration("check-timeout"); d != 0 {
 				if d < time.Second || p.CheckCommand == "" {
 					return maestro.Errorf(maestro.KindInvalid, "--check-timeout %s: give a check command (--check-command) and at least 1s", d)

@@ -1,0 +1,51 @@
+package maestro
+
+import "time"
+
+// Results of a repository in a speculative product build, and of the run.
+const (
+	SpeculativeSucceeded          = "succeeded"
+	SpeculativePartiallySucceeded = "partiallySucceeded"
+	SpeculativeFailed             = "failed"
+	SpeculativeSkipped            = "skipped"
+)
+
+// ProductBuild is the report of one speculative product build (`maestro
+// speculative build`): which repositories were built, in which order, from
+// which speculative builds upstream, with what result and how long each
+// took, and the run's critical path.
+type ProductBuild struct {
+	ID      string   `json:"id"`
+	Channel Channel  `json:"channel"`
+	Inject  []string `json:"inject"` // REPO@SHA as given
+	// Result is failed when any repository failed, else partiallySucceeded
+	// when any did, else succeeded.
+	Result       string              `json:"result"`
+	Started      time.Time           `json:"started"`
+	Finished     time.Time           `json:"finished"`
+	WallSeconds  float64             `json:"wallSeconds"`
+	Repositories []ProductBuildEntry `json:"repositories"` // topological order
+	// CriticalPath is the chain of repositories, upstream first, whose
+	// build times add up to the longest; CriticalPathSeconds their sum.
+	CriticalPath        []string `json:"criticalPath"`
+	CriticalPathSeconds float64  `json:"criticalPathSeconds"`
+}
+
+// ProductBuildEntry is one repository of a speculative product build.
+type ProductBuildEntry struct {
+	Repository string `json:"repository"`
+	Branch     string `json:"branch"`
+	// Commit is the commit built (with the update applied on top).
+	Commit   string `json:"commit"`
+	Injected bool   `json:"injected,omitempty"`
+	// Upstream are the repositories of the run whose builds it took.
+	Upstream []string `json:"upstream"`
+	Level    int      `json:"level"`
+	Result   string   `json:"result"`
+	Reason   string   `json:"reason,omitempty"`
+	// BuildID is the speculative build recorded from its manifests.
+	BuildID  int       `json:"buildId,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Seconds  float64   `json:"seconds"`
+}
