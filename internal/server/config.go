@@ -27,6 +27,13 @@ const (
 	// DefaultClaimTimeout is how long a worker owns an event it processes;
 	// after it another worker (of any replica) takes the event over.
 	DefaultClaimTimeout = 5 * time.Minute
+	// DefaultEventTimeout bounds one attempt at an event's work (the calls
+	// to GitHub, Azure DevOps and the store it makes): the outgoing clients
+	// have no timeout of their own, and a service that accepts a request
+	// and never answers would otherwise hold the worker, the event's claim
+	// (renewed while the work runs) and every later event of its
+	// repository for good. An attempt cut short fails and is retried.
+	DefaultEventTimeout = 15 * time.Minute
 	// DefaultLeasePeriod bounds how long the schedules pause when the
 	// scheduler's leader dies (see leader.go).
 	DefaultLeasePeriod = 30 * time.Second
@@ -55,6 +62,8 @@ type Config struct {
 	Workers int
 	// ClaimTimeout: see DefaultClaimTimeout.
 	ClaimTimeout time.Duration
+	// EventTimeout: see DefaultEventTimeout.
+	EventTimeout time.Duration
 	GitHub       GitHubConfig
 	// API configures the REST API (apiconfig.go).
 	API    APIConfig
@@ -95,6 +104,7 @@ type fileConfig struct {
 	Store        string `yaml:"store"`
 	Workers      *int   `yaml:"workers"`
 	ClaimTimeout string `yaml:"claimTimeout"`
+	EventTimeout string `yaml:"eventTimeout"`
 	GitHub       struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
@@ -134,7 +144,7 @@ type Flags struct {
 // it: an enabled route without its secret is an error naming the variable
 // to set.
 func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
-	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout,
+	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout, EventTimeout: DefaultEventTimeout,
 		Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
 	if path != "" {
 		if err := readFile(path, &cfg); err != nil {
@@ -204,6 +214,13 @@ func readFile(path string, cfg *Config) error {
 		}
 		cfg.ClaimTimeout = d
 	}
+	if fc.EventTimeout != "" {
+		d, err := time.ParseDuration(fc.EventTimeout)
+		if err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "configuration file %s: eventTimeout %q: a duration like 15m", path, fc.EventTimeout)
+		}
+		cfg.EventTimeout = d
+	}
 	if fc.GitHub.Webhooks != nil {
 		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
 	}
@@ -244,6 +261,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClaimTimeout < time.Second {
 		return maestro.Errorf(maestro.KindInvalid, "claimTimeout %s: use at least 1s", c.ClaimTimeout)
+	}
+	if c.EventTimeout < time.Second {
+		return maestro.Errorf(maestro.KindInvalid, "eventTimeout %s: use at least 1s (it bounds one attempt at an event's work)", c.EventTimeout)
 	}
 	if p := c.Scheduler.LeasePeriod; p < MinLeasePeriod || p > MaxLeasePeriod {
 		return maestro.Errorf(maestro.KindInvalid, "scheduler lease period %s: use %s to %s (the store's lease lasts it less %s; Azure blob leases last 15 to 60 s)", p, MinLeasePeriod, MaxLeasePeriod, leaseMargin)

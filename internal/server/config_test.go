@@ -22,6 +22,7 @@ func TestLoadConfig(t *testing.T) {
 store: file:///srv/bar
 workers: 8
 claimTimeout: 90s
+eventTimeout: 20m
 github:
   webhooks: true
   webhookSecret: from-file
@@ -33,17 +34,17 @@ github:
 		flags server.Flags
 		want  server.Config
 	}{
-		{"defaults", "", nil, server.Flags{}, server.Config{Listen: server.DefaultListen, Workers: server.DefaultWorkers, ClaimTimeout: server.DefaultClaimTimeout}},
-		{"file", file, nil, server.Flags{}, server.Config{Listen: "0.0.0.0:9000", Store: "file:///srv/bar", Workers: 8, ClaimTimeout: 90 * time.Second,
+		{"defaults", "", nil, server.Flags{}, server.Config{Listen: server.DefaultListen, Workers: server.DefaultWorkers, ClaimTimeout: server.DefaultClaimTimeout, EventTimeout: server.DefaultEventTimeout}},
+		{"file", file, nil, server.Flags{}, server.Config{Listen: "0.0.0.0:9000", Store: "file:///srv/bar", Workers: 8, ClaimTimeout: 90 * time.Second, EventTimeout: 20 * time.Minute,
 			GitHub: server.GitHubConfig{Webhooks: true, WebhookSecret: "from-file"}}},
 		{"environment over file", file, map[string]string{server.EnvGitHubWebhookSecret: "from-env"}, server.Flags{},
-			server.Config{Listen: "0.0.0.0:9000", Store: "file:///srv/bar", Workers: 8, ClaimTimeout: 90 * time.Second,
+			server.Config{Listen: "0.0.0.0:9000", Store: "file:///srv/bar", Workers: 8, ClaimTimeout: 90 * time.Second, EventTimeout: 20 * time.Minute,
 				GitHub: server.GitHubConfig{Webhooks: true, WebhookSecret: "from-env"}}},
 		{"flags over file", file, nil, server.Flags{Listen: ":8081", Store: "azblob://c", Workers: 2, GitHubWebhooks: new(false)},
-			server.Config{Listen: ":8081", Store: "azblob://c", Workers: 2, ClaimTimeout: 90 * time.Second,
+			server.Config{Listen: ":8081", Store: "azblob://c", Workers: 2, ClaimTimeout: 90 * time.Second, EventTimeout: 20 * time.Minute,
 				GitHub: server.GitHubConfig{Webhooks: false, WebhookSecret: "from-file"}}},
 		{"flag enables with secret from env", "", map[string]string{server.EnvGitHubWebhookSecret: "e"}, server.Flags{GitHubWebhooks: new(true)},
-			server.Config{Listen: server.DefaultListen, Workers: server.DefaultWorkers, ClaimTimeout: server.DefaultClaimTimeout,
+			server.Config{Listen: server.DefaultListen, Workers: server.DefaultWorkers, ClaimTimeout: server.DefaultClaimTimeout, EventTimeout: server.DefaultEventTimeout,
 				GitHub: server.GitHubConfig{Webhooks: true, WebhookSecret: "e"}}},
 	}
 	for _, tt := range tests {
@@ -67,6 +68,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 	}
 	unknown := write("unknown.yaml", "github:\n  webhook: true\n")
 	badDuration := write("duration.yaml", "claimTimeout: soon\n")
+	badEventTimeout := write("eventtimeout.yaml", "eventTimeout: soon\n")
+	shortEventTimeout := write("shorteventtimeout.yaml", "eventTimeout: 10ms\n")
 	noSecret := write("nosecret.yaml", "github:\n  webhooks: true\n")
 	tests := []struct {
 		name    string
@@ -79,6 +82,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"unknown field", unknown, server.Flags{}, "field webhook not found"},
 		{"missing file", filepath.Join(dir, "none.yaml"), server.Flags{}, "configuration file: open"},
 		{"bad duration", badDuration, server.Flags{}, `claimTimeout "soon": a duration like 5m`},
+		{"bad event timeout", badEventTimeout, server.Flags{}, `eventTimeout "soon": a duration like 15m`},
+		{"event timeout under a second", shortEventTimeout, server.Flags{}, `eventTimeout 10ms: use at least 1s`},
 		{"bad listen", "", server.Flags{Listen: "8080"}, `listen address "8080": use HOST:PORT`},
 		{"too many workers", "", server.Flags{Workers: 1000}, "workers 1000: use 1 to 256"},
 	}

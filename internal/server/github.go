@@ -171,8 +171,16 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	start := time.Now()
 	var result string
 	etag, err = s.holding(ctx, ev, etag, func() error {
+		// One attempt's work is bounded (Config.EventTimeout): the clients
+		// of GitHub and Azure DevOps have no timeout of their own, and the
+		// claim is renewed while the work runs.
+		work, cancel := context.WithTimeout(ctx, s.cfg.EventTimeout)
+		defer cancel()
 		var herr error
-		result, herr = s.handle(ctx, ev)
+		result, herr = s.handle(work, ev)
+		if herr != nil && errors.Is(work.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			herr = fmt.Errorf("the attempt took longer than eventTimeout (%s), cut short; it is tried again: %w", s.cfg.EventTimeout, herr)
+		}
 		return herr
 	})
 	log := s.log.With("delivery", ev.Delivery, "event", ev.Type, "attempt", ev.Attempts, "took", time.Since(start).Round(time.Millisecond))

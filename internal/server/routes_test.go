@@ -47,6 +47,7 @@ type routes struct {
 	vsoURL         string // the organization of the legacy actions' vsoInstance
 	env            map[string]string
 	workers        int
+	config         string // a configuration file, "" none
 }
 
 // startRoutes runs a server on reg with the routes r enables and the hosts
@@ -60,7 +61,7 @@ func startRoutes(t *testing.T, reg *registry.Registry, r routes) replica {
 	if r.vsoURL != "" {
 		flags.LegacyVSOURLs = map[string]string{"dnceng.visualstudio.com": r.vsoURL}
 	}
-	cfg, err := server.LoadConfig("", envOf(env), flags)
+	cfg, err := server.LoadConfig(r.config, envOf(env), flags)
 	require.NoError(t, err)
 	logs := &syncBuffer{}
 	hosts := wire.Env{Getenv: envOf(env), Now: time.Now}
