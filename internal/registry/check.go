@@ -102,7 +102,38 @@ func (r *Registry) Check(ctx context.Context) (CheckReport, error) {
 	if err != nil {
 		return CheckReport{}, err
 	}
-	return r.check(ctx, s)
+	rep, err := r.check(ctx, s)
+	if err != nil {
+		return rep, err
+	}
+	return r.withSpeculative(ctx, rep, func(spec *Registry) (CheckReport, error) { return spec.Check(ctx) })
+}
+
+// withSpeculative adds to rep, of the registry, what fn reports of its
+// speculative registry (speculative.go), which keeps builds by the same
+// protocol under the prefix speculative/: the same problems, with the same
+// fixes, their keys named with the prefix.
+func (r *Registry) withSpeculative(ctx context.Context, rep CheckReport, fn func(*Registry) (CheckReport, error)) (CheckReport, error) {
+	if r.firstID >= SpeculativeIDBase {
+		return rep, nil
+	}
+	spec, err := r.Speculative(ctx)
+	if err != nil {
+		return rep, err
+	}
+	sr, err := fn(spec)
+	if err != nil {
+		return rep, fmt.Errorf("speculative builds: %w", err)
+	}
+	rep.Builds += sr.Builds
+	for _, p := range sr.Problems {
+		for i, k := range p.Keys {
+			p.Keys[i] = speculativePrefix + k
+		}
+		p.Detail = "speculative builds: " + p.Detail
+		rep.Problems = append(rep.Problems, p)
+	}
+	return rep, nil
 }
 
 func (r *Registry) check(ctx context.Context, s *scan) (CheckReport, error) {
@@ -260,7 +291,7 @@ func (r *Registry) Repair(ctx context.Context, opts RepairOptions) (CheckReport,
 			return rep, fmt.Errorf("repair %s of build %d: %w", p.Kind, p.BuildID, err)
 		}
 	}
-	return rep, nil
+	return r.withSpeculative(ctx, rep, func(spec *Registry) (CheckReport, error) { return spec.Repair(ctx, opts) })
 }
 
 func boolInt(b bool) int {

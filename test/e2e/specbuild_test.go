@@ -166,6 +166,9 @@ func TestSpeculativeProductBuildDiamond(t *testing.T) {
 	e.okJSON(&latest, "build", "latest", "--repository", a, "--channel", "prod")
 	assert.Equal(t, "1.0.0", latest.Assets[0].Version)
 
+	check := e.run("registry", "check")
+	assert.Equal(t, 0, check.code, check.stdout)
+	assert.Contains(t, check.stdout, "clean")
 	// The report is kept.
 	var list []maestro.ProductBuild
 	e.okJSON(&list, "speculative", "builds", "list")

@@ -262,11 +262,21 @@ func TestSpeculativePublishKilled(t *testing.T) {
 		cancel()
 		r := e.run("build", "latest", "--repository", specSource)
 		assert.Equal(t, 3, r.code, "kill %d after %s: no official build, ever", i, after)
+		// registry check walks the speculative builds too: what the kill left is named.
+		check := e.run("registry", "check")
+		t.Logf("kill %d after %s: registry check exits %d", i, after, check.code)
+		if check.code != 0 {
+			assert.Equal(t, 1, check.code, check.stderr)
+			assert.Contains(t, check.stdout, "unfinished-build", "kill %d after %s", i, after)
+			assert.Contains(t, check.stdout, "speculative builds: ", "kill %d after %s", i, after)
+		}
 		var got maestro.Build
 		e.okJSON(&got, args...)
 		// A kill after the counter's write and before the claim's leaves the first id unused.
 		assert.Contains(t, []int{1_000_000_000, 1_000_000_001}, got.ID, "kill %d after %s", i, after)
 		assert.Len(t, got.Assets, 20_000)
+		check = e.run("registry", "check")
+		assert.Equal(t, 0, check.code, "kill %d after %s: the rerun finished what the kill left: %s", i, after, check.stdout)
 		var again maestro.Build
 		e.okJSON(&again, args...)
 		assert.Equal(t, got.ID, again.ID, "a third run is the same build")
