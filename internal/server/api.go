@@ -231,6 +231,23 @@ func intParam(name, v string, min, def int) (int, error) {
 	return n, nil
 }
 
+// maxListLimit bounds a list's limit (GET /api/builds, /api/assets): one
+// request cannot make the server read the whole registry. Page with
+// before= for more.
+const maxListLimit = 1000
+
+// limitParam reads a list's limit: 1 to maxListLimit, "" is def.
+func limitParam(v string, def int) (int, error) {
+	n, err := intParam("limit", v, 1, def)
+	if err != nil {
+		return 0, err
+	}
+	if n > maxListLimit {
+		return 0, invalidf("limit %d: at most %d (GET /api/builds pages with before=)", n, maxListLimit)
+	}
+	return n, nil
+}
+
 // pathID reads the integer path parameter name (at least 1).
 func pathID(r *http.Request, name string) (int, error) {
 	v := r.PathValue(name)

@@ -28,7 +28,7 @@ func (s *Server) apiBuilds(r *http.Request) (int, any, error) {
 	if f.ChannelID, err = intParam("channelId", q["channelId"], 1, 0); err != nil {
 		return 0, nil, err
 	}
-	if f.Limit, err = intParam("limit", q["limit"], 1, 50); err != nil {
+	if f.Limit, err = limitParam(q["limit"], 50); err != nil {
 		return 0, nil, err
 	}
 	if f.Before, err = intParam("before", q["before"], 1, 0); err != nil {
@@ -98,7 +98,7 @@ func (s *Server) apiAssets(r *http.Request) (int, any, error) {
 	if q["name"] == "" {
 		return 0, nil, invalidf("query parameter name is required: the asset name")
 	}
-	limit, err := intParam("limit", q["limit"], 1, 20)
+	limit, err := limitParam(q["limit"], 20)
 	if err != nil {
 		return 0, nil, err
 	}
