@@ -154,16 +154,18 @@ func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
 
 // process claims one queued event, does its work and records the result;
 // a failed attempt is retried later (1, 2, 4, 8 minutes), the last failure
-// recorded as the result. It reports whether it claimed the event.
-func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
+// recorded as the result. It reports whether it claimed the event, and
+// whether the event's marker is gone (the event is finished: its marker
+// was deleted, here or by the worker that finished it).
+func (s *Server) process(ctx context.Context, q registry.QueuedEvent) (claimed, gone bool) {
 	now := s.now()
 	ev, etag, ok, err := s.reg.ClaimEvent(ctx, q, s.owner, now, s.cfg.ClaimTimeout)
 	if err != nil {
 		s.log.Warn("claim event; trying again later", "delivery", q.Delivery, "error", err)
-		return false
+		return false, false
 	}
 	if !ok {
-		return false
+		return false, ev.State == registry.EventDone
 	}
 	if ev.Attempts == 1 {
 		s.metrics.queueLatency.Observe(now.Sub(ev.ReceivedAt).Seconds())
@@ -189,7 +191,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, wait.At, err, false); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
-		return true
+		return true, false
 	}
 	switch {
 	case errors.Is(err, errBusy) && ev.Attempts < maxBusyAttempts:
@@ -198,7 +200,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, s.now().Add(busyRetry), err, false); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
-		return true
+		return true, false
 	case err != nil && !errors.Is(err, errBusy) && ev.Failures+1 < maxAttempts:
 		next := s.now().Add(time.Minute << ev.Failures)
 		s.metrics.eventDuration.WithLabelValues("retry").Observe(time.Since(start).Seconds())
@@ -206,7 +208,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 		if rerr := s.reg.ReleaseEvent(ctx, ev, etag, next, err, true); rerr != nil {
 			log.Warn("release event", "error", rerr)
 		}
-		return true
+		return true, false
 	case errors.Is(err, errBusy):
 		err = nil // the pull request's periodic check covers it
 	}
@@ -216,13 +218,13 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) bool {
 	s.metrics.eventDuration.WithLabelValues("done").Observe(time.Since(start).Seconds())
 	if ferr := s.reg.FinishEvent(ctx, q, ev, etag, s.now(), result); errors.Is(ferr, store.ErrPrecondition) {
 		log.Warn("event processed, but its claim had lapsed and another worker took it over", "result", result)
-		return true
+		return true, false
 	} else if ferr != nil {
 		log.Warn("record the event's result", "error", ferr)
-		return true
+		return true, false
 	}
 	log.Info("event processed", "result", result)
-	return true
+	return true, true
 }
 
 // holding runs work while renewing ev's claim every third of the claim

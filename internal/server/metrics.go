@@ -58,7 +58,7 @@ func NewMetrics() *Metrics {
 		}, []string{"source", "type", "result"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "maestro_event_queue_depth",
-			Help: "Accepted events waiting in the store (queued, not yet done), as this replica last listed them.",
+			Help: "Accepted events waiting in the store (queued, not yet done), as this replica last listed them, less those its workers finished since.",
 		}),
 		queueLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "maestro_event_queue_latency_seconds",

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -41,10 +42,14 @@ type sequencer struct {
 	// so a later pass need not read an event again to learn that an older
 	// event of its key holds it back. Only due uses it.
 	keys map[string]string
+	// gone are the markers workers deleted (their event finished) since
+	// the dispatcher's last listing began: its view of the queue drops
+	// them (dispatch.go).
+	gone map[string]bool
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}}
+	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}}
 }
 
 // held reports whether a worker holds the event of marker, and its key.
@@ -70,14 +75,36 @@ func (q *sequencer) take(marker, key string) bool {
 	return true
 }
 
-// done releases what take marked.
-func (q *sequencer) done(marker string) {
+// done releases what take marked; gone says that the worker deleted the
+// marker (the event is finished).
+func (q *sequencer) done(marker string, gone bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if gone {
+		q.gone[marker] = true
+	}
 	if key, ok := q.inflight[marker]; ok {
 		delete(q.inflight, marker)
 		delete(q.busy, key)
 	}
+}
+
+// forgetGone is called before a listing of the queue: a marker deleted
+// before it began is not in it.
+func (q *sequencer) forgetGone() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	clear(q.gone)
+}
+
+// pruneGone returns queued less the markers reported gone, in place.
+func (q *sequencer) pruneGone(queued []registry.QueuedEvent) []registry.QueuedEvent {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.gone) == 0 {
+		return queued
+	}
+	return slices.DeleteFunc(queued, func(e registry.QueuedEvent) bool { return q.gone[e.Marker] })
 }
 
 // due picks, from the queued markers (oldest first), the events to hand

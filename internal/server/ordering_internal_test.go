@@ -74,7 +74,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	assert.Equal(t, int64(0), pass(), "while both are at workers, nothing is read again")
 	assert.Equal(t, []string{"d-00", "other"}, picked)
 
-	s.seq.done(queued[n].Marker) // the sdk event's worker gave it back unfinished
+	s.seq.done(queued[n].Marker, false) // the sdk event's worker gave it back unfinished
 	assert.Equal(t, int64(1), pass(), "only the event given back is read again")
 	assert.Equal(t, []string{"d-00", "other", "other"}, picked)
 }

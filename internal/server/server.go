@@ -55,7 +55,10 @@ type Server struct {
 
 	ready   atomic.Bool
 	leading atomic.Bool   // this replica holds the scheduler lease
-	kick    chan struct{} // an event was accepted: look for work now
+	kick    chan struct{} // an event was accepted: list the queue and look for work now
+	// settled: a worker is done with an event: look for work in the
+	// dispatcher's view of the queue (dispatch.go)
+	settled chan struct{}
 	metrics *Metrics
 
 	seq *sequencer // the events handed to a worker (ordering.go)
@@ -81,7 +84,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger, opts ...Option) (*S
 		now = time.Now
 	}
 	s := &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
-		kick: make(chan struct{}, 1), seq: newSequencer()}
+		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), seq: newSequencer()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -130,10 +133,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	for range s.cfg.Workers {
 		workers.Go(func() {
 			for q := range jobs {
-				processed := s.process(work, q)
-				s.seq.done(q.Marker)
+				processed, gone := s.process(work, q)
+				s.seq.done(q.Marker, gone)
 				if processed {
-					s.wake() // the next event of its repository may go
+					s.settle() // the next event of its repository may go
 				}
 			}
 		})
@@ -184,49 +187,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return err
-}
-
-// dispatch hands queued events to the workers: after each accepted event,
-// each processed one and every pollInterval, oldest first, one at a time
-// per repository (see due).
-func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<- registry.QueuedEvent) {
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		queued, err := s.reg.QueuedEvents(ctx)
-		if err != nil {
-			s.log.Warn("list queued events; trying again", "error", err)
-		} else {
-			s.metrics.queueDepth.Set(float64(len(queued)))
-		}
-		stopped := false
-		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
-			select {
-			case jobs <- q:
-				return true
-			case <-stop:
-				s.seq.done(q.Marker)
-				stopped = true
-				return false
-			}
-		})
-		if stopped {
-			return
-		}
-		select {
-		case <-stop:
-			return
-		case <-s.kick:
-		case <-tick.C:
-		}
-	}
-}
-
-func (s *Server) wake() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }
 
 // healthz answers 200 while the process serves, with the enabled routes
