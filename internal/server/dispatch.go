@@ -59,6 +59,7 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 					s.log.Warn("list queued events; trying again", "error", err)
 				} else {
 					queued = fresh
+					s.seq.keepKeys(fresh)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -40,11 +41,12 @@ type sequencer struct {
 	// keys remembers the order key of the queued events due has read, by
 	// marker: a key is set when the event is accepted and never changes,
 	// so a later pass need not read an event again to learn that an older
-	// event of its key holds it back. Only due uses it.
+	// event of its key holds it back. Only the dispatcher uses it (due,
+	// keepKeys), from one goroutine.
 	keys map[string]string
-	// gone are the markers workers deleted (their event finished) since
-	// the dispatcher's last listing began: its view of the queue drops
-	// them (dispatch.go).
+	// gone are the markers workers deleted (their event finished) that
+	// the dispatcher's view of the queue may still hold: it drops them
+	// (dispatch.go).
 	gone map[string]bool
 }
 
@@ -52,12 +54,25 @@ func newSequencer() *sequencer {
 	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}}
 }
 
-// held reports whether a worker holds the event of marker, and its key.
-func (q *sequencer) held(marker string) (string, bool) {
+// holding returns the markers workers hold, with their keys: a copy, which
+// can only be stale by holding an event a worker has given back since (a
+// later pass sees it), since only the dispatcher takes.
+func (q *sequencer) holding() map[string]string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	key, ok := q.inflight[marker]
-	return key, ok
+	return maps.Clone(q.inflight)
+}
+
+// keepKeys forgets the order keys of the markers not in queued, a fresh
+// listing of the queue. Only the dispatcher calls it, as due.
+func (q *sequencer) keepKeys(queued []registry.QueuedEvent) {
+	keys := make(map[string]string, len(queued))
+	for _, e := range queued {
+		if key, ok := q.keys[e.Marker]; ok {
+			keys[e.Marker] = key
+		}
+	}
+	q.keys = keys
 }
 
 // take marks the event of marker, with key, as handed to a worker; false
@@ -104,7 +119,11 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) []registry.QueuedEv
 	if len(q.gone) == 0 {
 		return queued
 	}
-	return slices.DeleteFunc(queued, func(e registry.QueuedEvent) bool { return q.gone[e.Marker] })
+	queued = slices.DeleteFunc(queued, func(e registry.QueuedEvent) bool { return q.gone[e.Marker] })
+	// Out of the view, they need no pruning again: the next listing begins
+	// after their markers were deleted.
+	clear(q.gone)
+	return queued
 }
 
 // due picks, from the queued markers (oldest first), the events to hand
@@ -115,36 +134,25 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) []registry.QueuedEv
 // false to stop.
 func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield func(registry.QueuedEvent) bool) {
 	blocked := map[string]bool{} // keys with an older event processing or due
-	// The keys learnt in this pass, and those of the markers still queued
-	// that it did not reach: a burst of deliveries for one repository costs
-	// one read per event, not one per event and pass.
+	// The keys of the queued events read before: a burst of deliveries for
+	// one repository costs one read per event, not one per event and pass.
+	// The dispatcher drops the markers no longer queued (keepKeys).
 	known := s.seq.keys
-	learnt := make(map[string]string, len(known))
-	defer func() {
-		for _, q := range queued {
-			if key, ok := known[q.Marker]; ok {
-				if _, seen := learnt[q.Marker]; !seen {
-					learnt[q.Marker] = key
-				}
-			}
-		}
-		s.seq.keys = learnt
-	}()
+	held := s.seq.holding()
 	for _, q := range queued {
-		if key, ok := s.seq.held(q.Marker); ok {
+		if key, ok := held[q.Marker]; ok {
 			if key != "" {
 				blocked[key] = true
 			}
 			continue
 		}
 		if key, ok := known[q.Marker]; ok && key != "" && blocked[key] {
-			learnt[q.Marker] = key
 			continue
 		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key := ev.OrderKey
 		if err == nil {
-			learnt[q.Marker] = ev.OrderKey
+			known[q.Marker] = ev.OrderKey
 		}
 		now := s.now()
 		switch {
