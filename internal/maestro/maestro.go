@@ -36,6 +36,9 @@ type Build struct {
 	Speculative bool `json:"speculative,omitempty"`
 	// PullRequest is the pull request a speculative build was made from.
 	PullRequest *BuildPullRequest `json:"pullRequest,omitempty"`
+	// ProductBuild is the speculative product build (`maestro speculative
+	// build`) that made a speculative build.
+	ProductBuild string `json:"productBuild,omitempty"`
 }
 
 // BuildPullRequest links a speculative build to the pull request it was made

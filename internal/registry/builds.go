@@ -93,6 +93,11 @@ func claimKey(b maestro.Build) string {
 		h.Write([]byte(a))
 		h.Write([]byte{0})
 	}
+	if b.ProductBuild != "" {
+		// Two product builds that build the same content make two builds,
+		// each with its own run's upstream builds as dependencies.
+		h.Write([]byte("product-build\x00" + b.ProductBuild))
+	}
 	return attemptClaimPrefix + hex.EncodeToString(h.Sum(nil)[:16]) + ".json"
 }
 

@@ -109,7 +109,7 @@ func (l *Local) Run(ctx context.Context, p *Plan) (maestro.ProductBuild, error) 
 			}
 			defer func() { <-sem }()
 			st.entry.Started = now().UTC()
-			l.build(ctx, filepath.Join(work, fmt.Sprint(i)), n, st, ups, now)
+			l.build(ctx, pb.ID, filepath.Join(work, fmt.Sprint(i)), n, st, ups, now)
 			st.entry.Finished = now().UTC()
 			st.entry.Seconds = st.entry.Finished.Sub(st.entry.Started).Seconds()
 		}()
@@ -160,7 +160,7 @@ func (l *Local) Run(ctx context.Context, p *Plan) (maestro.ProductBuild, error) 
 }
 
 // build builds one repository into st.entry (and st.build).
-func (l *Local) build(ctx context.Context, dir string, n Node, st *state, ups []*state, now func() time.Time) {
+func (l *Local) build(ctx context.Context, runID, dir string, n Node, st *state, ups []*state, now func() time.Time) {
 	fail := func(format string, args ...any) {
 		st.entry.Result, st.entry.Reason = maestro.SpeculativeFailed, fmt.Sprintf(format, args...)
 	}
@@ -203,6 +203,7 @@ func (l *Local) build(ctx context.Context, dir string, n Node, st *state, ups []
 		return
 	}
 	b.Dependencies = depsOn
+	b.ProductBuild = runID
 	st.entry.Result = maestro.SpeculativeSucceeded
 	if n.Policy.TestCommand != "" {
 		if out, err := runShell(ctx, src, n.Policy.TestCommand, env); err != nil {

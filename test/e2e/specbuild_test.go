@@ -1,12 +1,16 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -181,6 +185,69 @@ func TestSpeculativeProductBuildDiamond(t *testing.T) {
 	assert.Contains(t, table, "upstream "+b+" failed")
 	assert.Contains(t, table, "critical path:")
 	assert.Contains(t, table, a+" (injected)")
+	// Two product builds at once (separate processes): two reports, each
+	// with its own builds — C's built on its own run's A.
+	var wg sync.WaitGroup
+	runs := make([]result, 2)
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i] = e.run("speculative", "build", "--channel", "prod", "--inject", injectA(), "--output", "json")
+		}()
+	}
+	wg.Wait()
+	seenA := map[int]bool{got["A"].BuildID: true}
+	for _, r := range runs {
+		require.Equal(t, 1, r.code, r.stderr)
+		var pb maestro.ProductBuild
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &pb), r.stdout)
+		a, c := pb.Repositories[0], pb.Repositories[2]
+		require.Equal(t, maestro.SpeculativePartiallySucceeded, c.Result, c.Reason)
+		assert.False(t, seenA[a.BuildID], "each run its own build of A")
+		seenA[a.BuildID] = true
+		var sc maestro.Build
+		e.okJSON(&sc, "build", "show", "--id", fmt.Sprint(c.BuildID))
+		assert.Equal(t, []maestro.BuildDependency{{BuildID: a.BuildID, IsProduct: true}}, sc.Dependencies)
+		assert.Equal(t, pb.ID, sc.ProductBuild)
+	}
+	e.okJSON(&list, "speculative", "builds", "list")
+	assert.Len(t, list, 3)
+
+	// A product build killed (SIGKILL) while B and C build: no report, nothing
+	// official changed; what it published is speculative, and `registry
+	// repair` collects its unfinished publishes.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	records := func() int {
+		// The local store's layout (internal/store/local): data/, a folder per key segment with "@".
+		m, err := filepath.Glob(filepath.Join(strings.TrimPrefix(e.store, "file://"), "data", "speculative@", "builds@", "*@", "build.json"))
+		require.NoError(t, err)
+		return len(m)
+	}
+	before := records()
+	cmd := e.command(ctx, "speculative", "build", "--channel", "prod", "--inject", injectA())
+	require.NoError(t, cmd.Start())
+	// Kill once A's build is recorded: B and C are then being built (their scripts sleep 0.2 s).
+	require.NotZero(t, before, "the glob finds the recorded speculative builds")
+	for records() == before && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, ctx.Err())
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	e.okJSON(&list, "speculative", "builds", "list")
+	assert.Len(t, list, 3, "a killed run leaves no report")
+	e.okJSON(&latest, "build", "latest", "--repository", a, "--channel", "prod")
+	assert.Equal(t, "1.0.0", latest.Assets[0].Version)
+	e.ok("registry", "repair", "--min-age", "0s")
+	check = e.run("registry", "check")
+	assert.Equal(t, 0, check.code, check.stdout)
+	r = e.run("speculative", "build", "--channel", "prod", "--inject", injectA())
+	assert.Equal(t, 1, r.code, r.stderr)
+	e.okJSON(&list, "speculative", "builds", "list")
+	assert.Len(t, list, 4, "the next run reports")
+
 	for _, bad := range [][]string{
 		{"speculative", "build", "--channel", "prod", "--inject", "no-sha"},
 		{"speculative", "build", "--channel", "nope", "--inject", injectA()},

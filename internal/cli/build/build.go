@@ -453,6 +453,9 @@ func Describe(w io.Writer, b maestro.Build) {
 	if b.Speculative {
 		cmdutil.Row(w, "speculative:", true)
 	}
+	if b.ProductBuild != "" {
+		cmdutil.Row(w, "product build:", b.ProductBuild)
+	}
 	if pr := b.PullRequest; pr != nil {
 		cmdutil.Row(w, "pull request:", fmt.Sprintf("%s (head %s)", pr.URL, pr.HeadCommit))
 	}
