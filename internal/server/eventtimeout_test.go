@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"context"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +17,9 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/server"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
@@ -59,4 +65,55 @@ func TestEventWorkIsBounded(t *testing.T) {
 	assert.Contains(t, ev.LastError, "took longer than eventTimeout (2s)")
 	assert.Equal(t, registry.EventQueued, ev.State, "queued for another attempt")
 	assert.Nil(t, ev.Claim, "the claim is given up")
+}
+
+// TestSchedulerTickIsBounded: a tick whose flow meets a host (the target's git) that takes
+// the request and never answers ends after eventTimeout, so the leader
+// keeps ticking; before, the tick hung for good while the lease was
+// renewed, and no replica ran the schedules again.
+func TestSchedulerTickIsBounded(t *testing.T) {
+	released := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}))
+	t.Cleanup(func() { close(released); hang.Close() })
+	reg := registry.New(mem.New())
+	ctx := t.Context()
+	_, _, err := reg.Init(ctx)
+	require.NoError(t, err)
+	ch, err := reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	_, err = reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, Enabled: true,
+		SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: hang.URL + "/dotnet/target",
+		TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryDay}})
+	require.NoError(t, err)
+	_, err = reg.PublishBuild(ctx, maestro.Build{Repository: "https://github.com/dotnet/runtime", Branch: "main", Commit: strings.Repeat("2", 40),
+		Assets: []maestro.Asset{{Name: "Microsoft.NETCore.App.Ref", Version: "10.0.0"}}}, registry.PublishOptions{Channels: []int{ch.ID}})
+	require.NoError(t, err)
+
+	file := filepath.Join(t.TempDir(), "serve.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("eventTimeout: 2s\n"), 0o600))
+	env := envOf(map[string]string{wire.EnvGitHubURL: hang.URL, "GITHUB_TOKEN": "ghp_0123456789abcdef0123456789abcdef0123", wire.EnvAllowHTTPLoopback: "true"})
+	cfg, err := server.LoadConfig(file, env, server.Flags{Listen: "127.0.0.1:0", Scheduler: new(true),
+		LeasePeriod: server.MinLeasePeriod, TickInterval: time.Second})
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	srv, err := server.New(cfg, wire.Env{Getenv: env, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(logs, nil)))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	run, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(run, ln) }()
+	t.Cleanup(func() { cancel(); assert.NoError(t, <-done) })
+
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), `msg="scheduler: tick" at=`) >= 2 }, 15*time.Second, 50*time.Millisecond,
+		"the leader keeps ticking past a silent host:\n%s", logs)
+	outs, err := reg.Outcomes(t.Context(), registry.OutcomeFilter{})
+	require.NoError(t, err)
+	require.Len(t, outs, 1, "the attempt cut short is recorded once")
+	assert.Equal(t, maestro.ResultFailure, outs[0].Result, outs[0].Message)
 }

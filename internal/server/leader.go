@@ -182,6 +182,13 @@ func (s *Server) tickLoop(ctx context.Context, stop <-chan struct{}) {
 // tick runs what `maestro flow tick` runs, as of now: the flow that is due,
 // then the merge policy checks that are due.
 func (s *Server) tick(ctx context.Context) {
+	// A tick is bounded as an event's work is (Config.EventTimeout): the
+	// clients of GitHub and Azure DevOps have no timeout of their own, and
+	// a tick that never ended would stop the schedules of every replica
+	// while this one kept renewing the lease. What a tick cut short did not
+	// attempt is still due at the next.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.EventTimeout)
+	defer cancel()
 	start := time.Now()
 	now := s.now()
 	outcomes, terr := s.svc.Tick(ctx, now)
