@@ -260,10 +260,25 @@ func (r *Registry) UpdateSubscription(ctx context.Context, id string, fn func(s 
 		return cur, err
 	}
 	probe := cur
+	if up := cur.UpdatePipeline; up != nil { // fn may change it in place
+		upCur := *up
+		probe.UpdatePipeline = &upCur
+	}
 	if err := fn(&probe); err != nil {
 		return cur, err
 	}
 	probe.ID = id
+	// The change is checked as the write below checks it before anything is
+	// written: a bad one must not claim a key first.
+	if err := checkFixed(cur, probe); err != nil {
+		return cur, err
+	}
+	if err := r.validateSubscription(ctx, &probe); err != nil {
+		return cur, err
+	}
+	if err := r.checkHosts(probe, &cur); err != nil {
+		return cur, err
+	}
 	moved := naturalKey(probe) != naturalKey(cur)
 	if moved {
 		if err := r.checkChannelLive(ctx, probe.ChannelID); err != nil {
