@@ -157,6 +157,9 @@ func (s *Server) page(scope Scope, p pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, signedIn := s.viewerOf(r)
 		if r.Method == http.MethodPost {
+			if !s.readSiteForm(w, r) {
+				return
+			}
 			if !sameOrigin(r) {
 				s.sitePage(w, r, http.StatusForbidden, "error", pageData{Title: "Refused", Viewer: v, Data: "This form was sent from another site."})
 				return
@@ -270,6 +273,9 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 
 // signIn checks the token as the API does and keeps it in the cookie.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	if !s.readSiteForm(w, r) {
+		return
+	}
 	next := safeNext(r.PostFormValue("next"))
 	if !sameOrigin(r) {
 		s.sitePage(w, r, http.StatusForbidden, "error", pageData{Title: "Refused", Data: "This form was sent from another site."})
@@ -291,6 +297,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 
 // signOut forgets the cookie (a POST with the CSRF field).
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if !s.readSiteForm(w, r) {
+		return
+	}
 	v, signedIn := s.viewerOf(r)
 	if signedIn && (!sameOrigin(r) || !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(v.CSRF))) {
 		s.sitePage(w, r, http.StatusForbidden, "error", pageData{Title: "Refused", Viewer: v, Data: "The form's CSRF value does not match your sign-in."})

@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,4 +57,47 @@ func TestSiteSignInNextStaysOnSite(t *testing.T) {
 	code, page := b.get("/signin?next=" + url.QueryEscape("/\t/evil.example.com"))
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, page, `name="next" value="/"`)
+}
+
+// TestSiteFormsAreBounded: a POST to the site is read only as the small
+// urlencoded form its pages send. A multipart body (which PostFormValue
+// would take, spooling file parts to disk) is 415 and a body over 16 KB
+// 413, before a token or CSRF value is looked at: the sign-in form is open
+// to anyone.
+func TestSiteFormsAreBounded(t *testing.T) {
+	reg := newRegistry(t)
+	ts := httptest.NewServer(siteHandler(t, reg, ""))
+	defer ts.Close()
+	post := func(path, contentType string, body io.Reader) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("POST", ts.URL+path, body)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Origin", ts.URL)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	require.NoError(t, mw.WriteField("token", readToken))
+	fw, err := mw.CreateFormFile("junk", "junk.bin")
+	require.NoError(t, err)
+	_, err = fw.Write(bytes.Repeat([]byte{'x'}, 1<<20))
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	for _, path := range []string{"/signin", "/signout", "/subscriptions/00000000-0000-4000-8000-000000000000/trigger"} {
+		resp := post(path, mw.FormDataContentType(), bytes.NewReader(mp.Bytes()))
+		assert.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode, path+": multipart")
+		assert.Empty(t, resp.Cookies(), path)
+		big := url.Values{"token": {readToken}, "pad": {strings.Repeat("x", 32<<10)}}.Encode()
+		resp = post(path, "application/x-www-form-urlencoded", strings.NewReader(big))
+		assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, path+": too large")
+		assert.Empty(t, resp.Cookies(), path)
+	}
+	// The form as the page sends it still signs in.
+	resp := post("/signin", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"token": {readToken}}.Encode()))
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 }
