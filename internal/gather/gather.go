@@ -94,8 +94,9 @@ type Gatherer struct {
 	// Progress, if set, is told about each file as it is done (one call at
 	// a time).
 	Progress func(Event)
-	// IdleTimeout ends a download that receives nothing for this long;
-	// 0 means DefaultIdleTimeout.
+	// IdleTimeout ends a download that receives nothing for this long, and
+	// a request (a feed document, a blob's properties) whose answer does
+	// not begin within it; 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// RetryDelay is the wait before the first retry of a feed request that
 	// failed on the network or with 408, 429 or 5xx (doubling after; a
@@ -372,9 +373,54 @@ func (g *Gatherer) httpClient() *http.Client {
 		if g.HTTP != nil && g.HTTP.Transport != nil {
 			base = g.HTTP.Transport
 		}
+		idle := g.IdleTimeout
+		if idle <= 0 {
+			idle = DefaultIdleTimeout
+		}
+		base = &headerTimeout{base: base, after: idle}
 		g.client = &http.Client{Transport: &redact.Transport{Base: &authTransport{base: base, g: g}, Secrets: g.Credentials.Secrets}}
 	}
 	return g.client
+}
+
+// headerTimeout cancels a request whose response has not begun within
+// after: the clients have no timeout of their own, and a host that takes a
+// request and never answers would hang the run (a download's body has its
+// own idle timer, see download). The request's context lives until its
+// body is closed.
+type headerTimeout struct {
+	base  http.RoundTripper
+	after time.Duration
+}
+
+func (t *headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	silent := fmt.Errorf("no answer within %s", t.after)
+	timer := time.AfterFunc(t.after, func() { cancel(silent) })
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	timer.Stop()
+	if err != nil {
+		if context.Cause(ctx) == silent {
+			u := url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path} // no SAS, no user info
+			err = fmt.Errorf("%s %s: %w", req.Method, u.String(), silent)
+		}
+		cancel(nil)
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: func() { cancel(nil) }}
+	return resp, nil
+}
+
+// cancelOnClose ends a request's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel func()
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // authTransport adds a feed's Authorization header and a container's SAS.

@@ -455,3 +455,34 @@ func TestGatherStaysInside(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ents, "nothing written through the link")
 }
+
+// TestGatherSilentFeed: a feed that takes a request and never answers it
+// (its service index here: a checksum is read before the download) is
+// given up after IdleTimeout per request, as a silent download is, instead
+// of hanging the run.
+func TestGatherSilentFeed(t *testing.T) {
+	released := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}))
+	t.Cleanup(func() { close(released); silent.Close() })
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := (&gather.Gatherer{Dir: t.TempDir(), IdleTimeout: 100 * time.Millisecond, RetryDelay: time.Millisecond}).Gather(t.Context(),
+			plan(t, maestro.Build{ID: 1, Assets: []maestro.Asset{pkgAsset("Contoso.Silent", "1.0.0", silent.URL+"/index.json", false)}}))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "asset Contoso.Silent 1.0.0 (build 1): no recorded location could be read (")
+		assert.Contains(t, err.Error(), "/index.json: no answer within 100ms")
+		assert.Less(t, time.Since(start), 5*time.Second)
+	case <-time.After(10 * time.Second):
+		t.Fatal("gather-drop still waits for a feed that never answers")
+	}
+}
