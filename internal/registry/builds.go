@@ -298,9 +298,13 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	if b.DateProduced.IsZero() {
 		b.DateProduced = r.now().UTC()
 	}
-	b.Assets = slices.Clone(b.Assets)
-	for i := range b.Assets {
-		b.Assets[i].ID = id*maxAssetsPerBuild + i + 1
+	// The caller's assets are not changed: uploads add locations to a copy,
+	// and the result's assets (with their ids, which nothing written needs)
+	// are copied after the commit, so that 20,000 of them are not copied
+	// while the store waits.
+	cloned := len(opts.Files) > 0
+	if cloned {
+		b.Assets = slices.Clone(b.Assets)
 	}
 	if err := r.upload(ctx, &b, opts); err != nil {
 		return PublishResult{}, err
@@ -356,6 +360,12 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 		return PublishResult{}, fmt.Errorf("write build %d: %w", id, err)
 	}
 	// The result needs no read back: the build became visible with this write.
+	if !cloned {
+		b.Assets = slices.Clone(b.Assets)
+	}
+	for i := range b.Assets {
+		b.Assets[i].ID = id*maxAssetsPerBuild + i + 1
+	}
 	b.Channels = []maestro.Channel{}
 	for _, c := range channels {
 		b.Channels = append(b.Channels, chans[c])
