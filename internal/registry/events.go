@@ -106,20 +106,27 @@ func eventKey(source, delivery string) string {
 // event with the same source and delivery id was accepted before, by any
 // process.
 func (r *Registry) AcceptEvent(ctx context.Context, ev Event) (bool, error) {
+	_, ok, err := r.AcceptEventMarker(ctx, ev)
+	return ok, err
+}
+
+// AcceptEventMarker is AcceptEvent, and also returns the queue marker it
+// wrote for an accepted event, as QueuedEvents will list it.
+func (r *Registry) AcceptEventMarker(ctx context.Context, ev Event) (QueuedEvent, bool, error) {
 	if !eventSourcePattern.MatchString(ev.Source) {
-		return false, invalid("event source", fmt.Errorf("%q: use 1 to 20 lower-case letters and digits", ev.Source), "")
+		return QueuedEvent{}, false, invalid("event source", fmt.Errorf("%q: use 1 to 20 lower-case letters and digits", ev.Source), "")
 	}
 	if err := ValidateEventID(ev.Delivery); err != nil {
-		return false, invalid("event delivery id", err, "")
+		return QueuedEvent{}, false, invalid("event delivery id", err, "")
 	}
 	if ev.Type == "" || !json.Valid(ev.Payload) {
-		return false, invalid("event "+ev.Delivery, errors.New("needs a type and a JSON payload"), "")
+		return QueuedEvent{}, false, invalid("event "+ev.Delivery, errors.New("needs a type and a JSON payload"), "")
 	}
 	key := eventKey(ev.Source, ev.Delivery)
 	if _, _, err := r.st.Get(ctx, key); err == nil {
-		return false, nil
+		return QueuedEvent{}, false, nil
 	} else if !errors.Is(err, store.ErrNotExist) {
-		return false, fmt.Errorf("event %s: %w", ev.Delivery, err)
+		return QueuedEvent{}, false, fmt.Errorf("event %s: %w", ev.Delivery, err)
 	}
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = r.now().UTC()
@@ -127,16 +134,16 @@ func (r *Registry) AcceptEvent(ctx context.Context, ev Event) (bool, error) {
 	ev.State, ev.Claim, ev.Attempts = EventQueued, nil, 0
 	marker := fmt.Sprintf("%s%020d-%s-%s", eventQueuedPrefix, ev.ReceivedAt.UnixNano(), ev.Source, ev.Delivery)
 	if _, err := r.st.Put(ctx, marker, nil, store.Condition{}); err != nil {
-		return false, fmt.Errorf("queue event %s: %w", ev.Delivery, err)
+		return QueuedEvent{}, false, fmt.Errorf("queue event %s: %w", ev.Delivery, err)
 	}
 	err := putJSON(ctx, r.st, key, ev, store.Condition{CreateOnly: true})
 	if errors.Is(err, store.ErrPrecondition) {
-		return false, nil // another replica accepted it meanwhile; its marker names it too
+		return QueuedEvent{}, false, nil // another replica accepted it meanwhile; its marker names it too
 	}
 	if err != nil {
-		return false, fmt.Errorf("record event %s: %w", ev.Delivery, err)
+		return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", ev.Delivery, err)
 	}
-	return true, nil
+	return QueuedEvent{Marker: marker, Source: ev.Source, Delivery: ev.Delivery, ReceivedAt: time.Unix(0, ev.ReceivedAt.UnixNano()).UTC()}, true, nil
 }
 
 // QueuedEvents lists the markers of events that may need a worker, oldest

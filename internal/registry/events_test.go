@@ -56,6 +56,23 @@ func TestAcceptEventOnce(t *testing.T) {
 	assert.False(t, ok, "accepted before")
 }
 
+// TestAcceptEventMarker: the marker an accept returns is the one
+// QueuedEvents lists for it; a delivery accepted before returns none.
+func TestAcceptEventMarker(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	m, ok, err := reg.AcceptEventMarker(ctx, statusEvent("d-2"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	q, err := reg.QueuedEvents(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []registry.QueuedEvent{m}, q)
+	m, ok, err = reg.AcceptEventMarker(ctx, statusEvent("d-2"))
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Zero(t, m)
+}
+
 func TestAcceptEventRefusesBadInput(t *testing.T) {
 	reg := newRegistry(t)
 	for name, ev := range map[string]registry.Event{

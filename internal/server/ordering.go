@@ -38,20 +38,24 @@ type sequencer struct {
 	mu       sync.Mutex
 	inflight map[string]string // marker → order key ("" none)
 	busy     map[string]bool   // order keys with an event at a worker
-	// keys remembers the order key of the queued events due has read, by
-	// marker: a key is set when the event is accepted and never changes,
-	// so a later pass need not read an event again to learn that an older
-	// event of its key holds it back. Only the dispatcher uses it (due,
-	// keepKeys), from one goroutine.
+	// keys remembers the order key of the queued events due has read or
+	// intake announced, by marker: a key is set when the event is accepted
+	// and never changes, so a later pass need not read an event again to
+	// learn that an older event of its key holds it back. Only the
+	// dispatcher uses it (due, keepKeys), from one goroutine.
 	keys map[string]string
 	// gone are the markers workers deleted (their event finished) that
 	// the dispatcher's view of the queue may still hold: it drops them
 	// (dispatch.go).
 	gone map[string]bool
+	// announced are the order keys of the events accepted here since the
+	// last pass, by marker: due takes them into keys, so that it need not
+	// read a new event to learn that an older one of its key holds it back.
+	announced map[string]string
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}}
+	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}, announced: map[string]string{}}
 }
 
 // holding returns the markers workers hold, with their keys: a copy, which
@@ -104,6 +108,22 @@ func (q *sequencer) done(marker string, gone bool) {
 	}
 }
 
+// announce tells due the order key of an event accepted here, by its
+// marker: a key never changes once the event is accepted.
+func (q *sequencer) announce(marker, key string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.announced[marker] = key
+}
+
+// learnAnnounced moves the announced keys into keys; only due calls it.
+func (q *sequencer) learnAnnounced() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	maps.Copy(q.keys, q.announced)
+	clear(q.announced)
+}
+
 // forgetGone is called before a listing of the queue: a marker deleted
 // before it began is not in it.
 func (q *sequencer) forgetGone() {
@@ -137,6 +157,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 	// The keys of the queued events read before: a burst of deliveries for
 	// one repository costs one read per event, not one per event and pass.
 	// The dispatcher drops the markers no longer queued (keepKeys).
+	s.seq.learnAnnounced()
 	known := s.seq.keys
 	held := s.seq.holding()
 	for _, q := range queued {
