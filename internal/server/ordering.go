@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unique"
 
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -120,8 +121,16 @@ func (q *sequencer) announce(marker, key string) {
 func (q *sequencer) learnAnnounced() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	maps.Copy(q.keys, q.announced)
+	for marker, key := range q.announced {
+		q.keys[marker] = canonical(key)
+	}
 	clear(q.announced)
+}
+
+// canonical returns the one copy of key that the keys share, so that due
+// compares the keys of neighbouring events by address, not byte by byte.
+func canonical(key string) string {
+	return unique.Make(key).Value()
 }
 
 // forgetGone is called before a listing of the queue: a marker deleted
@@ -160,20 +169,24 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 	s.seq.learnAnnounced()
 	known := s.seq.keys
 	held := s.seq.holding()
+	last := "" // the key found blocked last: a burst's events are neighbours
 	for _, q := range queued {
+		// A held event only blocks its key: one already blocked need not
+		// be looked up (most of a long queue, in a burst for one repository).
+		if key, ok := known[q.Marker]; ok && key != "" && (key == last || blocked[key]) {
+			last = key
+			continue
+		}
 		if key, ok := held[q.Marker]; ok {
 			if key != "" {
 				blocked[key] = true
 			}
 			continue
 		}
-		if key, ok := known[q.Marker]; ok && key != "" && blocked[key] {
-			continue
-		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key := ev.OrderKey
 		if err == nil {
-			known[q.Marker] = ev.OrderKey
+			known[q.Marker] = canonical(ev.OrderKey)
 		}
 		now := s.now()
 		switch {
