@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/json"
+	"testing"
+
+	gh "github.com/google/go-github/v60/github"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// parseWithGoGitHub is parseGitHub as it was, on go-github's
+// ParseWebHook: the reference the lean decoder is held to.
+func parseWithGoGitHub(event string, payload []byte) (gitHubTarget, error) {
+	parsed, err := gh.ParseWebHook(event, payload)
+	if err != nil {
+		return gitHubTarget{}, err
+	}
+	var t gitHubTarget
+	var repo *gh.Repository
+	switch e := parsed.(type) {
+	case *gh.PullRequestEvent:
+		repo, t.Numbers = e.GetRepo(), []int{e.GetPullRequest().GetNumber()}
+	case *gh.PullRequestReviewEvent:
+		repo, t.Numbers = e.GetRepo(), []int{e.GetPullRequest().GetNumber()}
+	case *gh.CheckRunEvent:
+		repo, t.SHA = e.GetRepo(), e.GetCheckRun().GetHeadSHA()
+		for _, pr := range e.GetCheckRun().PullRequests {
+			t.Numbers = append(t.Numbers, pr.GetNumber())
+		}
+	case *gh.CheckSuiteEvent:
+		repo, t.SHA = e.GetRepo(), e.GetCheckSuite().GetHeadSHA()
+		for _, pr := range e.GetCheckSuite().PullRequests {
+			t.Numbers = append(t.Numbers, pr.GetNumber())
+		}
+	case *gh.StatusEvent:
+		repo, t.SHA = e.GetRepo(), e.GetSHA()
+	}
+	t.Repository = repo.GetHTMLURL()
+	return t, nil
+}
+
+// TestParseGitHubAsGoGitHub: for each event maestro re-checks on, the lean
+// decoder finds the repository, numbers and commit go-github's event types
+// find, in payloads go-github encodes, and refuses what go-github refuses
+// in the fields it reads.
+func TestParseGitHubAsGoGitHub(t *testing.T) {
+	repo := &gh.Repository{HTMLURL: gh.String("https://github.com/dotnet/runtime"), Name: gh.String("runtime")}
+	prs := []*gh.PullRequest{{Number: gh.Int(7)}, {Number: gh.Int(9)}}
+	valid := map[string]any{
+		"pull_request":        &gh.PullRequestEvent{Action: gh.String("synchronize"), Repo: repo, PullRequest: &gh.PullRequest{Number: gh.Int(7)}},
+		"pull_request_review": &gh.PullRequestReviewEvent{Action: gh.String("submitted"), Repo: repo, PullRequest: &gh.PullRequest{Number: gh.Int(8)}},
+		"check_run":           &gh.CheckRunEvent{Action: gh.String("completed"), Repo: repo, CheckRun: &gh.CheckRun{HeadSHA: gh.String("abc"), PullRequests: prs}},
+		"check_suite":         &gh.CheckSuiteEvent{Action: gh.String("completed"), Repo: repo, CheckSuite: &gh.CheckSuite{HeadSHA: gh.String("def"), PullRequests: prs}},
+		"status":              &gh.StatusEvent{SHA: gh.String("0123"), State: gh.String("success"), Repo: repo},
+	}
+	for event, v := range valid {
+		t.Run(event, func(t *testing.T) {
+			payload, err := json.Marshal(v)
+			require.NoError(t, err)
+			want, err := parseWithGoGitHub(event, payload)
+			require.NoError(t, err)
+			got, err := parseGitHub(event, payload)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.NotEmpty(t, got.Repository)
+		})
+	}
+	broken := []struct{ event, payload string }{
+		{"status", `{"repository": 5}`},
+		{"status", `{"sha": 5, "repository": {"html_url": "https://github.com/dotnet/runtime"}}`},
+		{"status", `{"repository": {"html_url": 5}}`},
+		{"pull_request", `{"pull_request": {"number": "7"}, "repository": {"html_url": "https://github.com/dotnet/runtime"}}`},
+		{"check_run", `{"check_run": {"pull_requests": {}}, "repository": {"html_url": "https://github.com/dotnet/runtime"}}`},
+		{"check_suite", `{"check_suite": {"head_sha": []}, "repository": {"html_url": "https://github.com/dotnet/runtime"}}`},
+		{"check_run", `{"check_run": `},
+	}
+	for _, c := range broken {
+		t.Run("refuses "+c.payload, func(t *testing.T) {
+			_, werr := parseWithGoGitHub(c.event, []byte(c.payload))
+			require.Error(t, werr, "go-github refuses it")
+			_, err := parseGitHub(c.event, []byte(c.payload))
+			assert.Error(t, err)
+		})
+	}
+	_, err := parseGitHub("status", []byte(`{"sha": "0123"}`))
+	assert.ErrorContains(t, err, "no repository.html_url")
+}
