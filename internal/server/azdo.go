@@ -204,6 +204,9 @@ func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxAzureDevOpsPayload)
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(r.Body); err != nil {
+		// Authenticated, but no payload to act on: invalid, as a payload
+		// of the wrong shape is.
+		s.countAzDOEvent("", "invalid")
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			message(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MB")
 			return

@@ -443,3 +443,21 @@ func channelIDs(cs []maestro.Channel) []int {
 	}
 	return out
 }
+
+// TestAzureDevOpsOversizedPayloadCounted: an authenticated delivery larger
+// than 25 MB is refused with 413, recorded nowhere, and counted as invalid
+// in /metrics like every other delivery the route refuses.
+func TestAzureDevOpsOversizedPayloadCounted(t *testing.T) {
+	reg := newRegistry(t)
+	e := newHooksEnv(t)
+	a := startAzdo(t, reg, e.env)
+	big := append([]byte(`{"id":"`+uuid.NewString()+`","eventType":"build.complete","pad":"`), bytes.Repeat([]byte("x"), 25<<20)...)
+	big = append(big, `"}`...)
+	code, body := hook(t, a.url, big, nil)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code, body)
+	assert.Contains(t, body, "larger than 25 MB")
+	assert.Empty(t, keys(t, reg), "nothing recorded")
+	assert.Equal(t, map[server.EventCount]int{{Source: "azdo", Type: "", Result: "invalid"}: 1}, a.srv.EventsReceived())
+	fams := scrape(t, a.url)
+	assert.InDelta(t, 1, counter(fams, "maestro_events_received_total", map[string]string{"source": "azdo", "result": server.EventInvalid}), 0)
+}
