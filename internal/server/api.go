@@ -32,7 +32,8 @@ import (
 // without any Authorization header may read. Errors are {"message": ...}
 // with the status of the error's kind: 400 invalid input, 404 not found,
 // 409 conflict, 503 the store (or another service) unavailable, 500
-// anything else (its cause is logged, not answered).
+// anything else (its cause is logged, not answered); and 413 for a request
+// body over maxAPIBody.
 //
 // The document's schemas forbid properties they do not name, so a field
 // added to a type the API answers (maestro.Build, maestro.Subscription,
@@ -178,6 +179,9 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 // statusOf maps an error's kind to an HTTP status, as the command line maps
 // it to an exit code (cmdutil.ExitCode).
 func statusOf(err error) int {
+	if se, ok := errors.AsType[*statusError](err); ok {
+		return se.code
+	}
 	switch maestro.KindOf(err) {
 	case maestro.KindInvalid:
 		return http.StatusBadRequest
@@ -193,6 +197,15 @@ func statusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// statusError is a refusal of the HTTP layer that no error kind names
+// (413 for a body over maxAPIBody); its message is answered as is.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 func invalidf(format string, args ...any) error {
 	return maestro.Errorf(maestro.KindInvalid, format, args...)
@@ -285,7 +298,8 @@ func readBody(r *http.Request, optional bool) ([]byte, error) {
 		return nil, invalidf("read the request body: %v", err)
 	}
 	if len(data) > maxAPIBody {
-		return nil, invalidf("request body larger than %d bytes", maxAPIBody)
+		return nil, &statusError{code: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("request body larger than %d bytes (1 MB): send a smaller one", maxAPIBody)}
 	}
 	if len(bytes.TrimSpace(data)) == 0 && !optional {
 		return nil, invalidf("empty request body: send a JSON object")

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -64,4 +65,34 @@ func TestAPIListLimitsAreBounded(t *testing.T) {
 		}
 		assert.True(t, found, p)
 	}
+}
+
+// TestAPIBodyOverTheLimitIs413: every route that takes a body refuses one
+// over 1 MB with 413 and a {"message"}, as the document says (the client
+// checks each answer against it), and writes nothing; 1 MB itself is read.
+func TestAPIBodyOverTheLimitIs413(t *testing.T) {
+	reg := newRegistry(t)
+	base, _ := apiServer(t, reg, "")
+	c := client{t: t, url: base, token: writeToken, doc: openAPI(t), cov: &coverage{}}
+	// A JSON string padded to exactly n bytes of body.
+	body := func(n int) []byte {
+		return append(append([]byte(`"`), bytes.Repeat([]byte("x"), n-2)...), '"')
+	}
+	for _, route := range []struct{ method, path string }{
+		{"POST", "/api/channels"},
+		{"POST", "/api/default-channels"},
+		{"PATCH", "/api/default-channels/1"},
+		{"POST", "/api/subscriptions"},
+		{"PATCH", "/api/subscriptions/00000000-0000-0000-0000-000000000001"},
+		{"POST", "/api/subscriptions/00000000-0000-0000-0000-000000000001/trigger"},
+		{"PUT", "/api/repository-policy?repository=https://github.com/dotnet/runtime&branch=main"},
+	} {
+		t.Run(route.method+" "+route.path, func(t *testing.T) {
+			msg := c.wantError(http.StatusRequestEntityTooLarge, route.method, route.path, body(1<<20+1))
+			assert.Contains(t, msg, "larger than 1048576 bytes")
+			code, out := c.do(route.method, route.path, body(1<<20))
+			assert.NotEqual(t, http.StatusRequestEntityTooLarge, code, "a body of exactly 1 MB is read: %s", out)
+		})
+	}
+	assert.Empty(t, keys(t, reg), "nothing written")
 }
