@@ -35,8 +35,8 @@ import (
 // api.anonymousRead); the trigger button needs a token with the write
 // scope. Every POST carries a CSRF field, the HMAC-SHA256 of a fixed text
 // keyed with the signed-in token, which a page of another site can
-// neither read nor compute, and is refused when its Origin is another
-// site. The cookie is never read by /api/, which takes bearer tokens only.
+// neither read nor compute, and is refused when its Origin is not this
+// site's own (scheme, host and port; siteorigin.go). The cookie is never read by /api/, which takes bearer tokens only.
 
 //go:embed site/templates/*.html site/static/*
 var siteFiles embed.FS
@@ -227,17 +227,6 @@ func siteHeaders(w http.ResponseWriter) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// sameOrigin: a POST whose Origin (or, without one, Sec-Fetch-Site) names
-// another site is refused.
-func sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
-	}
-	site := r.Header.Get("Sec-Fetch-Site")
-	return site == "" || site == "same-origin" || site == "none"
-}
-
 // nextOf is where to go after signing in: the page asked for.
 func nextOf(r *http.Request) string {
 	if r.Method != http.MethodGet {
@@ -290,7 +279,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: siteCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: 12 * 3600})
+		Secure: r.TLS != nil || forwardedHTTPS(r), MaxAge: 12 * 3600})
 	s.log.Info("site sign-in", "token", tok.Name, "remote", r.RemoteAddr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
