@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -30,11 +28,12 @@ import (
 //
 // Authentication: the API's tokens. A reader signs in by pasting a token
 // into the form at /signin; the server checks it as the API does and
-// keeps it in an HttpOnly, SameSite=Strict cookie (Secure when served
-// over TLS or behind a proxy that says so). Pages need the read scope (or
+// keeps a session derived from it, never the token, in an HttpOnly,
+// SameSite=Strict cookie (Secure when served over TLS or behind a proxy
+// that says so; sitesession.go). Pages need the read scope (or
 // api.anonymousRead); the trigger button needs a token with the write
 // scope. Every POST carries a CSRF field, the HMAC-SHA256 of a fixed text
-// keyed with the signed-in token, which a page of another site can
+// keyed with the session, which a page of another site can
 // neither read nor compute, and is refused when its Origin is not this
 // site's own (scheme, host and port; siteorigin.go). The cookie is never read by /api/, which takes bearer tokens only.
 
@@ -42,7 +41,7 @@ import (
 var siteFiles embed.FS
 
 const (
-	// siteCookie holds the signed-in reader's API token.
+	// siteCookie holds the signed-in reader's session (sitesession.go).
 	siteCookie = "maestro_token"
 	// sitePageSize is how many builds a page of builds lists.
 	sitePageSize = 25
@@ -130,21 +129,14 @@ type pageData struct {
 // an error whose kind decides the status (as for the API).
 type pageFunc func(w http.ResponseWriter, r *http.Request, v viewer) (string, pageData, error)
 
-// csrfFor is the CSRF value of forms for the signed-in token.
-func csrfFor(token string) string {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte("maestro site csrf v1"))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // viewerOf reads the request's cookie: the viewer, and whether the cookie
-// named a token the server knows.
+// holds a live session of a token the server knows (sitesession.go).
 func (s *Server) viewerOf(r *http.Request) (viewer, bool) {
 	c, err := r.Cookie(siteCookie)
 	if err != nil || c.Value == "" {
 		return viewer{}, false
 	}
-	tok, ok := s.cfg.API.Token(c.Value)
+	tok, ok := s.cfg.API.session(c.Value, s.now())
 	if !ok {
 		return viewer{}, false
 	}
@@ -278,8 +270,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			Data: signInData{Next: next, Error: "That is not one of the server's API tokens."}})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: siteCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil || forwardedHTTPS(r), MaxAge: 12 * 3600})
+	http.SetCookie(w, &http.Cookie{Name: siteCookie, Value: newSession(tok, s.now()), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || forwardedHTTPS(r), MaxAge: int(siteSessionTTL / time.Second)})
 	s.log.Info("site sign-in", "token", tok.Name, "remote", r.RemoteAddr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
