@@ -38,12 +38,26 @@ type repoAssetsDoc struct {
 	Digest string `json:"digest"`
 }
 
+// assetNameDigest is the SHA-256 of names, each followed by a zero byte.
+// The names go to the hash through one buffer, not one conversion per name
+// (20,000 allocations in a large publish).
 func assetNameDigest(names []string) string {
 	h := sha256.New()
+	buf := make([]byte, 0, 32<<10)
 	for _, n := range names {
-		h.Write([]byte(n))
-		h.Write([]byte{0})
+		if len(buf)+len(n)+1 > cap(buf) {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+		if len(n)+1 > cap(buf) {
+			h.Write([]byte(n))
+			h.Write([]byte{0})
+			continue
+		}
+		buf = append(buf, n...)
+		buf = append(buf, 0)
 	}
+	h.Write(buf)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

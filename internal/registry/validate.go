@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/redact"
@@ -308,7 +309,8 @@ func validateAssets(assets []maestro.Asset) ([]string, error) {
 			return nil, invalid("asset "+a.Name+" version", err, "")
 		}
 	}
-	keys := string(lower)
+	// lower is not written again, so the keys may share its bytes.
+	keys := unsafe.String(unsafe.SliceData(lower), len(lower))
 	seen := make(map[string]int32, len(assets)) // lower-cased name → first asset with it
 	distinct := make([]string, 0, len(assets))
 	start := 0
