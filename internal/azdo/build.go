@@ -21,8 +21,10 @@ import (
 type BuildRequest struct {
 	Project      string
 	DefinitionID int
-	SourceBranch string      // "": the definition's default branch
-	Parameters   [][2]string // name, value; sent in this order as a JSON object
+	SourceBranch string // "": the definition's default branch
+	// SourceVersion is the commit to build ("": the branch's head).
+	SourceVersion string
+	Parameters    [][2]string // name, value; sent in this order as a JSON object
 	// TriggerInfo is sent as the build's triggerInfo, which the Builds API
 	// returns with it: FindQueued takes only a build that carries all of
 	// it, so a marker here tells one request's build from another's with
@@ -67,6 +69,9 @@ func QueueBuild(ctx context.Context, conn *azuredevops.Connection, r BuildReques
 			branch = "refs/heads/" + branch
 		}
 		b.SourceBranch = &branch
+	}
+	if r.SourceVersion != "" {
+		b.SourceVersion = &r.SourceVersion
 	}
 	if p := r.ParametersJSON(); p != "" {
 		b.Parameters = &p

@@ -29,6 +29,14 @@ type ProductBuild struct {
 	// build times add up to the longest; CriticalPathSeconds their sum.
 	CriticalPath        []string `json:"criticalPath"`
 	CriticalPathSeconds float64  `json:"criticalPathSeconds"`
+	// Platform is where it built: local or azure-devops.
+	Platform string `json:"platform,omitempty"`
+	// MainlineSeconds is the time the same change took to flow through
+	// mainline, when the registry can tell: from the publication of the
+	// injected commits' official builds to the publication of the last of
+	// the repositories' first official builds that contain them (see
+	// ProductBuildEntry.MainlineSeconds); absent when any is unknown.
+	MainlineSeconds *float64 `json:"mainlineSeconds,omitempty"`
 }
 
 // ProductBuildEntry is one repository of a speculative product build.
@@ -48,4 +56,16 @@ type ProductBuildEntry struct {
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
 	Seconds  float64   `json:"seconds"`
+	// AzureDevOpsBuildID and AzureDevOpsBuildURL are the build queued for
+	// it, on the Azure DevOps platform.
+	AzureDevOpsBuildID  int    `json:"azureDevOpsBuildId,omitempty"`
+	AzureDevOpsBuildURL string `json:"azureDevOpsBuildUrl,omitempty"`
+	// MainlineBuildID is its first official build, on its branch, that
+	// contains every injected change upstream of it (through the recorded
+	// dependencies); MainlineSeconds is the time from the publication of
+	// the earliest injected commit's official build to that build's.
+	// Both absent when the registry cannot tell (a change not merged yet,
+	// or not yet flowed this far).
+	MainlineBuildID int      `json:"mainlineBuildId,omitempty"`
+	MainlineSeconds *float64 `json:"mainlineSeconds,omitempty"`
 }

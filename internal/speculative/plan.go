@@ -57,9 +57,35 @@ type Node struct {
 	Upstream []string
 	// Level is the length of the longest path from an injected repository.
 	Level int
-	// Policy is its branch's repository policy (BuildCommand, TestCommand).
+	// Policy is its branch's repository policy (BuildCommand, TestCommand):
+	// what a build on the local platform runs.
 	Policy maestro.RepositoryBranchPolicy
+	// Definition is the Azure DevOps pipeline of its official builds: what a
+	// build through Azure DevOps queues.
+	Definition Definition
 }
+
+// Definition is an Azure DevOps build definition, as the registry recorded
+// it with a repository's official build (its Azure DevOps account,
+// project and definition id).
+type Definition struct {
+	Account string `json:"account"`
+	Project string `json:"project"`
+	ID      int    `json:"id"`
+	// FromBuild is the registry's build that recorded it.
+	FromBuild int `json:"fromBuild"`
+}
+
+// Platform is where a product build builds.
+type Platform string
+
+// The platforms a product build runs on.
+const (
+	// PlatformLocal runs each repository policy's build command in a clone.
+	PlatformLocal Platform = "local"
+	// PlatformAzureDevOps queues each repository's official pipeline.
+	PlatformAzureDevOps Platform = "azure-devops"
+)
 
 // Plan is what a product build builds: Nodes in topological order (every
 // node after its upstream).
@@ -91,6 +117,18 @@ var _ Reader = (*registry.Registry)(nil)
 // repository-policy set --build-command`); the error names those without
 // one. It writes nothing.
 func MakePlan(ctx context.Context, r Reader, ch maestro.Channel, inject []Inject) (*Plan, error) {
+	return MakePlanOn(ctx, r, ch, inject, PlatformLocal)
+}
+
+// MakePlanOn is MakePlan for a platform: on PlatformAzureDevOps, instead of
+// a build command, every repository of the plan needs an Azure DevOps build
+// definition recorded with one of its official builds (the newest of its
+// latest build in the channel and its 50 newest builds that has one, on its
+// branch); the error names those without one.
+func MakePlanOn(ctx context.Context, r Reader, ch maestro.Channel, inject []Inject, on Platform) (*Plan, error) {
+	if on != PlatformLocal && on != PlatformAzureDevOps {
+		return nil, maestro.Errorf(maestro.KindInvalid, "--platform %q: use %s or %s", on, PlatformLocal, PlatformAzureDevOps)
+	}
 	if len(inject) == 0 {
 		return nil, maestro.Errorf(maestro.KindInvalid, "give at least one --inject REPO@SHA")
 	}
@@ -245,7 +283,10 @@ func MakePlan(ctx context.Context, r Reader, ch maestro.Channel, inject []Inject
 	if len(p.Nodes) != len(in) {
 		return nil, maestro.Errorf(maestro.KindInvalid, "the recorded dependencies of channel %s downstream of the injected repositories form a cycle; a product build needs an order", ch.Name)
 	}
-	// Every node needs a build command: checked before anything runs.
+	// Every node needs what its platform builds with: checked before anything runs.
+	if on == PlatformAzureDevOps {
+		return p, definitions(ctx, r, p, byRepo)
+	}
 	var missing []string
 	if err := parallel(ctx, len(p.Nodes), func(ctx context.Context, i int) error {
 		n := &p.Nodes[i]
@@ -267,6 +308,47 @@ func MakePlan(ctx context.Context, r Reader, ch maestro.Channel, inject []Inject
 		return nil, maestro.Errorf(maestro.KindInvalid, "no build command for %s: set one with `maestro repository-policy set --repository R --branch B --build-command CMD`", strings.Join(missing, ", "))
 	}
 	return p, nil
+}
+
+// definitions fills each node's Azure DevOps definition from the registry's
+// records of its official builds: its latest build in the channel, else the
+// newest of its 50 newest builds of the same branch that recorded one.
+func definitions(ctx context.Context, r Reader, p *Plan, latest map[string]maestro.Build) error {
+	of := func(b maestro.Build) Definition {
+		if b.AzureDevOpsAccount == "" || b.AzureDevOpsProject == "" || b.AzureDevOpsBuildDefinitionID <= 0 {
+			return Definition{}
+		}
+		return Definition{Account: b.AzureDevOpsAccount, Project: b.AzureDevOpsProject, ID: b.AzureDevOpsBuildDefinitionID, FromBuild: b.ID}
+	}
+	if err := parallel(ctx, len(p.Nodes), func(ctx context.Context, i int) error {
+		n := &p.Nodes[i]
+		if n.Definition = of(latest[key(n.Repository)]); n.Definition.ID != 0 {
+			return nil
+		}
+		bs, err := r.Builds(ctx, registry.BuildFilter{Repository: n.Repository, Limit: 50})
+		if err != nil {
+			return fmt.Errorf("builds of %s: %w", n.Repository, err)
+		}
+		for _, b := range bs {
+			if d := of(b); d.ID != 0 && b.Branch == n.Branch {
+				n.Definition = d
+				return nil
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var missing []string
+	for _, n := range p.Nodes {
+		if n.Definition.ID == 0 {
+			missing = append(missing, n.Repository+"@"+n.Branch)
+		}
+	}
+	if len(missing) > 0 {
+		return maestro.Errorf(maestro.KindInvalid, "no Azure DevOps build definition recorded for %s: a product build through Azure DevOps queues the pipeline of a repository's official builds, and none of its builds in the registry names one (azureDevOpsBuildDefinitionId, from SYSTEM_DEFINITIONID at publish); publish an official build from its pipeline first, or build with --platform local", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // channelRepositories lists the repositories a channel's enabled default

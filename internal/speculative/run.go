@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,22 +51,40 @@ type state struct {
 // run continues. The error is about the run itself (the registry, the
 // scratch folder), never about one repository's build.
 func (l *Local) Run(ctx context.Context, p *Plan) (maestro.ProductBuild, error) {
-	now := l.Now
-	if now == nil {
-		now = time.Now
-	}
-	par := l.Parallel
-	if par <= 0 {
-		par = 4
-	}
 	work, err := os.MkdirTemp("", "maestro-speculative-")
 	if err != nil {
 		return maestro.ProductBuild{}, fmt.Errorf("make a scratch folder for the product build: %w", err)
 	}
 	defer os.RemoveAll(work)
+	now := clock(l.Now)
+	return run(ctx, l.Registry, p, PlatformLocal, l.Parallel, now, func(ctx context.Context, runID string, i int, n Node, st *state, ups []*state) {
+		l.build(ctx, runID, filepath.Join(work, fmt.Sprint(i)), n, st, ups, now)
+	})
+}
 
+func clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
+// buildFunc builds node i of a plan, n, whose upstream states are ups,
+// into st.entry (its result and reason) and st.build (its speculative
+// build, when it has one).
+type buildFunc func(ctx context.Context, runID string, i int, n Node, st *state, ups []*state)
+
+// run builds plan p with build, par repositories at once (0: 4), each as
+// soon as its upstream repositories are done, skipping the downstream of a
+// repository that failed; it times each build, finds the critical path,
+// adds the mainline times the registry knows (Mainline) and records the
+// report.
+func run(ctx context.Context, reg *registry.Registry, p *Plan, on Platform, par int, now func() time.Time, build buildFunc) (maestro.ProductBuild, error) {
+	if par <= 0 {
+		par = 4
+	}
 	start := now().UTC()
-	pb := maestro.ProductBuild{ID: newID(start), Channel: p.Channel, Started: start}
+	pb := maestro.ProductBuild{ID: newID(start), Channel: p.Channel, Started: start, Platform: string(on)}
 	for _, in := range p.Inject {
 		pb.Inject = append(pb.Inject, in.Repository+"@"+in.Commit)
 	}
@@ -109,7 +128,7 @@ func (l *Local) Run(ctx context.Context, p *Plan) (maestro.ProductBuild, error) 
 			}
 			defer func() { <-sem }()
 			st.entry.Started = now().UTC()
-			l.build(ctx, pb.ID, filepath.Join(work, fmt.Sprint(i)), n, st, ups, now)
+			build(ctx, pb.ID, i, n, st, ups)
 			st.entry.Finished = now().UTC()
 			st.entry.Seconds = st.entry.Finished.Sub(st.entry.Started).Seconds()
 		}()
@@ -153,7 +172,12 @@ func (l *Local) Run(ctx context.Context, p *Plan) (maestro.ProductBuild, error) 
 			pb.CriticalPath = append([]string{states[k].entry.Repository}, pb.CriticalPath...)
 		}
 	}
-	if err := l.Registry.SaveProductBuild(ctx, pb); err != nil {
+	// The mainline comparison is worth having, not worth losing the report
+	// over: a registry that does not answer leaves it unknown.
+	if err := Mainline(ctx, reg, &pb); err != nil {
+		slog.Warn("speculative product build: the mainline times are unknown", "productBuild", pb.ID, "err", err)
+	}
+	if err := reg.SaveProductBuild(ctx, pb); err != nil {
 		return pb, err
 	}
 	return pb, nil

@@ -21,7 +21,8 @@ import (
 // specBuildScript is every repository's build: it sleeps, then writes an
 // asset manifest of its package (version from version.txt) and one blob per
 // dependency naming the version its eng/Version.Details.xml holds — so the
-// report shows what the update gave it — into $MAESTRO_MANIFEST_DIR; with a
+// report shows what the update gave it — into $MAESTRO_MANIFEST_DIR (its Name
+// is BUILD_REPOSITORY_URI when an agent sets it, else name.txt); with a
 // file "broken" it fails instead.
 const specBuildScript = `set -e
 sleep "$(cat sleep.txt)"
@@ -29,7 +30,7 @@ if [ -f broken ]; then echo "error CS1002: ; expected" >&2; exit 3; fi
 name=$(cat name.txt); version=$(cat version.txt); commit=$(git rev-parse HEAD)
 {
   echo '<?xml version="1.0" encoding="utf-8"?>'
-  echo "<Build PublishingVersion=\"3\" Name=\"$name\" BuildId=\"local\" Branch=\"refs/heads/main\" Commit=\"$commit\" IsStable=\"false\">"
+  echo "<Build PublishingVersion=\"3\" Name=\"${BUILD_REPOSITORY_URI:-$name}\" BuildId=\"local\" Branch=\"refs/heads/main\" Commit=\"$commit\" IsStable=\"false\">"
   echo "  <Package Id=\"$name.Pkg\" Version=\"$version\" NonShipping=\"false\" />"
   grep -o 'Dependency Name="[^"]*" Version="[^"]*"' eng/Version.Details.xml | sed 's/Dependency Name="\([^"]*\)" Version="\([^"]*\)"/  <Blob Id="saw\/\1\/\2" NonShipping="false" \/>/' || true
   echo '</Build>'

@@ -144,7 +144,7 @@ func TestPipelinesValidateAgainstSchema(t *testing.T) {
 	dir, files := pipelineFiles(t)
 	want := []string{
 		"add-build-to-channel.yml", "dependency-update.yml", "flow-tick.yml",
-		"mirror.yml", "templates/publish-stage.yml", "templates/publish-step.yml", "trigger-subscription.yml",
+		"mirror.yml", "templates/publish-stage.yml", "templates/publish-step.yml", "templates/speculative-update-step.yml", "trigger-subscription.yml",
 	}
 	var got []string
 	for _, f := range files {

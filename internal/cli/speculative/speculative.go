@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/platform"
 	spec "github.com/maestroplusplus/maestro/internal/speculative"
 )
 
@@ -21,7 +23,10 @@ type BuildOptions struct {
 	Channel  string
 	Inject   []spec.Inject
 	Parallel int
-	JSON     bool
+	Platform spec.Platform
+	// Timeout bounds the wait for one Azure DevOps build.
+	Timeout time.Duration
+	JSON    bool
 }
 
 // NewCmd returns `maestro speculative`.
@@ -61,22 +66,39 @@ empty folder for the asset manifests it writes (then its test command, if any).
 The manifests are recorded as a speculative build: apart from official builds,
 non-shipping, in no channel, flowing nowhere.
 
+With --platform azure-devops, each repository is built by the pipeline of its
+official builds (the definition the registry recorded with them): the update is
+planned on a clone of the repository at its commit and passed as the queue-time
+variable MaestroSpeculativeUpdate (an update file, docs/update-file.md), with
+MaestroProductBuild naming the run; the Builds API is polled with back-off (2 s,
+doubling, at most 30 s apart) until the build completes, for at most --timeout;
+its AssetManifests artifact is published as a speculative build. A partially
+succeeded build (failing tests) makes its repository partially succeeded; a
+failed, cancelled or timed-out build fails it. The pipeline's side is in
+docs/pipelines.md. Azure DevOps is read with MAESTRO_AZDO_TOKEN.
+
 A failing build command fails the repository and skips everything downstream
 of it, saying why; a failing test command makes it partially succeeded and the
 run goes on. The report (table or JSON: each repository's result, reason,
-speculative build and time, and the critical path) is kept in the registry
+speculative build and time, the critical path, and the time the same change
+took through mainline when the registry knows it) is kept in the registry
 (maestro speculative builds list|show). Exit 0 when nothing failed (partially
 succeeded included), 1 when a repository failed or was skipped; 2 for bad input
 (an unknown channel, a repository without builds in it, a repository of the
-plan without a build command), before anything is built.
+plan without a build command, or on Azure DevOps without a recorded
+definition), before anything is built.
 
-Example:
+Examples:
   maestro repository-policy set --repository /src/runtime --branch main --build-command ./build.sh
-  maestro speculative build --channel '.NET 10' --inject /src/arcade@1f2e3d4c5b6a79880123456789abcdef01234567`,
+  maestro speculative build --channel '.NET 10' --inject /src/arcade@1f2e3d4c5b6a79880123456789abcdef01234567
+  maestro speculative build --platform azure-devops --channel '.NET 10' \
+      --inject https://dev.azure.com/dnceng/internal/_git/dotnet-arcade@1f2e3d4c5b6a79880123456789abcdef01234567`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "channel", Required: true, Usage: "the product's channel (`NAME` or id)"},
 			&cli.StringSliceFlag{Name: "inject", Required: true, Usage: "a change to build: `REPO@SHA`; repeatable"},
 			&cli.IntFlag{Name: "parallel", Value: 4, Usage: "build at most `N` repositories at once"},
+			&cli.StringFlag{Name: "platform", Value: string(spec.PlatformLocal), Usage: "where to build: `local` (build commands) or azure-devops (official pipelines)"},
+			&cli.DurationFlag{Name: "timeout", Value: 6 * time.Hour, Usage: "azure-devops: wait at most `DURATION` for one build"},
 			cmdutil.StoreFlag, cmdutil.OutputFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -86,7 +108,13 @@ Example:
 			if n := c.Int("parallel"); n < 1 || n > 64 {
 				return cmdutil.UsageErrorf("--parallel %d: use 1 to 64", n)
 			}
-			o := &BuildOptions{Channel: c.String("channel"), Parallel: c.Int("parallel")}
+			o := &BuildOptions{Channel: c.String("channel"), Parallel: c.Int("parallel"), Platform: spec.Platform(c.String("platform")), Timeout: c.Duration("timeout")}
+			if o.Platform != spec.PlatformLocal && o.Platform != spec.PlatformAzureDevOps {
+				return cmdutil.UsageErrorf("--platform %q: use %s or %s", o.Platform, spec.PlatformLocal, spec.PlatformAzureDevOps)
+			}
+			if o.Timeout < time.Minute || o.Timeout > 7*24*time.Hour {
+				return cmdutil.UsageErrorf("--timeout %s: use 1m to 168h", o.Timeout)
+			}
 			for _, raw := range c.StringSlice("inject") {
 				in, err := spec.ParseInject(raw)
 				if err != nil {
@@ -113,13 +141,21 @@ func buildRun(c *cli.Context, f *cmdutil.Factory, o *BuildOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := spec.MakePlan(c.Context, reg, ch, o.Inject)
+	plan, err := spec.MakePlanOn(c.Context, reg, ch, o.Inject, o.Platform)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "speculative build of %d repositories of %s\n", len(plan.Nodes), ch.Name)
-	run := &spec.Local{Registry: reg, Git: git.Runner{Author: git.Identity{Name: "Maestro++", Email: "maestro@localhost"}}, Parallel: o.Parallel, Now: f.Now}
-	pb, err := run.Run(c.Context, plan)
+	fmt.Fprintf(f.IO.ErrOut, "speculative build of %d repositories of %s (%s)\n", len(plan.Nodes), ch.Name, o.Platform)
+	var pb maestro.ProductBuild
+	if o.Platform == spec.PlatformAzureDevOps {
+		w := f.Wiring()
+		run := &spec.AzureDevOps{Registry: reg, Connect: w.AzureDevOpsAccount, Parallel: o.Parallel, Now: f.Now, Timeout: o.Timeout,
+			Platform: func(repo string) (platform.Platform, error) { return w.Platform(reg, repo) }}
+		pb, err = run.Run(c.Context, plan)
+	} else {
+		run := &spec.Local{Registry: reg, Git: git.Runner{Author: git.Identity{Name: "Maestro++", Email: "maestro@localhost"}}, Parallel: o.Parallel, Now: f.Now}
+		pb, err = run.Run(c.Context, plan)
+	}
 	if err != nil {
 		return err
 	}
@@ -194,6 +230,10 @@ func newCmdShow(f *cmdutil.Factory) *cli.Command {
 			if err != nil {
 				return err
 			}
+			// The change may have flowed through mainline since the run.
+			if err := spec.Mainline(c.Context, reg, &pb); err != nil {
+				return err
+			}
 			return render(f, asJSON, pb)
 		},
 	}
@@ -203,17 +243,20 @@ func newCmdShow(f *cmdutil.Factory) *cli.Command {
 // build order, then the totals and the critical path.
 func render(f *cmdutil.Factory, asJSON bool, pb maestro.ProductBuild) error {
 	return f.Render(asJSON, pb, func(w io.Writer) {
-		cmdutil.Row(w, "REPOSITORY", "LEVEL", "RESULT", "BUILD", "TIME", "REASON")
+		cmdutil.Row(w, "REPOSITORY", "LEVEL", "RESULT", "BUILD", "TIME", "MAINLINE", "REASON")
 		for _, e := range pb.Repositories {
 			build := "-"
 			if e.BuildID != 0 {
 				build = fmt.Sprint(e.BuildID)
 			}
+			if e.AzureDevOpsBuildID != 0 {
+				build += fmt.Sprintf(" (azdo %d)", e.AzureDevOpsBuildID)
+			}
 			name := e.Repository
 			if e.Injected {
 				name += " (injected)"
 			}
-			cmdutil.Row(w, name, e.Level, e.Result, build, fmt.Sprintf("%.1fs", e.Seconds), firstLine(e.Reason))
+			cmdutil.Row(w, name, e.Level, e.Result, build, fmt.Sprintf("%.1fs", e.Seconds), mainline(e.MainlineSeconds, e.MainlineBuildID), firstLine(e.Reason))
 		}
 		fmt.Fprintln(w)
 		cmdutil.Row(w, "product build:", pb.ID)
@@ -221,7 +264,21 @@ func render(f *cmdutil.Factory, asJSON bool, pb maestro.ProductBuild) error {
 		cmdutil.Row(w, "result:", pb.Result)
 		cmdutil.Row(w, "wall time:", fmt.Sprintf("%.1fs", pb.WallSeconds))
 		cmdutil.Row(w, "critical path:", fmt.Sprintf("%s (%.1fs)", strings.Join(pb.CriticalPath, " → "), pb.CriticalPathSeconds))
+		cmdutil.Row(w, "through mainline:", mainline(pb.MainlineSeconds, 0))
 	})
+}
+
+// mainline shows a mainline time (and the build that ended it): unknown
+// when the registry cannot tell.
+func mainline(secs *float64, build int) string {
+	if secs == nil {
+		return "unknown"
+	}
+	d := time.Duration(*secs * float64(time.Second)).Round(time.Second).String()
+	if build != 0 {
+		d += fmt.Sprintf(" (build %d)", build)
+	}
+	return d
 }
 
 func firstLine(s string) string {
