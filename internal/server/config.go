@@ -34,6 +34,12 @@ const (
 	// (renewed while the work runs) and every later event of its
 	// repository for good. An attempt cut short fails and is retried.
 	DefaultEventTimeout = 15 * time.Minute
+	// DefaultRequestTimeout bounds handling one request (but a trigger,
+	// which runs the flow and is bounded by EventTimeout): its work is cut
+	// short (503) after it, and an answer not written soon after is
+	// dropped, so a stalled store or a client that reads nothing holds no
+	// connection for good.
+	DefaultRequestTimeout = time.Minute
 	// DefaultLeasePeriod bounds how long the schedules pause when the
 	// scheduler's leader dies (see leader.go).
 	DefaultLeasePeriod = 30 * time.Second
@@ -64,7 +70,9 @@ type Config struct {
 	ClaimTimeout time.Duration
 	// EventTimeout: see DefaultEventTimeout.
 	EventTimeout time.Duration
-	GitHub       GitHubConfig
+	// RequestTimeout: see DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	GitHub         GitHubConfig
 	// API configures the REST API (apiconfig.go).
 	API    APIConfig
 	Legacy LegacyConfig
@@ -100,12 +108,13 @@ type GitHubConfig struct {
 
 // fileConfig is the configuration file's shape (YAML; JSON is YAML too).
 type fileConfig struct {
-	Listen       string `yaml:"listen"`
-	Store        string `yaml:"store"`
-	Workers      *int   `yaml:"workers"`
-	ClaimTimeout string `yaml:"claimTimeout"`
-	EventTimeout string `yaml:"eventTimeout"`
-	GitHub       struct {
+	Listen         string `yaml:"listen"`
+	Store          string `yaml:"store"`
+	Workers        *int   `yaml:"workers"`
+	ClaimTimeout   string `yaml:"claimTimeout"`
+	EventTimeout   string `yaml:"eventTimeout"`
+	RequestTimeout string `yaml:"requestTimeout"`
+	GitHub         struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
 	} `yaml:"github"`
@@ -145,7 +154,7 @@ type Flags struct {
 // to set.
 func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
 	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout, EventTimeout: DefaultEventTimeout,
-		Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
+		RequestTimeout: DefaultRequestTimeout, Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
 	if path != "" {
 		if err := readFile(path, &cfg); err != nil {
 			return Config{}, err
@@ -221,6 +230,13 @@ func readFile(path string, cfg *Config) error {
 		}
 		cfg.EventTimeout = d
 	}
+	if fc.RequestTimeout != "" {
+		d, err := time.ParseDuration(fc.RequestTimeout)
+		if err != nil {
+			return maestro.Errorf(maestro.KindInvalid, "configuration file %s: requestTimeout %q: a duration like 1m", path, fc.RequestTimeout)
+		}
+		cfg.RequestTimeout = d
+	}
 	if fc.GitHub.Webhooks != nil {
 		cfg.GitHub.Webhooks = *fc.GitHub.Webhooks
 	}
@@ -264,6 +280,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventTimeout < time.Second {
 		return maestro.Errorf(maestro.KindInvalid, "eventTimeout %s: use at least 1s (it bounds one attempt at an event's work)", c.EventTimeout)
+	}
+	if c.RequestTimeout < time.Second || c.RequestTimeout > time.Hour {
+		return maestro.Errorf(maestro.KindInvalid, "requestTimeout %s: use 1s to 1h (it bounds handling one request)", c.RequestTimeout)
 	}
 	if p := c.Scheduler.LeasePeriod; p < MinLeasePeriod || p > MaxLeasePeriod {
 		return maestro.Errorf(maestro.KindInvalid, "scheduler lease period %s: use %s to %s (the store's lease lasts it less %s; Azure blob leases last 15 to 60 s)", p, MinLeasePeriod, MaxLeasePeriod, leaseMargin)

@@ -51,6 +51,9 @@ github:
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := server.LoadConfig(tt.file, envOf(tt.env), tt.flags)
 			require.NoError(t, err)
+			if tt.want.RequestTimeout == 0 {
+				tt.want.RequestTimeout = server.DefaultRequestTimeout // TestRequestTimeoutConfig covers it
+			}
 			if tt.want.Scheduler == (server.SchedulerConfig{}) {
 				tt.want.Scheduler = defaultScheduler // TestLoadSchedulerConfig covers it
 			}

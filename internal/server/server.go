@@ -42,7 +42,25 @@ const (
 	shutdownTimeout = 30 * time.Second
 	// readTimeout bounds reading one request (GitHub gives up after 10 s).
 	readTimeout = 10 * time.Second
+	// writeMargin is how long past its work's bound (Config.RequestTimeout,
+	// or EventTimeout for a trigger) writing a request's answer may take.
+	writeMargin = 10 * time.Second
+	// idleTimeout is how long a kept-alive connection may wait for its next
+	// request: longer than the idle timeout of the load balancers in front
+	// (60 s on Azure's and AWS's), so that they, not the server, close an
+	// idle connection and never send a request on one being closed.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds a request's header: webhooks and the API send
+	// a few hundred bytes (net/http's default is 1 MB).
+	maxHeaderBytes = 64 << 10
 )
+
+// longRoutes run the flow while the client waits (a trigger): their work
+// is bounded by Config.EventTimeout, as an event's, not RequestTimeout.
+var longRoutes = map[string]bool{
+	"POST /api/subscriptions/{id}/trigger": true,
+	"POST /subscriptions/{id}/trigger":     true,
+}
 
 // Server is one `maestro serve` replica.
 type Server struct {
@@ -114,7 +132,26 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Legacy.CommitPushed {
 		mux.HandleFunc("POST "+routeCommitPushed, s.commitPushed)
 	}
-	return mux
+	return s.bounded(mux)
+}
+
+// bounded bounds each request's work: its context ends after
+// Config.RequestTimeout (EventTimeout on a long route), so that a store
+// or host that never answers makes a 503, not a request that never ends;
+// a long route may write its answer until that bound (plus writeMargin),
+// past the server's WriteTimeout.
+func (s *Server) bounded(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := s.cfg.RequestTimeout
+		if _, pattern := mux.Handler(r); longRoutes[pattern] {
+			d = s.cfg.EventTimeout
+			// Without a deadline to move (a test's handler), nothing to do.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeMargin))
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		mux.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Run serves on ln and processes accepted events until ctx is done, then
@@ -124,6 +161,7 @@ func (s *Server) Handler() http.Handler {
 // store for the next replica or start.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: s.cfg.RequestTimeout + writeMargin, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()

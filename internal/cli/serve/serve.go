@@ -108,6 +108,8 @@ parallel (--workers). Flags override the environment, which overrides the
   store: azblob://maestro
   workers: 4
   claimTimeout: 5m        # after it, another worker takes a stalled event over
+  eventTimeout: 15m       # one attempt at an event's work (and a trigger's)
+  requestTimeout: 1m      # a request's work; 503 after it
   github:
     webhooks: true
     webhookSecret: ...    # better: $` + server.EnvGitHubWebhookSecret + `
