@@ -6,17 +6,18 @@ import (
 	"github.com/goccy/go-graphviz/internal/wasm"
 )
 
+// PATCH(maestro): the descriptors exist from the start (the graphviz
+// package copies these pointers at its init) and get their WebAssembly
+// values when wasm.Load runs setGlobalVars, instead of in this package's init.
 var (
-	Directed         *Desc
-	StrictDirected   *Desc
-	UnDirected       *Desc
-	StrictUnDirected *Desc
+	Directed         = new(Desc)
+	StrictDirected   = new(Desc)
+	UnDirected       = new(Desc)
+	StrictUnDirected = new(Desc)
 )
 
 func init() {
-	if err := setGlobalVars(context.Background()); err != nil {
-		panic(err)
-	}
+	wasm.OnLoad(setGlobalVars)
 }
 
 func setGlobalVars(ctx context.Context) error {
@@ -51,10 +52,10 @@ func setGlobalVars(ctx context.Context) error {
 	strictUndirected.SetStrict(1)
 	strictUndirected.SetMaingraph(1)
 
-	Directed = toDesc(directed)
-	StrictDirected = toDesc(strictDirected)
-	UnDirected = toDesc(undirected)
-	StrictUnDirected = toDesc(strictUndirected)
+	Directed.wasm = directed
+	StrictDirected.wasm = strictDirected
+	UnDirected.wasm = undirected
+	StrictUnDirected.wasm = strictUndirected
 
 	return nil
 }

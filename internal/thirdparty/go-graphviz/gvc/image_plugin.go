@@ -43,6 +43,9 @@ func defaultLoadImagePluginConfig(typ string, engine LoadImageEngine) *loadImage
 }
 
 func newLoadImagePlugin(ctx context.Context, cfg *loadImageConfig) (*LoadImagePlugin, error) {
+	if err := wasm.Load(); err != nil { // PATCH(maestro): instantiate on first use
+		return nil, err
+	}
 	plg, err := wasm.NewPluginAPI(ctx)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,18 @@
 package gvc
 
 import (
+	"context"
+
 	"github.com/goccy/go-graphviz/internal/wasm"
 )
 
+// PATCH(maestro): the lookups are registered when wasm.Load instantiates
+// the module (they write into it), not at this package's init.
 func init() {
+	wasm.OnLoad(registerEngineLookups)
+}
+
+func registerEngineLookups(context.Context) error {
 	getRenderEnginePtr := func(job *wasm.Job) uint64 {
 		return job.GetGvc().GetApi()[wasm.API_RENDER].GetTypeptr().GetEngine().(uint64)
 	}
@@ -58,4 +66,5 @@ func init() {
 	wasm.Register_LoadImageEngine_LoadImage(func(job *wasm.Job, shape *wasm.UserShape, bf *wasm.BoxFloat, filled bool) (uint64, error) {
 		return getLoadImageEnginePtr(job), nil
 	})
+	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"unsafe"
@@ -392,14 +391,21 @@ func CreateCallbackFunc[T any](cb T, funcID uint64) *CallbackFunc[T] {
 	}
 }
 
-func init() {
-	ctx := context.Background()
-	cfg := wazero.NewRuntimeConfig()
-	if cache := getCompilationCache(); cache != nil {
-		cfg = cfg.WithCompilationCache(cache)
-	}
-
+// PATCH(maestro): was func init(); called once by Load (ext.go) with the
+// compiler, then with the interpreter if the compiler failed. A panic
+// (wazero's, or getEnumValue's) becomes the error.
+func instantiate(ctx context.Context, cfg wazero.RuntimeConfig) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
 	r := wazero.NewRuntimeWithConfig(ctx, cfg)
+	defer func() {
+		if err != nil {
+			_ = r.Close(ctx)
+		}
+	}()
 
 	env := r.NewHostModuleBuilder("env")
 	env = env.NewFunctionBuilder().WithGoModuleFunction(
@@ -2789,15 +2795,17 @@ func init() {
 		[]api.ValueType{},
 	).Export("wasm_bridge_LoadImageEngine_LoadImage")
 	if _, err := env.Instantiate(ctx); err != nil {
-		panic(err)
+		return err
 	}
-	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		return err
+	}
 
 	compiled, err := r.CompileModule(ctx, wasmFile)
 	if err != nil {
-		panic(err)
+		return err
 	}
-	fs := &WasmFileSystem{}
+	fs := wasmFS
 	m, err := r.InstantiateModule(
 		ctx,
 		compiled,
@@ -2806,7 +2814,7 @@ func init() {
 			WithName("wasi"),
 	)
 	if err != nil {
-		panic(err)
+		return err
 	}
 	mod = &WasmModule{
 		mod:           m,
@@ -2990,6 +2998,7 @@ func init() {
 	API_TEXTLAYOUT = API(mod.getEnumValue(ctx, "API_textlayout"))
 	API_DEVICE = API(mod.getEnumValue(ctx, "API_device"))
 	API_LOADIMAGE = API(mod.getEnumValue(ctx, "API_loadimage"))
+	return nil
 }
 
 func (m *WasmModule) getEnumValue(ctx context.Context, value string) int {
@@ -3002,24 +3011,6 @@ func (m *WasmModule) getEnumValue(ctx context.Context, value string) int {
 
 func WasmPtr(v wasmStruct) uint64 {
 	return v.getPtr()
-}
-
-func getCompilationCache() wazero.CompilationCache {
-	tmpDir := os.TempDir()
-	if tmpDir == "" {
-		return nil
-	}
-	cacheDir := filepath.Join(tmpDir, "go-graphviz")
-	if _, err := os.Stat(cacheDir); err != nil {
-		if err := os.Mkdir(cacheDir, 0o755); err != nil {
-			return nil
-		}
-	}
-	cache, err := wazero.NewCompilationCacheWithDir(cacheDir)
-	if err != nil {
-		return nil
-	}
-	return cache
 }
 
 func (m *WasmModule) ExportedFunction(name string) api.Function {
