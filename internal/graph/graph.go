@@ -1,11 +1,13 @@
 // Package graph builds the dependency graph of a build and the flow graph of
 // the subscriptions from what the registry recorded — the dependencies each
 // build recorded at publish, the subscriptions and their flow state — without
-// reading any repository, and renders them as a table, JSON, Graphviz DOT
-// or Mermaid.
+// reading any repository, and renders them as a table, JSON, Graphviz DOT,
+// Mermaid or SVG.
 //
 // Building a graph reads through two small interfaces, Builds and Flows,
-// that *registry.Registry implements; rendering is pure (render.go).
+// that *registry.Registry implements; rendering is pure (render.go), except
+// SVG, which lays the DOT text out with Graphviz compiled to WebAssembly
+// (svg.go), so no Graphviz binary is needed on the user's machine.
 package graph
 
 import (

@@ -186,7 +186,7 @@ func TestParseFormat(t *testing.T) {
 	}
 	_, err := graph.ParseFormat("png")
 	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err))
-	assert.EqualError(t, err, `--format "png": use one of table, json, dot, mermaid`)
+	assert.EqualError(t, err, `--format "png": use one of table, json, dot, mermaid, svg`)
 }
 
 // seedCycle: arcade → runtime → aspnetcore → runtime (a cycle, with

@@ -20,10 +20,11 @@ const (
 	JSON    Format = "json"
 	DOT     Format = "dot"
 	Mermaid Format = "mermaid"
+	SVG     Format = "svg"
 )
 
 // Formats lists every Format.
-var Formats = []Format{Table, JSON, DOT, Mermaid}
+var Formats = []Format{Table, JSON, DOT, Mermaid, SVG}
 
 // ParseFormat checks a --format value; a bad one is an error of kind
 // maestro.KindInvalid that lists the formats.
@@ -415,10 +416,10 @@ func dash(s string) string {
 	return s
 }
 
-// Render writes g in format f.
+// Render writes g in format f; SVG is the DOT text laid out by Graphviz.
 func (g *BuildGraph) Render(w io.Writer, f Format) error { return render(w, f, g, g.table, g.diagram) }
 
-// Render writes g in format f.
+// Render writes g in format f; SVG is the DOT text laid out by Graphviz.
 func (g *FlowGraph) Render(w io.Writer, f Format) error { return render(w, f, g, g.table, g.diagram) }
 
 func render(w io.Writer, f Format, v any, table func(io.Writer) error, d func() diagram) error {
@@ -431,6 +432,8 @@ func render(w io.Writer, f Format, v any, table func(io.Writer) error, d func() 
 		return writeDOT(w, d())
 	case Mermaid:
 		return writeMermaid(w, d())
+	case SVG:
+		return renderSVG(w, d())
 	}
 	_, err := ParseFormat(string(f))
 	return err

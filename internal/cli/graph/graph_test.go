@@ -48,9 +48,11 @@ func TestParse(t *testing.T) {
 		{"graph build --id 7", &graphcmd.BuildOptions{ID: 7, Format: graph.Table}},
 		{"graph build --id 7 --depth 2 --format dot", &graphcmd.BuildOptions{ID: 7, Depth: 2, Format: graph.DOT}},
 		{"graph build --format mermaid --id 7 --depth 0", &graphcmd.BuildOptions{ID: 7, Format: graph.Mermaid}},
+		{"graph build --format svg --id 7", &graphcmd.BuildOptions{ID: 7, Format: graph.SVG}},
 		{"graph flow", &graphcmd.FlowOptions{Format: graph.Table}},
 		{"graph flow --channel .NET --format mermaid", &graphcmd.FlowOptions{Channel: ".NET", Format: graph.Mermaid}},
 		{"graph flow --format json --channel 3", &graphcmd.FlowOptions{Channel: "3", Format: graph.JSON}},
+		{"graph flow --format svg", &graphcmd.FlowOptions{Format: graph.SVG}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -67,8 +69,8 @@ func TestParseBadInput(t *testing.T) {
 		{"graph build --id x", `invalid value "x" for flag -id`},
 		{"graph build --id 0", "--id 0: give a BAR build id"},
 		{"graph build --id 3 --depth -1", "--depth -1: give 0 for every level"},
-		{"graph build --id 3 --format png", `--format "png": use one of table, json, dot, mermaid`},
-		{"graph flow --format yaml", `--format "yaml": use one of table, json, dot, mermaid`},
+		{"graph build --id 3 --format png", `--format "png": use one of table, json, dot, mermaid, svg`},
+		{"graph flow --format yaml", `--format "yaml": use one of table, json, dot, mermaid, svg`},
 		{"graph flow --channel=", "--channel is empty"},
 	}
 	for _, tt := range tests {
@@ -140,7 +142,13 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, res.Out, fmt.Sprintf("b%d -> b%d [label=\"product\"", sdk, runtime))
 
 	res = run(dir, "flow", "--format", "svg")
-	assert.Equal(t, cmdutil.ExitInvalid, res.Code, "no SVG renderer in this build")
+	require.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.True(t, strings.HasPrefix(res.Out, "<?xml"), "an SVG document: %.80s", res.Out)
+	assert.Contains(t, res.Out, "<title>r0&#45;&gt;r1</title>", "runtime → sdk")
+
+	res = run(dir, "build", "--id", fmt.Sprint(sdk), "--format", "svg")
+	require.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	assert.Contains(t, res.Out, fmt.Sprintf("<title>b%d&#45;&gt;b%d</title>", sdk, runtime))
 
 	res = run(dir, "build", "--id", "99")
 	assert.Equal(t, cmdutil.ExitNotFound, res.Code)
