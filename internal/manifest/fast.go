@@ -68,18 +68,31 @@ func parseFastSplit(doc, path string, at int) (m *Manifest, err error, ok bool) 
 		err error
 		ok  bool
 	}
+	// Each half counts its own packages; the first makes one slice for
+	// both, and the second half reads into its tail, so joining the halves
+	// copies nothing when the counts hold (a "<Package " inside a comment
+	// makes them not hold, and the halves are then appended).
+	counted := make(chan int, 1)
+	tail := make(chan []Package, 1)
 	second := make(chan half, 1)
 	build := xml.Name{Local: "Build"}
 	go func() {
+		counted <- strings.Count(doc[at:], "<Package ")
 		s := &scanner{doc: doc, pos: at, line: 1 + strings.Count(doc[:at], "\n"), p: newParser(path)}
 		s.p.stack = []xml.Name{build}
-		if n := strings.Count(doc[at:], "<Package "); n > 0 {
-			s.p.m.Packages = make([]Package, 0, n)
-		}
+		s.p.m.Packages = <-tail
 		err, ok := s.runTo(len(doc))
 		second <- half{s, err, ok}
 	}()
-	first := newScanner(doc, path)
+	n1 := strings.Count(doc[:at], "<Package ")
+	n2 := <-counted
+	var all []Package // nil without packages, as parseFast leaves it
+	if n1+n2 > 0 {
+		all = make([]Package, 0, n1+n2)
+	}
+	tail <- all[n1 : n1 : n1+n2]
+	first := &scanner{doc: doc, line: 1, p: newParser(path)}
+	first.p.m.Packages = all[:0:n1]
 	err, ok = first.runTo(at)
 	if !ok || err != nil {
 		return nil, err, ok
@@ -95,13 +108,23 @@ func parseFastSplit(doc, path string, at int) (m *Manifest, err error, ok bool) 
 		return nil, h.err, h.ok
 	}
 	m = first.p.m
-	m.Packages = append(m.Packages, h.s.p.m.Packages...)
+	rest := h.s.p.m.Packages
+	if len(m.Packages) == n1 && sameStart(m.Packages, all) && (len(rest) == 0 || sameStart(rest, all[n1:n1])) {
+		m.Packages = all[:n1+len(rest)]
+	} else {
+		m.Packages = append(m.Packages, rest...)
+	}
 	m.Blobs = append(m.Blobs, h.s.p.m.Blobs...)
 	h.s.p.m = m
 	if err := h.s.p.end(h.s.line); err != nil {
 		return nil, err, true
 	}
 	return m, nil, true
+}
+
+// sameStart reports whether a and b start at the same element of one array.
+func sameStart(a, b []Package) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:1][0] == &b[:1][0]
 }
 
 type scanner struct {

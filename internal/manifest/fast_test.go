@@ -172,6 +172,30 @@ func TestSplitAtEveryTag(t *testing.T) {
 	require.Equal(t, slow, m)
 }
 
+// TestSplitWhereCountsMiss splits manifests whose halves hold a
+// "<Package " that is no package (in a comment), so the packages each half
+// counted are not the packages it reads, at each of their tags: the halves
+// must still join into what reading the whole gives.
+func TestSplitWhereCountsMiss(t *testing.T) {
+	pkg := func(i int) string { return fmt.Sprintf("  <Package Id=\"P%d\" Version=\"1.0.%d\" />\n", i, i) }
+	comment := "  <!-- <Package Id=\"NotOne\" Version=\"1.0.0\" /> -->\n"
+	for name, body := range map[string]string{
+		"comment first":        comment + pkg(1) + pkg(2) + pkg(3) + pkg(4),
+		"comment last":         pkg(1) + pkg(2) + pkg(3) + pkg(4) + comment,
+		"comments both halves": comment + pkg(1) + pkg(2) + comment + pkg(3) + pkg(4) + comment,
+		"only comments":        comment + comment,
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := `<Build PublishingVersion="3" Name="r" Commit="c">` + "\n" + body + "</Build>\n"
+			for at := range len(doc) + 1 {
+				if at == len(doc) || doc[at] == '<' {
+					checkSplitMatchesWhole(t, doc, at)
+				}
+			}
+		})
+	}
+}
+
 func checkSplitMatchesWhole(t *testing.T, doc string, at int) {
 	t.Helper()
 	s := newScanner(doc, "f.xml")

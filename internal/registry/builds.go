@@ -300,8 +300,8 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	}
 	// The caller's assets are not changed: uploads add locations to a copy,
 	// and the result's assets (with their ids, which nothing written needs)
-	// are copied after the commit, so that 20,000 of them are not copied
-	// while the store waits.
+	// are copied while the record is written, not before the writes that
+	// the store waits on.
 	cloned := len(opts.Files) > 0
 	if cloned {
 		b.Assets = slices.Clone(b.Assets)
@@ -340,7 +340,22 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 	}
 	rec := buildRecord{Build: b, InitialChannels: channels, AssetsDocument: assetsKey}
 	rec.Assets, rec.Channels = nil, nil
+	// The result's assets with their ids (which nothing written needs) are
+	// made while the store commits the record: copying 20,000 assets after
+	// the commit would add to the command's time.
+	withIDs := make(chan []maestro.Asset, 1)
+	go func() {
+		as := b.Assets
+		if !cloned {
+			as = slices.Clone(as)
+		}
+		for i := range as {
+			as[i].ID = id*maxAssetsPerBuild + i + 1
+		}
+		withIDs <- as
+	}()
 	err = putJSON(ctx, r.st, buildKey(id), rec, store.Condition{CreateOnly: true})
+	b.Assets = <-withIDs
 	if errors.Is(err, store.ErrPrecondition) {
 		// Someone committed this id first: another job of the same Azure
 		// DevOps build, or repair collecting an unfinished publish.
@@ -360,12 +375,6 @@ func (r *Registry) publishOnce(ctx context.Context, b maestro.Build, opts Publis
 		return PublishResult{}, fmt.Errorf("write build %d: %w", id, err)
 	}
 	// The result needs no read back: the build became visible with this write.
-	if !cloned {
-		b.Assets = slices.Clone(b.Assets)
-	}
-	for i := range b.Assets {
-		b.Assets[i].ID = id*maxAssetsPerBuild + i + 1
-	}
 	b.Channels = []maestro.Channel{}
 	for _, c := range channels {
 		b.Channels = append(b.Channels, chans[c])
