@@ -27,6 +27,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/manifest"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
+	"github.com/maestroplusplus/maestro/internal/speculative"
 )
 
 // Azure DevOps service hooks: POST /webhooks/azure-devops takes the "Web
@@ -534,6 +535,11 @@ func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBu
 	trig, ok := registry.MatchPublishTrigger(cands, t.Organization, projects, t.DefinitionID)
 	if !ok {
 		return notIn, nil
+	}
+	if b.TriggerInfo != nil && (*b.TriggerInfo)[speculative.TriggerInfoProductBuild] != "" {
+		// Queued by `maestro speculative build --platform azure-devops`, which
+		// records it as a speculative build: never an official one.
+		return fmt.Sprintf("not published: %s was queued by speculative product build %s, which records it", what, (*b.TriggerInfo)[speculative.TriggerInfoProductBuild]), nil
 	}
 	if b.Result == nil || (*b.Result != build.BuildResultValues.Succeeded && *b.Result != build.BuildResultValues.PartiallySucceeded) ||
 		b.Definition == nil || deref(b.Definition.Id) != trig.DefinitionID {

@@ -21,10 +21,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/server"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/internal/speculative"
 	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
 )
 
@@ -382,6 +384,32 @@ func TestAzureDevOpsPublishTrigger(t *testing.T) {
 	builds, err = reg.Builds(t.Context(), registry.BuildFilter{})
 	require.NoError(t, err)
 	assert.Len(t, builds, 1)
+}
+
+// TestAzureDevOpsProductBuildNotPublished: a build of an opted-in pipeline
+// that `maestro speculative build --platform azure-devops` queued (its
+// triggerInfo names the product build) is left to the product build, which
+// records it as a speculative build: nothing official is recorded.
+func TestAzureDevOpsProductBuildNotPublished(t *testing.T) {
+	reg := newRegistry(t)
+	e := newHooksEnv(t)
+	a := startAzdo(t, reg, e.env)
+	_, err := reg.SetPublishTrigger(t.Context(), maestro.PublishTrigger{Organization: e.s.OrganizationURL(), Project: "internal", DefinitionID: e.pl.ID}, nil)
+	require.NoError(t, err)
+	e.repo.Commit("main", map[string][]byte{"azure-pipelines.yml": []byte("steps:\n- script: ./build.sh\n")}, "pipeline")
+	q, err := azdo.QueueBuild(t.Context(), azdo.Connection(e.s.OrganizationURL(), hooksPAT, false), azdo.BuildRequest{
+		Project: "internal", DefinitionID: e.pl.ID, SourceBranch: "main", SourceVersion: e.repo.Head("main"),
+		TriggerInfo: map[string]string{speculative.TriggerInfoProductBuild: "20261205T150000.000Z-1a2b3c4d"}})
+	require.NoError(t, err)
+	e.s.AddArtifact(q.ID, "AssetManifests", map[string][]byte{"a.xml": manifestXML(e.repo.Head("main"), "Microsoft.DotNet.Arcade.Sdk")})
+	e.s.SetBuildStatus(q.ID, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+	payload := e.s.ServiceHookEvent("build.complete", q.ID)
+	code, _ := hook(t, a.url, payload, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	assert.Equal(t, fmt.Sprintf("not published: build %d of %s was queued by speculative product build 20261205T150000.000Z-1a2b3c4d, which records it", q.ID, e.s.OrganizationURL()), waitAzdo(t, reg, payload).Result)
+	builds, err := reg.Builds(t.Context(), registry.BuildFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, builds)
 }
 
 // TestAzureDevOpsInvalidManifestNotPublished: manifests that do not

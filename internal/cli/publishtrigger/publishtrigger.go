@@ -34,7 +34,9 @@ partially succeeded (build.complete or ms.vss-pipelines.run-state-changed-event)
 the server lists the build's artifacts, downloads AssetManifests (where
 Arcade uploads its asset manifests) and publishes them as ` + "`maestro publish`" + `
 would, assigning default channels, then flows the build. A build the
-pipeline's own publish task recorded is not recorded twice. The server
+pipeline's own publish task recorded is not recorded twice, and a build that
+` + "`maestro speculative build --platform azure-devops`" + ` queued (triggerInfo
+maestro.productBuild) is left to it: it records it as a speculative build. The server
 reads Azure DevOps with MAESTRO_AZDO_TOKEN.`,
 		Subcommands: []*cli.Command{NewCmdSet(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil)},
 	}
