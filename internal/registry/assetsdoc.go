@@ -63,6 +63,7 @@ func encodeAssetsDoc2(as []maestro.Asset) assetsDoc2 {
 		locIdx     = map[string]int{}
 		rowVersion = make([]int32, len(as))
 		rowLocs    = make([]int32, len(as))
+		rowShared  = make([]int32, len(as)) // bytes of its name an asset shares with the one before
 		key        []byte
 		size       = len(`{"format":2,"versions":[],"locations":[],"assets":[]}`)
 	)
@@ -95,7 +96,14 @@ func encodeAssetsDoc2(as []maestro.Asset) assetsDoc2 {
 			prevLocs = l
 		}
 		rowLocs[i] = int32(prevLocs)
-		size += len(a.Name) + len(`[,"",,0,],`) + 3*decimalLen(max(len(versions), len(locLists), len(a.Name)))
+		shared := 0
+		if i > 0 {
+			shared = sharedPrefix(as[i-1].Name, a.Name)
+		}
+		rowShared[i] = int32(shared)
+		// The buffer is made for the part of each name that is written (a
+		// fifth of it for names that share a long prefix), not the whole.
+		size += len(a.Name) - shared + len(`[,"",,0,],`) + 3*decimalLen(max(len(versions), len(locLists), len(a.Name)))
 	}
 	buf := make([]byte, 0, size+size/16)
 	buf = append(buf, `{"format":2,"versions":[`...)
@@ -117,10 +125,7 @@ func encodeAssetsDoc2(as []maestro.Asset) assetsDoc2 {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		shared := 0
-		if i > 0 {
-			shared = sharedPrefix(as[i-1].Name, a.Name)
-		}
+		shared := int(rowShared[i])
 		buf = append(buf, '[')
 		buf = strconv.AppendInt(buf, int64(shared), 10)
 		buf = append(buf, ',')
