@@ -31,6 +31,7 @@ import (
 	registrycmd "github.com/maestroplusplus/maestro/internal/cli/registry"
 	servecmd "github.com/maestroplusplus/maestro/internal/cli/serve"
 	"github.com/maestroplusplus/maestro/internal/cli/subscription"
+	"github.com/maestroplusplus/maestro/internal/httptimeout"
 	"github.com/maestroplusplus/maestro/internal/store/storeurl"
 )
 
@@ -162,6 +163,13 @@ func RunApp(ctx context.Context, app *cli.App, args []string, f *cmdutil.Factory
 			err = cmdutil.UsageErrorf("%v; `%s --help` shows the usage", err, commandPath(app.Commands, args))
 		}
 	}
+	// The Azure DevOps client's own timeout, named as the GitHub client's
+	// is (its transport cannot be replaced; see wire.Env.azdoConnection).
+	d, derr := httptimeout.FromEnv(f.Getenv)
+	if derr != nil {
+		d = httptimeout.Default
+	}
+	err = httptimeout.Explain(err, d)
 	cmdutil.ReportError(f.IO.ErrOut, err, f.Getenv)
 	return cmdutil.ExitCode(err)
 }

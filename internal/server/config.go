@@ -28,9 +28,10 @@ const (
 	// after it another worker (of any replica) takes the event over.
 	DefaultClaimTimeout = 5 * time.Minute
 	// DefaultEventTimeout bounds one attempt at an event's work (the calls
-	// to GitHub, Azure DevOps and the store it makes): the outgoing clients
-	// have no timeout of their own, and a service that accepts a request
-	// and never answers would otherwise hold the worker, the event's claim
+	// to GitHub, Azure DevOps and the store it makes, and the git commands
+	// it runs): each request to GitHub and Azure DevOps is bounded by
+	// MAESTRO_HTTP_TIMEOUT, but an attempt makes many, and a git host that
+	// accepts a request and never answers would otherwise hold the worker, the event's claim
 	// (renewed while the work runs) and every later event of its
 	// repository for good. An attempt cut short fails and is retried.
 	DefaultEventTimeout = 15 * time.Minute

@@ -1,10 +1,12 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/maestroplusplus/maestro/internal/httptimeout"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
@@ -37,6 +39,9 @@ func ExitCode(err error) int {
 		return ExitConflict
 	case maestro.KindUnavailable:
 		return ExitUnavailable
+	}
+	if errors.As(err, new(*httptimeout.Error)) {
+		return ExitUnavailable // a host did not answer in time
 	}
 	return ExitFailure
 }

@@ -2,10 +2,13 @@ package cmdutil_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maestroplusplus/maestro/internal/cli/cmdutil"
+	"github.com/maestroplusplus/maestro/internal/httptimeout"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 )
 
@@ -37,5 +40,17 @@ func TestReportError(t *testing.T) {
 				t.Fatalf("ReportError printed\n%q\nwant\n%q", b.String(), c.want)
 			}
 		})
+	}
+}
+
+// TestExitCodeOfASilentHost: a host that did not answer in time
+// (MAESTRO_HTTP_TIMEOUT) is a service that could not be reached: exit 5.
+func TestExitCodeOfASilentHost(t *testing.T) {
+	err := fmt.Errorf("pull request 1: %w", &httptimeout.Error{Method: "GET", Host: "github.example", After: time.Minute})
+	if got := cmdutil.ExitCode(err); got != cmdutil.ExitUnavailable {
+		t.Errorf("ExitCode(%v) = %d, want %d", err, got, cmdutil.ExitUnavailable)
+	}
+	if got := cmdutil.ExitCode(errors.New("other")); got != cmdutil.ExitFailure {
+		t.Errorf("ExitCode(other) = %d, want %d", got, cmdutil.ExitFailure)
 	}
 }

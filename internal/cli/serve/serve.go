@@ -138,7 +138,8 @@ parallel (--workers). Flags override the environment, which overrides the
 Hosts, tokens, the bot identity and the store's credentials are the
 variables every command reads (GITHUB_TOKEN, MAESTRO_GITHUB_APP_*,
 MAESTRO_GITHUB_URL, MAESTRO_AZDO_TOKEN, MAESTRO_AZDO_SERVER_URLS,
-MAESTRO_BOT_NAME, MAESTRO_BOT_EMAIL, AZURE_STORAGE_*, AZURE_*), from the
+MAESTRO_BOT_NAME, MAESTRO_BOT_EMAIL, MAESTRO_HTTP_TIMEOUT, AZURE_STORAGE_*,
+AZURE_*), from the
 process environment or the file's environment section. Secrets are never
 logged.`,
 		ArgsUsage: " ",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -18,6 +19,10 @@ type App struct {
 	ID             int64
 	InstallationID int64
 	Key            *rsa.PrivateKey
+	// HTTPClient sends the request, unauthenticated (nil: one that keeps
+	// credentials out of its errors, redact.NewClient); the caller bounds
+	// its requests with it (wire: MAESTRO_HTTP_TIMEOUT).
+	HTTPClient *http.Client
 }
 
 // InstallationToken buys an installation token for the app: a JSON web token
@@ -33,7 +38,11 @@ func InstallationToken(ctx context.Context, base *gh.Client, a App, now time.Tim
 	if err != nil {
 		return "", fmt.Errorf("sign the GitHub App token: %w", err)
 	}
-	client := gh.NewClient(redact.NewClient()).WithAuthToken(signed)
+	hc := a.HTTPClient
+	if hc == nil {
+		hc = redact.NewClient()
+	}
+	client := gh.NewClient(hc).WithAuthToken(signed)
 	u := *base.BaseURL
 	client.BaseURL = &u
 	tok, _, err := client.Apps.CreateInstallationToken(ctx, a.InstallationID, nil)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
 
-	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/service"
 )
@@ -27,7 +26,7 @@ func (e Env) AzureDevOps(organization string) (*azuredevops.Connection, error) {
 	if token == "" {
 		return nil, maestro.Errorf(maestro.KindInvalid, "Azure DevOps organization %s: set MAESTRO_AZDO_TOKEN to a token that may read builds (Build: Read) to publish their artifacts", org)
 	}
-	return azdo.Connection(org, token, bearer), nil
+	return e.azdoConnection(org, token, bearer)
 }
 
 // AzureDevOpsAccount connects to the organization of an Azure DevOps

@@ -27,7 +27,7 @@ func (e Env) LegacyQueuer(instances map[string]string) (legacy.Queuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &legacyQueuer{token: token, bearer: bearer, orgs: map[string]string{}}
+	q := &legacyQueuer{env: e, token: token, bearer: bearer, orgs: map[string]string{}}
 	for instance, raw := range instances {
 		org, err := hosts.Organization(raw)
 		if err != nil {
@@ -40,6 +40,7 @@ func (e Env) LegacyQueuer(instances map[string]string) (legacy.Queuer, error) {
 }
 
 type legacyQueuer struct {
+	env    Env
 	token  string
 	bearer bool
 	hosts  Hosts
@@ -74,7 +75,11 @@ func (q *legacyQueuer) Queue(ctx context.Context, t legacy.Trigger, marker strin
 	if err != nil {
 		return legacy.QueuedBuild{}, err
 	}
-	b, err := azdo.QueueBuild(ctx, azdo.Connection(org, q.token, q.bearer), req)
+	conn, err := q.env.azdoConnection(org, q.token, q.bearer)
+	if err != nil {
+		return legacy.QueuedBuild{}, err
+	}
+	b, err := azdo.QueueBuild(ctx, conn, req)
 	return legacy.QueuedBuild{ID: b.ID, URL: b.URL}, err
 }
 
@@ -83,6 +88,10 @@ func (q *legacyQueuer) Find(ctx context.Context, t legacy.Trigger, marker string
 	if err != nil {
 		return legacy.QueuedBuild{}, false, err
 	}
-	b, found, err := azdo.FindQueued(ctx, azdo.Connection(org, q.token, q.bearer), req, since, skip...)
+	conn, err := q.env.azdoConnection(org, q.token, q.bearer)
+	if err != nil {
+		return legacy.QueuedBuild{}, false, err
+	}
+	b, found, err := azdo.FindQueued(ctx, conn, req, since, skip...)
 	return legacy.QueuedBuild{ID: b.ID, URL: b.URL}, found, err
 }

@@ -49,7 +49,11 @@ func (e Env) MirrorGit(source, target string) (git.Runner, error) {
 		case HostAzureDevOps:
 			token, _ = e.azdoToken()
 		case HostGitHub:
-			client := gh.NewClient(redact.NewClient())
+			hc, err := e.apiClient()
+			if err != nil {
+				return g, err
+			}
+			client := gh.NewClient(hc)
 			if web := hosts.GitHub.String(); web != "https://github.com" {
 				if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
 					return g, maestro.Errorf(maestro.KindInvalid, "%s %q: %v", EnvGitHubURL, web, err)
@@ -128,7 +132,11 @@ func (q mirrorQueue) pipelines(up maestro.UpdatePipeline) (azdo.Pipelines, maest
 	if up.Organization, err = hosts.Organization(up.Organization); err != nil {
 		return azdo.Pipelines{}, up, fmt.Errorf("mirror pipeline: %w", err)
 	}
-	return azdo.Pipelines{Conn: azdo.Connection(up.Organization, q.token, q.bearer)}, up, nil
+	conn, err := q.e.azdoConnection(up.Organization, q.token, q.bearer)
+	if err != nil {
+		return azdo.Pipelines{}, up, err
+	}
+	return azdo.Pipelines{Conn: conn}, up, nil
 }
 
 func (q mirrorQueue) Queue(ctx context.Context, up maestro.UpdatePipeline, params [][2]string) (int, string, error) {

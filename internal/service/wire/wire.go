@@ -8,15 +8,18 @@ package wire
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	gh "github.com/google/go-github/v60/github"
 	"github.com/google/uuid"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
 
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/git"
+	"github.com/maestroplusplus/maestro/internal/httptimeout"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
 	"github.com/maestroplusplus/maestro/internal/platform/azrepos"
@@ -83,10 +86,18 @@ func (e Env) Platform(reg *registry.Registry, repo string) (platform.Platform, e
 		if token == "" {
 			return nil, maestro.Errorf(maestro.KindInvalid, "repository %s: set MAESTRO_AZDO_TOKEN (or run in a job with SYSTEM_ACCESSTOKEN) to push branches and open pull requests", repo)
 		}
-		return azrepos.New(org, azdo.Connection(org, token, bearer), token, e.Bot()), nil
+		conn, err := e.azdoConnection(org, token, bearer)
+		if err != nil {
+			return nil, err
+		}
+		return azrepos.New(org, conn, token, e.Bot()), nil
 	}
 	web := hosts.GitHub.String()
-	client := gh.NewClient(redact.NewClient()) // errors and error bodies without the token
+	hc, err := e.apiClient()
+	if err != nil {
+		return nil, err
+	}
+	client := gh.NewClient(hc)
 	if web != "https://github.com" {
 		if client, err = client.WithEnterpriseURLs(web+"/api/v3/", web+"/api/uploads/"); err != nil {
 			return nil, maestro.Errorf(maestro.KindInvalid, "%s %q: %v", EnvGitHubURL, web, err)
@@ -156,7 +167,11 @@ func (e Env) gitHubToken(client *gh.Client) (token string, app bool, err error) 
 	if err != nil {
 		return "", false, maestro.Errorf(maestro.KindInvalid, "MAESTRO_GITHUB_APP_PRIVATE_KEY: not an RSA private key in PEM: %v", err)
 	}
-	token, err = github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key}, e.Now())
+	hc, err := e.apiClient() // its requests bounded, its errors redacted
+	if err != nil {
+		return "", false, err
+	}
+	token, err = github.InstallationToken(context.Background(), client, github.App{ID: appID, InstallationID: inst, Key: key, HTTPClient: hc}, e.Now())
 	return token, err == nil, err
 }
 
@@ -206,7 +221,11 @@ func (e Env) Updater(reg *registry.Registry) *updater.Updater {
 			if up.Organization, err = hosts.Organization(up.Organization); err != nil {
 				return "", fmt.Errorf("update pipeline: %w", err)
 			}
-			q, err := azdo.Queue(ctx, azdo.Connection(up.Organization, token, bearer), up, subID, buildID)
+			conn, err := e.azdoConnection(up.Organization, token, bearer)
+			if err != nil {
+				return "", err
+			}
+			q, err := azdo.Queue(ctx, conn, up, subID, buildID)
 			if q.URL == "" {
 				q.URL = fmt.Sprintf("%s run %d", azdo.PipelineURL(up), q.ID)
 			}
@@ -214,4 +233,29 @@ func (e Env) Updater(reg *registry.Registry) *updater.Updater {
 		}
 	}
 	return u
+}
+
+// apiClient is the HTTP client of the GitHub API: each request bounded
+// by MAESTRO_HTTP_TIMEOUT (a host that never answers fails, naming
+// itself, instead of hanging the command), errors and error bodies
+// without the token.
+func (e Env) apiClient() (*http.Client, error) {
+	d, err := httptimeout.FromEnv(e.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: &redact.Transport{Base: &httptimeout.Transport{Timeout: d}}}, nil
+}
+
+// azdoConnection connects to an Azure DevOps organization with each
+// request bounded by MAESTRO_HTTP_TIMEOUT (the client's Timeout: its
+// transport cannot be replaced; httptimeout.Explain names the host).
+func (e Env) azdoConnection(org, token string, bearer bool) (*azuredevops.Connection, error) {
+	d, err := httptimeout.FromEnv(e.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	conn := azdo.Connection(org, token, bearer)
+	conn.Timeout = &d
+	return conn, nil
 }
