@@ -67,3 +67,29 @@ func TestParseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpGivesTheRealDefaults: each flag's default is printed once, and
+// it is the server's default, not the flag's zero value ("(default: 4)
+// (default: 0)" told a reader --workers defaults to 0).
+func TestHelpGivesTheRealDefaults(t *testing.T) {
+	res, _ := parse("--help")
+	assert.Equal(t, cmdutil.ExitOK, res.Code, res.ErrOut)
+	for _, line := range strings.Split(res.Out, "\n") {
+		assert.LessOrEqual(t, strings.Count(line, "(default:"), 1, line)
+	}
+	for flag, def := range map[string]string{
+		"--workers":       "(default: 4)",
+		"--lease-period":  "(default: " + server.DefaultLeasePeriod.String() + ")",
+		"--tick-interval": "(default: " + server.DefaultTickInterval.String() + ")",
+		"--listen":        "(default: " + server.DefaultListen + ")",
+	} {
+		found := false
+		for _, line := range strings.Split(res.Out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), flag+" ") {
+				found = true
+				assert.Contains(t, line, def)
+			}
+		}
+		assert.True(t, found, flag)
+	}
+}
