@@ -181,7 +181,8 @@ func (g *FlowGraph) diagram() diagram {
 			label = append(label, "cycle")
 		}
 		if f.Failing {
-			de.color = "red"
+			// A red dark enough for its label to read on white (6:1, WCAG AA).
+			de.color = "#c00000"
 			label = append(label, "last: "+string(f.LastResult))
 		}
 		de.label = strings.Join(label, "\n")

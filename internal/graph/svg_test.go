@@ -183,7 +183,7 @@ func TestSVGFlowGraph(t *testing.T) {
 		switch {
 		case f.Failing:
 			kinds = append(kinds, "failing")
-			assert.Equal(t, "red", line.Stroke, name)
+			assert.Equal(t, "#c00000", line.Stroke, "%s is red", name)
 		case !f.Enabled:
 			kinds = append(kinds, "disabled")
 			assert.Equal(t, "5,2", line.DashArray, "%s is dashed", name)

@@ -85,6 +85,8 @@ type Server struct {
 	legacyQueue legacy.Queuer // POST /CommitPushed's actions
 
 	azdo azdoState // Azure DevOps service hooks (azdo.go)
+
+	svgs *svgCache // the site's laid-out graphs (sitegraph.go)
 }
 
 // WithMetrics makes the server count into m (whose InstrumentStore should
@@ -102,7 +104,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger, opts ...Option) (*S
 		now = time.Now
 	}
 	s := &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
-		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), seq: newSequencer()}
+		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), seq: newSequencer(), svgs: newSVGCache()}
 	for _, o := range opts {
 		o(s)
 	}

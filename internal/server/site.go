@@ -378,6 +378,8 @@ func (s *Server) buildsPage(_ http.ResponseWriter, r *http.Request, _ viewer) (s
 type buildData struct {
 	Build maestro.Build
 	Graph *graph.BuildGraph
+	// SVG is the graph drawn (sitegraph.go), "" when it is not drawn.
+	SVG template.HTML
 	// Nodes by id, for the edges' labels; Deps the edges from each node.
 	Nodes map[int]graph.Node
 	Deps  map[int][]graph.Edge
@@ -402,6 +404,9 @@ func (s *Server) buildPage(_ http.ResponseWriter, r *http.Request, _ viewer) (st
 	}
 	for _, e := range g.Edges {
 		d.Deps[e.From] = append(d.Deps[e.From], e)
+	}
+	if len(g.Edges) > 0 { // one build alone is not worth a picture
+		d.SVG = s.pageSVG(g.Render, len(g.Nodes)+len(g.Edges), fmt.Sprintf("Dependency graph of build %d: %d builds, %d dependencies", b.ID, len(g.Nodes), len(g.Edges)))
 	}
 	return "build", pageData{Title: fmt.Sprintf("Build %d of %s", b.ID, repoName(b.Repository)), Nav: "channels", Data: d}, nil
 }
@@ -505,6 +510,7 @@ type flowData struct {
 	Channels []maestro.Channel
 	Channel  int
 	Graph    *graph.FlowGraph
+	SVG      template.HTML // the graph drawn, "" when it is not
 }
 
 func (s *Server) flowPage(_ http.ResponseWriter, r *http.Request, _ viewer) (string, pageData, error) {
@@ -523,6 +529,10 @@ func (s *Server) flowPage(_ http.ResponseWriter, r *http.Request, _ viewer) (str
 	}
 	if d.Channels, err = callAPI[[]maestro.Channel](s.apiChannels, r, nil, nil); err != nil {
 		return "", pageData{}, err
+	}
+	if len(d.Graph.Flows) > 0 {
+		d.SVG = s.pageSVG(d.Graph.Render, len(d.Graph.Repositories)+len(d.Graph.Flows),
+			fmt.Sprintf("Flow graph: %d repositories, %d subscriptions", len(d.Graph.Repositories), len(d.Graph.Flows)))
 	}
 	return "flow", pageData{Title: "Flow graph", Nav: "flow", Data: d}, nil
 }

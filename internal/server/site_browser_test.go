@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,6 +223,14 @@ func TestSiteInBrowser(t *testing.T) {
 		newer := p.texts("table.graph tbody tr td:last-child")
 		assert.Contains(t, newer, "build "+strconv.Itoa(s.arcade2.ID)+" in .NET 10", "arcade 1 has a newer build")
 		assert.Contains(t, p.text("dl.facts"), "build 20261205.1 (4242)")
+		// The same graph drawn: every node visible, labelled with its
+		// repository, the conflicts red; as many edges as the table's.
+		svg := svgFacts(p)
+		assert.Equal(t, "img", svg.Role)
+		assert.Equal(t, "Dependency graph of build "+strconv.Itoa(s.runtime.ID)+": 3 builds, 2 dependencies", svg.Label)
+		assert.ElementsMatch(t, []string{"github.com/dotnet/runtime", "github.com/dotnet/arcade", "github.com/dotnet/arcade"}, svg.Nodes)
+		assert.Equal(t, 2, svg.Red, "the two arcade builds")
+		assert.Len(t, p.texts("table.graph td:nth-child(6) li"), svg.Edges)
 		checkAccessibility(t, p, "build")
 		p.shot("build")
 	})
@@ -235,6 +244,15 @@ func TestSiteInBrowser(t *testing.T) {
 		failing := p.texts("ul.tree li.failing")
 		require.Len(t, failing, 1)
 		assert.Contains(t, failing[0], "failure")
+		svg := svgFacts(p)
+		assert.Equal(t, "img", svg.Role)
+		assert.Equal(t, "Flow graph: 3 repositories, 2 subscriptions", svg.Label)
+		require.Len(t, svg.Nodes, len(repos), "every repository drawn and visible")
+		for _, r := range repos {
+			assert.True(t, slices.ContainsFunc(svg.Nodes, func(n string) bool { return strings.HasSuffix(n, r) }), "%s is drawn: %v", r, svg.Nodes)
+		}
+		assert.Len(t, p.texts("ul.tree li li"), svg.Edges, "every subscription drawn")
+		assert.Equal(t, 1, svg.Red, "the failing subscription red")
 		checkAccessibility(t, p, "flow")
 		p.shot("flow")
 		p.open("/flow/health")
@@ -273,6 +291,32 @@ func TestSiteInBrowser(t *testing.T) {
 		checkAccessibility(t, p, "triggered")
 		p.shot("triggered")
 	})
+}
+
+// drawnGraph is what a person sees of the graph drawn on a page.
+type drawnGraph struct {
+	Role  string   `json:"role"`
+	Label string   `json:"label"`
+	Nodes []string `json:"nodes"` // the first line of each visible node's label
+	Edges int      `json:"edges"` // visible edges
+	Red   int      `json:"red"`   // nodes and edges drawn in red
+}
+
+func svgFacts(p page) drawnGraph {
+	return eval[drawnGraph](p, `(() => {
+  const svg = document.querySelector("#graph-svg svg");
+  if (!svg) return {};
+  const shown = g => { const r = g.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(g).visibility !== "hidden"; };
+  const red = g => ["rgb(255, 0, 0)", "rgb(192, 0, 0)"].includes(getComputedStyle(g.querySelector("path,polygon")).stroke);
+  const nodes = Array.from(svg.querySelectorAll("g.node")).filter(shown);
+  const edges = Array.from(svg.querySelectorAll("g.edge")).filter(shown);
+  return {
+    role: svg.getAttribute("role"), label: svg.getAttribute("aria-label"),
+    nodes: nodes.map(g => g.querySelector("text").textContent),
+    edges: edges.length,
+    red: nodes.concat(edges).filter(red).length,
+  };
+})()`)
 }
 
 // domFacts is what the accessibility check reads from a page.
@@ -320,7 +364,10 @@ const readDOM = `(() => {
     if (!visible(e)) continue;
     const own = Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent.trim()).join("");
     if (!own) continue;
-    texts.push({tag: e.tagName.toLowerCase() + (e.className ? "." + e.className : ""), text: own.slice(0, 40), color: getComputedStyle(e).color, back: back(e)});
+    // SVG text is painted with its fill, not its color.
+    const color = e instanceof SVGElement ? getComputedStyle(e).fill : getComputedStyle(e).color;
+    const cls = e instanceof SVGElement ? e.getAttribute("class") : e.className;
+    texts.push({tag: e.tagName.toLowerCase() + (cls ? "." + cls : ""), text: own.slice(0, 40), color: color, back: back(e)});
   }
   return {
     lang: document.documentElement.lang,

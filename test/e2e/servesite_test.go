@@ -64,9 +64,13 @@ func TestServeSite(t *testing.T) {
 	assert.Contains(t, string(page), "Build 1 of dotnet/arcade")
 	assert.Contains(t, string(page), "Microsoft.DotNet.Arcade.Sdk")
 	assert.Contains(t, string(page), "https://github.com/dotnet/arcade/commit/7b731032220c21a3ed0021c72757b1f3122579b2")
+	assert.NotContains(t, string(page), "<svg", "a graph of one build is not drawn")
 	code, body, _ = get("/flow")
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "dotnet/arcade</span>")
+	assert.Contains(t, body, `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Flow graph: 2 repositories, 1 subscriptions"`,
+		"the binary draws the graph (Graphviz in WebAssembly)")
+	assert.Contains(t, body, "<title>r0-&gt;r1</title>")
 
 	code, body = apiDo(t, s, "GET", "/api/flow/graph", apiReadToken, "")
 	require.Equal(t, http.StatusOK, code, body)
