@@ -228,7 +228,7 @@ func writeDOT(w io.Writer, d diagram) error {
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(d.title))
 	b.WriteString("  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n")
 	if len(d.notes) > 0 {
-		fmt.Fprintf(&b, "  labelloc=b;\n  label=%s;\n", dotQuote(d.notes...))
+		fmt.Fprintf(&b, "  labelloc=b;\n  fontname=\"Helvetica\";\n  fontsize=10;\n  label=%s;\n", dotQuote(d.notes...))
 	}
 	for _, n := range d.nodes {
 		attrs := []string{"label=" + dotQuote(n.lines...)}
