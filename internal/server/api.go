@@ -67,6 +67,8 @@ var apiTable = []apiRoute{
 	{"GET", "/api/builds/latest", func(s *Server) apiHandler { return s.apiLatestBuild }},
 	{"GET", "/api/builds/{id}", func(s *Server) apiHandler { return s.apiBuild }},
 	{"GET", "/api/builds/{id}/graph", func(s *Server) apiHandler { return s.apiBuildGraph }},
+	{"GET", "/api/speculative/builds", func(s *Server) apiHandler { return s.apiProductBuilds }},
+	{"GET", "/api/speculative/builds/{id}", func(s *Server) apiHandler { return s.apiProductBuild }},
 	{"GET", "/api/assets", func(s *Server) apiHandler { return s.apiAssets }},
 	{"GET", "/api/channels", func(s *Server) apiHandler { return s.apiChannels }},
 	{"GET", "/api/channels/{id}", func(s *Server) apiHandler { return s.apiChannel }},

@@ -488,6 +488,29 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	w.wantError(404, "DELETE", "/api/default-channels/"+itoa(dc.ID), nil)
 	w.want(204, "DELETE", "/api/channels/"+itoa(other.ID), nil, nil)
 	w.wantError(404, "DELETE", "/api/channels/"+itoa(other.ID), nil)
+
+	// Speculative product build reports, with the mainline times worked
+	// out from the registry: arcade's change is build b1's commit.
+	arcade := "https://github.com/dotnet/arcade"
+	start := time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC)
+	pb := maestro.ProductBuild{ID: "20261205T150000.000Z-1a2b3c4d", Channel: ch, Inject: []string{arcade + "@" + b1.Commit},
+		Result: maestro.SpeculativeSucceeded, Started: start, Finished: start.Add(2 * time.Second), WallSeconds: 2, Platform: "local",
+		Repositories: []maestro.ProductBuildEntry{{Repository: arcade, Branch: "main", Commit: b1.Commit, Injected: true, Upstream: []string{},
+			Result: maestro.SpeculativeSucceeded, BuildID: 1_000_000_001, Started: start, Finished: start.Add(2 * time.Second), Seconds: 2}},
+		CriticalPath: []string{arcade}, CriticalPathSeconds: 2}
+	require.NoError(t, reg.SaveProductBuild(t.Context(), pb))
+	var pbs []maestro.ProductBuild
+	r.want(200, "GET", "/api/speculative/builds?limit=5", nil, &pbs)
+	require.Len(t, pbs, 1)
+	assert.Equal(t, pb, pbs[0], "as kept")
+	r.wantError(400, "GET", "/api/speculative/builds?limit=0", nil)
+	var report maestro.ProductBuild
+	r.want(200, "GET", "/api/speculative/builds/"+pb.ID, nil, &report)
+	require.NotNil(t, report.MainlineSeconds)
+	assert.Equal(t, b1.ID, report.Repositories[0].MainlineBuildID, "the injected commit's official build")
+	assert.Zero(t, *report.MainlineSeconds)
+	r.wantError(404, "GET", "/api/speculative/builds/20261205T160000.000Z-00000000", nil)
+	r.wantError(400, "GET", "/api/speculative/builds/"+pb.ID+"?depth=1", nil)
 	// A route the document does not have: a JSON 404 too.
 	req, err := http.NewRequest("POST", base+"/api/builds", nil)
 	require.NoError(t, err)

@@ -77,6 +77,7 @@ var siteFuncs = template.FuncMap{
 	"commitURL": commitURL,
 	"azdoURL":   azdoBuildURL,
 	"pageURL":   pageURL,
+	"seconds":   siteSeconds,
 }
 
 // siteRoutes adds the site's pages and static files to mux.
@@ -98,6 +99,8 @@ func (s *Server) siteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /subscriptions", s.page(ScopeRead, s.subscriptionsPage))
 	mux.HandleFunc("GET /subscriptions/{id}", s.page(ScopeRead, s.subscriptionPage))
 	mux.HandleFunc("POST /subscriptions/{id}/trigger", s.page(ScopeWrite, s.triggerPage))
+	mux.HandleFunc("GET /speculative/builds", s.page(ScopeRead, s.productBuildsPage))
+	mux.HandleFunc("GET /speculative/builds/{id}", s.page(ScopeRead, s.productBuildPage))
 	mux.HandleFunc("GET /flow", s.page(ScopeRead, s.flowPage))
 	mux.HandleFunc("GET /flow/health", s.page(ScopeRead, s.healthPage))
 	mux.HandleFunc("GET /signin", s.signInForm)

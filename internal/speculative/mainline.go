@@ -178,6 +178,11 @@ func buildsSince(ctx context.Context, r Reader, repo, branch string, since time.
 		}
 		before = bs[len(bs)-1].ID
 	}
-	slices.SortStableFunc(out, func(a, b maestro.Build) int { return a.DateProduced.Compare(b.DateProduced) })
+	slices.SortFunc(out, func(a, b maestro.Build) int { // by date produced, then id
+		if c := a.DateProduced.Compare(b.DateProduced); c != 0 {
+			return c
+		}
+		return a.ID - b.ID
+	})
 	return out, nil
 }
