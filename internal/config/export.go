@@ -51,6 +51,7 @@ func Export(st *State) (*File, error) {
 			MergePolicies: fromMaestro(s.Policy.MergePolicies), ExcludedAssets: excluded,
 			FailureNotificationTags: s.PullRequestFailureNotificationTags,
 			UpdatePipeline:          pipelineOf(s.UpdatePipeline),
+			Speculative:             s.Speculative,
 		})
 	}
 	for _, p := range ix.sortedPolicies() {

@@ -82,6 +82,8 @@ type Subscription struct {
 	FailureNotificationTags string        `yaml:"failureNotificationTags,omitempty"`
 	// UpdatePipeline, when set, is queued instead of applying updates directly.
 	UpdatePipeline *UpdatePipeline `yaml:"updatePipeline,omitempty"`
+	// Speculative opts in to speculative version flow (docs/speculative.md).
+	Speculative bool `yaml:"speculative,omitempty"`
 }
 
 // UpdatePipeline is a subscription's dependency-update pipeline.

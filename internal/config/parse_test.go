@@ -72,8 +72,8 @@ func TestParseErrors(t *testing.T) {
 `,
 			want: []string{
 				"c.yaml:2: subscriptions[0].targetBranch: is required",
-				"c.yaml:4: subscriptions[0].frequency: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
-				"c.yaml:6: subscriptions[0].policy: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
+				"c.yaml:4: subscriptions[0].frequency: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline, speculative",
+				"c.yaml:6: subscriptions[0].policy: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline, speculative",
 			},
 		},
 		{
@@ -103,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 `,
 			want: []string{
 				"c.yaml:6: subscriptions[0].updateFrequency: unknown update frequency \"hourly\"; valid ones: none, everyBuild, twiceDaily, everyDay, everyWeek, everyTwoWeeks, everyMonth",
-				"c.yaml:7: subscriptions[0].colour: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline",
+				"c.yaml:7: subscriptions[0].colour: unknown key; subscriptions[0] takes id, channel, sourceRepository, targetRepository, targetBranch, sourceDirectory, targetDirectory, enabled, updateFrequency, batchable, mergePolicies, excludedAssets, failureNotificationTags, updatePipeline, speculative",
 			},
 		},
 		{

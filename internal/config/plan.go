@@ -350,6 +350,9 @@ func (b *planner) subscriptions() {
 		if s.UpdatePipeline != nil {
 			add("updatePipeline", pipelineValue(s.UpdatePipeline))
 		}
+		if s.Speculative {
+			add("speculative", "true")
+		}
 		adds = append(adds, Action{
 			Op: OpAdd, Kind: KindSubscription,
 			Subject: subject, Detail: subSubject(s.Channel, s.SourceRepository, s.TargetRepository, s.TargetBranch),
@@ -402,6 +405,7 @@ func (b *planner) subscriptionChange(s Subscription, o *maestro.Subscription) (A
 	diff("excludedAssets", listValue(o.ExcludedAssets), listValue(s.ExcludedAssets))
 	diff("failureNotificationTags", value(o.PullRequestFailureNotificationTags), value(s.FailureNotificationTags))
 	diff("updatePipeline", pipelineValue(pipelineOf(o.UpdatePipeline)), pipelineValue(s.UpdatePipeline))
+	diff("speculative", strconv.FormatBool(o.Speculative), strconv.FormatBool(s.Speculative))
 	if len(fields) == 0 {
 		return Action{}, false
 	}
@@ -445,6 +449,7 @@ func (s Subscription) toMaestro(chID int) (maestro.Subscription, error) {
 		SourceDirectory: s.SourceDirectory, TargetDirectory: s.TargetDirectory,
 		PullRequestFailureNotificationTags: s.FailureNotificationTags,
 		UpdatePipeline:                     up,
+		Speculative:                        s.Speculative,
 	}, nil
 }
 
@@ -460,6 +465,7 @@ func (s Subscription) changeTo(r *maestro.Subscription, chID int) error {
 	r.Policy.MergePolicies = toMaestro(s.MergePolicies)
 	r.ExcludedAssets = append([]string{}, s.ExcludedAssets...)
 	r.PullRequestFailureNotificationTags = s.FailureNotificationTags
+	r.Speculative = s.Speculative
 	up, err := s.UpdatePipeline.toMaestro()
 	r.UpdatePipeline = up
 	return err

@@ -47,7 +47,7 @@ func populate(t *testing.T, reg *registry.Registry) {
 		{
 			ChannelID: net10.ID, SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: "https://github.com/dotnet/aspnetcore",
 			TargetBranch: "refs/heads/main", Enabled: true, Policy: maestro.SubscriptionPolicy{Batchable: true, UpdateFrequency: maestro.FrequencyEveryBuild},
-			PullRequestFailureNotificationTags: "@dotnet/aspnet-build",
+			PullRequestFailureNotificationTags: "@dotnet/aspnet-build", Speculative: true,
 		},
 		{
 			ChannelID: net10.ID, SourceRepository: "https://github.com/dotnet/runtime", TargetRepository: "https://github.com/dotnet/dotnet",

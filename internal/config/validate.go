@@ -251,6 +251,9 @@ func (c *checker) checkFile() {
 		if _, err := s.UpdatePipeline.toMaestro(); err != nil {
 			c.add(err.Error(), "subscriptions", i, "updatePipeline", "url")
 		}
+		if s.Speculative && s.UpdatePipeline != nil {
+			c.add("a subscription with an update pipeline cannot take speculative builds (their pull requests are opened by the flow itself); drop speculative or the update pipeline", "subscriptions", i, "speculative")
+		}
 		if !slices.Contains(maestro.UpdateFrequencies, maestro.UpdateFrequency(s.UpdateFrequency)) {
 			c.add(fmt.Sprintf("unknown update frequency %q; valid ones: %s", s.UpdateFrequency, validFrequencies()), "subscriptions", i, "updateFrequency")
 		}

@@ -152,6 +152,19 @@ defaultChannels:
 			want: []string{`maestro.yaml:7: subscriptions[0].mergePolicies: a batchable subscription takes no merge policies of its own; list them under repositoryPolicies for https://github.com/dotnet/sdk@main instead`},
 		},
 		{
+			name: "speculative with an update pipeline",
+			file: `subscriptions:
+  - channel: .NET 10
+    sourceRepository: https://github.com/dotnet/arcade
+    targetRepository: https://github.com/dotnet/sdk
+    targetBranch: main
+    speculative: true
+    updatePipeline:
+      url: https://dev.azure.com/dnceng/internal/_build?definitionId=7
+`,
+			want: []string{`maestro.yaml:6: subscriptions[0].speculative: a subscription with an update pipeline cannot take speculative builds (their pull requests are opened by the flow itself); drop speculative or the update pipeline`},
+		},
+		{
 			name: "target repository and branch of an existing id",
 			file: `subscriptions:
   - id: 00000000-0000-4000-8000-0000000000aa

@@ -139,13 +139,17 @@ const (
 	PolicyNoNewerUpdateMerged     = "NoNewerUpdateMerged"
 	PolicyVersionDetailsProps     = "VersionDetailsProps"
 	PolicyStandard                = "Standard"
+	// PolicySpeculativeParentsMerged holds a speculative pull request until
+	// every ancestor pull request merged; every speculative pull request
+	// is judged by it, listed or not.
+	PolicySpeculativeParentsMerged = "SpeculativeParentsMerged"
 )
 
 // MergePolicyNames lists every valid merge policy name.
 var MergePolicyNames = []string{
 	PolicyAllChecksSuccessful, PolicyNoRequestedChanges, PolicyDontAutomergeDowngrades,
 	PolicyValidateCoherency, PolicyNoExtraCommits, PolicyNoNewerUpdateMerged, PolicyVersionDetailsProps,
-	PolicyStandard,
+	PolicyStandard, PolicySpeculativeParentsMerged,
 }
 
 // StandardPolicyMembers are the policies production's Standard stands for: a
@@ -182,6 +186,12 @@ type Subscription struct {
 	// UpdatePipeline, when set, is the target's dependency-update pipeline:
 	// the flow queues it instead of applying the update itself.
 	UpdatePipeline *UpdatePipeline `json:"updatePipeline,omitempty"`
+	// Speculative opts the subscription in to speculative version flow:
+	// speculative builds of its source in the speculative twin of its
+	// channel flow to it too, each into a pull request of its own marked
+	// speculative (docs/speculative.md). Without it, a subscription never
+	// sees a speculative build.
+	Speculative bool `json:"speculative,omitempty"`
 }
 
 // UpdatePipeline is an Azure Pipelines pipeline that runs
@@ -451,6 +461,8 @@ type TrackedPullRequest struct {
 	PullRequest PullRequest          `json:"pullRequest"`
 	Updates     []SubscriptionUpdate `json:"updates"`
 	HeadCommit  string               `json:"headCommit"`
+	// Speculative marks a speculative pull request (docs/speculative.md).
+	Speculative *SpeculativeMark `json:"speculative,omitempty"`
 }
 
 // SubscriptionUpdate is one subscription's part of a pull request.

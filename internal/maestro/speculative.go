@@ -69,3 +69,64 @@ type ProductBuildEntry struct {
 	MainlineBuildID int      `json:"mainlineBuildId,omitempty"`
 	MainlineSeconds *float64 `json:"mainlineSeconds,omitempty"`
 }
+
+// SpeculativeMark makes a tracked pull request a speculative one: the
+// pull request whose speculative builds it takes (Parent) and the chain
+// of pull requests above it, root first, Parent last. Moved marks one
+// whose parent merged and that now carries the mainline build of the
+// merged commit: its [speculative] marks are gone, and the ordinary merge
+// policies decide once the gate (every ancestor merged) passes.
+type SpeculativeMark struct {
+	Parent string   `json:"parent"`
+	Chain  []string `json:"chain"`
+	Moved  bool     `json:"moved,omitempty"`
+}
+
+// States of a speculative pull request (SpeculativePullRequest.State).
+const (
+	// SpeculativeOpen: open, carrying a speculative build of its parent.
+	SpeculativeOpen = "open"
+	// SpeculativeMoved: open, moved to the mainline build of its merged parent.
+	SpeculativeMoved  = "moved"
+	SpeculativeMerged = "merged"
+	// SpeculativeClosed: closed because an ancestor closed without merging
+	// (or closed by a person).
+	SpeculativeClosed = "closed"
+)
+
+// SpeculativePullRequest is the flow's work and record for one speculative
+// pull request: subscription SubscriptionID takes the speculative builds
+// of pull request Parent into a pull request of its own (tracked under
+// Key in the target branch). BuildID is the newest speculative build of
+// Parent to carry, AppliedBuildID the one it carries; once Parent merged,
+// MainlineBuildID is the mainline build of the merged commit it moved to.
+type SpeculativePullRequest struct {
+	Key              string    `json:"key"`
+	SubscriptionID   string    `json:"subscriptionId"`
+	SourceRepository string    `json:"sourceRepository"`
+	TargetRepository string    `json:"targetRepository"`
+	TargetBranch     string    `json:"targetBranch"`
+	Parent           string    `json:"parent"`
+	Chain            []string  `json:"chain"`
+	BuildID          int       `json:"buildId"`
+	AppliedBuildID   int       `json:"appliedBuildId,omitempty"`
+	MainlineBuildID  int       `json:"mainlineBuildId,omitempty"`
+	PullRequestURL   string    `json:"pullRequestUrl,omitempty"`
+	Number           int       `json:"number,omitempty"`
+	State            string    `json:"state"`
+	Waiting          string    `json:"waiting,omitempty"`
+	NextAttempt      time.Time `json:"nextAttempt"`
+	Updated          time.Time `json:"updated"`
+	Claim            *Claim    `json:"claim,omitempty"`
+}
+
+// Claim is an attempt's hold on a piece of work until Until.
+type Claim struct {
+	Owner string    `json:"owner"`
+	Until time.Time `json:"until"`
+}
+
+// Ended reports whether a speculative pull request needs no more work.
+func (s SpeculativePullRequest) Ended() bool {
+	return s.State == SpeculativeMerged || s.State == SpeculativeClosed
+}

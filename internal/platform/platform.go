@@ -125,6 +125,25 @@ type AutoMerger interface {
 	DisableAutoMerge(ctx context.Context, pr maestro.PullRequest) error
 }
 
+// Closer is a platform that closes pull requests without merging them.
+//
+// Contract: Close closes pr (GitHub: state closed; Azure Repos: status
+// abandoned; local: state closed) and leaves its branch; closing a pull
+// request that is closed already is success; one that merged meanwhile is
+// an error of kind maestro.KindConflict.
+type Closer interface {
+	Close(ctx context.Context, pr maestro.PullRequest) error
+}
+
+// Labeler is a platform whose pull requests carry labels (GitHub).
+//
+// Contract: SetLabel adds label to pr when on (creating the repository's
+// label if it has none) and removes it when off; adding a label pr has, or
+// removing one it lacks, is success.
+type Labeler interface {
+	SetLabel(ctx context.Context, pr maestro.PullRequest, label string, on bool) error
+}
+
 // MergeOptions say what Merge and AutoMerger.EnableAutoMerge merge.
 type MergeOptions struct {
 	// Head is the head commit the merge policies judged; required. The

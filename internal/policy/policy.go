@@ -66,6 +66,16 @@ type PullRequestState struct {
 	// dependencies, and the builds they depend on, transitively
 	// (CollectBuilds gathers them).
 	Builds []maestro.Build
+	// Ancestors are the pull requests above a speculative pull request,
+	// root first, with their state read from their hosts (nil for a pull
+	// request that is not speculative).
+	Ancestors []Ancestor
+}
+
+// Ancestor is one pull request above a speculative pull request.
+type Ancestor struct {
+	URL   string                   `json:"url"`
+	State maestro.PullRequestState `json:"state"`
 }
 
 // PolicyResult is one policy's judgement.
@@ -220,6 +230,8 @@ func evaluate(p maestro.MergePolicy, s *eval) PolicyResult {
 		r = validateCoherency(s)
 	case maestro.PolicyVersionDetailsProps:
 		r = versionDetailsProps(s)
+	case maestro.PolicySpeculativeParentsMerged:
+		r = speculativeParentsMerged(s.Ancestors)
 	default:
 		r = failDecisively(fmt.Sprintf("Unknown merge policy %q", p.Name),
 			fmt.Sprintf("This pull request names the merge policy %q, which Maestro++ does not know, so it is never merged automatically. Valid policies: %s. Fix the subscription's or repository branch's merge policies.",
@@ -274,4 +286,31 @@ func shortSHA(sha string) string {
 		return sha[:7]
 	}
 	return sha
+}
+
+// speculativeParentsMerged passes once every ancestor pull request merged:
+// pending while one is open (a speculative pull request must not merge
+// before the changes it was built from), a decisive failure when one
+// closed without merging (the flow closes this pull request too). A pull
+// request that is not speculative has no ancestors and passes.
+func speculativeParentsMerged(ancestors []Ancestor) PolicyResult {
+	var open []string
+	for _, a := range ancestors {
+		switch a.State {
+		case maestro.PullRequestClosed:
+			return failDecisively("An ancestor pull request closed without merging",
+				fmt.Sprintf("Pull request %s, which this speculative pull request takes changes from, was closed without merging; this one can never merge and is closed by the flow.", a.URL))
+		case maestro.PullRequestMerged:
+		default:
+			open = append(open, a.URL)
+		}
+	}
+	if len(open) > 0 {
+		return pending("Waiting for the ancestor pull requests to merge",
+			fmt.Sprintf("This speculative pull request takes changes that have not merged yet. It waits for %s to merge.", strings.Join(open, ", ")))
+	}
+	if len(ancestors) == 0 {
+		return succeed("Not a speculative pull request", "This pull request has no ancestor pull requests to wait for.")
+	}
+	return succeed("Every ancestor pull request merged", "Every pull request above this one merged.")
 }

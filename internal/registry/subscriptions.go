@@ -87,6 +87,9 @@ func (r *Registry) validateSubscription(ctx context.Context, s *maestro.Subscrip
 		if err := repourl.Validate(up.Organization); err != nil || up.Project == "" || up.PipelineID <= 0 {
 			return maestro.Errorf(maestro.KindInvalid, "update pipeline: needs an organization URL, a project and a pipeline id (got %q, %q, %d)", up.Organization, up.Project, up.PipelineID)
 		}
+		if s.Speculative {
+			return maestro.Errorf(maestro.KindInvalid, "speculative: a subscription with an update pipeline cannot take speculative builds (their pull requests are opened by the flow itself); drop --speculative or the update pipeline")
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -134,9 +135,20 @@ func mirrors(gh, azdo string) bool {
 func PullRequest(raw string) (repo string, number int, err error) {
 	s := strings.TrimSpace(raw)
 	bad := func(why string) (string, int, error) {
-		return "", 0, fmt.Errorf("%q is not a pull request URL (%s): use https://github.com/{owner}/{repo}/pull/{number} or https://dev.azure.com/{org}/{project}/_git/{repo}/pullrequest/{number}", redact.String(s), why)
+		return "", 0, fmt.Errorf("%q is not a pull request URL (%s): use https://github.com/{owner}/{repo}/pull/{number} or https://dev.azure.com/{org}/{project}/_git/{repo}/pullrequest/{number} (file://{dir}#pull/{number} on the local platform)", redact.String(s), why)
 	}
 	u, perr := url.Parse(s)
+	if perr == nil && u.Scheme == "file" && u.Host == "" && strings.HasPrefix(u.Fragment, "pull/") && u.RawQuery == "" {
+		// A pull request of the local platform: file://{dir}#pull/{number}.
+		num, cerr := strconv.Atoi(strings.TrimPrefix(u.Fragment, "pull/"))
+		if cerr != nil || num <= 0 || u.Fragment != "pull/"+strconv.Itoa(num) {
+			return bad("the number is not a positive integer")
+		}
+		if !path.IsAbs(u.Path) || path.Clean(u.Path) != strings.TrimSuffix(u.Path, "/") {
+			return bad("not an absolute, clean path")
+		}
+		return Normalize(u.Path), num, nil
+	}
 	if perr != nil || u.Host == "" {
 		return bad("not an absolute URL")
 	}

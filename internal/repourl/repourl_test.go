@@ -101,6 +101,7 @@ func TestPullRequest(t *testing.T) {
 		{"https://dev.azure.com/dnceng/internal/_git/dotnet-arcade/pullrequest/77", "https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", 77},
 		{"https://dnceng.visualstudio.com/internal/_git/dotnet-arcade/pullrequest/5", "https://dev.azure.com/dnceng/internal/_git/dotnet-arcade", 5},
 		{"https://tfs.example.com/tfs/Coll/Proj/_git/repo/pullrequest/9", "https://tfs.example.com/tfs/Coll/Proj/_git/repo", 9},
+		{"file:///srv/git/app.git#pull/4", "/srv/git/app", 4},
 	} {
 		repo, n, err := repourl.PullRequest(tc.raw)
 		if err != nil || repo != tc.repo || n != tc.number {
@@ -114,6 +115,8 @@ func TestPullRequest(t *testing.T) {
 		"https://github.com/a/b/c/pull/12", "ftp://github.com/dotnet/arcade/pull/12",
 		"https://user:secret@github.com/dotnet/arcade/pull/12", "https://dev.azure.com/_git/r/pullrequest/1",
 		"https://github.com/dotnet/../pull/12",
+		"file:///srv/git/app#pull/0", "file:///srv/git/app#pull/x", "file://host/srv/app#pull/1", "file://relative#pull/1",
+		"file:///srv/../app#pull/1", "file:///srv/app#issue/1",
 	} {
 		if _, _, err := repourl.PullRequest(raw); err == nil {
 			t.Errorf("PullRequest(%q): no error", raw)

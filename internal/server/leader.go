@@ -192,6 +192,8 @@ func (s *Server) tick(ctx context.Context) {
 	start := time.Now()
 	now := s.now()
 	outcomes, terr := s.svc.Tick(ctx, now)
+	spec, serr := s.svc.TickSpeculative(ctx, now)
+	outcomes, terr = append(outcomes, spec...), errors.Join(terr, serr)
 	checks, cerr := s.svc.CheckPullRequests(ctx, now, service.CheckRequest{})
 	s.countFlow(outcomes...)
 	s.countChecks(checks)

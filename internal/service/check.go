@@ -379,7 +379,7 @@ func (s *Service) mergeSetting(ctx context.Context, e registry.TrackedEntry, rep
 		if i == 0 {
 			m.targetDir = sub.TargetDirectory
 		}
-		if e.Key != registry.BatchedKey && sub.ID == e.Key {
+		if e.Key != registry.BatchedKey && (sub.ID == e.Key || registry.IsSpeculativeKey(e.Key)) {
 			m.policies = sub.Policy.MergePolicies
 		}
 		if t := strings.TrimSpace(sub.PullRequestFailureNotificationTags); t != "" && !slices.Contains(tags, t) {
@@ -387,6 +387,11 @@ func (s *Service) mergeSetting(ctx context.Context, e registry.TrackedEntry, rep
 		}
 	}
 	m.tags = strings.Join(tags, ";")
+	if e.Record.Speculative != nil && !slices.ContainsFunc(m.policies, func(p maestro.MergePolicy) bool { return p.Name == maestro.PolicySpeculativeParentsMerged }) {
+		// The gate: a speculative pull request never merges before every
+		// pull request above it did, whatever else its policies say.
+		m.policies = append(slices.Clone(m.policies), maestro.MergePolicy{Name: maestro.PolicySpeculativeParentsMerged})
+	}
 	return m, nil
 }
 
@@ -397,6 +402,15 @@ func (s *Service) gatherState(ctx context.Context, p platform.Platform, e regist
 	state := policy.PullRequestState{Host: st, Updates: e.Record.Updates}
 	if s.Updater != nil && s.Updater.BotEmail != "" {
 		state.BotEmails = []string{s.Updater.BotEmail}
+	}
+	if e.Record.Speculative != nil {
+		ancestors, err := s.ancestorStates(ctx, e.Record.Speculative.Chain)
+		if err != nil {
+			return state, fmt.Errorf("the ancestors of speculative pull request %s: %w", e.Record.PullRequest.URL, err)
+		}
+		for _, a := range ancestors {
+			state.Ancestors = append(state.Ancestors, a.Ancestor)
+		}
 	}
 	if !needsFiles(m.policies) {
 		return state, nil
@@ -650,6 +664,9 @@ func (s *Service) ended(ctx context.Context, p platform.Platform, e registry.Tra
 	var applied []string
 	if state == maestro.PullRequestMerged {
 		for _, u := range e.Record.Updates {
+			if registry.IsSpeculativeID(u.BuildID) {
+				continue // a speculative build is never a subscription's applied build
+			}
 			if _, err := s.Registry.UpdateSubscription(ctx, u.SubscriptionID, func(cur *maestro.Subscription) error {
 				cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, u.BuildID)
 				return nil
@@ -680,6 +697,12 @@ func (s *Service) ended(ctx context.Context, p platform.Platform, e registry.Tra
 	if err != nil {
 		return "", err
 	}
+	// The speculative pull requests below it move or close at the next tick.
+	below, err := s.SpeculativeDue(ctx, pr.URL, now)
+	if err != nil {
+		return "", err
+	}
+	woken += below
 	var msg string
 	if len(applied) > 0 {
 		msg += "; " + strings.Join(applied, ", ")

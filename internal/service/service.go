@@ -59,6 +59,19 @@ func (s *Service) flowBuild(ctx context.Context, b maestro.Build, channels []int
 			if d.Action != flow.ActionTrigger || done[d.Subscription.ID] {
 				continue
 			}
+			if d.Subscription.Speculative {
+				// The mainline build of a merged parent goes into the
+				// speculative pull requests waiting for it, not a new one.
+				if moved, ok, err := s.moveSpeculative(ctx, d.Subscription, b); ok || err != nil {
+					for _, o := range moved {
+						out = append(out, Triggered{Subscription: d.Subscription, Outcome: o})
+					}
+					if err != nil {
+						out = append(out, Triggered{Subscription: d.Subscription, Err: fmt.Errorf("build %d: speculative pull requests of %s@%s: %w", b.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err)})
+					}
+					continue
+				}
+			}
 			o, err := s.flowOne(ctx, d.Subscription, b.ID, s.Now(), attemptFlow)
 			if err != nil {
 				err = fmt.Errorf("build %d did not flow to %s@%s: %w", b.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch, err)

@@ -128,11 +128,53 @@ func (u *Updater) Flow(ctx context.Context, subID string, buildID int) (maestro.
 
 // Apply flows build buildID through subscription subID and records the outcome.
 func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro.FlowOutcome, error) {
+	return u.applyBuild(ctx, subID, buildID, nil)
+}
+
+// Speculative says which speculative pull request an update goes to.
+type Speculative struct {
+	// Key is the pull request's tracking key (registry.SpeculativeKey).
+	Key  string
+	Mark maestro.SpeculativeMark
+}
+
+// ApplySpeculative flows build buildID (a speculative build of the parent
+// pull request, or once the parent merged and spec.Mark.Moved, the
+// mainline build of the merged commit) through subscription subID into
+// the speculative pull request tracked under spec.Key, and records the
+// outcome. The pull request is opened, or updated in place, like every
+// dependency pull request; its title starts with [speculative] and its
+// body names the chain until it moved. It never sets the subscription's
+// lastAppliedBuildId. A speculative pull request that ended (merged or
+// closed) is not reopened: the outcome says so.
+func (u *Updater) ApplySpeculative(ctx context.Context, subID string, buildID int, spec Speculative) (maestro.FlowOutcome, error) {
+	if !registry.IsSpeculativeKey(spec.Key) {
+		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "speculative update of subscription %s: %q is not a speculative tracking key", subID, spec.Key)
+	}
+	return u.applyBuild(ctx, subID, buildID, &spec)
+}
+
+// build reads build id, speculative or not.
+func (u *Updater) build(ctx context.Context, id int) (maestro.Build, error) {
+	if !registry.IsSpeculativeID(id) {
+		return u.Registry.Build(ctx, id)
+	}
+	spec, err := u.Registry.Speculative(ctx)
+	if err != nil {
+		return maestro.Build{}, err
+	}
+	return spec.Build(ctx, id)
+}
+
+func (u *Updater) applyBuild(ctx context.Context, subID string, buildID int, spec *Speculative) (maestro.FlowOutcome, error) {
 	s, err := u.Registry.Subscription(ctx, subID)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	b, err := u.Registry.Build(ctx, buildID)
+	if registry.IsSpeculativeID(buildID) && spec == nil {
+		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "build %d is speculative: it flows only into speculative pull requests of subscriptions that opt in (`subscription update --speculative`)", buildID)
+	}
+	b, err := u.build(ctx, buildID)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
@@ -140,7 +182,7 @@ func (u *Updater) Apply(ctx context.Context, subID string, buildID int) (maestro
 		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s takes builds of %s; build %d is of %s", s.ID, s.SourceRepository, b.ID, b.Repository)
 	}
 	var done pushed
-	o, err := u.apply(ctx, s, b, &done)
+	o, err := u.apply(ctx, s, b, &done, spec)
 	if err != nil {
 		url := o.PullRequestURL
 		o, err = u.failed(err)
@@ -181,7 +223,7 @@ type pushed struct {
 	head string
 }
 
-func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.Build, done *pushed) (maestro.FlowOutcome, error) {
+func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.Build, done *pushed, spec *Speculative) (maestro.FlowOutcome, error) {
 	p, err := u.Platform(s.TargetRepository)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
@@ -192,6 +234,9 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	// requests or dropping each other's part. The record's version (ETag) and
 	// the leased push still guard every write should the lock be lost.
 	key := TrackKey(s)
+	if spec != nil {
+		key = spec.Key
+	}
 	wait := u.LockWait
 	if wait == 0 {
 		wait = DefaultLockWait
@@ -206,7 +251,7 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		return maestro.FlowOutcome{}, err
 	}
 	if tracked != nil {
-		o, done, err := u.existing(ctx, p, s, tracked, version)
+		o, done, err := u.existing(ctx, p, s, key, tracked, version, spec != nil)
 		if err != nil || done {
 			return o, err
 		}
@@ -250,13 +295,22 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	if err != nil {
 		return maestro.FlowOutcome{}, err
 	}
-	if len(res.Files) == 0 && carried(tracked, s.ID, plan) {
+	// A pull request moved to the mainline build loses its speculative
+	// marks even when that build changes no more files.
+	unmark := spec != nil && spec.Mark.Moved && tracked != nil && tracked.Speculative != nil && !tracked.Speculative.Moved
+	if len(res.Files) == 0 && carried(tracked, s.ID, plan) && !unmark {
 		// The open pull request's branch carries the build already; the
 		// target branch does not until it merges, so the build is not applied.
 		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, PullRequestURL: tracked.PullRequest.URL,
 			Message: fmt.Sprintf("the update is in open pull request #%d, which already carries this build; it reaches %s when that pull request merges", tracked.PullRequest.Number, s.TargetBranch)}, nil
 	}
-	if len(res.Files) == 0 {
+	if len(res.Files) == 0 && spec != nil && tracked == nil {
+		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, Message: noUpdateMessage(plan) + "; no speculative pull request is opened"}, nil
+	}
+	if len(res.Files) == 0 && spec != nil && !unmark {
+		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, PullRequestURL: tracked.PullRequest.URL, Message: noUpdateMessage(plan)}, nil
+	}
+	if len(res.Files) == 0 && spec == nil {
 		if _, err := u.Registry.UpdateSubscription(ctx, s.ID, func(cur *maestro.Subscription) error {
 			cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, b.ID)
 			return nil
@@ -271,12 +325,17 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 			return maestro.FlowOutcome{}, err
 		}
 		branch = fmt.Sprintf("darc-%s-%s", s.TargetBranch, u.NewID())
+		if spec != nil {
+			branch = fmt.Sprintf("darc-speculative-%s-%s", s.TargetBranch, u.NewID())
+		}
 		if err := g.CheckoutNew(ctx, clone, branch); err != nil {
 			return maestro.FlowOutcome{}, err
 		}
 	}
-	if _, err := g.CommitAll(ctx, clone, prbody.CommitMessage(b, res.Changed)); err != nil {
-		return maestro.FlowOutcome{}, err
+	if len(res.Files) > 0 {
+		if _, err := g.CommitAll(ctx, clone, prbody.CommitMessage(b, res.Changed)); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
 	}
 	head, err := g.RevParse(ctx, clone, "HEAD")
 	if err != nil {
@@ -303,6 +362,9 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		// write pushed nothing.
 		t.PullRequest = maestro.PullRequest{Repository: s.TargetRepository, HeadBranch: branch, BaseBranch: s.TargetBranch}
 		t.HeadCommit = head
+		if spec != nil {
+			t.Speculative = &spec.Mark
+		}
 		if version, err = u.Registry.Track(ctx, s.TargetRepository, s.TargetBranch, key, t, ""); err != nil {
 			return maestro.FlowOutcome{}, raced(err)
 		}
@@ -317,7 +379,9 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 			return maestro.FlowOutcome{}, fmt.Errorf("turn off the host's auto-merge of pull request #%d before pushing a new head to it (nothing was pushed; the update is tried again): %w", tracked.PullRequest.Number, err)
 		}
 	}
-	if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); err != nil {
+	if head == readHead {
+		// Nothing to push (a moved pull request losing its marks only).
+	} else if err := g.PushLeased(ctx, clone, "origin", "HEAD", branch, readHead); err != nil {
 		if tracked == nil {
 			// Nothing was pushed: give the claim up (should that fail, the
 			// next update repairs it like one whose process died).
@@ -352,7 +416,16 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 		sources = append(sources, x.SourceRepository)
 	}
 	pr.Title = prbody.Title(s.TargetBranch, sources)
-	pr.Body = u.limit(s.TargetRepository, prbody.Merge(pr.Body, section), s.TargetBranch, branch)
+	body := prbody.Merge(pr.Body, section)
+	if spec != nil {
+		mark := spec.Mark
+		t.Speculative = &mark
+		body = prbody.WithSpeculative(body, &mark)
+		if !mark.Moved {
+			pr.Title = prbody.SpeculativeTitle(pr.Title)
+		}
+	}
+	pr.Body = u.limit(s.TargetRepository, body, s.TargetBranch, branch)
 	t.HeadCommit = head
 	if tracked == nil {
 		pr.Repository, pr.HeadBranch, pr.BaseBranch = s.TargetRepository, branch, s.TargetBranch
@@ -362,6 +435,11 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	}
 	if err != nil {
 		return maestro.FlowOutcome{}, err
+	}
+	if l, ok := p.(platform.Labeler); ok && spec != nil {
+		if err := l.SetLabel(ctx, pr, prbody.SpeculativeLabel, !spec.Mark.Moved); err != nil {
+			return maestro.FlowOutcome{PullRequestURL: pr.URL}, fmt.Errorf("label pull request #%d %s: %w", pr.Number, prbody.SpeculativeLabel, err)
+		}
 	}
 	t.PullRequest = pr
 	if err := u.record(ctx, s, key, t, version, tracked); err != nil {
@@ -548,8 +626,10 @@ func (u *Updater) record(ctx context.Context, s maestro.Subscription, key string
 // existing applies the rules for a tracked pull request. done means the
 // attempt ends here with o; otherwise the update goes on (to the same
 // branch while the pull request is open, to a new one after it ended).
-func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, t *maestro.TrackedPullRequest, version string) (o maestro.FlowOutcome, done bool, err error) {
-	key := TrackKey(s)
+//
+// A speculative pull request (speculative) that ended is not replaced: the
+// attempt ends, and the speculative flow records the end.
+func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.Subscription, key string, t *maestro.TrackedPullRequest, version string, speculative bool) (o maestro.FlowOutcome, done bool, err error) {
 	if t.PullRequest.Number == 0 {
 		// An update died between claiming the branch and opening the pull
 		// request (or recording its number).
@@ -575,9 +655,16 @@ func (u *Updater) existing(ctx context.Context, p platform.Platform, s maestro.S
 	if err != nil {
 		return o, true, err
 	}
+	if speculative && pr.State != maestro.PullRequestOpen {
+		return maestro.FlowOutcome{Result: maestro.ResultNoUpdate, PullRequestURL: pr.URL,
+			Message: fmt.Sprintf("speculative pull request #%d is %s; it is not reopened", pr.Number, pr.State)}, true, nil
+	}
 	switch pr.State {
 	case maestro.PullRequestMerged:
 		for _, x := range t.Updates {
+			if registry.IsSpeculativeID(x.BuildID) {
+				continue // a speculative build is never a subscription's applied build
+			}
 			if _, err := u.Registry.UpdateSubscription(ctx, x.SubscriptionID, func(cur *maestro.Subscription) error {
 				cur.LastAppliedBuildID = max(cur.LastAppliedBuildID, x.BuildID)
 				return nil

@@ -34,7 +34,10 @@ func NewCmdTick(f *cmdutil.Factory, runF func(*cli.Context, *TickOptions) error)
 - scheduled subscriptions (twiceDaily, everyDay, everyWeek, everyTwoWeeks,
   everyMonth) whose calendar slot (UTC; see README) passed since they last
   ran, with the newest build of their source in their channel when it is
-  newer than the build applied last.
+  newer than the build applied last;
+- speculative pull requests whose work has come (docs/speculative.md): a
+  newer speculative build of their parent to carry, an ancestor that merged
+  (move to the mainline build of the merged commit) or closed (close them).
 Then evaluates the merge policies of the dependency pull requests that are
 due and merges those that pass, as ` + "`maestro pr check`" + ` does.
 Meant for a scheduled pipeline (pipelines/flow-tick.yml) or the server.
@@ -74,6 +77,9 @@ func tickRun(c *cli.Context, f *cmdutil.Factory, o *TickOptions) error {
 	if outcomes == nil {
 		outcomes = []maestro.FlowOutcome{}
 	}
+	// Speculative pull requests whose work is due (docs/speculative.md).
+	spec, serr := svc.TickSpeculative(c.Context, now)
+	outcomes, terr = append(outcomes, spec...), errors.Join(terr, serr)
 	checks, cerr := svc.CheckPullRequests(c.Context, now, service.CheckRequest{})
 	if checks == nil {
 		checks = []service.CheckResult{}

@@ -40,8 +40,8 @@ type SetCheckOptions struct {
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:        "pr",
-		Usage:       "dependency pull requests: evaluate and merge them (check); those of local repositories (list, show, set-check)",
-		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdSetCheck(f, nil), NewCmdCheck(f, nil)},
+		Usage:       "dependency pull requests: evaluate and merge them (check); those of local repositories (list, show, set-check, close)",
+		Subcommands: []*cli.Command{NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdSetCheck(f, nil), NewCmdClose(f, nil), NewCmdCheck(f, nil)},
 	}
 }
 
@@ -186,5 +186,54 @@ func setCheckRun(c *cli.Context, f *cmdutil.Factory, o *SetCheckOptions) error {
 		return err
 	}
 	fmt.Fprintf(f.IO.Out, "pull request #%d: check %s is %s\n", o.Number, o.Check.Name, o.Check.State)
+	return nil
+}
+
+// CloseOptions are the parsed flags of `maestro pr close`.
+type CloseOptions struct {
+	Repository string
+	Number     int
+}
+
+// NewCmdClose returns `maestro pr close`; runF does the work (nil: closeRun).
+func NewCmdClose(f *cmdutil.Factory, runF func(*cli.Context, *CloseOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *CloseOptions) error { return closeRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:  "close",
+		Usage: "close a pull request of a local repository without merging it",
+		Description: "Marks the pull request closed, as a person closes one on a host; its branch stays.\n" +
+			"A merged pull request is not closed (exit 4).",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "repository", Required: true, Usage: "repository (path or file:// URL)"},
+			&cli.IntFlag{Name: "number", Required: true, Usage: "pull request `NUMBER`"},
+			cmdutil.StoreFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Int("number") <= 0 {
+				return cmdutil.UsageErrorf("--number must be a pull request number, got %d", c.Int("number"))
+			}
+			return runF(c, &CloseOptions{Repository: c.String("repository"), Number: c.Int("number")})
+		},
+	}
+}
+
+func closeRun(c *cli.Context, f *cmdutil.Factory, o *CloseOptions) error {
+	reg, err := f.Registry(c)
+	if err != nil {
+		return err
+	}
+	if _, err := reg.UpdatePullRequest(c.Context, o.Repository, o.Number, func(r *maestro.PullRequest) error {
+		if r.State == maestro.PullRequestMerged {
+			return maestro.Errorf(maestro.KindConflict, "pull request #%d of %s merged; it cannot be closed", r.Number, r.Repository)
+		}
+		r.State = maestro.PullRequestClosed
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "pull request #%d: closed\n", o.Number)
 	return nil
 }

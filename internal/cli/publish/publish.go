@@ -78,8 +78,10 @@ or from a branch no default channel names: it is recorded apart, with an id
 from 1000000000 up, its assets non-shipping, in the speculative twin
 ("NAME (speculative)") of each channel it would reach — the default channels
 of the pull request's target branch (of its own branch without a pull
-request) and every --channel — never in a channel itself, and it flows to no
-subscription. A speculative build of a mainline branch needs --pull-request.
+request) and every --channel — never in a channel itself. A speculative build of a pull request flows only to
+the subscriptions that opt in (subscription add/update --speculative), each into
+a pull request marked [speculative] kept for that pull request (updated in place
+by its next build). A speculative build of a mainline branch needs --pull-request.
 
 Examples:
   maestro publish --manifest 'artifacts/log/Release/AssetManifest/*.xml' --channel '.NET 10'
@@ -389,8 +391,19 @@ func publishInput(c *cli.Context, f *cmdutil.Factory, reg *registry.Registry, o 
 		fmt.Fprintf(f.IO.ErrOut, "build-info: published %d packages to %s on %s as %s (commit %s)\n",
 			len(in.legacy.Packages), lr.Folder, lr.Branch, lr.Label, cmdutil.ShortSHA(lr.Commit))
 	}
-	// A speculative build flows to no subscription and queues no mirror.
-	if !o.NoTrigger && !o.Speculative {
+	// A speculative build flows only to the subscriptions that opt in to
+	// speculative flow, and queues no mirror.
+	switch {
+	case o.NoTrigger:
+	case o.Speculative:
+		for _, t := range f.Wiring().Service(reg).FlowSpeculative(c.Context, res.Build) {
+			if t.Err != nil {
+				cmdutil.Warn(f.IO.ErrOut, t.Err.Error(), f.Getenv)
+			} else {
+				fmt.Fprintln(f.IO.ErrOut, cmdutil.DescribeOutcome(t.Outcome))
+			}
+		}
+	case !o.Speculative:
 		trigger(c, f, reg, res)
 	}
 	if o.ResultFile != "" {

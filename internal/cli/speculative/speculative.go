@@ -1,8 +1,10 @@
 // Package speculative implements `maestro speculative`: speculative product
-// builds (`build`) and their reports (`builds list|show`).
+// builds (`build`) and their reports (`builds list|show`), and the trees of
+// speculative pull requests (`status`).
 package speculative
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -33,9 +35,10 @@ type BuildOptions struct {
 func NewCmd(f *cmdutil.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "speculative",
-		Usage: "speculative product builds: build a change into every repository downstream before it merges",
+		Usage: "speculative product builds and speculative pull requests: see a change reach the top of the product before it merges",
 		Subcommands: []*cli.Command{
 			NewCmdBuild(f, nil),
+			NewCmdStatus(f, nil),
 			{
 				Name:        "builds",
 				Usage:       "the reports of speculative product builds",
@@ -284,4 +287,80 @@ func mainline(secs *float64, build int) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// StatusOptions are the parsed flags of `maestro speculative status`.
+type StatusOptions struct {
+	PullRequest string
+	JSON        bool
+}
+
+// NewCmdStatus returns `maestro speculative status`; runF does the work (nil: statusRun).
+func NewCmdStatus(f *cmdutil.Factory, runF func(*cli.Context, *StatusOptions) error) *cli.Command {
+	if runF == nil {
+		runF = func(c *cli.Context, o *StatusOptions) error { return statusRun(c, f, o) }
+	}
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the tree of speculative pull requests below a pull request",
+		Description: `Prints the speculative pull requests below --pull-request (every one without
+it), root first and down each chain: repository, pull request, state (open,
+moved, merged, closed), the speculative build it carries (or the mainline build
+it moved to), the gate SpeculativeParentsMerged as the ancestors stand now
+(read from their hosts), and what it waits for.`,
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "pull-request", Usage: "the root (or any) pull request of the tree (`URL`)"},
+			cmdutil.StoreFlag, cmdutil.OutputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return cmdutil.UsageErrorf("status takes no arguments; got %q", c.Args().First())
+			}
+			asJSON, err := cmdutil.JSON(c)
+			if err != nil {
+				return err
+			}
+			return runF(c, &StatusOptions{PullRequest: strings.TrimSpace(c.String("pull-request")), JSON: asJSON})
+		},
+	}
+}
+
+func statusRun(c *cli.Context, f *cmdutil.Factory, o *StatusOptions) error {
+	svc, err := f.Service(c)
+	if err != nil {
+		return err
+	}
+	nodes, err := svc.SpeculativeTree(c.Context, o.PullRequest)
+	if err != nil {
+		return err
+	}
+	return f.Render(o.JSON, nodes, func(w io.Writer) {
+		if len(nodes) == 0 {
+			fmt.Fprintln(w, "no speculative pull requests")
+			return
+		}
+		cmdutil.Row(w, "REPOSITORY", "PULL REQUEST", "STATE", "BUILD", "GATE", "WAITS FOR")
+		for _, n := range nodes {
+			pr := n.PullRequestURL
+			if pr == "" {
+				pr = "(not opened yet)"
+			}
+			build := "-"
+			switch {
+			case n.MainlineBuildID != 0:
+				build = fmt.Sprintf("%d (mainline)", n.MainlineBuildID)
+			case n.AppliedBuildID != 0:
+				build = fmt.Sprint(n.AppliedBuildID)
+			}
+			if n.BuildID > n.AppliedBuildID && n.State == maestro.SpeculativeOpen {
+				build += fmt.Sprintf(" (%d due)", n.BuildID)
+			}
+			gate := n.Gate
+			if n.GateError != "" {
+				gate = "unknown: " + firstLine(n.GateError)
+			}
+			cmdutil.Row(w, strings.Repeat("  ", n.Depth-1)+n.TargetRepository, pr, n.State, build, cmp.Or(gate, "-"), cmp.Or(firstLine(n.Waiting), "-"))
+		}
+	})
 }

@@ -36,6 +36,7 @@ func fieldFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "failure-notification-tags", Usage: "`TAGS` (e.g. @dotnet/team) to mention when the pull request fails"},
 		&cli.StringFlag{Name: "update-pipeline", Usage: "queue this dependency-update pipeline instead of applying updates directly: its `URL`, https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID (none: apply directly)"},
 		&cli.BoolFlag{Name: "update-pipeline-classic", Usage: "the update pipeline is a classic build definition"},
+		&cli.BoolFlag{Name: "speculative", Usage: "also take speculative builds (of pull requests) of the source, each into a pull request marked [speculative] (--speculative=false opts out)"},
 	}
 }
 
@@ -70,6 +71,7 @@ type Fields struct {
 	FailureNotificationTags string
 	UpdatePipeline          *maestro.UpdatePipeline // nil: apply directly (--update-pipeline none)
 	UpdatePipelineClassic   bool
+	Speculative             bool
 }
 
 // parseFields reads the flags of fieldFlags that were given.
@@ -91,6 +93,7 @@ func parseFields(c *cli.Context) (Fields, error) {
 	fl.TargetDirectory = c.String("target-directory")
 	fl.FailureNotificationTags = c.String("failure-notification-tags")
 	fl.UpdatePipelineClassic = c.Bool("update-pipeline-classic")
+	fl.Speculative = c.Bool("speculative")
 	for _, raw := range c.StringSlice("merge-policy") {
 		p, err := ParseMergePolicy(raw)
 		if err != nil {
@@ -132,6 +135,9 @@ func (fl *Fields) apply(c *cli.Context, reg *registry.Registry, s *maestro.Subsc
 	}
 	if fl.Set["batchable"] {
 		s.Policy.Batchable = fl.Batchable
+	}
+	if fl.Set["speculative"] {
+		s.Speculative = fl.Speculative
 	}
 	if fl.Set["merge-policy"] {
 		s.Policy.MergePolicies = slices.Clone(fl.MergePolicies)
@@ -520,6 +526,9 @@ func Describe(w io.Writer, s maestro.Subscription) {
 	cmdutil.Row(w, "enabled:", s.Enabled)
 	cmdutil.Row(w, "update frequency:", s.Policy.UpdateFrequency)
 	cmdutil.Row(w, "batchable:", s.Policy.Batchable)
+	if s.Speculative {
+		cmdutil.Row(w, "speculative:", "takes speculative builds too")
+	}
 	var policies []string
 	for _, p := range s.Policy.MergePolicies {
 		policies = append(policies, p.Name)

@@ -125,7 +125,41 @@ func (p *Platform) fromAzDO(repo string, pr *git.GitPullRequest) maestro.PullReq
 	if pr.CreationDate != nil {
 		out.CreatedAt = pr.CreationDate.Time
 	}
+	if state == maestro.PullRequestMerged && pr.LastMergeCommit != nil && pr.LastMergeCommit.CommitId != nil {
+		out.MergeCommit = *pr.LastMergeCommit.CommitId
+	}
 	return out
+}
+
+var _ platform.Closer = (*Platform)(nil)
+
+// Close implements platform.Closer: the pull request's status set to
+// abandoned.
+func (p *Platform) Close(ctx context.Context, pr maestro.PullRequest) error {
+	cur, err := p.PullRequest(ctx, pr.Repository, pr.Number)
+	if err != nil {
+		return err
+	}
+	switch cur.State {
+	case maestro.PullRequestClosed:
+		return nil
+	case maestro.PullRequestMerged:
+		return maestro.Errorf(maestro.KindConflict, "close %s: it completed", pr.URL)
+	}
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	abandoned := git.PullRequestStatusValues.Abandoned
+	if _, err := c.UpdatePullRequest(ctx, git.UpdatePullRequestArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+		GitPullRequestToUpdate: &git.GitPullRequest{Status: &abandoned}}); err != nil {
+		return p.wrap(fmt.Sprintf("abandon pull request %d of %s", pr.Number, pr.Repository), err)
+	}
+	return nil
 }
 
 // OpenPullRequest implements platform.Platform.

@@ -116,7 +116,66 @@ func (p *Platform) fromGitHub(repo string, pr *gh.PullRequest) maestro.PullReque
 		Repository: repo, Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), Body: pr.GetBody(),
 		HeadBranch: pr.GetHead().GetRef(), BaseBranch: pr.GetBase().GetRef(), State: StateOf(pr),
 		CreatedAt: pr.GetCreatedAt().Time, UpdatedAt: pr.GetUpdatedAt().Time,
+		MergeCommit: mergeCommit(pr),
 	}
+}
+
+// mergeCommit is the commit a merged pull request left on its base
+// (merge_commit_sha; GitHub gives a test merge commit's while it is open,
+// which is no merge).
+func mergeCommit(pr *gh.PullRequest) string {
+	if StateOf(pr) != maestro.PullRequestMerged {
+		return ""
+	}
+	return pr.GetMergeCommitSHA()
+}
+
+var (
+	_ platform.Closer  = (*Platform)(nil)
+	_ platform.Labeler = (*Platform)(nil)
+)
+
+// Close implements platform.Closer: PATCH .../pulls/{n} with state closed.
+func (p *Platform) Close(ctx context.Context, pr maestro.PullRequest) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	cur, _, err := p.client.PullRequests.Get(ctx, owner, name, pr.Number)
+	if err != nil {
+		return wrap(fmt.Sprintf("pull request #%d of %s", pr.Number, pr.Repository), err)
+	}
+	switch StateOf(cur) {
+	case maestro.PullRequestClosed:
+		return nil
+	case maestro.PullRequestMerged:
+		return maestro.Errorf(maestro.KindConflict, "close %s: it merged", pr.URL)
+	}
+	closed := "closed"
+	if _, _, err := p.client.PullRequests.Edit(ctx, owner, name, pr.Number, &gh.PullRequest{State: &closed}); err != nil {
+		return wrap("close "+pr.URL, err)
+	}
+	return nil
+}
+
+// SetLabel implements platform.Labeler with the issue labels API
+// (https://docs.github.com/rest/issues/labels).
+func (p *Platform) SetLabel(ctx context.Context, pr maestro.PullRequest, label string, on bool) error {
+	owner, name, err := p.ownerRepo(pr.Repository)
+	if err != nil {
+		return err
+	}
+	if on {
+		if _, _, err := p.client.Issues.AddLabelsToIssue(ctx, owner, name, pr.Number, []string{label}); err != nil {
+			return wrap(fmt.Sprintf("label %s %s", pr.URL, label), err)
+		}
+		return nil
+	}
+	resp, err := p.client.Issues.RemoveLabelForIssue(ctx, owner, name, pr.Number, label)
+	if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
+		return wrap(fmt.Sprintf("remove label %s of %s", label, pr.URL), err)
+	}
+	return nil
 }
 
 // OpenPullRequest implements platform.Platform.

@@ -388,9 +388,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Close marks a pull request closed without merging it.
+var _ platform.Closer = (*Platform)(nil)
+
+// Close marks a pull request closed without merging it (platform.Closer).
 func (p *Platform) Close(ctx context.Context, pr maestro.PullRequest) error {
 	_, err := p.reg.UpdatePullRequest(ctx, pr.Repository, pr.Number, func(r *maestro.PullRequest) error {
+		if r.State == maestro.PullRequestMerged {
+			return maestro.Errorf(maestro.KindConflict, "close pull request #%d of %s: it merged", r.Number, r.Repository)
+		}
 		r.State = maestro.PullRequestClosed
 		return nil
 	})
