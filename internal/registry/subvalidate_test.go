@@ -40,6 +40,11 @@ func TestUpdateSubscriptionValidatesBeforeWriting(t *testing.T) {
 			s.ChannelID = 99
 			return nil
 		},
+		"speculative with an update pipeline": func(s *maestro.Subscription) error {
+			s.Speculative = true
+			s.UpdatePipeline = &maestro.UpdatePipeline{Organization: "https://dev.azure.com/dnceng", Project: "internal", PipelineID: 7}
+			return nil
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := r.UpdateSubscription(ctx, s.ID, fn)

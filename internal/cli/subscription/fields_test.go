@@ -39,6 +39,8 @@ func TestFieldsApplyChangesOnlyWhatWasGiven(t *testing.T) {
 				s.Policy = maestro.SubscriptionPolicy{UpdateFrequency: "none", MergePolicies: []maestro.MergePolicy{{Name: "NoRequestedChanges"}}}
 				s.ExcludedAssets = []string{"b", "c"}
 			}, ""},
+		{"speculative", Fields{Set: map[string]bool{"speculative": true}, Speculative: true},
+			func(s *maestro.Subscription) { s.Speculative = true }, ""},
 		{"pipeline none", Fields{Set: map[string]bool{"update-pipeline": true}}, func(s *maestro.Subscription) { s.UpdatePipeline = nil }, ""},
 		{"classic on the pipeline it has", Fields{Set: map[string]bool{"update-pipeline-classic": true}, UpdatePipelineClassic: true},
 			func(s *maestro.Subscription) {

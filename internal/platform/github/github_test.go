@@ -111,3 +111,56 @@ func TestMergeRefusedByBranchProtection(t *testing.T) {
 	assert.NotEqual(t, base, repo.Branch("main"))
 	assert.Empty(t, repo.Branch("darc-main-1"), "the head branch is deleted")
 }
+
+// TestCloseLabelAndMergeCommit: what speculative version flow asks of
+// GitHub — a label added and removed (twice is no error), a pull request
+// closed (twice is no error; a merged one is a conflict), and the commit a
+// merge left on the base.
+func TestCloseLabelAndMergeCommit(t *testing.T) {
+	ctx := context.Background()
+	srv := githubdouble.NewServer(t)
+	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"README.md": "hello\n"}})
+	head1 := repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-1", Files: map[string]string{"README.md": "one\n"}})
+	repo.Commit(githubdouble.CommitSpec{Branch: "darc-main-2", Files: map[string]string{"README.md": "two\n"}})
+	p := github.New(srv.Client(githubdouble.DefaultToken), srv.URL(), githubdouble.DefaultToken,
+		git.Identity{Name: "maestro-bot", Email: "maestro-bot@users.noreply.github.com"})
+	url := srv.URL() + "/dotnet/runtime"
+	one, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: url, Title: "one", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	two, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: url, Title: "two", Body: "b", HeadBranch: "darc-main-2", BaseBranch: "main"})
+	require.NoError(t, err)
+
+	labels := func(n int) []string {
+		var out []string
+		for _, l := range repo.PullRequest(n).Labels {
+			out = append(out, l.GetName())
+		}
+		return out
+	}
+	for range 2 {
+		require.NoError(t, p.SetLabel(ctx, one, "speculative", true))
+	}
+	assert.Equal(t, []string{"speculative"}, labels(one.Number))
+	for range 2 {
+		require.NoError(t, p.SetLabel(ctx, one, "speculative", false))
+	}
+	assert.Empty(t, labels(one.Number))
+
+	for range 2 {
+		require.NoError(t, p.Close(ctx, two))
+	}
+	got, err := p.PullRequest(ctx, url, two.Number)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestClosed, got.State)
+	assert.Empty(t, got.MergeCommit)
+
+	got, err = p.PullRequest(ctx, url, one.Number)
+	require.NoError(t, err)
+	assert.Empty(t, got.MergeCommit, "an open pull request has no merge commit")
+	require.NoError(t, p.Merge(ctx, one, platform.MergeOptions{Head: head1, Message: "one"}))
+	got, err = p.PullRequest(ctx, url, one.Number)
+	require.NoError(t, err)
+	assert.Equal(t, maestro.PullRequestMerged, got.State)
+	assert.Equal(t, repo.Branch("main"), got.MergeCommit)
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(p.Close(ctx, one)))
+}
