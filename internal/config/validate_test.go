@@ -85,7 +85,7 @@ defaultChannels:
       - name: Standard
       - name: AllChecksGreen
 `,
-			want: []string{`maestro.yaml:6: repositoryPolicies[0].mergePolicies[1].name: unknown merge policy "AllChecksGreen"; valid ones: AllChecksSuccessful, NoRequestedChanges, DontAutomergeDowngrades, ValidateCoherency, NoExtraCommits, NoNewerUpdateMerged, VersionDetailsProps, Standard`},
+			want: []string{`maestro.yaml:6: repositoryPolicies[0].mergePolicies[1].name: unknown merge policy "AllChecksGreen"; valid ones: AllChecksSuccessful, NoRequestedChanges, DontAutomergeDowngrades, ValidateCoherency, NoExtraCommits, NoNewerUpdateMerged, VersionDetailsProps, Standard, SpeculativeParentsMerged`},
 		},
 		{
 			name: "unknown merge methods",
