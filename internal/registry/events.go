@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,20 +16,27 @@ import (
 
 // Accepted events: a webhook delivery that `maestro serve` accepted is kept
 // in the store until a worker has processed it, so a crash loses none and a
-// delivery sent twice (to any replica) is processed once.
+// delivery sent twice (to any replica) is processed once. See eventbatch.go
+// for intake (group commit) and why every crash and race leaves a
+// consistent state.
 //
-//   - events/{source}/{delivery}.json is the event: what was delivered and
-//     its processing state. It is written create-only, and that write is the
-//     commit point of "accepted"; a second delivery of the same id finds it
-//     and changes nothing. Workers claim, release and finish it under its
-//     ETag.
-//   - index/events/queued/{received, 20-digit nanoseconds}-{source}-{delivery}
-//     is an empty marker that says "this event may still need a worker",
-//     written before the event (so an accepted event always has one) and
-//     deleted after it is finished. A marker without its event (the intake
-//     died between the two writes, or lost the create race to a replica
-//     whose own marker names it) is an orphan: it costs a worker one read
-//     and is deleted once it is older than eventOrphanAge.
+//   - index/events/batches/{received, 20-digit nanoseconds}-{uuid}.json is a
+//     batch: the deliveries one process accepted within a millisecond or so
+//     (eventbatch.go), written create-only in one write, the commit point of
+//     "accepted" for each of them. It says "these events may still need a
+//     worker" and is deleted once every one of them is settled.
+//   - events/{source}/{delivery}.json is the event's record: what was
+//     delivered and its processing state. The first worker to take a
+//     batch's entry creates it, create-only, naming the batch; that create
+//     is the claim of the delivery id on every replica: an entry of another
+//     batch finds it and is dropped as a copy. Workers claim, release and
+//     finish it under its ETag.
+//   - index/events/queued/{received}-{source}-{delivery} is the queue marker
+//     of the layout before batches (an empty marker beside a record written
+//     at intake). No version writes it any more; the markers a store still
+//     holds after an upgrade are listed and processed as before, and a
+//     marker without its event (the intake died between its two writes) is
+//     an orphan, deleted once older than eventOrphanAge.
 
 const (
 	eventPrefix       = "events/"
@@ -55,7 +63,11 @@ type Event struct {
 	// concerns): the server processes the events of one key one at a time,
 	// in the order they were received.
 	OrderKey string `json:"orderKey,omitempty"`
-	State    string `json:"state"`
+	// Batch is the batch the record was created from (the first of the
+	// delivery's batch entries a worker took); "" for an event accepted
+	// before batches, with its own queue marker.
+	Batch string `json:"batch,omitempty"`
+	State string `json:"state"`
 	// Claim is the worker processing the event, until when; a claim whose
 	// time has passed belongs to a worker that died or stalled, and another
 	// worker takes the event over.
@@ -75,12 +87,29 @@ type EventClaim struct {
 	Until time.Time `json:"until"`
 }
 
-// QueuedEvent is a marker of an event that may need a worker.
+// QueuedEvent is an entry of the queue: an event that may need a worker.
 type QueuedEvent struct {
-	Marker     string // the marker's key
+	// Marker names the entry: a batch's key and the entry's place in it
+	// ({batch}#{n}), or the queue marker's key of an event accepted
+	// before batches.
+	Marker     string
 	Source     string
 	Delivery   string
 	ReceivedAt time.Time
+	// Batch is the batch's key; "" for a queue marker.
+	Batch string
+	// OrderKey is the event's, as the batch holds it ("" for a queue
+	// marker: read the event).
+	OrderKey string
+	index    int // the entry's place in its batch
+}
+
+// Gone reports whether ev, the event ClaimEvent returned for q without a
+// claim, says that q needs no worker any more: its event is done, or q is
+// a copy of a delivery whose record another batch's entry created (the
+// delivery was accepted twice; it is processed once, from that entry).
+func (q QueuedEvent) Gone(ev Event) bool {
+	return ev.State == EventDone || q.Batch != "" && ev.Delivery != "" && ev.Batch != q.Batch
 }
 
 var (
@@ -102,16 +131,20 @@ func eventKey(source, delivery string) string {
 }
 
 // AcceptEvent records ev (Source, Delivery, Type, Payload; ReceivedAt
-// defaults to now) as queued. It returns false, and writes nothing, when an
-// event with the same source and delivery id was accepted before, by any
-// process.
+// defaults to now) as queued, and returns once it is durable in the store
+// (eventbatch.go). It returns false, and adds nothing, when the delivery
+// is known to have been accepted before: its record exists (it was
+// processed, or is being processed), or it is in a batch this process
+// wrote or listed. A delivery accepted before that is still queued in a
+// batch this process has not seen yet is accepted again: the copy is
+// dropped, unprocessed, when a worker reaches it.
 func (r *Registry) AcceptEvent(ctx context.Context, ev Event) (bool, error) {
 	_, ok, err := r.AcceptEventMarker(ctx, ev)
 	return ok, err
 }
 
-// AcceptEventMarker is AcceptEvent, and also returns the queue marker it
-// wrote for an accepted event, as QueuedEvents will list it.
+// AcceptEventMarker is AcceptEvent, and also returns the queue entry of an
+// accepted event, as QueuedEvents will list it.
 func (r *Registry) AcceptEventMarker(ctx context.Context, ev Event) (QueuedEvent, bool, error) {
 	if !eventSourcePattern.MatchString(ev.Source) {
 		return QueuedEvent{}, false, invalid("event source", fmt.Errorf("%q: use 1 to 20 lower-case letters and digits", ev.Source), "")
@@ -122,33 +155,28 @@ func (r *Registry) AcceptEventMarker(ctx context.Context, ev Event) (QueuedEvent
 	if ev.Type == "" || !json.Valid(ev.Payload) {
 		return QueuedEvent{}, false, invalid("event "+ev.Delivery, errors.New("needs a type and a JSON payload"), "")
 	}
-	key := eventKey(ev.Source, ev.Delivery)
-	if _, _, err := r.st.Get(ctx, key); err == nil {
+	if r.batches.holds(ev.Source, ev.Delivery) {
+		return QueuedEvent{}, false, nil
+	}
+	if _, _, err := r.st.Get(ctx, eventKey(ev.Source, ev.Delivery)); err == nil {
 		return QueuedEvent{}, false, nil
 	} else if !errors.Is(err, store.ErrNotExist) {
 		return QueuedEvent{}, false, fmt.Errorf("event %s: %w", ev.Delivery, err)
 	}
 	if ev.ReceivedAt.IsZero() {
-		ev.ReceivedAt = r.now().UTC()
+		ev.ReceivedAt = r.now()
 	}
-	ev.State, ev.Claim, ev.Attempts = EventQueued, nil, 0
-	marker := fmt.Sprintf("%s%020d-%s-%s", eventQueuedPrefix, ev.ReceivedAt.UnixNano(), ev.Source, ev.Delivery)
-	if _, err := r.st.Put(ctx, marker, nil, store.Condition{}); err != nil {
-		return QueuedEvent{}, false, fmt.Errorf("queue event %s: %w", ev.Delivery, err)
-	}
-	err := putJSON(ctx, r.st, key, ev, store.Condition{CreateOnly: true})
-	if errors.Is(err, store.ErrPrecondition) {
-		return QueuedEvent{}, false, nil // another replica accepted it meanwhile; its marker names it too
-	}
-	if err != nil {
-		return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", ev.Delivery, err)
-	}
-	return QueuedEvent{Marker: marker, Source: ev.Source, Delivery: ev.Delivery, ReceivedAt: time.Unix(0, ev.ReceivedAt.UnixNano()).UTC()}, true, nil
+	return r.acceptInBatch(ctx, batchEvent{Source: ev.Source, Delivery: ev.Delivery, Type: ev.Type,
+		ReceivedAt: time.Unix(0, ev.ReceivedAt.UnixNano()).UTC(), OrderKey: ev.OrderKey, Payload: ev.Payload})
 }
 
-// QueuedEvents lists the markers of events that may need a worker, oldest
-// first.
+// QueuedEvents lists the queue's entries that may need a worker, oldest
+// first: the entries of the batches in the store that this process has not
+// settled (see ClaimEvent), and the queue markers of the layout before
+// batches. A batch is read once; the process keeps what it holds while it
+// is queued.
 func (r *Registry) QueuedEvents(ctx context.Context) ([]QueuedEvent, error) {
+	gen := r.batches.begin()
 	keys, err := r.st.List(ctx, eventQueuedPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("queued events: %w", err)
@@ -160,11 +188,60 @@ func (r *Registry) QueuedEvents(ctx context.Context) ([]QueuedEvent, error) {
 		source, delivery, ok2 := strings.Cut(rest, "-")
 		n, err := strconv.ParseInt(nanos, 10, 64)
 		if !ok1 || !ok2 || err != nil {
-			continue // not a marker this version writes
+			continue // not a marker this version knows
 		}
 		out = append(out, QueuedEvent{Marker: k, Source: source, Delivery: delivery, ReceivedAt: time.Unix(0, n).UTC()})
 	}
+	batches, err := r.st.List(ctx, eventBatchPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("queued events: %w", err)
+	}
+	for _, k := range batches {
+		entries, ok := r.batches.open(k)
+		if !ok {
+			events, err := r.readBatch(ctx, k)
+			if errors.Is(err, store.ErrNotExist) {
+				continue // settled and deleted since the listing
+			}
+			if err != nil {
+				return nil, fmt.Errorf("queued events: %w", err)
+			}
+			entries = r.batches.add(k, events, gen)
+		}
+		out = append(out, entries...)
+	}
+	r.batches.prune(batches, gen)
+	slices.SortStableFunc(out, func(a, b QueuedEvent) int {
+		if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Marker, b.Marker)
+	})
 	return out, nil
+}
+
+// AcceptedEvent is the event of a delivery accepted before: its record,
+// or, while no worker has taken it yet, the event as its queued batch
+// holds it (state queued). It fails with store.ErrNotExist for a delivery
+// never accepted. It lists the queue: for tests and operators, not for a
+// hot path.
+func (r *Registry) AcceptedEvent(ctx context.Context, source, delivery string) (Event, error) {
+	ev, _, err := r.Event(ctx, source, delivery)
+	if !errors.Is(err, store.ErrNotExist) {
+		return ev, err
+	}
+	queued, err := r.QueuedEvents(ctx)
+	if err != nil {
+		return Event{}, err
+	}
+	for _, q := range queued {
+		if q.Batch != "" && q.Source == source && q.Delivery == delivery {
+			return r.batchEntry(ctx, q)
+		}
+	}
+	// Taken by a worker since the record was read: read it again.
+	ev, _, err = r.Event(ctx, source, delivery)
+	return ev, err
 }
 
 // Event reads an accepted event and its ETag.
@@ -174,14 +251,25 @@ func (r *Registry) Event(ctx context.Context, source, delivery string) (Event, s
 	return ev, etag, err
 }
 
-// ClaimEvent takes the event a marker names for owner until now+ttl. It
-// returns ok false when there is nothing to do now: the event is done (its
-// marker is deleted), claimed by a live claim, waiting for its next attempt,
-// or missing (an orphan marker, deleted once old). The returned ETag is the
-// claim's, for FinishEvent and ReleaseEvent.
+// ClaimEvent takes the event of the queue entry q for owner until
+// now+ttl. It returns ok false when there is nothing to do now: the event
+// is done or q is a copy of a delivery another entry recorded (q.Gone says
+// so; q is settled: a marker is deleted, and a batch is deleted once all
+// its entries are settled here), the event is claimed by a live claim or
+// waiting for its next attempt, or missing (an orphan marker, deleted once
+// old). The returned ETag is the claim's, for FinishEvent and
+// ReleaseEvent.
+//
+// The first claim of a batch's entry creates the event's record,
+// create-only, from the batch; of two workers (on any replicas) that try
+// at once, one creates it and the other finds it. An entry whose delivery
+// already has a record from another batch (or from before batches) is a
+// copy and is settled without a claim.
 func (r *Registry) ClaimEvent(ctx context.Context, q QueuedEvent, owner string, now time.Time, ttl time.Duration) (ev Event, etag string, ok bool, err error) {
 	ev, etag, err = r.Event(ctx, q.Source, q.Delivery)
 	switch {
+	case errors.Is(err, store.ErrNotExist) && q.Batch != "":
+		return r.claimFromBatch(ctx, q, owner, now, ttl)
 	case errors.Is(err, store.ErrNotExist):
 		if now.Sub(q.ReceivedAt) > eventOrphanAge {
 			err = r.deleteMarker(ctx, q.Marker)
@@ -191,8 +279,8 @@ func (r *Registry) ClaimEvent(ctx context.Context, q QueuedEvent, owner string, 
 		return ev, "", false, err
 	case err != nil:
 		return ev, "", false, fmt.Errorf("event %s: %w", q.Delivery, err)
-	case ev.State == EventDone:
-		return ev, "", false, r.deleteMarker(ctx, q.Marker)
+	case q.Gone(ev):
+		return ev, "", false, r.settle(ctx, q)
 	case ev.Claim != nil && ev.Claim.Until.After(now), ev.NextAttempt.After(now):
 		return ev, "", false, nil
 	}
@@ -205,15 +293,60 @@ func (r *Registry) ClaimEvent(ctx context.Context, q QueuedEvent, owner string, 
 	return ev, etag, err == nil, err
 }
 
-// FinishEvent marks a claimed event done with result and deletes the marker
-// q. It fails with store.ErrPrecondition when the claim was lost (it lapsed
+// claimFromBatch creates the record of a batch entry's event with owner's
+// claim: the first claim of the delivery.
+func (r *Registry) claimFromBatch(ctx context.Context, q QueuedEvent, owner string, now time.Time, ttl time.Duration) (Event, string, bool, error) {
+	ev, err := r.batchEntry(ctx, q)
+	if errors.Is(err, store.ErrNotExist) {
+		// The batch is gone, so all its entries were settled, and its
+		// record exists by now: the next pass reads it.
+		return Event{}, "", false, nil
+	}
+	if err != nil {
+		return Event{}, "", false, err
+	}
+	ev.Claim = &EventClaim{Owner: owner, Until: now.Add(ttl).UTC()}
+	ev.Attempts = 1
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return Event{}, "", false, fmt.Errorf("encode event %s: %w", ev.Delivery, err)
+	}
+	etag, err := r.st.Put(ctx, eventKey(ev.Source, ev.Delivery), data, store.Condition{CreateOnly: true})
+	if errors.Is(err, store.ErrPrecondition) {
+		return Event{}, "", false, nil // another worker, or another batch's entry, recorded it first
+	}
+	if err != nil {
+		return Event{}, "", false, fmt.Errorf("event %s: %w", ev.Delivery, err)
+	}
+	return ev, etag, true, nil
+}
+
+// FinishEvent marks a claimed event done with result and settles its
+// queue entry q (see ClaimEvent). It fails with store.ErrPrecondition when the claim was lost (it lapsed
 // and another worker took the event over): that worker records the result.
 func (r *Registry) FinishEvent(ctx context.Context, q QueuedEvent, ev Event, etag string, now time.Time, result string) error {
 	ev.State, ev.Claim, ev.Result, ev.ProcessedAt, ev.NextAttempt = EventDone, nil, result, now.UTC(), time.Time{}
 	if _, err := r.putEvent(ctx, ev, etag); err != nil {
 		return err
 	}
-	return r.deleteMarker(ctx, q.Marker)
+	return r.settle(ctx, q)
+}
+
+// settle records that queue entry q needs no worker any more: a queue
+// marker is deleted; a batch is deleted once each of its entries is
+// settled in this process (each one's record was read done, or naming
+// another batch, both final), and forgotten.
+func (r *Registry) settle(ctx context.Context, q QueuedEvent) error {
+	if q.Batch == "" {
+		return r.deleteMarker(ctx, q.Marker)
+	}
+	if !r.batches.settle(q) {
+		return nil
+	}
+	if err := r.st.Delete(ctx, q.Batch, ""); err != nil && !errors.Is(err, store.ErrNotExist) {
+		return fmt.Errorf("event batch %s: %w", q.Batch, err)
+	}
+	return nil
 }
 
 // RenewEvent extends a claim to until; it returns the claim's new ETag, or

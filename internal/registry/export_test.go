@@ -26,3 +26,7 @@ func (r *Registry) MarkChannelDeletingForTest(ctx context.Context, id int) error
 	})
 	return err
 }
+
+// SetBatchWindowForTest sets how long a delivery waits for others to share
+// its batch while another batch write is in flight.
+func (r *Registry) SetBatchWindowForTest(d time.Duration) { r.intake.window = d }

@@ -31,6 +31,11 @@ type Registry struct {
 	// before), shared by copies of the Registry. A marker's version only
 	// ever rises, so a remembered version is never newer than the store's.
 	format *atomic.Int32
+	// intake gathers accepted events into batches, and batches is what
+	// the process knows of the queued ones (eventbatch.go); shared by
+	// copies of the Registry.
+	intake  *eventIntake
+	batches *eventBatches
 	// firstID is the first build id of this registry (0: 1); the
 	// speculative registry's is SpeculativeIDBase (speculative.go).
 	firstID int
@@ -52,7 +57,8 @@ func WithHostChecker(h maestro.HostChecker) Option { return func(r *Registry) { 
 
 // New returns a Registry on st.
 func New(st store.Store, opts ...Option) *Registry {
-	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}, format: new(atomic.Int32)}
+	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}, format: new(atomic.Int32),
+		intake: &eventIntake{window: batchWindow}, batches: newEventBatches()}
 	for _, o := range opts {
 		o(r)
 	}

@@ -216,7 +216,7 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) (claimed, 
 		return false, false
 	}
 	if !ok {
-		return false, ev.State == registry.EventDone
+		return false, q.Gone(ev)
 	}
 	if ev.Attempts == 1 {
 		s.metrics.queueLatency.Observe(now.Sub(ev.ReceivedAt).Seconds())

@@ -171,6 +171,9 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 	held := s.seq.holding()
 	last := "" // the key found blocked last: a burst's events are neighbours
 	for _, q := range queued {
+		if q.Batch != "" {
+			known[q.Marker] = canonical(q.OrderKey) // a batch holds its entries' keys
+		}
 		// A held event only blocks its key: one already blocked need not
 		// be looked up (most of a long queue, in a burst for one repository).
 		if key, ok := known[q.Marker]; ok && key != "" && (key == last || blocked[key]) {
@@ -185,11 +188,13 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key := ev.OrderKey
-		if err == nil {
+		if err == nil && q.Batch == "" {
 			known[q.Marker] = canonical(ev.OrderKey)
 		}
 		now := s.now()
 		switch {
+		case errors.Is(err, store.ErrNotExist) && q.Batch != "":
+			key = q.OrderKey // a batch entry no worker took yet: due
 		case errors.Is(err, store.ErrNotExist):
 			key = "" // an orphan marker: a worker deletes it once old
 		case err != nil:
@@ -197,8 +202,8 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 			// let a later event of its repository pass it.
 			s.log.Warn("read a queued event; trying again", "delivery", q.Delivery, "error", err)
 			return
-		case ev.State == registry.EventDone:
-			key = "" // a worker deletes the marker
+		case q.Gone(ev):
+			key = "" // done, or a copy: a worker settles the entry
 		case key != "" && blocked[key]:
 			continue
 		case ev.Claim != nil && ev.Claim.Until.After(now):

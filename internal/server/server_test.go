@@ -371,3 +371,36 @@ func TestNotReadyWithoutRegistry(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestSameDeliveryInTwoReplicasBatches: one delivery accepted by two
+// replicas before either saw the other's batch (each process its own
+// registry on one store, each delivery in its own batch) is processed
+// once, by one replica; the other's copy is dropped unprocessed, and both
+// batches are deleted.
+func TestSameDeliveryInTwoReplicasBatches(t *testing.T) {
+	st := mem.New()
+	regA := registry.New(st)
+	_, _, err := regA.Init(t.Context())
+	require.NoError(t, err)
+	regB := registry.New(st)
+	d := deliveryAs(t, "http://127.0.0.1:1", "json")
+	for _, reg := range []*registry.Registry{regA, regB} {
+		ok, err := reg.AcceptEvent(t.Context(), registry.Event{Source: "github", Delivery: d.GUID, Type: "status", Payload: d.Payload})
+		require.NoError(t, err)
+		require.True(t, ok, "neither replica knows the other's batch")
+	}
+	batches, err := st.List(t.Context(), "index/events/batches/")
+	require.NoError(t, err)
+	require.Len(t, batches, 2)
+
+	a, b := start(t, regA), start(t, regB)
+	ev := waitDone(t, regA, d.GUID)
+	require.Eventually(t, func() bool {
+		left, err := st.List(t.Context(), "index/events/batches/")
+		return err == nil && len(left) == 0
+	}, 10*time.Second, 10*time.Millisecond, "both batches settled and deleted")
+	assert.Equal(t, 1, ev.Attempts)
+	assert.Contains(t, batches, ev.Batch)
+	processed := strings.Count(a.log.String()+b.log.String(), "msg=\"event processed\"")
+	assert.Equal(t, 1, processed, "processed once:\n%s\n%s", a.log, b.log)
+}

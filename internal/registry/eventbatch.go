@@ -1,0 +1,481 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/maestroplusplus/maestro/internal/store"
+)
+
+// Group commit of webhook intake.
+//
+// A delivery is accepted when it is durable in the store, and intake
+// answers only then. Writing each delivery alone costs an fsync'd write
+// (a blob write on Azure) per delivery; instead the deliveries a process
+// accepts at about the same time share one: while a batch write is in
+// flight, the next deliveries gather for at most batchWindow (or until
+// batchMaxEvents or batchMaxBytes), then one create-only write of a batch
+// document records them all, and every waiting AcceptEvent returns after
+// it — all accepted, or, when the write fails, all failed (the server
+// answers 503 and the senders redeliver). A delivery with no write in
+// flight is written at once, alone: group commit adds no wait to a quiet
+// server.
+//
+// De-duplication by delivery id is done when a worker takes an entry, not
+// at intake: the first claim of a batch entry creates the event's record
+// (events/{source}/{delivery}.json) create-only, naming its batch, and an
+// entry of any other batch that finds a record is a copy, settled without
+// being processed. Intake only spares the sender a second write when it
+// can tell cheaply that the delivery was accepted before (its record
+// exists, or a batch this process wrote or listed holds it: answer 200).
+//
+// Why concurrent replicas and a crash at any point leave a consistent
+// state, and each accepted delivery is processed, and recorded done,
+// exactly once:
+//   - Crash before or during the batch write: nothing was answered 202 and
+//     the store holds no batch, or the whole batch (a create is atomic: a
+//     reader sees all of it or none); the senders redeliver what was not
+//     answered.
+//   - Batch written, none processed (the process died right after): the
+//     batch is listed by every replica (QueuedEvents) and its entries are
+//     processed as any others.
+//   - Batch partly processed: an entry whose record is done is settled; one
+//     with a claimed record waits for the claim to lapse and is taken over
+//     (the claim, renewal and finish are ETag-conditional, as before); one
+//     without a record is claimed fresh by creating it. No entry is lost
+//     (the batch is deleted only after all are settled) and none is
+//     recorded done twice (the record is created once, finished under its
+//     ETag).
+//   - Two replicas processing one batch: both list it; of two claims of an
+//     entry one create succeeds, the other finds the record (claimed) and
+//     passes. Each replica settles entries in its own memory, each after
+//     reading a final state in the store (done, or a record of another
+//     batch — neither ever changes back), so whichever replica settles the
+//     last entry first deletes the batch, and the other's delete finds
+//     nothing.
+//   - One delivery in two batches (redelivered, or sent to two replicas,
+//     before either copy was processed): whichever entry is taken first
+//     creates the record naming its batch; the other finds it, names
+//     another batch: a copy, settled unprocessed. Per-repository order
+//     holds: both entries have the delivery's order key, so the later one
+//     waits behind the earlier one.
+//   - Crash after all entries are settled, before the batch is deleted:
+//     the next listing reads the batch again; its entries' records are
+//     done (or copies), each is settled again, and the batch is deleted.
+//   - Events accepted before batches (a record and a queue marker each)
+//     are listed with the batches and processed as before: an upgrade
+//     loses no queued event. A replica of the older version on the same
+//     store does not list batches (the newer replicas process them); a
+//     delivery it records finds no record and writes its own, which makes
+//     any batch entry of it a copy.
+//
+// What a redelivery answers: 200 ("accepted before") when its record
+// exists or this process knows the batch that holds it, the same on every
+// replica once it has listed that batch; otherwise 202 — it is written
+// again, and the copy is dropped when a worker reaches it. Either way the
+// same delivery twice is processed once.
+
+const (
+	eventBatchPrefix = "index/events/batches/"
+	// batchWindow is the longest a delivery waits for others to share its
+	// write, and only while another batch write is in flight.
+	batchWindow = time.Millisecond
+	// batchMaxEvents and batchMaxBytes (of payloads) close a batch early.
+	batchMaxEvents = 256
+	batchMaxBytes  = 4 << 20
+	// batchWriteTimeout bounds one batch write; its senders are answered
+	// 503 after it and redeliver.
+	batchWriteTimeout = 30 * time.Second
+	// batchCacheBytes bounds the payloads of queued batches a process
+	// keeps in memory (a worker's claim reads a batch again past it).
+	batchCacheBytes = 64 << 20
+)
+
+// batchDoc is a batch document.
+type batchDoc struct {
+	Events []batchEvent `json:"events"`
+}
+
+// batchEvent is one delivery in a batch.
+type batchEvent struct {
+	Source     string          `json:"source"`
+	Delivery   string          `json:"delivery"`
+	Type       string          `json:"type"`
+	ReceivedAt time.Time       `json:"receivedAt"`
+	OrderKey   string          `json:"orderKey,omitempty"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+// eventIntake gathers the deliveries of a batch.
+type eventIntake struct {
+	mu      sync.Mutex
+	open    *pendingBatch // gathering; nil when none
+	writing atomic.Int32  // batch writes in flight
+	window  time.Duration // batchWindow; tests set a longer one
+	// pending are the deliveries of the batches gathered or being
+	// written, until the batch is written (and known: eventBatches) or
+	// failed.
+	pending map[string]*pendingBatch
+}
+
+// pendingBatch is a batch being gathered or written.
+type pendingBatch struct {
+	events []batchEvent
+	bytes  int
+	full   chan struct{} // closed when the batch reached a limit
+	done   chan struct{} // closed once written or failed
+	key    string
+	err    error
+	queued []QueuedEvent // the entries, once written
+}
+
+// acceptInBatch adds e to the batch being gathered, writes the batch when
+// this call opened it, and returns once the batch is written.
+func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent, bool, error) {
+	in := r.intake
+	id := e.Source + "/" + e.Delivery
+	for {
+		in.mu.Lock()
+		if p, ok := in.pending[id]; ok {
+			// The same delivery again while a batch holding it is gathered
+			// or written: it is accepted before when that write succeeds.
+			in.mu.Unlock()
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", e.Delivery, ctx.Err())
+			}
+			if p.err == nil {
+				return QueuedEvent{}, false, nil
+			}
+			continue // that write failed: try this one
+		}
+		if r.batches.holds(e.Source, e.Delivery) {
+			// Written since AcceptEventMarker looked (a batch is known
+			// before it leaves pending).
+			in.mu.Unlock()
+			return QueuedEvent{}, false, nil
+		}
+		b, leader := in.open, false
+		if b == nil {
+			b, leader = &pendingBatch{full: make(chan struct{}), done: make(chan struct{})}, true
+			in.open = b
+		}
+		i := len(b.events)
+		b.events = append(b.events, e)
+		b.bytes += len(e.Payload)
+		if in.pending == nil {
+			in.pending = map[string]*pendingBatch{}
+		}
+		in.pending[id] = b
+		if len(b.events) >= batchMaxEvents || b.bytes >= batchMaxBytes {
+			in.open = nil
+			close(b.full)
+		}
+		in.mu.Unlock()
+		if leader {
+			r.writeBatch(ctx, b)
+		}
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", e.Delivery, ctx.Err())
+		}
+		if b.err != nil {
+			return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", e.Delivery, b.err)
+		}
+		return b.queued[i], true, nil
+	}
+}
+
+// writeBatch closes b — at once when no other batch write is in flight,
+// else after batchWindow or when it is full — and writes it.
+func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
+	in := r.intake
+	if in.writing.Load() > 0 {
+		t := time.NewTimer(in.window)
+		select {
+		case <-b.full:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	in.mu.Lock()
+	if in.open == b {
+		in.open = nil
+	}
+	in.mu.Unlock()
+	in.writing.Add(1)
+	defer func() {
+		in.writing.Add(-1)
+		in.mu.Lock()
+		for _, e := range b.events {
+			delete(in.pending, e.Source+"/"+e.Delivery)
+		}
+		in.mu.Unlock()
+		close(b.done)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchWriteTimeout)
+	defer cancel()
+	first := b.events[0].ReceivedAt
+	for _, e := range b.events {
+		if e.ReceivedAt.Before(first) {
+			first = e.ReceivedAt
+		}
+	}
+	b.key = fmt.Sprintf("%s%020d-%s.json", eventBatchPrefix, first.UnixNano(), uuid.NewString())
+	data, err := encodeBatch(b.events)
+	if err == nil {
+		_, err = r.st.Put(ctx, b.key, data, store.Condition{CreateOnly: true})
+	}
+	if err != nil {
+		b.err = fmt.Errorf("event batch %s: %w", b.key, err)
+		return
+	}
+	b.queued = r.batches.add(b.key, b.events, r.batches.current())
+}
+
+// encodeBatch encodes a batch document. The payloads, valid JSON already,
+// are copied as they are, not scanned again.
+func encodeBatch(events []batchEvent) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"events":[`)
+	for i, e := range events {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		payload := e.Payload
+		e.Payload = nil
+		head, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", e.Delivery, err)
+		}
+		// head ends with "payload":null}: put the payload in its place.
+		head = bytes.TrimSuffix(head, []byte(`null}`))
+		buf.Write(head)
+		buf.Write(payload)
+		buf.WriteByte('}')
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes(), nil
+}
+
+// readBatch reads a batch document.
+func (r *Registry) readBatch(ctx context.Context, key string) ([]batchEvent, error) {
+	var d batchDoc
+	if _, err := getJSON(ctx, r.st, key, &d); err != nil {
+		return nil, fmt.Errorf("event batch %s: %w", key, err)
+	}
+	return d.Events, nil
+}
+
+// batchEntry is the event of batch entry q, queued.
+func (r *Registry) batchEntry(ctx context.Context, q QueuedEvent) (Event, error) {
+	e, ok := r.batches.event(q)
+	if !ok {
+		events, err := r.readBatch(ctx, q.Batch)
+		if err != nil {
+			return Event{}, err
+		}
+		if q.index >= len(events) {
+			return Event{}, fmt.Errorf("event batch %s holds %d events, not event %d: the queue entry is not of this batch", q.Batch, len(events), q.index)
+		}
+		r.batches.keepPayloads(q.Batch, events)
+		e = events[q.index]
+	}
+	if e.Source != q.Source || e.Delivery != q.Delivery {
+		return Event{}, fmt.Errorf("event batch %s: event %d is %s/%s, not %s/%s", q.Batch, q.index, e.Source, e.Delivery, q.Source, q.Delivery)
+	}
+	return Event{Source: e.Source, Delivery: e.Delivery, Type: e.Type, ReceivedAt: e.ReceivedAt, Payload: e.Payload,
+		OrderKey: e.OrderKey, Batch: q.Batch, State: EventQueued}, nil
+}
+
+// eventBatches is what a process knows of the queued batches: the ones it
+// wrote or listed, until they are settled or no longer listed. Batch
+// documents are written once and never changed, so what it holds of one
+// never goes stale; payloads are kept up to batchCacheBytes.
+type eventBatches struct {
+	mu      sync.Mutex
+	gen     uint64 // listings begun
+	batches map[string]*knownBatch
+	holding map[string]string // source/delivery → batch key
+	bytes   int               // payload bytes held
+	fifo    []string          // batches holding payloads, oldest first
+}
+
+type knownBatch struct {
+	events   []batchEvent // payloads dropped past batchCacheBytes
+	payloads int          // payload bytes held; 0: dropped
+	entries  []QueuedEvent
+	open     map[string]bool // markers not settled here
+	gen      uint64          // the listing it was learnt in or after
+}
+
+func newEventBatches() *eventBatches {
+	return &eventBatches{batches: map[string]*knownBatch{}, holding: map[string]string{}}
+}
+
+// begin starts a listing and returns its generation.
+func (c *eventBatches) begin() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	return c.gen
+}
+
+// current is the generation of the latest listing.
+func (c *eventBatches) current() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// holds reports whether a known batch holds the delivery.
+func (c *eventBatches) holds(source, delivery string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.holding[source+"/"+delivery]
+	return ok
+}
+
+// open returns the entries of a known batch not settled here.
+func (c *eventBatches) open(key string) ([]QueuedEvent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kb, ok := c.batches[key]
+	if !ok {
+		return nil, false
+	}
+	out := make([]QueuedEvent, 0, len(kb.open))
+	for _, q := range kb.entries {
+		if kb.open[q.Marker] {
+			out = append(out, q)
+		}
+	}
+	return out, true
+}
+
+// add learns the batch at key (none of its entries settled) in generation
+// gen and returns its entries.
+func (c *eventBatches) add(key string, events []batchEvent, gen uint64) []QueuedEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kb, ok := c.batches[key]; ok {
+		return kb.entries
+	}
+	kb := &knownBatch{events: events, entries: make([]QueuedEvent, len(events)), open: make(map[string]bool, len(events)), gen: gen}
+	for i, e := range events {
+		q := QueuedEvent{Marker: key + "#" + strconv.Itoa(i), Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
+			Batch: key, OrderKey: e.OrderKey, index: i}
+		kb.entries[i] = q
+		kb.open[q.Marker] = true
+		c.holding[e.Source+"/"+e.Delivery] = key
+	}
+	c.batches[key] = kb
+	c.hold(key, kb)
+	return kb.entries
+}
+
+// hold accounts for kb's payloads, dropping the oldest batches' payloads
+// past batchCacheBytes. Callers hold c.mu.
+func (c *eventBatches) hold(key string, kb *knownBatch) {
+	for _, e := range kb.events {
+		kb.payloads += len(e.Payload)
+	}
+	c.bytes += kb.payloads
+	if len(c.fifo) > 2*len(c.batches)+64 {
+		// Forgotten batches leave their place behind: drop those places.
+		c.fifo = slices.DeleteFunc(c.fifo, func(k string) bool { ob, ok := c.batches[k]; return !ok || ob.payloads == 0 })
+	}
+	c.fifo = append(c.fifo, key)
+	for c.bytes > batchCacheBytes && len(c.fifo) > 1 {
+		old := c.fifo[0]
+		c.fifo = c.fifo[1:]
+		if ob, ok := c.batches[old]; ok && ob.payloads > 0 {
+			c.bytes -= ob.payloads
+			ob.payloads = 0
+			events := make([]batchEvent, len(ob.events))
+			for i, e := range ob.events {
+				e.Payload = nil
+				events[i] = e
+			}
+			ob.events = events
+		}
+	}
+}
+
+// keepPayloads keeps the events of a known batch read again.
+func (c *eventBatches) keepPayloads(key string, events []batchEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kb, ok := c.batches[key]; ok && kb.payloads == 0 {
+		kb.events = events
+		c.hold(key, kb)
+	}
+}
+
+// event is the entry q of a known batch with its payload.
+func (c *eventBatches) event(q QueuedEvent) (batchEvent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kb, ok := c.batches[q.Batch]
+	if !ok || kb.payloads == 0 || q.index >= len(kb.events) {
+		return batchEvent{}, false
+	}
+	return kb.events[q.index], true
+}
+
+// settle marks entry q settled; true when it was the last open entry of
+// its batch, which is forgotten: the caller deletes it.
+func (c *eventBatches) settle(q QueuedEvent) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kb, ok := c.batches[q.Batch]
+	if !ok || !kb.open[q.Marker] {
+		return false
+	}
+	delete(kb.open, q.Marker)
+	if len(kb.open) > 0 {
+		return false
+	}
+	c.forget(q.Batch, kb)
+	return true
+}
+
+// forget drops a batch. Callers hold c.mu.
+func (c *eventBatches) forget(key string, kb *knownBatch) {
+	delete(c.batches, key)
+	c.bytes -= kb.payloads
+	for _, e := range kb.events {
+		if c.holding[e.Source+"/"+e.Delivery] == key {
+			delete(c.holding, e.Source+"/"+e.Delivery)
+		}
+	}
+	// Its place in fifo goes when it comes up (it is no longer known).
+}
+
+// prune forgets the batches a listing of generation gen did not list,
+// unless learnt during it (a batch written while the listing ran).
+func (c *eventBatches) prune(listed []string, gen uint64) {
+	in := make(map[string]bool, len(listed))
+	for _, k := range listed {
+		in[k] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, kb := range c.batches {
+		if !in[key] && kb.gen < gen {
+			c.forget(key, kb)
+		}
+	}
+}
