@@ -301,7 +301,7 @@ func TestServeStopFinishesEventsInProgress(t *testing.T) {
 		reg := openRegistry(t, e)
 		done := 0
 		for _, d := range ds {
-			ev, _, err := reg.Event(t.Context(), "github", d.GUID)
+			ev, err := reg.AcceptedEvent(t.Context(), "github", d.GUID)
 			require.NoError(t, err)
 			assert.Nil(t, ev.Claim, "no claim left behind: %s", d.GUID)
 			if ev.State == registry.EventDone {

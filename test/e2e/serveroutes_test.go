@@ -17,6 +17,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
 	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
@@ -72,8 +73,8 @@ func TestServePushQueuesMirror(t *testing.T) {
 		assert.Equal(t, "coalesced into mirror run "+strconv.Itoa(runs[0].RunID)+" of "+source+" main", ev.Result)
 		assert.Equal(t, http.StatusOK, ds[3].StatusCode)
 		assert.Contains(t, string(ds[3].Response), "selects feature/x; push ignored")
-		_, _, err = reg.Event(t.Context(), "github", ds[3].GUID)
-		assert.Error(t, err, "not recorded")
+		_, err = reg.AcceptedEvent(t.Context(), "github", ds[3].GUID)
+		assert.ErrorIs(t, err, store.ErrNotExist, "not recorded")
 		assert.Len(t, az.RunRequests(), 1)
 		assert.NotContains(t, s.log(), routesPAT)
 	})
@@ -151,8 +152,8 @@ func TestServeCommitPushed(t *testing.T) {
 		after, err := reg.Store().List(t.Context(), "")
 		require.NoError(t, err)
 		assert.Equal(t, before, after, "nothing recorded")
-		_, _, err = reg.Event(t.Context(), "legacy", fresh)
-		assert.Error(t, err)
+		_, err = reg.AcceptedEvent(t.Context(), "legacy", fresh)
+		assert.ErrorIs(t, err, store.ErrNotExist)
 		// The same request well signed is taken: the refusals were the signatures.
 		req, err = d.NewRequest(t.Context(), s.url+"/CommitPushed")
 		require.NoError(t, err)

@@ -1,0 +1,168 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
+	githubdouble "github.com/maestroplusplus/maestro/test/github"
+)
+
+// batchDeliveries lists the queued batch documents of reg's store and the
+// deliveries each holds.
+func batchDeliveries(t *testing.T, reg *registry.Registry) map[string][]string {
+	t.Helper()
+	keys, err := reg.Store().List(t.Context(), "index/events/batches/")
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for _, k := range keys {
+		data, _, err := reg.Store().Get(t.Context(), k)
+		if errors.Is(err, store.ErrNotExist) {
+			continue // settled and deleted since the listing
+		}
+		require.NoError(t, err)
+		var doc struct {
+			Events []struct {
+				Delivery string `json:"delivery"`
+			} `json:"events"`
+		}
+		require.NoError(t, json.Unmarshal(data, &doc), k)
+		for _, e := range doc.Events {
+			out[k] = append(out[k], e.Delivery)
+		}
+	}
+	return out
+}
+
+// processedOnce checks that every delivery is recorded done, was worked on
+// at most once by the servers whose logs are given (a kill between the
+// record and its log line leaves at most one without its line), and that
+// no batch is left.
+func processedOnce(t *testing.T, reg *registry.Registry, ds []githubdouble.Delivery, logs string, allLogged bool) {
+	t.Helper()
+	once := 0
+	for _, d := range ds {
+		ev, _, err := reg.Event(t.Context(), "github", d.GUID)
+		require.NoError(t, err, "delivery %s is recorded", d.GUID)
+		assert.Equal(t, registry.EventDone, ev.State, d.GUID)
+		assert.Equal(t, "checked #1: waiting", ev.Result, d.GUID)
+		worked := regexp.MustCompile(`msg="event processed[^"]*" delivery=` + d.GUID + ` `)
+		n := len(worked.FindAllString(logs, -1))
+		assert.LessOrEqual(t, n, 1, "worked on once: %s", d.GUID)
+		once += n
+	}
+	if allLogged {
+		assert.Equal(t, len(ds), once)
+	} else {
+		assert.GreaterOrEqual(t, once, len(ds)-1)
+	}
+	assert.Empty(t, batchDeliveries(t, reg), "every batch settled and deleted")
+}
+
+// TestServeKilledWithABatchHalfProcessed: maestro serve (one worker) is
+// killed (SIGKILL) while a batch of accepted deliveries is half processed:
+// some of its events done, the others not yet taken. Two servers started
+// on the store process the rest, each event once, and delete the batch.
+func TestServeKilledWithABatchHalfProcessed(t *testing.T) {
+	const events = 40
+	stores(t, func(t *testing.T, e *env) {
+		ds := statusDeliveries(t, e, events)
+		config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
+		first := serve(t, e, "--config", config, "--workers", "1")
+		sendAll(t, first, ds)
+		reg := openRegistry(t, e)
+		// Kill it the moment a batch with more than one event is half
+		// processed: with one worker and every event about one pull
+		// request, the events are processed one at a time, in order.
+		require.Eventually(t, func() bool { return halfProcessed(t, reg) > 0 }, time.Minute, time.Millisecond, "%s", first.log())
+		first.kill(t)
+		require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
+
+		second := serve(t, e, "--config", config, "--workers", "2")
+		third := serve(t, e, "--config", config, "--workers", "2")
+		require.Eventually(t, func() bool {
+			q, err := reg.QueuedEvents(t.Context())
+			return err == nil && len(q) == 0
+		}, 2*time.Minute, 50*time.Millisecond, "the restarted servers work the queue off")
+		processedOnce(t, reg, ds, first.log()+second.log()+third.log(), false)
+	})
+}
+
+// halfProcessed counts the queued batches of which some events are done
+// and some not.
+func halfProcessed(t *testing.T, reg *registry.Registry) int {
+	t.Helper()
+	half := 0
+	for key, ids := range batchDeliveries(t, reg) {
+		done := 0
+		for _, id := range ids {
+			if ev, _, err := reg.Event(t.Context(), "github", id); err == nil && ev.State == registry.EventDone {
+				done++
+			}
+		}
+		if done > 0 && done < len(ids) {
+			half++
+			t.Logf("batch %s: %d of %d events done", key, done, len(ids))
+		}
+	}
+	return half
+}
+
+// TestServeSameDeliveryToTwoReplicas: each delivery is sent to two maestro
+// serve processes on one store at the same time. Both answer 202 while
+// neither knows the other's batch (or 200, "accepted before", when one
+// does); the delivery is processed once, its copy in the other batch
+// dropped unprocessed, and every batch is deleted.
+func TestServeSameDeliveryToTwoReplicas(t *testing.T) {
+	const events = 20
+	stores(t, func(t *testing.T, e *env) {
+		ds := statusDeliveries(t, e, events)
+		a := serve(t, e, "--github-webhooks")
+		b := serve(t, e, "--github-webhooks")
+		twice := 0
+		for _, d := range ds {
+			var wg sync.WaitGroup
+			codes := make([]int, 2)
+			for i, s := range []*served{a, b} {
+				wg.Go(func() {
+					req, err := d.NewRequest(context.Background(), s.url+"/webhooks/github")
+					if !assert.NoError(t, err) {
+						return
+					}
+					resp, err := http.DefaultClient.Do(req)
+					if assert.NoError(t, err) {
+						codes[i] = resp.StatusCode
+						resp.Body.Close()
+					}
+				})
+			}
+			wg.Wait()
+			assert.Contains(t, codes, http.StatusAccepted, d.GUID)
+			for _, c := range codes {
+				assert.Contains(t, []int{http.StatusAccepted, http.StatusOK}, c, d.GUID)
+			}
+			if codes[0] == http.StatusAccepted && codes[1] == http.StatusAccepted {
+				twice++
+			}
+		}
+		t.Logf("%d of %d deliveries accepted by both replicas", twice, events)
+		require.Positive(t, twice, "some delivery is in two batches")
+
+		reg := openRegistry(t, e)
+		require.Eventually(t, func() bool {
+			q, err := reg.QueuedEvents(t.Context())
+			return err == nil && len(q) == 0
+		}, 2*time.Minute, 50*time.Millisecond, "the replicas work the queue off")
+		processedOnce(t, reg, ds, a.log()+b.log(), true)
+	})
+}
