@@ -21,14 +21,17 @@ import (
 	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
 
-// listingStore counts the documents read and the prefixes listed.
+// listingStore counts the documents read and the listings of the queue
+// (each lists the batches, and the queue markers of the layout before).
 type listingStore struct {
 	countingStore
 	lists atomic.Int64
 }
 
 func (c *listingStore) List(ctx context.Context, prefix string) ([]string, error) {
-	c.lists.Add(1)
+	if prefix == "index/events/batches/" {
+		c.lists.Add(1)
+	}
 	return c.Store.List(ctx, prefix)
 }
 
