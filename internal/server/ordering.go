@@ -26,8 +26,11 @@ import (
 // An event waiting for a later attempt (a retry after a failure, a busy
 // pull request, a legacy action's delay) does not hold back the later
 // events of its repository: they go ahead, and it runs after them. Arrival
-// is the time in the event's queue marker: two deliveries whose intakes
-// overlap (each written while the other is) have no order between them.
+// is the event's receivedAt in its batch (the time in the queue marker's
+// name for the layout before batches), by which QueuedEvents sorts the
+// queue across batches and replicas: two deliveries whose intakes overlap
+// (each arrived before the other's batch was written) have no order
+// between them.
 
 // orderKey is the order key of events about a repository URL.
 func orderKey(repo string) string {
