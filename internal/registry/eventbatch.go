@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/google/uuid"
 
@@ -376,7 +377,7 @@ func (c *eventBatches) add(key string, events []batchEvent, gen uint64) []Queued
 	kb := &knownBatch{events: events, entries: make([]QueuedEvent, len(events)), open: make(map[string]bool, len(events)), gen: gen}
 	for i, e := range events {
 		q := QueuedEvent{Marker: key + "#" + strconv.Itoa(i), Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
-			Batch: key, OrderKey: e.OrderKey, index: i}
+			Batch: key, OrderKey: unique.Make(e.OrderKey).Value(), index: i}
 		kb.entries[i] = q
 		kb.open[q.Marker] = true
 		c.holding[e.Source+"/"+e.Delivery] = key

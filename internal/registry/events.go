@@ -98,7 +98,8 @@ type QueuedEvent struct {
 	ReceivedAt time.Time
 	// Batch is the batch's key; "" for a queue marker.
 	Batch string
-	// OrderKey is the event's, as the batch holds it ("" for a queue
+	// OrderKey is the event's, as the batch holds it, one copy per key
+	// (unique.Make), so that keys compare by address ("" for a queue
 	// marker: read the event).
 	OrderKey string
 	index    int // the entry's place in its batch

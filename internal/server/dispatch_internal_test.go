@@ -129,7 +129,7 @@ func TestDispatchViewDropsFinishedEvents(t *testing.T) {
 }
 
 // TestDueKnowsTheKeysIntakeAnnounced: the events accepted here come with
-// their order keys, so the first pass over a burst of deliveries for one
+// their order keys in their batch, so the first pass over a burst of deliveries for one
 // repository reads only the oldest (to see whether it is due), not each
 // one to learn its repository (14 % of the intake benchmark's CPU).
 func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {

@@ -91,7 +91,7 @@ func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 // accept records an event that passed its route's checks and answers 202,
 // or 200 when the delivery was accepted before.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, ev registry.Event) {
-	q, accepted, err := s.reg.AcceptEventMarker(r.Context(), ev)
+	accepted, err := s.reg.AcceptEvent(r.Context(), ev)
 	if err != nil {
 		s.log.Error("delivery not recorded", "source", ev.Source, "delivery", ev.Delivery, "event", ev.Type, "error", err)
 		code, result := http.StatusServiceUnavailable, EventFailed
@@ -108,7 +108,6 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ev registry.Even
 		return
 	}
 	s.countEvent(ev.Source, ev.Type, EventAccepted)
-	s.seq.announce(q.Marker, ev.OrderKey)
 	s.wake()
 	message(w, http.StatusAccepted, "accepted")
 }

@@ -42,8 +42,8 @@ type sequencer struct {
 	mu       sync.Mutex
 	inflight map[string]string // marker → order key ("" none)
 	busy     map[string]bool   // order keys with an event at a worker
-	// keys remembers the order key of the queued events due has read or
-	// intake announced, by marker: a key is set when the event is accepted
+	// keys remembers the order key of the queue markers (the layout
+	// before batches) due has read, by marker: a key is set when the event is accepted
 	// and never changes, so a later pass need not read an event again to
 	// learn that an older event of its key holds it back. Only the
 	// dispatcher uses it (due, keepKeys), from one goroutine.
@@ -52,14 +52,10 @@ type sequencer struct {
 	// the dispatcher's view of the queue may still hold: it drops them
 	// (dispatch.go).
 	gone map[string]bool
-	// announced are the order keys of the events accepted here since the
-	// last pass, by marker: due takes them into keys, so that it need not
-	// read a new event to learn that an older one of its key holds it back.
-	announced map[string]string
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}, announced: map[string]string{}}
+	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}}
 }
 
 // holding returns the markers workers hold, with their keys: a copy, which
@@ -112,24 +108,6 @@ func (q *sequencer) done(marker string, gone bool) {
 	}
 }
 
-// announce tells due the order key of an event accepted here, by its
-// marker: a key never changes once the event is accepted.
-func (q *sequencer) announce(marker, key string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.announced[marker] = key
-}
-
-// learnAnnounced moves the announced keys into keys; only due calls it.
-func (q *sequencer) learnAnnounced() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for marker, key := range q.announced {
-		q.keys[marker] = canonical(key)
-	}
-	clear(q.announced)
-}
-
 // canonical returns the one copy of key that the keys share, so that due
 // compares the keys of neighbouring events by address, not byte by byte.
 func canonical(key string) string {
@@ -169,17 +147,18 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 	// The keys of the queued events read before: a burst of deliveries for
 	// one repository costs one read per event, not one per event and pass.
 	// The dispatcher drops the markers no longer queued (keepKeys).
-	s.seq.learnAnnounced()
 	known := s.seq.keys
 	held := s.seq.holding()
 	last := "" // the key found blocked last: a burst's events are neighbours
 	for _, q := range queued {
-		if q.Batch != "" {
-			known[q.Marker] = canonical(q.OrderKey) // a batch holds its entries' keys
-		}
 		// A held event only blocks its key: one already blocked need not
 		// be looked up (most of a long queue, in a burst for one repository).
-		if key, ok := known[q.Marker]; ok && key != "" && (key == last || blocked[key]) {
+		// A batch entry carries its key (one copy per key, as canonical's).
+		key, ok := q.OrderKey, true
+		if q.Batch == "" {
+			key, ok = known[q.Marker]
+		}
+		if ok && key != "" && (key == last || blocked[key]) {
 			last = key
 			continue
 		}
@@ -190,7 +169,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 			continue
 		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
-		key := ev.OrderKey
+		key = ev.OrderKey
 		if err == nil && q.Batch == "" {
 			known[q.Marker] = canonical(ev.OrderKey)
 		}
