@@ -62,8 +62,8 @@ func acceptAll(t *testing.T, reg *registry.Registry, ids []string) ([]bool, []er
 	return oks, errs
 }
 
-// batched starts the first delivery's write (held at the gate), then
-// accepts the others while it is in flight: they share one batch.
+// batched writes the first delivery's batch alone (held at the gate), then
+// accepts the others, which share the next batch.
 func batched(t *testing.T, reg *registry.Registry, g *gatedStore, ids []string) ([]bool, []error) {
 	t.Helper()
 	reg.SetBatchWindowForTest(300 * time.Millisecond)
@@ -90,8 +90,8 @@ func listBatches(t *testing.T, st store.Store) []string {
 	return keys
 }
 
-// TestAcceptEventGroupCommit: deliveries accepted while a batch write is in
-// flight share one batch document; each accept returns once its batch is
+// TestAcceptEventGroupCommit: deliveries accepted within a batch's window
+// share one batch document; each accept returns once its batch is
 // written, and QueuedEvents lists every delivery once, with its payload.
 func TestAcceptEventGroupCommit(t *testing.T) {
 	g := &gatedStore{Store: mem.New(), gate: make(chan struct{})}

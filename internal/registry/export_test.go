@@ -27,6 +27,5 @@ func (r *Registry) MarkChannelDeletingForTest(ctx context.Context, id int) error
 	return err
 }
 
-// SetBatchWindowForTest sets how long a delivery waits for others to share
-// its batch while another batch write is in flight.
+// SetBatchWindowForTest sets how long a batch gathers deliveries.
 func (r *Registry) SetBatchWindowForTest(d time.Duration) { r.intake.window = d }
