@@ -196,10 +196,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 
+	// The line is logged before the first request can be answered, so a
+	// client that reached /healthz finds it in the log.
+	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	s.ready.Store(true)
-	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers)
 
 	var err error
 	select {

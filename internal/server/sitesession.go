@@ -53,7 +53,7 @@ func (c APIConfig) session(value string, now time.Time) (APIToken, bool) {
 	if err != nil || now.Unix() >= end {
 		return APIToken{}, false
 	}
-	mac, err := base64.RawURLEncoding.DecodeString(mac64)
+	mac, err := base64.RawURLEncoding.Strict().DecodeString(mac64)
 	if err != nil || len(mac) != sha256.Size {
 		return APIToken{}, false
 	}
