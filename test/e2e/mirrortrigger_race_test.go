@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -89,11 +90,17 @@ func TestMirrorTriggerKilled(t *testing.T) {
 			once.Do(func() { <-started; _ = cmd.Process.Signal(syscall.SIGKILL) })
 		}
 	})
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	close(started)
-	_ = cmd.Wait()
+	waitErr := cmd.Wait()
 	srv.BeforeRequest(nil)
-	require.Len(t, srv.RunRequests(), 1, "the killed trigger's run was queued")
+	// The trigger is dead once the hook has killed it, but the double
+	// records the run only after the hook returns: wait for that.
+	require.Eventually(t, func() bool { return len(srv.RunRequests()) > 0 }, 10*time.Second, 10*time.Millisecond,
+		"the killed trigger's run was queued (the trigger ended with %v: %s)", waitErr, stderr.String())
+	require.Len(t, srv.RunRequests(), 1, "one run queued by the killed trigger")
 
 	type triggered struct {
 		Queued bool `json:"queued"`
