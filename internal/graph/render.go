@@ -54,6 +54,10 @@ type dnode struct {
 	lines []string
 	// red: a conflict; double: part of a cycle; gray: missing or truncated.
 	red, double, gray bool
+	// A Picture's own style: outline colour, fill, outline width, dashed.
+	color, fill string
+	width       int
+	dashed      bool
 }
 
 type dedge struct {
@@ -223,6 +227,29 @@ func dotQuote(lines ...string) string {
 	return b.String()
 }
 
+// style is the DOT attributes of a Picture node's own style.
+func (n dnode) style() []string {
+	var attrs, style []string
+	if n.color != "" {
+		attrs = append(attrs, "color="+dotQuote(n.color))
+	}
+	if n.width > 1 {
+		attrs = append(attrs, fmt.Sprintf("penwidth=%d", n.width))
+	}
+	if n.fill != "" || n.dashed {
+		style = append(style, "rounded")
+		if n.fill != "" {
+			style = append(style, "filled")
+			attrs = append(attrs, "fillcolor="+dotQuote(n.fill))
+		}
+		if n.dashed {
+			style = append(style, "dashed")
+		}
+		attrs = append(attrs, "style="+dotQuote(strings.Join(style, ",")))
+	}
+	return attrs
+}
+
 func writeDOT(w io.Writer, d diagram) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(d.title))
@@ -238,13 +265,20 @@ func writeDOT(w io.Writer, d diagram) error {
 		case n.gray:
 			attrs = append(attrs, `color="gray50"`, `style="rounded,dashed"`)
 		}
-		if n.double {
+		attrs = append(attrs, n.style()...)
+		if n.double && n.color == "" {
 			attrs = append(attrs, `peripheries=2`, `color="purple"`)
+		} else if n.double {
+			attrs = append(attrs, `peripheries=2`)
 		}
 		fmt.Fprintf(&b, "  %s [%s];\n", n.id, strings.Join(attrs, ", "))
 	}
 	for _, e := range d.edges {
-		attrs := []string{"label=" + dotQuote(strings.Split(e.label, "\n")...), fmt.Sprintf("penwidth=%d", e.width)}
+		var attrs []string
+		if e.label != "" {
+			attrs = append(attrs, "label="+dotQuote(strings.Split(e.label, "\n")...))
+		}
+		attrs = append(attrs, fmt.Sprintf("penwidth=%d", e.width))
 		switch {
 		case e.dashed:
 			attrs = append(attrs, `style="dashed"`)

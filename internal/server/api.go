@@ -69,6 +69,7 @@ var apiTable = []apiRoute{
 	{"GET", "/api/builds/{id}/graph", func(s *Server) apiHandler { return s.apiBuildGraph }},
 	{"GET", "/api/speculative/builds", func(s *Server) apiHandler { return s.apiProductBuilds }},
 	{"GET", "/api/speculative/builds/{id}", func(s *Server) apiHandler { return s.apiProductBuild }},
+	{"GET", "/api/speculative/pull-requests", func(s *Server) apiHandler { return s.apiSpeculativePullRequests }},
 	{"GET", "/api/assets", func(s *Server) apiHandler { return s.apiAssets }},
 	{"GET", "/api/channels", func(s *Server) apiHandler { return s.apiChannels }},
 	{"GET", "/api/channels/{id}", func(s *Server) apiHandler { return s.apiChannel }},

@@ -26,6 +26,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/server"
+	"github.com/maestroplusplus/maestro/internal/service"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/test/github/ghspec"
 )
@@ -511,6 +512,15 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	assert.Zero(t, *report.MainlineSeconds)
 	r.wantError(404, "GET", "/api/speculative/builds/20261205T160000.000Z-00000000", nil)
 	r.wantError(400, "GET", "/api/speculative/builds/"+pb.ID+"?depth=1", nil)
+	// The trees of speculative pull requests the flow service built.
+	st := seedSpecTrees(t, reg, "")
+	var tree []service.SpeculativeNode
+	r.want(200, "GET", "/api/speculative/pull-requests?pullRequest="+url.QueryEscape(st.rootA), nil, &tree)
+	require.Len(t, tree, 3)
+	assert.Equal(t, st.a[1].URL, tree[0].PullRequestURL, "root first")
+	r.want(200, "GET", "/api/speculative/pull-requests", nil, &tree)
+	assert.Len(t, tree, 5, "every tree")
+	r.wantError(400, "GET", "/api/speculative/pull-requests?pullRequest=nonsense", nil)
 	// A route the document does not have: a JSON 404 too.
 	req, err := http.NewRequest("POST", base+"/api/builds", nil)
 	require.NoError(t, err)

@@ -78,6 +78,8 @@ var siteFuncs = template.FuncMap{
 	"azdoURL":   azdoBuildURL,
 	"pageURL":   pageURL,
 	"seconds":   siteSeconds,
+	"prName":    prName,
+	"webURL":    webURL,
 }
 
 // siteRoutes adds the site's pages and static files to mux.
@@ -101,6 +103,7 @@ func (s *Server) siteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /subscriptions/{id}/trigger", s.page(ScopeWrite, s.triggerPage))
 	mux.HandleFunc("GET /speculative/builds", s.page(ScopeRead, s.productBuildsPage))
 	mux.HandleFunc("GET /speculative/builds/{id}", s.page(ScopeRead, s.productBuildPage))
+	mux.HandleFunc("GET /speculative/pull-requests", s.page(ScopeRead, s.speculativePullRequestsPage))
 	mux.HandleFunc("GET /flow", s.page(ScopeRead, s.flowPage))
 	mux.HandleFunc("GET /flow/health", s.page(ScopeRead, s.healthPage))
 	mux.HandleFunc("GET /signin", s.signInForm)

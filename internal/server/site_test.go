@@ -160,10 +160,13 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 func TestSitePages(t *testing.T) {
 	reg := newRegistry(t)
 	s := seedSite(t, reg)
+	spec := seedSpecTrees(t, reg, "")
+	pb := saveProductBuild(t, reg, "https://github.com/dotnet")
 	ts := httptest.NewServer(siteHandler(t, reg, ""))
 	defer ts.Close()
 	pages := []string{"/", "/channels", "/builds", "/builds?channelId=" + itoa(s.channel.ID), "/builds/" + itoa(s.runtime.ID),
-		"/subscriptions", "/subscriptions/" + s.failing.ID, "/flow", "/flow/health"}
+		"/subscriptions", "/subscriptions/" + s.failing.ID, "/flow", "/flow/health",
+		"/speculative/builds", "/speculative/builds/" + pb.ID, "/speculative/pull-requests", "/speculative/pull-requests?pullRequest=" + url.QueryEscape(spec.rootA)}
 
 	anon := newBrowser(t, ts.URL)
 	for _, p := range pages {
@@ -270,11 +273,16 @@ func TestSiteEscapes(t *testing.T) {
 	s := seedSite(t, reg)
 	_, err := reg.AddChannel(t.Context(), `<img src=x onerror=alert(2)>`, "dev")
 	require.NoError(t, err)
+	// Speculative pull requests of repositories in a folder named with
+	// markup, and a product build of repositories named so.
+	spec := seedSpecTrees(t, reg, filepath.Join(t.TempDir(), "<script>alert(1)</script>"))
+	pb := saveProductBuild(t, reg, evilRepo)
 	ts := httptest.NewServer(siteHandler(t, reg, "api:\n  anonymousRead: true\n"[len("api:\n"):]))
 	defer ts.Close()
 	b := newBrowser(t, ts.URL)
 	for _, p := range []string{"/", "/builds", "/builds/" + itoa(s.evil.ID), "/channels", "/subscriptions", "/flow",
-		"/builds?repository=" + url.QueryEscape(evilRepo)} {
+		"/builds?repository=" + url.QueryEscape(evilRepo), "/speculative/builds", "/speculative/builds/" + pb.ID,
+		"/speculative/pull-requests", "/speculative/pull-requests?pullRequest=" + url.QueryEscape(spec.rootA)} {
 		code, body := b.get(p)
 		require.Equal(t, http.StatusOK, code, p)
 		assert.NotContains(t, body, "<script>alert(1)", p)
@@ -286,6 +294,12 @@ func TestSiteEscapes(t *testing.T) {
 	assert.Contains(t, build, "&lt;b&gt;main&lt;/b&gt;")
 	_, chans := b.get("/channels")
 	assert.Contains(t, chans, "&lt;img src=x onerror=alert(2)&gt;")
+	_, tree := b.get("/speculative/pull-requests?pullRequest=" + url.QueryEscape(spec.rootA))
+	assert.Contains(t, tree, "&lt;script&gt;alert(1)&lt;/script&gt;/r1.git", "the table")
+	assert.Contains(t, tree, `<g class="node">`, "drawn")
+	_, product := b.get("/speculative/builds/" + pb.ID)
+	assert.Contains(t, product, "&lt;script&gt;alert(1)&lt;/script&gt;/a", "the table and the picture")
+	assert.Contains(t, product, `<g class="node">`, "drawn")
 }
 
 // TestSiteSignInAndTrigger: the cookie, the write scope, CSRF and Origin.

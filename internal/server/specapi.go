@@ -2,9 +2,14 @@ package server
 
 import (
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/maestroplusplus/maestro/internal/graph"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/speculative"
 )
@@ -71,13 +76,16 @@ type productBuildData struct {
 	Downstream map[string][]string
 	// OnCriticalPath marks the repositories of the critical path.
 	OnCriticalPath map[string]bool
+	// SVG is the graph drawn (productBuildPicture), "" when it is not.
+	SVG template.HTML
 }
 
 // productBuildPage shows a speculative product build's report: GET
 // /speculative/builds/{id}, the page of GET /api/speculative/builds/{id}.
-// The graph is a table in build order, each repository's row coloured by
-// its result (and the result written out), with what it took and what took
-// it.
+// The graph is drawn coloured by result with the critical path marked
+// (productBuildPicture), and is a table in build order, each repository's
+// row coloured by its result (and the result written out), with what it
+// took and what took it.
 func (s *Server) productBuildPage(_ http.ResponseWriter, r *http.Request, _ viewer) (string, pageData, error) {
 	if _, err := query(r); err != nil {
 		return "", pageData{}, err
@@ -95,7 +103,70 @@ func (s *Server) productBuildPage(_ http.ResponseWriter, r *http.Request, _ view
 	for _, repo := range pb.CriticalPath {
 		d.OnCriticalPath[repo] = true
 	}
+	if len(pb.Repositories) > 0 {
+		pic := productBuildPicture(pb)
+		d.SVG = s.pageSVG(func(w io.Writer, _ graph.Format) error { return pic.DOT(w) }, len(pic.Nodes)+len(pic.Edges),
+			fmt.Sprintf("Speculative product build %s: %d repositories, %s", pb.ID, len(pb.Repositories), pb.Result))
+	}
 	return "productbuild", pageData{Title: "Speculative product build " + pb.ID, Nav: "speculative", Data: d}, nil
+}
+
+// The colours of a product build's picture, by result: outlines dark
+// enough to read on white (at least 4.5:1), fills light enough for black
+// text.
+var productBuildStyle = map[string][2]string{ // outline, fill
+	maestro.SpeculativeSucceeded:          {"#1a7f37", "#dcf5e3"},
+	maestro.SpeculativePartiallySucceeded: {"#8a5a00", "#fff4d6"},
+	maestro.SpeculativeFailed:             {"#c00000", "#fde2e2"},
+	maestro.SpeculativeSkipped:            {"#595959", "#f0f0f0"},
+}
+
+// productBuildPicture draws a product build: a box per repository coloured
+// by its result (skipped ones dashed), an arrow from each repository whose
+// build it took, and the critical path marked — its boxes with a double
+// outline and "critical path" written in them, its arrows thick.
+func productBuildPicture(pb maestro.ProductBuild) *graph.Picture {
+	p := &graph.Picture{Title: "speculative product build " + pb.ID}
+	ids := map[string]string{}
+	for i, e := range pb.Repositories {
+		ids[strings.ToLower(e.Repository)] = "r" + strconv.Itoa(i)
+	}
+	critical := map[string]int{} // repository → its place on the path
+	for i, r := range pb.CriticalPath {
+		critical[strings.ToLower(r)] = i + 1
+	}
+	for _, e := range pb.Repositories {
+		k := strings.ToLower(e.Repository)
+		name := repoName(e.Repository)
+		if e.Injected {
+			name += " (injected)"
+		}
+		lines := []string{name, e.Result + " · " + siteSeconds(e.Seconds)}
+		if e.BuildID != 0 {
+			lines = append(lines, fmt.Sprintf("speculative build %d", e.BuildID))
+		}
+		style := productBuildStyle[e.Result]
+		n := graph.PictureNode{ID: ids[k], Lines: lines, Color: style[0], Fill: style[1], Width: 2, Dashed: e.Result == maestro.SpeculativeSkipped}
+		if critical[k] > 0 {
+			n.Lines, n.Double = append(n.Lines, "critical path"), true
+		}
+		p.Nodes = append(p.Nodes, n)
+	}
+	for _, e := range pb.Repositories {
+		to := strings.ToLower(e.Repository)
+		for _, u := range e.Upstream {
+			from := strings.ToLower(u)
+			if ids[from] == "" {
+				continue // not built in this run
+			}
+			edge := graph.PictureEdge{From: ids[from], To: ids[to]}
+			if critical[from] > 0 && critical[to] == critical[from]+1 {
+				edge.Width = 4
+			}
+			p.Edges = append(p.Edges, edge)
+		}
+	}
+	return p
 }
 
 // siteSeconds shows a duration in seconds (a float or a pointer to one)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // TestSiteProductBuild: the status site's page of a speculative product
@@ -22,28 +24,7 @@ import (
 // is the API's report; the list links to it; a reader must sign in.
 func TestSiteProductBuild(t *testing.T) {
 	reg := newRegistry(t)
-	ch, err := reg.AddChannel(t.Context(), ".NET 10", "product")
-	require.NoError(t, err)
-	repo := func(n string) string { return "https://github.com/dotnet/" + n }
-	start := time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC)
-	entry := func(n, result, reason string, level int, up ...string) maestro.ProductBuildEntry {
-		e := maestro.ProductBuildEntry{Repository: repo(n), Branch: "main", Commit: "1111111111111111111111111111111111111111", Level: level,
-			Upstream: []string{}, Result: result, Reason: reason, Seconds: 3}
-		for _, u := range up {
-			e.Upstream = append(e.Upstream, repo(u))
-		}
-		return e
-	}
-	a := entry("a", maestro.SpeculativeSucceeded, "", 0)
-	a.Injected, a.BuildID, a.AzureDevOpsBuildID, a.AzureDevOpsBuildURL = true, 1_000_000_001, 77, "https://dev.azure.com/dnceng/internal/_build/results?buildId=77"
-	pb := maestro.ProductBuild{ID: "20261205T150000.000Z-1a2b3c4d", Channel: ch, Inject: []string{repo("a") + "@1111111111111111111111111111111111111111"},
-		Result: maestro.SpeculativeFailed, Started: start, Finished: start.Add(10 * time.Second), WallSeconds: 10, Platform: "azure-devops",
-		Repositories: []maestro.ProductBuildEntry{a,
-			entry("b", maestro.SpeculativeFailed, "Azure DevOps build 20261205.2 (id 78) failed", 1, "a"),
-			entry("c", maestro.SpeculativePartiallySucceeded, "Azure DevOps build 20261205.3 (id 79) partially succeeded", 1, "a"),
-			entry("d", maestro.SpeculativeSkipped, "upstream https://github.com/dotnet/b failed", 2, "b", "c")},
-		CriticalPath: []string{repo("a"), repo("c")}, CriticalPathSeconds: 6}
-	require.NoError(t, reg.SaveProductBuild(t.Context(), pb))
+	pb := saveProductBuild(t, reg, "https://github.com/dotnet")
 	ts := httptest.NewServer(siteHandler(t, reg, ""))
 	defer ts.Close()
 
@@ -76,6 +57,13 @@ func TestSiteProductBuild(t *testing.T) {
 	assert.Contains(t, page, "<dt>Through mainline</dt><dd>unknown")
 	assert.Contains(t, page, `<a href="/api/speculative/builds/`+pb.ID+`">JSON</a>`)
 	assert.Contains(t, page, "<h1")
+	// The graph drawn: a box per repository, an arrow per upstream, the
+	// critical path's boxes marked.
+	assert.Contains(t, page, `role="img" aria-label="Speculative product build `+pb.ID+`: 4 repositories, failed"`)
+	assert.Equal(t, 4, strings.Count(page, `<g class="node">`))
+	assert.Equal(t, 4, strings.Count(page, `<g class="edge">`), "a→b, a→c, b→d, c→d")
+	assert.Equal(t, 2, strings.Count(page, ">critical path</text>"), "a and c")
+	assert.Regexp(t, `>dotnet/d</text>\s*<text[^>]*>skipped · 3\.0s</text>`, page)
 
 	// The twin.
 	req, err := http.NewRequest("GET", ts.URL+"/api/speculative/builds/"+pb.ID, nil)
@@ -96,4 +84,35 @@ func TestSiteProductBuild(t *testing.T) {
 		code, body := b.get(p)
 		assert.Equal(t, want, code, "%s: %s", p, body)
 	}
+}
+
+// saveProductBuild keeps the report of a speculative product build of the
+// diamond A ← B, C ← D of repositories under owner (a URL) on a new channel:
+// A injected and built through Azure DevOps, B failed, C partially
+// succeeded, D skipped; the critical path A → C.
+func saveProductBuild(t *testing.T, reg *registry.Registry, owner string) maestro.ProductBuild {
+	t.Helper()
+	ch, err := reg.AddChannel(t.Context(), ".NET 10 product builds", "product")
+	require.NoError(t, err)
+	repo := func(n string) string { return owner + "/" + n }
+	start := time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC)
+	entry := func(n, result, reason string, level int, up ...string) maestro.ProductBuildEntry {
+		e := maestro.ProductBuildEntry{Repository: repo(n), Branch: "main", Commit: "1111111111111111111111111111111111111111", Level: level,
+			Upstream: []string{}, Result: result, Reason: reason, Seconds: 3}
+		for _, u := range up {
+			e.Upstream = append(e.Upstream, repo(u))
+		}
+		return e
+	}
+	a := entry("a", maestro.SpeculativeSucceeded, "", 0)
+	a.Injected, a.BuildID, a.AzureDevOpsBuildID, a.AzureDevOpsBuildURL = true, 1_000_000_001, 77, "https://dev.azure.com/dnceng/internal/_build/results?buildId=77"
+	pb := maestro.ProductBuild{ID: "20261205T150000.000Z-1a2b3c4d", Channel: ch, Inject: []string{repo("a") + "@1111111111111111111111111111111111111111"},
+		Result: maestro.SpeculativeFailed, Started: start, Finished: start.Add(10 * time.Second), WallSeconds: 10, Platform: "azure-devops",
+		Repositories: []maestro.ProductBuildEntry{a,
+			entry("b", maestro.SpeculativeFailed, "Azure DevOps build 20261205.2 (id 78) failed", 1, "a"),
+			entry("c", maestro.SpeculativePartiallySucceeded, "Azure DevOps build 20261205.3 (id 79) partially succeeded", 1, "a"),
+			entry("d", maestro.SpeculativeSkipped, "upstream "+repo("b")+" failed", 2, "b", "c")},
+		CriticalPath: []string{repo("a"), repo("c")}, CriticalPathSeconds: 6}
+	require.NoError(t, reg.SaveProductBuild(t.Context(), pb))
+	return pb
 }
