@@ -135,7 +135,8 @@ type Closer interface {
 	Close(ctx context.Context, pr maestro.PullRequest) error
 }
 
-// Labeler is a platform whose pull requests carry labels (GitHub).
+// Labeler is a platform whose pull requests carry labels (GitHub; Azure
+// Repos, where a label is one of the project's tags).
 //
 // Contract: SetLabel adds label to pr when on (creating the repository's
 // label if it has none) and removes it when off; adding a label pr has, or

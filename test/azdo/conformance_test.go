@@ -367,6 +367,9 @@ func TestResponsesMatchTheSpec(t *testing.T) {
 		"POST /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/threads",
 		"GET /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/threads",
 		"GET /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/commits",
+		"POST /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels",
+		"GET /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels",
+		"GET /{organization}/{project}/_apis/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}",
 		"POST /{organization}/{project}/_apis/pipelines/{pipelineId}/runs",
 		"GET /{organization}/{project}/_apis/pipelines/{pipelineId}/runs/{runId}",
 		"GET /{organization}/{project}/_apis/pipelines/{pipelineId}",
@@ -469,6 +472,14 @@ func exerciseEveryRoute(t *testing.T, e *env) {
 	must("DeletePullRequestStatus", e.git.DeletePullRequestStatus(ctx, git.DeletePullRequestStatusArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, StatusId: st.Id}))
 	_, err = e.git.GetPullRequestCommits(ctx, git.GetPullRequestCommitsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id})
 	must("GetPullRequestCommits", err)
+	_, err = e.git.CreatePullRequestLabel(ctx, git.CreatePullRequestLabelArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id,
+		Label: &core.WebApiCreateTagRequestData{Name: ptr("speculative")}})
+	must("CreatePullRequestLabel", err)
+	_, err = e.git.GetPullRequestLabels(ctx, git.GetPullRequestLabelsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id})
+	must("GetPullRequestLabels", err)
+	_, err = e.git.GetPullRequestLabel(ctx, git.GetPullRequestLabelArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, LabelIdOrName: ptr("speculative")})
+	must("GetPullRequestLabel", err)
+	must("DeletePullRequestLabels", e.git.DeletePullRequestLabels(ctx, git.DeletePullRequestLabelsArgs{Project: ptr("dnceng"), RepositoryId: ptr("runtime"), PullRequestId: id, LabelIdOrName: ptr("speculative")}))
 	e.s.SetPolicyEvaluations(*id, azdo.PolicyEvaluation{Type: "Build", Status: policy.PolicyEvaluationStatusValues.Approved, Blocking: true, Settings: map[string]any{"buildDefinitionId": 1}})
 	evals, err := e.policy.GetPolicyEvaluations(ctx, policy.GetPolicyEvaluationsArgs{Project: ptr("dnceng"), ArtifactId: ptr(fmt.Sprintf("vstfs:///CodeReview/CodeReviewId/%s/%d", e.project.ID, *id))})
 	must("GetPolicyEvaluations", err)

@@ -71,9 +71,11 @@
 // thread comments (list, get, update content); pull request commits;
 // pull request reviewers (CreatePullRequestReviewer: add a reviewer, or cast
 // one's own vote of 10, 5, 0, -5 or -10; a vote for someone else is refused,
-// as the service documents; the votes show in the pull request's reviewers).
-// The not-found messages of a status or comment, and the wording of a
-// refused vote, are approximations.
+// as the service documents; the votes show in the pull request's reviewers);
+// pull request labels (create, creating the project's tag when missing;
+// list, get, delete; see labels.go). The not-found messages of a status,
+// comment or label, the wording of a refused vote and of a refused label
+// name, are approximations.
 //
 // Pipelines and builds: RunPipeline (YAML pipelines), GetRun, GetPipeline,
 // QueueBuild (classic definitions and YAML pipelines), GetBuild,

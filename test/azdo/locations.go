@@ -60,6 +60,7 @@ var (
 	locPRComments      = uuid.MustParse("965a3ec7-5ed8-455a-bdcb-835a5ea7fe7b")
 	locPRCommits       = uuid.MustParse("52823034-34a8-4576-922c-8d8b77e9e4c4")
 	locPRReviewers     = uuid.MustParse("4b6702c7-aa35-4b89-9c96-b9abf6d3e540")
+	locPRLabels        = uuid.MustParse("f22387e3-984e-4c52-9c6d-fbb8f14c812d")
 	locBuilds          = uuid.MustParse("0cd358e1-9217-4d94-8269-1c1ee6f93dcf")
 	locDefinitions     = uuid.MustParse("dbeaf647-6167-421a-bda9-c9327b25e2e6")
 	locArtifacts       = uuid.MustParse("1db06c96-014e-44e1-ac91-90b2d4b3e984")
@@ -98,6 +99,8 @@ func newLocations() []*resourceLocation {
 			handlers: map[string]handler{http.MethodGet: handleGetPRCommits}},
 		{id: locPRReviewers, area: "git", resource: "pullRequestReviewers", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/reviewers/{reviewerId}", resourceVersion: 1, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodPut: handleCreatePRReviewer}},
+		{id: locPRLabels, area: "git", resource: "pullRequestLabels", template: "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}", resourceVersion: 1, minVersion: "5.0", maxVersion: "7.2", releasedVersion: "7.1",
+			handlers: map[string]handler{http.MethodGet: handleGetPRLabels, http.MethodPost: handleCreatePRLabel, http.MethodDelete: handleDeletePRLabel}},
 		{id: locBuilds, area: "build", resource: "Builds", template: "{project}/_apis/build/{resource}/{buildId}", resourceVersion: 7, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",
 			handlers: map[string]handler{http.MethodGet: handleGetBuild, http.MethodPost: handleQueueBuild}},
 		{id: locDefinitions, area: "build", resource: "Definitions", template: "{project}/_apis/build/{resource}/{definitionId}", resourceVersion: 7, minVersion: "1.0", maxVersion: "7.2", releasedVersion: "7.1",

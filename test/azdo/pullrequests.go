@@ -52,6 +52,7 @@ type pullRequest struct {
 	lastStatus int // the last status ID given; IDs are not reused after a delete
 	threads    []*git.GitPullRequestCommentThread
 	policies   []*policyState
+	labels     []*tagDefinition // assigned, oldest first
 }
 
 // findPR finds a pull request by ID, within a repository when r is not nil.
@@ -352,7 +353,11 @@ func handleGetPullRequests(c *call) (int, any, error) {
 		if err := c.s.refreshMerge(pr); err != nil {
 			return 0, nil, err
 		}
-		out = append(out, *c.s.prModel(pr, links))
+		m := c.s.prModel(pr, links)
+		if labels := c.s.labelsOf(pr); len(labels) > 0 {
+			m.Labels = &labels
+		}
+		out = append(out, *m)
 	}
 	return http.StatusOK, list(out), nil
 }
@@ -1065,10 +1070,11 @@ func handleUpdateComment(c *call) (int, any, error) {
 	return http.StatusOK, cm, nil
 }
 
-// PullRequest is a snapshot of a pull request with its statuses and
-// comment threads.
+// PullRequest is a snapshot of a pull request with its statuses, comment
+// threads, commits and labels (their names, oldest first).
 type PullRequest struct {
 	git.GitPullRequest
+	Labels   []string
 	Statuses []git.GitPullRequestStatus
 	Threads  []git.GitPullRequestCommentThread
 	Commits  []git.GitCommitRef
@@ -1101,6 +1107,9 @@ func (s *Server) snapshot(pr *pullRequest) PullRequest {
 		s.tb.Errorf("azdo: refresh pull request %d: %v", pr.id, err)
 	}
 	snap := PullRequest{GitPullRequest: *s.prModel(pr, false)}
+	for _, t := range pr.labels {
+		snap.Labels = append(snap.Labels, t.name)
+	}
 	for _, st := range pr.statuses {
 		snap.Statuses = append(snap.Statuses, *st)
 	}

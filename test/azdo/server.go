@@ -46,6 +46,7 @@ type Server struct {
 	runRequests    []RunRequest
 	queueRequests  []QueueBuildRequest
 	prs            []*pullRequest
+	tags           map[uuid.UUID][]*tagDefinition // by project: the tags pull request labels name
 	pushes         []Push
 	refUpdates     []RefUpdate
 	requests       []Request
@@ -446,6 +447,9 @@ type call struct {
 	loc    *resourceLocation
 }
 
+// emptyBody is a response without a body (and without a Content-Type).
+type emptyBody struct{}
+
 // collection is a list response, written as {"count":n,"value":[...]}.
 type collection[T any] struct {
 	Count int `json:"count"`
@@ -470,7 +474,7 @@ func (c *call) respond(status int, value any, err error) {
 		writeError(c.w, newError(http.StatusInternalServerError, "HttpException", "%v", err))
 		return
 	}
-	if status == http.StatusNoContent {
+	if _, ok := value.(emptyBody); ok || status == http.StatusNoContent {
 		c.w.WriteHeader(status)
 		return
 	}

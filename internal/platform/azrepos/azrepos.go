@@ -1,6 +1,6 @@
 // Package azrepos is the platform of Azure Repos (Azure DevOps git
 // repositories), through azure-devops-go-api: pull requests, statuses and branch-policy
-// evaluations, comment threads, completion and ref deletion. Checks reads
+// evaluations, comment threads, labels, completion and ref deletion. Checks reads
 // both statuses and policy evaluations (production darc reads only the
 // evaluations); a status that a Status policy evaluates counts once. Git operations use the same
 // token over HTTPS. Pull request descriptions stay under the service's limit
@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/core"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 
@@ -131,7 +132,48 @@ func (p *Platform) fromAzDO(repo string, pr *git.GitPullRequest) maestro.PullReq
 	return out
 }
 
-var _ platform.Closer = (*Platform)(nil)
+var (
+	_ platform.Closer  = (*Platform)(nil)
+	_ platform.Labeler = (*Platform)(nil)
+)
+
+// SetLabel implements platform.Labeler with the Pull Request Labels API
+// (https://learn.microsoft.com/rest/api/azure/devops/git/pull-request-labels):
+// the pull request's labels are read first, then the label is added
+// (POST .../labels, which creates the project's tag when it has none) only
+// when missing, and removed (DELETE .../labels/{name}; the tag stays) only
+// when present — so repeating either changes nothing. Names compare
+// case-insensitively, as the service's tags do.
+func (p *Platform) SetLabel(ctx context.Context, pr maestro.PullRequest, label string, on bool) error {
+	project, name, err := p.split(pr.Repository)
+	if err != nil {
+		return err
+	}
+	c, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	labels, err := c.GetPullRequestLabels(ctx, git.GetPullRequestLabelsArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number})
+	if err != nil {
+		return p.wrap("labels of "+pr.URL, err)
+	}
+	has := labels != nil && slices.ContainsFunc(*labels, func(t core.WebApiTagDefinition) bool { return strings.EqualFold(deref(t.Name), label) })
+	switch {
+	case on && !has:
+		if _, err := c.CreatePullRequestLabel(ctx, git.CreatePullRequestLabelArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number,
+			Label: &core.WebApiCreateTagRequestData{Name: &label}}); err != nil {
+			return p.wrap(fmt.Sprintf("label %s %s", pr.URL, label), err)
+		}
+	case !on && has:
+		err := c.DeletePullRequestLabels(ctx, git.DeletePullRequestLabelsArgs{Project: &project, RepositoryId: &name, PullRequestId: &pr.Number, LabelIdOrName: &label})
+		if err != nil {
+			if err = p.wrap(fmt.Sprintf("remove label %s of %s", label, pr.URL), err); !errors.Is(err, platform.ErrNotFound) {
+				return err
+			} // not found: removed meanwhile
+		}
+	}
+	return nil
+}
 
 // Close implements platform.Closer: the pull request's status set to
 // abandoned.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/core"
 	azgit "github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/policy"
 	"github.com/stretchr/testify/assert"
@@ -240,4 +241,44 @@ func TestPolicyStatusesAndSummaryWithoutNoise(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, posted)
 	assert.Len(t, snapshot().Threads, 2, "one notification")
+}
+
+// TestSetLabel: the label is added once however often it is set, removed
+// once however often it is cleared (in any case), and only the label named
+// is touched; each call reads the labels first.
+func TestSetLabel(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, p := newDouble(t)
+	pr, err := p.CreatePullRequest(ctx, maestro.PullRequest{Repository: repo.WebURL(), Title: "t", Body: "b", HeadBranch: "darc-main-1", BaseBranch: "main"})
+	require.NoError(t, err)
+	labels := func() []string {
+		snap, ok := srv.PullRequest(pr.Number)
+		require.True(t, ok)
+		return snap.Labels
+	}
+	client, err := azgit.NewClient(ctx, azuredevops.NewPatConnection(srv.OrganizationURL(), "pat"))
+	require.NoError(t, err)
+	_, err = client.CreatePullRequestLabel(ctx, azgit.CreatePullRequestLabelArgs{Project: ptr("internal"), RepositoryId: ptr("dotnet-runtime"), PullRequestId: &pr.Number,
+		Label: &core.WebApiCreateTagRequestData{Name: ptr("keep")}})
+	require.NoError(t, err)
+
+	for range 2 {
+		require.NoError(t, p.SetLabel(ctx, pr, "speculative", true))
+	}
+	assert.Equal(t, []string{"keep", "speculative"}, labels())
+	posts := 0
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/labels") {
+			posts++
+		}
+	}
+	assert.Equal(t, 2, posts, "the label is posted once (and the other once by the test)")
+	for range 2 {
+		require.NoError(t, p.SetLabel(ctx, pr, "Speculative", false))
+	}
+	assert.Equal(t, []string{"keep"}, labels())
+
+	err = p.SetLabel(ctx, maestro.PullRequest{Repository: repo.WebURL(), Number: 99, URL: repo.WebURL() + "/pullrequest/99"}, "speculative", true)
+	require.ErrorIs(t, err, platform.ErrNotFound)
+	assert.Contains(t, err.Error(), "/pullrequest/99")
 }
