@@ -72,7 +72,8 @@ func Export(st *State) (*File, error) {
 	}
 	for _, t := range ix.sortedPublishTriggers() {
 		f.PublishTriggers = append(f.PublishTriggers, PublishTrigger{
-			Pipeline: azdo.PipelineURL(maestro.UpdatePipeline{Organization: t.Organization, Project: t.Project, PipelineID: t.DefinitionID}),
+			Pipeline:     azdo.PipelineURL(maestro.UpdatePipeline{Organization: t.Organization, Project: t.Project, PipelineID: t.DefinitionID}),
+			PullRequests: t.PullRequests,
 		})
 	}
 	return f, nil

@@ -183,12 +183,17 @@ type PublishTrigger struct {
 	// Pipeline is the pipeline's page:
 	// https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID.
 	Pipeline string `yaml:"pipeline"`
+	// PullRequests: the pipeline's pull request builds, published as
+	// speculative builds (`publish-trigger set --pull-requests`), rather
+	// than its official builds. A pipeline may be listed once with each.
+	PullRequests bool `yaml:"pullRequests,omitempty"`
 }
 
 // toMaestro is the registry form of a publish trigger.
 func (t PublishTrigger) toMaestro() (maestro.PublishTrigger, error) {
 	p, err := azdo.ParsePipelineURL(t.Pipeline)
-	return maestro.PublishTrigger{Organization: registry.NormalizeOrganization(p.Organization), Project: p.Project, DefinitionID: p.PipelineID}, err
+	return maestro.PublishTrigger{Organization: registry.NormalizeOrganization(p.Organization), Project: p.Project, DefinitionID: p.PipelineID,
+		PullRequests: t.PullRequests}, err
 }
 
 // MirrorBranch is a regular expression matched against whole branch names,

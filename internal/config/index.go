@@ -109,9 +109,11 @@ func (ix *index) sortedPublishTriggers() []*maestro.PublishTrigger {
 }
 
 // publishTriggerKey identifies a publish trigger as the registry compares
-// them: organization and project ignoring case, and the definition id.
+// them: organization and project ignoring case, the definition id, and the
+// builds it takes (official, then pull requests).
 func publishTriggerKey(t maestro.PublishTrigger) string {
-	return fold(registry.NormalizeOrganization(t.Organization)) + "\x00" + fold(t.Project) + "\x00" + fmt.Sprintf("%012d", t.DefinitionID)
+	return fold(registry.NormalizeOrganization(t.Organization)) + "\x00" + fold(t.Project) + "\x00" + fmt.Sprintf("%012d", t.DefinitionID) +
+		"\x00" + map[bool]string{false: "0", true: "1"}[t.PullRequests]
 }
 
 // sortedBy returns pointers to the elements of s ordered by key, computing

@@ -537,13 +537,22 @@ func (b *planner) publishTriggers() {
 		}
 		want, _ := pt.toMaestro() // the checker made sure it parses
 		b.actions = append(b.actions, Action{
-			Op: OpAdd, Kind: KindPublishTrigger, Subject: pt.Pipeline,
+			Op: OpAdd, Kind: KindPublishTrigger, Subject: triggerSubject(pt.Pipeline, pt.PullRequests),
 			do: func(ctx context.Context, a *applier) (string, error) {
 				_, err := a.reg.SetPublishTrigger(ctx, want, nil)
 				return "", err
 			},
 		})
 	}
+}
+
+// triggerSubject names a publish trigger in a plan: its pipeline, and
+// "(pull requests)" for a trigger of its pull request builds.
+func triggerSubject(pipeline string, pullRequests bool) string {
+	if pullRequests {
+		return pipeline + " (pull requests)"
+	}
+	return pipeline
 }
 
 // unlisted returns the deletions of every registry object the file does not
@@ -559,7 +568,7 @@ func (b *planner) unlisted() []Action {
 		}
 		tr := *t
 		out = append(out, Action{
-			Op: OpDelete, Kind: KindPublishTrigger, Subject: azdo.PipelineURL(maestro.UpdatePipeline{Organization: tr.Organization, Project: tr.Project, PipelineID: tr.DefinitionID}),
+			Op: OpDelete, Kind: KindPublishTrigger, Subject: triggerSubject(azdo.PipelineURL(maestro.UpdatePipeline{Organization: tr.Organization, Project: tr.Project, PipelineID: tr.DefinitionID}), tr.PullRequests),
 			do: func(ctx context.Context, a *applier) (string, error) {
 				return "", a.reg.DeletePublishTrigger(ctx, tr)
 			},

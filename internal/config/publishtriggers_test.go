@@ -84,3 +84,41 @@ func TestPublishTriggersProblems(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ts)
 }
+
+// TestPublishTriggersOfPullRequestBuilds: a pipeline's pull request builds
+// are a trigger of their own (pullRequests: true), beside its official
+// builds: applied, exported and pruned apart.
+func TestPublishTriggersOfPullRequestBuilds(t *testing.T) {
+	ctx := context.Background()
+	reg := memRegistry(t)
+	const file = `publishTriggers:
+  - pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=679
+  - pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=679
+    pullRequests: true
+`
+	p := apply(t, reg, file, config.Options{})
+	assert.Equal(t, ""+
+		"+ publish trigger https://dev.azure.com/dnceng/internal/_build?definitionId=679\n"+
+		"+ publish trigger https://dev.azure.com/dnceng/internal/_build?definitionId=679 (pull requests)\n"+
+		"Plan: 2 to add, 0 to change, 0 to delete.\n", diff(t, p))
+	ts, err := reg.PublishTriggers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []maestro.PublishTrigger{
+		{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679},
+		{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679, PullRequests: true},
+	}, ts)
+	exported := export(t, reg)
+	assert.Equal(t, file, exported)
+	p, err = plan(t, reg, exported, config.Options{Prune: true})
+	require.NoError(t, err)
+	assert.Empty(t, p.Actions, "export → apply changes nothing")
+
+	p = apply(t, reg, "publishTriggers:\n  - pipeline: https://dev.azure.com/dnceng/internal/_build?definitionId=679\n", config.Options{Prune: true})
+	assert.Contains(t, diff(t, p), "- publish trigger https://dev.azure.com/dnceng/internal/_build?definitionId=679 (pull requests)\n")
+	ts, err = reg.PublishTriggers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []maestro.PublishTrigger{{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679}}, ts)
+
+	_, err = plan(t, reg, file+"  - pipeline: https://dnceng.visualstudio.com/internal/_build?definitionId=679\n    pullRequests: true\n", config.Options{})
+	assert.ErrorContains(t, err, "publish trigger of pull request builds of https://dnceng.visualstudio.com/internal/_build?definitionId=679 is listed twice (first at line 3)")
+}

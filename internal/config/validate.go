@@ -352,7 +352,11 @@ func (c *checker) checkFile() {
 			continue
 		}
 		if j := firstSeen(triggers, publishTriggerKey(t), i); j >= 0 {
-			c.add(fmt.Sprintf("publish trigger of %s is listed twice (first at line %d)", pt.Pipeline, f.line("publishTriggers", j)), "publishTriggers", i, "pipeline")
+			what := "publish trigger"
+			if pt.PullRequests {
+				what = "publish trigger of pull request builds"
+			}
+			c.add(fmt.Sprintf("%s of %s is listed twice (first at line %d)", what, pt.Pipeline, f.line("publishTriggers", j)), "publishTriggers", i, "pipeline")
 		}
 	}
 }

@@ -62,12 +62,13 @@ func ValidatePublishTrigger(t maestro.PublishTrigger, hosts maestro.HostChecker)
 
 func samePublishTrigger(a, b maestro.PublishTrigger) bool {
 	return strings.EqualFold(NormalizeOrganization(a.Organization), NormalizeOrganization(b.Organization)) &&
-		strings.EqualFold(a.Project, b.Project) && a.DefinitionID == b.DefinitionID
+		strings.EqualFold(a.Project, b.Project) && a.DefinitionID == b.DefinitionID && a.PullRequests == b.PullRequests
 }
 
-// SetPublishTrigger opts a pipeline in to the publish trigger (see
+// SetPublishTrigger opts a pipeline's official builds, or with
+// t.PullRequests its pull request builds, in to the publish trigger (see
 // ValidatePublishTrigger; hosts may be nil). It returns false, and writes
-// nothing, when the pipeline is opted in already.
+// nothing, when they are opted in already.
 func (r *Registry) SetPublishTrigger(ctx context.Context, t maestro.PublishTrigger, hosts maestro.HostChecker) (bool, error) {
 	t.Organization = NormalizeOrganization(t.Organization)
 	t.Project = strings.TrimSpace(t.Project)
@@ -99,12 +100,14 @@ func (r *Registry) PublishTriggers(ctx context.Context) ([]maestro.PublishTrigge
 	return d.Triggers, nil
 }
 
-// DeletePublishTrigger opts a pipeline out; KindNotFound when it was not in.
+// DeletePublishTrigger opts a pipeline's official builds, or with
+// t.PullRequests its pull request builds, out; KindNotFound when they were
+// not in.
 func (r *Registry) DeletePublishTrigger(ctx context.Context, t maestro.PublishTrigger) error {
 	_, err := update(ctx, r.st, publishTriggersKey, func(d *publishTriggersDoc, _ bool) error {
 		i := slices.IndexFunc(d.Triggers, func(x maestro.PublishTrigger) bool { return samePublishTrigger(x, t) })
 		if i < 0 {
-			return maestro.Errorf(maestro.KindNotFound, "no publish trigger for definition %d of %s/%s; `maestro publish-trigger list` shows them", t.DefinitionID, NormalizeOrganization(t.Organization), t.Project)
+			return maestro.Errorf(maestro.KindNotFound, "no publish trigger for %sdefinition %d of %s/%s; `maestro publish-trigger list` shows them", map[bool]string{true: "the pull request builds of "}[t.PullRequests], t.DefinitionID, NormalizeOrganization(t.Organization), t.Project)
 		}
 		d.Triggers = slices.Delete(d.Triggers, i, i+1)
 		return nil
@@ -112,8 +115,9 @@ func (r *Registry) DeletePublishTrigger(ctx context.Context, t maestro.PublishTr
 	return err
 }
 
-// MatchPublishTrigger returns the trigger that opts in definition id of a
-// project (by name or id) of an organization, if any.
+// MatchPublishTrigger returns the trigger among ts that opts in definition
+// id of a project (by name or id) of an organization, if any; callers pass
+// the triggers of one kind (official, or pull requests).
 func MatchPublishTrigger(ts []maestro.PublishTrigger, organization string, projects []string, definitionID int) (maestro.PublishTrigger, bool) {
 	for _, t := range ts {
 		if t.DefinitionID != definitionID || !strings.EqualFold(NormalizeOrganization(t.Organization), NormalizeOrganization(organization)) {

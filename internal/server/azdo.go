@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -311,6 +312,7 @@ type azdoBuildTarget struct {
 	DefinitionID int
 	Completed    bool
 	Result       string // succeeded, partiallySucceeded, failed, canceled
+	Reason       string // the build's reason (build.complete only): pullRequest, individualCI, ...
 }
 
 // azdoPRTarget is what a pull request event says about a pull request.
@@ -356,6 +358,9 @@ func parseAzureDevOps(env azdoEnvelope) (any, error) {
 		}
 		if b.Result != nil {
 			t.Result = string(*b.Result)
+		}
+		if b.Reason != nil {
+			t.Reason = string(*b.Reason)
 		}
 		return t, checkBuildTarget(where, t, "resource.id", "resource.definition.id", "resource.project")
 	case EventRunStateChanged:
@@ -486,8 +491,16 @@ func (s *Server) handleAzureDevOps(ctx context.Context, ev registry.Event) (stri
 // attempt that finds the build
 // recorded (by the pipeline's publish task, which flowed it) flows
 // nothing: the task's publish already did.
-func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBuildTarget) (string, error) {
+func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBuildTarget) (result string, err error) {
 	what := fmt.Sprintf("build %d of %s", t.BuildID, t.Organization)
+	// A pull request build's result is counted (maestro_pull_request_builds_total):
+	// prOutcome, or not-published.
+	isPR, prOutcome := t.Reason == string(build.BuildReasonValues.PullRequest), ""
+	defer func() {
+		if isPR && err == nil {
+			s.countPullRequestBuild(cmp.Or(prOutcome, prBuildNotPublished))
+		}
+	}()
 	if !t.Completed {
 		return what + " has not completed: nothing to publish", nil
 	}
@@ -508,7 +521,11 @@ func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBu
 		}
 	}
 	notIn := fmt.Sprintf("%s: definition %d is not opted in to the publish trigger (maestro publish-trigger set)", what, t.DefinitionID)
+	if t.Reason == string(build.BuildReasonValues.PullRequest) {
+		notIn = fmt.Sprintf("%s is a pull request build: the pull request builds of definition %d are not opted in to the publish trigger (maestro publish-trigger set --pull-requests)", what, t.DefinitionID)
+	}
 	if len(cands) == 0 {
+		prOutcome = prBuildNotOptedIn
 		return notIn, nil
 	}
 	if s.azdo.hosts == nil {
@@ -532,8 +549,23 @@ func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBu
 			projects = append(projects, b.Project.Id.String())
 		}
 	}
-	trig, ok := registry.MatchPublishTrigger(cands, t.Organization, projects, t.DefinitionID)
-	if !ok {
+	// Official builds and pull request builds opt in apart
+	// (maestro.PublishTrigger): only a trigger of the build's kind takes it.
+	isPR = azdo.IsPullRequestBuild(b)
+	var kind []maestro.PublishTrigger
+	for _, c := range cands {
+		if c.PullRequests == isPR {
+			kind = append(kind, c)
+		}
+	}
+	trig, ok := registry.MatchPublishTrigger(kind, t.Organization, projects, t.DefinitionID)
+	switch {
+	case !ok && isPR:
+		prOutcome = prBuildNotOptedIn
+		return fmt.Sprintf("%s is a pull request build: the pull request builds of definition %d are not opted in to the publish trigger (maestro publish-trigger set --pull-requests); not recorded", what, t.DefinitionID), nil
+	case !ok && len(kind) < len(cands):
+		return fmt.Sprintf("%s: definition %d is opted in to the publish trigger for its pull request builds only (maestro publish-trigger set without --pull-requests takes its official builds)", what, t.DefinitionID), nil
+	case !ok:
 		return notIn, nil
 	}
 	if b.TriggerInfo != nil && (*b.TriggerInfo)[speculative.TriggerInfoProductBuild] != "" {
@@ -574,6 +606,10 @@ func (s *Server) publishTrigger(ctx context.Context, ev registry.Event, t azdoBu
 	}
 	if rec.AzureDevOpsBuildID != t.BuildID {
 		return fmt.Sprintf("not published: the manifests name Azure DevOps build %d, not %d", rec.AzureDevOpsBuildID, t.BuildID), nil
+	}
+	if isPR {
+		result, prOutcome, err = s.publishPullRequestBuild(ctx, ev, what, b, rec)
+		return result, err
 	}
 	res, err := s.reg.PublishBuild(ctx, rec, registry.PublishOptions{})
 	if maestro.KindOf(err) == maestro.KindInvalid || maestro.KindOf(err) == maestro.KindConflict {

@@ -41,6 +41,7 @@ type Metrics struct {
 	storeRequests *prometheus.HistogramVec
 	leader        prometheus.Gauge
 	ticks         *prometheus.CounterVec
+	prBuilds      *prometheus.CounterVec
 }
 
 // latencyBuckets spans a local store's fsync'd write (about a millisecond)
@@ -91,9 +92,13 @@ func NewMetrics() *Metrics {
 			Name: "maestro_scheduler_ticks_total",
 			Help: "Scheduler ticks (flow tick and due merge policy checks) this replica ran as leader, by result (ok, error, unavailable).",
 		}, []string{"result"}),
+		prBuilds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "maestro_pull_request_builds_total",
+			Help: "Completed Azure DevOps pull request builds the publish trigger handled, by result (published: recorded as a speculative build; recorded-before; not-opted-in: acknowledged, never recorded; not-published: failed, or nothing to publish).",
+		}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.events, m.queueDepth, m.queueLatency, m.eventDuration, m.flowOutcomes, m.prChecks,
-		m.storeRequests, m.leader, m.ticks,
+		m.storeRequests, m.leader, m.ticks, m.prBuilds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

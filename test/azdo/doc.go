@@ -94,7 +94,12 @@
 // artifacts a test uploads with AddArtifact to a build it adds with
 // AddBuild. ServiceHookEvent writes the build.complete and
 // ms.vss-pipelines.run-state-changed-event payloads a service hook
-// subscription would deliver for a build.
+// subscription would deliver for a build. AddPullRequestBuild records the
+// build that build validation queues for an Azure Repos pull request
+// (reason pullRequest, refs/pull/{id}/merge at the preview merge,
+// triggerInfo pr.number and pr.isFork, the system.pullRequest.* values in
+// parameters), and PullRequestHookEvent writes the git.pullrequest.created,
+// .updated and .merged payloads of a pull request.
 //
 // Policy: GetPolicyEvaluations by pull request artifact
 // (vstfs:///CodeReview/CodeReviewId/{projectId}/{pullRequestId}) and

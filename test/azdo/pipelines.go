@@ -1,6 +1,7 @@
 package azdo
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -138,6 +139,7 @@ type buildRecord struct {
 	parameters         string
 	templateParameters map[string]string
 	triggerInfo        map[string]string // as the queue request gave it
+	reason             build.BuildReason // "" is manual
 	artifacts          []*artifactRecord
 	variables          map[string]pipelines.Variable
 }
@@ -675,7 +677,7 @@ func (b *buildRecord) model(s *Server) *build.Build {
 		SourceBranch:       ptr(b.sourceBranch),
 		SourceVersion:      ptr(b.sourceVersion),
 		Priority:           ptr(build.QueuePriorityValues.Normal),
-		Reason:             ptr(build.BuildReasonValues.Manual),
+		Reason:             ptr(cmp.Or(b.reason, build.BuildReasonValues.Manual)),
 		RequestedBy:        s.identityRef(b.requestedBy),
 		RequestedFor:       s.identityRef(b.requestedBy),
 		LastChangedBy:      s.identityRef(b.requestedBy),

@@ -37,12 +37,23 @@ would, assigning default channels, then flows the build. A build the
 pipeline's own publish task recorded is not recorded twice, and a build that
 ` + "`maestro speculative build --platform azure-devops`" + ` queued (triggerInfo
 maestro.productBuild) is left to it: it records it as a speculative build. The server
-reads Azure DevOps with MAESTRO_AZDO_TOKEN.`,
+reads Azure DevOps with MAESTRO_AZDO_TOKEN.
+
+A pipeline's pull request builds (build reason pullRequest) opt in apart,
+with --pull-requests: each succeeded one is recorded as a speculative build of
+its pull request (the URL from the build's repository and pr.number, the head
+commit from pr.sourceSha), as ` + "`maestro publish --speculative --pull-request URL`" + `
+records it, and flows to the subscriptions that opt in to speculative flow.
+A pull request build of a pipeline opted in only for its official builds is
+never recorded, and an official build of a pipeline opted in only for its pull
+request builds is not published either.`,
 		Subcommands: []*cli.Command{NewCmdSet(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil)},
 	}
 }
 
 var pipelineFlag = &cli.StringFlag{Name: "pipeline", Required: true, Usage: "the pipeline's `URL`, https://dev.azure.com/ORG/PROJECT/_build?definitionId=ID"}
+
+var pullRequestsFlag = &cli.BoolFlag{Name: "pull-requests", Usage: "the pipeline's pull request builds (published as speculative builds of their pull request), not its official builds"}
 
 func parsePipeline(c *cli.Context) (*PipelineOptions, error) {
 	if c.Args().Present() {
@@ -52,7 +63,8 @@ func parsePipeline(c *cli.Context) (*PipelineOptions, error) {
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--pipeline: %v", err)
 	}
-	return &PipelineOptions{Trigger: maestro.PublishTrigger{Organization: p.Organization, Project: p.Project, DefinitionID: p.PipelineID}}, nil
+	return &PipelineOptions{Trigger: maestro.PublishTrigger{Organization: p.Organization, Project: p.Project, DefinitionID: p.PipelineID,
+		PullRequests: c.Bool(pullRequestsFlag.Name)}}, nil
 }
 
 // NewCmdSet returns `maestro publish-trigger set`; runF does the work (nil: setRun).
@@ -62,8 +74,9 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*cli.Context, *PipelineOptions) err
 	}
 	return &cli.Command{
 		Name: "set", Usage: "opt a pipeline in to the publish trigger", ArgsUsage: " ",
-		Description: "Example:\n  maestro publish-trigger set --pipeline 'https://dev.azure.com/dnceng/internal/_build?definitionId=679'",
-		Flags:       []cli.Flag{pipelineFlag, cmdutil.StoreFlag},
+		Description: "Examples:\n  maestro publish-trigger set --pipeline 'https://dev.azure.com/dnceng/internal/_build?definitionId=679'\n" +
+			"  maestro publish-trigger set --pull-requests --pipeline 'https://dev.azure.com/dnceng-public/public/_build?definitionId=129'",
+		Flags: []cli.Flag{pipelineFlag, pullRequestsFlag, cmdutil.StoreFlag},
 		Action: func(c *cli.Context) error {
 			o, err := parsePipeline(c)
 			if err != nil {
@@ -84,9 +97,9 @@ func setRun(c *cli.Context, f *cmdutil.Factory, o *PipelineOptions) error {
 		return err
 	}
 	if added {
-		fmt.Fprintf(f.IO.Out, "publish trigger set for definition %d of %s/%s\n", o.Trigger.DefinitionID, o.Trigger.Organization, o.Trigger.Project)
+		fmt.Fprintf(f.IO.Out, "publish trigger set for %s\n", describe(o.Trigger))
 	} else {
-		fmt.Fprintf(f.IO.Out, "definition %d of %s/%s was opted in already\n", o.Trigger.DefinitionID, o.Trigger.Organization, o.Trigger.Project)
+		fmt.Fprintf(f.IO.Out, "%s was opted in already\n", describe(o.Trigger))
 	}
 	return nil
 }
@@ -125,9 +138,9 @@ func listRun(c *cli.Context, f *cmdutil.Factory, o *ListOptions) error {
 		ts = []maestro.PublishTrigger{}
 	}
 	return f.Render(o.JSON, ts, func(w io.Writer) {
-		cmdutil.Row(w, "ORGANIZATION", "PROJECT", "DEFINITION")
+		cmdutil.Row(w, "ORGANIZATION", "PROJECT", "DEFINITION", "BUILDS")
 		for _, t := range ts {
-			cmdutil.Row(w, t.Organization, t.Project, strconv.Itoa(t.DefinitionID))
+			cmdutil.Row(w, t.Organization, t.Project, strconv.Itoa(t.DefinitionID), t.Builds())
 		}
 	})
 }
@@ -139,7 +152,7 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*cli.Context, *PipelineOptions) 
 	}
 	return &cli.Command{
 		Name: "remove", Usage: "opt a pipeline out of the publish trigger", ArgsUsage: " ",
-		Flags: []cli.Flag{pipelineFlag, cmdutil.StoreFlag},
+		Flags: []cli.Flag{pipelineFlag, pullRequestsFlag, cmdutil.StoreFlag},
 		Action: func(c *cli.Context) error {
 			o, err := parsePipeline(c)
 			if err != nil {
@@ -158,6 +171,16 @@ func removeRun(c *cli.Context, f *cmdutil.Factory, o *PipelineOptions) error {
 	if err := reg.DeletePublishTrigger(c.Context, o.Trigger); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "publish trigger removed for definition %d of %s/%s\n", o.Trigger.DefinitionID, o.Trigger.Organization, o.Trigger.Project)
+	fmt.Fprintf(f.IO.Out, "publish trigger removed for %s\n", describe(o.Trigger))
 	return nil
+}
+
+// describe names a trigger's builds: "definition N of ORG/PROJECT" (its
+// official builds), or "the pull request builds of definition N of ...".
+func describe(t maestro.PublishTrigger) string {
+	d := fmt.Sprintf("definition %d of %s/%s", t.DefinitionID, t.Organization, t.Project)
+	if t.PullRequests {
+		return "the pull request builds of " + d
+	}
+	return d
 }

@@ -39,6 +39,8 @@ const pipelineURL = "https://dev.azure.com/dnceng/internal/_build?definitionId=6
 
 func TestParse(t *testing.T) {
 	want := maestro.PublishTrigger{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679}
+	prs := want
+	prs.PullRequests = true
 	tests := []struct {
 		args []string
 		want any
@@ -46,6 +48,8 @@ func TestParse(t *testing.T) {
 		{[]string{"set", "--pipeline", pipelineURL}, &publishtrigger.PipelineOptions{Trigger: want}},
 		{[]string{"set", "--pipeline", "https://dnceng.visualstudio.com/internal/_build?definitionId=679"}, &publishtrigger.PipelineOptions{Trigger: want}},
 		{[]string{"remove", "--pipeline", pipelineURL}, &publishtrigger.PipelineOptions{Trigger: want}},
+		{[]string{"set", "--pull-requests", "--pipeline", pipelineURL}, &publishtrigger.PipelineOptions{Trigger: prs}},
+		{[]string{"remove", "--pipeline", pipelineURL, "--pull-requests"}, &publishtrigger.PipelineOptions{Trigger: prs}},
 		{[]string{"list"}, &publishtrigger.ListOptions{}},
 		{[]string{"list", "--output", "json"}, &publishtrigger.ListOptions{JSON: true}},
 	}
@@ -107,13 +111,19 @@ func TestSetListRemove(t *testing.T) {
 	}
 	assert.Equal(t, "publish trigger set for definition 679 of https://dev.azure.com/dnceng/internal\n", ok("set", "--pipeline", pipelineURL))
 	assert.Equal(t, "definition 679 of https://dev.azure.com/dnceng/internal was opted in already\n", ok("set", "--pipeline", pipelineURL))
+	// The pipeline's pull request builds opt in apart.
+	assert.Equal(t, "publish trigger set for the pull request builds of definition 679 of https://dev.azure.com/dnceng/internal\n", ok("set", "--pipeline", pipelineURL, "--pull-requests"))
+	assert.Equal(t, "the pull request builds of definition 679 of https://dev.azure.com/dnceng/internal was opted in already\n", ok("set", "--pipeline", pipelineURL, "--pull-requests"))
 	assert.Equal(t, ""+
-		"ORGANIZATION                  PROJECT   DEFINITION\n"+
-		"https://dev.azure.com/dnceng  internal  679\n", ok("list"))
+		"ORGANIZATION                  PROJECT   DEFINITION  BUILDS\n"+
+		"https://dev.azure.com/dnceng  internal  679         official\n"+
+		"https://dev.azure.com/dnceng  internal  679         pull requests\n", ok("list"))
 	var ts []maestro.PublishTrigger
 	require.NoError(t, json.Unmarshal([]byte(ok("list", "--output", "json")), &ts))
-	assert.Equal(t, []maestro.PublishTrigger{{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679}}, ts)
+	assert.Equal(t, []maestro.PublishTrigger{{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679},
+		{Organization: "https://dev.azure.com/dnceng", Project: "internal", DefinitionID: 679, PullRequests: true}}, ts)
 	assert.Contains(t, ok("list", "--output", "json"), `"definitionId": 679`)
+	assert.Equal(t, "publish trigger removed for the pull request builds of definition 679 of https://dev.azure.com/dnceng/internal\n", ok("remove", "--pull-requests", "--pipeline", pipelineURL))
 
 	r := runOn(t, st, nil, "set", "--pipeline", "https://tfs.example.com/tfs/internal/_build?definitionId=3")
 	assert.Equal(t, cmdutil.ExitInvalid, r.Code)
@@ -126,5 +136,8 @@ func TestSetListRemove(t *testing.T) {
 	r = runOn(t, st, nil, "remove", "--pipeline", pipelineURL)
 	assert.Equal(t, cmdutil.ExitNotFound, r.Code, r.ErrOut)
 	assert.Contains(t, r.ErrOut, "no publish trigger for definition 679")
-	assert.Equal(t, "ORGANIZATION  PROJECT  DEFINITION\n", ok("list"))
+	r = runOn(t, st, nil, "remove", "--pipeline", pipelineURL, "--pull-requests")
+	assert.Equal(t, cmdutil.ExitNotFound, r.Code, r.ErrOut)
+	assert.Contains(t, r.ErrOut, "no publish trigger for the pull request builds of definition 679")
+	assert.Equal(t, "ORGANIZATION  PROJECT  DEFINITION  BUILDS\n", ok("list"))
 }
