@@ -42,7 +42,7 @@ type specTreeSeed struct {
 
 // specRepo makes a bare git repository dir/name.git on main whose
 // Version.Details.xml takes package pkg from repository uri.
-func specRepo(t *testing.T, dir, name, pkg, uri string) string {
+func specRepo(t testing.TB, dir, name, pkg, uri string) string {
 	t.Helper()
 	work, bare := t.TempDir(), filepath.Join(dir, name+".git")
 	require.NoError(t, os.MkdirAll(filepath.Join(work, "eng"), 0o755))
@@ -70,7 +70,7 @@ func specRepo(t *testing.T, dir, name, pkg, uri string) string {
 	return bare
 }
 
-func gitHead(t *testing.T, bare, branch string) string {
+func gitHead(t testing.TB, bare, branch string) string {
 	t.Helper()
 	out, err := exec.Command("git", "-C", bare, "rev-parse", "refs/heads/"+branch).Output()
 	require.NoError(t, err, "%s %s", bare, branch)
@@ -84,7 +84,7 @@ func gitHead(t *testing.T, bare, branch string) string {
 // r[3] opt in to speculative flow. Each pull request's CI is played by
 // publishing a speculative build of it, which the service flows on. The
 // repositories are folders of dir ("": a new temporary one).
-func seedSpecTrees(t *testing.T, reg *registry.Registry, dir string) specTreeSeed {
+func seedSpecTrees(t testing.TB, reg *registry.Registry, dir string) specTreeSeed {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -157,7 +157,12 @@ func seedSpecTrees(t *testing.T, reg *registry.Registry, dir string) specTreeSee
 	}
 
 	// Tree A: Arcade's build opens the flow's pull request into r[0].
-	publish(t, reg, "2222222222222222222222222222222222222222", "2.0.0", ch.ID)
+	_, err = reg.PublishBuild(ctx, maestro.Build{Repository: "https://github.com/dotnet/arcade", Branch: "main",
+		Commit: "2222222222222222222222222222222222222222", DateProduced: time.Now(),
+		Assets: []maestro.Asset{{Name: "Microsoft.DotNet.Arcade.Sdk", Version: "2.0.0",
+			Locations: []maestro.AssetLocation{{Type: maestro.LocationNuGetFeed, Location: "https://pkgs.example.com/feed/index.json"}}}}},
+		registry.PublishOptions{Channels: []int{ch.ID}})
+	require.NoError(t, err)
 	out, err := svc.Trigger(ctx, service.TriggerRequest{SubscriptionID: sub0.ID})
 	require.NoError(t, err)
 	require.Equal(t, maestro.ResultUpdated, out.Result, out.Message)
