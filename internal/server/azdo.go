@@ -320,6 +320,7 @@ type azdoPRTarget struct {
 	Repositories []string // the repository's URLs
 	Number       int
 	Commit       string
+	Status       string // active, completed, abandoned
 }
 
 // parseAzureDevOps reads the target of an event acted on from its resource
@@ -396,7 +397,7 @@ func parseAzureDevOps(env azdoEnvelope) (any, error) {
 		if err := json.Unmarshal(env.Resource, &pr); err != nil {
 			return nil, fmt.Errorf("%s: resource is not a pull request: %v", where, err)
 		}
-		t := azdoPRTarget{Number: deref(pr.PullRequestId)}
+		t := azdoPRTarget{Number: deref(pr.PullRequestId), Status: string(deref(pr.Status))}
 		if pr.LastMergeSourceCommit != nil {
 			t.Commit = deref(pr.LastMergeSourceCommit.CommitId)
 		}
@@ -462,10 +463,18 @@ func (s *Server) handleAzureDevOps(ctx context.Context, ev registry.Event) (stri
 				break // the repository's URLs name one repository
 			}
 		}
-		if len(parts) == 0 {
-			return "no tracked pull request concerned", nil
+		res := "no tracked pull request concerned"
+		if len(parts) > 0 {
+			res = strings.Join(parts, "; ")
 		}
-		return strings.Join(parts, "; "), errors.Join(errs...)
+		if urls, ok := azdoPullRequestEnded(t); ok {
+			// A completed or abandoned pull request moves or closes the
+			// speculative pull requests below it now (specevents.go).
+			spec, serr := s.speculativeParentEnded(ctx, urls)
+			res = joinResults(res, spec)
+			errs = append(errs, serr)
+		}
+		return res, errors.Join(errs...)
 	case azdoBuildTarget:
 		return s.publishTrigger(ctx, ev, t)
 	}

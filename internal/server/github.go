@@ -328,7 +328,14 @@ func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) 
 	if err != nil {
 		return "ignored: " + err.Error(), nil // verified at intake; cannot happen but for a format change
 	}
-	return s.recheck(ctx, t)
+	res, err := s.recheck(ctx, t)
+	if u, ok := gitHubPullRequestEnded(ev.Payload); ok && ev.Type == "pull_request" {
+		// A closed pull request moves or closes the speculative pull
+		// requests below it now (specevents.go).
+		spec, serr := s.speculativeParentEnded(ctx, []string{u})
+		res, err = joinResults(res, spec), errors.Join(err, serr)
+	}
+	return res, err
 }
 
 // recheck evaluates now the tracked pull requests of t's repository that t
