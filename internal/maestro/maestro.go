@@ -39,6 +39,27 @@ type Build struct {
 	// ProductBuild is the speculative product build (`maestro speculative
 	// build`) that made a speculative build.
 	ProductBuild string `json:"productBuild,omitempty"`
+	// Promotable, on a speculative build of a pull request, keeps what
+	// `maestro build promote` needs that recording it speculatively
+	// changed; nil on one recorded before it was kept, which cannot be
+	// promoted.
+	Promotable *Promotable `json:"promotable,omitempty"`
+	// PromotedFrom, on a mainline build made by `maestro build promote`, is
+	// the speculative build it was promoted from.
+	PromotedFrom int `json:"promotedFrom,omitempty"`
+	// PromotedTo, on a speculative build that `build show` reads, is the
+	// mainline build it was promoted to (never stored: the promoted
+	// build's claim says so).
+	PromotedTo int `json:"promotedTo,omitempty"`
+}
+
+// Promotable is what a speculative build keeps for its promotion to a
+// mainline build.
+type Promotable struct {
+	// Shipping lists the assets its manifests marked shipping (every asset
+	// of a speculative build is recorded non-shipping), as ranges [first,
+	// last] of positions in Assets, ascending.
+	Shipping [][2]int `json:"shipping"`
 }
 
 // BuildPullRequest links a speculative build to the pull request it was made

@@ -73,13 +73,29 @@ func dependentsPrefix(id int) string { return "index/builds/dependents/" + idKey
 const (
 	azdoClaimPrefix    = "index/builds/azdo/"
 	attemptClaimPrefix = "index/builds/attempt/"
+	// promotedClaimPrefix holds the claim of the mainline build promoted
+	// from a speculative build, by the speculative build's id.
+	promotedClaimPrefix = "index/builds/promoted/"
 )
+
+// isClaimKey reports whether key is a claim.
+func isClaimKey(key string) bool {
+	return strings.HasPrefix(key, azdoClaimPrefix) || strings.HasPrefix(key, attemptClaimPrefix) || strings.HasPrefix(key, promotedClaimPrefix)
+}
+
+// claimIsTheBuild reports whether a recorded build under b's claim is b
+// itself (an Azure DevOps build, or the promotion of one speculative
+// build), rather than an earlier build of the same content.
+func claimIsTheBuild(b maestro.Build) bool { return b.PromotedFrom != 0 || hasAzDO(b) }
 
 func hasAzDO(b maestro.Build) bool {
 	return b.AzureDevOpsBuildID != 0 && b.AzureDevOpsAccount != "" && b.AzureDevOpsProject != ""
 }
 
 func claimKey(b maestro.Build) string {
+	if b.PromotedFrom != 0 {
+		return promotedClaimPrefix + idKey(b.PromotedFrom) + ".json"
+	}
 	if hasAzDO(b) {
 		sum := sha256.Sum256([]byte(strings.ToLower(b.AzureDevOpsAccount + "/" + b.AzureDevOpsProject)))
 		return fmt.Sprintf("%s%s/%d.json", azdoClaimPrefix, hex.EncodeToString(sum[:8]), b.AzureDevOpsBuildID)
@@ -157,6 +173,8 @@ type FileUpload struct {
 type PublishOptions struct {
 	// Channels are channel ids to add the build to besides the default channels it matches.
 	Channels []int
+	// NoDefaultChannels adds the build to Channels only.
+	NoDefaultChannels bool
 	// Files are uploaded before the build becomes visible.
 	Files []FileUpload
 	// LocationBase prefixes the key of an uploaded file to form its recorded location.
@@ -246,6 +264,9 @@ func (r *Registry) PublishBuild(ctx context.Context, b maestro.Build, opts Publi
 		return PublishResult{}, err
 	}
 	channels := MatchDefaultChannels(dcs, b.Repository, b.Branch)
+	if opts.NoDefaultChannels {
+		channels = nil
+	}
 	for _, id := range opts.Channels {
 		if !slices.Contains(channels, id) {
 			channels = append(channels, id)
@@ -400,7 +421,7 @@ func (r *Registry) claimID(ctx context.Context, b maestro.Build) (int, *buildRec
 				return c.ID, nil, nil // finish the earlier attempt
 			case err != nil:
 				return 0, nil, fmt.Errorf("read build %d: %w", c.ID, err)
-			case !rec.Collected && hasAzDO(b):
+			case !rec.Collected && claimIsTheBuild(b):
 				return c.ID, &rec, nil
 			}
 			// The earlier attempt was collected, or (without Azure DevOps

@@ -357,7 +357,7 @@ func (r *Registry) removeRef(ctx context.Context, key string, id int) error {
 	if isIDSet(key) {
 		return r.setRemove(ctx, key, id)
 	}
-	if strings.HasPrefix(key, azdoClaimPrefix) || strings.HasPrefix(key, attemptClaimPrefix) {
+	if isClaimKey(key) {
 		// A claim of a collected id is left: the next publish of that build
 		// replaces it under its ETag.
 		return nil
@@ -456,7 +456,7 @@ func (r *Registry) scan(ctx context.Context) (*scan, error) {
 		}
 	}
 	// Claims.
-	for _, prefix := range []string{azdoClaimPrefix, attemptClaimPrefix} {
+	for _, prefix := range []string{azdoClaimPrefix, attemptClaimPrefix, promotedClaimPrefix} {
 		keys, err := r.st.List(ctx, prefix)
 		if err != nil {
 			return nil, err
@@ -517,7 +517,7 @@ func (r *Registry) scan(ctx context.Context) (*scan, error) {
 	for id, keys := range s.refs {
 		if _, ok := s.records[id]; ok {
 			s.refs[id] = slices.DeleteFunc(keys, func(k string) bool {
-				return strings.HasPrefix(k, azdoClaimPrefix) || strings.HasPrefix(k, attemptClaimPrefix)
+				return isClaimKey(k)
 			})
 		}
 	}

@@ -179,6 +179,10 @@ func (r *Registry) PublishSpeculative(ctx context.Context, b maestro.Build, opts
 		b.PullRequest = &pr
 	}
 	b.Assets = slices.Clone(b.Assets)
+	if b.PullRequest != nil {
+		// What the manifests said, for `maestro build promote`.
+		b.Promotable = &maestro.Promotable{Shipping: ShippingRanges(b.Assets)}
+	}
 	for i := range b.Assets {
 		b.Assets[i].NonShipping = true
 	}

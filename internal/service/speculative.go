@@ -199,10 +199,12 @@ func (s *Service) advance(ctx context.Context, sp maestro.SpeculativePullRequest
 		if !exists || cur.Ended() {
 			return errDueTaken
 		}
-		if cur.Claim != nil && cur.Claim.Until.After(s.Now()) {
+		// The claim lapses claimFor after the moment the attempt works
+		// for (the clock; `flow tick --now` decides for another moment).
+		if cur.Claim != nil && cur.Claim.Until.After(now) {
 			return errBusy
 		}
-		cur.Claim = &maestro.Claim{Owner: owner, Until: s.Now().Add(claimFor)}
+		cur.Claim = &maestro.Claim{Owner: owner, Until: now.Add(claimFor)}
 		return nil
 	})
 	if errors.Is(err, errDueTaken) || errors.Is(err, errBusy) {

@@ -154,6 +154,7 @@ type manifestSpec struct {
 	azdoBuildID          int
 	packages             []string // "Id@Version"
 	blobs                []string // "Id"
+	nonShipping          []string // "Id@Version", NonShipping="true"
 }
 
 func (s manifestSpec) xml() string {
@@ -164,6 +165,10 @@ func (s manifestSpec) xml() string {
 	for _, p := range s.packages {
 		id, v, _ := strings.Cut(p, "@")
 		fmt.Fprintf(&b, "  <Package Id=%q Version=%q NonShipping=\"false\" />\n", id, v)
+	}
+	for _, p := range s.nonShipping {
+		id, v, _ := strings.Cut(p, "@")
+		fmt.Fprintf(&b, "  <Package Id=%q Version=%q NonShipping=\"true\" />\n", id, v)
 	}
 	for _, bl := range s.blobs {
 		fmt.Fprintf(&b, "  <Blob Id=%q NonShipping=\"false\" />\n", bl)

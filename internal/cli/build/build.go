@@ -81,6 +81,7 @@ func NewCmd(f *cmdutil.Factory) *cli.Command {
 			NewCmdRemoveFromChannel(f, nil),
 			NewCmdUpdate(f, nil),
 			NewCmdGatherDrop(f, nil),
+			NewCmdPromote(f, nil),
 		},
 	}
 }
@@ -121,15 +122,24 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	if registry.IsSpeculativeID(o.ID) {
-		// Speculative builds have ids of their own and are kept apart
-		// (docs/registry.md, "Speculative builds").
-		if reg, err = reg.Speculative(c.Context); err != nil {
+	if !registry.IsSpeculativeID(o.ID) {
+		b, err := reg.Build(c.Context, o.ID)
+		if err != nil {
 			return err
 		}
+		return show(f, o.JSON, b)
 	}
-	b, err := reg.Build(c.Context, o.ID)
+	// Speculative builds have ids of their own and are kept apart
+	// (docs/registry.md, "Speculative builds").
+	spec, err := reg.Speculative(c.Context)
 	if err != nil {
+		return err
+	}
+	b, err := spec.Build(c.Context, o.ID)
+	if err != nil {
+		return err
+	}
+	if b.PromotedTo, err = reg.PromotedBuild(c.Context, o.ID); err != nil {
 		return err
 	}
 	return show(f, o.JSON, b)
@@ -458,6 +468,12 @@ func Describe(w io.Writer, b maestro.Build) {
 	}
 	if pr := b.PullRequest; pr != nil {
 		cmdutil.Row(w, "pull request:", fmt.Sprintf("%s (head %s)", pr.URL, pr.HeadCommit))
+	}
+	if b.PromotedFrom != 0 {
+		cmdutil.Row(w, "promoted from:", fmt.Sprintf("speculative build %d", b.PromotedFrom))
+	}
+	if b.PromotedTo != 0 {
+		cmdutil.Row(w, "promoted to:", fmt.Sprintf("build %d", b.PromotedTo))
 	}
 	if b.AzureDevOpsBuildID != 0 {
 		cmdutil.Row(w, "azure devops build:", fmt.Sprintf("%s/%s #%d (%s)", b.AzureDevOpsAccount, b.AzureDevOpsProject, b.AzureDevOpsBuildID, b.AzureDevOpsBuildNumber))

@@ -31,7 +31,8 @@ func parse(args string) (clitest.Result, any) {
 				build.NewCmdAddToChannel(f, capture[build.ChannelOptions](&got)),
 				build.NewCmdRemoveFromChannel(f, capture[build.ChannelOptions](&got)),
 				build.NewCmdUpdate(f, capture[build.UpdateOptions](&got)),
-				build.NewCmdGatherDrop(f, capture[build.GatherDropOptions](&got))),
+				build.NewCmdGatherDrop(f, capture[build.GatherDropOptions](&got)),
+				build.NewCmdPromote(f, capture[build.PromoteOptions](&got))),
 			clitest.Noun("asset", build.NewCmdAssetFind(f, capture[build.FindOptions](&got))),
 		}
 	}, strings.Fields(args)...)
@@ -60,6 +61,9 @@ func TestParse(t *testing.T) {
 		{"build gather-drop --id 4 --output-dir drop", &build.GatherDropOptions{ID: 4, OutputDir: "drop"}},
 		{"build gather-drop --id 4 --output-dir /d --include-toolset --dry-run --output json",
 			&build.GatherDropOptions{ID: 4, OutputDir: "/d", IncludeToolset: true, DryRun: true, JSON: true}},
+		{"build promote --id 1000000042", &build.PromoteOptions{ID: 1000000042}},
+		{"build promote --id 1000000042 --channel dev --channel 3 --no-trigger --output json",
+			&build.PromoteOptions{ID: 1000000042, Channels: []string{"dev", "3"}, NoTrigger: true, JSON: true}},
 		{"asset find --name a --version 1.0.0 --limit 3 --output json", &build.FindOptions{Name: "a", Version: "1.0.0", Limit: 3, JSON: true}},
 	}
 	for _, tt := range tests {
@@ -92,6 +96,10 @@ func TestParseBadInput(t *testing.T) {
 		{"build gather-drop --id 0 --output-dir d", "--id 0: a BAR build id is a positive number"},
 		{"build gather-drop --id -3 --output-dir d", "--id -3: a BAR build id is a positive number"},
 		{"build gather-drop --id 3 --output-dir= ", "--output-dir is empty"},
+		{"build promote", `Required flag "id" not set`},
+		{"build promote --id 0", "--id 0: a BAR build id is a positive number"},
+		{"build promote --id 1000000042 extra", `build promote takes no arguments; got "extra"`},
+		{"build promote --id 1000000042 --output yaml", `--output "yaml"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
