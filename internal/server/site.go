@@ -17,6 +17,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/flow"
 	"github.com/maestroplusplus/maestro/internal/graph"
 	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
 // The status site at / (docs/site.md): server-rendered HTML over the API's
@@ -80,6 +81,9 @@ var siteFuncs = template.FuncMap{
 	"seconds":   siteSeconds,
 	"prName":    prName,
 	"webURL":    webURL,
+	// speculativeID: a speculative build has no page (it is in no
+	// channel; `maestro build show --id` shows it), so it is not linked.
+	"speculativeID": registry.IsSpeculativeID,
 }
 
 // siteRoutes adds the site's pages and static files to mux.
