@@ -224,6 +224,7 @@ func (s *Service) advance(ctx context.Context, sp maestro.SpeculativePullRequest
 		if res.pr != nil {
 			cur.PullRequestURL, cur.Number = res.pr.URL, res.pr.Number
 		}
+		cur.BuildID = max(cur.BuildID, res.found)
 		cur.AppliedBuildID = max(cur.AppliedBuildID, res.applied)
 		if res.mainline != 0 {
 			cur.MainlineBuildID = res.mainline
@@ -252,6 +253,7 @@ type worked struct {
 	outcome  maestro.FlowOutcome
 	pr       *maestro.PullRequest
 	applied  int
+	found    int // a newer speculative build of the parent than the document's
 	mainline int
 	state    string
 	waiting  string
@@ -337,7 +339,19 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 		}
 		return w, err
 	}
-	// 4. Carry the newest speculative build of the parent.
+	// 4. Carry the newest speculative build of the parent — one whose
+	// publish's flow never reached this document (published with
+	// --no-trigger, or killed before) included.
+	if sp.State == maestro.SpeculativeOpen {
+		found, err := s.newerSpeculative(ctx, sub, sp)
+		if err != nil {
+			w.retryAt = now.Add(retryDelay(1))
+			return w, err
+		}
+		if found > sp.BuildID {
+			sp.BuildID, w.found = found, found
+		}
+	}
 	if sp.State == maestro.SpeculativeOpen && sp.BuildID > sp.AppliedBuildID {
 		o, err := s.Updater.ApplySpeculative(ctx, sub.ID, sp.BuildID, spec)
 		w.outcome = o
@@ -358,6 +372,38 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 	}
 	w.waiting = waitingFor(open)
 	return w, nil
+}
+
+// newerSpeculative returns the newest speculative build of sp's parent
+// pull request that flows through sub (of its source, in its channel's
+// twin) when it is newer than sp.BuildID, else 0. It reads the twin's
+// builds of the source newest first and stops at sp.BuildID, so it costs
+// one list read and the records of the builds published since.
+func (s *Service) newerSpeculative(ctx context.Context, sub maestro.Subscription, sp maestro.SpeculativePullRequest) (int, error) {
+	spec, err := s.Registry.Speculative(ctx)
+	if err != nil {
+		return 0, err
+	}
+	before := 0
+	for range 20 { // at most 200 builds of the source since the last one carried
+		bs, err := spec.Builds(ctx, registry.BuildFilter{Repository: sub.SourceRepository, ChannelID: registry.SpeculativeTwinID(sub.ChannelID), Before: before, Limit: 10})
+		if err != nil {
+			return 0, fmt.Errorf("speculative builds of %s: %w", sub.SourceRepository, err)
+		}
+		for _, b := range bs {
+			if b.ID <= sp.BuildID {
+				return 0, nil
+			}
+			if b.PullRequest != nil && sameURL(b.PullRequest.URL, sp.Parent) {
+				return b.ID, nil
+			}
+		}
+		if len(bs) < 10 {
+			return 0, nil
+		}
+		before = bs[len(bs)-1].ID
+	}
+	return 0, nil
 }
 
 func waitingFor(open []string) string {
