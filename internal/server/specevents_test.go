@@ -1,14 +1,21 @@
 package server_test
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
 	azgit "github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +23,9 @@ import (
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/server"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
+	azdodouble "github.com/maestroplusplus/maestro/test/azdo"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
@@ -183,4 +192,88 @@ func TestGitHubPullRequestClosedDrivesSpeculative(t *testing.T) {
 	child = speculativeDoc(t, reg, merged.GetHTMLURL())
 	assert.Contains(t, child.Waiting, "the mainline build of "+source+" at "+m.GetSHA())
 	assert.Equal(t, "open", runtime.PullRequest(child.Number).GetState(), "it waits for the mainline build")
+}
+
+// startHooks runs a server with the GitHub and Azure DevOps routes on reg,
+// with the hosts of env, until the test ends.
+func startHooks(t *testing.T, reg *registry.Registry, env map[string]string) replica {
+	t.Helper()
+	all := map[string]string{server.EnvGitHubWebhookSecret: secret, server.EnvAzureDevOpsHookSecret: hookSecret}
+	maps.Copy(all, env)
+	cfg, err := server.LoadConfig("", envOf(all), server.Flags{Listen: "127.0.0.1:0", GitHubWebhooks: new(true), AzureDevOpsHooks: new(true), Workers: 2})
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	w := wire.Env{Getenv: envOf(env), Now: time.Now}
+	srv, err := server.New(cfg, w.Service(reg), slog.New(slog.NewTextHandler(logs, nil)), server.WithHosts(w), server.WithAzureDevOps(w))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+	})
+	return replica{url: "http://" + ln.Addr().String(), log: logs}
+}
+
+// TestGitHubPullRequestBuildThenClosed: the whole path of a GitHub pull
+// request built in Azure DevOps, as dnceng-public builds dotnet's: the
+// pull request opened on the GitHub double, its pull request build (a
+// pipeline of the GitHub repository, as the Builds API shows one) reported
+// by build.complete and recorded as a speculative build of the GitHub pull
+// request, flowed to a [speculative] pull request downstream; the pull
+// request closed on GitHub → its pull_request webhook closes the
+// speculative one at once.
+func TestGitHubPullRequestBuildThenClosed(t *testing.T) {
+	reg := newRegistry(t)
+	ghs := githubdouble.NewServer(t)
+	arcade := ghs.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "arcade", Files: map[string]string{"README.md": "# arcade\n"}})
+	runtime := ghs.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: consumerFiles()})
+	az := newHooksEnv(t)
+	env := map[string]string{"GITHUB_TOKEN": githubdouble.DefaultToken, "MAESTRO_GITHUB_URL": ghs.URL()}
+	maps.Copy(env, az.env)
+	source := ghs.URL() + "/dotnet/arcade"
+	ch, err := reg.AddChannel(t.Context(), "dev", "")
+	require.NoError(t, err)
+	_, err = reg.AddDefaultChannel(t.Context(), maestro.DefaultChannel{Repository: source, Branch: "main", ChannelID: ch.ID, Enabled: true})
+	require.NoError(t, err)
+	_, err = reg.AddSubscription(t.Context(), maestro.Subscription{ChannelID: ch.ID, SourceRepository: source,
+		TargetRepository: ghs.URL() + "/dotnet/runtime", TargetBranch: "main", Enabled: true, Speculative: true,
+		Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryBuild}})
+	require.NoError(t, err)
+	_, err = reg.SetPublishTrigger(t.Context(), maestro.PublishTrigger{Organization: az.s.OrganizationURL(), Project: "internal", DefinitionID: az.pl.ID, PullRequests: true}, nil)
+	require.NoError(t, err)
+	a := startHooks(t, reg, env)
+	arcade.AddHook(githubdouble.HookSpec{URL: a.url + "/webhooks/github", Secret: secret, Events: []string{"pull_request"}})
+
+	head := arcade.Commit(githubdouble.CommitSpec{Branch: "fix", Files: map[string]string{"fix.txt": "fix\n"}})
+	client := ghs.Client(githubdouble.DefaultToken)
+	pr, _, err := client.PullRequests.Create(t.Context(), "dotnet", "arcade", &gh.NewPullRequest{Title: gh.String("Fix"), Head: gh.String("fix"), Base: gh.String("main")})
+	require.NoError(t, err)
+	merge := cmp.Or(pr.GetMergeCommitSHA(), head)
+	id := az.s.AddGitHubPullRequestBuild(az.pl, azdodouble.GitHubPullRequest{Repository: source, Number: pr.GetNumber(), Head: head, Merge: merge, SourceBranch: "fix", TargetBranch: "main"})
+	az.s.AddArtifact(id, "AssetManifests", map[string][]byte{"Windows_NT.xml": fmt.Appendf(nil, `<?xml version="1.0" encoding="utf-8"?>
+<Build PublishingVersion="3" Name="%s" BuildId="20261205.3" Branch="refs/pull/%d/merge" Commit="%s" IsStable="false">
+  <Package Id="Microsoft.DotNet.Arcade.Sdk" Version="10.0.0-pr.3" NonShipping="false" />
+</Build>
+`, source, pr.GetNumber(), merge)})
+	az.s.SetBuildStatus(id, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+	payload := az.s.ServiceHookEvent("build.complete", id)
+	code, body := hook(t, a.url, payload, nil)
+	require.Equal(t, http.StatusAccepted, code, body)
+	ev := waitAzdo(t, reg, payload)
+	assert.Regexp(t, fmt.Sprintf(`^published build %d of \S+ as speculative build 1000000000 of %s at %s \(channels \[%d\]\); subscription \S+: updated$`,
+		id, regexp.QuoteMeta(pr.GetHTMLURL()), head, registry.SpeculativeTwinID(ch.ID)), ev.Result)
+	child := speculativeDoc(t, reg, pr.GetHTMLURL())
+	require.NotZero(t, child.Number)
+	assert.True(t, strings.HasPrefix(runtime.PullRequest(child.Number).GetTitle(), "[speculative] "))
+
+	_, _, err = client.PullRequests.Edit(t.Context(), "dotnet", "arcade", pr.GetNumber(), &gh.PullRequest{State: gh.String("closed")})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return speculativeDoc(t, reg, pr.GetHTMLURL()).State == maestro.SpeculativeClosed
+	}, 20*time.Second, 20*time.Millisecond, "closed by the webhook, not the poll:\n%s", a.log.String())
+	assert.Equal(t, "closed", runtime.PullRequest(child.Number).GetState())
 }

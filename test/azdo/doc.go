@@ -98,7 +98,10 @@
 // build that build validation queues for an Azure Repos pull request
 // (reason pullRequest, refs/pull/{id}/merge at the preview merge,
 // triggerInfo pr.number and pr.isFork, the system.pullRequest.* values in
-// parameters), and PullRequestHookEvent writes the git.pullrequest.created,
+// parameters), AddGitHubPullRequestBuild the build a pipeline of a GitHub
+// repository makes of a GitHub pull request (repository type GitHub, the
+// triggerInfo and parameters dnceng-public's builds show), and
+// PullRequestHookEvent writes the git.pullrequest.created,
 // .updated and .merged payloads of a pull request.
 //
 // Policy: GetPolicyEvaluations by pull request artifact

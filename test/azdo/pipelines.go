@@ -138,8 +138,9 @@ type buildRecord struct {
 	requestedBy        Identity
 	parameters         string
 	templateParameters map[string]string
-	triggerInfo        map[string]string // as the queue request gave it
-	reason             build.BuildReason // "" is manual
+	triggerInfo        map[string]string      // as the queue request gave it
+	reason             build.BuildReason      // "" is manual
+	repository         *build.BuildRepository // nil: the pipeline's Azure Repos repository
 	artifacts          []*artifactRecord
 	variables          map[string]pipelines.Variable
 }
@@ -683,7 +684,7 @@ func (b *buildRecord) model(s *Server) *build.Build {
 		LastChangedBy:      s.identityRef(b.requestedBy),
 		LastChangedDate:    &azuredevops.Time{Time: b.queued},
 		RetainedByRelease:  ptr(false),
-		Repository:         &build.BuildRepository{Id: ptr(repo.ID.String()), Name: ptr(repo.Name), Type: ptr("TfsGit"), Url: ptr(repo.RemoteURL())},
+		Repository:         cmp.Or(b.repository, &build.BuildRepository{Id: ptr(repo.ID.String()), Name: ptr(repo.Name), Type: ptr("TfsGit"), Url: ptr(repo.RemoteURL())}),
 		Queue:              &build.AgentPoolQueue{Id: ptr(1), Name: ptr("Azure Pipelines")},
 		Tags:               &[]string{},
 		TemplateParameters: nilIfEmpty(b.templateParameters),

@@ -3,6 +3,7 @@ package azdo
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,65 @@ func (s *Server) AddPullRequestBuild(pl *Pipeline, id int) int {
 	})
 	if err != nil {
 		s.tb.Fatalf("azdo: AddPullRequestBuild: %v", err)
+	}
+	b.parameters = string(params)
+	return b.id
+}
+
+// GitHubPullRequest is a pull request of a GitHub repository, as a
+// pipeline whose source is that repository (through a GitHub service
+// connection) builds it.
+type GitHubPullRequest struct {
+	// Repository is the repository's URL, https://github.com/{owner}/{repo}
+	// (or a GitHub Enterprise Server's, or a double's).
+	Repository string
+	Number     int
+	// Head is the pull request's head commit; Merge the merge commit
+	// GitHub made of it (refs/pull/{n}/merge), which the build builds.
+	Head, Merge string
+	// SourceBranch and TargetBranch are branch names, without refs/heads/.
+	SourceBranch, TargetBranch string
+}
+
+// AddGitHubPullRequestBuild records a build of pipeline pl for a GitHub pull
+// request, as the service queues it on the pull request's pr: trigger, and
+// returns its ID: repository type GitHub (id {owner}/{repo}), reason
+// pullRequest, sourceBranch refs/pull/{n}/merge at the merge commit, and the
+// triggerInfo and parameters dnceng-public's Builds API shows for one (see
+// internal/azdo/testdata/github-pr-build.json). It is not started: move it
+// on with SetBuildStatus.
+func (s *Server) AddGitHubPullRequestBuild(pl *Pipeline, pr GitHubPullRequest) int {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := url.Parse(pr.Repository)
+	if err != nil || u.Host == "" {
+		s.tb.Fatalf("azdo: AddGitHubPullRequestBuild: repository %q is not a URL", pr.Repository)
+	}
+	id := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git") // {owner}/{repo}
+	b := s.newBuild(pl, Identity{ID: stableID("identity", "github"), DisplayName: "GitHub", UniqueName: "GitHub"},
+		"refs/pull/"+strconv.Itoa(pr.Number)+"/merge", pr.Merge)
+	b.reason = build.BuildReasonValues.PullRequest
+	b.repository = &build.BuildRepository{Id: ptr(id), Type: ptr("GitHub"), Url: ptr(pr.Repository), CheckoutSubmodules: ptr(false)}
+	nodeID := strconv.Itoa(4745200000 + pr.Number) // GitHub's id of the pull request, not its number
+	b.triggerInfo = map[string]string{
+		"pr.sourceBranch": pr.SourceBranch, "pr.sourceSha": pr.Head, "pr.id": nodeID,
+		"pr.number": strconv.Itoa(pr.Number), "pr.isFork": "False", "pr.draft": "False",
+		"pr.providerId": "github", "pr.autoCancel": "true",
+	}
+	params, err := json.Marshal(map[string]string{
+		"system.pullRequest.pullRequestId":       nodeID,
+		"system.pullRequest.pullRequestNumber":   strconv.Itoa(pr.Number),
+		"system.pullRequest.mergedAt":            "",
+		"system.pullRequest.sourceBranch":        pr.SourceBranch,
+		"system.pullRequest.targetBranch":        pr.TargetBranch,
+		"system.pullRequest.targetBranchName":    pr.TargetBranch,
+		"system.pullRequest.sourceRepositoryUri": pr.Repository,
+		"system.pullRequest.sourceCommitId":      pr.Head,
+		"system.pullRequest.isFork":              "False",
+	})
+	if err != nil {
+		s.tb.Fatalf("azdo: AddGitHubPullRequestBuild: %v", err)
 	}
 	b.parameters = string(params)
 	return b.id
