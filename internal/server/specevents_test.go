@@ -277,3 +277,57 @@ func TestGitHubPullRequestBuildThenClosed(t *testing.T) {
 	}, 20*time.Second, 20*time.Millisecond, "closed by the webhook, not the poll:\n%s", a.log.String())
 	assert.Equal(t, "closed", runtime.PullRequest(child.Number).GetState())
 }
+
+// TestAzureDevOpsPullRequestMergedMovesSpeculative: the Azure Repos pull
+// request completed → its git.pullrequest.merged service hook (status
+// completed) makes its speculative pull request wait for the mainline
+// build of the merge at once; the official build of the merge commit,
+// published by the publish trigger, moves it (its [speculative] marks
+// removed).
+func TestAzureDevOpsPullRequestMergedMovesSpeculative(t *testing.T) {
+	reg := newRegistry(t)
+	e := newSpecEnv(t, reg)
+	for _, prs := range []bool{false, true} {
+		_, err := reg.SetPublishTrigger(t.Context(), maestro.PublishTrigger{Organization: e.s.OrganizationURL(), Project: "internal", DefinitionID: e.pl.ID, PullRequests: prs}, nil)
+		require.NoError(t, err)
+	}
+	a := startAzdo(t, reg, e.env)
+	post := func(payload []byte) registry.Event {
+		t.Helper()
+		code, body := hook(t, a.url, payload, nil)
+		require.Equal(t, http.StatusAccepted, code, body)
+		return waitAzdo(t, reg, payload)
+	}
+	prID := e.openPR(t, "feature")
+	prURL := e.repo.PullRequestURL(prID)
+	require.Contains(t, post(e.s.ServiceHookEvent("build.complete", e.prBuild(prID, "10.0.0-beta.pr.1"))).Result, ": updated")
+	child := speculativeDoc(t, reg, prURL)
+
+	pr, ok := e.s.PullRequest(prID)
+	require.True(t, ok)
+	c, err := azgit.NewClient(t.Context(), azdo.Connection(e.s.OrganizationURL(), hooksPAT, false))
+	require.NoError(t, err)
+	_, err = c.UpdatePullRequest(t.Context(), azgit.UpdatePullRequestArgs{Project: new("internal"), RepositoryId: new("dotnet-arcade"), PullRequestId: new(prID),
+		GitPullRequestToUpdate: &azgit.GitPullRequest{Status: &azgit.PullRequestStatusValues.Completed, LastMergeSourceCommit: pr.LastMergeSourceCommit}})
+	require.NoError(t, err)
+	merged := e.repo.Head("main")
+	ev := post(e.s.PullRequestHookEvent("git.pullrequest.merged", prID))
+	assert.Equal(t, fmt.Sprintf("no tracked pull request concerned; 1 speculative pull request(s) below %s due; %s: open (waiting for the mainline build of %s at %s (parent %s merged))",
+		prURL, child.PullRequestURL, e.source, merged, prURL), ev.Result)
+	assert.True(t, strings.HasPrefix(e.runtime.PullRequest(child.Number).GetTitle(), "[speculative] "), "still speculative: no mainline build yet")
+
+	// The official build of the merge commit, through the publish trigger.
+	id := e.s.AddBuild(e.pl, "main", merged)
+	e.s.AddArtifact(id, "AssetManifests", map[string][]byte{"Windows_NT.xml": fmt.Appendf(nil, `<?xml version="1.0" encoding="utf-8"?>
+<Build PublishingVersion="3" Name="%s" BuildId="20261205.10" Branch="refs/heads/main" Commit="%s" IsStable="false">
+  <Package Id="Microsoft.DotNet.Arcade.Sdk" Version="10.0.0-beta.10" NonShipping="false" />
+</Build>
+`, e.source, merged)})
+	e.s.SetBuildStatus(id, build.BuildStatusValues.Completed, build.BuildResultValues.Succeeded)
+	ev = post(e.s.ServiceHookEvent("build.complete", id))
+	assert.Contains(t, ev.Result, "published build")
+	child = speculativeDoc(t, reg, prURL)
+	assert.Equal(t, maestro.SpeculativeMoved, child.State)
+	assert.NotZero(t, child.MainlineBuildID)
+	assert.False(t, strings.HasPrefix(e.runtime.PullRequest(child.Number).GetTitle(), "[speculative]"), e.runtime.PullRequest(child.Number).GetTitle())
+}
