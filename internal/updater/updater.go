@@ -136,6 +136,9 @@ type Speculative struct {
 	// Key is the pull request's tracking key (registry.SpeculativeKey).
 	Key  string
 	Mark maestro.SpeculativeMark
+	// adopted: a mainline build of the subscription's own flow, going to
+	// the open speculative pull request that moved (movedPullRequest).
+	adopted bool
 }
 
 // ApplySpeculative flows build buildID (a speculative build of the parent
@@ -180,6 +183,11 @@ func (u *Updater) applyBuild(ctx context.Context, subID string, buildID int, spe
 	}
 	if !repourl.SameRepository(s.SourceRepository, b.Repository) {
 		return maestro.FlowOutcome{}, maestro.Errorf(maestro.KindInvalid, "subscription %s takes builds of %s; build %d is of %s", s.ID, s.SourceRepository, b.ID, b.Repository)
+	}
+	if spec == nil && s.Speculative {
+		if spec, err = u.movedPullRequest(ctx, s); err != nil {
+			return maestro.FlowOutcome{}, err
+		}
 	}
 	var done pushed
 	o, err := u.apply(ctx, s, b, &done, spec)
@@ -249,6 +257,22 @@ func (u *Updater) apply(ctx context.Context, s maestro.Subscription, b maestro.B
 	tracked, version, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, key)
 	if err != nil {
 		return maestro.FlowOutcome{}, err
+	}
+	if spec != nil && spec.adopted {
+		// The moved pull request must still be open: had it ended since it
+		// was chosen, the build goes to a pull request of the
+		// subscription's own, at the next attempt.
+		open := tracked != nil && tracked.PullRequest.Number != 0
+		if open {
+			pr, err := p.PullRequest(ctx, s.TargetRepository, tracked.PullRequest.Number)
+			if err != nil {
+				return maestro.FlowOutcome{}, err
+			}
+			open = pr.State == maestro.PullRequestOpen
+		}
+		if !open {
+			return maestro.FlowOutcome{}, raceError{fmt.Errorf("the moved speculative pull request of %s@%s ended while this update started; the update is tried again", s.TargetRepository, s.TargetBranch)}
+		}
 	}
 	if tracked != nil {
 		o, done, err := u.existing(ctx, p, s, key, tracked, version, spec != nil)
@@ -621,6 +645,50 @@ func (u *Updater) record(ctx context.Context, s maestro.Subscription, key string
 		t, version = merged, curVersion
 	}
 	return maestro.Errorf(maestro.KindConflict, "the tracked pull request of %s@%s kept changing while this update recorded its part (%d attempts); the flow service retries the update", s.TargetRepository, s.TargetBranch, recordAttempts)
+}
+
+// movedPullRequest returns where a mainline build of speculative
+// subscription s goes when the subscription has no pull request of its own
+// open and one of its speculative pull requests moved to a mainline build
+// and is still open: that pull request is now the subscription's ordinary
+// dependency pull request, and is updated in place rather than joined by a
+// second one. Nil when there is none (or s is batched: its pull request is
+// the branch's).
+func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) (*Speculative, error) {
+	if TrackKey(s) != s.ID {
+		return nil, nil
+	}
+	if own, _, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, s.ID); err != nil || own != nil {
+		return nil, err
+	}
+	docs, err := u.Registry.SpeculativePullRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range docs {
+		if sp.SubscriptionID != s.ID || sp.State != maestro.SpeculativeMoved || sp.Number == 0 {
+			continue
+		}
+		t, _, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, sp.Key)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil || t.Speculative == nil || !t.Speculative.Moved || t.PullRequest.Number == 0 {
+			continue
+		}
+		p, err := u.Platform(s.TargetRepository)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
+		if err != nil {
+			return nil, err
+		}
+		if pr.State == maestro.PullRequestOpen {
+			return &Speculative{Key: sp.Key, Mark: *t.Speculative, adopted: true}, nil
+		}
+	}
+	return nil, nil
 }
 
 // existing applies the rules for a tracked pull request. done means the

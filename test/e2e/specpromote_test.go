@@ -160,6 +160,16 @@ func TestSpeculativePromote(t *testing.T) {
 	assert.Len(t, c.prs(t, 1), 1, "no second pull request in r[1]")
 	assert.Equal(t, 0, e.run("registry", "check").code)
 
+	// A newer mainline build of r[0] goes into the moved pull request, now
+	// the subscription's ordinary one, in place: no second pull request.
+	out := c.publish(t, c.r[0], "main", sha(555), "Pkg0@2.0.1", "")
+	assert.Contains(t, out, fmt.Sprintf("updated pull request #%d", p.chained[1].Number))
+	prs := c.prs(t, 1)
+	require.Len(t, prs, 1, "one pull request in r[1]")
+	assert.Equal(t, p.chained[1].Number, prs[0].Number)
+	assert.False(t, strings.HasPrefix(prs[0].Title, "[speculative]"), prs[0].Title)
+	assert.Contains(t, showFile(t, c.r[1], prs[0].HeadBranch, "eng/Version.Details.xml"), `Name="Pkg0" Version="2.0.1"`)
+
 	// A mainline build of the commit exists now: another speculative build
 	// of it is not promoted beside it.
 	other := c.publishID(t, c.r[0], p.up.HeadBranch, p.commit, p.up.URL, []string{"Pkg0@2.0.0-pr.4"}, nil)
@@ -178,7 +188,7 @@ func TestSpeculativePromote(t *testing.T) {
 		assert.False(t, strings.HasPrefix(done.Title, "[speculative]"), "repository %d: %s", i, done.Title)
 		want := fmt.Sprintf(`Name="Pkg%d" Version="2.0.0"`, i-1)
 		if i == 1 {
-			want = `Name="Pkg0" Version="2.0.0-pr.3"`
+			want = `Name="Pkg0" Version="2.0.1"`
 		}
 		assert.Contains(t, showFile(t, c.r[i], "main", "eng/Version.Details.xml"), want, "repository %d", i)
 		if i == 3 {
@@ -187,11 +197,12 @@ func TestSpeculativePromote(t *testing.T) {
 		c.ado++
 		mf := writeFile(t, c.dir, fmt.Sprintf("m%d.xml", c.ado), manifestSpec{repo: c.r[i], branch: "main", commit: done.MergeCommit, azdoBuildID: c.ado,
 			packages: []string{fmt.Sprintf("Pkg%d@2.0.0", i)}}.xml())
-		e.ok("publish", "--manifest", mf, "--no-trigger")
+		var mainline maestro.Build
+		e.okJSON(&mainline, "publish", "--manifest", mf, "--no-trigger")
 		below := c.only(t, i+1, maestro.PullRequestOpen)
 		assert.True(t, strings.HasPrefix(below.Title, "[speculative] "), "repository %d waits: %s", i+1, below.Title)
 		out := c.tick(t)
-		assert.Contains(t, out, fmt.Sprintf("subscription %s, build %d: updated", c.subs[i+1].ID, m.ID+i), "the tick moved repository %d", i+1)
+		assert.Contains(t, out, fmt.Sprintf("subscription %s, build %d: updated", c.subs[i+1].ID, mainline.ID), "the tick moved repository %d", i+1)
 	}
 	var all []maestro.SpeculativePullRequest
 	e.okJSON(&all, "speculative", "status", "--pull-request", p.up.URL)
