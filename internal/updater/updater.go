@@ -196,6 +196,18 @@ func (u *Updater) applyBuild(ctx context.Context, subID string, buildID int, spe
 		o, err = u.failed(err)
 		o.PullRequestURL = cmp.Or(o.PullRequestURL, url)
 	}
+	if spec != nil && spec.adopted && err == nil && o.Result == maestro.ResultUpdated {
+		// The moved pull request carries b now: its document says so
+		// (`speculative status`). Only a report: a crash before this write
+		// leaves the earlier build named until the next update.
+		_, err = u.Registry.UpdateSpeculativePullRequest(ctx, s.ID, spec.Key, func(sp *maestro.SpeculativePullRequest, exists bool) error {
+			if !exists || sp.MainlineBuildID >= b.ID {
+				return registry.ErrUnchanged
+			}
+			sp.MainlineBuildID = b.ID
+			return nil
+		})
+	}
 	o.SubscriptionID, o.BuildID = s.ID, b.ID
 	if o.Time.IsZero() {
 		o.Time = u.Now().UTC()

@@ -160,10 +160,21 @@ func TestSpeculativePromote(t *testing.T) {
 	assert.Len(t, c.prs(t, 1), 1, "no second pull request in r[1]")
 	assert.Equal(t, 0, e.run("registry", "check").code)
 
+	var status []maestro.SpeculativePullRequest
+	e.okJSON(&status, "speculative", "status", "--pull-request", p.up.URL)
+	require.NotEmpty(t, status)
+	assert.Equal(t, m.ID, status[0].MainlineBuildID, "r[1] moved to the promoted build")
+	assert.Equal(t, maestro.SpeculativeMoved, status[0].State)
+
 	// A newer mainline build of r[0] goes into the moved pull request, now
 	// the subscription's ordinary one, in place: no second pull request.
 	out := c.publish(t, c.r[0], "main", sha(555), "Pkg0@2.0.1", "")
 	assert.Contains(t, out, fmt.Sprintf("updated pull request #%d", p.chained[1].Number))
+	var newer maestro.Build
+	e.okJSON(&newer, "build", "latest", "--repository", c.r[0])
+	require.Greater(t, newer.ID, m.ID)
+	e.okJSON(&status, "speculative", "status", "--pull-request", p.up.URL)
+	assert.Equal(t, newer.ID, status[0].MainlineBuildID, "the document names the build the moved pull request carries")
 	prs := c.prs(t, 1)
 	require.Len(t, prs, 1, "one pull request in r[1]")
 	assert.Equal(t, p.chained[1].Number, prs[0].Number)
@@ -207,7 +218,7 @@ func TestSpeculativePromote(t *testing.T) {
 	var all []maestro.SpeculativePullRequest
 	e.okJSON(&all, "speculative", "status", "--pull-request", p.up.URL)
 	require.Len(t, all, 3)
-	assert.Equal(t, m.ID, all[0].MainlineBuildID, "r[1] moved to the promoted build")
+	assert.Equal(t, newer.ID, all[0].MainlineBuildID, "r[1] merged with the newer build")
 	for _, sp := range all {
 		assert.Equal(t, maestro.SpeculativeMerged, sp.State, sp.PullRequestURL)
 	}
