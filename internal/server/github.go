@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,7 +43,8 @@ var errBusy = errors.New("busy: another check or an update of the pull request h
 var gitHubRecheck = []string{"pull_request", "pull_request_review", "check_run", "check_suite", "status"}
 
 // gitHubWebhook answers POST /webhooks/github: it verifies
-// X-Hub-Signature-256 (constant time, go-github's ValidatePayload) before
+// X-Hub-Signature-256 (constant time, go-github's ValidatePayload, see
+// readGitHubPayload) before
 // anything else, then records an event it acts on in the store and answers
 // 202; a delivery id accepted before answers 200 and changes nothing.
 // Events it does not act on (ping included) are acknowledged with 200 and
@@ -56,7 +56,7 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxGitHubPayload)
-	payload, err := gh.ValidatePayload(r, []byte(s.cfg.GitHub.WebhookSecret))
+	payload, err := readGitHubPayload(r, []byte(s.cfg.GitHub.WebhookSecret))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			s.countEvent(sourceGitHub, "", EventRejected)
@@ -131,15 +131,19 @@ type gitHubTarget struct {
 // type; a wrong type elsewhere (which ParseWebHook refused) is not
 // maestro's to judge: the signature says GitHub sent it.
 type gitHubPayload struct {
-	Repository *struct {
-		HTMLURL *string `json:"html_url"`
-	} `json:"repository"`
-	PullRequest *struct {
-		Number *int `json:"number"`
-	} `json:"pull_request"`
-	CheckRun   *gitHubCheck `json:"check_run"`
-	CheckSuite *gitHubCheck `json:"check_suite"`
-	SHA        *string      `json:"sha"`
+	Repository  *gitHubRepository  `json:"repository"`
+	PullRequest *gitHubPullRequest `json:"pull_request"`
+	CheckRun    *gitHubCheck       `json:"check_run"`
+	CheckSuite  *gitHubCheck       `json:"check_suite"`
+	SHA         *string            `json:"sha"`
+}
+
+type gitHubRepository struct {
+	HTMLURL *string `json:"html_url"`
+}
+
+type gitHubPullRequest struct {
+	Number *int `json:"number"`
 }
 
 type gitHubCheck struct {
@@ -155,7 +159,7 @@ func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
 		return gitHubTarget{}, fmt.Errorf("%s payload: not an event maestro re-checks pull requests on", event)
 	}
 	var p gitHubPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
+	if err := decodeGitHubPayload(payload, &p); err != nil {
 		return gitHubTarget{}, fmt.Errorf("%s payload: %v", event, err)
 	}
 	var t gitHubTarget

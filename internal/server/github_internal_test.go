@@ -86,3 +86,30 @@ func TestParseGitHubAsGoGitHub(t *testing.T) {
 	_, err := parseGitHub("status", []byte(`{"sha": "0123"}`))
 	assert.ErrorContains(t, err, "no repository.html_url")
 }
+
+// FuzzDecodeGitHubPayload: decodeGitHubPayload reads what json.Unmarshal
+// reads into gitHubPayload, and refuses what it refuses.
+func FuzzDecodeGitHubPayload(f *testing.F) {
+	for _, seed := range []string{
+		`{"sha":"0123","repository":{"html_url":"https://github.com/dotnet/runtime","owner":{"html_url":"x"}}}`,
+		`{"pull_request":{"number":7},"repository":{"html_url":"https://github.com/dotnet/runtime"}}`,
+		`{"check_run":{"head_sha":"abc","pull_requests":[{"number":7},{"number":9}]},"repository":{"html_url":"u"}}`,
+		`{"check_suite":{"head_sha":null,"pull_requests":null},"repository":null}`,
+		`{"pull_request":{"number":7.5}}`, `{"pull_request":{"number":"7"}}`, `{"SHA":"a"}`, `{"sha":"a","sha":"b"}`,
+		`{"repository":{"html_url":"a"},"repository":{"id":1}}`, `{"s\u0068a":"x"}`, `[]`, `null`, `{"check_run":`,
+		`{"repository":{"HTML_URL":"x"}}`, `{"check_run":{"pull_requests":[{"number":1,"Number":2}]}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var want, got gitHubPayload
+		werr := json.Unmarshal(payload, &want)
+		gerr := decodeGitHubPayload(payload, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: json.Unmarshal says %v, decodeGitHubPayload %v", payload, werr, gerr)
+		}
+		if werr == nil {
+			assert.Equal(t, want, got, "%q", payload)
+		}
+	})
+}
