@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"unique"
@@ -122,18 +121,35 @@ func (q *sequencer) forgetGone() {
 	clear(q.gone)
 }
 
-// pruneGone returns queued less the markers reported gone, in place.
+// pruneGone returns queued less the markers reported gone, in place. The
+// finished events are the oldest of their keys, near the front of a long
+// queue: it looks up markers only until it met every gone one, and moves
+// the events it keeps before them, not the long rest after.
 func (q *sequencer) pruneGone(queued []registry.QueuedEvent) []registry.QueuedEvent {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.gone) == 0 {
 		return queued
 	}
-	queued = slices.DeleteFunc(queued, func(e registry.QueuedEvent) bool { return q.gone[e.Marker] })
+	left, i := len(q.gone), 0
+	var kept []int // the places before i of the events kept
+	for ; i < len(queued) && left > 0; i++ {
+		if q.gone[queued[i].Marker] {
+			left--
+		} else {
+			kept = append(kept, i)
+		}
+	}
+	// Move the kept ones, in order, to just before i.
+	start := i - len(kept)
+	for k := len(kept) - 1; k >= 0; k-- {
+		queued[start+k] = queued[kept[k]]
+	}
+	clear(queued[:start]) // no longer in the view: let them go
 	// Out of the view, they need no pruning again: the next listing begins
 	// after their markers were deleted.
 	clear(q.gone)
-	return queued
+	return queued[start:]
 }
 
 // due picks, from the queued markers (oldest first), the events to hand

@@ -78,3 +78,44 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	assert.Equal(t, int64(1), pass(), "only the event given back is read again")
 	assert.Equal(t, []string{"d-00", "other", "other"}, picked)
 }
+
+// TestPruneGone: the view loses exactly the markers reported gone, wherever
+// they are, keeps the others in order, and forgets what it pruned.
+func TestPruneGone(t *testing.T) {
+	view := func(names ...string) []registry.QueuedEvent {
+		out := make([]registry.QueuedEvent, len(names))
+		for i, n := range names {
+			out[i] = registry.QueuedEvent{Marker: n}
+		}
+		return out
+	}
+	markers := func(qs []registry.QueuedEvent) []string {
+		out := []string{}
+		for _, q := range qs {
+			out = append(out, q.Marker)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		gone []string
+		want []string
+	}{
+		{nil, []string{"a", "b", "c", "d", "e", "f"}},
+		{[]string{"a"}, []string{"b", "c", "d", "e", "f"}},
+		{[]string{"a", "b"}, []string{"c", "d", "e", "f"}},
+		{[]string{"b", "d"}, []string{"a", "c", "e", "f"}},
+		{[]string{"f"}, []string{"a", "b", "c", "d", "e"}},
+		{[]string{"c", "x"}, []string{"a", "b", "d", "e", "f"}}, // x: not in the view
+		{[]string{"a", "b", "c", "d", "e", "f"}, []string{}},
+	} {
+		t.Run(fmt.Sprint(c.gone), func(t *testing.T) {
+			seq := newSequencer()
+			for _, g := range c.gone {
+				seq.done(g, true)
+			}
+			got := seq.pruneGone(view("a", "b", "c", "d", "e", "f"))
+			assert.Equal(t, c.want, markers(got))
+			assert.Equal(t, c.want, markers(seq.pruneGone(got)), "pruned once")
+		})
+	}
+}
