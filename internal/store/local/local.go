@@ -233,8 +233,13 @@ func (s *Store) writeTemp(data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// install renames the temporary file tmp to path, creating parent folders.
+// install renames the temporary file tmp to path, creating parent folders
+// when the rename finds them missing.
 func install(tmp, path string) error {
+	err := os.Rename(tmp, path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -251,7 +256,12 @@ func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condi
 	if err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
 	}
-	defer os.Remove(tmp) // fails harmlessly once renamed
+	installed := false
+	defer func() {
+		if !installed {
+			_ = os.Remove(tmp)
+		}
+	}()
 	unlock, err := s.lock(key)
 	if err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
@@ -260,14 +270,16 @@ func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condi
 	if err := checkCondition(path, cond); err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
 	}
-	if err := s.notLeased(key); err != nil {
+	leaseFile, err := s.notLeased(key)
+	if err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
 	}
 	if err := install(tmp, path); err != nil {
 		return "", fmt.Errorf("put %s: %w", key, err)
 	}
+	installed = true
 	// An expired lease ends with the object it guarded.
-	if err := os.Remove(s.leasePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dropLease(leaseFile); err != nil {
 		return "", fmt.Errorf("put %s: drop its expired lease: %w", key, err)
 	}
 	return etagOf(data), nil
@@ -320,7 +332,8 @@ func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
 			return fmt.Errorf("delete %s: if-match %s: object has ETag %s: %w", key, ifMatch, etag, store.ErrPrecondition)
 		}
 	}
-	if err := s.notLeased(key); err != nil {
+	leaseFile, err := s.notLeased(key)
+	if err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
@@ -328,7 +341,7 @@ func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
 	} else if err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	if err := os.Remove(s.leasePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dropLease(leaseFile); err != nil {
 		return fmt.Errorf("delete %s: drop its lease: %w", key, err)
 	}
 	return nil
@@ -388,6 +401,14 @@ type leaseState struct {
 
 // readLease returns key's lease if one is live; the caller holds the lock.
 func (s *Store) readLease(key string) (leaseState, bool, error) {
+	l, _, err := s.readLeaseFile(key)
+	live := err == nil && l.Key == key && s.now().Before(l.Expires)
+	return l, live, err
+}
+
+// readLeaseFile reads key's lease file, and reports whether there is one;
+// the caller holds the lock.
+func (s *Store) readLeaseFile(key string) (leaseState, bool, error) {
 	raw, err := os.ReadFile(s.leasePath(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return leaseState{}, false, nil
@@ -397,21 +418,36 @@ func (s *Store) readLease(key string) (leaseState, bool, error) {
 	}
 	var l leaseState
 	if err := json.Unmarshal(raw, &l); err != nil {
-		return leaseState{}, false, fmt.Errorf("read lease file %s: %w", s.leasePath(key), err)
+		return leaseState{}, true, fmt.Errorf("read lease file %s: %w", s.leasePath(key), err)
 	}
-	live := l.Key == key && s.now().Before(l.Expires)
-	return l, live, nil
+	return l, true, nil
 }
 
-// notLeased returns store.ErrLeased if key has a live lease; the caller
-// holds the lock.
-func (s *Store) notLeased(key string) error {
-	_, live, err := s.readLease(key)
+// notLeased returns store.ErrLeased if key has a live lease, and else the
+// path of its expired lease file, "" when it has none; the caller holds
+// the lock.
+func (s *Store) notLeased(key string) (string, error) {
+	l, found, err := s.readLeaseFile(key)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if live {
-		return store.ErrLeased
+	if l.Key == key && s.now().Before(l.Expires) {
+		return "", store.ErrLeased
+	}
+	if !found {
+		return "", nil
+	}
+	return s.leasePath(key), nil
+}
+
+// dropLease removes the lease file notLeased found, if any; the caller
+// holds the lock.
+func (s *Store) dropLease(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
