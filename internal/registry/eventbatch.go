@@ -244,7 +244,14 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 // encodeBatch encodes a batch document. The payloads, valid JSON already,
 // are copied as they are, not scanned again.
 func encodeBatch(events []batchEvent) ([]byte, error) {
-	var buf bytes.Buffer
+	// One allocation: the payloads, and about 300 bytes of each event's
+	// other members (a buffer grown from nothing was a quarter of the
+	// bytes intake allocated).
+	size := 16
+	for _, e := range events {
+		size += len(e.Payload) + 300
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
 	buf.WriteString(`{"events":[`)
 	for i, e := range events {
 		if i > 0 {
@@ -344,21 +351,21 @@ func (c *eventBatches) holds(source, delivery string) bool {
 	return ok
 }
 
-// open returns the entries of a known batch not settled here.
-func (c *eventBatches) open(key string) ([]QueuedEvent, bool) {
+// appendOpen appends to dst the entries of a known batch not settled
+// here; false, and dst as it is, when the batch is not known.
+func (c *eventBatches) appendOpen(dst []QueuedEvent, key string) ([]QueuedEvent, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kb, ok := c.batches[key]
 	if !ok {
-		return nil, false
+		return dst, false
 	}
-	out := make([]QueuedEvent, 0, len(kb.open))
 	for _, q := range kb.entries {
 		if kb.open[q.Marker] {
-			out = append(out, q)
+			dst = append(dst, q)
 		}
 	}
-	return out, true
+	return dst, true
 }
 
 // add learns the batch at key (none of its entries settled) in generation

@@ -200,18 +200,18 @@ func (r *Registry) QueuedEvents(ctx context.Context) ([]QueuedEvent, error) {
 		return nil, fmt.Errorf("queued events: %w", err)
 	}
 	for _, k := range batches {
-		entries, ok := r.batches.open(k)
-		if !ok {
-			events, err := r.readBatch(ctx, k)
-			if errors.Is(err, store.ErrNotExist) {
-				continue // settled and deleted since the listing
-			}
-			if err != nil {
-				return nil, fmt.Errorf("queued events: %w", err)
-			}
-			entries = r.batches.add(k, events, gen)
+		var known bool
+		if out, known = r.batches.appendOpen(out, k); known {
+			continue
 		}
-		out = append(out, entries...)
+		events, err := r.readBatch(ctx, k)
+		if errors.Is(err, store.ErrNotExist) {
+			continue // settled and deleted since the listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queued events: %w", err)
+		}
+		out = append(out, r.batches.add(k, events, gen)...)
 	}
 	r.batches.prune(batches, gen)
 	slices.SortStableFunc(out, func(a, b QueuedEvent) int {
