@@ -279,7 +279,7 @@ function pullRequestURL(tl) {
   if (given) {
     return given;
   }
-  const repo = (tl.getVariable('Build.Repository.Uri') || '').replace(/\/+$/, '').replace(/\.git$/, '');
+  const repo = withoutUser(tl.getVariable('Build.Repository.Uri') || '').replace(/\/+$/, '').replace(/\.git$/, '');
   const provider = tl.getVariable('Build.Repository.Provider') || '';
   if (!repo) {
     return '';
@@ -293,6 +293,13 @@ function pullRequestURL(tl) {
     return id ? `${repo}/pullrequest/${id}` : '';
   }
   return '';
+}
+
+// withoutUser drops the user name Azure Repos puts in Build.Repository.Uri (its clone URL,
+// https://{org}@dev.azure.com/...): a pull request's web URL has none, and maestro refuses
+// URLs that carry one.
+function withoutUser(uri) {
+  return uri.replace(/^(https?:\/\/)[^/@]*@/i, '$1');
 }
 
 // commandLines returns the argument vectors to run, in order (add-build-to-channel runs once

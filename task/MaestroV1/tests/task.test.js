@@ -438,6 +438,8 @@ const speculative = [
   ['an explicit pull request', { pullRequest: 'https://github.com/dotnet/arcade/pull/12' }, {}, ' --speculative --pull-request https://github.com/dotnet/arcade/pull/12'],
   ['a GitHub pull request build', {}, { BUILD_REPOSITORY_URI: 'https://github.com/dotnet/arcade.git', BUILD_REPOSITORY_PROVIDER: 'GitHub', SYSTEM_PULLREQUEST_PULLREQUESTNUMBER: '5' }, ' --speculative --pull-request https://github.com/dotnet/arcade/pull/5'],
   ['an Azure Repos pull request build', {}, { BUILD_REPOSITORY_URI: 'https://dev.azure.com/dnceng/internal/_git/dotnet-arcade', BUILD_REPOSITORY_PROVIDER: 'TfsGit', SYSTEM_PULLREQUEST_PULLREQUESTID: '77' }, ' --speculative --pull-request https://dev.azure.com/dnceng/internal/_git/dotnet-arcade/pullrequest/77'],
+  // Azure Repos gives the repository URI with the organization as user name (its clone URL).
+  ['an Azure Repos pull request build, the URI with a user name', {}, { BUILD_REPOSITORY_URI: 'https://dnceng@dev.azure.com/dnceng/internal/_git/dotnet-arcade', BUILD_REPOSITORY_PROVIDER: 'TfsGit', SYSTEM_PULLREQUEST_PULLREQUESTID: '78' }, ' --speculative --pull-request https://dev.azure.com/dnceng/internal/_git/dotnet-arcade/pullrequest/78'],
   ['a branch build', {}, { BUILD_REPOSITORY_URI: 'https://github.com/dotnet/arcade', BUILD_REPOSITORY_PROVIDER: 'GitHub' }, ' --speculative'],
 ];
 
