@@ -70,6 +70,10 @@ type PullRequestState struct {
 	// root first, with their state read from their hosts (nil for a pull
 	// request that is not speculative).
 	Ancestors []Ancestor
+	// Unmoved says that a speculative pull request still carries the
+	// speculative build of its parent: not yet moved to the mainline
+	// build of the parent's merged commit.
+	Unmoved bool
 }
 
 // Ancestor is one pull request above a speculative pull request.
@@ -231,7 +235,7 @@ func evaluate(p maestro.MergePolicy, s *eval) PolicyResult {
 	case maestro.PolicyVersionDetailsProps:
 		r = versionDetailsProps(s)
 	case maestro.PolicySpeculativeParentsMerged:
-		r = speculativeParentsMerged(s.Ancestors)
+		r = speculativeParentsMerged(s.Ancestors, s.Unmoved)
 	default:
 		r = failDecisively(fmt.Sprintf("Unknown merge policy %q", p.Name),
 			fmt.Sprintf("This pull request names the merge policy %q, which Maestro++ does not know, so it is never merged automatically. Valid policies: %s. Fix the subscription's or repository branch's merge policies.",
@@ -293,7 +297,7 @@ func shortSHA(sha string) string {
 // before the changes it was built from), a decisive failure when one
 // closed without merging (the flow closes this pull request too). A pull
 // request that is not speculative has no ancestors and passes.
-func speculativeParentsMerged(ancestors []Ancestor) PolicyResult {
+func speculativeParentsMerged(ancestors []Ancestor, unmoved bool) PolicyResult {
 	var open []string
 	for _, a := range ancestors {
 		switch a.State {
@@ -311,6 +315,12 @@ func speculativeParentsMerged(ancestors []Ancestor) PolicyResult {
 	}
 	if len(ancestors) == 0 {
 		return succeed("Not a speculative pull request", "This pull request has no ancestor pull requests to wait for.")
+	}
+	if unmoved {
+		// Merging now would merge the parent's speculative build (built
+		// from its pull request, non-shipping) into the target branch.
+		return pending("Waiting for the move to the mainline build",
+			fmt.Sprintf("Every pull request above this one merged, but this one still carries the speculative build of %s. It waits to be moved to the mainline build of the merged commit once that is published.", ancestors[len(ancestors)-1].URL))
 	}
 	return succeed("Every ancestor pull request merged", "Every pull request above this one merged.")
 }

@@ -411,6 +411,7 @@ func (s *Service) gatherState(ctx context.Context, p platform.Platform, e regist
 		for _, a := range ancestors {
 			state.Ancestors = append(state.Ancestors, a.Ancestor)
 		}
+		state.Unmoved = !e.Record.Speculative.Moved
 	}
 	if !needsFiles(m.policies) {
 		return state, nil

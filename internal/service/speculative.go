@@ -601,6 +601,11 @@ func (s *Service) SpeculativeTree(ctx context.Context, url string) ([]Speculativ
 			}
 			if !n.Ended() {
 				n.Gate = gateOf(n.Ancestors)
+				if n.Gate == "passed" && n.State != maestro.SpeculativeMoved {
+					// Every ancestor merged, but it still carries the
+					// parent's speculative build: the policy waits too.
+					n.Gate = "waiting"
+				}
 			}
 		}
 		nodes = append(nodes, n)

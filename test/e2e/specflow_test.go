@@ -97,6 +97,12 @@ func (h localHost) file(t *testing.T, repo, branch, path string) string {
 
 func (h localHost) head(t *testing.T, repo, branch string) string {
 	t.Helper()
+	return head(t, repo, branch)
+}
+
+// head is the commit of branch in the local repository repo.
+func head(t *testing.T, repo, branch string) string {
+	t.Helper()
 	out, err := exec.Command("git", "-C", repo, "rev-parse", "refs/heads/"+branch).Output()
 	require.NoError(t, err, "%s %s", repo, branch)
 	return strings.TrimSpace(string(out))
@@ -436,6 +442,18 @@ func (c *specChain) check(t *testing.T, i int, pr chainPR, success bool) {
 	c.h.setCheck(t, c.r[i], pr, success)
 }
 
+// green reports pr's check "build" succeeded.
+func (c *specChain) green(t *testing.T, i int, pr chainPR) {
+	t.Helper()
+	c.check(t, i, pr, true)
+}
+
+// prs lists the pull requests of repository i.
+func (c *specChain) prs(t *testing.T, i int) []chainPR {
+	t.Helper()
+	return c.h.prs(t, c.r[i])
+}
+
 // labelled asserts that pr carries the label speculative, where the host
 // has labels, exactly when want.
 func (c *specChain) labelled(t *testing.T, pr chainPR, want bool) {
@@ -542,6 +560,17 @@ func speculativeChain(t *testing.T, e *env, c *specChain) {
 	merged := c.only(t, 0, maestro.PullRequestMerged)
 	require.NotEmpty(t, merged.MergeCommit)
 	parentCommit := merged.MergeCommit
+	// Before the mainline build of the merged commit is published, the
+	// gate still holds the child: it carries a build of a pull request.
+	c.tick(t)
+	for i := 1; i <= 3; i++ {
+		pr := c.only(t, i, maestro.PullRequestOpen)
+		state, msg := h.policy(t, c.r[i], pr, "SpeculativeParentsMerged")
+		assert.Equal(t, "pending", state, "%s: %s", pr.URL, msg)
+		if i == 1 {
+			assert.Contains(t, msg, "Waiting for the move to the mainline build", pr.URL)
+		}
+	}
 	for i := 1; i <= 3; i++ {
 		out := c.publish(t, c.r[i-1], "main", parentCommit, fmt.Sprintf("Pkg%d@2.0.0", i-1), "")
 		assert.Contains(t, out, "subscription "+c.subs[i].ID)

@@ -23,16 +23,16 @@ import (
 // merged commit (a build of the merge commit), ready to promote.
 type promotable struct {
 	*specChain
-	up      maestro.PullRequest // the upstream pull request, merged
-	head    int                 // the speculative build of its head (not the merged commit)
-	headSHA string              // that head
-	merged  int                 // the speculative build of its merged commit
-	commit  string              // the merged commit
-	chained [4]maestro.PullRequest
+	up      chainPR // the upstream pull request, merged
+	head    int     // the speculative build of its head (not the merged commit)
+	headSHA string  // that head
+	merged  int     // the speculative build of its merged commit
+	commit  string  // the merged commit
+	chained [4]chainPR
 }
 
 func newPromotable(t *testing.T, e *env, extra int) *promotable {
-	c := newSpecChain(t, e)
+	c := newSpecChain(t, e, localHost{e})
 	p := &promotable{specChain: c}
 	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
 	p.up = c.only(t, 0, maestro.PullRequestOpen)

@@ -27,13 +27,13 @@ import (
 // recording it as applied.
 func TestSpeculativeChainTicksRace(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
-		c := newSpecChain(t, e)
+		c := newSpecChain(t, e, localHost{e})
 		c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
 		up := c.only(t, 0, maestro.PullRequestOpen)
 		e.ok("pr", "set-check", "--repository", c.r[0], "--number", fmt.Sprint(up.Number), "--name", "build", "--state", "pending")
 		c.publish(t, c.r[0], up.HeadBranch, head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
 		c.ciChain(t, "2.0.0-pr.1")
-		var chained [4]maestro.PullRequest
+		var chained [4]chainPR
 		for i := 1; i <= 3; i++ {
 			chained[i] = c.only(t, i, maestro.PullRequestOpen)
 			c.green(t, i, chained[i])
@@ -45,7 +45,7 @@ func TestSpeculativeChainTicksRace(t *testing.T) {
 		for round := 2; round <= 4; round++ {
 			v := fmt.Sprintf("2.0.0-pr.%d", round)
 			// The push: a new speculative build of each pull request of the chain, not flowed.
-			parents := []maestro.PullRequest{up, chained[1], chained[2]}
+			parents := []chainPR{up, chained[1], chained[2]}
 			newest := map[string]int{}
 			for i, p := range parents {
 				newest[p.URL] = c.publishNoTrigger(t, c.r[i], p.HeadBranch, sha(1000*round+i), p.URL, fmt.Sprintf("Pkg%d@%s", i, v))
