@@ -114,3 +114,52 @@ func TestPromoteOnceWithoutAzureDevOps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []maestro.BuildDependency{{BuildID: ids[0], IsProduct: true}}, res.Build.Dependencies)
 }
+
+// TestAnyBuild: AnyBuild reads an official id from the registry and a
+// speculative id from the speculative registry, with the mainline build it
+// was promoted to once there is one; an unknown id of either range is
+// KindNotFound, and the speculative registry refuses the call.
+func TestAnyBuild(t *testing.T) {
+	ctx := context.Background()
+	const repo = "https://github.com/dotnet/arcade"
+	r := newRegistry(t)
+	ch, err := r.AddChannel(ctx, ".NET 10", "product")
+	require.NoError(t, err)
+	_, err = r.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: repo, Branch: "main", ChannelID: ch.ID, Enabled: true})
+	require.NoError(t, err)
+	official, err := r.PublishBuild(ctx, sampleBuild(repo, 1, "A"), registry.PublishOptions{})
+	require.NoError(t, err)
+	b, pr := prBuild(repo, 2, "https://github.com/dotnet/arcade/pull/12")
+	res, err := r.PublishSpeculative(ctx, b, registry.SpeculativeOptions{PullRequest: pr})
+	require.NoError(t, err)
+	specID := res.Build.ID
+
+	got, err := r.AnyBuild(ctx, official.Build.ID)
+	require.NoError(t, err)
+	assert.Equal(t, official.Build.Commit, got.Commit)
+	assert.False(t, got.Speculative)
+	got, err = r.AnyBuild(ctx, specID)
+	require.NoError(t, err)
+	assert.True(t, got.Speculative)
+	assert.Equal(t, pr, got.PullRequest)
+	assert.Len(t, got.Assets, 2, "with its assets")
+	assert.Zero(t, got.PromotedTo, "not promoted yet")
+
+	promoted, err := r.Promote(ctx, got, registry.PromoteOptions{Branch: "main"})
+	require.NoError(t, err)
+	got, err = r.AnyBuild(ctx, specID)
+	require.NoError(t, err)
+	assert.Equal(t, promoted.Build.ID, got.PromotedTo)
+	got, err = r.AnyBuild(ctx, promoted.Build.ID)
+	require.NoError(t, err)
+	assert.Equal(t, specID, got.PromotedFrom)
+
+	for _, id := range []int{promoted.Build.ID + 1, specID + 1} {
+		_, err = r.AnyBuild(ctx, id)
+		assert.Equal(t, maestro.KindNotFound, maestro.KindOf(err), "%d: %v", id, err)
+	}
+	spec, err := r.Speculative(ctx)
+	require.NoError(t, err)
+	_, err = spec.AnyBuild(ctx, specID)
+	assert.ErrorContains(t, err, "call it on the registry")
+}

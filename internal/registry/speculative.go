@@ -58,6 +58,34 @@ func (r *Registry) Speculative(ctx context.Context) (*Registry, error) {
 	return &s, nil
 }
 
+// AnyBuild returns build id, official or speculative, as `maestro build
+// show` and GET /api/builds/{id} show it: an id below SpeculativeIDBase is
+// r's build (Build); an id from SpeculativeIDBase up is the speculative
+// registry's, with PromotedTo set to the mainline build promoted from it
+// (PromotedBuild: 0 when none). Errors are Build's: maestro.KindNotFound
+// when no build has the id, speculative or not. Call it on the registry,
+// not on its speculative registry.
+func (r *Registry) AnyBuild(ctx context.Context, id int) (maestro.Build, error) {
+	if r.firstID >= SpeculativeIDBase {
+		return maestro.Build{}, errors.New("AnyBuild: call it on the registry, not on its speculative registry")
+	}
+	if !IsSpeculativeID(id) {
+		return r.Build(ctx, id)
+	}
+	spec, err := r.Speculative(ctx)
+	if err != nil {
+		return maestro.Build{}, err
+	}
+	b, err := spec.Build(ctx, id)
+	if err != nil {
+		return maestro.Build{}, err
+	}
+	if b.PromotedTo, err = r.PromotedBuild(ctx, id); err != nil {
+		return maestro.Build{}, err
+	}
+	return b, nil
+}
+
 // SpeculativeOptions are the choices of a speculative publish.
 type SpeculativeOptions struct {
 	// PullRequest is the pull request the build was made from; nil for a

@@ -304,6 +304,20 @@ func TestAPIThroughTheDocument(t *testing.T) {
 	assert.Equal(t, b1.Commit, one.Commit)
 	r.wantError(404, "GET", "/api/builds/999", nil)
 	r.wantError(400, "GET", "/api/builds/0", nil)
+	// A speculative build (an id of its own range) answers as `maestro
+	// build show` shows it, with its pull request (TestAPIBuildOfAnyID has
+	// the promoted ones).
+	pr := &maestro.BuildPullRequest{URL: "https://github.com/dotnet/arcade/pull/7", HeadCommit: "4444444444444444444444444444444444444444", TargetBranch: "main"}
+	res, err := reg.PublishSpeculative(t.Context(), maestro.Build{Repository: "https://github.com/dotnet/arcade", Branch: "refs/pull/7/merge",
+		Commit: "3333333333333333333333333333333333333333", DateProduced: time.Date(2026, 12, 5, 11, 0, 0, 0, time.UTC)},
+		registry.SpeculativeOptions{PullRequest: pr})
+	require.NoError(t, err)
+	var spec maestro.Build
+	r.want(200, "GET", "/api/builds/"+itoa(res.Build.ID), nil, &spec)
+	assert.True(t, spec.Speculative)
+	assert.Equal(t, pr, spec.PullRequest)
+	assert.Equal(t, []maestro.Channel{{ID: registry.SpeculativeTwinID(ch.ID), Name: ".NET 10 (speculative)", Classification: "product"}}, spec.Channels)
+	r.wantError(404, "GET", "/api/builds/"+itoa(res.Build.ID+1), nil)
 	var matches []registry.AssetMatch
 	r.want(200, "GET", "/api/assets?name=microsoft.dotnet.arcade.sdk&version=2.0.0", nil, &matches)
 	require.Len(t, matches, 1)

@@ -73,7 +73,8 @@ func (s *Server) apiLatestBuild(r *http.Request) (int, any, error) {
 	return http.StatusOK, b, nil
 }
 
-// apiBuild: GET /api/builds/{id} (maestro build show).
+// apiBuild: GET /api/builds/{id} (maestro build show): an official or a
+// speculative build (an id from registry.SpeculativeIDBase up).
 func (s *Server) apiBuild(r *http.Request) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Server) apiBuild(r *http.Request) (int, any, error) {
 	if _, err := query(r); err != nil {
 		return 0, nil, err
 	}
-	b, err := s.reg.Build(r.Context(), id)
+	b, err := s.reg.AnyBuild(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -82,7 +82,8 @@ var siteFuncs = template.FuncMap{
 	"prName":    prName,
 	"webURL":    webURL,
 	// speculativeID: a speculative build has no page (it is in no
-	// channel; `maestro build show --id` shows it), so it is not linked.
+	// channel; `maestro build show --id` and GET /api/builds/{id} show
+	// it), so it is not linked.
 	"speculativeID": registry.IsSpeculativeID,
 }
 

@@ -122,24 +122,10 @@ func showRun(c *cli.Context, f *cmdutil.Factory, o *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	if !registry.IsSpeculativeID(o.ID) {
-		b, err := reg.Build(c.Context, o.ID)
-		if err != nil {
-			return err
-		}
-		return show(f, o.JSON, b)
-	}
 	// Speculative builds have ids of their own and are kept apart
-	// (docs/registry.md, "Speculative builds").
-	spec, err := reg.Speculative(c.Context)
+	// (docs/registry.md, "Speculative builds"); AnyBuild reads either.
+	b, err := reg.AnyBuild(c.Context, o.ID)
 	if err != nil {
-		return err
-	}
-	b, err := spec.Build(c.Context, o.ID)
-	if err != nil {
-		return err
-	}
-	if b.PromotedTo, err = reg.PromotedBuild(c.Context, o.ID); err != nil {
 		return err
 	}
 	return show(f, o.JSON, b)
