@@ -20,7 +20,7 @@ import (
 )
 
 // The REST API under /api/: JSON, with the names the command line prints
-// with -o json, over the same registry and flow service calls as the
+// with --output json, over the same registry and flow service calls as the
 // commands. openapi.json, embedded below and served at /api/openapi.json,
 // describes every route; the tests check the handlers' real answers
 // against it.

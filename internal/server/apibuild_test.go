@@ -104,7 +104,7 @@ func TestAPIBuildOfAnyID(t *testing.T) {
 			for _, k := range tc.absent {
 				assert.NotContains(t, got, k, "%s", body)
 			}
-			// The JSON `maestro build show --id N -o json` prints.
+			// The JSON `maestro build show --id N --output json` prints.
 			shown, err := reg.AnyBuild(ctx, tc.id)
 			require.NoError(t, err)
 			want, err := json.Marshal(shown)

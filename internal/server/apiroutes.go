@@ -16,7 +16,7 @@ import (
 
 // The API's handlers. Each calls the registry or flow service function the
 // matching command calls (named beside it) and answers the value that
-// command prints with -o json.
+// command prints with --output json.
 
 // apiBuilds: GET /api/builds (maestro build list).
 func (s *Server) apiBuilds(r *http.Request) (int, any, error) {
@@ -281,7 +281,7 @@ func (s *Server) apiSubscriptions(r *http.Request) (int, any, error) {
 }
 
 // subscriptionWithState is a subscription with its flow state, as
-// `maestro subscription show -o json` prints it.
+// `maestro subscription show --output json` prints it.
 type subscriptionWithState struct {
 	maestro.Subscription
 	FlowState registry.FlowState `json:"flowState"`

@@ -15,7 +15,7 @@ import (
 )
 
 // apiProductBuilds: GET /api/speculative/builds (maestro speculative
-// builds list -o json): the reports of the newest speculative product
+// builds list --output json): the reports of the newest speculative product
 // builds, newest first.
 func (s *Server) apiProductBuilds(r *http.Request) (int, any, error) {
 	q, err := query(r, "limit")
@@ -40,7 +40,7 @@ func (s *Server) apiProductBuilds(r *http.Request) (int, any, error) {
 }
 
 // apiProductBuild: GET /api/speculative/builds/{id} (maestro speculative
-// builds show --id ID -o json): a product build's report, with its
+// builds show --id ID --output json): a product build's report, with its
 // mainline times worked out from the registry as it is now.
 func (s *Server) apiProductBuild(r *http.Request) (int, any, error) {
 	if _, err := query(r); err != nil {

@@ -18,7 +18,7 @@ import (
 
 // The trees of speculative pull requests (docs/speculative.md, Status):
 // the API's GET /api/speculative/pull-requests answers what `maestro
-// speculative status -o json` prints, and the site's
+// speculative status --output json` prints, and the site's
 // /speculative/pull-requests lists the trees' roots, or, with
 // ?pullRequest=URL, draws one tree coloured by state beside its table.
 
