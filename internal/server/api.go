@@ -33,7 +33,7 @@ import (
 // with the status of the error's kind: 400 invalid input, 404 not found,
 // 409 conflict, 503 the store (or another service) unavailable, 500
 // anything else (its cause is logged, not answered); and 413 for a request
-// body over maxAPIBody.
+// body over maxAPIBody, 415 for one that is not JSON (jsonBody).
 //
 // The document's schemas forbid properties they do not name, so a field
 // added to a type the API answers (maestro.Build, maestro.Subscription,
@@ -151,6 +151,10 @@ func (s *Server) authorize(scope Scope, h apiHandler) http.Handler {
 				return
 			}
 		}
+		if err := jsonBody(r); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
 		code, v, err := h(r)
 		if err != nil {
 			s.apiError(w, r, err)
@@ -202,7 +206,8 @@ func statusOf(err error) int {
 }
 
 // statusError is a refusal of the HTTP layer that no error kind names
-// (413 for a body over maxAPIBody); its message is answered as is.
+// (413 for a body over maxAPIBody, 415 for one that is not JSON); its
+// message is answered as is.
 type statusError struct {
 	code int
 	msg  string
@@ -287,15 +292,35 @@ func durationParam(name, v string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// readBody reads a JSON request body (at most maxAPIBody) into raw bytes;
-// an empty body is allowed only when optional.
-func readBody(r *http.Request, optional bool) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && !(r.Method == http.MethodPatch && mt == "application/merge-patch+json") {
-			return nil, invalidf("Content-Type %q: send application/json (application/merge-patch+json for PATCH)", ct)
-		}
+// jsonBody refuses, with 415, a request body that is not JSON: a POST,
+// PUT, PATCH or DELETE that sends a body (a Content-Length other than 0,
+// or a chunked one) must say Content-Type: application/json, with
+// parameters or not (application/json; charset=utf-8), or
+// application/merge-patch+json for PATCH. A body without a Content-Type is
+// refused too, as the site's forms refuse one (siteform.go): curl -d, for
+// one, sends application/x-www-form-urlencoded, which is no JSON. A request
+// without a body (a trigger with no options, a DELETE) needs none.
+func jsonBody(r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.ContentLength == 0 {
+		return nil
 	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || r.Method == http.MethodPatch && mt == "application/merge-patch+json") {
+		return nil
+	}
+	what := fmt.Sprintf("Content-Type %q", ct)
+	if ct == "" {
+		what = "no Content-Type"
+	}
+	return &statusError{code: http.StatusUnsupportedMediaType,
+		msg: what + ": send the request body as application/json (application/merge-patch+json also for PATCH)"}
+}
+
+// readBody reads a JSON request body (at most maxAPIBody; authorize
+// checked its type) into raw bytes; an empty body is allowed only when
+// optional.
+func readBody(r *http.Request, optional bool) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
 	if err != nil {
 		return nil, invalidf("read the request body: %v", err)

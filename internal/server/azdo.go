@@ -203,6 +203,11 @@ func (s *Server) azureDevOpsHook(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusUnauthorized, "authenticate with Basic authentication (the password is the service hook secret) or the "+HeaderHookSecret+" header")
 		return
 	}
+	// Service hooks (Web Hooks) post JSON: application/json; charset=utf-8.
+	if refuseMediaType(w, r, "an Azure DevOps service hook", "application/json") {
+		s.countAzDOEvent("", "invalid")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxAzureDevOpsPayload)
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(r.Body); err != nil {

@@ -2,9 +2,12 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -71,6 +74,28 @@ func decodeGitHubPayload(payload []byte, p *gitHubPayload) error {
 		}
 	}
 	return decode(v[10], &p.SHA)
+}
+
+// gitHubMediaTypes are the content types a GitHub webhook delivers in, as
+// its "Content type" setting says: the payload as the body
+// (application/json), or as the form field payload
+// (application/x-www-form-urlencoded). go-github's ValidatePayload reads
+// both; the legacy /CommitPushed route takes the same.
+var gitHubMediaTypes = []string{"application/json", "application/x-www-form-urlencoded"}
+
+// refuseMediaType answers 415 and reports true when the request's
+// Content-Type is none of types (parameters such as charset aside); what
+// names the sender for the message.
+func refuseMediaType(w http.ResponseWriter, r *http.Request, what string, types ...string) bool {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && slices.Contains(types, mt) {
+		return false
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	message(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %s: %s sends %s", ct, what, strings.Join(types, " or ")))
+	return true
 }
 
 // readGitHubPayload is go-github's ValidatePayload (the signature checked

@@ -44,8 +44,9 @@ var gitHubRecheck = []string{"pull_request", "pull_request_review", "check_run",
 
 // gitHubWebhook answers POST /webhooks/github: it verifies
 // X-Hub-Signature-256 (constant time, go-github's ValidatePayload, see
-// readGitHubPayload) before
-// anything else, then records an event it acts on in the store and answers
+// readGitHubPayload) before anything else but the Content-Type (415 but
+// for application/json and application/x-www-form-urlencoded, the
+// webhook's two settings), then records an event it acts on in the store and answers
 // 202; a delivery id accepted before answers 200 and changes nothing.
 // Events it does not act on (ping included) are acknowledged with 200 and
 // not recorded.
@@ -53,6 +54,10 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get(gh.SHA256SignatureHeader) == "" {
 		s.countEvent(sourceGitHub, "", EventRejected)
 		message(w, http.StatusUnauthorized, "missing "+gh.SHA256SignatureHeader+": configure the webhook with the secret maestro serve has")
+		return
+	}
+	if refuseMediaType(w, r, "a GitHub webhook", gitHubMediaTypes...) {
+		s.countEvent(sourceGitHub, "", EventRejected)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxGitHubPayload)

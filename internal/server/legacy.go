@@ -39,6 +39,10 @@ func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusUnauthorized, "missing "+gh.SHA1SignatureHeader+" (sha1=...): configure the webhook with the secret maestro serve has for /CommitPushed")
 		return
 	}
+	if refuseMediaType(w, r, "a GitHub webhook", gitHubMediaTypes...) {
+		s.countEvent(sourceLegacy, "", EventRejected)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxGitHubPayload)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {

@@ -420,17 +420,25 @@ func TestCommitPushedSignatures(t *testing.T) {
 		})
 	}
 	assert.Empty(t, l.queued(t))
-
-	// The old service's own deliveries carried only the sha1 signature.
+	// A content type a GitHub webhook cannot be set to is 415, whatever
+	// its signature.
 	req, err := d.NewRequest(t.Context(), a.url+"/CommitPushed")
 	require.NoError(t, err)
-	req.Header.Del("X-Hub-Signature-256")
+	req.Header.Set("Content-Type", "text/plain")
 	code, body := send(t, req)
+	assert.Equal(t, http.StatusUnsupportedMediaType, code, body)
+	assert.Empty(t, keys(t, reg), "nothing recorded")
+
+	// The old service's own deliveries carried only the sha1 signature.
+	req, err = d.NewRequest(t.Context(), a.url+"/CommitPushed")
+	require.NoError(t, err)
+	req.Header.Del("X-Hub-Signature-256")
+	code, body = send(t, req)
 	assert.Equal(t, http.StatusAccepted, code, body)
 	waitDoneOf(t, reg, "legacy", d.GUID)
 	assert.Len(t, l.queued(t), 1)
 	fams := scrape(t, a.url)
-	assert.Equal(t, float64(len(tests)), counter(fams, "maestro_events_received_total", map[string]string{"source": "legacy", "type": "unknown", "result": "rejected"}))
+	assert.Equal(t, float64(len(tests)+1), counter(fams, "maestro_events_received_total", map[string]string{"source": "legacy", "type": "unknown", "result": "rejected"}))
 	assert.Equal(t, 1.0, counter(fams, "maestro_events_received_total", map[string]string{"source": "legacy", "type": "push", "result": "accepted"}))
 }
 

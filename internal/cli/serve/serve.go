@@ -91,6 +91,11 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          scope, other methods write; $` + server.EnvAPIReadToken + `
                          (read), $` + server.EnvAPIWriteToken + ` (read and
                          write), and api.tokens in the file, by SHA-256.
+                         A request body must be application/json (415
+                         otherwise).
+A webhook of another Content-Type than its sender's is answered 415: GitHub's
+application/json or application/x-www-form-urlencoded, Azure DevOps's
+application/json.
 With --scheduler, the replica takes part in electing, by a lease in the
 store, the one replica that runs the schedules: every --tick-interval it
 runs what ` + "`maestro flow tick`" + ` runs (the flow that is due, then the merge
