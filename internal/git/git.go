@@ -85,9 +85,13 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	}
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	// When ctx ends, git is killed, but a transport helper it started
-	// (git-remote-https) may keep our pipes open while it waits on a server
-	// that never answers: stop waiting for them.
+	// When ctx ends (a request's or an event's bound, or its caller gone),
+	// git is killed with the transport helper it started (git-remote-https,
+	// which may wait for good on a server that never answers) and their
+	// children: they run in a process group of their own, killed whole.
+	// WaitDelay stops waiting for pipes that a process out of the group
+	// still holds open.
+	killGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
 		"GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",
@@ -102,6 +106,12 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		msg := r.redact(strings.TrimSpace(errOut.String()))
+		if ctx.Err() != nil {
+			// Killed because ctx ended: say so, so that callers can tell
+			// (errors.Is(err, context.DeadlineExceeded)) work cut short from
+			// a git that failed.
+			return out.String(), fmt.Errorf("git %s stopped: %w (%v): %s", args[0], ctx.Err(), err, msg)
+		}
 		return out.String(), fmt.Errorf("git %s: %w: %s", args[0], err, msg)
 	}
 	return out.String(), nil

@@ -199,7 +199,10 @@ func statusOf(err error) int {
 	case maestro.KindUnavailable:
 		return http.StatusServiceUnavailable
 	}
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	// Work cut short by the request's bound (requestTimeout), or by the
+	// client going away, is unavailable, to try again: not the server's
+	// fault (500). The git and HTTP calls it made were stopped with it.
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

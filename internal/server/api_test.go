@@ -43,6 +43,12 @@ const (
 // its configuration file. It returns the server's URL and its log.
 func apiServer(t *testing.T, reg *registry.Registry, more string) (string, *syncBuffer) {
 	t.Helper()
+	return apiServerEnv(t, reg, more, nil)
+}
+
+// apiServerEnv is apiServer whose flow service reads env (hosts, tokens).
+func apiServerEnv(t *testing.T, reg *registry.Registry, more string, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
 	sum := sha256.Sum256([]byte(fileReadToken))
 	file := filepath.Join(t.TempDir(), "serve.yaml")
 	require.NoError(t, os.WriteFile(file, []byte("api:\n  tokens:\n    - name: dashboard\n      sha256: "+hex.EncodeToString(sum[:])+"\n      scopes: [read]\n"+more), 0o600))
@@ -50,7 +56,7 @@ func apiServer(t *testing.T, reg *registry.Registry, more string) (string, *sync
 		server.Flags{Listen: "127.0.0.1:0"})
 	require.NoError(t, err)
 	logs := &syncBuffer{}
-	srv, err := server.New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(logs, nil)))
+	srv, err := server.New(cfg, wire.Env{Getenv: envOf(env), Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -86,6 +86,9 @@ func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimi
 			}
 		}
 		if err != nil {
+			if err := cutShort(ctx, "health: read pull request "+t.PullRequest.URL, err); err != nil {
+				return nil, err
+			}
 			problems = append(problems, unreadable(t.PullRequest.Repository, t.PullRequest.BaseBranch, fmt.Sprintf("pull request %s", t.PullRequest.URL), err))
 			continue
 		}
@@ -95,6 +98,9 @@ func (s *Service) Health(ctx context.Context, now time.Time, lim flow.HealthLimi
 	for _, t := range targets {
 		listing, err := s.targetDependencies(ctx, maestro.Subscription{TargetRepository: t.repo, TargetBranch: t.branch, TargetDirectory: t.dir})
 		if err != nil {
+			if err := cutShort(ctx, fmt.Sprintf("health: read the dependencies of %s (%s)", t.repo, t.branch), err); err != nil {
+				return nil, err
+			}
 			problems = append(problems, unreadable(t.repo, t.branch, "the dependencies", err))
 			continue
 		}

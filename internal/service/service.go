@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -185,6 +186,9 @@ func (s *Service) Explain(ctx context.Context, id int) (Explanation, error) {
 			}
 			se := SubscriptionExplanation{Decision: d, Assets: []flow.AssetFate{}, Outcomes: outcomes, State: st}
 			if listing, err := s.targetDependencies(ctx, d.Subscription); err != nil {
+				if err := cutShort(ctx, fmt.Sprintf("explain build %d: read the dependencies of %s (%s)", b.ID, d.Subscription.TargetRepository, d.Subscription.TargetBranch), err); err != nil {
+					return ex, err
+				}
 				se.TargetError = err.Error()
 			} else {
 				se.Assets = flow.PlanUpdate(b, d.Subscription, listing).Fates
@@ -194,6 +198,20 @@ func (s *Service) Explain(ctx context.Context, id int) (Explanation, error) {
 		ex.Channels = append(ex.Channels, ce)
 	}
 	return ex, nil
+}
+
+// cutShort returns err, wrapped with what and ctx's error, when ctx
+// ended: work cut short by its bound (or its caller gone) is an error the
+// caller answers as such (a 503 from the server), not a target that could
+// not be read. It returns nil while ctx is live.
+func cutShort(ctx context.Context, what string, err error) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %w: %w", what, ctx.Err(), err)
 }
 
 // targetDependencies reads the dependencies of a subscription's target

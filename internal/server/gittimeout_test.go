@@ -1,0 +1,85 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/maestro"
+	"github.com/maestroplusplus/maestro/internal/service/wire"
+)
+
+// TestGitCutShortWithTheRequest: explain and health clone the target
+// branch with the real git; a git host that takes the request and never
+// answers makes them answer 503 {"message"} once requestTimeout (1s) is
+// over, and leaves no git process behind: git and the transport helper it
+// started (git-remote-http, which waits on the silent host) are killed
+// with the request. Before, explain and health answered 200 with the
+// target "unreadable" (a timeout reported as the target's problem), and
+// git-remote-http stayed, waiting on the host, after git was killed.
+func TestGitCutShortWithTheRequest(t *testing.T) {
+	released := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}))
+	t.Cleanup(func() { close(released); hang.Close() })
+	reg := newRegistry(t)
+	ctx := t.Context()
+	ch, err := reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	_, err = reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, Enabled: true,
+		SourceRepository: "https://github.com/dotnet/arcade", TargetRepository: hang.URL + "/dotnet/target",
+		TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryDay}})
+	require.NoError(t, err)
+	b := publish(t, reg, strings.Repeat("3", 40), "2.0.0", ch.ID)
+	base, logs := apiServerEnv(t, reg, "requestTimeout: 1s\n", map[string]string{wire.EnvGitHubURL: hang.URL,
+		"GITHUB_TOKEN": "ghp_0123456789abcdef0123456789abcdef0123", wire.EnvAllowHTTPLoopback: "true"})
+	c := client{t: t, url: base, token: readToken, doc: openAPI(t), cov: &coverage{}}
+	host := strings.TrimPrefix(hang.URL, "http://") + "/"
+	for _, path := range []string{"/api/flow/explain/" + itoa(b.ID), "/api/flow/health"} {
+		t.Run(path, func(t *testing.T) {
+			c.t = t
+			start := time.Now()
+			msg := c.wantError(http.StatusServiceUnavailable, "GET", path, nil)
+			took := time.Since(start)
+			assert.Contains(t, msg, "deadline exceeded")
+			assert.GreaterOrEqual(t, took, time.Second, "not before requestTimeout")
+			assert.Less(t, took, 8*time.Second, "soon after requestTimeout")
+			require.Eventually(t, func() bool { return len(processesWith(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
+				"no git process left on the silent host: %v", processesWith(t, host))
+		})
+	}
+	assert.Contains(t, logs.String(), "API request failed: unavailable")
+	assert.NotContains(t, logs.String(), "ghp_0123456789abcdef", "no token in the log")
+}
+
+// processesWith lists the command lines of the running processes whose
+// command line contains s (zombies, whose command line is empty, are not
+// running).
+func processesWith(t *testing.T, s string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	require.NoError(t, err)
+	var out []string
+	for _, f := range dirs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		if bytes.Contains(data, []byte(s)) {
+			out = append(out, string(bytes.ReplaceAll(data, []byte{0}, []byte{' '})))
+		}
+	}
+	return out
+}
