@@ -186,13 +186,20 @@ func (r *Registry) promotion(ctx context.Context, spec maestro.Build, opts Promo
 		}
 		deps[i].BuildID = m
 	}
-	// No second mainline build of the commit.
+	// No second mainline build of the commit — unless this promotion is
+	// recorded already: a rerun (maybe of a promote killed after its
+	// commit point, before its flow) gets the promoted build back, also
+	// when a mainline build of the commit was published since.
+	promoted, err := r.PromotedBuild(ctx, spec.ID)
+	if err != nil {
+		return maestro.Build{}, nil, err
+	}
 	same, err := r.Builds(ctx, BuildFilter{Repository: spec.Repository, Commit: spec.Commit})
 	if err != nil {
 		return maestro.Build{}, nil, err
 	}
 	for _, o := range same {
-		if o.PromotedFrom != spec.ID {
+		if promoted == 0 && o.PromotedFrom != spec.ID {
 			return maestro.Build{}, nil, maestro.Errorf(maestro.KindConflict,
 				"commit %s of %s has a mainline build already, build %d: its dependents move to that one; a promotion would record a second",
 				spec.Commit, spec.Repository, o.ID)

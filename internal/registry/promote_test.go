@@ -113,6 +113,28 @@ func TestPromoteOnceWithoutAzureDevOps(t *testing.T) {
 	res, err := r.Promote(ctx, second, registry.PromoteOptions{Branch: "main"})
 	require.NoError(t, err)
 	assert.Equal(t, []maestro.BuildDependency{{BuildID: ids[0], IsProduct: true}}, res.Build.Dependencies)
+
+	// The mainline build of the merged commit published after the
+	// promotion (main's CI) does not make a rerun fail: it returns the
+	// promoted build, which a promote killed before its flow needs.
+	mainline := first
+	mainline.ID, mainline.Speculative, mainline.PullRequest, mainline.Promotable, mainline.Channels = 0, false, nil, nil, nil
+	mainline.Branch = "main"
+	for i := range mainline.Assets {
+		mainline.Assets[i].ID = 0
+	}
+	official, err := r.PublishBuild(ctx, mainline, registry.PublishOptions{})
+	require.NoError(t, err)
+	require.NotEqual(t, ids[0], official.Build.ID, "a second mainline build of the commit, published")
+	rerun, err := r.Promote(ctx, first, registry.PromoteOptions{Branch: "main"})
+	require.NoError(t, err, "a rerun after the mainline build was published")
+	assert.True(t, rerun.Existing)
+	assert.Equal(t, ids[0], rerun.Build.ID)
+	// A speculative build of the same commit never promoted is refused.
+	third := publish(3)
+	third.Commit = first.Commit
+	_, err = r.Promote(ctx, third, registry.PromoteOptions{Branch: "main"})
+	assert.Equal(t, maestro.KindConflict, maestro.KindOf(err), "%v", err)
 }
 
 // TestAnyBuild: AnyBuild reads an official id from the registry and a
