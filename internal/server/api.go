@@ -180,6 +180,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusServiceUnavailable {
 		s.log.Warn("API request failed: unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
+	setRetryAfter(w, err)
 	message(w, code, err.Error())
 }
 
@@ -214,6 +215,8 @@ func statusOf(err error) int {
 type statusError struct {
 	code int
 	msg  string
+	// retryAfter, when set, is answered as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (e *statusError) Error() string { return e.msg }

@@ -547,12 +547,18 @@ func (s *Server) apiHistory(r *http.Request) (int, any, error) {
 }
 
 // apiExplain: GET /api/flow/explain/{buildId} (maestro flow explain). It
-// clones each target branch, so it takes seconds.
+// clones each target branch, so it takes seconds, and runs within the
+// replica's bound of such requests (cloneSlot).
 func (s *Server) apiExplain(r *http.Request) (int, any, error) {
 	id, err := pathID(r, "buildId")
 	if err != nil {
 		return 0, nil, err
 	}
+	release, err := s.cloneSlot(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
 	ex, err := s.svc.Explain(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
@@ -566,7 +572,8 @@ var defaultHealthLimits = flow.HealthLimits{Failures: 3, PullRequestAge: 7 * 24 
 
 // apiHealth: GET /api/flow/health (maestro flow health): the problems that
 // keep dependencies from flowing; an empty list is healthy. It clones
-// every target branch.
+// every target branch, within the replica's bound of such requests
+// (cloneSlot); the site's health page answers through it.
 func (s *Server) apiHealth(r *http.Request) (int, any, error) {
 	q, err := query(r, "failures", "prAge", "pendingAge", "unused", "mirrorAge")
 	if err != nil {
@@ -588,6 +595,11 @@ func (s *Server) apiHealth(r *http.Request) (int, any, error) {
 	if lim.MirrorAge, err = durationParam("mirrorAge", q["mirrorAge"], lim.MirrorAge); err != nil {
 		return 0, nil, err
 	}
+	release, err := s.cloneSlot(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
 	problems, err := s.svc.Health(r.Context(), s.now(), lim)
 	if err != nil {
 		return 0, nil, err

@@ -46,6 +46,13 @@ const (
 	DefaultLeasePeriod = 30 * time.Second
 	// DefaultTickInterval is how often the leader runs the schedules.
 	DefaultTickInterval = time.Minute
+	// DefaultCloneRequests bounds the requests that clone target branches
+	// (explain and health, of the API and the site) running at once in
+	// one replica: each clone takes seconds of CPU and disk, and the
+	// replica also serves webhooks and events (see cloneSlot).
+	DefaultCloneRequests = 2
+	// MaxCloneRequests is the highest cloneRequests accepted.
+	MaxCloneRequests = 64
 )
 
 // Limits of the scheduler's timing: the lease period is the store lease
@@ -73,7 +80,9 @@ type Config struct {
 	EventTimeout time.Duration
 	// RequestTimeout: see DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	GitHub         GitHubConfig
+	// CloneRequests: see DefaultCloneRequests.
+	CloneRequests int
+	GitHub        GitHubConfig
 	// API configures the REST API (apiconfig.go).
 	API    APIConfig
 	Legacy LegacyConfig
@@ -115,6 +124,7 @@ type fileConfig struct {
 	ClaimTimeout   string `yaml:"claimTimeout"`
 	EventTimeout   string `yaml:"eventTimeout"`
 	RequestTimeout string `yaml:"requestTimeout"`
+	CloneRequests  *int   `yaml:"cloneRequests"`
 	GitHub         struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
@@ -136,6 +146,7 @@ type Flags struct {
 	Listen         string
 	Store          string
 	Workers        int
+	CloneRequests  int
 	GitHubWebhooks *bool
 	// LegacyCommitPushed enables POST /CommitPushed; LegacySubscriptions
 	// and LegacyVSOURLs configure it (see LegacyConfig).
@@ -155,7 +166,7 @@ type Flags struct {
 // to set.
 func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
 	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout, EventTimeout: DefaultEventTimeout,
-		RequestTimeout: DefaultRequestTimeout, Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
+		RequestTimeout: DefaultRequestTimeout, CloneRequests: DefaultCloneRequests, Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
 	if path != "" {
 		if err := readFile(path, &cfg); err != nil {
 			return Config{}, err
@@ -179,6 +190,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	}
 	if flags.Workers != 0 {
 		cfg.Workers = flags.Workers
+	}
+	if flags.CloneRequests != 0 {
+		cfg.CloneRequests = flags.CloneRequests
 	}
 	if flags.GitHubWebhooks != nil {
 		cfg.GitHub.Webhooks = *flags.GitHubWebhooks
@@ -216,6 +230,9 @@ func readFile(path string, cfg *Config) error {
 	cfg.Store = fc.Store
 	if fc.Workers != nil {
 		cfg.Workers = *fc.Workers
+	}
+	if fc.CloneRequests != nil {
+		cfg.CloneRequests = *fc.CloneRequests
 	}
 	if fc.ClaimTimeout != "" {
 		d, err := time.ParseDuration(fc.ClaimTimeout)
@@ -275,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		return maestro.Errorf(maestro.KindInvalid, "workers %d: use 1 to 256", c.Workers)
+	}
+	if c.CloneRequests < 1 || c.CloneRequests > MaxCloneRequests {
+		return maestro.Errorf(maestro.KindInvalid, "cloneRequests %d: use 1 to %d (the requests that clone target branches, explain and health, running at once)", c.CloneRequests, MaxCloneRequests)
 	}
 	if c.ClaimTimeout < time.Second {
 		return maestro.Errorf(maestro.KindInvalid, "claimTimeout %s: use at least 1s", c.ClaimTimeout)

@@ -54,6 +54,9 @@ github:
 			if tt.want.RequestTimeout == 0 {
 				tt.want.RequestTimeout = server.DefaultRequestTimeout // TestRequestTimeoutConfig covers it
 			}
+			if tt.want.CloneRequests == 0 {
+				tt.want.CloneRequests = server.DefaultCloneRequests // TestCloneRequestsConfig covers it
+			}
 			if tt.want.Scheduler == (server.SchedulerConfig{}) {
 				tt.want.Scheduler = defaultScheduler // TestLoadSchedulerConfig covers it
 			}

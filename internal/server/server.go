@@ -87,6 +87,8 @@ type Server struct {
 	azdo azdoState // Azure DevOps service hooks (azdo.go)
 
 	svgs *svgCache // the site's laid-out graphs (sitegraph.go)
+
+	clones chan struct{} // the requests that clone, running (clonelimit.go)
 }
 
 // WithMetrics makes the server count into m (whose InstrumentStore should
@@ -104,7 +106,8 @@ func New(cfg Config, svc *service.Service, log *slog.Logger, opts ...Option) (*S
 		now = time.Now
 	}
 	s := &Server{cfg: cfg, reg: svc.Registry, svc: svc, log: log, now: now, owner: uuid.NewString(),
-		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), seq: newSequencer(), svgs: newSVGCache()}
+		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), seq: newSequencer(), svgs: newSVGCache(),
+		clones: make(chan struct{}, cfg.CloneRequests)}
 	for _, o := range opts {
 		o(s)
 	}

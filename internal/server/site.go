@@ -193,6 +193,7 @@ func (s *Server) page(scope Scope, p pageFunc) http.HandlerFunc {
 				s.log.Error("site page failed", "method", r.Method, "path", r.URL.Path, "error", err)
 				msg = "Internal error; the server's log says why."
 			}
+			setRetryAfter(w, err)
 			s.sitePage(w, r, code, "error", pageData{Title: http.StatusText(code), Viewer: v, Data: msg})
 			return
 		}

@@ -92,7 +92,11 @@ func NewCmd(f *cmdutil.Factory, runF func(*cli.Context, *Options) error) *cli.Co
                          (read), $` + server.EnvAPIWriteToken + ` (read and
                          write), and api.tokens in the file, by SHA-256.
                          A request body must be application/json (415
-                         otherwise).
+                         otherwise). Explain and health (of the API and
+                         the site) clone target branches: at most
+                         --clone-requests run at once; one more waits up
+                         to ` + server.CloneWait.String() + `, then is answered 503 with
+                         Retry-After.
 A webhook of another Content-Type than its sender's is answered 415: GitHub's
 application/json or application/x-www-form-urlencoded, Azure DevOps's
 application/json.
@@ -115,6 +119,7 @@ parallel (--workers). Flags override the environment, which overrides the
   claimTimeout: 5m        # after it, another worker takes a stalled event over
   eventTimeout: 15m       # one attempt at an event's work (and a trigger's)
   requestTimeout: 1m      # a request's work; 503 after it
+  cloneRequests: 2        # explain and health requests (they clone) at once
   github:
     webhooks: true
     webhookSecret: ...    # better: $` + server.EnvGitHubWebhookSecret + `
@@ -152,6 +157,7 @@ logged.`,
 			&cli.StringFlag{Name: "listen", Usage: "`ADDRESS` to listen on, HOST:PORT (default: " + server.DefaultListen + ")"},
 			&cli.StringFlag{Name: "config", Usage: "configuration `FILE` (YAML)"},
 			&cli.IntFlag{Name: "workers", Usage: "events processed at once, 1 to 256", DefaultText: fmt.Sprint(server.DefaultWorkers)},
+			&cli.IntFlag{Name: "clone-requests", Usage: fmt.Sprintf("requests that clone target branches (explain, health) run at once, 1 to %d; more wait %s, then 503 with Retry-After", server.MaxCloneRequests, server.CloneWait), DefaultText: fmt.Sprint(server.DefaultCloneRequests)},
 			&cli.BoolFlag{Name: "github-webhooks", Usage: "enable POST /webhooks/github (needs $" + server.EnvGitHubWebhookSecret + ")"},
 			&cli.BoolFlag{Name: "legacy-commit-pushed", Usage: "enable POST /CommitPushed (needs $" + server.EnvLegacyWebhookSecret + ", --legacy-subscriptions and an Azure DevOps token)"},
 			&cli.StringFlag{Name: "legacy-subscriptions", Usage: "the legacy subscriptions.json `FILE` /CommitPushed matches pushes against"},
@@ -168,9 +174,13 @@ logged.`,
 			}
 			o := &Options{ConfigFile: c.String("config"), Flags: server.Flags{
 				Listen: c.String("listen"), Store: c.String(cmdutil.StoreFlag.Name), Workers: c.Int("workers"),
+				CloneRequests: c.Int("clone-requests"),
 			}}
 			if c.IsSet("workers") && o.Flags.Workers < 1 {
 				return cmdutil.UsageErrorf("--workers %d: use 1 to 256", o.Flags.Workers)
+			}
+			if n := o.Flags.CloneRequests; c.IsSet("clone-requests") && (n < 1 || n > server.MaxCloneRequests) {
+				return cmdutil.UsageErrorf("--clone-requests %d: use 1 to %d", n, server.MaxCloneRequests)
 			}
 			if c.IsSet("azure-devops-hooks") {
 				on := c.Bool("azure-devops-hooks")
