@@ -176,8 +176,11 @@ func (s *Service) SpeculativeDue(ctx context.Context, url string, now time.Time)
 
 // advance does the work of one speculative pull request, under its claim:
 //  1. it ended on the host (merged, or closed by a person): recorded so;
-//  2. an ancestor closed without merging: the pull request is closed with
-//     a comment saying why, its branch deleted, and it stops being tracked;
+//  2. an ancestor closed without merging, or its subscription opted out of
+//     speculative builds while the pull request is still speculative: the
+//     pull request is closed with a comment saying why, its branch
+//     deleted, and it stops being tracked; its subscription disabled:
+//     nothing more is done until it is enabled (steps 3 and 4 wait);
 //  3. its parent merged: once the mainline build of the merged commit is
 //     in the registry (in the subscription's channel), the pull request is
 //     moved to it — its [speculative] marks removed — and the ordinary
@@ -310,6 +313,21 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 		case maestro.PullRequestOpen:
 			open = append(open, a.URL)
 		}
+	}
+	// The subscription: one that opted out closes a pull request still
+	// speculative (a moved one is an ordinary update by now); a disabled
+	// one carries nothing until it is enabled again.
+	if !sub.Speculative && sp.State == maestro.SpeculativeOpen {
+		w.state, w.waiting = maestro.SpeculativeClosed, fmt.Sprintf("subscription %s opted out of speculative builds", sub.ID)
+		if sp.Number == 0 {
+			return w, nil
+		}
+		return w, s.closeSpeculative(ctx, sp, fmt.Sprintf(
+			"Subscription %s no longer takes speculative builds (`--speculative=false`), so nothing keeps this pull request up to date: Maestro++ closed it and deleted its branch.", sub.ID))
+	}
+	if !sub.Enabled {
+		w.waiting = fmt.Sprintf("subscription %s to be enabled (`maestro subscription enable --id %s`)", sub.ID, sub.ID)
+		return w, nil
 	}
 	spec := updater.Speculative{Key: sp.Key, Mark: maestro.SpeculativeMark{Parent: sp.Parent, Chain: sp.Chain}}
 	// 3. The parent merged: move to the mainline build of the merged commit.

@@ -624,3 +624,47 @@ func speculativeChain(t *testing.T, e *env, c *specChain) {
 		assert.False(t, h.branchExists(t, c.r[i], pr.HeadBranch), "branch %s of repository %d is deleted", pr.HeadBranch, i)
 	}
 }
+
+// TestSpeculativeSubscriptionTurnedOff: a speculative pull request whose
+// subscription is disabled carries no newer speculative build of its
+// parent (flow tick leaves it as it is, waiting for the subscription),
+// carries it once enabled again, and is closed with a comment saying why,
+// its branch deleted, once the subscription opts out of speculative
+// builds.
+func TestSpeculativeSubscriptionTurnedOff(t *testing.T) {
+	e := newLocal(t)
+	h := localHost{e}
+	c := newSpecChain(t, e, h)
+	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
+	up := c.only(t, 0, maestro.PullRequestOpen)
+	c.publish(t, c.r[0], up.HeadBranch, h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
+	spec := c.only(t, 1, maestro.PullRequestOpen)
+	version := func() string {
+		return h.file(t, c.r[1], c.only(t, 1, maestro.PullRequestOpen).HeadBranch, "eng/Version.Details.xml")
+	}
+	require.Contains(t, version(), `Name="Pkg0" Version="2.0.0-pr.1"`)
+
+	e.ok("subscription", "disable", "--id", c.subs[1].ID)
+	c.publish(t, c.r[0], up.HeadBranch, sha(77), "Pkg0@2.0.0-pr.2", up.URL)
+	c.tick(t)
+	assert.Contains(t, version(), `Name="Pkg0" Version="2.0.0-pr.1"`, "a disabled subscription carries no newer speculative build")
+	var status []maestro.SpeculativePullRequest
+	e.okJSON(&status, "speculative", "status", "--pull-request", up.URL)
+	require.Len(t, status, 1)
+	assert.Equal(t, maestro.SpeculativeOpen, status[0].State)
+	assert.Equal(t, fmt.Sprintf("subscription %s to be enabled (`maestro subscription enable --id %s`)", c.subs[1].ID, c.subs[1].ID), status[0].Waiting)
+
+	e.ok("subscription", "enable", "--id", c.subs[1].ID)
+	c.tick(t)
+	assert.Contains(t, version(), `Name="Pkg0" Version="2.0.0-pr.2"`, "enabled again, it carries the newest one")
+
+	e.ok("subscription", "update", "--id", c.subs[1].ID, "--speculative=false")
+	c.tick(t)
+	closed := c.only(t, 1, maestro.PullRequestClosed)
+	assert.Equal(t, spec.Number, closed.Number)
+	assert.Contains(t, strings.Join(closed.Comments, "\n"), "Subscription "+c.subs[1].ID+" no longer takes speculative builds")
+	assert.False(t, h.branchExists(t, c.r[1], closed.HeadBranch), "its branch is deleted")
+	e.okJSON(&status, "speculative", "status", "--pull-request", up.URL)
+	require.Len(t, status, 1)
+	assert.Equal(t, maestro.SpeculativeClosed, status[0].State)
+}
