@@ -120,4 +120,7 @@ func TestSchedulerTickIsBounded(t *testing.T) {
 	// the flow retries later, as a host that timed out (service.Retryable).
 	assert.Equal(t, maestro.ResultRescheduled, outs[0].Result, outs[0].Message)
 	assert.Contains(t, outs[0].Message, "git clone stopped: context deadline exceeded")
+	host := strings.TrimPrefix(hang.URL, "http://") + "/"
+	require.Eventually(t, func() bool { return len(processesWith(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
+		"the tick's git is killed with its helpers: %v", processesWith(t, host))
 }
