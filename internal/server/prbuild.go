@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -81,13 +82,22 @@ func (s *Server) publishPullRequestBuild(ctx context.Context, ev registry.Event,
 		out = append(out, fmt.Sprintf("published %s as speculative build %d of %s at %s (channels %s)", what, res.Build.ID, pr.URL, pr.HeadCommit, ints(twins)))
 	}
 	if flow {
+		var errs []error
 		for _, f := range s.svc.FlowSpeculative(ctx, res.Build) {
 			if f.Err != nil {
 				out = append(out, f.Err.Error())
+				errs = append(errs, f.Err)
 				continue
 			}
 			s.countFlow(f.Outcome)
 			out = append(out, fmt.Sprintf("subscription %s: %s", f.Outcome.SubscriptionID, f.Outcome.Result))
+		}
+		if len(errs) > 0 {
+			// Nothing else flows the build to a subscription whose
+			// document it could not write (flow tick and newer builds
+			// visit documents that exist): the event is tried again, and
+			// its next attempt, a retry, flows the build recorded now.
+			return strings.Join(out, "; "), outcome, fmt.Errorf("flow speculative build %d: %w", res.Build.ID, errors.Join(errs...))
 		}
 	}
 	return strings.Join(out, "; "), outcome, nil

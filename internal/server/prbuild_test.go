@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
 	azgit "github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
@@ -15,6 +19,8 @@ import (
 	"github.com/maestroplusplus/maestro/internal/azdo"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
+	"github.com/maestroplusplus/maestro/internal/store"
+	"github.com/maestroplusplus/maestro/internal/store/mem"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
@@ -194,4 +200,55 @@ func TestAzureDevOpsPullRequestBuildSpeculative(t *testing.T) {
 	for result, want := range map[string]float64{"not-opted-in": 2, "published": 1, "recorded-before": 1, "not-published": 0} {
 		assert.InDelta(t, want, counter(fams, "maestro_pull_request_builds_total", map[string]string{"result": result}), 0, result)
 	}
+}
+
+// failingPuts is a store whose Puts of the keys fail matches fail.
+type failingPuts struct {
+	store.Store
+	fail func(key string) bool
+}
+
+func (s *failingPuts) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	if s.fail(key) {
+		return "", errors.New("injected failure")
+	}
+	return s.Store.Put(ctx, key, data, cond)
+}
+
+// TestPullRequestBuildFlowFailureIsRetried: a pull request build recorded
+// as a speculative build whose speculative flow fails (the first write of
+// its downstream pull request's document) leaves the event to be tried
+// again, the failure its last error — not done, with the failure as text:
+// nothing else would flow the build to that subscription.
+func TestPullRequestBuildFlowFailureIsRetried(t *testing.T) {
+	st := &failingPuts{Store: mem.New(), fail: func(key string) bool {
+		return strings.Contains(key, "flow/pullrequests/") && strings.Contains(key, "/speculative-")
+	}}
+	reg := registry.New(st)
+	_, _, err := reg.Init(t.Context())
+	require.NoError(t, err)
+	e := newSpecEnv(t, reg)
+	a := startAzdo(t, reg, e.env)
+	_, err = reg.SetPublishTrigger(t.Context(), maestro.PublishTrigger{Organization: e.s.OrganizationURL(), Project: "internal", DefinitionID: e.pl.ID, PullRequests: true}, nil)
+	require.NoError(t, err)
+	id := e.prBuild(e.openPR(t, "feature"), "10.0.0-beta.pr.1")
+	payload := e.s.ServiceHookEvent("build.complete", id)
+	code, body := hook(t, a.url, payload, nil)
+	require.Equal(t, http.StatusAccepted, code, body)
+	var delivery struct{ ID string }
+	require.NoError(t, json.Unmarshal(payload, &delivery))
+	var ev registry.Event
+	require.Eventually(t, func() bool {
+		ev, _, err = reg.Event(t.Context(), "azdo", delivery.ID)
+		return err == nil && (ev.Failures > 0 || ev.State == registry.EventDone)
+	}, 20*time.Second, 10*time.Millisecond)
+	assert.Equal(t, registry.EventQueued, ev.State, "tried again: %s", ev.Result)
+	assert.Equal(t, 1, ev.Failures)
+	assert.Contains(t, ev.LastError, "flow speculative build 1000000000")
+	assert.Contains(t, ev.LastError, "injected failure")
+	assert.Empty(t, e.runtime.PullRequests(), "no pull request opened yet")
+	spec, err := reg.Speculative(t.Context())
+	require.NoError(t, err)
+	_, err = spec.Build(t.Context(), 1000000000)
+	assert.NoError(t, err, "the build is recorded, for the next attempt to flow")
 }
