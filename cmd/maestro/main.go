@@ -8,4 +8,12 @@ import (
 	"github.com/maestroplusplus/maestro/internal/cli"
 )
 
-func main() { os.Exit(cli.Main(context.Background(), os.Args, cli.DefaultFactory())) }
+func main() {
+	ctx, interrupted, stop := cli.WithInterrupt(context.Background())
+	code := cli.Main(ctx, os.Args, cli.DefaultFactory())
+	stop()
+	if interrupted() && code != 0 {
+		code = cli.ExitInterrupted // work cut short; `maestro serve` shuts down gracefully, with 0
+	}
+	os.Exit(code)
+}
