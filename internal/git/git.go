@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/maestroplusplus/maestro/internal/procgroup"
 )
 
 // ErrNotFound is returned when a revision or path does not exist.
@@ -91,7 +93,7 @@ func (r Runner) run(ctx context.Context, dir string, args ...string) (string, er
 	// children: they run in a process group of their own, killed whole.
 	// WaitDelay stops waiting for pipes that a process out of the group
 	// still holds open.
-	killGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
 		"GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",

@@ -17,6 +17,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/git"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/manifest"
+	"github.com/maestroplusplus/maestro/internal/procgroup"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
 	"github.com/maestroplusplus/maestro/internal/updater"
@@ -247,6 +248,10 @@ func (l *Local) build(ctx context.Context, runID, dir string, n Node, st *state,
 func runShell(ctx context.Context, dir, command string, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Dir, cmd.Env = dir, env
+	// A build command's children (a test runner, a compiler server) stop
+	// with it when the run is cut short.
+	procgroup.Own(cmd)
+	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/platform"
+	"github.com/maestroplusplus/maestro/internal/procgroup"
 	"github.com/maestroplusplus/maestro/internal/registry"
 )
 
@@ -107,7 +108,7 @@ func (p *Platform) execute(ctx context.Context, repo, commit, command string, li
 	cmd.Env = checkEnv()
 	var out tailBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	killGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	res := maestro.CheckRun{State: maestro.CheckSuccess, Output: out.String()}
