@@ -661,7 +661,8 @@ func (u *Updater) record(ctx context.Context, s maestro.Subscription, key string
 
 // movedPullRequest returns where a mainline build of speculative
 // subscription s goes when the subscription has no pull request of its own
-// open and one of its speculative pull requests moved to a mainline build
+// open (none tracked, or the tracked one closed or merged on the host and
+// not untracked yet) and one of its speculative pull requests moved to a mainline build
 // and is still open: that pull request is now the subscription's ordinary
 // dependency pull request, and is updated in place rather than joined by a
 // second one. Nil when there is none (or s is batched: its pull request is
@@ -670,8 +671,24 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 	if TrackKey(s) != s.ID {
 		return nil, nil
 	}
-	if own, _, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, s.ID); err != nil || own != nil {
+	p, err := u.Platform(s.TargetRepository)
+	if err != nil {
 		return nil, err
+	}
+	own, _, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if own != nil {
+		if own.PullRequest.Number == 0 {
+			return nil, nil // being opened
+		}
+		// Tracked, but maybe closed on the host and not untracked yet (a
+		// person closed it before a check saw it): then it is not open.
+		pr, err := p.PullRequest(ctx, s.TargetRepository, own.PullRequest.Number)
+		if err != nil || pr.State == maestro.PullRequestOpen {
+			return nil, err
+		}
 	}
 	docs, err := u.Registry.SpeculativePullRequests(ctx)
 	if err != nil {
@@ -687,10 +704,6 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 		}
 		if t == nil || t.Speculative == nil || !t.Speculative.Moved || t.PullRequest.Number == 0 {
 			continue
-		}
-		p, err := u.Platform(s.TargetRepository)
-		if err != nil {
-			return nil, err
 		}
 		pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
 		if err != nil {

@@ -668,3 +668,49 @@ func TestSpeculativeSubscriptionTurnedOff(t *testing.T) {
 	require.Len(t, status, 1)
 	assert.Equal(t, maestro.SpeculativeClosed, status[0].State)
 }
+
+// TestMovedPullRequestAdoptedOverAClosedOne: a subscription's own pull
+// request closed on the host but still tracked (no check saw it yet) does
+// not keep a newer mainline build from going to the subscription's open
+// speculative pull request that moved to a mainline build: that one is
+// updated in place, and no second open pull request appears beside it.
+func TestMovedPullRequestAdoptedOverAClosedOne(t *testing.T) {
+	e := newLocal(t)
+	h := localHost{e}
+	c := newSpecChain(t, e, h)
+	// The subscription's own pull request, from a mainline build of r[0].
+	c.publish(t, c.r[0], "main", h.head(t, c.r[0], "main"), "Pkg0@1.5.0", "")
+	own := c.only(t, 1, maestro.PullRequestOpen)
+	// A speculative pull request for an upstream pull request, which
+	// merges; the mainline build of its merged commit moves it.
+	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
+	up := c.only(t, 0, maestro.PullRequestOpen)
+	c.publish(t, c.r[0], up.HeadBranch, h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
+	c.check(t, 0, up, true)
+	c.tick(t)
+	merged := c.only(t, 0, maestro.PullRequestMerged)
+	c.publish(t, c.r[0], "main", merged.MergeCommit, "Pkg0@2.0.0", "")
+	c.tick(t)
+	var moved chainPR
+	for _, pr := range c.prs(t, 1) {
+		if pr.State == maestro.PullRequestOpen && pr.Number != own.Number {
+			moved = pr
+		}
+	}
+	require.NotZero(t, moved.Number, "the moved pull request: %+v", c.prs(t, 1))
+	require.False(t, strings.HasPrefix(moved.Title, "[speculative]"), moved.Title)
+
+	// A person closes the own pull request; before any check, a newer
+	// mainline build comes.
+	h.close(t, c.r[1], own)
+	c.publish(t, c.r[0], "main", sha(99), "Pkg0@2.0.1", "")
+	var open []chainPR
+	for _, pr := range c.prs(t, 1) {
+		if pr.State == maestro.PullRequestOpen {
+			open = append(open, pr)
+		}
+	}
+	require.Len(t, open, 1, "one open pull request: %+v", open)
+	assert.Equal(t, moved.Number, open[0].Number, "the moved one, updated in place")
+	assert.Contains(t, h.file(t, c.r[1], open[0].HeadBranch, "eng/Version.Details.xml"), `Name="Pkg0" Version="2.0.1"`)
+}
