@@ -671,28 +671,23 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 	if TrackKey(s) != s.ID {
 		return nil, nil
 	}
-	p, err := u.Platform(s.TargetRepository)
-	if err != nil {
-		return nil, err
-	}
 	own, _, err := u.Registry.TrackedPullRequest(ctx, s.TargetRepository, s.TargetBranch, s.ID)
-	if err != nil {
-		return nil, err
-	}
-	if own != nil {
-		if own.PullRequest.Number == 0 {
-			return nil, nil // being opened
-		}
-		// Tracked, but maybe closed on the host and not untracked yet (a
-		// person closed it before a check saw it): then it is not open.
-		pr, err := p.PullRequest(ctx, s.TargetRepository, own.PullRequest.Number)
-		if err != nil || pr.State == maestro.PullRequestOpen {
-			return nil, err
-		}
+	if err != nil || own != nil && own.PullRequest.Number == 0 {
+		return nil, err // an own pull request being opened
 	}
 	docs, err := u.Registry.SpeculativePullRequests(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var p platform.Platform
+	open := func(number int) (bool, error) {
+		if p == nil {
+			if p, err = u.Platform(s.TargetRepository); err != nil {
+				return false, err
+			}
+		}
+		pr, err := p.PullRequest(ctx, s.TargetRepository, number)
+		return err == nil && pr.State == maestro.PullRequestOpen, err
 	}
 	for _, sp := range docs {
 		if sp.SubscriptionID != s.ID || sp.State != maestro.SpeculativeMoved || sp.Number == 0 {
@@ -705,13 +700,21 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 		if t == nil || t.Speculative == nil || !t.Speculative.Moved || t.PullRequest.Number == 0 {
 			continue
 		}
-		pr, err := p.PullRequest(ctx, s.TargetRepository, t.PullRequest.Number)
-		if err != nil {
-			return nil, err
+		if ok, err := open(t.PullRequest.Number); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
-		if pr.State == maestro.PullRequestOpen {
-			return &Speculative{Key: sp.Key, Mark: *t.Speculative, adopted: true}, nil
+		if own != nil {
+			// The own pull request is tracked, but maybe closed on the
+			// host and not untracked yet (a person closed it before a
+			// check saw it): only an open one keeps the build.
+			if ok, err := open(own.PullRequest.Number); err != nil || ok {
+				return nil, err
+			}
 		}
+		return &Speculative{Key: sp.Key, Mark: *t.Speculative, adopted: true}, nil
 	}
 	return nil, nil
 }
