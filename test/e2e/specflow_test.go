@@ -3,7 +3,9 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -371,9 +373,17 @@ type specChain struct {
 // check and poll scheduled before is due).
 func (c *specChain) tick(t *testing.T) string {
 	t.Helper()
+	r := c.tickResult(t)
+	require.Equal(t, 0, r.code, "flow tick: %s\n%s", r.stderr, r.stdout)
+	return r.stdout
+}
+
+// tickResult is tick that may fail.
+func (c *specChain) tickResult(t *testing.T) result {
+	t.Helper()
 	c.min++
 	at := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(c.min) * 13 * time.Hour)
-	return c.e.ok("flow", "tick", "--now", at.Format(time.RFC3339))
+	return c.e.run("flow", "tick", "--now", at.Format(time.RFC3339))
 }
 
 func newSpecChain(t *testing.T, e *env, h chainHost) *specChain {
@@ -658,11 +668,21 @@ func TestSpeculativeSubscriptionTurnedOff(t *testing.T) {
 	c.tick(t)
 	assert.Contains(t, version(), `Name="Pkg0" Version="2.0.0-pr.2"`, "enabled again, it carries the newest one")
 
+	// Opted out, while another git holds the branch's lock: the attempt
+	// closes the pull request but cannot delete its branch, so the
+	// document is not recorded closed, and the next attempt deletes it.
 	e.ok("subscription", "update", "--id", c.subs[1].ID, "--speculative=false")
+	lock := filepath.Join(c.r[1], "refs", "heads", spec.HeadBranch+".lock")
+	require.NoError(t, os.WriteFile(lock, nil, 0o644))
+	r := c.tickResult(t)
+	assert.Equal(t, 1, r.code, "the failed delete is reported: %s", r.stderr)
+	assert.Contains(t, r.stderr, "cannot lock ref")
+	assert.True(t, h.branchExists(t, c.r[1], spec.HeadBranch), "the branch is still there while locked")
+	require.NoError(t, os.Remove(lock))
 	c.tick(t)
 	closed := c.only(t, 1, maestro.PullRequestClosed)
 	assert.Equal(t, spec.Number, closed.Number)
-	assert.Contains(t, strings.Join(closed.Comments, "\n"), "Subscription "+c.subs[1].ID+" no longer takes speculative builds")
+	assert.Equal(t, 1, strings.Count(strings.Join(closed.Comments, "\n"), "Subscription "+c.subs[1].ID+" no longer takes speculative builds"), "one comment: %q", closed.Comments)
 	assert.False(t, h.branchExists(t, c.r[1], closed.HeadBranch), "its branch is deleted")
 	e.okJSON(&status, "speculative", "status", "--pull-request", up.URL)
 	require.Len(t, status, 1)
