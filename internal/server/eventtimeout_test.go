@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
+	"github.com/maestroplusplus/maestro/test/proctest"
 )
 
 // TestEventWorkIsBounded: an Azure DevOps organization that takes the
@@ -30,14 +30,7 @@ import (
 // outgoing clients have no timeout of their own).
 func TestEventWorkIsBounded(t *testing.T) {
 	reg := newRegistry(t)
-	released := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
-	}))
-	t.Cleanup(func() { close(released); hang.Close() })
+	hang := proctest.Silent(t)
 	org := hang.URL + "/dnceng"
 	ghs := githubdouble.NewServer(t)
 	repo := ghs.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"a.txt": "1\n"}})
@@ -73,14 +66,7 @@ func TestEventWorkIsBounded(t *testing.T) {
 // renewed, and no replica ran the schedules again. The flow cut short is
 // rescheduled, as one whose host timed out.
 func TestSchedulerTickIsBounded(t *testing.T) {
-	released := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
-	}))
-	t.Cleanup(func() { close(released); hang.Close() })
+	hang := proctest.Silent(t)
 	reg := registry.New(mem.New())
 	ctx := t.Context()
 	_, _, err := reg.Init(ctx)
@@ -121,6 +107,6 @@ func TestSchedulerTickIsBounded(t *testing.T) {
 	assert.Equal(t, maestro.ResultRescheduled, outs[0].Result, outs[0].Message)
 	assert.Contains(t, outs[0].Message, "git clone stopped: context deadline exceeded")
 	host := strings.TrimPrefix(hang.URL, "http://") + "/"
-	require.Eventually(t, func() bool { return len(processesWith(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
-		"the tick's git is killed with its helpers: %v", processesWith(t, host))
+	require.Eventually(t, func() bool { return len(proctest.Running(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
+		"the tick's git is killed with its helpers: %v", proctest.Running(t, host))
 }

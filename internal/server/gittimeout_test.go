@@ -1,11 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
+	"github.com/maestroplusplus/maestro/test/proctest"
 )
 
 // TestGitCutShortWithTheRequest: explain and health clone the target
@@ -26,14 +23,7 @@ import (
 // target "unreadable" (a timeout reported as the target's problem), and
 // git-remote-http stayed, waiting on the host, after git was killed.
 func TestGitCutShortWithTheRequest(t *testing.T) {
-	released := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
-	}))
-	t.Cleanup(func() { close(released); hang.Close() })
+	hang := proctest.Silent(t)
 	reg := newRegistry(t)
 	ctx := t.Context()
 	ch, err := reg.AddChannel(ctx, "dev", "")
@@ -56,30 +46,10 @@ func TestGitCutShortWithTheRequest(t *testing.T) {
 			assert.Contains(t, msg, "deadline exceeded")
 			assert.GreaterOrEqual(t, took, time.Second, "not before requestTimeout")
 			assert.Less(t, took, 8*time.Second, "soon after requestTimeout")
-			require.Eventually(t, func() bool { return len(processesWith(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
-				"no git process left on the silent host: %v", processesWith(t, host))
+			require.Eventually(t, func() bool { return len(proctest.Running(t, host)) == 0 }, 2*time.Second, 20*time.Millisecond,
+				"no git process left on the silent host: %v", proctest.Running(t, host))
 		})
 	}
 	assert.Contains(t, logs.String(), "API request failed: unavailable")
 	assert.NotContains(t, logs.String(), "ghp_0123456789abcdef", "no token in the log")
-}
-
-// processesWith lists the command lines of the running processes whose
-// command line contains s (zombies, whose command line is empty, are not
-// running).
-func processesWith(t *testing.T, s string) []string {
-	t.Helper()
-	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
-	require.NoError(t, err)
-	var out []string
-	for _, f := range dirs {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		if bytes.Contains(data, []byte(s)) {
-			out = append(out, string(bytes.ReplaceAll(data, []byte{0}, []byte{' '})))
-		}
-	}
-	return out
 }

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/test/proctest"
 )
 
 // TestInterruptStopsGit: Ctrl-C (SIGINT) while a command clones from a
@@ -25,14 +23,7 @@ import (
 // cancelled its work on the signal, git and its transport helper went on
 // waiting on the host after maestro had died.
 func TestInterruptStopsGit(t *testing.T) {
-	released := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
-	}))
-	t.Cleanup(func() { close(released); hang.Close() })
+	hang := proctest.Silent(t)
 	host := strings.TrimPrefix(hang.URL, "http://") + "/"
 
 	e := newLocal(t)
@@ -51,7 +42,7 @@ func TestInterruptStopsGit(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return len(gitProcessesWith(t, host)) > 0 }, 20*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return len(proctest.Running(t, host)) > 0 }, 20*time.Second, 20*time.Millisecond,
 		"git clones from the silent host")
 	start := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
@@ -60,26 +51,7 @@ func TestInterruptStopsGit(t *testing.T) {
 	require.True(t, errors.As(err, &exit), "%v: %s", err, stderr.String())
 	assert.Equal(t, 130, exit.ExitCode(), stderr.String())
 	assert.Less(t, time.Since(start), 8*time.Second, "maestro ends soon after Ctrl-C")
-	require.Eventually(t, func() bool { return len(gitProcessesWith(t, host)) == 0 }, 3*time.Second, 20*time.Millisecond,
-		"no git process left on the silent host: %v", gitProcessesWith(t, host))
+	require.Eventually(t, func() bool { return len(proctest.Running(t, host)) == 0 }, 3*time.Second, 20*time.Millisecond,
+		"no git process left on the silent host: %v", proctest.Running(t, host))
 	assert.NotContains(t, stderr.String(), "ghp_0123456789abcdef", "no token in what maestro printed")
-}
-
-// gitProcessesWith lists the command lines of running processes whose
-// command line contains s.
-func gitProcessesWith(t *testing.T, s string) []string {
-	t.Helper()
-	files, err := filepath.Glob("/proc/[0-9]*/cmdline")
-	require.NoError(t, err)
-	var out []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		if bytes.Contains(data, []byte(s)) {
-			out = append(out, string(bytes.ReplaceAll(data, []byte{0}, []byte{' '})))
-		}
-	}
-	return out
 }
