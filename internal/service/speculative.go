@@ -189,7 +189,8 @@ func (s *Service) SpeculativeDue(ctx context.Context, url string, now time.Time)
 //     place.
 //
 // Consistency: the claim, the host's changes and the document's final
-// write are separate steps. A crash after the claim leaves a claim that
+// write are separate steps; a close is recorded only once the host's part
+// of it worked, else it is tried again. A crash after the claim leaves a claim that
 // lapses after claimFor; every host step is repeated safely by the next
 // attempt (the updater finds a build already carried; a closed pull
 // request is not closed again, a deleted branch not deleted again), and
@@ -263,12 +264,25 @@ type worked struct {
 	retryAt  time.Time
 }
 
+// close ends an attempt that closes the pull request for why: the
+// document turns closed once the host's part worked (err nil); otherwise
+// it stays as it was and the attempt is tried again (a failed close left
+// recorded closed would leave the pull request open on the host, tracked,
+// with nothing to close it).
+func (w worked) close(err error, why string, now time.Time) (worked, error) {
+	if err != nil {
+		w.retryAt = now.Add(retryDelay(1))
+		return w, err
+	}
+	w.state, w.waiting = maestro.SpeculativeClosed, why
+	return w, nil
+}
+
 func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, now time.Time) (worked, error) {
 	var w worked
 	sub, err := s.Registry.Subscription(ctx, sp.SubscriptionID)
 	if maestro.KindOf(err) == maestro.KindNotFound {
-		w.state, w.waiting = maestro.SpeculativeClosed, "its subscription was deleted"
-		return w, s.closeSpeculative(ctx, sp, "Its subscription was deleted, so nothing keeps it up to date.")
+		return w.close(s.closeSpeculative(ctx, sp, "Its subscription was deleted, so nothing keeps it up to date."), "its subscription was deleted", now)
 	}
 	if err != nil {
 		return w, err
@@ -304,12 +318,12 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 	for _, a := range states {
 		switch a.State {
 		case maestro.PullRequestClosed:
-			w.state, w.waiting = maestro.SpeculativeClosed, "ancestor "+a.URL+" closed without merging"
+			why := "ancestor " + a.URL + " closed without merging"
 			if sp.Number == 0 {
-				return w, nil
+				return w.close(nil, why, now)
 			}
-			return w, s.closeSpeculative(ctx, sp, fmt.Sprintf(
-				"Pull request %s, which this speculative pull request took changes from, was closed without merging, so this one can never merge: Maestro++ closed it and deleted its branch.", a.URL))
+			return w.close(s.closeSpeculative(ctx, sp, fmt.Sprintf(
+				"Pull request %s, which this speculative pull request took changes from, was closed without merging, so this one can never merge: Maestro++ closed it and deleted its branch.", a.URL)), why, now)
 		case maestro.PullRequestOpen:
 			open = append(open, a.URL)
 		}
@@ -318,12 +332,12 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 	// speculative (a moved one is an ordinary update by now); a disabled
 	// one carries nothing until it is enabled again.
 	if !sub.Speculative && sp.State == maestro.SpeculativeOpen {
-		w.state, w.waiting = maestro.SpeculativeClosed, fmt.Sprintf("subscription %s opted out of speculative builds", sub.ID)
+		why := fmt.Sprintf("subscription %s opted out of speculative builds", sub.ID)
 		if sp.Number == 0 {
-			return w, nil
+			return w.close(nil, why, now)
 		}
-		return w, s.closeSpeculative(ctx, sp, fmt.Sprintf(
-			"Subscription %s no longer takes speculative builds (`--speculative=false`), so nothing keeps this pull request up to date: Maestro++ closed it and deleted its branch.", sub.ID))
+		return w.close(s.closeSpeculative(ctx, sp, fmt.Sprintf(
+			"Subscription %s no longer takes speculative builds (`--speculative=false`), so nothing keeps this pull request up to date: Maestro++ closed it and deleted its branch.", sub.ID)), why, now)
 	}
 	if !sub.Enabled {
 		w.waiting = fmt.Sprintf("subscription %s to be enabled (`maestro subscription enable --id %s`)", sub.ID, sub.ID)

@@ -734,3 +734,36 @@ func TestMovedPullRequestAdoptedOverAClosedOne(t *testing.T) {
 	assert.Equal(t, moved.Number, open[0].Number, "the moved one, updated in place")
 	assert.Contains(t, h.file(t, c.r[1], open[0].HeadBranch, "eng/Version.Details.xml"), `Name="Pkg0" Version="2.0.1"`)
 }
+
+// TestSpeculativeCloseRefusedIsTriedAgain: on GitHub, a speculative pull
+// request whose subscription opted out is closed at the next attempt; when
+// GitHub refuses the close (the token may comment but not change pull
+// requests: 403), the pull request is not recorded closed, and once the
+// token may again, a later tick closes it and deletes its branch. Before,
+// the refused close was recorded closed and the pull request stayed open
+// on GitHub with nothing to close it.
+func TestSpeculativeCloseRefusedIsTriedAgain(t *testing.T) {
+	e := newLocal(t)
+	h := newGitHubHost(t, e)
+	c := newSpecChain(t, e, h)
+	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
+	up := c.only(t, 0, maestro.PullRequestOpen)
+	c.publish(t, c.r[0], up.HeadBranch, h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
+	spec := c.only(t, 1, maestro.PullRequestOpen)
+
+	e.ok("subscription", "update", "--id", c.subs[1].ID, "--speculative=false")
+	h.srv.SetPermissions(githubdouble.DefaultToken, map[string]string{"administration": "write", "checks": "write", "contents": "write",
+		"issues": "write", "metadata": "read", "pull_requests": "read", "repository_hooks": "write", "statuses": "write"})
+	r := c.tickResult(t)
+	assert.NotEqual(t, 0, r.code, "the refused close is reported")
+	assert.Contains(t, r.stderr, "403 Resource not accessible")
+	assert.Equal(t, spec.Number, c.only(t, 1, maestro.PullRequestOpen).Number, "still open on GitHub")
+
+	h.srv.SetPermissions(githubdouble.DefaultToken, nil)
+	c.tick(t)
+	closed := c.only(t, 1, maestro.PullRequestClosed)
+	assert.Equal(t, spec.Number, closed.Number, "closed by the next attempt")
+	assert.False(t, h.branchExists(t, c.r[1], closed.HeadBranch), "its branch is deleted")
+	n := strings.Count(strings.Join(closed.Comments, "\n"), "Subscription "+c.subs[1].ID+" no longer takes speculative builds")
+	assert.True(t, n == 1 || n == 2, "the comment once, or once more after the refused close: %q", closed.Comments)
+}
