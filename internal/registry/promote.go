@@ -194,15 +194,17 @@ func (r *Registry) promotion(ctx context.Context, spec maestro.Build, opts Promo
 	if err != nil {
 		return maestro.Build{}, nil, err
 	}
-	same, err := r.Builds(ctx, BuildFilter{Repository: spec.Repository, Commit: spec.Commit})
-	if err != nil {
-		return maestro.Build{}, nil, err
-	}
-	for _, o := range same {
-		if promoted == 0 && o.PromotedFrom != spec.ID {
-			return maestro.Build{}, nil, maestro.Errorf(maestro.KindConflict,
-				"commit %s of %s has a mainline build already, build %d: its dependents move to that one; a promotion would record a second",
-				spec.Commit, spec.Repository, o.ID)
+	if promoted == 0 {
+		same, err := r.Builds(ctx, BuildFilter{Repository: spec.Repository, Commit: spec.Commit})
+		if err != nil {
+			return maestro.Build{}, nil, err
+		}
+		for _, o := range same {
+			if o.PromotedFrom != spec.ID {
+				return maestro.Build{}, nil, maestro.Errorf(maestro.KindConflict,
+					"commit %s of %s has a mainline build already, build %d: its dependents move to that one; a promotion would record a second",
+					spec.Commit, spec.Repository, o.ID)
+			}
 		}
 	}
 	b := spec
