@@ -680,15 +680,6 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 		return nil, err
 	}
 	var p platform.Platform
-	open := func(number int) (bool, error) {
-		if p == nil {
-			if p, err = u.Platform(s.TargetRepository); err != nil {
-				return false, err
-			}
-		}
-		pr, err := p.PullRequest(ctx, s.TargetRepository, number)
-		return err == nil && pr.State == maestro.PullRequestOpen, err
-	}
 	for _, sp := range docs {
 		if sp.SubscriptionID != s.ID || sp.State != maestro.SpeculativeMoved || sp.Number == 0 {
 			continue
@@ -700,23 +691,35 @@ func (u *Updater) movedPullRequest(ctx context.Context, s maestro.Subscription) 
 		if t == nil || t.Speculative == nil || !t.Speculative.Moved || t.PullRequest.Number == 0 {
 			continue
 		}
-		if ok, err := open(t.PullRequest.Number); err != nil || !ok {
-			if err != nil {
+		if p == nil {
+			if p, err = u.Platform(s.TargetRepository); err != nil {
 				return nil, err
 			}
+		}
+		open, err := isOpen(ctx, p, s.TargetRepository, t.PullRequest.Number)
+		if err != nil {
+			return nil, err
+		}
+		if !open {
 			continue
 		}
 		if own != nil {
 			// The own pull request is tracked, but maybe closed on the
 			// host and not untracked yet (a person closed it before a
 			// check saw it): only an open one keeps the build.
-			if ok, err := open(own.PullRequest.Number); err != nil || ok {
+			if open, err = isOpen(ctx, p, s.TargetRepository, own.PullRequest.Number); err != nil || open {
 				return nil, err
 			}
 		}
 		return &Speculative{Key: sp.Key, Mark: *t.Speculative, adopted: true}, nil
 	}
 	return nil, nil
+}
+
+// isOpen reports whether pull request number of repo is open on the host.
+func isOpen(ctx context.Context, p platform.Platform, repo string, number int) (bool, error) {
+	pr, err := p.PullRequest(ctx, repo, number)
+	return err == nil && pr.State == maestro.PullRequestOpen, err
 }
 
 // existing applies the rules for a tracked pull request. done means the
