@@ -278,6 +278,16 @@ func (w worked) close(err error, why string, now time.Time) (worked, error) {
 	return w, nil
 }
 
+// closeOpened ends an attempt that closes sp for why: its pull request,
+// once one was opened, is closed with comment (closeSpeculative).
+func (s *Service) closeOpened(ctx context.Context, w worked, sp maestro.SpeculativePullRequest, why, comment string, now time.Time) (worked, error) {
+	var err error
+	if sp.Number != 0 {
+		err = s.closeSpeculative(ctx, sp, comment)
+	}
+	return w.close(err, why, now)
+}
+
 func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, now time.Time) (worked, error) {
 	var w worked
 	sub, err := s.Registry.Subscription(ctx, sp.SubscriptionID)
@@ -318,12 +328,8 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 	for _, a := range states {
 		switch a.State {
 		case maestro.PullRequestClosed:
-			why := "ancestor " + a.URL + " closed without merging"
-			if sp.Number == 0 {
-				return w.close(nil, why, now)
-			}
-			return w.close(s.closeSpeculative(ctx, sp, fmt.Sprintf(
-				"Pull request %s, which this speculative pull request took changes from, was closed without merging, so this one can never merge: Maestro++ closed it and deleted its branch.", a.URL)), why, now)
+			return s.closeOpened(ctx, w, sp, "ancestor "+a.URL+" closed without merging", fmt.Sprintf(
+				"Pull request %s, which this speculative pull request took changes from, was closed without merging, so this one can never merge: Maestro++ closed it and deleted its branch.", a.URL), now)
 		case maestro.PullRequestOpen:
 			open = append(open, a.URL)
 		}
@@ -332,12 +338,8 @@ func (s *Service) work(ctx context.Context, sp maestro.SpeculativePullRequest, n
 	// speculative (a moved one is an ordinary update by now); a disabled
 	// one carries nothing until it is enabled again.
 	if !sub.Speculative && sp.State == maestro.SpeculativeOpen {
-		why := fmt.Sprintf("subscription %s opted out of speculative builds", sub.ID)
-		if sp.Number == 0 {
-			return w.close(nil, why, now)
-		}
-		return w.close(s.closeSpeculative(ctx, sp, fmt.Sprintf(
-			"Subscription %s no longer takes speculative builds (`--speculative=false`), so nothing keeps this pull request up to date: Maestro++ closed it and deleted its branch.", sub.ID)), why, now)
+		return s.closeOpened(ctx, w, sp, fmt.Sprintf("subscription %s opted out of speculative builds", sub.ID), fmt.Sprintf(
+			"Subscription %s no longer takes speculative builds (`--speculative=false`), so nothing keeps this pull request up to date: Maestro++ closed it and deleted its branch.", sub.ID), now)
 	}
 	if !sub.Enabled {
 		w.waiting = fmt.Sprintf("subscription %s to be enabled (`maestro subscription enable --id %s`)", sub.ID, sub.ID)
