@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -310,11 +309,10 @@ func jsonBody(r *http.Request) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.ContentLength == 0 {
 		return nil
 	}
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil && (mt == "application/json" || r.Method == http.MethodPatch && mt == "application/merge-patch+json") {
+	if hasMediaType(r, "application/json") || r.Method == http.MethodPatch && hasMediaType(r, "application/merge-patch+json") {
 		return nil
 	}
+	ct := r.Header.Get("Content-Type")
 	what := fmt.Sprintf("Content-Type %q", ct)
 	if ct == "" {
 		what = "no Content-Type"

@@ -87,15 +87,22 @@ var gitHubMediaTypes = []string{"application/json", "application/x-www-form-urle
 // Content-Type is none of types (parameters such as charset aside); what
 // names the sender for the message.
 func refuseMediaType(w http.ResponseWriter, r *http.Request, what string, types ...string) bool {
-	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && slices.Contains(types, mt) {
+	if hasMediaType(r, types...) {
 		return false
 	}
+	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		ct = "none"
 	}
 	message(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %s: %s sends %s", ct, what, strings.Join(types, " or ")))
 	return true
+}
+
+// hasMediaType reports whether r's Content-Type is one of types,
+// parameters such as charset aside.
+func hasMediaType(r *http.Request, types ...string) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && slices.Contains(types, mt)
 }
 
 // readGitHubPayload is go-github's ValidatePayload (the signature checked
@@ -109,8 +116,7 @@ func readGitHubPayload(r *http.Request, secret []byte) ([]byte, error) {
 	if signature == "" {
 		signature = r.Header.Get(gh.SHA1SignatureHeader)
 	}
-	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || contentType != "application/json" || r.ContentLength < 0 || r.ContentLength > maxGitHubPayload {
+	if !hasMediaType(r, "application/json") || r.ContentLength < 0 || r.ContentLength > maxGitHubPayload {
 		return gh.ValidatePayload(r, secret)
 	}
 	body := make([]byte, r.ContentLength)

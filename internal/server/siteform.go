@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 )
 
@@ -17,8 +16,7 @@ const maxSiteForm = 16 << 10
 // for anyone — the sign-in form is open to all — before the CSRF value or
 // the token is checked. It answers the refusal itself and reports false.
 func (s *Server) readSiteForm(w http.ResponseWriter, r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	if !hasMediaType(r, "application/x-www-form-urlencoded") {
 		s.sitePage(w, r, http.StatusUnsupportedMediaType, "error", pageData{Title: "Refused",
 			Data: "The site's forms send application/x-www-form-urlencoded; send the form from its page."})
 		return false
