@@ -47,10 +47,7 @@ func TestPromoteOnceWithoutAzureDevOps(t *testing.T) {
 	ctx := context.Background()
 	const repo = "https://github.com/dotnet/arcade"
 	r := newRegistry(t)
-	ch, err := r.AddChannel(ctx, ".NET 10", "product")
-	require.NoError(t, err)
-	_, err = r.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: repo, Branch: "main", ChannelID: ch.ID, Enabled: true})
-	require.NoError(t, err)
+	ch := defaultChannel(t, r, repo, "product")
 	publish := func(n int, deps ...int) maestro.Build {
 		b, pr := prBuild(repo, n, fmt.Sprintf("https://github.com/dotnet/arcade/pull/%d", n))
 		b.AzureDevOpsAccount, b.AzureDevOpsProject, b.AzureDevOpsBuildID = "", "", 0
@@ -71,7 +68,7 @@ func TestPromoteOnceWithoutAzureDevOps(t *testing.T) {
 	second := publish(2, first.ID)
 
 	before := snapshot(t, r.Store())
-	_, err = r.Promote(ctx, second, registry.PromoteOptions{Branch: "main"})
+	_, err := r.Promote(ctx, second, registry.PromoteOptions{Branch: "main"})
 	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err), "%v", err)
 	assert.ErrorContains(t, err, fmt.Sprintf("depends on speculative build %d, which is not promoted", first.ID))
 	_, err = r.Promote(ctx, first, registry.PromoteOptions{Branch: "main", Channels: []int{ch.ID + 1}})
@@ -145,10 +142,7 @@ func TestAnyBuild(t *testing.T) {
 	ctx := context.Background()
 	const repo = "https://github.com/dotnet/arcade"
 	r := newRegistry(t)
-	ch, err := r.AddChannel(ctx, ".NET 10", "product")
-	require.NoError(t, err)
-	_, err = r.AddDefaultChannel(ctx, maestro.DefaultChannel{Repository: repo, Branch: "main", ChannelID: ch.ID, Enabled: true})
-	require.NoError(t, err)
+	defaultChannel(t, r, repo, "product")
 	official, err := r.PublishBuild(ctx, sampleBuild(repo, 1, "A"), registry.PublishOptions{})
 	require.NoError(t, err)
 	b, pr := prBuild(repo, 2, "https://github.com/dotnet/arcade/pull/12")
@@ -184,4 +178,15 @@ func TestAnyBuild(t *testing.T) {
 	require.NoError(t, err)
 	_, err = spec.AnyBuild(ctx, specID)
 	assert.ErrorContains(t, err, "call it on the registry")
+}
+
+// defaultChannel adds the channel ".NET 10" (of classification) and makes
+// it the default channel of repo's main branch.
+func defaultChannel(t *testing.T, r *registry.Registry, repo, classification string) maestro.Channel {
+	t.Helper()
+	ch, err := r.AddChannel(t.Context(), ".NET 10", classification)
+	require.NoError(t, err)
+	_, err = r.AddDefaultChannel(t.Context(), maestro.DefaultChannel{Repository: repo, Branch: "main", ChannelID: ch.ID, Enabled: true})
+	require.NoError(t, err)
+	return ch
 }

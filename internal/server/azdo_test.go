@@ -133,13 +133,20 @@ func (e *hooksEnv) officialBuild(result build.BuildResult) int {
 // waitAzdo waits until the Azure DevOps event is processed and returns it.
 func waitAzdo(t *testing.T, reg *registry.Registry, payload []byte) registry.Event {
 	t.Helper()
+	return waitAzdoUntil(t, reg, payload, func(ev registry.Event) bool { return ev.State == registry.EventDone })
+}
+
+// waitAzdoUntil waits until the recorded event of the service hook
+// payload is as ok wants it, and returns it.
+func waitAzdoUntil(t *testing.T, reg *registry.Registry, payload []byte, ok func(registry.Event) bool) registry.Event {
+	t.Helper()
 	var env struct{ ID string }
 	require.NoError(t, json.Unmarshal(payload, &env))
 	var ev registry.Event
 	require.Eventually(t, func() bool {
 		var err error
 		ev, _, err = reg.Event(t.Context(), "azdo", env.ID)
-		return err == nil && ev.State == registry.EventDone
+		return err == nil && ok(ev)
 	}, 20*time.Second, 10*time.Millisecond)
 	return ev
 }
@@ -453,13 +460,7 @@ func TestAzureDevOpsPullRequestRechecks(t *testing.T) {
 		uuid.NewString(), uuid.NewString(), e.project.ID, e.repo.RemoteURL(), e.s.OrganizationURL(), e.s.OrganizationURL(), e.project.ID)
 	code, body := hook(t, a.url, payload, nil)
 	require.Equal(t, http.StatusAccepted, code, body)
-	var env struct{ ID string }
-	require.NoError(t, json.Unmarshal(payload, &env))
-	var ev registry.Event
-	require.Eventually(t, func() bool {
-		ev, _, err = reg.Event(t.Context(), "azdo", env.ID)
-		return err == nil && ev.LastError != ""
-	}, 10*time.Second, 10*time.Millisecond)
+	ev := waitAzdoUntil(t, reg, payload, func(ev registry.Event) bool { return ev.LastError != "" })
 	assert.Contains(t, ev.LastError, "check pull request #12 of "+repoURL)
 	assert.True(t, strings.Contains(a.log.String(), "event failed; trying again"))
 }

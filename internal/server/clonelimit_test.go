@@ -16,9 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/server"
-	"github.com/maestroplusplus/maestro/internal/service/wire"
 )
 
 // TestCloneRequestsBounded: at most cloneRequests (default 2) requests
@@ -49,17 +47,7 @@ func TestCloneRequestsBounded(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(released); hang.Close() })
-	reg := newRegistry(t)
-	ctx := t.Context()
-	ch, err := reg.AddChannel(ctx, "dev", "")
-	require.NoError(t, err)
-	_, err = reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, Enabled: true,
-		SourceRepository: "https://github.com/dotnet/arcade", TargetRepository: hang.URL + "/dotnet/target",
-		TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryDay}})
-	require.NoError(t, err)
-	b := publish(t, reg, strings.Repeat("4", 40), "2.0.0", ch.ID)
-	base, _ := apiServerEnv(t, reg, "requestTimeout: 4s\n", map[string]string{wire.EnvGitHubURL: hang.URL,
-		"GITHUB_TOKEN": "ghp_0123456789abcdef0123456789abcdef0123", wire.EnvAllowHTTPLoopback: "true"})
+	base, _, b := serveTargetOn(t, hang.URL, "requestTimeout: 4s\n")
 	c := client{t: t, url: base, token: readToken, doc: openAPI(t), cov: &coverage{}}
 	explain := "/api/flow/explain/" + itoa(b.ID)
 

@@ -24,17 +24,7 @@ import (
 // git-remote-http stayed, waiting on the host, after git was killed.
 func TestGitCutShortWithTheRequest(t *testing.T) {
 	hang := proctest.Silent(t)
-	reg := newRegistry(t)
-	ctx := t.Context()
-	ch, err := reg.AddChannel(ctx, "dev", "")
-	require.NoError(t, err)
-	_, err = reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, Enabled: true,
-		SourceRepository: "https://github.com/dotnet/arcade", TargetRepository: hang.URL + "/dotnet/target",
-		TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryDay}})
-	require.NoError(t, err)
-	b := publish(t, reg, strings.Repeat("3", 40), "2.0.0", ch.ID)
-	base, logs := apiServerEnv(t, reg, "requestTimeout: 1s\n", map[string]string{wire.EnvGitHubURL: hang.URL,
-		"GITHUB_TOKEN": "ghp_0123456789abcdef0123456789abcdef0123", wire.EnvAllowHTTPLoopback: "true"})
+	base, logs, b := serveTargetOn(t, hang.URL, "requestTimeout: 1s\n")
 	c := client{t: t, url: base, token: readToken, doc: openAPI(t), cov: &coverage{}}
 	host := strings.TrimPrefix(hang.URL, "http://") + "/"
 	for _, path := range []string{"/api/flow/explain/" + itoa(b.ID), "/api/flow/health"} {
@@ -52,4 +42,25 @@ func TestGitCutShortWithTheRequest(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), "API request failed: unavailable")
 	assert.NotContains(t, logs.String(), "ghp_0123456789abcdef", "no token in the log")
+}
+
+// serveTargetOn serves the API, with configuration file yaml, over a new
+// registry holding a subscription whose target repository is on the git
+// host at url and a build of its source that flows to it: explain and
+// health clone the target from that host. It returns the server's URL,
+// its log and the build.
+func serveTargetOn(t *testing.T, url, yaml string) (string, *syncBuffer, maestro.Build) {
+	t.Helper()
+	reg := newRegistry(t)
+	ctx := t.Context()
+	ch, err := reg.AddChannel(ctx, "dev", "")
+	require.NoError(t, err)
+	_, err = reg.AddSubscription(ctx, maestro.Subscription{ChannelID: ch.ID, Enabled: true,
+		SourceRepository: "https://github.com/dotnet/arcade", TargetRepository: url + "/dotnet/target",
+		TargetBranch: "main", Policy: maestro.SubscriptionPolicy{UpdateFrequency: maestro.FrequencyEveryDay}})
+	require.NoError(t, err)
+	b := publish(t, reg, strings.Repeat("3", 40), "2.0.0", ch.ID)
+	base, logs := apiServerEnv(t, reg, yaml, map[string]string{wire.EnvGitHubURL: url,
+		"GITHUB_TOKEN": "ghp_0123456789abcdef0123456789abcdef0123", wire.EnvAllowHTTPLoopback: "true"})
+	return base, logs, b
 }

@@ -2,14 +2,12 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
 	azgit "github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
@@ -235,13 +233,7 @@ func TestPullRequestBuildFlowFailureIsRetried(t *testing.T) {
 	payload := e.s.ServiceHookEvent("build.complete", id)
 	code, body := hook(t, a.url, payload, nil)
 	require.Equal(t, http.StatusAccepted, code, body)
-	var delivery struct{ ID string }
-	require.NoError(t, json.Unmarshal(payload, &delivery))
-	var ev registry.Event
-	require.Eventually(t, func() bool {
-		ev, _, err = reg.Event(t.Context(), "azdo", delivery.ID)
-		return err == nil && (ev.Failures > 0 || ev.State == registry.EventDone)
-	}, 20*time.Second, 10*time.Millisecond)
+	ev := waitAzdoUntil(t, reg, payload, func(ev registry.Event) bool { return ev.Failures > 0 || ev.State == registry.EventDone })
 	assert.Equal(t, registry.EventQueued, ev.State, "tried again: %s", ev.Result)
 	assert.Equal(t, 1, ev.Failures)
 	assert.Contains(t, ev.LastError, "flow speculative build 1000000000")

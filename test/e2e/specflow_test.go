@@ -434,6 +434,17 @@ func (c *specChain) publish(t *testing.T, repo, branch, commit, pkg string, pr s
 	return r.stderr
 }
 
+// openSpeculative opens the upstream pull request (a build of Arcade into
+// r[0]) and publishes its speculative build, which opens repository 1's
+// speculative pull request; it returns both.
+func (c *specChain) openSpeculative(t *testing.T) (up, spec chainPR) {
+	t.Helper()
+	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
+	up = c.only(t, 0, maestro.PullRequestOpen)
+	c.publish(t, c.r[0], up.HeadBranch, c.h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
+	return up, c.only(t, 1, maestro.PullRequestOpen)
+}
+
 // only returns the one pull request of repository i in state st.
 func (c *specChain) only(t *testing.T, i int, st maestro.PullRequestState) chainPR {
 	t.Helper()
@@ -645,10 +656,7 @@ func TestSpeculativeSubscriptionTurnedOff(t *testing.T) {
 	e := newLocal(t)
 	h := localHost{e}
 	c := newSpecChain(t, e, h)
-	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
-	up := c.only(t, 0, maestro.PullRequestOpen)
-	c.publish(t, c.r[0], up.HeadBranch, h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
-	spec := c.only(t, 1, maestro.PullRequestOpen)
+	up, spec := c.openSpeculative(t)
 	version := func() string {
 		return h.file(t, c.r[1], c.only(t, 1, maestro.PullRequestOpen).HeadBranch, "eng/Version.Details.xml")
 	}
@@ -746,10 +754,7 @@ func TestSpeculativeCloseRefusedIsTriedAgain(t *testing.T) {
 	e := newLocal(t)
 	h := newGitHubHost(t, e)
 	c := newSpecChain(t, e, h)
-	c.publish(t, "https://github.com/dotnet/arcade", "main", sha(1), "Microsoft.DotNet.Arcade.Sdk@2.0.0", "")
-	up := c.only(t, 0, maestro.PullRequestOpen)
-	c.publish(t, c.r[0], up.HeadBranch, h.head(t, c.r[0], up.HeadBranch), "Pkg0@2.0.0-pr.1", up.URL)
-	spec := c.only(t, 1, maestro.PullRequestOpen)
+	_, spec := c.openSpeculative(t)
 
 	e.ok("subscription", "update", "--id", c.subs[1].ID, "--speculative=false")
 	h.srv.SetPermissions(githubdouble.DefaultToken, map[string]string{"administration": "write", "checks": "write", "contents": "write",
