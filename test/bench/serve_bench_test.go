@@ -48,7 +48,6 @@ const (
 
 // loadResult is what one run of the load generator measured.
 type loadResult struct {
-	b         *testing.B
 	latencies []time.Duration
 	elapsed   time.Duration
 	codes     map[int]int
@@ -79,72 +78,83 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// loadRun records the requests of one run of the load generator.
+type loadRun struct {
+	b       *testing.B
+	lat     []time.Duration
+	codes   []int
+	failed  atomic.Value
+	cpu0    time.Duration
+	started time.Time
+}
+
+func newLoadRun(b *testing.B, n int) *loadRun {
+	return &loadRun{b: b, lat: make([]time.Duration, n), codes: make([]int, n), cpu0: cpuTime(b), started: time.Now()}
+}
+
+// send sends request i, timed from since, and reports whether it went
+// without error.
+func (r *loadRun) send(i int, since time.Time, send func(i int) (int, error)) bool {
+	code, err := send(i)
+	r.lat[i] = time.Since(since)
+	r.codes[i] = code
+	if err != nil {
+		r.failed.Store(err)
+	}
+	return err == nil
+}
+
+// result is what the run measured; it fails the benchmark if a request
+// failed.
+func (r *loadRun) result() loadResult {
+	res := loadResult{latencies: r.lat, elapsed: time.Since(r.started), codes: map[int]int{}, cpu: cpuTime(r.b) - r.cpu0}
+	if err, ok := r.failed.Load().(error); ok {
+		r.b.Fatalf("load: %v", err)
+	}
+	for _, c := range r.codes {
+		res.codes[c]++
+	}
+	return res
+}
+
 // load sends n requests from loadClients goroutines; send(i) sends request
 // i and returns its status code after reading the whole answer.
 func load(b *testing.B, n int, send func(i int) (int, error)) loadResult {
 	b.Helper()
 	var next atomic.Int64
-	lat := make([]time.Duration, n)
-	codes := make([]int, n)
-	var failed atomic.Value
 	var wg sync.WaitGroup
-	cpu0 := cpuTime(b)
-	start := time.Now()
+	run := newLoadRun(b, n)
 	for range loadClients {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				t0 := time.Now()
-				code, err := send(i)
-				lat[i] = time.Since(t0)
-				codes[i] = code
-				if err != nil {
-					failed.Store(err)
+				if i >= n || !run.send(i, time.Now(), send) {
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	res := loadResult{b: b, latencies: lat, elapsed: time.Since(start), codes: map[int]int{}, cpu: cpuTime(b) - cpu0}
-	if err, ok := failed.Load().(error); ok {
-		b.Fatalf("load: %v", err)
-	}
-	for _, c := range codes {
-		res.codes[c]++
-	}
-	return res
+	return run.result()
 }
 
 // loadAtRate sends n requests at rate per second: request i is due at
-// start + i/rate and goes as soon as one of maxInFlight senders is free,
-// whether or not earlier requests were answered (an open loop, as webhooks
-// arrive). A request's latency counts from when it was due, not from when
-// it went, so a server that falls behind is charged for the requests that
-// waited (no coordinated omission); the run's rate is n ÷ the time until
-// the last answer.
+// start + i/rate and goes as soon as one of rateMaxInFlight senders is
+// free, whether or not earlier requests were answered (an open loop, as
+// webhooks arrive). A request's latency counts from when it was due, not
+// from when it went, so a server that falls behind is charged for the
+// requests that waited (no coordinated omission); the run's rate is n ÷
+// the time until the last answer.
 func loadAtRate(b *testing.B, n, rate int, send func(i int) (int, error)) loadResult {
 	b.Helper()
-	lat := make([]time.Duration, n)
-	codes := make([]int, n)
-	var failed atomic.Value
 	due := make(chan int, n)
 	var wg sync.WaitGroup
-	cpu0 := cpuTime(b)
-	start := time.Now()
-	at := func(i int) time.Time { return start.Add(time.Duration(i) * time.Second / time.Duration(rate)) }
+	run := newLoadRun(b, n)
+	at := func(i int) time.Time { return run.started.Add(time.Duration(i) * time.Second / time.Duration(rate)) }
 	for range rateMaxInFlight {
 		wg.Go(func() {
 			for i := range due {
-				code, err := send(i)
-				lat[i] = time.Since(at(i))
-				codes[i] = code
-				if err != nil {
-					failed.Store(err)
-				}
+				run.send(i, at(i), send)
 			}
 		})
 	}
@@ -159,17 +169,11 @@ func loadAtRate(b *testing.B, n, rate int, send func(i int) (int, error)) loadRe
 	tick.Stop()
 	close(due)
 	wg.Wait()
-	res := loadResult{b: b, latencies: lat, elapsed: time.Since(start), codes: map[int]int{}, cpu: cpuTime(b) - cpu0}
-	if err, ok := failed.Load().(error); ok {
-		b.Fatalf("load: %v", err)
-	}
-	for _, c := range codes {
-		res.codes[c]++
-	}
-	return res
+	return run.result()
 }
 
-// benchClient is an HTTP client that keeps a connection per load client.
+// benchClient is an HTTP client that keeps a connection per request in
+// flight (at most rateMaxInFlight).
 func benchClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConns: rateMaxInFlight, MaxIdleConnsPerHost: rateMaxInFlight, DisableCompression: true}}
 }
@@ -306,7 +310,7 @@ func BenchmarkServeWebhookIntake(b *testing.B) {
 	res := load(b, b.N, in.send(in.ids[:b.N]))
 	b.StopTimer()
 	res.report(b)
-	in.check(res, in.ids[:b.N])
+	in.check(b, res, in.ids[:b.N])
 }
 
 // BenchmarkServeWebhookIntakeRate is the goal of webhook intake: ≥ 5,000
@@ -329,7 +333,7 @@ func BenchmarkServeWebhookIntakeRate(b *testing.B) {
 			res := loadAtRate(b, b.N, rate, in.send(in.ids[:b.N]))
 			b.StopTimer()
 			res.report(b)
-			in.check(res, in.ids[:b.N])
+			in.check(b, res, in.ids[:b.N])
 		})
 	}
 }
@@ -391,8 +395,7 @@ func (in *intakeBench) send(ids []string) func(int) (int, error) {
 
 // check fails the benchmark unless every delivery was answered 202 and is
 // in the store: in a queued batch, or its record exists (a worker took it).
-func (in *intakeBench) check(res loadResult, ids []string) {
-	b := res.b
+func (in *intakeBench) check(b *testing.B, res loadResult, ids []string) {
 	if res.codes[http.StatusAccepted] != len(ids) {
 		b.Fatalf("statuses %v, want %d × 202", res.codes, len(ids))
 	}
