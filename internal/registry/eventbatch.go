@@ -26,12 +26,21 @@ import (
 // or batchMaxBytes close it early), then one create-only write of a batch
 // document records them all, and every waiting AcceptEvent returns after
 // it — all accepted, or, when the write fails, all failed (the server
-// answers 503 and the senders redeliver). Batches are written while the
-// next ones gather. The window is the price: up to a millisecond more per
-// delivery on a quiet server. (Writing a delivery at once when no other
-// write was in flight, and gathering only meanwhile, made batches of one
-// or two under load on the 2-core machine: the writes finished before the
-// next deliveries had the CPU to arrive.)
+// answers 503 and the senders redeliver). The window is the price: up to
+// a millisecond more per delivery on a quiet server. (Writing a delivery
+// at once when no other write was in flight, and gathering only
+// meanwhile, made batches of one or two under load on the 2-core machine:
+// the writes finished before the next deliveries had the CPU to arrive.)
+//
+// A process writes one batch at a time: a batch whose window has passed
+// while the previous batch is still being written stays open, and gathers,
+// until that write ends. So under load a batch holds what arrived during
+// one write, and the number of writes per second adapts to the store's
+// latency instead of the writes queueing on it. (With every batch written
+// as its window closed, 5,000 deliveries/s on the 2-core machine's disk
+// made a thousand concurrent creates a second in one folder, each slower
+// for the others: p99 1.8 s with no worker running; one write at a time,
+// 93-155 ms; docs/performance.md.)
 //
 // De-duplication by delivery id is done when a worker takes an entry, not
 // at intake: the first claim of a batch entry creates the event's record
@@ -126,6 +135,8 @@ type eventIntake struct {
 	// written, until the batch is written (and known: eventBatches) or
 	// failed.
 	pending map[string]*pendingBatch
+	// writing holds a token while a batch is written: one at a time.
+	writing chan struct{}
 }
 
 // pendingBatch is a batch being gathered or written.
@@ -198,7 +209,8 @@ func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent
 	}
 }
 
-// writeBatch closes b after the window, or when it is full, and writes it.
+// writeBatch closes b after the window, or when it is full, once no other
+// batch of this process is being written, and writes it.
 func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 	in := r.intake
 	t := time.NewTimer(in.window)
@@ -207,6 +219,8 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 	case <-t.C:
 	}
 	t.Stop()
+	in.writing <- struct{}{} // the previous batch written; b gathers meanwhile
+	defer func() { <-in.writing }()
 	in.mu.Lock()
 	if in.open == b {
 		in.open = nil

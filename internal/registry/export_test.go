@@ -29,3 +29,11 @@ func (r *Registry) MarkChannelDeletingForTest(ctx context.Context, id int) error
 
 // SetBatchWindowForTest sets how long a batch gathers deliveries.
 func (r *Registry) SetBatchWindowForTest(d time.Duration) { r.intake.window = d }
+
+// PendingForTest is the number of deliveries gathered in batches or being
+// written.
+func (r *Registry) PendingForTest() int {
+	r.intake.mu.Lock()
+	defer r.intake.mu.Unlock()
+	return len(r.intake.pending)
+}

@@ -58,7 +58,7 @@ func WithHostChecker(h maestro.HostChecker) Option { return func(r *Registry) { 
 // New returns a Registry on st.
 func New(st store.Store, opts ...Option) *Registry {
 	r := &Registry{st: st, now: time.Now, newID: uuid.NewString, assets: &assetsCache{}, format: new(atomic.Int32),
-		intake: &eventIntake{window: batchWindow}, batches: newEventBatches()}
+		intake: &eventIntake{window: batchWindow, writing: make(chan struct{}, 1)}, batches: newEventBatches()}
 	for _, o := range opts {
 		o(r)
 	}
