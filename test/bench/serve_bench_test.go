@@ -350,22 +350,26 @@ const (
 // intakeBench is a server taking webhooks on a new local store, and what
 // its deliveries need.
 type intakeBench struct {
-	reg       *registry.Registry
-	base      string
-	delivery  githubdouble.Delivery
-	signature string
-	client    *http.Client
-	ids       []string // b.N for the run, then 100 to warm up
+	reg    *registry.Registry
+	poster *rawPoster
+	ids    []string // b.N for the run, then 100 to warm up
 }
 
 func newIntakeBench(b *testing.B) *intakeBench {
 	b.Helper()
 	reg := localRegistry(b, nil)
-	in := &intakeBench{reg: reg, delivery: statusDelivery(b), client: benchClient()}
-	in.base = serve(b, reg, map[string]string{server.EnvGitHubWebhookSecret: hookBenchSecret}, server.Flags{GitHubWebhooks: new(true)})
+	delivery := statusDelivery(b)
+	base := serve(b, reg, map[string]string{server.EnvGitHubWebhookSecret: hookBenchSecret}, server.Flags{GitHubWebhooks: new(true)})
 	mac := hmac.New(sha256.New, []byte(hookBenchSecret))
-	mac.Write(in.delivery.Body)
-	in.signature = "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	mac.Write(delivery.Body)
+	header := delivery.Header.Clone()
+	header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	poster, err := newRawPoster(base+"/webhooks/github", header, "X-GitHub-Delivery", delivery.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(poster.close)
+	in := &intakeBench{reg: reg, poster: poster}
 	in.ids = make([]string, b.N+100)
 	for i := range in.ids {
 		in.ids[i] = uuid.NewString()
@@ -375,22 +379,7 @@ func newIntakeBench(b *testing.B) *intakeBench {
 
 // send returns the load generator's sender of deliveries ids[i].
 func (in *intakeBench) send(ids []string) func(int) (int, error) {
-	return func(i int) (int, error) {
-		req, err := http.NewRequest(http.MethodPost, in.base+"/webhooks/github", bytes.NewReader(in.delivery.Body))
-		if err != nil {
-			return 0, err
-		}
-		req.Header = in.delivery.Header.Clone()
-		req.Header.Set("X-Hub-Signature-256", in.signature)
-		req.Header.Set("X-GitHub-Delivery", ids[i])
-		resp, err := in.client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, nil
-	}
+	return func(i int) (int, error) { return in.poster.post(ids[i]) }
 }
 
 // check fails the benchmark unless every delivery was answered 202 and is
