@@ -32,12 +32,31 @@ func Valid(data []byte) bool {
 	return s.document(0)
 }
 
+// Checked is a document that Check or Lookup found Valid: the proof
+// travels with the bytes, so that a later step that needs valid JSON (a
+// batch document that embeds the payload as it is) does not scan them
+// again. Only this package makes one.
+type Checked struct{ data []byte }
+
+// Bytes returns the document.
+func (c Checked) Bytes() []byte { return c.data }
+
+// Check returns data as a Checked document when it is Valid.
+func Check(data []byte) (Checked, bool) {
+	if !Valid(data) {
+		return Checked{}, false
+	}
+	return Checked{data: data}, true
+}
+
 // Lookup validates data as Valid does and returns, for each path (member
 // names from the top-level object down), the raw bytes of the value there,
-// nil when there is none. plain is false when encoding/json might read
-// other values at the paths (see the package comment); the values are then
-// not to be used. At most 64 paths, each of at least one name.
-func Lookup(data []byte, paths ...[]string) (values [][]byte, plain, valid bool) {
+// nil when there is none, and data as a Checked document; valid is false,
+// and the rest empty, when data is not Valid. plain is false when
+// encoding/json might read other values at the paths (see the package
+// comment); the values are then not to be used. At most 64 paths, each of
+// at least one name.
+func Lookup(data []byte, paths ...[]string) (values [][]byte, plain bool, doc Checked, valid bool) {
 	if len(paths) > maxPaths {
 		panic("jsonscan: more than 64 paths")
 	}
@@ -50,9 +69,9 @@ func Lookup(data []byte, paths ...[]string) (values [][]byte, plain, valid bool)
 		all |= 1 << p
 	}
 	if !s.document(all) {
-		return nil, false, false
+		return nil, false, Checked{}, false
 	}
-	return s.values, s.plain, true
+	return s.values, s.plain, Checked{data: data}, true
 }
 
 type scanner struct {

@@ -34,8 +34,17 @@ func TestValidAsEncodingJSON(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, json.Valid([]byte(c)), jsonscan.Valid([]byte(c)), "%q", c)
-			_, _, valid := jsonscan.Lookup([]byte(c), []string{"a", "b"})
+			_, _, doc, valid := jsonscan.Lookup([]byte(c), []string{"a", "b"})
 			assert.Equal(t, json.Valid([]byte(c)), valid, "Lookup %q", c)
+			checked, ok := jsonscan.Check([]byte(c))
+			assert.Equal(t, json.Valid([]byte(c)), ok, "Check %q", c)
+			if json.Valid([]byte(c)) {
+				assert.Equal(t, c, string(doc.Bytes()), "Lookup's document")
+				assert.Equal(t, c, string(checked.Bytes()), "Check's document")
+			} else {
+				assert.Nil(t, doc.Bytes(), "Lookup vouches for %q", c)
+				assert.Nil(t, checked.Bytes(), "Check vouches for %q", c)
+			}
 		})
 	}
 }
@@ -77,7 +86,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.doc, func(t *testing.T) {
-			values, plain, valid := jsonscan.Lookup([]byte(c.doc), paths...)
+			values, plain, _, valid := jsonscan.Lookup([]byte(c.doc), paths...)
 			assert.True(t, valid)
 			assert.Equal(t, c.plain, plain)
 			if !c.plain {

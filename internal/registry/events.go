@@ -146,16 +146,31 @@ func (r *Registry) AcceptEvent(ctx context.Context, ev Event) (bool, error) {
 	return ok, err
 }
 
+// AcceptCheckedEvent is AcceptEvent for a payload its caller validated
+// already (while reading the fields it routes by): payload is recorded as
+// ev's, and not scanned again.
+func (r *Registry) AcceptCheckedEvent(ctx context.Context, ev Event, payload jsonscan.Checked) (bool, error) {
+	ev.Payload = payload.Bytes()
+	_, ok, err := r.acceptEvent(ctx, ev, ev.Payload != nil)
+	return ok, err
+}
+
 // AcceptEventMarker is AcceptEvent, and also returns the queue entry of an
 // accepted event, as QueuedEvents will list it.
 func (r *Registry) AcceptEventMarker(ctx context.Context, ev Event) (QueuedEvent, bool, error) {
+	return r.acceptEvent(ctx, ev, false)
+}
+
+// acceptEvent is AcceptEventMarker; checked says that ev.Payload is known
+// to be valid JSON.
+func (r *Registry) acceptEvent(ctx context.Context, ev Event, checked bool) (QueuedEvent, bool, error) {
 	if !eventSourcePattern.MatchString(ev.Source) {
 		return QueuedEvent{}, false, invalid("event source", fmt.Errorf("%q: use 1 to 20 lower-case letters and digits", ev.Source), "")
 	}
 	if err := ValidateEventID(ev.Delivery); err != nil {
 		return QueuedEvent{}, false, invalid("event delivery id", err, "")
 	}
-	if ev.Type == "" || !jsonscan.Valid(ev.Payload) {
+	if ev.Type == "" || !checked && !jsonscan.Valid(ev.Payload) {
 		return QueuedEvent{}, false, invalid("event "+ev.Delivery, errors.New("needs a type and a JSON payload"), "")
 	}
 	if r.batches.holds(ev.Source, ev.Delivery) {

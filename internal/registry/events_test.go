@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/jsonscan"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store"
@@ -89,6 +90,30 @@ func TestAcceptEventRefusesBadInput(t *testing.T) {
 			assert.Empty(t, keys, "nothing written")
 		})
 	}
+}
+
+// TestAcceptCheckedEvent: a payload its caller checked is recorded as it
+// is, in place of whatever ev.Payload held; a Checked that vouches for
+// nothing is refused like a payload that is not JSON, before any write.
+func TestAcceptCheckedEvent(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := t.Context()
+	payload, ok := jsonscan.Check([]byte(`{"sha":"checked"}`))
+	require.True(t, ok)
+	ev := statusEvent("d-3")
+	ev.Payload = []byte(`{`)
+	ok, err := reg.AcceptCheckedEvent(ctx, ev, payload)
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := reg.AcceptedEvent(ctx, "github", "d-3")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"sha":"checked"}`, string(got.Payload))
+
+	ok, err = reg.AcceptCheckedEvent(ctx, statusEvent("d-4"), jsonscan.Checked{})
+	assert.False(t, ok)
+	assert.Equal(t, maestro.KindInvalid, maestro.KindOf(err), "%v", err)
+	_, err = reg.AcceptedEvent(ctx, "github", "d-4")
+	assert.ErrorIs(t, err, store.ErrNotExist, "nothing written")
 }
 
 // TestClaimEvent: one claim at a time; a lapsed claim is taken over and the

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/maestroplusplus/maestro/internal/jsonscan"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/internal/store"
@@ -142,10 +143,12 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	const n = 30
+	payload, ok := jsonscan.Check([]byte(`{}`))
+	require.True(t, ok)
 	for i := range n {
 		w := httptest.NewRecorder()
 		s.accept(w, httptest.NewRequest(http.MethodPost, "/webhooks/github", nil), registry.Event{Source: "github", Delivery: fmt.Sprintf("d-%02d", i),
-			Type: "status", Payload: []byte(`{}`), OrderKey: orderKey("https://github.com/dotnet/runtime")})
+			Type: "status", OrderKey: orderKey("https://github.com/dotnet/runtime")}, payload)
 		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	}
 	queued, err := reg.QueuedEvents(t.Context())

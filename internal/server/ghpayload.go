@@ -33,11 +33,23 @@ var gitHubPayloadPaths = [][]string{
 // twice, a value on the way that is not an object) or that is not JSON is
 // decoded by json.Unmarshal itself, which also words the error.
 // FuzzDecodeGitHubPayload holds the two to the same results.
-func decodeGitHubPayload(payload []byte, p *gitHubPayload) error {
-	v, plain, valid := jsonscan.Lookup(payload, gitHubPayloadPaths...)
-	if !valid || !plain {
-		return json.Unmarshal(payload, p)
+//
+// It returns the payload as a jsonscan.Checked document, which intake
+// records without scanning it again.
+func decodeGitHubPayload(payload []byte, p *gitHubPayload) (jsonscan.Checked, error) {
+	v, plain, doc, valid := jsonscan.Lookup(payload, gitHubPayloadPaths...)
+	if !valid {
+		return jsonscan.Checked{}, json.Unmarshal(payload, p)
 	}
+	if !plain {
+		return doc, json.Unmarshal(payload, p)
+	}
+	return doc, decodeGitHubValues(v, p)
+}
+
+// decodeGitHubValues decodes the values jsonscan.Lookup found at
+// gitHubPayloadPaths into p.
+func decodeGitHubValues(v [][]byte, p *gitHubPayload) error {
 	// decode reads raw into dst, as json.Unmarshal would the member.
 	decode := func(raw []byte, dst any) error {
 		if raw == nil {

@@ -11,6 +11,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/maestroplusplus/maestro/internal/jsonscan"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/repourl"
@@ -79,7 +80,10 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "X-GitHub-Delivery "+err.Error())
 		return
 	}
-	var repo string
+	var (
+		repo string
+		doc  jsonscan.Checked
+	)
 	switch {
 	case event == "push":
 		p, err := parsePush(payload)
@@ -100,21 +104,21 @@ func (s *Server) gitHubWebhook(w http.ResponseWriter, r *http.Request) {
 			message(w, http.StatusOK, why)
 			return
 		}
-		repo = p.Repository
+		repo, doc = p.Repository, p.Payload
 	case slices.Contains(gitHubRecheck, event):
-		t, err := parseGitHub(event, payload)
+		t, checked, err := parseGitHub(event, payload)
 		if err != nil {
 			s.countEvent(sourceGitHub, event, EventInvalid)
 			message(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		repo = t.Repository
+		repo, doc = t.Repository, checked
 	default:
 		s.countEvent(sourceGitHub, event, EventIgnored)
 		message(w, http.StatusOK, fmt.Sprintf("event %q acknowledged; maestro does not act on it", event))
 		return
 	}
-	s.accept(w, r, registry.Event{Source: sourceGitHub, Delivery: delivery, Type: event, Payload: payload, OrderKey: orderKey(repo)})
+	s.accept(w, r, registry.Event{Source: sourceGitHub, Delivery: delivery, Type: event, OrderKey: orderKey(repo)}, doc)
 }
 
 // gitHubTarget is what an event says about pull requests: the repository,
@@ -159,13 +163,14 @@ type gitHubCheck struct {
 }
 
 // parseGitHub reads the target of a recheck event from its payload.
-func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
+func parseGitHub(event string, payload []byte) (gitHubTarget, jsonscan.Checked, error) {
 	if !slices.Contains(gitHubRecheck, event) {
-		return gitHubTarget{}, fmt.Errorf("%s payload: not an event maestro re-checks pull requests on", event)
+		return gitHubTarget{}, jsonscan.Checked{}, fmt.Errorf("%s payload: not an event maestro re-checks pull requests on", event)
 	}
 	var p gitHubPayload
-	if err := decodeGitHubPayload(payload, &p); err != nil {
-		return gitHubTarget{}, fmt.Errorf("%s payload: %v", event, err)
+	doc, err := decodeGitHubPayload(payload, &p)
+	if err != nil {
+		return gitHubTarget{}, jsonscan.Checked{}, fmt.Errorf("%s payload: %v", event, err)
 	}
 	var t gitHubTarget
 	deref := func(v *string) string {
@@ -207,9 +212,9 @@ func parseGitHub(event string, payload []byte) (gitHubTarget, error) {
 		t.Repository = deref(p.Repository.HTMLURL)
 	}
 	if t.Repository == "" {
-		return t, fmt.Errorf("%s payload: no repository.html_url", event)
+		return t, jsonscan.Checked{}, fmt.Errorf("%s payload: no repository.html_url", event)
 	}
-	return t, nil
+	return t, doc, nil
 }
 
 // process claims one queued event, does its work and records the result;
@@ -333,7 +338,7 @@ func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) 
 	case ev.Source != sourceGitHub || !slices.Contains(gitHubRecheck, ev.Type):
 		return "nothing to do for a " + ev.Source + " " + ev.Type + " event", nil
 	}
-	t, err := parseGitHub(ev.Type, ev.Payload)
+	t, _, err := parseGitHub(ev.Type, ev.Payload)
 	if err != nil {
 		return "ignored: " + err.Error(), nil // verified at intake; cannot happen but for a format change
 	}

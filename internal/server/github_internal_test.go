@@ -60,9 +60,10 @@ func TestParseGitHubAsGoGitHub(t *testing.T) {
 			require.NoError(t, err)
 			want, err := parseWithGoGitHub(event, payload)
 			require.NoError(t, err)
-			got, err := parseGitHub(event, payload)
+			got, doc, err := parseGitHub(event, payload)
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
+			assert.Equal(t, string(payload), string(doc.Bytes()), "the checked payload intake records")
 			assert.NotEmpty(t, got.Repository)
 		})
 	}
@@ -79,16 +80,18 @@ func TestParseGitHubAsGoGitHub(t *testing.T) {
 		t.Run("refuses "+c.payload, func(t *testing.T) {
 			_, werr := parseWithGoGitHub(c.event, []byte(c.payload))
 			require.Error(t, werr, "go-github refuses it")
-			_, err := parseGitHub(c.event, []byte(c.payload))
+			_, doc, err := parseGitHub(c.event, []byte(c.payload))
 			assert.Error(t, err)
+			assert.Nil(t, doc.Bytes(), "a refused payload is not vouched for")
 		})
 	}
-	_, err := parseGitHub("status", []byte(`{"sha": "0123"}`))
+	_, _, err := parseGitHub("status", []byte(`{"sha": "0123"}`))
 	assert.ErrorContains(t, err, "no repository.html_url")
 }
 
 // FuzzDecodeGitHubPayload: decodeGitHubPayload reads what json.Unmarshal
-// reads into gitHubPayload, and refuses what it refuses.
+// reads into gitHubPayload, and refuses what it refuses; it vouches for
+// the payload as JSON exactly when json.Valid does.
 func FuzzDecodeGitHubPayload(f *testing.F) {
 	for _, seed := range []string{
 		`{"sha":"0123","repository":{"html_url":"https://github.com/dotnet/runtime","owner":{"html_url":"x"}}}`,
@@ -104,9 +107,12 @@ func FuzzDecodeGitHubPayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var want, got gitHubPayload
 		werr := json.Unmarshal(payload, &want)
-		gerr := decodeGitHubPayload(payload, &got)
+		doc, gerr := decodeGitHubPayload(payload, &got)
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("%q: json.Unmarshal says %v, decodeGitHubPayload %v", payload, werr, gerr)
+		}
+		if json.Valid(payload) != (doc.Bytes() != nil) || doc.Bytes() != nil && string(doc.Bytes()) != string(payload) {
+			t.Fatalf("%q: json.Valid says %v, decodeGitHubPayload checked %q", payload, json.Valid(payload), doc.Bytes())
 		}
 		if werr == nil {
 			assert.Equal(t, want, got, "%q", payload)

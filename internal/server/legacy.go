@@ -13,6 +13,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/jsonscan"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/maestro"
 	"github.com/maestroplusplus/maestro/internal/registry"
@@ -89,13 +90,13 @@ func (s *Server) commitPushed(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusOK, why+"; ignored")
 		return
 	}
-	s.accept(w, r, registry.Event{Source: sourceLegacy, Delivery: delivery, Type: event, Payload: payload, OrderKey: orderKey(p.Repository)})
+	s.accept(w, r, registry.Event{Source: sourceLegacy, Delivery: delivery, Type: event, OrderKey: orderKey(p.Repository)}, p.Payload)
 }
 
 // accept records an event that passed its route's checks and answers 202,
 // or 200 when the delivery was accepted before.
-func (s *Server) accept(w http.ResponseWriter, r *http.Request, ev registry.Event) {
-	accepted, err := s.reg.AcceptEvent(r.Context(), ev)
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, ev registry.Event, payload jsonscan.Checked) {
+	accepted, err := s.reg.AcceptCheckedEvent(r.Context(), ev, payload)
 	if err != nil {
 		s.log.Error("delivery not recorded", "source", ev.Source, "delivery", ev.Delivery, "event", ev.Type, "error", err)
 		code, result := http.StatusServiceUnavailable, EventFailed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/maestroplusplus/maestro/internal/jsonscan"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type pushRef struct {
 	Before     string
 	After      string
 	Event      *gh.PushEvent
+	Payload    jsonscan.Checked // the payload, checked JSON: intake records it as it is
 }
 
 // parsePush reads a push payload.
@@ -53,9 +55,13 @@ func parsePush(payload []byte) (pushRef, error) {
 	if err != nil {
 		return pushRef{}, fmt.Errorf("push payload: %v", err)
 	}
+	doc, ok := jsonscan.Check(payload)
+	if !ok {
+		return pushRef{}, errors.New("push payload: not JSON")
+	}
 	e := parsed.(*gh.PushEvent)
 	p := pushRef{Repository: e.GetRepo().GetHTMLURL(), FullName: e.GetRepo().GetFullName(), Deleted: e.GetDeleted(),
-		Before: e.GetBefore(), After: e.GetAfter(), Event: e}
+		Before: e.GetBefore(), After: e.GetAfter(), Event: e, Payload: doc}
 	if p.Repository == "" || p.FullName == "" {
 		return p, errors.New("push payload: no repository.html_url or repository.full_name")
 	}
