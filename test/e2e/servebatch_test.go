@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,10 +82,26 @@ func TestServeKilledWithABatchHalfProcessed(t *testing.T) {
 		first := serve(t, e, "--config", config, "--workers", "1")
 		sendAll(t, first, ds)
 		reg := openRegistry(t, e)
-		// Kill it the moment a batch with more than one event is half
+		// Kill it while a batch with more than one event is half
 		// processed: with one worker and every event about one pull
-		// request, the events are processed one at a time, in order.
-		require.Eventually(t, func() bool { return halfProcessed(t, reg) > 0 }, time.Minute, time.Millisecond, "%s", first.log())
+		// request, the events are processed one at a time, in order. The
+		// worker may finish the batch between a look and the kill, so a
+		// batch seen half processed is looked at again with the process
+		// stopped (SIGSTOP; a write already sent lands within the wait),
+		// and the process is killed only if the batch is still half
+		// processed, else let go on (SIGCONT).
+		require.Eventually(t, func() bool {
+			if halfProcessed(t, reg) == 0 {
+				return false
+			}
+			require.NoError(t, first.cmd.Process.Signal(syscall.SIGSTOP))
+			time.Sleep(200 * time.Millisecond)
+			if halfProcessed(t, reg) > 0 {
+				return true
+			}
+			require.NoError(t, first.cmd.Process.Signal(syscall.SIGCONT))
+			return false
+		}, time.Minute, time.Millisecond, "%s", first.log())
 		first.kill(t)
 		require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
 
