@@ -80,6 +80,12 @@ import (
 //     another batch: a copy, settled unprocessed. Per-repository order
 //     holds: both entries have the delivery's order key, so the later one
 //     waits behind the earlier one.
+//   - An event whose processing only reads (FinishUnclaimedEvent) is
+//     recorded done in the record's create, without a claim: with no
+//     effects there is nothing for a claim to protect. A crash before the
+//     create leaves the entry unrecorded, decided again; of two workers
+//     one create wins and the other finds the record (done, a copy, or a
+//     claim of a worker that decided on effects), as a claim would.
 //   - Crash after all entries are settled, before the batch is deleted:
 //     the next listing reads the batch again; its entries' records are
 //     done (or copies), each is settled again, and the batch is deleted.

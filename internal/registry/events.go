@@ -339,6 +339,59 @@ func (r *Registry) claimFromBatch(ctx context.Context, q QueuedEvent, owner stri
 	return ev, etag, true, nil
 }
 
+// QueuedEntry is the event of batch entry q, queued, as its batch holds
+// it (no store read while this process keeps the batch's payloads). It
+// fails with store.ErrNotExist when the batch is gone (all its entries were
+// settled) or q is a queue marker of the layout before batches.
+func (r *Registry) QueuedEntry(ctx context.Context, q QueuedEvent) (Event, error) {
+	if q.Batch == "" {
+		return Event{}, fmt.Errorf("event %s: a queue marker, not a batch entry: %w", q.Delivery, store.ErrNotExist)
+	}
+	return r.batchEntry(ctx, q)
+}
+
+// FinishUnclaimedEvent records ev, the event of batch entry q
+// (QueuedEntry), done with result in one create-only write of its record,
+// without a claim, and settles q; it returns false, having written
+// nothing, when the record exists already (a claim, a copy of the
+// delivery in another batch, a retry waiting): the caller claims q
+// instead (ClaimEvent), which reads the record and says what to do.
+//
+// It is for an event whose processing changed nothing outside its record
+// — it only read (a status for a commit no tracked pull request is at) —
+// so there is nothing a claim would protect: the claim is what makes an
+// attempt with effects exclusive, and lets a crash in the middle be taken
+// over. Without effects, this create is the one commit point:
+//   - Crash before it: no record, the entry is still queued, and the next
+//     attempt decides again.
+//   - Two workers (two replicas, or two batch entries of one delivery)
+//     at once: both only read; one create succeeds, and the other finds
+//     the record, as a claim does. The delivery is recorded done once.
+//   - A worker that decided on effects meanwhile claimed the event (its
+//     create won): this create fails and the claim's attempt goes on.
+//
+// A done record is written once and never replaced, so processing an
+// event without effects costs one write, not a claim's and a finish's
+// two (each a create on the local store; the finish also frees the
+// claim's file, which ext4 without a journal makes every later create
+// in the folder pay for, docs/performance.md).
+func (r *Registry) FinishUnclaimedEvent(ctx context.Context, q QueuedEvent, ev Event, now time.Time, result string) (bool, error) {
+	if q.Batch == "" || ev.Batch != q.Batch || ev.Source != q.Source || ev.Delivery != q.Delivery {
+		return false, fmt.Errorf("event %s: finish without a claim needs the event of batch entry %s (QueuedEntry)", q.Delivery, q.Marker)
+	}
+	ev.State, ev.Claim, ev.Attempts, ev.Result, ev.ProcessedAt = EventDone, nil, 1, result, now.UTC()
+	data, err := encodeEvent(ev)
+	if err != nil {
+		return false, fmt.Errorf("encode event %s: %w", ev.Delivery, err)
+	}
+	if _, err := r.st.Put(ctx, eventKey(ev.Source, ev.Delivery), data, store.Condition{CreateOnly: true}); errors.Is(err, store.ErrPrecondition) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("event %s: %w", ev.Delivery, err)
+	}
+	return true, r.settle(ctx, q)
+}
+
 // FinishEvent marks a claimed event done with result and settles its
 // queue entry q (see ClaimEvent). It fails with store.ErrPrecondition when the claim was lost (it lapsed
 // and another worker took the event over): that worker records the result.

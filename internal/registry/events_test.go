@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -229,4 +230,102 @@ func TestRenewEvent(t *testing.T) {
 	require.NoError(t, reg.FinishEvent(ctx, q[0], ev, etag, now.Add(100*time.Second), "by w1"))
 	_, err = reg.RenewEvent(ctx, ev, etag, now.Add(time.Hour))
 	assert.ErrorIs(t, err, store.ErrPrecondition, "finished: nothing to renew")
+}
+
+// putCounter counts the writes of each key that changed it.
+type putCounter struct {
+	store.Store
+	mu   sync.Mutex
+	puts map[string]int
+}
+
+func (c *putCounter) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	etag, err := c.Store.Put(ctx, key, data, cond)
+	if err == nil {
+		c.mu.Lock()
+		c.puts[key]++
+		c.mu.Unlock()
+	}
+	return etag, err
+}
+
+// TestFinishUnclaimedEvent: an event whose processing only read is
+// recorded done in one write, without a claim, and its batch settled; of
+// two replicas doing so for one delivery (in two batches) one records it,
+// and the other's entry is a copy; an event claimed meanwhile is not
+// recorded, and its claim's attempt goes on.
+func TestFinishUnclaimedEvent(t *testing.T) {
+	st := &putCounter{Store: mem.New(), puts: map[string]int{}}
+	a, b := registry.New(st), registry.New(st)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	for _, reg := range []*registry.Registry{a, b} {
+		for _, id := range []string{"d-1", "d-2"} {
+			ok, err := reg.AcceptEvent(ctx, statusEvent(id))
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+	}
+	qa, err := a.QueuedEvents(ctx)
+	require.NoError(t, err)
+	qb, err := b.QueuedEvents(ctx)
+	require.NoError(t, err)
+	// entry is the entry of delivery in queued that is not in batch
+	// notIn, and its event.
+	entry := func(reg *registry.Registry, queued []registry.QueuedEvent, delivery, notIn string) (registry.QueuedEvent, registry.Event) {
+		for _, q := range queued {
+			if q.Delivery == delivery && q.Batch != notIn {
+				ev, err := reg.QueuedEntry(ctx, q)
+				require.NoError(t, err)
+				return q, ev
+			}
+		}
+		t.Fatalf("no entry of %s outside %q", delivery, notIn)
+		return registry.QueuedEvent{}, registry.Event{}
+	}
+
+	q1a, ev1a := entry(a, qa, "d-1", "")
+	ok, err := a.FinishUnclaimedEvent(ctx, q1a, ev1a, now, "no tracked pull request concerned")
+	require.NoError(t, err)
+	require.True(t, ok)
+	done, _, err := a.Event(ctx, "github", "d-1")
+	require.NoError(t, err)
+	assert.Equal(t, registry.EventDone, done.State)
+	assert.Nil(t, done.Claim)
+	assert.Equal(t, 1, done.Attempts)
+	assert.Equal(t, q1a.Batch, done.Batch)
+	assert.Equal(t, "no tracked pull request concerned", done.Result)
+	assert.Equal(t, 1, st.puts["events/github/d-1.json"], "one write: no claim, no finish")
+	assert.NotContains(t, listBatches(t, st), q1a.Batch, "its batch, all settled, is deleted")
+
+	// b's copy of d-1 (its other batch) is not recorded again: a copy.
+	q1b, ev1b := entry(b, qb, "d-1", q1a.Batch)
+	ok, err = b.FinishUnclaimedEvent(ctx, q1b, ev1b, now, "by b")
+	require.NoError(t, err)
+	assert.False(t, ok, "the record exists")
+	copyEv, _, ok, err := b.ClaimEvent(ctx, q1b, "wb", now, time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.True(t, q1b.Gone(copyEv), "a copy, settled")
+	assert.Equal(t, 1, st.puts["events/github/d-1.json"])
+
+	// d-2: b claims it (its processing has effects); a's unclaimed finish
+	// finds the claim and writes nothing.
+	q2b, _ := entry(b, qb, "d-2", "")
+	claimed, etag, ok, err := b.ClaimEvent(ctx, q2b, "wb", now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	q2a, ev2a := entry(a, qa, "d-2", q2b.Batch)
+	require.NotEqual(t, q2b.Batch, q2a.Batch, "a's entry is of a's batch")
+	ok, err = a.FinishUnclaimedEvent(ctx, q2a, ev2a, now, "by a")
+	require.NoError(t, err)
+	assert.False(t, ok, "claimed by b")
+	require.NoError(t, b.FinishEvent(ctx, q2b, claimed, etag, now, "by b"))
+	rec, _, err := a.Event(ctx, "github", "d-2")
+	require.NoError(t, err)
+	assert.Equal(t, "by b", rec.Result)
+
+	// Mismatched entry and event are refused before any write.
+	_, err = a.FinishUnclaimedEvent(ctx, q1a, ev2a, now, "x")
+	assert.ErrorContains(t, err, "QueuedEntry")
 }

@@ -34,7 +34,7 @@ const relistInterval = 50 * time.Millisecond
 // marker a worker of another replica deleted after the listing costs a
 // read (the event is done) and a worker's claim attempt, which deletes
 // nothing twice.
-func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<- registry.QueuedEvent) {
+func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<- job) {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	var (
@@ -66,9 +66,9 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		queued = s.seq.pruneGone(queued)
 		s.metrics.queueDepth.Set(float64(len(queued)))
 		stopped := false
-		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
+		s.due(ctx, queued, func(q registry.QueuedEvent, unrecorded bool) bool {
 			select {
-			case jobs <- q:
+			case jobs <- job{q, unrecorded}:
 				return true
 			case <-stop:
 				s.seq.done(q.Marker, false)
@@ -91,6 +91,13 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		case <-s.settled:
 		}
 	}
+}
+
+// job is a queued event handed to a worker; unrecorded says that the
+// dispatcher found no record of it (a batch entry no worker took yet).
+type job struct {
+	registry.QueuedEvent
+	unrecorded bool
 }
 
 // wake tells the dispatcher that an event was accepted here.

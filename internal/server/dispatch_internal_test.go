@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,10 +157,65 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 	require.Len(t, queued, n)
 	before := st.gets.Load()
 	var picked []string
-	s.due(t.Context(), queued, func(q registry.QueuedEvent) bool {
+	s.due(t.Context(), queued, func(q registry.QueuedEvent, _ bool) bool {
 		picked = append(picked, q.Delivery)
 		return true
 	})
 	assert.Equal(t, []string{"d-00"}, picked)
 	assert.Equal(t, int64(1), st.gets.Load()-before, "only the oldest event is read")
+}
+
+// writingStore counts the writes of each key that changed it.
+type writingStore struct {
+	store.Store
+	mu     sync.Mutex
+	writes map[string]int
+}
+
+func (w *writingStore) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
+	etag, err := w.Store.Put(ctx, key, data, cond)
+	if err == nil {
+		w.mu.Lock()
+		w.writes[key]++
+		w.mu.Unlock()
+	}
+	return etag, err
+}
+
+func (w *writingStore) count(key string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes[key]
+}
+
+// TestEventWithoutEffectsRecordedInOneWrite: a status that concerns no
+// tracked pull request is recorded done in one write of its record, never
+// claimed; a pull request's closing (it may move speculative pull
+// requests) is claimed, then finished: two writes.
+func TestEventWithoutEffectsRecordedInOneWrite(t *testing.T) {
+	st := &writingStore{Store: mem.New(), writes: map[string]int{}}
+	s, reg := runDispatching(t, st)
+	const repo = `"repository":{"html_url":"https://github.com/dotnet/runtime"}`
+	for _, ev := range []registry.Event{
+		{Delivery: "status-1", Type: "status", Payload: []byte(`{"sha":"0123456789abcdef0123456789abcdef01234567",` + repo + `}`)},
+		{Delivery: "closed-1", Type: "pull_request", Payload: []byte(`{"action":"closed","pull_request":{"number":5,"html_url":"https://github.com/dotnet/runtime/pull/5"},` + repo + `}`)},
+	} {
+		ev.Source, ev.OrderKey = "github", orderKey("https://github.com/dotnet/runtime")
+		ok, err := reg.AcceptEvent(t.Context(), ev)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	s.wake()
+	for _, id := range []string{"status-1", "closed-1"} {
+		require.Eventually(t, func() bool {
+			ev, _, err := reg.Event(t.Context(), "github", id)
+			return err == nil && ev.State == registry.EventDone
+		}, 10*time.Second, 5*time.Millisecond)
+		ev, _, err := reg.Event(t.Context(), "github", id)
+		require.NoError(t, err)
+		assert.Equal(t, "no tracked pull request concerned", ev.Result, id)
+		assert.Equal(t, 1, ev.Attempts, id)
+	}
+	assert.Equal(t, 1, st.count("events/github/status-1.json"), "recorded done at once, without a claim")
+	assert.Equal(t, 2, st.count("events/github/closed-1.json"), "claimed, then finished")
 }

@@ -219,10 +219,16 @@ func parseGitHub(event string, payload []byte) (gitHubTarget, jsonscan.Checked, 
 
 // process claims one queued event, does its work and records the result;
 // a failed attempt is retried later (1, 2, 4, 8 minutes), the last failure
-// recorded as the result. It reports whether it claimed the event, and
+// recorded as the result. An event without a record (no worker took it
+// yet) whose processing would only read is recorded done without a claim
+// (finishUnclaimed). It reports whether it processed the event, and
 // whether the event's marker is gone (the event is finished: its marker
 // was deleted, here or by the worker that finished it).
-func (s *Server) process(ctx context.Context, q registry.QueuedEvent) (claimed, gone bool) {
+func (s *Server) process(ctx context.Context, j job) (processed, gone bool) {
+	q := j.QueuedEvent
+	if j.unrecorded && s.finishUnclaimed(ctx, q) {
+		return true, true
+	}
 	now := s.now()
 	ev, etag, ok, err := s.reg.ClaimEvent(ctx, q, s.owner, now, s.cfg.ClaimTimeout)
 	if err != nil {
@@ -292,6 +298,36 @@ func (s *Server) process(ctx context.Context, q registry.QueuedEvent) (claimed, 
 	return true, true
 }
 
+// finishUnclaimed records the event of batch entry q done in one write,
+// without claiming it, when its processing would only read the store
+// (withoutEffects), and reports whether it did. It does not when the
+// event's record exists by now (a worker of another replica took it, or
+// the delivery is a copy of one recorded from another batch): the event is
+// claimed then, as any other (registry.FinishUnclaimedEvent says why both
+// are safe).
+func (s *Server) finishUnclaimed(ctx context.Context, q registry.QueuedEvent) bool {
+	start := time.Now()
+	ev, err := s.reg.QueuedEntry(ctx, q)
+	if err != nil {
+		return false
+	}
+	result, ok := s.withoutEffects(ctx, ev)
+	if !ok {
+		return false
+	}
+	now := s.now()
+	if done, err := s.reg.FinishUnclaimedEvent(ctx, q, ev, now, result); err != nil {
+		s.log.Warn("record an event without effects", "delivery", ev.Delivery, "error", err)
+		return false
+	} else if !done {
+		return false
+	}
+	s.metrics.queueLatency.Observe(now.Sub(ev.ReceivedAt).Seconds())
+	s.metrics.eventDuration.WithLabelValues("done").Observe(time.Since(start).Seconds())
+	s.log.Info("event processed", "delivery", ev.Delivery, "event", ev.Type, "attempt", 1, "took", time.Since(start).Round(time.Millisecond), "result", result)
+	return true
+}
+
 // holding runs work while renewing ev's claim every third of the claim
 // timeout, so that a long piece of work is not taken over while it runs,
 // and returns the claim's last ETag.
@@ -343,30 +379,78 @@ func (s *Server) handle(ctx context.Context, ev registry.Event) (string, error) 
 		return "ignored: " + err.Error(), nil // verified at intake; cannot happen but for a format change
 	}
 	res, err := s.recheck(ctx, t)
-	if u, ok := gitHubPullRequestEnded(ev.Payload); ok && ev.Type == "pull_request" {
-		// A closed pull request moves or closes the speculative pull
-		// requests below it now (specevents.go).
-		spec, serr := s.speculativeParentEnded(ctx, []string{u})
-		res, err = joinResults(res, spec), errors.Join(err, serr)
+	if ev.Type == "pull_request" {
+		if u, ok := gitHubPullRequestEnded(ev.Payload); ok {
+			// A closed pull request moves or closes the speculative pull
+			// requests below it now (specevents.go).
+			spec, serr := s.speculativeParentEnded(ctx, []string{u})
+			res, err = joinResults(res, spec), errors.Join(err, serr)
+		}
 	}
 	return res, err
 }
 
-// recheck evaluates now the tracked pull requests of t's repository that t
-// names by number or whose head is t's commit.
-func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
+// noTrackedPullRequest is the result of a recheck event that concerns no
+// tracked pull request.
+const noTrackedPullRequest = "no tracked pull request concerned"
+
+// withoutEffects returns the result of ev when its processing would only
+// read the store: a GitHub recheck event that concerns no tracked pull
+// request (a status or check of a commit maestro did not push, most of
+// what a repository's webhook sends) and does not end a pull request
+// (which moves speculative pull requests). ok is false when processing
+// may have effects, or deciding failed: the event is claimed and handled.
+func (s *Server) withoutEffects(ctx context.Context, ev registry.Event) (result string, ok bool) {
+	if ev.Source != sourceGitHub || !slices.Contains(gitHubRecheck, ev.Type) {
+		return "", false
+	}
+	if ev.Type == "pull_request" {
+		if _, ended := gitHubPullRequestEnded(ev.Payload); ended {
+			return "", false
+		}
+	}
+	t, _, err := parseGitHub(ev.Type, ev.Payload)
+	if err != nil {
+		return "", false // handle records why
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.EventTimeout)
+	defer cancel()
+	concerned, err := s.concerned(ctx, t)
+	if err != nil || len(concerned) > 0 {
+		return "", false
+	}
+	return noTrackedPullRequest, true
+}
+
+// concerned are the tracked pull requests of t's repository that t names
+// by number or whose head is t's commit.
+func (s *Server) concerned(ctx context.Context, t gitHubTarget) ([]maestro.TrackedPullRequest, error) {
 	tracked, err := s.reg.TrackedPullRequests(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var parts []string
-	var errs []error
+	var out []maestro.TrackedPullRequest
 	for _, tp := range tracked {
 		pr := tp.PullRequest
 		if pr.Number == 0 || !repourl.Equal(pr.Repository, t.Repository) ||
 			!slices.Contains(t.Numbers, pr.Number) && (t.SHA == "" || tp.HeadCommit != t.SHA) {
 			continue
 		}
+		out = append(out, tp)
+	}
+	return out, nil
+}
+
+// recheck evaluates now the tracked pull requests t concerns.
+func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
+	concerned, err := s.concerned(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	var errs []error
+	for _, tp := range concerned {
+		pr := tp.PullRequest
 		results, err := s.svc.CheckPullRequests(ctx, s.now(), service.CheckRequest{Repository: pr.Repository, Number: pr.Number})
 		s.countChecks(results)
 		if maestro.KindOf(err) == maestro.KindNotFound && len(results) == 0 {
@@ -384,7 +468,7 @@ func (s *Server) recheck(ctx context.Context, t gitHubTarget) (string, error) {
 		}
 	}
 	if len(parts) == 0 {
-		return "no tracked pull request concerned", errors.Join(errs...)
+		return noTrackedPullRequest, errors.Join(errs...)
 	}
 	return "checked " + strings.Join(parts, ", "), errors.Join(errs...)
 }

@@ -156,9 +156,10 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) []registry.QueuedEv
 // to workers now, in order: per order key the oldest one that is due, when
 // no event of the key is processed anywhere; events without a key that are
 // due; done events and orphan markers (a worker deletes the marker). It
-// reads each event it looks at; yield is called with each pick and returns
-// false to stop.
-func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield func(registry.QueuedEvent) bool) {
+// reads each event it looks at; yield is called with each pick, and
+// whether the pick's event had no record (a batch entry no worker took),
+// and returns false to stop.
+func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield func(q registry.QueuedEvent, unrecorded bool) bool) {
 	blocked := map[string]bool{} // keys with an older event processing or due
 	// The keys of the queued events read before: a burst of deliveries for
 	// one repository costs one read per event, not one per event and pass.
@@ -186,6 +187,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key = ev.OrderKey
+		unrecorded := errors.Is(err, store.ErrNotExist) && q.Batch != ""
 		if err == nil && q.Batch == "" {
 			known[q.Marker] = canonical(ev.OrderKey)
 		}
@@ -218,7 +220,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 		if !s.seq.take(q.Marker, key) {
 			continue
 		}
-		if !yield(q) {
+		if !yield(q, unrecorded) {
 			return
 		}
 	}

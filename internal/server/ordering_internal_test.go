@@ -63,7 +63,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	var picked []string
 	pass := func() int64 {
 		before := st.gets.Load()
-		s.due(ctx, queued, func(q registry.QueuedEvent) bool {
+		s.due(ctx, queued, func(q registry.QueuedEvent, _ bool) bool {
 			picked = append(picked, q.Delivery)
 			return true
 		})

@@ -172,12 +172,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer stopWork()
 	stopDispatch := make(chan struct{})
 	var workers sync.WaitGroup
-	jobs := make(chan registry.QueuedEvent)
+	jobs := make(chan job)
 	for range s.cfg.Workers {
 		workers.Go(func() {
-			for q := range jobs {
-				processed, gone := s.process(work, q)
-				s.seq.done(q.Marker, gone)
+			for j := range jobs {
+				processed, gone := s.process(work, j)
+				s.seq.done(j.Marker, gone)
 				if processed {
 					s.settle() // the next event of its repository may go
 				}

@@ -235,11 +235,23 @@ func TestServeKilledWithQueuedEvents(t *testing.T) {
 // its head, each a delivery the test sends itself (the double's own
 // attempts go nowhere).
 func statusDeliveries(t *testing.T, e *env, n int) []githubdouble.Delivery {
+	return statusDeliveriesAt(t, e, n, true)
+}
+
+// statusDeliveriesAt is statusDeliveries; with atPullRequest false the
+// statuses are on the base branch's head, a commit no tracked pull request
+// is at: events whose processing only reads (recorded done without a
+// claim).
+func statusDeliveriesAt(t *testing.T, e *env, n int, atPullRequest bool) []githubdouble.Delivery {
 	t.Helper()
 	g := newGitHubTarget(t, e, nil)
 	e.ok("subscription", "update", "--id", g.sub.ID, "--merge-policy", "AllChecksSuccessful")
 	assert.Contains(t, g.publish(t, 1), "build 1: updated")
 	head := g.repo.PullRequest(1).GetHead().GetSHA()
+	if !atPullRequest {
+		head = g.repo.Branch(g.repo.PullRequest(1).GetBase().GetRef())
+		require.NotEqual(t, g.repo.PullRequest(1).GetHead().GetSHA(), head)
+	}
 	g.repo.AddHook(githubdouble.HookSpec{URL: "http://127.0.0.1:1/webhooks/github", Secret: hookSecret, Events: []string{"status"}})
 	for range n {
 		g.repo.AddStatus(head, gh.RepoStatus{State: gh.String("pending"), Context: gh.String("ci/build")})

@@ -45,18 +45,31 @@ func batchDeliveries(t *testing.T, reg *registry.Registry) map[string][]string {
 	return out
 }
 
-// processedOnce checks that every delivery is recorded done, was worked on
-// at most once by the servers whose logs are given (a kill between the
-// record and its log line leaves at most one without its line), and that
-// no batch is left.
-func processedOnce(t *testing.T, reg *registry.Registry, ds []githubdouble.Delivery, logs string, allLogged bool) {
+// eventKinds are the two ways a worker records a status event: at a
+// tracked pull request (claimed, re-checked, finished), and at a commit
+// no tracked pull request is at (decided by reading, recorded done in one
+// write without a claim).
+var eventKinds = []struct {
+	name          string
+	atPullRequest bool
+	result        string
+}{
+	{"with-effects", true, "checked #1: waiting"},
+	{"without-effects", false, "no tracked pull request concerned"},
+}
+
+// processedOnce checks that every delivery is recorded done with result,
+// was worked on at most once by the servers whose logs are given (a kill
+// between the record and its log line leaves at most one without its
+// line), and that no batch is left.
+func processedOnce(t *testing.T, reg *registry.Registry, ds []githubdouble.Delivery, result, logs string, allLogged bool) {
 	t.Helper()
 	once := 0
 	for _, d := range ds {
 		ev, _, err := reg.Event(t.Context(), "github", d.GUID)
 		require.NoError(t, err, "delivery %s is recorded", d.GUID)
 		assert.Equal(t, registry.EventDone, ev.State, d.GUID)
-		assert.Equal(t, "checked #1: waiting", ev.Result, d.GUID)
+		assert.Equal(t, result, ev.Result, d.GUID)
 		worked := regexp.MustCompile(`msg="event processed[^"]*" delivery=` + d.GUID + ` `)
 		n := len(worked.FindAllString(logs, -1))
 		assert.LessOrEqual(t, n, 1, "worked on once: %s", d.GUID)
@@ -73,46 +86,58 @@ func processedOnce(t *testing.T, reg *registry.Registry, ds []githubdouble.Deliv
 // TestServeKilledWithABatchHalfProcessed: maestro serve (one worker) is
 // killed (SIGKILL) while a batch of accepted deliveries is half processed:
 // some of its events done, the others not yet taken. Two servers started
-// on the store process the rest, each event once, and delete the batch.
+// on the store process the rest, each event once, and delete the batch —
+// for events that are claimed and finished, and for events recorded done
+// without a claim (their processing only reads; more of them, as they go
+// faster).
 func TestServeKilledWithABatchHalfProcessed(t *testing.T) {
-	const events = 40
-	stores(t, func(t *testing.T, e *env) {
-		ds := statusDeliveries(t, e, events)
-		config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
-		first := serve(t, e, "--config", config, "--workers", "1")
-		sendAll(t, first, ds)
-		reg := openRegistry(t, e)
-		// Kill it while a batch with more than one event is half
-		// processed: with one worker and every event about one pull
-		// request, the events are processed one at a time, in order. The
-		// worker may finish the batch between a look and the kill, so a
-		// batch seen half processed is looked at again with the process
-		// stopped (SIGSTOP; a write already sent lands within the wait),
-		// and the process is killed only if the batch is still half
-		// processed, else let go on (SIGCONT).
-		require.Eventually(t, func() bool {
-			if halfProcessed(t, reg) == 0 {
-				return false
-			}
-			require.NoError(t, first.cmd.Process.Signal(syscall.SIGSTOP))
-			time.Sleep(200 * time.Millisecond)
-			if halfProcessed(t, reg) > 0 {
-				return true
-			}
-			require.NoError(t, first.cmd.Process.Signal(syscall.SIGCONT))
-			return false
-		}, time.Minute, time.Millisecond, "%s", first.log())
-		first.kill(t)
-		require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
+	for _, kind := range eventKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			stores(t, func(t *testing.T, e *env) { killWithABatchHalfProcessed(t, e, kind.atPullRequest, kind.result) })
+		})
+	}
+}
 
-		second := serve(t, e, "--config", config, "--workers", "2")
-		third := serve(t, e, "--config", config, "--workers", "2")
-		require.Eventually(t, func() bool {
-			q, err := reg.QueuedEvents(t.Context())
-			return err == nil && len(q) == 0
-		}, 2*time.Minute, 50*time.Millisecond, "the restarted servers work the queue off")
-		processedOnce(t, reg, ds, first.log()+second.log()+third.log(), false)
-	})
+func killWithABatchHalfProcessed(t *testing.T, e *env, atPullRequest bool, result string) {
+	events := 40
+	if !atPullRequest {
+		events = 200
+	}
+	ds := statusDeliveriesAt(t, e, events, atPullRequest)
+	config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
+	first := serve(t, e, "--config", config, "--workers", "1")
+	sendAll(t, first, ds)
+	reg := openRegistry(t, e)
+	// Kill it while a batch with more than one event is half
+	// processed: with one worker and every event about one pull
+	// request, the events are processed one at a time, in order. The
+	// worker may finish the batch between a look and the kill, so a
+	// batch seen half processed is looked at again with the process
+	// stopped (SIGSTOP; a write already sent lands within the wait),
+	// and the process is killed only if the batch is still half
+	// processed, else let go on (SIGCONT).
+	require.Eventually(t, func() bool {
+		if halfProcessed(t, reg) == 0 {
+			return false
+		}
+		require.NoError(t, first.cmd.Process.Signal(syscall.SIGSTOP))
+		time.Sleep(200 * time.Millisecond)
+		if halfProcessed(t, reg) > 0 {
+			return true
+		}
+		require.NoError(t, first.cmd.Process.Signal(syscall.SIGCONT))
+		return false
+	}, time.Minute, time.Millisecond, "%s", first.log())
+	first.kill(t)
+	require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
+
+	second := serve(t, e, "--config", config, "--workers", "2")
+	third := serve(t, e, "--config", config, "--workers", "2")
+	require.Eventually(t, func() bool {
+		q, err := reg.QueuedEvents(t.Context())
+		return err == nil && len(q) == 0
+	}, 2*time.Minute, 50*time.Millisecond, "the restarted servers work the queue off")
+	processedOnce(t, reg, ds, result, first.log()+second.log()+third.log(), false)
 }
 
 // halfProcessed counts the queued batches of which some events are done
@@ -141,45 +166,51 @@ func halfProcessed(t *testing.T, reg *registry.Registry) int {
 // does); the delivery is processed once, its copy in the other batch
 // dropped unprocessed, and every batch is deleted.
 func TestServeSameDeliveryToTwoReplicas(t *testing.T) {
-	const events = 20
-	stores(t, func(t *testing.T, e *env) {
-		ds := statusDeliveries(t, e, events)
-		a := serve(t, e, "--github-webhooks")
-		b := serve(t, e, "--github-webhooks")
-		twice := 0
-		for _, d := range ds {
-			var wg sync.WaitGroup
-			codes := make([]int, 2)
-			for i, s := range []*served{a, b} {
-				wg.Go(func() {
-					req, err := d.NewRequest(context.Background(), s.url+"/webhooks/github")
-					if !assert.NoError(t, err) {
-						return
-					}
-					resp, err := http.DefaultClient.Do(req)
-					if assert.NoError(t, err) {
-						codes[i] = resp.StatusCode
-						resp.Body.Close()
-					}
-				})
-			}
-			wg.Wait()
-			assert.Contains(t, codes, http.StatusAccepted, d.GUID)
-			for _, c := range codes {
-				assert.Contains(t, []int{http.StatusAccepted, http.StatusOK}, c, d.GUID)
-			}
-			if codes[0] == http.StatusAccepted && codes[1] == http.StatusAccepted {
-				twice++
-			}
-		}
-		t.Logf("%d of %d deliveries accepted by both replicas", twice, events)
-		require.Positive(t, twice, "some delivery is in two batches")
+	for _, kind := range eventKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			stores(t, func(t *testing.T, e *env) { sameDeliveryToTwoReplicas(t, e, kind.atPullRequest, kind.result) })
+		})
+	}
+}
 
-		reg := openRegistry(t, e)
-		require.Eventually(t, func() bool {
-			q, err := reg.QueuedEvents(t.Context())
-			return err == nil && len(q) == 0
-		}, 2*time.Minute, 50*time.Millisecond, "the replicas work the queue off")
-		processedOnce(t, reg, ds, a.log()+b.log(), true)
-	})
+func sameDeliveryToTwoReplicas(t *testing.T, e *env, atPullRequest bool, result string) {
+	const events = 20
+	ds := statusDeliveriesAt(t, e, events, atPullRequest)
+	a := serve(t, e, "--github-webhooks")
+	b := serve(t, e, "--github-webhooks")
+	twice := 0
+	for _, d := range ds {
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, s := range []*served{a, b} {
+			wg.Go(func() {
+				req, err := d.NewRequest(context.Background(), s.url+"/webhooks/github")
+				if !assert.NoError(t, err) {
+					return
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if assert.NoError(t, err) {
+					codes[i] = resp.StatusCode
+					resp.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+		assert.Contains(t, codes, http.StatusAccepted, d.GUID)
+		for _, c := range codes {
+			assert.Contains(t, []int{http.StatusAccepted, http.StatusOK}, c, d.GUID)
+		}
+		if codes[0] == http.StatusAccepted && codes[1] == http.StatusAccepted {
+			twice++
+		}
+	}
+	t.Logf("%d of %d deliveries accepted by both replicas", twice, events)
+	require.Positive(t, twice, "some delivery is in two batches")
+
+	reg := openRegistry(t, e)
+	require.Eventually(t, func() bool {
+		q, err := reg.QueuedEvents(t.Context())
+		return err == nil && len(q) == 0
+	}, 2*time.Minute, 50*time.Millisecond, "the replicas work the queue off")
+	processedOnce(t, reg, ds, result, a.log()+b.log(), true)
 }
