@@ -49,6 +49,29 @@ func TestValidAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestValidStringWordAtATime: a string is scanned eight bytes at a time
+// over plain content; every byte that ends plain content (a control
+// character, a quote, a backslash) and every byte just above or below one
+// is found at every place in and around a word, before and after other
+// bytes, as encoding/json finds it.
+func TestValidStringWordAtATime(t *testing.T) {
+	var bytes []byte
+	for c := range 0x22 {
+		bytes = append(bytes, byte(c))
+	}
+	bytes = append(bytes, '\\', '\\'+1, '\\'-1, '"'-1, 0x7f, 0x80, 0xa2, 0xdc, 0xff)
+	for _, c := range bytes {
+		for at := range 20 {
+			for _, tail := range []string{"", "n", "abcdefghijklmnopq", `"`, `\`} {
+				doc := `["` + strings.Repeat("x", at) + string([]byte{c}) + tail + strings.Repeat("y", 20-at) + `"]`
+				if got, want := jsonscan.Valid([]byte(doc)), json.Valid([]byte(doc)); got != want {
+					t.Errorf("%q: Valid %v, encoding/json %v", doc, got, want)
+				}
+			}
+		}
+	}
+}
+
 func FuzzValid(f *testing.F) {
 	for _, c := range validityCases {
 		f.Add([]byte(c))
