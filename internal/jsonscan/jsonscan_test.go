@@ -142,3 +142,16 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLookup is the lookup of a status delivery's routing members in
+// a payload of its size and shape: most members are not on a path.
+func BenchmarkLookup(b *testing.B) {
+	doc := []byte(`{"id":1,"sha":"` + strings.Repeat("a", 40) + `","commit":{` + strings.Repeat(`"url_of_something":"https://api.github.com/repos/dotnet/runtime/something/{sha}","n":12345,"f":false,`, 30) +
+		`"x":null},"repository":{` + strings.Repeat(`"url_of_something":"https://api.github.com/repos/dotnet/runtime/something/{sha}","n":12345,"f":false,`, 60) + `"html_url":"https://github.com/dotnet/runtime"}}`)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, plain, _, ok := jsonscan.Lookup(doc, []string{"repository", "html_url"}, []string{"sha"}, []string{"pull_request", "number"}); !ok || !plain {
+			b.Fatal("not valid and plain")
+		}
+	}
+}

@@ -51,9 +51,12 @@ type loadResult struct {
 	latencies []time.Duration
 	elapsed   time.Duration
 	codes     map[int]int
-	// cpu is the CPU time (user and system) the whole process — server,
-	// workers and load generator — spent during the run.
+	// cpu is the CPU time (user and system) the benchmark's process spent
+	// during the run: the server and its workers, and the load generator
+	// when it ran in the process (load), not when it ran apart (loadApart).
 	cpu time.Duration
+	// senderCPU is the CPU time of a load generator that ran apart.
+	senderCPU time.Duration
 }
 
 // report adds the run's figures to the benchmark's output.
@@ -62,34 +65,47 @@ func (r loadResult) report(b *testing.B) {
 	pct := func(p float64) float64 {
 		return float64(r.latencies[int(float64(len(r.latencies)-1)*p)]) / float64(time.Millisecond)
 	}
+	perReq := func(d time.Duration) float64 {
+		return float64(d) / float64(time.Millisecond) / float64(len(r.latencies))
+	}
 	b.ReportMetric(float64(len(r.latencies))/r.elapsed.Seconds(), "req/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
-	b.ReportMetric(float64(r.cpu)/float64(time.Millisecond)/float64(len(r.latencies)), "cpu-ms/req")
+	b.ReportMetric(perReq(r.cpu), "cpu-ms/req")
+	if r.senderCPU > 0 {
+		b.ReportMetric(perReq(r.senderCPU), "loadgen-cpu-ms/req")
+	}
 }
 
-// cpuTime is the CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
+// processCPU is the CPU time the process has used.
+func processCPU() (time.Duration, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+// cpuTime is processCPU for a benchmark.
+func cpuTime(b *testing.B) time.Duration {
+	cpu, err := processCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpu
 }
 
 // loadRun records the requests of one run of the load generator.
 type loadRun struct {
-	b       *testing.B
 	lat     []time.Duration
 	codes   []int
 	failed  atomic.Value
-	cpu0    time.Duration
 	started time.Time
 }
 
-func newLoadRun(b *testing.B, n int) *loadRun {
-	return &loadRun{b: b, lat: make([]time.Duration, n), codes: make([]int, n), cpu0: cpuTime(b), started: time.Now()}
+func newLoadRun(n int) *loadRun {
+	return &loadRun{lat: make([]time.Duration, n), codes: make([]int, n), started: time.Now()}
 }
 
 // send sends request i, timed from since, and reports whether it went
@@ -104,26 +120,38 @@ func (r *loadRun) send(i int, since time.Time, send func(i int) (int, error)) bo
 	return err == nil
 }
 
-// result is what the run measured; it fails the benchmark if a request
-// failed.
-func (r *loadRun) result() loadResult {
-	res := loadResult{latencies: r.lat, elapsed: time.Since(r.started), codes: map[int]int{}, cpu: cpuTime(r.b) - r.cpu0}
+// result is what the run measured, or the error of a request that failed.
+func (r *loadRun) result() (loadResult, error) {
+	res := loadResult{latencies: r.lat, elapsed: time.Since(r.started), codes: map[int]int{}}
 	if err, ok := r.failed.Load().(error); ok {
-		r.b.Fatalf("load: %v", err)
+		return res, fmt.Errorf("load: %w", err)
 	}
 	for _, c := range r.codes {
 		res.codes[c]++
 	}
+	return res, nil
+}
+
+// load sends n requests from loadClients goroutines in the benchmark's
+// process; send(i) sends request i and returns its status code after
+// reading the whole answer.
+func load(b *testing.B, n int, send func(i int) (int, error)) loadResult {
+	b.Helper()
+	cpu0 := cpuTime(b)
+	res, err := closedLoop(n, send)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.cpu = cpuTime(b) - cpu0
 	return res
 }
 
-// load sends n requests from loadClients goroutines; send(i) sends request
-// i and returns its status code after reading the whole answer.
-func load(b *testing.B, n int, send func(i int) (int, error)) loadResult {
-	b.Helper()
+// closedLoop sends n requests from loadClients goroutines, each sending
+// the next request when the last was answered.
+func closedLoop(n int, send func(i int) (int, error)) (loadResult, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	run := newLoadRun(b, n)
+	run := newLoadRun(n)
 	for range loadClients {
 		wg.Go(func() {
 			for {
@@ -138,18 +166,17 @@ func load(b *testing.B, n int, send func(i int) (int, error)) loadResult {
 	return run.result()
 }
 
-// loadAtRate sends n requests at rate per second: request i is due at
-// start + i/rate and goes as soon as one of rateMaxInFlight senders is
-// free, whether or not earlier requests were answered (an open loop, as
-// webhooks arrive). A request's latency counts from when it was due, not
-// from when it went, so a server that falls behind is charged for the
-// requests that waited (no coordinated omission); the run's rate is n ÷
-// the time until the last answer.
-func loadAtRate(b *testing.B, n, rate int, send func(i int) (int, error)) loadResult {
-	b.Helper()
+// paced sends n requests at rate per second: request i is due at start +
+// i/rate and goes as soon as one of rateMaxInFlight senders is free,
+// whether or not earlier requests were answered (an open loop, as webhooks
+// arrive). A request's latency counts from when it was due, not from when
+// it went, so a server that falls behind is charged for the requests that
+// waited (no coordinated omission); the run's rate is n ÷ the time until
+// the last answer.
+func paced(n, rate int, send func(i int) (int, error)) (loadResult, error) {
 	due := make(chan int, n)
 	var wg sync.WaitGroup
-	run := newLoadRun(b, n)
+	run := newLoadRun(n)
 	at := func(i int) time.Time { return run.started.Add(time.Duration(i) * time.Second / time.Duration(rate)) }
 	for range rateMaxInFlight {
 		wg.Go(func() {
@@ -321,6 +348,10 @@ func BenchmarkServeWebhookIntake(b *testing.B) {
 // from the delivery's scheduled time: a server that falls behind is
 // charged for the wait, and the run reports a lower rate than it sent at.
 //
+// The deliveries come from a load generator in a process of its own
+// (loadApart), as a webhook's sender is; cpu-ms/req is the server's, and
+// loadgen-cpu-ms/req the generator's.
+//
 // Its sub-benchmarks send at the goal's rate and at lower ones, to show up
 // to what rate the latency holds: run `-bench 'IntakeRate/5000'` for the
 // goal alone.
@@ -328,9 +359,10 @@ func BenchmarkServeWebhookIntakeRate(b *testing.B) {
 	for _, rate := range intakeRates {
 		b.Run(strconv.Itoa(rate), func(b *testing.B) {
 			in := newIntakeBench(b)
-			load(b, 100, in.send(in.ids[b.N:])) // warm the connections
+			spec := in.spec
+			spec.IDs, spec.Warm, spec.Rate = append(slices.Clone(in.ids[b.N:]), in.ids[:b.N]...), len(in.ids)-b.N, rate
 			b.ResetTimer()
-			res := loadAtRate(b, b.N, rate, in.send(in.ids[:b.N]))
+			res := loadApart(b, spec)
 			b.StopTimer()
 			res.report(b)
 			in.check(b, res, in.ids[:b.N])
@@ -343,7 +375,7 @@ func BenchmarkServeWebhookIntakeRate(b *testing.B) {
 var intakeRates = []int{5000, 4000, 3000, 2000}
 
 const (
-	// rateMaxInFlight bounds the requests loadAtRate has open at once.
+	// rateMaxInFlight bounds the requests paced has open at once.
 	rateMaxInFlight = 256
 )
 
@@ -352,24 +384,25 @@ const (
 type intakeBench struct {
 	reg    *registry.Registry
 	poster *rawPoster
-	ids    []string // b.N for the run, then 100 to warm up
+	spec   loadgenSpec // the deliveries, for a load generator apart
+	ids    []string    // b.N for the run, then 100 to warm up
 }
 
 func newIntakeBench(b *testing.B) *intakeBench {
 	b.Helper()
 	reg := localRegistry(b, nil)
-	delivery := statusDelivery(b)
+	delivery := readDeliveryFixture(b)
 	base := serve(b, reg, map[string]string{server.EnvGitHubWebhookSecret: hookBenchSecret}, server.Flags{GitHubWebhooks: new(true)})
 	mac := hmac.New(sha256.New, []byte(hookBenchSecret))
-	mac.Write(delivery.Body)
+	mac.Write(delivery.Payload)
 	header := delivery.Header.Clone()
 	header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	poster, err := newRawPoster(base+"/webhooks/github", header, "X-GitHub-Delivery", delivery.Body)
+	poster, err := newRawPoster(base+"/webhooks/github", header, "X-GitHub-Delivery", delivery.Payload)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(poster.close)
-	in := &intakeBench{reg: reg, poster: poster}
+	in := &intakeBench{reg: reg, poster: poster, spec: loadgenSpec{URL: base + "/webhooks/github", Header: header, Vary: "X-GitHub-Delivery", Body: delivery.Payload}}
 	in.ids = make([]string, b.N+100)
 	for i := range in.ids {
 		in.ids[i] = uuid.NewString()
@@ -412,9 +445,9 @@ func (in *intakeBench) check(b *testing.B, res loadResult, ids []string) {
 
 // statusDelivery has the GitHub double deliver one status event and
 // returns it.
-func statusDelivery(b *testing.B) githubdouble.Delivery {
-	b.Helper()
-	srv := githubdouble.NewServer(b)
+func statusDelivery(tb testing.TB) githubdouble.Delivery {
+	tb.Helper()
+	srv := githubdouble.NewServer(tb)
 	repo := srv.AddRepo(githubdouble.RepoSpec{Owner: "dotnet", Name: "runtime", Files: map[string]string{"README.md": "# runtime\n"}})
 	repo.AddHook(githubdouble.HookSpec{URL: "http://127.0.0.1:1/webhooks/github", Secret: hookBenchSecret, Events: []string{"status"}})
 	repo.AddStatus(repo.Branch("main"), ghStatus("success", "ci/build"))
@@ -424,7 +457,7 @@ func statusDelivery(b *testing.B) githubdouble.Delivery {
 			return d
 		}
 	}
-	b.Fatalf("no status delivery among %d", len(ds))
+	tb.Fatalf("no status delivery among %d", len(ds))
 	return githubdouble.Delivery{}
 }
 
