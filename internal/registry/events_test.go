@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
+	"github.com/maestroplusplus/maestro/internal/store/storetest"
 )
 
 func statusEvent(id string) registry.Event {
@@ -232,30 +232,13 @@ func TestRenewEvent(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrPrecondition, "finished: nothing to renew")
 }
 
-// putCounter counts the writes of each key that changed it.
-type putCounter struct {
-	store.Store
-	mu   sync.Mutex
-	puts map[string]int
-}
-
-func (c *putCounter) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
-	etag, err := c.Store.Put(ctx, key, data, cond)
-	if err == nil {
-		c.mu.Lock()
-		c.puts[key]++
-		c.mu.Unlock()
-	}
-	return etag, err
-}
-
 // TestFinishUnclaimedEvent: an event whose processing only read is
 // recorded done in one write, without a claim, and its batch settled; of
 // two replicas doing so for one delivery (in two batches) one records it,
 // and the other's entry is a copy; an event claimed meanwhile is not
 // recorded, and its claim's attempt goes on.
 func TestFinishUnclaimedEvent(t *testing.T) {
-	st := &putCounter{Store: mem.New(), puts: map[string]int{}}
+	st := storetest.CountWrites(mem.New())
 	a, b := registry.New(st), registry.New(st)
 	ctx := t.Context()
 	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
@@ -295,7 +278,7 @@ func TestFinishUnclaimedEvent(t *testing.T) {
 	assert.Equal(t, 1, done.Attempts)
 	assert.Equal(t, q1a.Batch, done.Batch)
 	assert.Equal(t, "no tracked pull request concerned", done.Result)
-	assert.Equal(t, 1, st.puts["events/github/d-1.json"], "one write: no claim, no finish")
+	assert.Equal(t, 1, st.Count("events/github/d-1.json"), "one write: no claim, no finish")
 	assert.NotContains(t, listBatches(t, st), q1a.Batch, "its batch, all settled, is deleted")
 
 	// b's copy of d-1 (its other batch) is not recorded again: a copy.
@@ -307,7 +290,7 @@ func TestFinishUnclaimedEvent(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.True(t, q1b.Gone(copyEv), "a copy, settled")
-	assert.Equal(t, 1, st.puts["events/github/d-1.json"])
+	assert.Equal(t, 1, st.Count("events/github/d-1.json"))
 
 	// d-2: b claims it (its processing has effects); a's unclaimed finish
 	// finds the claim and writes nothing.

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
+	"github.com/maestroplusplus/maestro/internal/store/storetest"
 )
 
 // listingStore counts the documents read and the listings of the queue
@@ -165,35 +165,12 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 	assert.Equal(t, int64(1), st.gets.Load()-before, "only the oldest event is read")
 }
 
-// writingStore counts the writes of each key that changed it.
-type writingStore struct {
-	store.Store
-	mu     sync.Mutex
-	writes map[string]int
-}
-
-func (w *writingStore) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
-	etag, err := w.Store.Put(ctx, key, data, cond)
-	if err == nil {
-		w.mu.Lock()
-		w.writes[key]++
-		w.mu.Unlock()
-	}
-	return etag, err
-}
-
-func (w *writingStore) count(key string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.writes[key]
-}
-
 // TestEventWithoutEffectsRecordedInOneWrite: a status that concerns no
 // tracked pull request is recorded done in one write of its record, never
 // claimed; a pull request's closing (it may move speculative pull
 // requests) is claimed, then finished: two writes.
 func TestEventWithoutEffectsRecordedInOneWrite(t *testing.T) {
-	st := &writingStore{Store: mem.New(), writes: map[string]int{}}
+	st := storetest.CountWrites(mem.New())
 	s, reg := runDispatching(t, st)
 	const repo = `"repository":{"html_url":"https://github.com/dotnet/runtime"}`
 	for _, ev := range []registry.Event{
@@ -216,6 +193,6 @@ func TestEventWithoutEffectsRecordedInOneWrite(t *testing.T) {
 		assert.Equal(t, "no tracked pull request concerned", ev.Result, id)
 		assert.Equal(t, 1, ev.Attempts, id)
 	}
-	assert.Equal(t, 1, st.count("events/github/status-1.json"), "recorded done at once, without a claim")
-	assert.Equal(t, 2, st.count("events/github/closed-1.json"), "claimed, then finished")
+	assert.Equal(t, 1, st.Count("events/github/status-1.json"), "recorded done at once, without a claim")
+	assert.Equal(t, 2, st.Count("events/github/closed-1.json"), "claimed, then finished")
 }
