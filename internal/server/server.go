@@ -202,9 +202,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// The line is logged before the first request can be answered, so a
 	// client that reached /healthz finds it in the log.
 	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers)
+	// Ready before the first request is served: a client that reached
+	// /healthz must not find /readyz still starting.
+	s.ready.Store(true)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	s.ready.Store(true)
 
 	var err error
 	select {

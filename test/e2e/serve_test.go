@@ -269,9 +269,16 @@ func statusDeliveriesAt(t *testing.T, e *env, n int, atPullRequest bool) []githu
 // sendAll sends the deliveries to s, eight at a time, each answered 202.
 func sendAll(t *testing.T, s *served, ds []githubdouble.Delivery) {
 	t.Helper()
+	sendAllFrom(t, s, ds, 8)
+}
+
+// sendAllFrom sends the deliveries to s from senders at a time, each
+// answered 202.
+func sendAllFrom(t *testing.T, s *served, ds []githubdouble.Delivery, senders int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	next := make(chan githubdouble.Delivery)
-	for range 8 {
+	for range senders {
 		wg.Go(func() {
 			for d := range next {
 				req, err := d.NewRequest(context.Background(), s.url+"/webhooks/github")

@@ -106,16 +106,34 @@ func killWithABatchHalfProcessed(t *testing.T, e *env, atPullRequest bool, resul
 	ds := statusDeliveriesAt(t, e, events, atPullRequest)
 	config := writeFile(t, t.TempDir(), "serve.yaml", "claimTimeout: 2s\ngithub:\n  webhooks: true\n")
 	first := serve(t, e, "--config", config, "--workers", "1")
-	sendAll(t, first, ds)
 	reg := openRegistry(t, e)
-	// Kill it while a batch with more than one event is half
-	// processed: with one worker and every event about one pull
-	// request, the events are processed one at a time, in order. The
-	// worker may finish the batch between a look and the kill, so a
-	// batch seen half processed is looked at again with the process
-	// stopped (SIGSTOP; a write already sent lands within the wait),
-	// and the process is killed only if the batch is still half
-	// processed, else let go on (SIGCONT).
+	if atPullRequest {
+		sendAll(t, first, ds)
+		stopHalfProcessed(t, first, reg)
+	} else {
+		stepToHalfProcessed(t, first, reg, ds)
+	}
+	first.kill(t)
+	require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
+
+	second := serve(t, e, "--config", config, "--workers", "2")
+	third := serve(t, e, "--config", config, "--workers", "2")
+	require.Eventually(t, func() bool {
+		q, err := reg.QueuedEvents(t.Context())
+		return err == nil && len(q) == 0
+	}, 2*time.Minute, 50*time.Millisecond, "the restarted servers work the queue off")
+	processedOnce(t, reg, ds, result, first.log()+second.log()+third.log(), false)
+}
+
+// stopHalfProcessed stops s (SIGSTOP) while a batch with more than one
+// event is half processed: with one worker and every event about one
+// repository, the events are processed one at a time, in order. The
+// worker may finish the batch between a look and the stop, so a batch
+// seen half processed is looked at again with the process stopped (a
+// write already sent lands within the wait), and the process is let go
+// on (SIGCONT) unless the batch is still half processed.
+func stopHalfProcessed(t *testing.T, first *served, reg *registry.Registry) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		if halfProcessed(t, reg) == 0 {
 			return false
@@ -128,16 +146,40 @@ func killWithABatchHalfProcessed(t *testing.T, e *env, atPullRequest bool, resul
 		require.NoError(t, first.cmd.Process.Signal(syscall.SIGCONT))
 		return false
 	}, time.Minute, time.Millisecond, "%s", first.log())
-	first.kill(t)
-	require.Positive(t, halfProcessed(t, reg), "killed with a batch half processed")
+}
 
-	second := serve(t, e, "--config", config, "--workers", "2")
-	third := serve(t, e, "--config", config, "--workers", "2")
+// stepToHalfProcessed sends the deliveries to s and leaves it stopped
+// (SIGSTOP) with a batch of them half processed. Events without effects
+// take a millisecond or two each, so one worker keeps up with a few
+// senders, and a batch is half processed only for moments that looking
+// from outside misses (a CI run did). So the deliveries go from 64
+// senders at once, which leaves a backlog in batches of many; the process
+// is stopped as soon as they are accepted and then let run in slices
+// shorter than one event's work, each followed by a look with the process
+// stopped, until a batch is half processed.
+func stepToHalfProcessed(t *testing.T, s *served, reg *registry.Registry, ds []githubdouble.Delivery) {
+	t.Helper()
+	sendAllFrom(t, s, ds, 64)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGSTOP))
+	const settle = 50 * time.Millisecond // a write already sent lands
+	time.Sleep(settle)
+	backlog := 0
+	for _, ids := range batchDeliveries(t, reg) {
+		if len(ids) > 1 {
+			backlog++
+		}
+	}
+	require.Positive(t, backlog, "stopped with a backlog in batches of more than one event; %s", s.log())
 	require.Eventually(t, func() bool {
-		q, err := reg.QueuedEvents(t.Context())
-		return err == nil && len(q) == 0
-	}, 2*time.Minute, 50*time.Millisecond, "the restarted servers work the queue off")
-	processedOnce(t, reg, ds, result, first.log()+second.log()+third.log(), false)
+		if halfProcessed(t, reg) > 0 {
+			return true
+		}
+		require.NoError(t, s.cmd.Process.Signal(syscall.SIGCONT))
+		time.Sleep(200 * time.Microsecond)
+		require.NoError(t, s.cmd.Process.Signal(syscall.SIGSTOP))
+		time.Sleep(settle)
+		return false
+	}, 2*time.Minute, time.Millisecond, "%s", s.log())
 }
 
 // halfProcessed counts the queued batches of which some events are done
