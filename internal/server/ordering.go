@@ -187,14 +187,14 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, yield f
 		}
 		ev, _, err := s.reg.Event(ctx, q.Source, q.Delivery)
 		key = ev.OrderKey
-		unrecorded := errors.Is(err, store.ErrNotExist) && q.Batch != ""
+		unrecorded := false
 		if err == nil && q.Batch == "" {
 			known[q.Marker] = canonical(ev.OrderKey)
 		}
 		now := s.now()
 		switch {
 		case errors.Is(err, store.ErrNotExist) && q.Batch != "":
-			key = q.OrderKey // a batch entry no worker took yet: due
+			key, unrecorded = q.OrderKey, true // a batch entry no worker took yet: due
 		case errors.Is(err, store.ErrNotExist):
 			key = "" // an orphan marker: a worker deletes it once old
 		case err != nil:

@@ -84,28 +84,18 @@ func runLoadgen(path string, in io.Reader, out io.Writer) error {
 	if spec.Warm < 0 || spec.Warm > len(spec.IDs) || spec.Rate <= 0 {
 		return fmt.Errorf("%s: warm %d of %d ids at rate %d", path, spec.Warm, len(spec.IDs), spec.Rate)
 	}
-	poster, err := newRawPoster(spec.URL, spec.Header, spec.Vary, spec.Body)
-	if err != nil {
-		return err
-	}
-	defer poster.close()
-	send := func(ids []string) func(int) (int, error) {
-		return func(i int) (int, error) { return poster.post(ids[i]) }
-	}
-	if _, err := closedLoop(spec.Warm, send(spec.IDs[:spec.Warm])); err != nil {
-		return fmt.Errorf("warm up: %w", err)
-	}
-	if _, err := fmt.Fprintln(out, "ready"); err != nil {
-		return err
-	}
-	if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
-		return fmt.Errorf("wait for the word to go: %w", err)
-	}
-	cpu0, err := processCPU()
-	if err != nil {
-		return err
-	}
-	res, err := paced(len(spec.IDs)-spec.Warm, spec.Rate, send(spec.IDs[spec.Warm:]))
+	var cpu0 time.Duration
+	res, err := loadSpec(spec, func() error {
+		if _, err := fmt.Fprintln(out, "ready"); err != nil {
+			return err
+		}
+		if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
+			return fmt.Errorf("wait for the word to go: %w", err)
+		}
+		var cerr error
+		cpu0, cerr = processCPU()
+		return cerr
+	})
 	if err != nil {
 		return err
 	}
@@ -214,22 +204,31 @@ func BenchmarkServeHTTPFloor(b *testing.B) {
 // it apart.
 func inProcess(b *testing.B, spec loadgenSpec) loadResult {
 	b.Helper()
-	poster, err := newRawPoster(spec.URL, spec.Header, spec.Vary, spec.Body)
+	var cpu0 time.Duration
+	res, err := loadSpec(spec, func() error { cpu0 = cpuTime(b); return nil })
 	if err != nil {
 		b.Fatal(err)
+	}
+	res.cpu = cpuTime(b) - cpu0
+	return res
+}
+
+// loadSpec sends spec's warm-up requests in a closed loop (opening the
+// connections), calls ready, and sends the rest at spec's rate (paced).
+func loadSpec(spec loadgenSpec, ready func() error) (loadResult, error) {
+	poster, err := newRawPoster(spec.URL, spec.Header, spec.Vary, spec.Body)
+	if err != nil {
+		return loadResult{}, err
 	}
 	defer poster.close()
 	send := func(ids []string) func(int) (int, error) {
 		return func(i int) (int, error) { return poster.post(ids[i]) }
 	}
 	if _, err := closedLoop(spec.Warm, send(spec.IDs[:spec.Warm])); err != nil {
-		b.Fatal(err)
+		return loadResult{}, fmt.Errorf("warm up: %w", err)
 	}
-	cpu0 := cpuTime(b)
-	res, err := paced(len(spec.IDs)-spec.Warm, spec.Rate, send(spec.IDs[spec.Warm:]))
-	if err != nil {
-		b.Fatal(err)
+	if err := ready(); err != nil {
+		return loadResult{}, err
 	}
-	res.cpu = cpuTime(b) - cpu0
-	return res
+	return paced(len(spec.IDs)-spec.Warm, spec.Rate, send(spec.IDs[spec.Warm:]))
 }
