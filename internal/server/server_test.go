@@ -221,8 +221,14 @@ func TestConcurrentDuplicatesProcessedOnce(t *testing.T) {
 	ev := waitDone(t, reg, d.GUID)
 	assert.Equal(t, 1, ev.Attempts)
 	require.Eventually(t, func() bool { return len(keys(t, reg)) == 1 }, 5*time.Second, 10*time.Millisecond, "markers deleted: %v", keys(t, reg))
-	processed := strings.Count(a.log.String(), "event processed") + strings.Count(b.log.String(), "event processed")
-	assert.Equal(t, 1, processed)
+	// The worker logs after its write and the batch's delete: wait for the
+	// line, then make sure no other worker logged one.
+	processed := func() int {
+		return strings.Count(a.log.String(), "event processed") + strings.Count(b.log.String(), "event processed")
+	}
+	require.Eventually(t, func() bool { return processed() > 0 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // a second worker, had there been one, would have logged by now
+	assert.Equal(t, 1, processed())
 }
 
 // TestBadSignaturesRefused: a bad, missing or replayed-with-another-body
