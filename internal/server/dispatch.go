@@ -23,6 +23,8 @@ const relistInterval = 50 * time.Millisecond
 // deliveries of a burst share a listing) and every pollInterval (events
 // other replicas accepted, events a dead replica left, retries that came
 // due); after a worker is done with an event it looks at its view only.
+// During a burst of deliveries it hands out, and lists, less often, to
+// leave the cores to intake (burst.go).
 //
 // Why the view keeps the order of a repository's events: an event is
 // handed out only by a pass over a listing made after its own intake, and
@@ -42,14 +44,30 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		listed   time.Time     // when the last listing started
 		gap      time.Duration // the least time between two listings
 		relist   = true
+		look     = true           // something changed: a pass may find work
 		deferred <-chan time.Time // a listing put off by relistInterval
+		meter    burstMeter       // intake's rate (burst.go)
+		burst    bool             // intake is in a burst
+		pace     <-chan time.Time // during a burst: the next hand-out allowed
+		handed   time.Time        // during a burst: when the last event went to a worker
 	)
 	for {
+		if b := meter.observe(time.Now(), s.acceptedHere.Load()); b != burst {
+			burst = b
+			s.burstChanged(burst)
+		}
+		if burst && pace == nil {
+			pace = time.After(burstHandout)
+		}
 		if relist && deferred == nil {
-			if wait := gap - time.Since(listed); wait > 0 {
+			least := gap
+			if burst {
+				least = max(gap, burstRelist)
+			}
+			if wait := least - time.Since(listed); wait > 0 {
 				deferred = time.After(wait)
 			} else {
-				relist, listed = false, time.Now()
+				relist, listed, look = false, time.Now(), true
 				// Markers finished from here on may be in the listing:
 				// the view drops them as they are reported.
 				s.seq.forgetGone()
@@ -66,16 +84,24 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		queued = s.seq.pruneGone(queued)
 		s.metrics.queueDepth.Set(float64(len(queued)))
 		stopped := false
-		s.due(ctx, queued, func(q registry.QueuedEvent, unrecorded bool) bool {
-			select {
-			case jobs <- job{q, unrecorded}:
-				return true
-			case <-stop:
-				s.seq.done(q.Marker, false)
-				stopped = true
-				return false
-			}
-		})
+		if look {
+			look = false
+			s.due(ctx, queued, func(q registry.QueuedEvent, unrecorded bool) bool {
+				if burst && time.Since(handed) < burstHandout {
+					s.seq.done(q.Marker, false) // not handed out: the next pass looks again
+					return false
+				}
+				select {
+				case jobs <- job{q, unrecorded}:
+					handed = time.Now()
+					return true
+				case <-stop:
+					s.seq.done(q.Marker, false)
+					stopped = true
+					return false
+				}
+			})
+		}
 		if stopped {
 			return
 		}
@@ -83,14 +109,30 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		case <-stop:
 			return
 		case <-s.kick:
-			relist = true
+			// During a burst a delivery alone changes nothing for a pass
+			// until the queue is listed again.
+			relist, look = true, look || !burst
 		case <-tick.C:
-			relist = true
+			relist, look = true, true
 		case <-deferred:
 			deferred = nil
+		case <-pace:
+			pace, look = nil, true
 		case <-s.settled:
+			look = true
 		}
 	}
+}
+
+// burstChanged reports that intake entered a burst (burst) or left it.
+func (s *Server) burstChanged(burst bool) {
+	if burst {
+		s.metrics.intakeBurst.Set(1)
+		s.log.Info("intake burst: processing slowed to give intake the cores", "deliveriesPerSecond", burstRate, "handout", burstHandout)
+		return
+	}
+	s.metrics.intakeBurst.Set(0)
+	s.log.Info("intake burst over: processing at full speed")
 }
 
 // job is a queued event handed to a worker; unrecorded says that the
@@ -100,8 +142,10 @@ type job struct {
 	unrecorded bool
 }
 
-// wake tells the dispatcher that an event was accepted here.
+// wake tells the dispatcher that an event was accepted here, and counts
+// it for the burst meter.
 func (s *Server) wake() {
+	s.acceptedHere.Add(1)
 	select {
 	case s.kick <- struct{}{}:
 	default:

@@ -34,6 +34,7 @@ type Metrics struct {
 
 	events        *prometheus.CounterVec
 	queueDepth    prometheus.Gauge
+	intakeBurst   prometheus.Gauge
 	queueLatency  prometheus.Histogram
 	eventDuration *prometheus.HistogramVec
 	flowOutcomes  *prometheus.CounterVec
@@ -60,6 +61,10 @@ func NewMetrics() *Metrics {
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "maestro_event_queue_depth",
 			Help: "Accepted events waiting in the store (queued, not yet done), as this replica last listed them, less those its workers finished since.",
+		}),
+		intakeBurst: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "maestro_intake_burst",
+			Help: "1 while this replica's intake takes at least 1,000 deliveries a second and its dispatcher hands workers at most one event per 10 ms, to give intake the cores; else 0.",
 		}),
 		queueLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "maestro_event_queue_latency_seconds",
@@ -97,7 +102,7 @@ func NewMetrics() *Metrics {
 			Help: "Completed Azure DevOps pull request builds the publish trigger handled, by result (published: recorded as a speculative build; recorded-before; not-opted-in: acknowledged, never recorded; not-published: failed, or nothing to publish).",
 		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.events, m.queueDepth, m.queueLatency, m.eventDuration, m.flowOutcomes, m.prChecks,
+	m.reg.MustRegister(m.events, m.queueDepth, m.intakeBurst, m.queueLatency, m.eventDuration, m.flowOutcomes, m.prChecks,
 		m.storeRequests, m.leader, m.ticks, m.prBuilds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -110,6 +110,8 @@ func TestMetricsAfterRealWork(t *testing.T) {
 	assert.Zero(t, counter(before, "maestro_events_received_total", map[string]string{"result": "accepted"}))
 	require.NotNil(t, sample(before, "maestro_scheduler_leader", nil))
 	assert.Zero(t, sample(before, "maestro_scheduler_leader", nil).GetGauge().GetValue(), "the scheduler is off")
+	require.NotNil(t, sample(before, "maestro_intake_burst", nil))
+	assert.Zero(t, sample(before, "maestro_intake_burst", nil).GetGauge().GetValue(), "no burst (burst_internal_test.go sees one)")
 
 	d := delivery(t, a.url) // the GitHub double's own delivery (and its ping)
 	require.Equal(t, http.StatusAccepted, d.StatusCode, string(d.Response))

@@ -71,9 +71,11 @@ type Server struct {
 	now   func() time.Time
 	owner string // this replica's name in event claims
 
-	ready   atomic.Bool
-	leading atomic.Bool   // this replica holds the scheduler lease
-	kick    chan struct{} // an event was accepted: list the queue and look for work now
+	ready atomic.Bool
+	// acceptedHere counts the events this replica accepted (burst.go).
+	acceptedHere atomic.Int64
+	leading      atomic.Bool   // this replica holds the scheduler lease
+	kick         chan struct{} // an event was accepted: list the queue and look for work now
 	// settled: a worker is done with an event: look for work in the
 	// dispatcher's view of the queue (dispatch.go)
 	settled chan struct{}
