@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -261,8 +260,10 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 	b.queued = r.batches.add(b.key, b.events, r.batches.current())
 }
 
-// encodeBatch encodes a batch document. The payloads, valid JSON already,
-// are copied as they are, not scanned again.
+// encodeBatch encodes a batch document: what json.Marshal(batchDoc{events})
+// means, but with the payloads, valid JSON already, copied as they are
+// (not scanned and compacted again), and each event's other members
+// written without reflection (json.Marshal of them was 7 µs a delivery).
 func encodeBatch(events []batchEvent) ([]byte, error) {
 	// One allocation: the payloads, and about 300 bytes of each event's
 	// other members (a buffer grown from nothing was a quarter of the
@@ -271,26 +272,36 @@ func encodeBatch(events []batchEvent) ([]byte, error) {
 	for _, e := range events {
 		size += len(e.Payload) + 300
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	buf.WriteString(`{"events":[`)
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"events":[`...)
 	for i, e := range events {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		payload := e.Payload
-		e.Payload = nil
-		head, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.Delivery, err)
+		if y := e.ReceivedAt.Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("encode event %s: receivedAt %v is outside the years 0 to 9999", e.Delivery, e.ReceivedAt)
 		}
-		// head ends with "payload":null}: put the payload in its place.
-		head = bytes.TrimSuffix(head, []byte(`null}`))
-		buf.Write(head)
-		buf.Write(payload)
-		buf.WriteByte('}')
+		buf = append(buf, `{"source":`...)
+		buf = appendJSONString(buf, e.Source)
+		buf = append(buf, `,"delivery":`...)
+		buf = appendJSONString(buf, e.Delivery)
+		buf = append(buf, `,"type":`...)
+		buf = appendJSONString(buf, e.Type)
+		buf = append(buf, `,"receivedAt":"`...)
+		buf = e.ReceivedAt.AppendFormat(buf, time.RFC3339Nano)
+		buf = append(buf, '"')
+		if e.OrderKey != "" {
+			buf = append(buf, `,"orderKey":`...)
+			buf = appendJSONString(buf, e.OrderKey)
+		}
+		buf = append(buf, `,"payload":`...)
+		if e.Payload == nil {
+			buf = append(buf, "null"...)
+		}
+		buf = append(buf, e.Payload...)
+		buf = append(buf, '}')
 	}
-	buf.WriteString(`]}`)
-	return buf.Bytes(), nil
+	return append(buf, `]}`...), nil
 }
 
 // readBatch reads a batch document.
