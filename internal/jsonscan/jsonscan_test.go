@@ -101,6 +101,8 @@ func TestLookup(t *testing.T) {
 		{`{"repository":null,"sha":"a"}`, nil, false},                 // not an object on the way
 		{`{"repository":"x"}`, nil, false},                            // not an object on the way
 		{`{"SHA":"abc"}`, nil, false},                                 // encoding/json matches it to sha
+		{`{"Sha":"abc"}`, nil, false},                                 // the first letter in another case
+		{"{\"\u017fha\":\"abc\"}", nil, false},                        // ſ (U+017F) folds to s: encoding/json matches it
 		{`{"repository":{"HTML_url":"https://x"}}`, nil, false},       // encoding/json matches it
 		{`{"s\u0068a":"abc"}`, nil, false},                            // an escape: encoding/json decodes it to sha
 		{`{"sha":"a","sha":"b"}`, nil, false},                         // twice: encoding/json takes the last
