@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,22 @@ var longRoutes = map[string]bool{
 	"POST /api/subscriptions/{id}/trigger": true,
 	"POST /subscriptions/{id}/trigger":     true,
 }
+
+// routeEnd is a request's method and the last segment of its path.
+type routeEnd struct{ method, last string }
+
+// longRouteEnds are the method and last path segment of each long route: a
+// request whose method and last segment are not among them is on no long
+// route, and bounded need not match its route a second time to find out
+// (3 µs of every webhook delivery).
+var longRouteEnds = func() map[routeEnd]bool {
+	ends := map[routeEnd]bool{}
+	for route := range longRoutes {
+		method, path, _ := strings.Cut(route, " ")
+		ends[routeEnd{method, path[strings.LastIndexByte(path, '/')+1:]}] = true
+	}
+	return ends
+}()
 
 // Server is one `maestro serve` replica.
 type Server struct {
@@ -150,10 +167,12 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) bounded(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := s.cfg.RequestTimeout
-		if _, pattern := mux.Handler(r); longRoutes[pattern] {
-			d = s.cfg.EventTimeout
-			// Without a deadline to move (a test's handler), nothing to do.
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeMargin))
+		if longRouteEnds[routeEnd{r.Method, r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]}] {
+			if _, pattern := mux.Handler(r); longRoutes[pattern] {
+				d = s.cfg.EventTimeout
+				// Without a deadline to move (a test's handler), nothing to do.
+				_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeMargin))
+			}
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
