@@ -84,7 +84,10 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 		queued = s.seq.pruneGone(queued)
 		s.metrics.queueDepth.Set(float64(len(queued)))
 		stopped := false
-		if look {
+		// During a burst a pass runs only once the next hand-out is allowed
+		// (pace wakes the loop then): a pass before it would read the
+		// queue's first events for nothing.
+		if look && (!burst || time.Since(handed) >= burstHandout) {
 			look = false
 			s.due(ctx, queued, func(q registry.QueuedEvent, unrecorded bool) bool {
 				if burst && time.Since(handed) < burstHandout {
