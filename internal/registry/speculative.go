@@ -300,6 +300,10 @@ func (p prefixStore) Delete(ctx context.Context, key, ifMatch string) error {
 	return p.st.Delete(ctx, p.prefix+key, ifMatch)
 }
 
+func (p prefixStore) Append(ctx context.Context, key string, data []byte, at int64) error {
+	return p.st.Append(ctx, p.prefix+key, data, at)
+}
+
 func (p prefixStore) List(ctx context.Context, prefix string) ([]string, error) {
 	keys, err := p.st.List(ctx, p.prefix+prefix)
 	for i, k := range keys {

@@ -220,6 +220,13 @@ func (s *measuredStore) Delete(ctx context.Context, key, ifMatch string) error {
 	return err
 }
 
+func (s *measuredStore) Append(ctx context.Context, key string, data []byte, at int64) error {
+	start := time.Now()
+	err := s.base.Append(ctx, key, data, at)
+	s.observe("append", start, err)
+	return err
+}
+
 func (s *measuredStore) List(ctx context.Context, prefix string) ([]string, error) {
 	start := time.Now()
 	keys, err := s.base.List(ctx, prefix)

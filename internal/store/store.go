@@ -1,7 +1,7 @@
 // Package store defines the object store that the Build Asset Registry lives in:
-// keyed blobs with ETags, conditional writes, prefix listing and leases. Backends
-// live in sub-packages (local, azure, mem); storetest is the conformance suite
-// every backend passes; storeurl opens a backend from a URL.
+// keyed blobs with ETags, conditional writes and appends, prefix listing and
+// leases. Backends live in sub-packages (local, azure, mem); storetest is the
+// conformance suite every backend passes; storeurl opens a backend from a URL.
 package store
 
 import (
@@ -102,6 +102,20 @@ const (
 //     lease that nobody took since may still renew or release it is not part
 //     of the contract (Azure lets it; local and mem answer ErrLeaseLost):
 //     renew well before expiry.
+//   - Append adds data (not empty) at the end of the object at key, on
+//     condition that the object is at bytes long; at 0 on a missing key
+//     creates it. The condition makes a second writer, a retry of an append
+//     that took effect, and an append to an object deleted meanwhile fail
+//     instead of writing twice or into nothing: a missing key with at > 0
+//     gives ErrNotExist, an object of another length ErrPrecondition, a
+//     live lease ErrLeased. An append changes the ETag, and once Append
+//     returns, data is durable. A reader sees the appends in order, but it
+//     may see the last one in part: while it is written (the local store),
+//     or for good when it failed or its writer or the machine crashed
+//     during it (then the object's length matches no append its writer
+//     meant to make next). Callers frame what they append and check each frame when
+//     they read. Appending to an object that Put wrote is not part of the
+//     contract (Azure refuses it: an append blob is a blob type of its own).
 //   - Every key passes ValidateKey, else ErrInvalidKey.
 //   - Any method of a remote backend may fail with ErrUnavailable when the
 //     store cannot be reached or cannot answer now; backends do not retry
@@ -111,6 +125,7 @@ type Store interface {
 	Get(ctx context.Context, key string) (data []byte, etag string, err error)
 	Put(ctx context.Context, key string, data []byte, cond Condition) (etag string, err error)
 	Delete(ctx context.Context, key string, ifMatch string) error
+	Append(ctx context.Context, key string, data []byte, at int64) error
 	List(ctx context.Context, prefix string) ([]string, error)
 	AcquireLease(ctx context.Context, key string, d time.Duration) (leaseID string, err error)
 	RenewLease(ctx context.Context, key, leaseID string) error

@@ -28,6 +28,7 @@ const (
 	increments = 50
 	claims     = 50
 	leases     = 20
+	appends    = 50
 	children   = 2
 )
 
@@ -44,9 +45,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runChild races the other child in three phases, each begun together:
-// create-only claims, increments of one counter, and lease acquisitions. It
-// prints one line per claim or lease it won.
+// runChild races the other child in four phases, each begun together:
+// create-only claims, increments of one counter, lease acquisitions, and
+// appends to one object at the length each read. It prints one line per
+// claim, lease or append it won.
 func runChild(dir, name string) error {
 	s, err := local.Open(filepath.Join(dir, "store"))
 	if err != nil {
@@ -89,8 +91,27 @@ func runChild(dir, name string) error {
 			return err
 		}
 	}
+	if err := barrier(dir, "appends", name); err != nil {
+		return err
+	}
+	for i := 0; i < appends; {
+		data, _, err := s.Get(ctx, "log")
+		if err != nil && !errors.Is(err, store.ErrNotExist) {
+			return err
+		}
+		err = s.Append(ctx, "log", appendRecord(name, i), int64(len(data)))
+		switch {
+		case err == nil:
+			fmt.Printf("append %d %s\n", len(data), appendRecord(name, i))
+			i++
+		case !errors.Is(err, store.ErrPrecondition):
+			return err
+		}
+	}
 	return nil
 }
+
+func appendRecord(name string, i int) []byte { return fmt.Appendf(nil, "[%s/%d]", name, i) }
 
 // barrier marks name as ready for phase and waits until both children are.
 func barrier(dir, phase, name string) error {
@@ -166,8 +187,30 @@ func TestCrossProcess(t *testing.T) {
 			t.Errorf("nobody won lease %d", i)
 		}
 	}
-	if len(won) != claims+leases {
-		t.Errorf("%d wins reported, want %d: %v", len(won), claims+leases, won)
+	log, _, err := s.Get(ctx, "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(names) * appends; bytes.Count(log, []byte("[")) != want {
+		t.Errorf("the log holds %d records, want %d: %s", bytes.Count(log, []byte("[")), want, log)
+	}
+	appended := 0
+	for line := range won {
+		var at int
+		var rec string
+		if _, err := fmt.Sscanf(line, "append %d %s", &at, &rec); err != nil {
+			continue
+		}
+		appended++
+		if at+len(rec) > len(log) || string(log[at:at+len(rec)]) != rec {
+			t.Errorf("%q: the log does not hold that record there", line)
+		}
+	}
+	if appended != len(names)*appends {
+		t.Errorf("%d appends reported, want %d", appended, len(names)*appends)
+	}
+	if len(won) != claims+leases+appended {
+		t.Errorf("%d wins reported, want %d: %v", len(won), claims+leases+appended, won)
 	}
 	counts := map[string]int{}
 	for line, name := range won {

@@ -22,7 +22,10 @@
 // files never appear.
 //
 // Writes go to a temporary file that is synced and then renamed over the
-// object, so readers see the old or the new object, never part of one. Puts,
+// object, so readers see the old or the new object, never part of one.
+// Appends (append.go) are the exception: they write the object's own file
+// and flush its data, and a reader may see the last one in part, as the
+// contract allows. Puts,
 // Deletes and lease operations on a key check and change it while holding
 // the key's lock: a sync.Mutex within the process and an advisory file lock
 // (flock, LockFileEx on Windows) across processes. Gets and Lists take no lock.

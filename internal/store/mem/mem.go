@@ -103,6 +103,31 @@ func (s *Store) Put(_ context.Context, key string, data []byte, cond store.Condi
 	return etag, nil
 }
 
+// Append implements store.Store.
+func (s *Store) Append(_ context.Context, key string, data []byte, at int64) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	if len(data) == 0 || at < 0 {
+		return fmt.Errorf("append to %s at %d: %d bytes: need data and a length of 0 or more", key, at, len(data))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, exists := s.objects[key]
+	switch {
+	case !exists && at > 0:
+		return fmt.Errorf("append to %s at %d: %w", key, at, store.ErrNotExist)
+	case int64(len(o.data)) != at:
+		return fmt.Errorf("append to %s: the object is %d bytes long, not %d: %w", key, len(o.data), at, store.ErrPrecondition)
+	case s.leased(key):
+		return fmt.Errorf("append to %s: %w", key, store.ErrLeased)
+	}
+	// In place: no caller holds o.data (Get and Put copy).
+	s.objects[key] = object{data: append(o.data, data...), etag: s.nextETag()}
+	delete(s.leases, key) // an expired lease ends with the object it guarded
+	return nil
+}
+
 // Delete implements store.Store.
 func (s *Store) Delete(_ context.Context, key, ifMatch string) error {
 	if err := store.ValidateKey(key); err != nil {

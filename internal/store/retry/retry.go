@@ -12,7 +12,9 @@
 // A request whose answer was lost may have taken effect. The wrapper
 // reconciles what a retry then sees: a create-only or if-match Put that
 // finds ErrPrecondition after a transient failure reads the key, and if it
-// holds exactly the bytes written, reports success with that ETag; a retried
+// holds exactly the bytes written, reports success with that ETag; so does
+// an Append that finds ErrPrecondition and the object ending, at its
+// length condition, with exactly the bytes appended; a retried
 // Delete that finds ErrNotExist, and a retried ReleaseLease that finds
 // ErrLeaseLost, report success (the key is gone, the lease is not held). A
 // retried AcquireLease that finds ErrLeased returns it: the lost lease
@@ -156,6 +158,19 @@ func (s *Store) Delete(ctx context.Context, key, ifMatch string) error {
 	retried, err := s.do(ctx, func() error { return s.base.Delete(ctx, key, ifMatch) })
 	if retried && errors.Is(err, store.ErrNotExist) {
 		return nil
+	}
+	return err
+}
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, key string, data []byte, at int64) error {
+	retried, err := s.do(ctx, func() error { return s.base.Append(ctx, key, data, at) })
+	if retried && errors.Is(err, store.ErrPrecondition) {
+		// The lost attempt may have appended; then the object ends with
+		// our bytes, right at at.
+		if got, _, gerr := s.Get(ctx, key); gerr == nil && int64(len(got)) == at+int64(len(data)) && bytes.Equal(got[at:], data) {
+			return nil
+		}
 	}
 	return err
 }

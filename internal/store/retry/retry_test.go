@@ -76,6 +76,10 @@ func (f *faulty) Delete(ctx context.Context, key, ifMatch string) error {
 	return f.fail(func() error { return f.Store.Delete(ctx, key, ifMatch) })
 }
 
+func (f *faulty) Append(ctx context.Context, key string, data []byte, at int64) error {
+	return f.fail(func() error { return f.Store.Append(ctx, key, data, at) })
+}
+
 func (f *faulty) ReleaseLease(ctx context.Context, key, id string) error {
 	return f.fail(func() error { return f.Store.ReleaseLease(ctx, key, id) })
 }
@@ -229,6 +233,28 @@ func TestLostAnswers(t *testing.T) {
 	if err := s.Delete(ctx, "k", ""); !errors.Is(err, store.ErrNotExist) {
 		t.Fatalf("Delete of a missing key error = %v, want ErrNotExist", err)
 	}
+	f.n = 1
+	if err := s.Append(ctx, "log", []byte("first"), 0); err != nil {
+		t.Fatalf("Append whose first answer was lost: %v", err)
+	}
+	f.n = 1
+	if err := s.Append(ctx, "log", []byte("second"), 5); err != nil {
+		t.Fatalf("second Append whose first answer was lost: %v", err)
+	}
+	if got, _, _ := f.Store.Get(ctx, "log"); string(got) != "firstsecond" {
+		t.Fatalf("the log holds %q, want each append once", got)
+	}
+	// Another writer's append at that length is still a conflict, even
+	// with the same bytes.
+	f.n = 1
+	f.lost = false
+	if err := f.Store.Append(ctx, "log", []byte("third"), 11); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "log", []byte("third"), 5); !errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("Append at a length another writer passed: %v, want ErrPrecondition", err)
+	}
+	f.lost = true
 	id, err := s.AcquireLease(ctx, "lock", store.MinLeaseDuration)
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 			tc.run(t, newStore(t))
 		})
 	}
+	for _, tc := range appendTests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, newStore(t))
+		})
+	}
 	for _, tc := range timedTests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t), env)

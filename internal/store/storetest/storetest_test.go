@@ -33,6 +33,9 @@ var brokenStores = []struct {
 	{"shared-lease", func(s store.Store) store.Store { return sharedLease{s} }, "LeaseExclusive"},
 	{"writes-break-leases", func(s store.Store) store.Store { return writesBreakLeases{s} }, "LeasedKeyRefusesWrites"},
 	{"break-does-nothing", func(s store.Store) store.Store { return breakDoesNothing{s} }, "BreakLease"},
+	{"append-ignores-length", func(s store.Store) store.Store { return appendIgnoresLength{s} }, "AppendLengthCondition"},
+	{"racy-append", func(s store.Store) store.Store { return racyAppend{s} }, "ConcurrentAppend"},
+	{"append-recreates", func(s store.Store) store.Store { return appendRecreates{s} }, "AppendAfterDelete"},
 	{"lease-never-expires", func(s store.Store) store.Store { return leaseNeverExpires{s} }, "LeaseExpiry"},
 }
 
@@ -158,3 +161,41 @@ func (s leaseNeverExpires) Put(ctx context.Context, key string, data []byte, con
 }
 
 var leaseIDs sync.Map
+
+// appendIgnoresLength appends at the object's end, whatever length its
+// caller saw.
+type appendIgnoresLength struct{ store.Store }
+
+func (s appendIgnoresLength) Append(ctx context.Context, key string, data []byte, _ int64) error {
+	cur, _, err := s.Get(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotExist) {
+		return err
+	}
+	return s.Store.Append(ctx, key, data, int64(len(cur)))
+}
+
+// appendRecreates brings a deleted object back instead of failing.
+type appendRecreates struct{ store.Store }
+
+func (s appendRecreates) Append(ctx context.Context, key string, data []byte, at int64) error {
+	err := s.Store.Append(ctx, key, data, at)
+	if errors.Is(err, store.ErrNotExist) {
+		return s.Store.Append(ctx, key, data, 0)
+	}
+	return err
+}
+
+// racyAppend checks the length, then appends at the end it finds then.
+type racyAppend struct{ store.Store }
+
+func (s racyAppend) Append(ctx context.Context, key string, data []byte, at int64) error {
+	cur, _, err := s.Get(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotExist) {
+		return err
+	}
+	if int64(len(cur)) != at {
+		return store.ErrPrecondition
+	}
+	time.Sleep(time.Millisecond)
+	return appendIgnoresLength(s).Append(ctx, key, data, at)
+}
