@@ -7,12 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unique"
-
-	"github.com/google/uuid"
-
-	"github.com/maestroplusplus/maestro/internal/store"
 )
 
 // Group commit of webhook intake.
@@ -22,10 +19,10 @@ import (
 // (a blob write on Azure) per delivery; instead the deliveries a process
 // accepts at about the same time share one: the first opens a batch, the
 // deliveries arriving within batchWindow of it join (until batchMaxEvents
-// or batchMaxBytes close it early), then one create-only write of a batch
-// document records them all, and every waiting AcceptEvent returns after
-// it — all accepted, or, when the write fails, all failed (the server
-// answers 503 and the senders redeliver). The window is the price: up to
+// or batchMaxBytes close it early), then one append of a record to the
+// process's intake log (eventlog.go) records them all, and every waiting
+// AcceptEvent returns after it — all accepted, or, when the append fails,
+// all failed (the server answers 503 and the senders redeliver). The window is the price: up to
 // a millisecond more per delivery on a quiet server. (Writing a delivery
 // at once when no other write was in flight, and gathering only
 // meanwhile, made batches of one or two under load on the 2-core machine:
@@ -53,8 +50,8 @@ import (
 // state, and each accepted delivery is processed, and recorded done,
 // exactly once:
 //   - Crash before or during the batch write: nothing was answered 202 and
-//     the store holds no batch, or the whole batch (a create is atomic: a
-//     reader sees all of it or none); the senders redeliver what was not
+//     the store holds no batch, the whole batch, or a torn record that no
+//     reader takes (eventlog.go); the senders redeliver what was not
 //     answered.
 //   - Batch written, none processed (the process died right after): the
 //     batch is listed by every replica (QueuedEvents) and its entries are
@@ -63,16 +60,16 @@ import (
 //     with a claimed record waits for the claim to lapse and is taken over
 //     (the claim, renewal and finish are ETag-conditional, as before); one
 //     without a record is claimed fresh by creating it. No entry is lost
-//     (the batch is deleted only after all are settled) and none is
-//     recorded done twice (the record is created once, finished under its
-//     ETag).
+//     (a batch's segment is deleted only after all its records are
+//     settled, eventlog.go) and none is recorded done twice (the record is
+//     created once, finished under its ETag).
 //   - Two replicas processing one batch: both list it; of two claims of an
 //     entry one create succeeds, the other finds the record (claimed) and
 //     passes. Each replica settles entries in its own memory, each after
 //     reading a final state in the store (done, or a record of another
 //     batch — neither ever changes back), so whichever replica settles the
-//     last entry first deletes the batch, and the other's delete finds
-//     nothing.
+//     last entry of a segment first deletes it, and the other's delete
+//     finds nothing.
 //   - One delivery in two batches (redelivered, or sent to two replicas,
 //     before either copy was processed): whichever entry is taken first
 //     creates the record naming its batch; the other finds it, names
@@ -85,9 +82,12 @@ import (
 //     create leaves the entry unrecorded, decided again; of two workers
 //     one create wins and the other finds the record (done, a copy, or a
 //     claim of a worker that decided on effects), as a claim would.
-//   - Crash after all entries are settled, before the batch is deleted:
-//     the next listing reads the batch again; its entries' records are
-//     done (or copies), each is settled again, and the batch is deleted.
+//   - Crash after all entries are settled, before the segment is deleted:
+//     the next listing reads it again; its entries' records are done (or
+//     copies), each is settled again, and the segment is deleted.
+//   - Batch documents (index/events/batches/, written create-only by the
+//     version before the intake log) are listed beside the log, and each
+//     is deleted once its entries are settled.
 //   - Events accepted before batches (a record and a queue marker each)
 //     are listed with the batches and processed as before: an upgrade
 //     loses no queued event. A replica of the older version on the same
@@ -142,6 +142,11 @@ type eventIntake struct {
 	pending map[string]*pendingBatch
 	// writing holds a token while a batch is written: one at a time.
 	writing chan struct{}
+	// segment is the log segment this process appends to ("" before its
+	// first batch, or after its last record or a failed append), and
+	// length how long it is; both used only by the token's holder.
+	segment string
+	length  int64
 }
 
 // pendingBatch is a batch being gathered or written.
@@ -231,15 +236,30 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 		in.open = nil
 	}
 	in.mu.Unlock()
-	defer func() {
-		in.mu.Lock()
-		for _, e := range b.events {
-			delete(in.pending, e.Source+"/"+e.Delivery)
-		}
-		in.mu.Unlock()
-		close(b.done)
-	}()
 
+	kb, end, last, err := r.recordBatch(ctx, b)
+	b.err = err
+	in.mu.Lock()
+	for _, e := range b.events {
+		delete(in.pending, e.Source+"/"+e.Delivery)
+	}
+	in.mu.Unlock()
+	close(b.done)
+	if err != nil {
+		return
+	}
+	// Learnt only once its senders are answered: learning it takes the
+	// lock a listing holds, and intake must not wait for that
+	// (announce made the deliveries known already).
+	r.batches.insert(b.key, kb)
+	segment, offset, _ := splitRecordKey(b.key)
+	r.batches.addRecord(segment, offset, end, last, true, kb.gen)
+}
+
+// recordBatch appends b to the intake log and makes its deliveries known
+// to this process (holds), and returns the batch as this process knows it
+// and where its record ends, and whether it ends its segment.
+func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatch, int64, bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchWriteTimeout)
 	defer cancel()
 	first := b.events[0].ReceivedAt
@@ -248,31 +268,34 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 			first = e.ReceivedAt
 		}
 	}
-	b.key = fmt.Sprintf("%s%020d-%s.json", eventBatchPrefix, first.UnixNano(), uuid.NewString())
-	data, err := encodeBatch(b.events)
-	if err == nil {
-		_, err = r.st.Put(ctx, b.key, data, store.Condition{CreateOnly: true})
-	}
+	frame, err := encodeBatch(recordHeader, b.events)
 	if err != nil {
-		b.err = fmt.Errorf("event batch %s: %w", b.key, err)
-		return
+		return nil, 0, false, err
 	}
-	b.queued = r.batches.add(b.key, b.events, r.batches.current())
+	key, end, last, err := r.appendBatch(ctx, frame, first)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	kb := newKnownBatch(key, b.events, r.batches.current())
+	r.batches.announce(key, kb)
+	b.key, b.queued = key, kb.entries
+	return kb, end, last, nil
 }
 
-// encodeBatch encodes a batch document: what json.Marshal(batchDoc{events})
-// means, but with the payloads, valid JSON already, copied as they are
-// (not scanned and compacted again), and each event's other members
-// written without reflection (json.Marshal of them was 7 µs a delivery).
-func encodeBatch(events []batchEvent) ([]byte, error) {
+// encodeBatch encodes a batch document after reserve zero bytes (room for
+// a record's header): what json.Marshal(batchDoc{events}) means, but with
+// the payloads, valid JSON already, copied as they are (not scanned and
+// compacted again), and each event's other members written without
+// reflection (json.Marshal of them was 7 µs a delivery).
+func encodeBatch(reserve int, events []batchEvent) ([]byte, error) {
 	// One allocation: the payloads, and about 300 bytes of each event's
 	// other members (a buffer grown from nothing was a quarter of the
 	// bytes intake allocated).
-	size := 16
+	size := reserve + 16
 	for _, e := range events {
 		size += len(e.Payload) + 300
 	}
-	buf := make([]byte, 0, size)
+	buf := make([]byte, reserve, size)
 	buf = append(buf, `{"events":[`...)
 	for i, e := range events {
 		if i > 0 {
@@ -304,10 +327,23 @@ func encodeBatch(events []batchEvent) ([]byte, error) {
 	return append(buf, `]}`...), nil
 }
 
-// readBatch reads a batch document.
+// readBatch reads a batch: a log record, or a batch document of the
+// layout before the log.
 func (r *Registry) readBatch(ctx context.Context, key string) ([]batchEvent, error) {
+	if segment, offset, ok := splitRecordKey(key); ok {
+		return r.readLogBatch(ctx, segment, offset)
+	}
 	var d batchDoc
 	if _, err := getJSON(ctx, r.st, key, &d); err != nil {
+		return nil, fmt.Errorf("event batch %s: %w", key, err)
+	}
+	return d.Events, nil
+}
+
+// decodeBatch decodes the batch document of the batch at key.
+func decodeBatch(data []byte, key string) ([]batchEvent, error) {
+	var d batchDoc
+	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("event batch %s: %w", key, err)
 	}
 	return d.Events, nil
@@ -340,11 +376,27 @@ func (r *Registry) batchEntry(ctx context.Context, q QueuedEvent) (Event, error)
 // never goes stale; payloads are kept up to batchCacheBytes.
 type eventBatches struct {
 	mu      sync.Mutex
-	gen     uint64 // listings begun
+	gen     atomic.Uint64 // listings begun
 	batches map[string]*knownBatch
-	holding map[string]string // source/delivery → batch key
-	bytes   int               // payload bytes held
-	fifo    []string          // batches holding payloads, oldest first
+	// holding maps source/delivery to its batch's key. Intake reads it
+	// for every delivery (holds), without c.mu: a listing holds c.mu for
+	// a while, and a delivery's answer must not wait for it. It is
+	// written under c.mu, and also (announce) by intake before it
+	// answers.
+	holding  sync.Map
+	bytes    int      // payload bytes held
+	fifo     []string // batches holding payloads, oldest first
+	segments map[string]*knownSegment
+}
+
+// knownSegment is what a process knows of a log segment (eventlog.go):
+// its records from the start up to end.
+type knownSegment struct {
+	end     int64
+	records map[int64]bool // offset → settled here
+	last    bool           // its last record is known: it grows no more
+	mine    bool           // this process appends to it: it knows every record
+	gen     uint64         // the listing it was learnt in or after
 }
 
 type knownBatch struct {
@@ -356,29 +408,22 @@ type knownBatch struct {
 }
 
 func newEventBatches() *eventBatches {
-	return &eventBatches{batches: map[string]*knownBatch{}, holding: map[string]string{}}
+	return &eventBatches{batches: map[string]*knownBatch{}, segments: map[string]*knownSegment{}}
 }
 
 // begin starts a listing and returns its generation.
 func (c *eventBatches) begin() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	return c.gen
+	return c.gen.Add(1)
 }
 
 // current is the generation of the latest listing.
 func (c *eventBatches) current() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
+	return c.gen.Load()
 }
 
 // holds reports whether a known batch holds the delivery.
 func (c *eventBatches) holds(source, delivery string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.holding[source+"/"+delivery]
+	_, ok := c.holding.Load(source + "/" + delivery)
 	return ok
 }
 
@@ -402,18 +447,42 @@ func (c *eventBatches) appendOpen(dst []QueuedEvent, key string) ([]QueuedEvent,
 // add learns the batch at key (none of its entries settled) in generation
 // gen and returns its entries.
 func (c *eventBatches) add(key string, events []batchEvent, gen uint64) []QueuedEvent {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if kb, ok := c.batches[key]; ok {
-		return kb.entries
-	}
+	return c.insert(key, newKnownBatch(key, events, gen))
+}
+
+// newKnownBatch is the batch at key, none of its entries settled, learnt
+// in generation gen. It is made without c.mu: its allocations are not
+// made while others wait for the lock.
+func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
 	kb := &knownBatch{events: events, entries: make([]QueuedEvent, len(events)), open: make(map[string]bool, len(events)), gen: gen}
 	for i, e := range events {
 		q := QueuedEvent{Marker: key + "#" + strconv.Itoa(i), Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
 			Batch: key, OrderKey: unique.Make(e.OrderKey).Value(), index: i}
 		kb.entries[i] = q
 		kb.open[q.Marker] = true
-		c.holding[e.Source+"/"+e.Delivery] = key
+	}
+	return kb
+}
+
+// announce makes kb's deliveries known to holds before kb is inserted.
+// Nothing forgets a batch before it is inserted, so nothing removes
+// these entries too early.
+func (c *eventBatches) announce(key string, kb *knownBatch) {
+	for _, e := range kb.events {
+		c.holding.Store(e.Source+"/"+e.Delivery, key)
+	}
+}
+
+// insert learns kb, the batch at key, unless known already, and returns
+// the entries known.
+func (c *eventBatches) insert(key string, kb *knownBatch) []QueuedEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if known, ok := c.batches[key]; ok {
+		return known.entries
+	}
+	for _, e := range kb.events {
+		c.holding.Store(e.Source+"/"+e.Delivery, key)
 	}
 	c.batches[key] = kb
 	c.hold(key, kb)
@@ -491,25 +560,144 @@ func (c *eventBatches) forget(key string, kb *knownBatch) {
 	delete(c.batches, key)
 	c.bytes -= kb.payloads
 	for _, e := range kb.events {
-		if c.holding[e.Source+"/"+e.Delivery] == key {
-			delete(c.holding, e.Source+"/"+e.Delivery)
-		}
+		c.holding.CompareAndDelete(e.Source+"/"+e.Delivery, key)
 	}
 	// Its place in fifo goes when it comes up (it is no longer known).
 }
 
-// prune forgets the batches a listing of generation gen did not list,
-// unless learnt during it (a batch written while the listing ran).
-func (c *eventBatches) prune(listed []string, gen uint64) {
-	in := make(map[string]bool, len(listed))
-	for _, k := range listed {
+// prune forgets the batch documents and log segments (with their
+// records) a listing of generation gen did not list, unless learnt during
+// it (written while the listing ran).
+func (c *eventBatches) prune(docs, segments []string, gen uint64) {
+	in := make(map[string]bool, len(docs)+len(segments))
+	for _, k := range docs {
+		in[k] = true
+	}
+	for _, k := range segments {
 		in[k] = true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for key, ks := range c.segments {
+		if !in[key] && ks.gen < gen {
+			delete(c.segments, key)
+		}
+	}
 	for key, kb := range c.batches {
-		if !in[key] && kb.gen < gen {
+		if kb.gen >= gen {
+			continue
+		}
+		if segment, _, ok := splitRecordKey(key); ok {
+			if _, known := c.segments[segment]; known {
+				continue
+			}
+		} else if in[key] {
+			continue
+		}
+		c.forget(key, kb)
+	}
+}
+
+// addRecord learns the record at offset of segment, which ends at end,
+// in generation gen; mine when this process wrote it.
+func (c *eventBatches) addRecord(segment string, offset, end int64, last, mine bool, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks, ok := c.segments[segment]
+	if !ok {
+		ks = &knownSegment{records: map[int64]bool{}, mine: mine, gen: gen}
+		c.segments[segment] = ks
+	}
+	if _, ok := ks.records[offset]; !ok {
+		ks.records[offset] = false
+	}
+	ks.end = max(ks.end, end)
+	ks.last = ks.last || last
+	ks.mine = ks.mine || mine
+}
+
+// segmentKnown is where the records this process knows of segment end,
+// and whether it knows all there will be (it wrote them, or knows the
+// last).
+func (c *eventBatches) segmentKnown(segment string) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks, ok := c.segments[segment]
+	if !ok {
+		return 0, false
+	}
+	return ks.end, ks.mine || ks.last
+}
+
+// segmentSettled reports whether every record this process knows of
+// segment is settled here (true for none).
+func (c *eventBatches) segmentSettled(segment string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks, ok := c.segments[segment]
+	if !ok {
+		return true
+	}
+	for _, settled := range ks.records {
+		if !settled {
+			return false
+		}
+	}
+	return true
+}
+
+// settleRecord marks the record at key settled; true when it was the last
+// open record this process knows of its segment.
+func (c *eventBatches) settleRecord(segment string, offset int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks, ok := c.segments[segment]
+	if !ok {
+		return false
+	}
+	ks.records[offset] = true
+	for _, settled := range ks.records {
+		if !settled {
+			return false
+		}
+	}
+	return true
+}
+
+// appendOpenRecords appends to dst the open entries of segment's known
+// records, in their order.
+func (c *eventBatches) appendOpenRecords(dst []QueuedEvent, segment string) []QueuedEvent {
+	c.mu.Lock()
+	ks, ok := c.segments[segment]
+	var offsets []int64
+	if ok {
+		for off, settled := range ks.records {
+			if !settled {
+				offsets = append(offsets, off)
+			}
+		}
+	}
+	c.mu.Unlock()
+	slices.Sort(offsets)
+	for _, off := range offsets {
+		dst, _ = c.appendOpen(dst, recordKey(segment, off))
+	}
+	return dst
+}
+
+// forgetSegment drops a deleted segment and its records.
+func (c *eventBatches) forgetSegment(segment string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks, ok := c.segments[segment]
+	if !ok {
+		return
+	}
+	for off := range ks.records {
+		key := recordKey(segment, off)
+		if kb, ok := c.batches[key]; ok {
 			c.forget(key, kb)
 		}
 	}
+	delete(c.segments, segment)
 }

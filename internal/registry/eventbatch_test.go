@@ -1,9 +1,11 @@
 package registry_test
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +19,10 @@ import (
 	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
 
-const batchPrefix = "index/events/batches/"
+const logPrefix = "index/events/log/"
 
-// gatedStore holds every batch write until gate is closed, and fails it
-// with fail when set.
+// gatedStore holds every batch write (an append to the intake log) until
+// gate is closed, and fails it with fail when set.
 type gatedStore struct {
 	store.Store
 	gate    chan struct{}
@@ -29,18 +31,18 @@ type gatedStore struct {
 	fail    error
 }
 
-func (g *gatedStore) Put(ctx context.Context, key string, data []byte, cond store.Condition) (string, error) {
-	if strings.HasPrefix(key, batchPrefix) {
+func (g *gatedStore) Append(ctx context.Context, key string, data []byte, at int64) error {
+	if strings.HasPrefix(key, logPrefix) {
 		g.mu.Lock()
 		g.started++
 		fail := g.fail
 		g.mu.Unlock()
 		<-g.gate
 		if fail != nil {
-			return "", fail
+			return fail
 		}
 	}
-	return g.Store.Put(ctx, key, data, cond)
+	return g.Store.Append(ctx, key, data, at)
 }
 
 func (g *gatedStore) begun() int {
@@ -86,10 +88,20 @@ func batched(t *testing.T, reg *registry.Registry, g *gatedStore, ids []string) 
 	return append([]bool{true}, oks...), append([]error{<-first}, errs...)
 }
 
+// listBatches lists the queued batches in st, oldest first.
 func listBatches(t *testing.T, st store.Store) []string {
 	t.Helper()
-	keys, err := st.List(t.Context(), batchPrefix)
+	batches, err := registry.StoredBatches(t.Context(), st)
 	require.NoError(t, err)
+	keys := slices.Collect(maps.Keys(batches))
+	slices.SortFunc(keys, func(a, b string) int {
+		sa, oa, _ := strings.Cut(a, "@")
+		sb, ob, _ := strings.Cut(b, "@")
+		if c := strings.Compare(sa, sb); c != 0 {
+			return c
+		}
+		return cmp.Compare(len(oa), len(ob))*10 + strings.Compare(oa, ob)
+	})
 	return keys
 }
 
@@ -251,12 +263,15 @@ func TestBatchHalfProcessedWhenTheProcessDied(t *testing.T) {
 	_, _, ok, err := first.ClaimEvent(ctx, q[2], "w1", now, time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
-	assert.Equal(t, []string{batch}, listBatches(t, g), "the half-processed batch stays")
+	assert.Equal(t, []string{q[0].Batch, batch}, listBatches(t, g), "the log segment stays while a record of it is open")
+	segment, _, _ := strings.Cut(batch, "@")
+	raw, _, err := g.Get(ctx, segment)
+	require.NoError(t, err)
 
 	second := registry.New(g)
 	q2, err := second.QueuedEvents(ctx)
 	require.NoError(t, err)
-	require.Len(t, q2, 3, "the batch's entries, as the store holds them")
+	require.Len(t, q2, 4, "the segment's entries, as the store holds them (d-0 done)")
 	later := now.Add(2 * time.Minute) // the dead worker's claim lapsed
 	var finished []string
 	for _, e := range q2 {
@@ -278,12 +293,13 @@ func TestBatchHalfProcessedWhenTheProcessDied(t *testing.T) {
 		assert.Equal(t, want, ev.Result, id)
 	}
 
-	// All settled, not deleted: write the batch back as it was.
+	// All settled, not deleted: write the segment back as it was.
 	third := registry.New(g)
-	require.NoError(t, restoreBatch(t, g, first, batch))
+	_, err = g.Put(ctx, segment, raw, store.Condition{CreateOnly: true})
+	require.NoError(t, err)
 	q3, err := third.QueuedEvents(ctx)
 	require.NoError(t, err)
-	require.Len(t, q3, 3)
+	require.Len(t, q3, 4)
 	for _, e := range q3 {
 		ev, _, ok, err := third.ClaimEvent(ctx, e, "w3", later, time.Minute)
 		require.NoError(t, err)
@@ -291,24 +307,6 @@ func TestBatchHalfProcessedWhenTheProcessDied(t *testing.T) {
 		assert.True(t, e.Gone(ev))
 	}
 	assert.Empty(t, listBatches(t, g), "deleted once its entries are settled again")
-}
-
-// restoreBatch writes back the batch document reg wrote at key, from the
-// events' records.
-func restoreBatch(t *testing.T, st store.Store, reg *registry.Registry, key string) error {
-	t.Helper()
-	var events []map[string]any
-	for _, id := range []string{"d-1", "d-2", "d-3"} {
-		ev, _, err := reg.Event(t.Context(), "github", id)
-		require.NoError(t, err)
-		require.Equal(t, key, ev.Batch)
-		events = append(events, map[string]any{"source": ev.Source, "delivery": ev.Delivery, "type": ev.Type,
-			"receivedAt": ev.ReceivedAt, "payload": ev.Payload})
-	}
-	data, err := json.Marshal(map[string]any{"events": events})
-	require.NoError(t, err)
-	_, err = st.Put(t.Context(), key, data, store.Condition{CreateOnly: true})
-	return err
 }
 
 // TestQueuedEventOfTheOldLayout: an event accepted by the version before

@@ -21,11 +21,14 @@ import (
 // for intake (group commit) and why every crash and race leaves a
 // consistent state.
 //
-//   - index/events/batches/{received, 20-digit nanoseconds}-{uuid}.json is a
-//     batch: the deliveries one process accepted within a millisecond or so
-//     (eventbatch.go), written create-only in one write, the commit point of
-//     "accepted" for each of them. It says "these events may still need a
-//     worker" and is deleted once every one of them is settled.
+//   - index/events/log/{created, 20-digit nanoseconds}-{uuid} is a segment
+//     of a process's intake log (eventlog.go): its batches, one record
+//     each, a batch being the deliveries one process accepted within a
+//     millisecond or so (eventbatch.go), appended in one append, the commit
+//     point of "accepted" for each of them. It says "these events may still
+//     need a worker" and is deleted once every one of them is settled.
+//     (index/events/batches/ holds batch documents of the layout before the
+//     log, processed the same way.)
 //   - events/{source}/{delivery}.json is the event's record: what was
 //     delivered and its processing state. The first worker to take a
 //     batch's entry creates it, create-only, naming the batch; that create
@@ -222,6 +225,16 @@ func (r *Registry) QueuedEvents(ctx context.Context) ([]QueuedEvent, error) {
 		}
 		out = append(out, QueuedEvent{Marker: k, Source: source, Delivery: delivery, ReceivedAt: time.Unix(0, n).UTC()})
 	}
+	segments, err := r.st.List(ctx, eventLogPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("queued events: %w", err)
+	}
+	now := r.now()
+	for _, k := range segments {
+		if out, err = r.listSegment(ctx, out, k, gen, now); err != nil {
+			return nil, fmt.Errorf("queued events: %w", err)
+		}
+	}
 	batches, err := r.st.List(ctx, eventBatchPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("queued events: %w", err)
@@ -240,7 +253,7 @@ func (r *Registry) QueuedEvents(ctx context.Context) ([]QueuedEvent, error) {
 		}
 		out = append(out, r.batches.add(k, events, gen)...)
 	}
-	r.batches.prune(batches, gen)
+	r.batches.prune(batches, segments, gen)
 	slices.SortStableFunc(out, func(a, b QueuedEvent) int {
 		if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
 			return c
@@ -425,6 +438,12 @@ func (r *Registry) settle(ctx context.Context, q QueuedEvent) error {
 	}
 	if !r.batches.settle(q) {
 		return nil
+	}
+	if segment, offset, ok := splitRecordKey(q.Batch); ok {
+		if !r.batches.settleRecord(segment, offset) {
+			return nil
+		}
+		return r.settleSegment(ctx, segment)
 	}
 	if err := r.st.Delete(ctx, q.Batch, ""); err != nil && !errors.Is(err, store.ErrNotExist) {
 		return fmt.Errorf("event batch %s: %w", q.Batch, err)

@@ -24,14 +24,15 @@ import (
 )
 
 // listingStore counts the documents read and the listings of the queue
-// (each lists the batches, and the queue markers of the layout before).
+// (each lists the intake log, the batch documents and the queue markers of
+// the layouts before).
 type listingStore struct {
 	countingStore
 	lists atomic.Int64
 }
 
 func (c *listingStore) List(ctx context.Context, prefix string) ([]string, error) {
-	if prefix == "index/events/batches/" {
+	if prefix == "index/events/log/" {
 		c.lists.Add(1)
 	}
 	return c.Store.List(ctx, prefix)

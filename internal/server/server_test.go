@@ -395,18 +395,19 @@ func TestSameDeliveryInTwoReplicasBatches(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok, "neither replica knows the other's batch")
 	}
-	batches, err := st.List(t.Context(), "index/events/batches/")
+	batches, err := registry.StoredBatches(t.Context(), st)
 	require.NoError(t, err)
 	require.Len(t, batches, 2)
 
 	a, b := start(t, regA), start(t, regB)
 	ev := waitDone(t, regA, d.GUID)
 	require.Eventually(t, func() bool {
-		left, err := st.List(t.Context(), "index/events/batches/")
+		left, err := registry.StoredBatches(t.Context(), st)
 		return err == nil && len(left) == 0
 	}, 10*time.Second, 10*time.Millisecond, "both batches settled and deleted")
 	assert.Equal(t, 1, ev.Attempts)
 	assert.Contains(t, batches, ev.Batch)
+	assert.Equal(t, []string{d.GUID}, batches[ev.Batch])
 	processed := strings.Count(a.log.String()+b.log.String(), "msg=\"event processed\"")
 	assert.Equal(t, 1, processed, "processed once:\n%s\n%s", a.log, b.log)
 }

@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"sync"
@@ -15,33 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/registry"
-	"github.com/maestroplusplus/maestro/internal/store"
 	githubdouble "github.com/maestroplusplus/maestro/test/github"
 )
 
-// batchDeliveries lists the queued batch documents of reg's store and the
-// deliveries each holds.
+// batchDeliveries lists the queued batches of reg's store (records of the
+// intake log) and the deliveries each holds.
 func batchDeliveries(t *testing.T, reg *registry.Registry) map[string][]string {
 	t.Helper()
-	keys, err := reg.Store().List(t.Context(), "index/events/batches/")
+	out, err := registry.StoredBatches(t.Context(), reg.Store())
 	require.NoError(t, err)
-	out := map[string][]string{}
-	for _, k := range keys {
-		data, _, err := reg.Store().Get(t.Context(), k)
-		if errors.Is(err, store.ErrNotExist) {
-			continue // settled and deleted since the listing
-		}
-		require.NoError(t, err)
-		var doc struct {
-			Events []struct {
-				Delivery string `json:"delivery"`
-			} `json:"events"`
-		}
-		require.NoError(t, json.Unmarshal(data, &doc), k)
-		for _, e := range doc.Events {
-			out[k] = append(out[k], e.Delivery)
-		}
-	}
 	return out
 }
 

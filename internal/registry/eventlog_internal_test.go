@@ -1,0 +1,97 @@
+package registry
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// frames returns a segment of records with payloads, the last one marked.
+func frames(payloads ...string) []byte {
+	var seg []byte
+	for i, p := range payloads {
+		frame := append(make([]byte, recordHeader), p...)
+		frameRecord(frame, i == len(payloads)-1)
+		seg = append(seg, frame...)
+	}
+	return seg
+}
+
+func TestReadRecords(t *testing.T) {
+	seg := frames(`{"events":[]}`, `second`, `third, the last`)
+	second := int64(recordHeader + len(`{"events":[]}`))
+	third := second + int64(recordHeader+len(`second`))
+	flip := func(at int64) []byte {
+		b := bytes.Clone(seg)
+		b[at] ^= 1
+		return b
+	}
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		from    int64
+		offsets []int64
+		end     int64
+	}{
+		{"whole", seg, 0, []int64{0, second, third}, int64(len(seg))},
+		{"from the second", seg, second, []int64{second, third}, int64(len(seg))},
+		{"last cut short", seg[:len(seg)-1], 0, []int64{0, second}, third},
+		{"header cut short", seg[:third+5], 0, []int64{0, second}, third},
+		{"a payload byte changed", flip(second + recordHeader), 0, []int64{0}, second},
+		{"the length changed", flip(second + 8), 0, []int64{0}, second},
+		{"the magic changed", flip(second), 0, []int64{0}, second},
+		{"an unknown flag", flip(second + 4), 0, []int64{0}, second},
+		{"the checksum changed", flip(third + 12), 0, []int64{0, second}, third},
+		{"zeros after a crash", append(bytes.Clone(seg[:third]), make([]byte, 40)...), 0, []int64{0, second}, third},
+		{"empty", nil, 0, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			records, end := readRecords(tc.data, tc.from)
+			var offsets []int64
+			for _, r := range records {
+				offsets = append(offsets, r.offset)
+			}
+			assert.Equal(t, tc.offsets, offsets)
+			assert.Equal(t, tc.end, end)
+		})
+	}
+	records, _ := readRecords(seg, 0)
+	require.Len(t, records, 3)
+	assert.Equal(t, []bool{false, false, true}, []bool{records[0].last, records[1].last, records[2].last})
+	assert.Equal(t, "second", string(records[1].payload))
+}
+
+// FuzzReadRecords: any bytes read as records from any offset give records
+// that follow each other from there, each the frame its payload and flag
+// make, and an end no further than the data.
+func FuzzReadRecords(f *testing.F) {
+	f.Add(frames(`{"events":[]}`, `x`), int64(0))
+	f.Add(frames(`a`, `bb`, `ccc`)[:30], int64(14))
+	f.Add([]byte("mlr1\x00\x00\x00\x00\x01"), int64(0))
+	f.Fuzz(func(t *testing.T, data []byte, from int64) {
+		records, end := readRecords(data, from)
+		if len(records) == 0 {
+			if end != from {
+				t.Fatalf("no record, end %d, want from %d", end, from)
+			}
+			return
+		}
+		at := from
+		for _, r := range records {
+			if r.offset != at {
+				t.Fatalf("record at %d, want %d", r.offset, at)
+			}
+			frame := append(make([]byte, recordHeader), r.payload...)
+			frameRecord(frame, r.last)
+			if !bytes.Equal(frame, data[at:at+int64(len(frame))]) {
+				t.Fatalf("record at %d is not the frame of its payload", at)
+			}
+			at += int64(len(frame))
+		}
+		if end != at || end > int64(len(data)) {
+			t.Fatalf("end %d, records end at %d, data %d bytes", end, at, len(data))
+		}
+	})
+}
