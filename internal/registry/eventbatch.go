@@ -137,8 +137,8 @@ type eventIntake struct {
 	open   *pendingBatch // gathering; nil when none
 	window time.Duration // batchWindow; tests set a longer one
 	// pending are the deliveries of the batches gathered or being
-	// written, until the batch is written (and known: eventBatches) or
-	// failed.
+	// written, until the batch is written (and its deliveries known to
+	// holds: announce) or failed.
 	pending map[string]*pendingBatch
 	// writing holds a token while a batch is written: one at a time.
 	writing chan struct{}
@@ -249,8 +249,11 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 		return
 	}
 	// Learnt only once its senders are answered: learning it takes the
-	// lock a listing holds, and intake must not wait for that
-	// (announce made the deliveries known already).
+	// lock a listing holds, and the answers must not wait for that
+	// (announce made the deliveries known already). The next batch's
+	// append waits: this process learns its records in the order it
+	// appends them, so a record it does not know yet is always after the
+	// ones it knows, where settleSegment's read looks.
 	r.batches.insert(b.key, kb)
 	segment, offset, _ := splitRecordKey(b.key)
 	r.batches.addRecord(segment, offset, end, last, true, kb.gen)
@@ -262,17 +265,11 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatch, int64, bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchWriteTimeout)
 	defer cancel()
-	first := b.events[0].ReceivedAt
-	for _, e := range b.events {
-		if e.ReceivedAt.Before(first) {
-			first = e.ReceivedAt
-		}
-	}
 	frame, err := encodeBatch(recordHeader, b.events)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	key, end, last, err := r.appendBatch(ctx, frame, first)
+	key, end, last, err := r.appendBatch(ctx, frame)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -395,7 +392,7 @@ type knownSegment struct {
 	end     int64
 	records map[int64]bool // offset → settled here
 	last    bool           // its last record is known: it grows no more
-	mine    bool           // this process appends to it: it knows every record
+	mine    bool           // this process appends to it, so it knows every record (until an append fails: disown)
 	gen     uint64         // the listing it was learnt in or after
 }
 
@@ -465,8 +462,9 @@ func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
 }
 
 // announce makes kb's deliveries known to holds before kb is inserted.
-// Nothing forgets a batch before it is inserted, so nothing removes
-// these entries too early.
+// A listing of this process may learn, settle and forget kb before the
+// writer inserts it; the writer then learns it again, and its entries are
+// settled again (their records are done or copies) at no other cost.
 func (c *eventBatches) announce(key string, kb *knownBatch) {
 	for _, e := range kb.events {
 		c.holding.Store(e.Source+"/"+e.Delivery, key)
@@ -632,21 +630,39 @@ func (c *eventBatches) segmentKnown(segment string) (int64, bool) {
 // segmentSettled reports whether every record this process knows of
 // segment is settled here (true for none).
 func (c *eventBatches) segmentSettled(segment string) bool {
+	_, settled := c.segmentSettledUpTo(segment)
+	return settled
+}
+
+// segmentSettledUpTo is, in one look, where the records this process knows
+// of segment end and whether every one of them is settled here.
+func (c *eventBatches) segmentSettledUpTo(segment string) (int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks, ok := c.segments[segment]
 	if !ok {
-		return true
+		return 0, true
 	}
 	for _, settled := range ks.records {
 		if !settled {
-			return false
+			return ks.end, false
 		}
 	}
-	return true
+	return ks.end, true
 }
 
-// settleRecord marks the record at key settled; true when it was the last
+// disown records that this process no longer knows every record of
+// segment (an append to it failed, and may have taken effect): listings
+// read it again.
+func (c *eventBatches) disown(segment string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ks, ok := c.segments[segment]; ok {
+		ks.mine = false
+	}
+}
+
+// settleRecord marks the record at offset of segment settled; true when it was the last
 // open record this process knows of its segment.
 func (c *eventBatches) settleRecord(segment string, offset int64) bool {
 	c.mu.Lock()

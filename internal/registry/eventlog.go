@@ -145,11 +145,11 @@ func segmentCreated(segment string) (time.Time, bool) {
 // recordHeader reserved bytes) to this process's segment, and returns the
 // record's key and whether it ended the segment. The caller holds the
 // intake's writing token: one append at a time.
-func (r *Registry) appendBatch(ctx context.Context, frame []byte, now time.Time) (string, int64, bool, error) {
+func (r *Registry) appendBatch(ctx context.Context, frame []byte) (string, int64, bool, error) {
 	in := r.intake
 	for attempt := 0; ; attempt++ {
 		if in.segment == "" {
-			in.segment = fmt.Sprintf("%s%020d-%s", eventLogPrefix, now.UnixNano(), uuid.NewString())
+			in.segment = fmt.Sprintf("%s%020d-%s", eventLogPrefix, r.now().UnixNano(), uuid.NewString())
 			in.length = 0
 		}
 		segment, at := in.segment, in.length
@@ -164,8 +164,11 @@ func (r *Registry) appendBatch(ctx context.Context, frame []byte, now time.Time)
 			return recordKey(segment, at), in.length, last, nil
 		}
 		// Never append to this segment again: its length may no longer be
-		// what this process knows.
+		// what this process knows. An append that failed may have taken
+		// effect all the same: the segment is read as another process's
+		// from now on, so a record there is listed.
 		in.segment = ""
+		r.batches.disown(segment)
 		if attempt == 0 && (errors.Is(err, store.ErrNotExist) || errors.Is(err, store.ErrPrecondition)) {
 			continue // deleted once settled (or not as long as known): a new segment
 		}
@@ -173,23 +176,41 @@ func (r *Registry) appendBatch(ctx context.Context, frame []byte, now time.Time)
 	}
 }
 
-// readSegment reads the records of segment from offset from, with the
-// ETag of the read and where its readable part ends.
-func (r *Registry) readSegment(ctx context.Context, segment string, from int64) ([]logRecord, int64, string, error) {
+// logBatch is a record of a segment and the batch it holds.
+type logBatch struct {
+	key    string
+	record logRecord
+	events []batchEvent
+}
+
+// readSegment reads the records of segment from offset from and decodes
+// their batches, with the ETag of the read and where its readable part
+// ends.
+func (r *Registry) readSegment(ctx context.Context, segment string, from int64) ([]logBatch, int64, string, error) {
 	data, etag, err := r.st.Get(ctx, segment)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("event log %s: %w", segment, err)
 	}
 	records, end := readRecords(data, from)
-	return records, end, etag, nil
+	batches := make([]logBatch, len(records))
+	for i, rec := range records {
+		key := recordKey(segment, rec.offset)
+		events, err := decodeBatch(rec.payload, key)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		batches[i] = logBatch{key: key, record: rec, events: events}
+	}
+	return batches, end, etag, nil
 }
 
-// readLogBatch reads the batch of the record at key.
+// readLogBatch reads the batch of the record at offset of segment.
 func (r *Registry) readLogBatch(ctx context.Context, segment string, offset int64) ([]batchEvent, error) {
-	records, _, _, err := r.readSegment(ctx, segment, offset)
+	data, _, err := r.st.Get(ctx, segment)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("event log %s: %w", segment, err)
 	}
+	records, _ := readRecords(data, offset)
 	if len(records) == 0 {
 		return nil, fmt.Errorf("event log %s: no complete record at %d", segment, offset)
 	}
@@ -202,9 +223,12 @@ func (r *Registry) readLogBatch(ctx context.Context, segment string, offset int6
 // none).
 func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment string, gen uint64, now time.Time) ([]QueuedEvent, error) {
 	from, complete := r.batches.segmentKnown(segment)
-	if complete && r.batches.segmentSettled(segment) {
-		// Settled here, and not deleted yet (a delete that failed).
-		return out, r.settleSegment(ctx, segment)
+	if complete {
+		// Known whole; settled here and not deleted yet (a delete that
+		// failed), settleSegment deletes it.
+		if err := r.settleSegment(ctx, segment); err != nil {
+			return nil, err
+		}
 	}
 	if !complete {
 		records, end, etag, err := r.readSegment(ctx, segment, from)
@@ -214,14 +238,9 @@ func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment s
 		if err != nil {
 			return nil, err
 		}
-		for _, rec := range records {
-			key := recordKey(segment, rec.offset)
-			events, err := decodeBatch(rec.payload, key)
-			if err != nil {
-				return nil, err
-			}
-			r.batches.add(key, events, gen)
-			r.batches.addRecord(segment, rec.offset, rec.offset+recordHeader+int64(len(rec.payload)), rec.last, false, gen)
+		for _, b := range records {
+			r.batches.add(b.key, b.events, gen)
+			r.batches.addRecord(segment, b.record.offset, b.record.offset+recordHeader+int64(len(b.record.payload)), b.record.last, false, gen)
 		}
 		if len(records) == 0 && r.batches.segmentSettled(segment) {
 			created, ok := segmentCreated(segment)
@@ -236,10 +255,17 @@ func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment s
 	return r.batches.appendOpenRecords(out, segment), nil
 }
 
-// settleSegment deletes segment, all of whose known records are settled
-// here, if a read shows no other complete record (see the type's comment).
+// settleSegment deletes segment if every record this process knows of it
+// is settled here and a read shows no other complete record (see the
+// comment at the top). Which records are known and that they are settled
+// is one look: a record learnt in between (the writer of this process
+// learns its own after answering) is either settled too or not yet known,
+// and then after the end the read starts at.
 func (r *Registry) settleSegment(ctx context.Context, segment string) error {
-	from, _ := r.batches.segmentKnown(segment)
+	from, settled := r.batches.segmentSettledUpTo(segment)
+	if !settled {
+		return nil
+	}
 	records, _, etag, err := r.readSegment(ctx, segment, from)
 	if errors.Is(err, store.ErrNotExist) {
 		return nil
@@ -288,13 +314,8 @@ func StoredBatches(ctx context.Context, st store.Store) (map[string][]string, er
 		if err != nil {
 			return nil, err
 		}
-		for _, rec := range records {
-			key := recordKey(segment, rec.offset)
-			events, err := decodeBatch(rec.payload, key)
-			if err != nil {
-				return nil, err
-			}
-			add(key, events)
+		for _, b := range records {
+			add(b.key, b.events)
 		}
 	}
 	docs, err := st.List(ctx, eventBatchPrefix)

@@ -3,9 +3,12 @@ package registry
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
 
 // frames returns a segment of records with payloads, the last one marked.
@@ -94,4 +97,45 @@ func FuzzReadRecords(f *testing.F) {
 			t.Fatalf("end %d, records end at %d, data %d bytes", end, at, len(data))
 		}
 	})
+}
+
+// appendOne appends a batch of one delivery as the intake does, and makes
+// it known as the intake does before answering; it returns the batch.
+func appendOne(t *testing.T, r *Registry, id string) (*knownBatch, int64) {
+	t.Helper()
+	events := []batchEvent{{Source: "github", Delivery: id, Type: "status", ReceivedAt: time.Now().UTC(), Payload: []byte(`{}`)}}
+	frame, err := encodeBatch(recordHeader, events)
+	require.NoError(t, err)
+	key, end, _, err := r.appendBatch(t.Context(), frame)
+	require.NoError(t, err)
+	kb := newKnownBatch(key, events, r.batches.current())
+	r.batches.announce(key, kb)
+	return kb, end
+}
+
+// learn is the intake learning its batch after answering.
+func learn(r *Registry, kb *knownBatch, end int64) {
+	key := kb.entries[0].Batch
+	r.batches.insert(key, kb)
+	segment, offset, _ := splitRecordKey(key)
+	r.batches.addRecord(segment, offset, end, false, true, kb.gen)
+}
+
+// TestSettleSegmentWhileTheWriterLearnsARecord replays a worker settling
+// the last record it knows of its process's segment while the writer
+// learns the next record (answered 202) between the worker's two steps:
+// the segment must stay.
+func TestSettleSegmentWhileTheWriterLearnsARecord(t *testing.T) {
+	st := mem.New()
+	r := New(st)
+	kb0, end0 := appendOne(t, r, "d-0")
+	learn(r, kb0, end0)
+	segment, _, _ := splitRecordKey(kb0.entries[0].Batch)
+	require.True(t, r.batches.settle(kb0.entries[0]))
+	require.True(t, r.batches.settleRecord(segment, 0), "the worker saw every record settled")
+	kb1, end1 := appendOne(t, r, "d-1")
+	learn(r, kb1, end1)
+	require.NoError(t, r.settleSegment(t.Context(), segment))
+	_, _, err := st.Get(t.Context(), segment)
+	require.NoError(t, err, "the segment holds d-1, answered 202 and not settled")
 }

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -217,5 +218,38 @@ func TestSegmentKeptForARecordTheWorkerHasNotListed(t *testing.T) {
 	require.NoError(t, worker.FinishEvent(t.Context(), q[0], ev, etag, now, "done"))
 	require.Len(t, segments(t, st), 1, "kept: d-2 is in it")
 	assert.Equal(t, []string{"d-2"}, processAll(t, worker, now))
+	assert.Empty(t, segments(t, st))
+}
+
+// landsThenFails appends, then, while fail is set, says the append failed
+// (an answer lost after it took effect).
+type landsThenFails struct {
+	store.Store
+	fail bool
+}
+
+func (s *landsThenFails) Append(ctx context.Context, key string, data []byte, at int64) error {
+	if err := s.Store.Append(ctx, key, data, at); err != nil || !s.fail {
+		return err
+	}
+	return errors.New("append: connection reset (it took effect)")
+}
+
+// TestFailedAppendThatTookEffect: a batch whose append failed is answered
+// as failed, but its record may be in the segment all the same; the
+// process that wrote it lists it as any other's, processes it, and
+// deletes the segment once all is settled.
+func TestFailedAppendThatTookEffect(t *testing.T) {
+	st := &landsThenFails{Store: mem.New()}
+	created := time.Now()
+	reg := registry.New(st, registry.WithClock(func() time.Time { return created }))
+	ok, err := reg.AcceptEvent(t.Context(), statusEvent("d-1"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	st.fail = true
+	_, err = reg.AcceptEvent(t.Context(), statusEvent("d-2"))
+	require.Error(t, err, "answered 503: the sender redelivers")
+	st.fail = false
+	assert.ElementsMatch(t, []string{"d-1", "d-2"}, processAll(t, reg, time.Now()), "the record that took effect is listed")
 	assert.Empty(t, segments(t, st))
 }

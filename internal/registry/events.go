@@ -429,9 +429,10 @@ func (r *Registry) FinishEvent(ctx context.Context, q QueuedEvent, ev Event, eta
 }
 
 // settle records that queue entry q needs no worker any more: a queue
-// marker is deleted; a batch is deleted once each of its entries is
+// marker is deleted; a batch is forgotten once each of its entries is
 // settled in this process (each one's record was read done, or naming
-// another batch, both final), and forgotten.
+// another batch, both final), and then a batch document is deleted, and a
+// log segment once each of its records is (settleSegment).
 func (r *Registry) settle(ctx context.Context, q QueuedEvent) error {
 	if q.Batch == "" {
 		return r.deleteMarker(ctx, q.Marker)

@@ -113,9 +113,12 @@ const (
 //     may see the last one in part: while it is written (the local store),
 //     or for good when it failed or its writer or the machine crashed
 //     during it (then the object's length matches no append its writer
-//     meant to make next). Callers frame what they append and check each frame when
-//     they read. Appending to an object that Put wrote is not part of the
-//     contract (Azure refuses it: an append blob is a blob type of its own).
+//     meant to make next). Callers frame what they append and check each
+//     frame when they read. Appending to an object that Put wrote is not
+//     part of the contract (Azure refuses it: an append blob is a blob type
+//     of its own), and neither is an append at 0 that races a Delete of its
+//     key (Azure may report ErrNotExist: it creates and appends in two
+//     requests).
 //   - Every key passes ValidateKey, else ErrInvalidKey.
 //   - Any method of a remote backend may fail with ErrUnavailable when the
 //     store cannot be reached or cannot answer now; backends do not retry

@@ -350,7 +350,10 @@ const appendBlockBytes = 4 << 20
 // (create-only) unless it exists, then each block of data is appended on
 // the condition that the blob is as long as the caller said (Azure's
 // append position). An append longer than appendBlockBytes is several
-// blocks, and a reader may see the first ones before the last.
+// blocks, and a reader may see the first ones before the last. Creating
+// and the first block are two requests: an append at 0 that races a
+// Delete of its key between them reports ErrNotExist (store.Store says
+// so).
 func (s *Store) Append(ctx context.Context, key string, data []byte, at int64) (err error) {
 	defer func() { err = s.clean(ctx, err) }()
 	if err := store.ValidateKey(key); err != nil {
@@ -371,7 +374,7 @@ func (s *Store) Append(ctx context.Context, key string, data []byte, at int64) (
 		case code == bloberror.LeaseIDMissing || code == bloberror.LeaseIDMismatchWithBlobOperation:
 			return kindError("append to", key, store.ErrLeased, code)
 		default:
-			return fmt.Errorf("append to %s at %s: create: %w", key, s.endpoint, err)
+			return fmt.Errorf("append to %s on %s: create: %w", key, s.endpoint, err)
 		}
 	}
 	for len(data) > 0 {
@@ -388,7 +391,7 @@ func (s *Store) Append(ctx context.Context, key string, data []byte, at int64) (
 			case status == http.StatusPreconditionFailed, code == bloberror.InvalidBlobType:
 				return kindError("append to", key, store.ErrPrecondition, code)
 			}
-			return fmt.Errorf("append to %s at %s: %w", key, s.endpoint, err)
+			return fmt.Errorf("append to %s on %s: %w", key, s.endpoint, err)
 		}
 		data, at = data[n:], at+int64(n)
 	}
