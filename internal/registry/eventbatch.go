@@ -384,6 +384,13 @@ type eventBatches struct {
 	bytes    int      // payload bytes held
 	fifo     []string // batches holding payloads, oldest first
 	segments map[string]*knownSegment
+	// appending is the segment this process's intake appends to ("" when
+	// none). This process does not delete it: under a moderate load each
+	// batch is settled before the next arrives, and deleting the segment
+	// each time would make every batch create a segment and flush its
+	// folder. Another replica may delete it; the writer then starts a new
+	// one.
+	appending string
 }
 
 // knownSegment is what a process knows of a log segment (eventlog.go):
@@ -627,19 +634,16 @@ func (c *eventBatches) segmentKnown(segment string) (int64, bool) {
 	return ks.end, ks.mine || ks.last
 }
 
-// segmentSettled reports whether every record this process knows of
-// segment is settled here (true for none).
-func (c *eventBatches) segmentSettled(segment string) bool {
-	_, settled := c.segmentSettledUpTo(segment)
-	return settled
-}
-
-// segmentSettledUpTo is, in one look, where the records this process knows
-// of segment end and whether every one of them is settled here.
-func (c *eventBatches) segmentSettledUpTo(segment string) (int64, bool) {
+// segmentDeletable is, in one look, where the records this process knows
+// of segment end, and whether every one of them is settled here and the
+// segment is not the one this process appends to.
+func (c *eventBatches) segmentDeletable(segment string) (int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks, ok := c.segments[segment]
+	if segment == c.appending {
+		return 0, false
+	}
 	if !ok {
 		return 0, true
 	}
@@ -651,6 +655,13 @@ func (c *eventBatches) segmentSettledUpTo(segment string) (int64, bool) {
 	return ks.end, true
 }
 
+// setAppending records the segment this process appends to ("" for none).
+func (c *eventBatches) setAppending(segment string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.appending = segment
+}
+
 // disown records that this process no longer knows every record of
 // segment (an append to it failed, and may have taken effect): listings
 // read it again.
@@ -659,6 +670,9 @@ func (c *eventBatches) disown(segment string) {
 	defer c.mu.Unlock()
 	if ks, ok := c.segments[segment]; ok {
 		ks.mine = false
+	}
+	if c.appending == segment {
+		c.appending = ""
 	}
 }
 

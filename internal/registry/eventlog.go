@@ -48,8 +48,10 @@ import (
 //     fails it (the senders are answered 503 and redeliver). A torn tail
 //     was never answered 202, and readers never read past it.
 //   - Deleting a segment: a process that settled every record it knows of
-//     a segment reads the segment, and deletes it only if the read shows no
-//     complete record it does not know, and only under that read's ETag:
+//     a segment (and does not append to it itself: its next batch would
+//     need a new segment) reads the segment, and deletes it only if the
+//     read shows no complete record it does not know, and only under that
+//     read's ETag:
 //     a record appended since changes the ETag, so the delete fails and the
 //     record is listed. A writer whose segment was deleted gets ErrNotExist
 //     from its next append (the length condition), which changed nothing,
@@ -151,6 +153,7 @@ func (r *Registry) appendBatch(ctx context.Context, frame []byte) (string, int64
 		if in.segment == "" {
 			in.segment = fmt.Sprintf("%s%020d-%s", eventLogPrefix, r.now().UnixNano(), uuid.NewString())
 			in.length = 0
+			r.batches.setAppending(in.segment)
 		}
 		segment, at := in.segment, in.length
 		last := at+int64(len(frame)) >= segmentMaxBytes
@@ -160,6 +163,7 @@ func (r *Registry) appendBatch(ctx context.Context, frame []byte) (string, int64
 			in.length += int64(len(frame))
 			if last {
 				in.segment = ""
+				r.batches.setAppending("")
 			}
 			return recordKey(segment, at), in.length, last, nil
 		}
@@ -242,7 +246,7 @@ func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment s
 			r.batches.add(b.key, b.events, gen)
 			r.batches.addRecord(segment, b.record.offset, b.record.offset+recordHeader+int64(len(b.record.payload)), b.record.last, false, gen)
 		}
-		if len(records) == 0 && r.batches.segmentSettled(segment) {
+		if _, deletable := r.batches.segmentDeletable(segment); len(records) == 0 && deletable {
 			created, ok := segmentCreated(segment)
 			if end > 0 || ok && now.Sub(created) > eventOrphanAge {
 				if err := r.deleteSegment(ctx, segment, etag); err != nil {
@@ -257,13 +261,14 @@ func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment s
 
 // settleSegment deletes segment if every record this process knows of it
 // is settled here and a read shows no other complete record (see the
-// comment at the top). Which records are known and that they are settled
-// is one look: a record learnt in between (the writer of this process
-// learns its own after answering) is either settled too or not yet known,
-// and then after the end the read starts at.
+// comment at the top), unless this process still appends to it. Which
+// records are known and that they are settled is one look: a record
+// learnt in between (the writer of this process learns its own after
+// answering) is either settled too or not yet known, and then after the
+// end the read starts at.
 func (r *Registry) settleSegment(ctx context.Context, segment string) error {
-	from, settled := r.batches.segmentSettledUpTo(segment)
-	if !settled {
+	from, deletable := r.batches.segmentDeletable(segment)
+	if !deletable {
 		return nil
 	}
 	records, _, etag, err := r.readSegment(ctx, segment, from)

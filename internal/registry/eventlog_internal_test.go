@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,11 +100,12 @@ func FuzzReadRecords(f *testing.F) {
 	})
 }
 
-// appendOne appends a batch of one delivery as the intake does, and makes
-// it known as the intake does before answering; it returns the batch.
-func appendOne(t *testing.T, r *Registry, id string) (*knownBatch, int64) {
+// appendOne appends a batch of one delivery with payload as the intake
+// does, and makes it known as the intake does before answering; it
+// returns the batch.
+func appendOne(t *testing.T, r *Registry, id string, payload []byte) (*knownBatch, int64) {
 	t.Helper()
-	events := []batchEvent{{Source: "github", Delivery: id, Type: "status", ReceivedAt: time.Now().UTC(), Payload: []byte(`{}`)}}
+	events := []batchEvent{{Source: "github", Delivery: id, Type: "status", ReceivedAt: time.Now().UTC(), Payload: payload}}
 	frame, err := encodeBatch(recordHeader, events)
 	require.NoError(t, err)
 	key, end, _, err := r.appendBatch(t.Context(), frame)
@@ -114,27 +116,29 @@ func appendOne(t *testing.T, r *Registry, id string) (*knownBatch, int64) {
 }
 
 // learn is the intake learning its batch after answering.
-func learn(r *Registry, kb *knownBatch, end int64) {
+func learn(r *Registry, kb *knownBatch, end int64, last bool) {
 	key := kb.entries[0].Batch
 	r.batches.insert(key, kb)
 	segment, offset, _ := splitRecordKey(key)
-	r.batches.addRecord(segment, offset, end, false, true, kb.gen)
+	r.batches.addRecord(segment, offset, end, last, true, kb.gen)
 }
 
 // TestSettleSegmentWhileTheWriterLearnsARecord replays a worker settling
 // the last record it knows of its process's segment while the writer
-// learns the next record (answered 202) between the worker's two steps:
-// the segment must stay.
+// appends the segment's last record (answered 202; from then on the
+// process no longer appends to the segment) and learns it, between the
+// worker's two steps: the segment must stay.
 func TestSettleSegmentWhileTheWriterLearnsARecord(t *testing.T) {
 	st := mem.New()
 	r := New(st)
-	kb0, end0 := appendOne(t, r, "d-0")
-	learn(r, kb0, end0)
+	kb0, end0 := appendOne(t, r, "d-0", []byte(`{}`))
+	learn(r, kb0, end0, false)
 	segment, _, _ := splitRecordKey(kb0.entries[0].Batch)
 	require.True(t, r.batches.settle(kb0.entries[0]))
 	require.True(t, r.batches.settleRecord(segment, 0), "the worker saw every record settled")
-	kb1, end1 := appendOne(t, r, "d-1")
-	learn(r, kb1, end1)
+	kb1, end1 := appendOne(t, r, "d-1", []byte(`"`+strings.Repeat("x", segmentMaxBytes)+`"`))
+	learn(r, kb1, end1, true)
+	require.Empty(t, r.intake.segment, "d-1 ended the segment")
 	require.NoError(t, r.settleSegment(t.Context(), segment))
 	_, _, err := st.Get(t.Context(), segment)
 	require.NoError(t, err, "the segment holds d-1, answered 202 and not settled")

@@ -253,3 +253,27 @@ func TestFailedAppendThatTookEffect(t *testing.T) {
 	assert.ElementsMatch(t, []string{"d-1", "d-2"}, processAll(t, reg, time.Now()), "the record that took effect is listed")
 	assert.Empty(t, segments(t, st))
 }
+
+// TestOwnSegmentKeptWhileAppending: a process does not delete the segment
+// its intake appends to when it has settled every record in it, so the
+// next batch needs no new segment; another replica that settled them all
+// deletes it, and the writer starts a new one.
+func TestOwnSegmentKeptWhileAppending(t *testing.T) {
+	st := mem.New()
+	reg := registry.New(st)
+	for _, id := range []string{"d-1", "d-2"} {
+		ok, err := reg.AcceptEvent(t.Context(), statusEvent(id))
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, []string{id}, processAll(t, reg, time.Now()))
+	}
+	segs := segments(t, st)
+	require.Len(t, segs, 1, "both batches in one segment, kept")
+	other := registry.New(st)
+	assert.Empty(t, processAll(t, other, time.Now()), "done already")
+	assert.Empty(t, segments(t, st), "deleted by the other replica")
+	ok, err := reg.AcceptEvent(t.Context(), statusEvent("d-3"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.NotEqual(t, segs, segments(t, st))
+}
