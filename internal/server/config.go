@@ -53,7 +53,19 @@ const (
 	DefaultCloneRequests = 2
 	// MaxCloneRequests is the highest cloneRequests accepted.
 	MaxCloneRequests = 64
+	// DefaultHeapFloorMiB is the heap the garbage collector lets grow
+	// before it collects (package heapfloor): the server's live heap is a
+	// few MiB, and with Go's default the collector ran every few
+	// milliseconds under a burst of webhooks, stretching the answers it
+	// overlapped (docs/performance.md).
+	DefaultHeapFloorMiB = 256
+	// MaxHeapFloorMiB is the highest heapFloorMiB accepted (64 GiB).
+	MaxHeapFloorMiB = 65536
 )
+
+// EnvGOGC is Go's collector setting: when set, it is the operator's
+// choice, and the heap floor is off unless the flag sets one.
+const EnvGOGC = "GOGC"
 
 // Limits of the scheduler's timing: the lease period is the store lease
 // (15 to 60 s on Azure) plus leaseMargin; a tick at most daily.
@@ -82,7 +94,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// CloneRequests: see DefaultCloneRequests.
 	CloneRequests int
-	GitHub        GitHubConfig
+	// HeapFloorMiB: see DefaultHeapFloorMiB; 0 leaves the collector to
+	// GOGC.
+	HeapFloorMiB int
+	GitHub       GitHubConfig
 	// API configures the REST API (apiconfig.go).
 	API    APIConfig
 	Legacy LegacyConfig
@@ -125,6 +140,7 @@ type fileConfig struct {
 	EventTimeout   string `yaml:"eventTimeout"`
 	RequestTimeout string `yaml:"requestTimeout"`
 	CloneRequests  *int   `yaml:"cloneRequests"`
+	HeapFloorMiB   *int   `yaml:"heapFloorMiB"`
 	GitHub         struct {
 		Webhooks      *bool  `yaml:"webhooks"`
 		WebhookSecret string `yaml:"webhookSecret"`
@@ -147,6 +163,7 @@ type Flags struct {
 	Store          string
 	Workers        int
 	CloneRequests  int
+	HeapFloorMiB   *int
 	GitHubWebhooks *bool
 	// LegacyCommitPushed enables POST /CommitPushed; LegacySubscriptions
 	// and LegacyVSOURLs configure it (see LegacyConfig).
@@ -166,7 +183,7 @@ type Flags struct {
 // to set.
 func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, error) {
 	cfg := Config{Listen: DefaultListen, Workers: DefaultWorkers, ClaimTimeout: DefaultClaimTimeout, EventTimeout: DefaultEventTimeout,
-		RequestTimeout: DefaultRequestTimeout, CloneRequests: DefaultCloneRequests, Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
+		RequestTimeout: DefaultRequestTimeout, CloneRequests: DefaultCloneRequests, HeapFloorMiB: DefaultHeapFloorMiB, Scheduler: SchedulerConfig{LeasePeriod: DefaultLeasePeriod, TickInterval: DefaultTickInterval}}
 	if path != "" {
 		if err := readFile(path, &cfg); err != nil {
 			return Config{}, err
@@ -182,6 +199,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 		return Config{}, err
 	}
 	cfg.AzureDevOps.applyEnv(getenv)
+	if getenv(EnvGOGC) != "" {
+		cfg.HeapFloorMiB = 0
+	}
 	if flags.Listen != "" {
 		cfg.Listen = flags.Listen
 	}
@@ -193,6 +213,9 @@ func LoadConfig(path string, getenv func(string) string, flags Flags) (Config, e
 	}
 	if flags.CloneRequests != 0 {
 		cfg.CloneRequests = flags.CloneRequests
+	}
+	if flags.HeapFloorMiB != nil {
+		cfg.HeapFloorMiB = *flags.HeapFloorMiB
 	}
 	if flags.GitHubWebhooks != nil {
 		cfg.GitHub.Webhooks = *flags.GitHubWebhooks
@@ -233,6 +256,9 @@ func readFile(path string, cfg *Config) error {
 	}
 	if fc.CloneRequests != nil {
 		cfg.CloneRequests = *fc.CloneRequests
+	}
+	if fc.HeapFloorMiB != nil {
+		cfg.HeapFloorMiB = *fc.HeapFloorMiB
 	}
 	if fc.ClaimTimeout != "" {
 		d, err := time.ParseDuration(fc.ClaimTimeout)
@@ -295,6 +321,9 @@ func (c Config) Validate() error {
 	}
 	if c.CloneRequests < 1 || c.CloneRequests > MaxCloneRequests {
 		return maestro.Errorf(maestro.KindInvalid, "cloneRequests %d: use 1 to %d (the requests that clone target branches, explain and health, running at once)", c.CloneRequests, MaxCloneRequests)
+	}
+	if c.HeapFloorMiB < 0 || c.HeapFloorMiB > MaxHeapFloorMiB {
+		return maestro.Errorf(maestro.KindInvalid, "heapFloorMiB %d: use 0 (GOGC alone) to %d (the heap in MiB the garbage collector lets grow before it collects)", c.HeapFloorMiB, MaxHeapFloorMiB)
 	}
 	if c.ClaimTimeout < time.Second {
 		return maestro.Errorf(maestro.KindInvalid, "claimTimeout %s: use at least 1s", c.ClaimTimeout)

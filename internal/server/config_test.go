@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,11 +58,45 @@ github:
 			if tt.want.CloneRequests == 0 {
 				tt.want.CloneRequests = server.DefaultCloneRequests // TestCloneRequestsConfig covers it
 			}
+			tt.want.HeapFloorMiB = server.DefaultHeapFloorMiB // TestHeapFloorConfig covers it
 			if tt.want.Scheduler == (server.SchedulerConfig{}) {
 				tt.want.Scheduler = defaultScheduler // TestLoadSchedulerConfig covers it
 			}
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// TestHeapFloorConfig: the floor defaults to 256 MiB; the file sets it,
+// GOGC in the environment turns it off (the operator tuned the collector),
+// the flag wins over both; out of range is refused.
+func TestHeapFloorConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "serve.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("heapFloorMiB: 64\n"), 0o600))
+	tests := []struct {
+		name  string
+		file  string
+		env   map[string]string
+		flags server.Flags
+		want  int
+	}{
+		{"default", "", nil, server.Flags{}, server.DefaultHeapFloorMiB},
+		{"file", file, nil, server.Flags{}, 64},
+		{"GOGC turns it off", file, map[string]string{server.EnvGOGC: "200"}, server.Flags{}, 0},
+		{"the flag over GOGC", "", map[string]string{server.EnvGOGC: "off"}, server.Flags{HeapFloorMiB: new(512)}, 512},
+		{"the flag turns it off", file, nil, server.Flags{HeapFloorMiB: new(0)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := server.LoadConfig(tt.file, envOf(tt.env), tt.flags)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg.HeapFloorMiB)
+		})
+	}
+	for _, n := range []int{-1, server.MaxHeapFloorMiB + 1} {
+		_, err := server.LoadConfig("", envOf(nil), server.Flags{HeapFloorMiB: new(n)})
+		require.Error(t, err, n)
+		assert.Contains(t, err.Error(), fmt.Sprintf("heapFloorMiB %d: use 0 (GOGC alone) to 65536", n))
 	}
 }
 

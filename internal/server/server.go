@@ -28,6 +28,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/maestroplusplus/maestro/internal/heapfloor"
 	"github.com/maestroplusplus/maestro/internal/legacy"
 	"github.com/maestroplusplus/maestro/internal/registry"
 	"github.com/maestroplusplus/maestro/internal/service"
@@ -186,6 +187,7 @@ func (s *Server) bounded(mux *http.ServeMux) http.Handler {
 // are finished (bounded by shutdownTimeout). Queued events stay in the
 // store for the next replica or start.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	heapfloor.Set(uint64(s.cfg.HeapFloorMiB) << 20)
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: s.cfg.RequestTimeout + writeMargin, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
@@ -222,7 +224,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 
 	// The line is logged before the first request can be answered, so a
 	// client that reached /healthz finds it in the log.
-	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers)
+	s.log.Info("serving", "address", ln.Addr().String(), "routes", s.cfg.Routes(), "workers", s.cfg.Workers, "heapFloorMiB", s.cfg.HeapFloorMiB)
 	// Ready before the first request is served: a client that reached
 	// /healthz must not find /readyz still starting.
 	s.ready.Store(true)

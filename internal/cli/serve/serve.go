@@ -120,6 +120,8 @@ parallel (--workers). Flags override the environment, which overrides the
   eventTimeout: 15m       # one attempt at an event's work (and a trigger's)
   requestTimeout: 1m      # a request's work; 503 after it
   cloneRequests: 2        # explain and health requests (they clone) at once
+  heapFloorMiB: 256       # heap the collector lets grow before it collects;
+                          # 0: GOGC alone (the default when GOGC is set)
   github:
     webhooks: true
     webhookSecret: ...    # better: $` + server.EnvGitHubWebhookSecret + `
@@ -158,6 +160,7 @@ logged.`,
 			&cli.StringFlag{Name: "config", Usage: "configuration `FILE` (YAML)"},
 			&cli.IntFlag{Name: "workers", Usage: "events processed at once, 1 to 256", DefaultText: fmt.Sprint(server.DefaultWorkers)},
 			&cli.IntFlag{Name: "clone-requests", Usage: fmt.Sprintf("requests that clone target branches (explain, health) run at once, 1 to %d; more wait %s, then 503 with Retry-After", server.MaxCloneRequests, server.CloneWait), DefaultText: fmt.Sprint(server.DefaultCloneRequests)},
+			&cli.IntFlag{Name: "heap-floor-mib", Usage: fmt.Sprintf("`MIB` of heap the garbage collector lets grow before it collects, 0 to %d; 0 leaves it to GOGC (the default when GOGC is set)", server.MaxHeapFloorMiB), DefaultText: fmt.Sprint(server.DefaultHeapFloorMiB)},
 			&cli.BoolFlag{Name: "github-webhooks", Usage: "enable POST /webhooks/github (needs $" + server.EnvGitHubWebhookSecret + ")"},
 			&cli.BoolFlag{Name: "legacy-commit-pushed", Usage: "enable POST /CommitPushed (needs $" + server.EnvLegacyWebhookSecret + ", --legacy-subscriptions and an Azure DevOps token)"},
 			&cli.StringFlag{Name: "legacy-subscriptions", Usage: "the legacy subscriptions.json `FILE` /CommitPushed matches pushes against"},
@@ -181,6 +184,13 @@ logged.`,
 			}
 			if n := o.Flags.CloneRequests; c.IsSet("clone-requests") && (n < 1 || n > server.MaxCloneRequests) {
 				return cmdutil.UsageErrorf("--clone-requests %d: use 1 to %d", n, server.MaxCloneRequests)
+			}
+			if c.IsSet("heap-floor-mib") {
+				n := c.Int("heap-floor-mib")
+				if n < 0 || n > server.MaxHeapFloorMiB {
+					return cmdutil.UsageErrorf("--heap-floor-mib %d: use 0 to %d", n, server.MaxHeapFloorMiB)
+				}
+				o.Flags.HeapFloorMiB = &n
 			}
 			if c.IsSet("azure-devops-hooks") {
 				on := c.Bool("azure-devops-hooks")

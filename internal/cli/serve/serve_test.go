@@ -36,6 +36,8 @@ func TestParse(t *testing.T) {
 		{"--azure-devops-hooks=false --github-webhooks", &serve.Options{Flags: server.Flags{AzureDevOpsHooks: new(false), GitHubWebhooks: new(true)}}},
 		{"--scheduler --lease-period 45s --tick-interval 5m", &serve.Options{Flags: server.Flags{Scheduler: new(true), LeasePeriod: 45 * time.Second, TickInterval: 5 * time.Minute}}},
 		{"--scheduler=false", &serve.Options{Flags: server.Flags{Scheduler: new(false)}}},
+		{"--heap-floor-mib 1024", &serve.Options{Flags: server.Flags{HeapFloorMiB: new(1024)}}},
+		{"--heap-floor-mib 0", &serve.Options{Flags: server.Flags{HeapFloorMiB: new(0)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -56,6 +58,8 @@ func TestParseBadInput(t *testing.T) {
 		{"--lease-period 10s", "--lease-period 10s: use 20s to 1m0s"},
 		{"--lease-period 2m", "--lease-period 2m0s: use 20s to 1m0s"},
 		{"--tick-interval 100ms", "--tick-interval 100ms: use 1s to 24h0m0s"},
+		{"--heap-floor-mib -1", "--heap-floor-mib -1: use 0 to 65536"},
+		{"--heap-floor-mib 65537", "--heap-floor-mib 65537: use 0 to 65536"},
 		{"--tick-interval often", `invalid value "often" for flag -tick-interval`},
 	}
 	for _, tt := range tests {
@@ -78,10 +82,11 @@ func TestHelpGivesTheRealDefaults(t *testing.T) {
 		assert.LessOrEqual(t, strings.Count(line, "(default:"), 1, line)
 	}
 	for flag, def := range map[string]string{
-		"--workers":       "(default: 4)",
-		"--lease-period":  "(default: " + server.DefaultLeasePeriod.String() + ")",
-		"--tick-interval": "(default: " + server.DefaultTickInterval.String() + ")",
-		"--listen":        "(default: " + server.DefaultListen + ")",
+		"--workers":        "(default: 4)",
+		"--heap-floor-mib": "(default: 256)",
+		"--lease-period":   "(default: " + server.DefaultLeasePeriod.String() + ")",
+		"--tick-interval":  "(default: " + server.DefaultTickInterval.String() + ")",
+		"--listen":         "(default: " + server.DefaultListen + ")",
 	} {
 		found := false
 		for _, line := range strings.Split(res.Out, "\n") {
