@@ -1,7 +1,8 @@
 // Package heapfloor keeps the garbage collector's heap goal at or above a
 // floor, the way a ballast did before Go had a memory limit: a server whose
-// live heap is small (a few MiB) but that allocates fast collects every few
-// milliseconds with the default GOGC=100, and each cycle stretches the
+// live heap is small next to the memory it may use, but that allocates
+// fast, collects often with the default GOGC=100 (the heap goal is twice
+// the live heap), and each cycle takes a share of the cores from the
 // requests it overlaps. With a floor the heap grows to the floor before a
 // cycle starts; once the live heap is larger than half the floor, GOGC=100
 // applies again, so the floor costs at most floor bytes of memory.
