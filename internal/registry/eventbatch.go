@@ -114,6 +114,9 @@ const (
 	// batchCacheBytes bounds the payloads of queued batches a process
 	// keeps in memory (a worker's claim reads a batch again past it).
 	batchCacheBytes = 64 << 20
+	// recordKeepBytes bounds the buffer intake keeps for the next batch's
+	// record: a batch past it (one large payload) gets a buffer of its own.
+	recordKeepBytes = 2 * batchMaxBytes
 )
 
 // batchDoc is a batch document.
@@ -131,6 +134,9 @@ type batchEvent struct {
 	Payload    json.RawMessage `json:"payload"`
 }
 
+// eventID names a delivery: its source and delivery id.
+type eventID struct{ source, delivery string }
+
 // eventIntake gathers the deliveries of a batch.
 type eventIntake struct {
 	mu     sync.Mutex
@@ -139,7 +145,7 @@ type eventIntake struct {
 	// pending are the deliveries of the batches gathered or being
 	// written, until the batch is written (and its deliveries known to
 	// holds: announce) or failed.
-	pending map[string]*pendingBatch
+	pending map[eventID]*pendingBatch
 	// writing holds a token while a batch is written: one at a time.
 	writing chan struct{}
 	// segment is the log segment this process appends to ("" before its
@@ -147,6 +153,12 @@ type eventIntake struct {
 	// length how long it is; both used only by the token's holder.
 	segment string
 	length  int64
+	// record is the buffer the last record was encoded in, reused for the
+	// next one, by the token's holder only: allocating a record for every
+	// batch (up to 4 MiB) was a quarter of the bytes intake allocated.
+	// Dropped after a failed append: a request cut short may still read
+	// it (net/http may read a body after RoundTrip returned an error).
+	record []byte
 }
 
 // pendingBatch is a batch being gathered or written.
@@ -164,7 +176,7 @@ type pendingBatch struct {
 // this call opened it, and returns once the batch is written.
 func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent, bool, error) {
 	in := r.intake
-	id := e.Source + "/" + e.Delivery
+	id := eventID{e.Source, e.Delivery}
 	for {
 		in.mu.Lock()
 		if p, ok := in.pending[id]; ok {
@@ -196,7 +208,7 @@ func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent
 		b.events = append(b.events, e)
 		b.bytes += len(e.Payload)
 		if in.pending == nil {
-			in.pending = map[string]*pendingBatch{}
+			in.pending = map[eventID]*pendingBatch{}
 		}
 		in.pending[id] = b
 		if len(b.events) >= batchMaxEvents || b.bytes >= batchMaxBytes {
@@ -241,7 +253,7 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 	b.err = err
 	in.mu.Lock()
 	for _, e := range b.events {
-		delete(in.pending, e.Source+"/"+e.Delivery)
+		delete(in.pending, eventID{e.Source, e.Delivery})
 	}
 	in.mu.Unlock()
 	close(b.done)
@@ -265,13 +277,17 @@ func (r *Registry) writeBatch(ctx context.Context, b *pendingBatch) {
 func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatch, int64, bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchWriteTimeout)
 	defer cancel()
-	frame, err := encodeBatch(recordHeader, b.events)
+	frame, err := encodeBatch(r.intake.record, recordHeader, b.events)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	key, end, last, err := r.appendBatch(ctx, frame)
+	r.intake.record = nil
 	if err != nil {
 		return nil, 0, false, err
+	}
+	if cap(frame) <= recordKeepBytes {
+		r.intake.record = frame
 	}
 	kb := newKnownBatch(key, b.events, r.batches.current())
 	r.batches.announce(key, kb)
@@ -280,11 +296,12 @@ func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatc
 }
 
 // encodeBatch encodes a batch document after reserve zero bytes (room for
-// a record's header): what json.Marshal(batchDoc{events}) means, but with
+// a record's header), in buf when it is large enough (its contents are
+// overwritten): what json.Marshal(batchDoc{events}) means, but with
 // the payloads, valid JSON already, copied as they are (not scanned and
 // compacted again), and each event's other members written without
 // reflection (json.Marshal of them was 7 µs a delivery).
-func encodeBatch(reserve int, events []batchEvent) ([]byte, error) {
+func encodeBatch(buf []byte, reserve int, events []batchEvent) ([]byte, error) {
 	// One allocation: the payloads, and about 300 bytes of each event's
 	// other members (a buffer grown from nothing was a quarter of the
 	// bytes intake allocated).
@@ -292,7 +309,11 @@ func encodeBatch(reserve int, events []batchEvent) ([]byte, error) {
 	for _, e := range events {
 		size += len(e.Payload) + 300
 	}
-	buf := make([]byte, reserve, size)
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:reserve]
+	clear(buf)
 	buf = append(buf, `{"events":[`...)
 	for i, e := range events {
 		if i > 0 {
@@ -374,13 +395,17 @@ func (r *Registry) batchEntry(ctx context.Context, q QueuedEvent) (Event, error)
 type eventBatches struct {
 	mu      sync.Mutex
 	gen     atomic.Uint64 // listings begun
+	listed  atomic.Int64  // the entries the last listing returned
 	batches map[string]*knownBatch
-	// holding maps source/delivery to its batch's key. Intake reads it
-	// for every delivery (holds), without c.mu: a listing holds c.mu for
-	// a while, and a delivery's answer must not wait for it. It is
-	// written under c.mu, and also (announce) by intake before it
-	// answers.
-	holding  sync.Map
+	// holding maps a delivery to its batch's key. Intake reads it for
+	// every delivery (holds), under holdMu, not c.mu: a listing holds c.mu
+	// for a while, and a delivery's answer must not wait for it. It is
+	// written under c.mu (then holdMu), and also (announce) by intake
+	// before it answers. (A sync.Map keyed by "source/delivery" cost a
+	// string and a node for each queued delivery, and the string again for
+	// each look: garbage, and objects for every collection to mark.)
+	holdMu   sync.RWMutex
+	holding  map[eventID]string
 	bytes    int      // payload bytes held
 	fifo     []string // batches holding payloads, oldest first
 	segments map[string]*knownSegment
@@ -391,6 +416,12 @@ type eventBatches struct {
 	// folder. Another replica may delete it; the writer then starts a new
 	// one.
 	appending string
+	// read is the segment a worker read last, and its data (readLogBatch).
+	read struct {
+		mu      sync.Mutex
+		segment string
+		data    []byte
+	}
 }
 
 // knownSegment is what a process knows of a log segment (eventlog.go):
@@ -412,7 +443,7 @@ type knownBatch struct {
 }
 
 func newEventBatches() *eventBatches {
-	return &eventBatches{batches: map[string]*knownBatch{}, segments: map[string]*knownSegment{}}
+	return &eventBatches{batches: map[string]*knownBatch{}, segments: map[string]*knownSegment{}, holding: map[eventID]string{}}
 }
 
 // begin starts a listing and returns its generation.
@@ -427,7 +458,9 @@ func (c *eventBatches) current() uint64 {
 
 // holds reports whether a known batch holds the delivery.
 func (c *eventBatches) holds(source, delivery string) bool {
-	_, ok := c.holding.Load(source + "/" + delivery)
+	c.holdMu.RLock()
+	defer c.holdMu.RUnlock()
+	_, ok := c.holding[eventID{source, delivery}]
 	return ok
 }
 
@@ -473,9 +506,11 @@ func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
 // writer inserts it; the writer then learns it again, and its entries are
 // settled again (their records are done or copies) at no other cost.
 func (c *eventBatches) announce(key string, kb *knownBatch) {
+	c.holdMu.Lock()
 	for _, e := range kb.events {
-		c.holding.Store(e.Source+"/"+e.Delivery, key)
+		c.holding[eventID{e.Source, e.Delivery}] = key
 	}
+	c.holdMu.Unlock()
 }
 
 // insert learns kb, the batch at key, unless known already, and returns
@@ -486,9 +521,11 @@ func (c *eventBatches) insert(key string, kb *knownBatch) []QueuedEvent {
 	if known, ok := c.batches[key]; ok {
 		return known.entries
 	}
+	c.holdMu.Lock()
 	for _, e := range kb.events {
-		c.holding.Store(e.Source+"/"+e.Delivery, key)
+		c.holding[eventID{e.Source, e.Delivery}] = key
 	}
+	c.holdMu.Unlock()
 	c.batches[key] = kb
 	c.hold(key, kb)
 	return kb.entries
@@ -564,9 +601,13 @@ func (c *eventBatches) settle(q QueuedEvent) bool {
 func (c *eventBatches) forget(key string, kb *knownBatch) {
 	delete(c.batches, key)
 	c.bytes -= kb.payloads
+	c.holdMu.Lock()
 	for _, e := range kb.events {
-		c.holding.CompareAndDelete(e.Source+"/"+e.Delivery, key)
+		if id := (eventID{e.Source, e.Delivery}); c.holding[id] == key {
+			delete(c.holding, id)
+		}
 	}
+	c.holdMu.Unlock()
 	// Its place in fifo goes when it comes up (it is no longer known).
 }
 
@@ -715,8 +756,31 @@ func (c *eventBatches) appendOpenRecords(dst []QueuedEvent, segment string) []Qu
 	return dst
 }
 
+// keptSegment is the data of segment kept by keepSegment; nil when none.
+func (c *eventBatches) keptSegment(segment string) []byte {
+	c.read.mu.Lock()
+	defer c.read.mu.Unlock()
+	if c.read.segment != segment {
+		return nil
+	}
+	return c.read.data
+}
+
+// keepSegment keeps the data of segment, read, in place of the segment
+// kept before.
+func (c *eventBatches) keepSegment(segment string, data []byte) {
+	c.read.mu.Lock()
+	defer c.read.mu.Unlock()
+	c.read.segment, c.read.data = segment, data
+}
+
 // forgetSegment drops a deleted segment and its records.
 func (c *eventBatches) forgetSegment(segment string) {
+	c.read.mu.Lock()
+	if c.read.segment == segment {
+		c.read.segment, c.read.data = "", nil
+	}
+	c.read.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks, ok := c.segments[segment]

@@ -54,7 +54,7 @@ func FuzzEncodeBatchAsJSONMarshal(f *testing.F) {
 			{Source: "github", Delivery: "second", Type: "status", ReceivedAt: time.Unix(1, 5).In(time.FixedZone("x", 3600)), Payload: payloads[0]},
 		}
 		want, werr := json.Marshal(batchDoc{Events: events})
-		got, gerr := encodeBatch(0, events)
+		got, gerr := encodeBatch(nil, 0, events)
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("json.Marshal error %v, encodeBatch error %v", werr, gerr)
 		}
@@ -78,6 +78,6 @@ func TestEncodeBatchRefusesWhatJSONMarshalRefuses(t *testing.T) {
 	events := []batchEvent{{Source: "github", Delivery: "d-1", Type: "status", ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Payload: json.RawMessage(`{}`)}}
 	_, err := json.Marshal(batchDoc{Events: events})
 	require.Error(t, err)
-	_, err = encodeBatch(0, events)
+	_, err = encodeBatch(nil, 0, events)
 	assert.ErrorContains(t, err, "d-1")
 }

@@ -101,23 +101,35 @@ type logRecord struct {
 func readRecords(data []byte, from int64) ([]logRecord, int64) {
 	var out []logRecord
 	at := from
-	for at >= 0 && at <= int64(len(data)) {
-		rest := data[at:]
-		if len(rest) < recordHeader || string(rest[:4]) != recordMagic || rest[4]&^recordLast != 0 {
-			break
+	for {
+		rec, ok := readRecord(data, at)
+		if !ok {
+			return out, at
 		}
-		n := int64(binary.BigEndian.Uint32(rest[5:9]))
-		if n > int64(len(rest)-recordHeader) {
-			break
-		}
-		crc := crc32.Update(0, castagnoli, rest[4:9])
-		if crc32.Update(crc, castagnoli, rest[recordHeader:recordHeader+n]) != binary.BigEndian.Uint32(rest[9:13]) {
-			break
-		}
-		out = append(out, logRecord{offset: at, last: rest[4] == recordLast, payload: rest[recordHeader : recordHeader+n]})
-		at += recordHeader + n
+		out = append(out, rec)
+		at += recordHeader + int64(len(rec.payload))
 	}
-	return out, at
+}
+
+// readRecord returns the record at offset at of a segment's data; false
+// when the frame there is incomplete or fails its check.
+func readRecord(data []byte, at int64) (logRecord, bool) {
+	if at < 0 || at > int64(len(data)) {
+		return logRecord{}, false
+	}
+	rest := data[at:]
+	if len(rest) < recordHeader || string(rest[:4]) != recordMagic || rest[4]&^recordLast != 0 {
+		return logRecord{}, false
+	}
+	n := int64(binary.BigEndian.Uint32(rest[5:9]))
+	if n > int64(len(rest)-recordHeader) {
+		return logRecord{}, false
+	}
+	crc := crc32.Update(0, castagnoli, rest[4:9])
+	if crc32.Update(crc, castagnoli, rest[recordHeader:recordHeader+n]) != binary.BigEndian.Uint32(rest[9:13]) {
+		return logRecord{}, false
+	}
+	return logRecord{offset: at, last: rest[4] == recordLast, payload: rest[recordHeader : recordHeader+n]}, true
 }
 
 // recordKey is the batch key of the record at offset in segment.
@@ -209,16 +221,31 @@ func (r *Registry) readSegment(ctx context.Context, segment string, from int64) 
 }
 
 // readLogBatch reads the batch of the record at offset of segment.
+//
+// The segment's data is kept for the next read (one segment at a time):
+// workers take the oldest events first, so under a backlog longer than
+// the payloads a process keeps (batchCacheBytes) they read the records of
+// one segment one after the other, and read the whole segment (up to
+// 4 MiB) for each. A record never changes once complete (a segment only
+// grows, and is never created again under its name), so the kept data
+// answers for every record complete in it.
 func (r *Registry) readLogBatch(ctx context.Context, segment string, offset int64) ([]batchEvent, error) {
+	key := recordKey(segment, offset)
+	if data := r.batches.keptSegment(segment); data != nil {
+		if rec, ok := readRecord(data, offset); ok {
+			return decodeBatch(rec.payload, key)
+		}
+	}
 	data, _, err := r.st.Get(ctx, segment)
 	if err != nil {
 		return nil, fmt.Errorf("event log %s: %w", segment, err)
 	}
-	records, _ := readRecords(data, offset)
-	if len(records) == 0 {
+	rec, ok := readRecord(data, offset)
+	if !ok {
 		return nil, fmt.Errorf("event log %s: no complete record at %d", segment, offset)
 	}
-	return decodeBatch(records[0].payload, recordKey(segment, offset))
+	r.batches.keepSegment(segment, data)
+	return decodeBatch(rec.payload, key)
 }
 
 // listSegment adds to out the open entries of segment's records, reading

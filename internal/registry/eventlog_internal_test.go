@@ -106,7 +106,7 @@ func FuzzReadRecords(f *testing.F) {
 func appendOne(t *testing.T, r *Registry, id string, payload []byte) (*knownBatch, int64) {
 	t.Helper()
 	events := []batchEvent{{Source: "github", Delivery: id, Type: "status", ReceivedAt: time.Now().UTC(), Payload: payload}}
-	frame, err := encodeBatch(recordHeader, events)
+	frame, err := encodeBatch(nil, recordHeader, events)
 	require.NoError(t, err)
 	key, end, _, err := r.appendBatch(t.Context(), frame)
 	require.NoError(t, err)

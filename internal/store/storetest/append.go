@@ -23,6 +23,7 @@ var appendTests = []struct {
 	{"ConcurrentAppend", testConcurrentAppend},
 	{"LeasedKeyRefusesAppends", testLeasedAppends},
 	{"LargeAppend", testLargeAppend},
+	{"AppendKeepsNoData", testAppendKeepsNoData},
 }
 
 func mustAppend(t *testing.T, s store.Store, key string, data []byte, at int64) {
@@ -215,4 +216,18 @@ func testLargeAppend(t *testing.T, s store.Store) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Get returned %d bytes that differ from the %d appended", len(got), len(want))
 	}
+}
+
+// testAppendKeepsNoData: once Append returned, the caller may overwrite
+// its buffer (intake reuses one for every record): the object keeps what
+// was appended, on creation and on growth.
+func testAppendKeepsNoData(t *testing.T, s store.Store) {
+	buf := []byte("first,")
+	mustAppend(t, s, "log", buf, 0)
+	copy(buf, "XXXXXX")
+	wantData(t, s, "log", []byte("first,"))
+	buf = append(buf[:0], "second"...)
+	mustAppend(t, s, "log", buf, 6)
+	copy(buf, "YYYYYY")
+	wantData(t, s, "log", []byte("first,second"))
 }
