@@ -40,7 +40,7 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	var (
-		queued   []registry.QueuedEvent
+		view     queueView
 		listed   time.Time     // when the last listing started
 		gap      time.Duration // the least time between two listings
 		relist   = true
@@ -76,20 +76,20 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 				if err != nil {
 					s.log.Warn("list queued events; trying again", "error", err)
 				} else {
-					queued = fresh
+					view.reset(fresh)
 					s.seq.keepKeys(fresh)
 				}
 			}
 		}
-		queued = s.seq.pruneGone(queued)
-		s.metrics.queueDepth.Set(float64(len(queued)))
+		view.prune(s.seq)
+		s.metrics.queueDepth.Set(float64(len(view.queued)))
 		stopped := false
 		// During a burst a pass runs only once the next hand-out is allowed
 		// (pace wakes the loop then): a pass before it would read the
 		// queue's first events for nothing.
 		if look && (!burst || time.Since(handed) >= burstHandout) {
 			look = false
-			s.due(ctx, queued, func(q registry.QueuedEvent, unrecorded bool) bool {
+			s.due(ctx, view.queued, view.runEnds, func(q registry.QueuedEvent, unrecorded bool) bool {
 				if burst && time.Since(handed) < burstHandout {
 					s.seq.done(q.Marker, false) // not handed out: the next pass looks again
 					return false

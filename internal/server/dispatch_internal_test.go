@@ -158,7 +158,7 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 	require.Len(t, queued, n)
 	before := st.gets.Load()
 	var picked []string
-	s.due(t.Context(), queued, func(q registry.QueuedEvent, _ bool) bool {
+	s.due(t.Context(), queued, nil, func(q registry.QueuedEvent, _ bool) bool {
 		picked = append(picked, q.Delivery)
 		return true
 	})

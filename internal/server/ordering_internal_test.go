@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,7 +65,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	var picked []string
 	pass := func() int64 {
 		before := st.gets.Load()
-		s.due(ctx, queued, func(q registry.QueuedEvent, _ bool) bool {
+		s.due(ctx, queued, nil, func(q registry.QueuedEvent, _ bool) bool {
 			picked = append(picked, q.Delivery)
 			return true
 		})
@@ -113,9 +115,120 @@ func TestPruneGone(t *testing.T) {
 			for _, g := range c.gone {
 				seq.done(g, true)
 			}
-			got := seq.pruneGone(view("a", "b", "c", "d", "e", "f"))
+			got, _ := seq.pruneGone(view("a", "b", "c", "d", "e", "f"))
 			assert.Equal(t, c.want, markers(got))
-			assert.Equal(t, c.want, markers(seq.pruneGone(got)), "pruned once")
+			again, moved := seq.pruneGone(got)
+			assert.Equal(t, c.want, markers(again), "pruned once")
+			assert.Zero(t, moved)
+		})
+	}
+}
+
+// randomQueue is a queue of n entries whose neighbours often share an
+// order key: batch entries of keys a, b and c or of none, and markers of
+// the layout before batches.
+func randomQueue(rng *rand.Rand, n int) []registry.QueuedEvent {
+	keys := []string{"", canonical("a"), canonical("b"), canonical("c")}
+	queued := make([]registry.QueuedEvent, n)
+	key := keys[rng.IntN(len(keys))]
+	for i := range queued {
+		if rng.IntN(4) == 0 {
+			key = keys[rng.IntN(len(keys))]
+		}
+		q := registry.QueuedEvent{Marker: fmt.Sprintf("m-%03d", i), Source: "github", Delivery: fmt.Sprintf("d-%03d", i), Batch: "b", OrderKey: key}
+		if rng.IntN(10) == 0 {
+			q.Batch, q.OrderKey = "", ""
+		}
+		queued[i] = q
+	}
+	return queued
+}
+
+// TestRunEndsFollowThePrunedView: after any sequence of prunings, the
+// view's run ends are what a fresh look at its entries finds.
+func TestRunEndsFollowThePrunedView(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for c := range 2000 {
+		seq := newSequencer()
+		var v queueView
+		v.reset(randomQueue(rng, 1+rng.IntN(40)))
+		for round := 0; round < 4 && len(v.queued) > 0; round++ {
+			for range rng.IntN(4) {
+				// Mostly near the front, as finished events are.
+				seq.done(v.queued[rng.IntN(min(len(v.queued), 1+rng.IntN(12)))].Marker, true)
+			}
+			v.prune(seq)
+			var fresh queueView
+			fresh.reset(slices.Clone(v.queued))
+			require.True(t, slices.Equal(fresh.runEnds, v.runEnds), "case %d, round %d: %v, want %v", c, round, v.runEnds, fresh.runEnds)
+		}
+	}
+}
+
+// TestDueStepsOverBlockedRuns: a pass that steps over the runs of blocked
+// keys picks what a pass that looks at every entry picks.
+func TestDueStepsOverBlockedRuns(t *testing.T) {
+	reg := registry.New(mem.New())
+	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for c := range 500 {
+		var v queueView
+		v.reset(randomQueue(rng, 1+rng.IntN(60)))
+		var held []registry.QueuedEvent
+		for range rng.IntN(4) {
+			held = append(held, v.queued[rng.IntN(len(v.queued))])
+		}
+		pass := func(runEnds []int32) []string {
+			s.seq = newSequencer()
+			for _, h := range held {
+				s.seq.take(h.Marker, h.OrderKey)
+			}
+			picked := []string{}
+			s.due(t.Context(), v.queued, runEnds, func(q registry.QueuedEvent, _ bool) bool {
+				picked = append(picked, q.Marker)
+				return true
+			})
+			return picked
+		}
+		require.Equal(t, pass(nil), pass(v.runEnds), "case %d", c)
+	}
+}
+
+// BenchmarkDueBurstOfOneRepository is a dispatch pass over a backlog of
+// 100,000 batch entries of one repository whose oldest event is at a
+// worker: what each pass costs during a long burst for one repository (it
+// finds nothing to hand out), looking at every entry and stepping over
+// the run.
+func BenchmarkDueBurstOfOneRepository(b *testing.B) {
+	reg := registry.New(mem.New())
+	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
+	require.NoError(b, err)
+	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	key := canonical(orderKey("https://github.com/dotnet/runtime"))
+	queued := make([]registry.QueuedEvent, 100_000)
+	for i := range queued {
+		batch := fmt.Sprintf("index/events/log/%020d-segment@%d", i/256, i/256*4096)
+		queued[i] = registry.QueuedEvent{Marker: fmt.Sprintf("%s#%d", batch, i%256), Source: "github", Delivery: fmt.Sprintf("d-%06d", i),
+			Batch: batch, OrderKey: key, ReceivedAt: time.Unix(int64(i), 0)}
+	}
+	var v queueView
+	v.reset(queued)
+	require.True(b, s.seq.take(queued[0].Marker, key))
+	for _, bc := range []struct {
+		name    string
+		runEnds []int32
+	}{{"every entry", nil}, {"runs", v.runEnds}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				s.due(b.Context(), v.queued, bc.runEnds, func(q registry.QueuedEvent, _ bool) bool {
+					b.Fatalf("handed out %s while its repository's oldest event is at a worker", q.Delivery)
+					return false
+				})
+			}
 		})
 	}
 }
