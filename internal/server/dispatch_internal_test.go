@@ -38,16 +38,24 @@ func (c *listingStore) List(ctx context.Context, prefix string) ([]string, error
 	return c.Store.List(ctx, prefix)
 }
 
+// newServerOn is a server of the default configuration on reg, not
+// running.
+func newServerOn(tb testing.TB, reg *registry.Registry) *Server {
+	tb.Helper()
+	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
+	require.NoError(tb, err)
+	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(tb, err)
+	return s
+}
+
 // runDispatching runs a server with workers on a registry on st.
 func runDispatching(t *testing.T, st store.Store) (*Server, *registry.Registry) {
 	t.Helper()
 	reg := registry.New(st)
 	_, _, err := reg.Init(t.Context())
 	require.NoError(t, err)
-	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
+	s := newServerOn(t, reg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,10 +148,7 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 	reg := registry.New(st)
 	_, _, err := reg.Init(t.Context())
 	require.NoError(t, err)
-	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
+	s := newServerOn(t, reg)
 	const n = 30
 	payload, ok := jsonscan.Check([]byte(`{}`))
 	require.True(t, ok)

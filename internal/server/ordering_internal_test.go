@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -15,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/registry"
-	"github.com/maestroplusplus/maestro/internal/service/wire"
 	"github.com/maestroplusplus/maestro/internal/store"
 	"github.com/maestroplusplus/maestro/internal/store/mem"
 )
@@ -42,10 +39,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	reg := registry.New(st)
 	_, _, err := reg.Init(ctx)
 	require.NoError(t, err)
-	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
+	s := newServerOn(t, reg)
 	base := time.Now().Add(-time.Minute)
 	const n = 30
 	for i := range n {
@@ -169,10 +163,7 @@ func TestRunEndsFollowThePrunedView(t *testing.T) {
 // keys picks what a pass that looks at every entry picks.
 func TestDueStepsOverBlockedRuns(t *testing.T) {
 	reg := registry.New(mem.New())
-	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
+	s := newServerOn(t, reg)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for c := range 500 {
 		var v queueView
@@ -204,10 +195,7 @@ func TestDueStepsOverBlockedRuns(t *testing.T) {
 // the run.
 func BenchmarkDueBurstOfOneRepository(b *testing.B) {
 	reg := registry.New(mem.New())
-	cfg, err := LoadConfig("", func(string) string { return "" }, Flags{Listen: "127.0.0.1:0"})
-	require.NoError(b, err)
-	s, err := New(cfg, wire.Env{Getenv: func(string) string { return "" }, Now: time.Now}.Service(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(b, err)
+	s := newServerOn(b, reg)
 	key := canonical(orderKey("https://github.com/dotnet/runtime"))
 	queued := make([]registry.QueuedEvent, 100_000)
 	for i := range queued {
