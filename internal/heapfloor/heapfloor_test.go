@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/maestroplusplus/maestro/internal/heapfloor"
 )
@@ -72,22 +73,24 @@ func waitGoal(t *testing.T, ok func(goal uint64) bool) uint64 {
 	return 0
 }
 
-// TestSetKeepsTheGoalAtTheFloor: with a 64 MiB floor, 512 MiB of garbage
-// takes a handful of collections, not the ~100 of the 4 MiB default goal;
-// a live heap past half the floor takes the percent back to 100 (the
-// percent follows the live heap at each cycle); Set(0) restores GOGC.
+// TestSetKeepsTheGoalAtTheFloor: with a 256 MiB floor, 512 MiB of garbage
+// takes a handful of collections, a quarter or less of what the default
+// goal (twice a small live heap, at least 4 MiB) takes; with a 64 MiB
+// floor, a live heap past half the floor takes the percent back to 100
+// (the percent follows the live heap at each cycle); Set(0) restores GOGC.
 func TestSetKeepsTheGoalAtTheFloor(t *testing.T) {
 	previous := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(previous)
 	runtime.GC()
-	if without := churn(512 * mib); without < 40 {
-		t.Skipf("without a floor, 512 MiB of garbage took only %d collections: the heap is already large, nothing to check", without)
-	}
+	without := churn(512 * mib)
+	require.GreaterOrEqual(t, without, uint64(12), "without a floor, 512 MiB of garbage takes many collections (the test's heap is small)")
+
+	heapfloor.Set(256 * mib)
+	waitGoal(t, func(goal uint64) bool { return goal >= 250*mib })
+	assert.LessOrEqual(t, churn(512*mib), without/4, "collections with a 256 MiB floor (%d without)", without)
 
 	heapfloor.Set(64 * mib)
-	waitGoal(t, func(goal uint64) bool { return goal >= 60*mib })
-	assert.LessOrEqual(t, churn(512*mib), uint64(16), "collections with a 64 MiB floor")
-
+	waitGoal(t, func(goal uint64) bool { return goal < 80*mib })
 	live := make([][]byte, 48) // 48 MiB kept live: past half the floor
 	for i := range live {
 		live[i] = make([]byte, mib)

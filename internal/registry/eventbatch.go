@@ -521,11 +521,7 @@ func (c *eventBatches) insert(key string, kb *knownBatch) []QueuedEvent {
 	if known, ok := c.batches[key]; ok {
 		return known.entries
 	}
-	c.holdMu.Lock()
-	for _, e := range kb.events {
-		c.holding[eventID{e.Source, e.Delivery}] = key
-	}
-	c.holdMu.Unlock()
+	c.announce(key, kb)
 	c.batches[key] = kb
 	c.hold(key, kb)
 	return kb.entries

@@ -56,8 +56,9 @@ func decodeGitHubValues(v [][]byte, p *gitHubPayload) error {
 	// decode reads raw into dst, as json.Unmarshal would the member; a
 	// string without escapes, an integer or null is read without it
 	// (json.Unmarshal's decoder is most of the cost of a small value).
+	// Every dst is still its zero value, which null leaves it.
 	decode := func(raw []byte, dst any) error {
-		if raw == nil {
+		if raw == nil || string(raw) == "null" {
 			return nil
 		}
 		switch d := dst.(type) {
@@ -69,16 +70,6 @@ func decodeGitHubValues(v [][]byte, p *gitHubPayload) error {
 		case **int:
 			if n, ok := plainInt(raw); ok {
 				*d = &n
-				return nil
-			}
-		}
-		if string(raw) == "null" {
-			switch d := dst.(type) {
-			case **string:
-				*d = nil
-				return nil
-			case **int:
-				*d = nil
 				return nil
 			}
 		}
