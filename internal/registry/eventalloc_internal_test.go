@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +164,41 @@ func TestHoldsAllocatesNothing(t *testing.T) {
 	r.batches.forget(queued[0].Batch, r.batches.batches[queued[0].Batch])
 	r.batches.mu.Unlock()
 	assert.False(t, r.batches.holds("github", delivery), "forgotten with its batch")
+}
+
+// TestKnownBatchesHoldLittlePerEntry: what a process keeps for each
+// queued entry, besides the event itself, is its delivery's place in the
+// index holds reads and a share of its batch's bookkeeping: about 130
+// bytes. A queued entry used to keep a copy of itself, a name (a string)
+// and a place in a map besides, 385 bytes in all, for as long as the
+// backlog lasted, and each collection marked them.
+func TestKnownBatchesHoldLittlePerEntry(t *testing.T) {
+	const batches, perBatch = 4000, 5 // a burst at 5,000/s writes batches of about five
+	keys := make([]string, batches)
+	events := make([][]batchEvent, batches)
+	segment := fmt.Sprintf("%s%020d-%s", eventLogPrefix, time.Now().UnixNano(), "0b6f1f2e-1a8c-4cbb-9d3e-2f0d5b8f2c11")
+	for b := range events {
+		keys[b] = recordKey(segment, int64(b)*50_000)
+		events[b] = make([]batchEvent, perBatch)
+		for i := range events[b] {
+			events[b][i] = batchEvent{Source: "github", Delivery: fmt.Sprintf("5c8e7d2a-%04d-%d-b3b5-6f1e4f0c9a1d", b, i), Type: "status",
+				ReceivedAt: time.Now().UTC(), OrderKey: "https://github.com/dotnet/runtime"}
+		}
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	c := newEventBatches()
+	before := heap()
+	for b, key := range keys {
+		c.add(key, events[b], 1)
+	}
+	perEntry := float64(heap()-before) / (batches * perBatch)
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(events)
+	t.Logf("%.0f bytes per queued entry", perEntry)
+	assert.LessOrEqual(t, perEntry, 150.0)
 }

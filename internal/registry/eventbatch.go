@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,7 +168,6 @@ type pendingBatch struct {
 	done   chan struct{} // closed once written or failed
 	key    string
 	err    error
-	queued []QueuedEvent // the entries, once written
 }
 
 // acceptInBatch adds e to the batch being gathered, writes the batch when
@@ -227,7 +225,9 @@ func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent
 		if b.err != nil {
 			return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", e.Delivery, b.err)
 		}
-		return b.queued[i], true, nil
+		// From the batch's own events: the known batch's change (hold
+		// drops their payloads) under a lock this does not take.
+		return queuedEntry(b.key, i, &b.events[i]), true, nil
 	}
 }
 
@@ -291,7 +291,7 @@ func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatc
 	}
 	kb := newKnownBatch(key, b.events, r.batches.current())
 	r.batches.announce(key, kb)
-	b.key, b.queued = key, kb.entries
+	b.key = key
 	return kb, end, last, nil
 }
 
@@ -375,14 +375,14 @@ func (r *Registry) batchEntry(ctx context.Context, q QueuedEvent) (Event, error)
 		if err != nil {
 			return Event{}, err
 		}
-		if q.index >= len(events) {
-			return Event{}, fmt.Errorf("event batch %s holds %d events, not event %d: the queue entry is not of this batch", q.Batch, len(events), q.index)
+		if q.ID.Index >= len(events) {
+			return Event{}, fmt.Errorf("event batch %s holds %d events, not event %d: the queue entry is not of this batch", q.Batch, len(events), q.ID.Index)
 		}
 		r.batches.keepPayloads(q.Batch, events)
-		e = events[q.index]
+		e = events[q.ID.Index]
 	}
 	if e.Source != q.Source || e.Delivery != q.Delivery {
-		return Event{}, fmt.Errorf("event batch %s: event %d is %s/%s, not %s/%s", q.Batch, q.index, e.Source, e.Delivery, q.Source, q.Delivery)
+		return Event{}, fmt.Errorf("event batch %s: event %d is %s/%s, not %s/%s", q.Batch, q.ID.Index, e.Source, e.Delivery, q.Source, q.Delivery)
 	}
 	return Event{Source: e.Source, Delivery: e.Delivery, Type: e.Type, ReceivedAt: e.ReceivedAt, Payload: e.Payload,
 		OrderKey: e.OrderKey, Batch: q.Batch, State: EventQueued}, nil
@@ -434,12 +434,42 @@ type knownSegment struct {
 	gen     uint64         // the listing it was learnt in or after
 }
 
+// knownBatch is a batch a process knows. Its entries are made from its
+// events when asked for (entry), not kept: a backlog is mostly batches
+// waiting for a worker, and what each holds for as long stays small.
 type knownBatch struct {
+	key      string
 	events   []batchEvent // payloads dropped past batchCacheBytes
 	payloads int          // payload bytes held; 0: dropped
-	entries  []QueuedEvent
-	open     map[string]bool // markers not settled here
-	gen      uint64          // the listing it was learnt in or after
+	open     []uint64     // bit i set: entry i not settled here
+	left     int          // entries not settled here
+	gen      uint64       // the listing it was learnt in or after
+}
+
+// entry is the queue entry of kb's event i.
+func (kb *knownBatch) entry(i int) QueuedEvent {
+	return queuedEntry(kb.key, i, &kb.events[i])
+}
+
+// queuedEntry is the queue entry of e, event i of the batch at key.
+func queuedEntry(key string, i int, e *batchEvent) QueuedEvent {
+	return QueuedEvent{ID: EntryID{Key: key, Index: i}, Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
+		Batch: key, OrderKey: e.OrderKey}
+}
+
+// isOpen reports whether entry i is not settled here.
+func (kb *knownBatch) isOpen(i int) bool {
+	return i >= 0 && i < len(kb.events) && kb.open[i/64]&(1<<(i%64)) != 0
+}
+
+// appendOpen appends the entries not settled here to dst.
+func (kb *knownBatch) appendOpen(dst []QueuedEvent) []QueuedEvent {
+	for i := range kb.events {
+		if kb.isOpen(i) {
+			dst = append(dst, kb.entry(i))
+		}
+	}
+	return dst
 }
 
 func newEventBatches() *eventBatches {
@@ -473,30 +503,25 @@ func (c *eventBatches) appendOpen(dst []QueuedEvent, key string) ([]QueuedEvent,
 	if !ok {
 		return dst, false
 	}
-	for _, q := range kb.entries {
-		if kb.open[q.Marker] {
-			dst = append(dst, q)
-		}
-	}
-	return dst, true
+	return kb.appendOpen(dst), true
 }
 
 // add learns the batch at key (none of its entries settled) in generation
-// gen and returns its entries.
-func (c *eventBatches) add(key string, events []batchEvent, gen uint64) []QueuedEvent {
-	return c.insert(key, newKnownBatch(key, events, gen))
+// gen, unless known already.
+func (c *eventBatches) add(key string, events []batchEvent, gen uint64) {
+	c.insert(key, newKnownBatch(key, events, gen))
 }
 
 // newKnownBatch is the batch at key, none of its entries settled, learnt
-// in generation gen. It is made without c.mu: its allocations are not
-// made while others wait for the lock.
+// in generation gen; events are the batch's from now on. It is made
+// without c.mu: its allocations are not made while others wait for the
+// lock.
 func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
-	kb := &knownBatch{events: events, entries: make([]QueuedEvent, len(events)), open: make(map[string]bool, len(events)), gen: gen}
-	for i, e := range events {
-		q := QueuedEvent{Marker: key + "#" + strconv.Itoa(i), Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
-			Batch: key, OrderKey: unique.Make(e.OrderKey).Value(), index: i}
-		kb.entries[i] = q
-		kb.open[q.Marker] = true
+	kb := &knownBatch{key: key, events: events, open: make([]uint64, (len(events)+63)/64), left: len(events), gen: gen}
+	for i := range events {
+		// One copy per key, so that keys compare by address.
+		events[i].OrderKey = unique.Make(events[i].OrderKey).Value()
+		kb.open[i/64] |= 1 << (i % 64)
 	}
 	return kb
 }
@@ -513,18 +538,16 @@ func (c *eventBatches) announce(key string, kb *knownBatch) {
 	c.holdMu.Unlock()
 }
 
-// insert learns kb, the batch at key, unless known already, and returns
-// the entries known.
-func (c *eventBatches) insert(key string, kb *knownBatch) []QueuedEvent {
+// insert learns kb, the batch at key, unless known already.
+func (c *eventBatches) insert(key string, kb *knownBatch) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if known, ok := c.batches[key]; ok {
-		return known.entries
+	if _, ok := c.batches[key]; ok {
+		return
 	}
 	c.announce(key, kb)
 	c.batches[key] = kb
 	c.hold(key, kb)
-	return kb.entries
 }
 
 // hold accounts for kb's payloads, dropping the oldest batches' payloads
@@ -555,12 +578,16 @@ func (c *eventBatches) hold(key string, kb *knownBatch) {
 	}
 }
 
-// keepPayloads keeps the events of a known batch read again.
+// keepPayloads keeps the payloads of a known batch read again. Its
+// events without payloads are its own (hold copied them): they take the
+// payloads, and keep their order keys' one copy.
 func (c *eventBatches) keepPayloads(key string, events []batchEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if kb, ok := c.batches[key]; ok && kb.payloads == 0 {
-		kb.events = events
+	if kb, ok := c.batches[key]; ok && kb.payloads == 0 && len(kb.events) == len(events) {
+		for i := range kb.events {
+			kb.events[i].Payload = events[i].Payload
+		}
 		c.hold(key, kb)
 	}
 }
@@ -570,10 +597,10 @@ func (c *eventBatches) event(q QueuedEvent) (batchEvent, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kb, ok := c.batches[q.Batch]
-	if !ok || kb.payloads == 0 || q.index >= len(kb.events) {
+	if !ok || kb.payloads == 0 || q.ID.Index < 0 || q.ID.Index >= len(kb.events) {
 		return batchEvent{}, false
 	}
-	return kb.events[q.index], true
+	return kb.events[q.ID.Index], true
 }
 
 // settle marks entry q settled; true when it was the last open entry of
@@ -582,11 +609,11 @@ func (c *eventBatches) settle(q QueuedEvent) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kb, ok := c.batches[q.Batch]
-	if !ok || !kb.open[q.Marker] {
+	if !ok || !kb.isOpen(q.ID.Index) {
 		return false
 	}
-	delete(kb.open, q.Marker)
-	if len(kb.open) > 0 {
+	kb.open[q.ID.Index/64] &^= 1 << (q.ID.Index % 64)
+	if kb.left--; kb.left > 0 {
 		return false
 	}
 	c.forget(q.Batch, kb)

@@ -148,6 +148,49 @@ func TestAcceptEventGroupCommit(t *testing.T) {
 	assert.Len(t, listBatches(t, g), 2, "nothing written")
 }
 
+// TestQueuedEventsOfOneTimeInAcceptOrder: entries received at one time
+// (a clock that does not move: a coarse clock, or two deliveries within
+// its tick) are listed in the order they were appended: records of a
+// segment by offset, though "@1000" is before "@999" as text, and a
+// batch's entries by place, though "#10" is before "#9".
+func TestQueuedEventsOfOneTimeInAcceptOrder(t *testing.T) {
+	at := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	g := &gatedStore{Store: mem.New(), gate: make(chan struct{})}
+	close(g.gate)
+	reg := registry.New(g, registry.WithClock(func() time.Time { return at }))
+	var ids []string
+	for i := range 12 { // twelve records of about 200 bytes: offsets pass 1000
+		ids = append(ids, fmt.Sprintf("one-%02d", i))
+		ok, err := reg.AcceptEvent(t.Context(), statusEvent(ids[i]))
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	g.gate, g.started = make(chan struct{}), 0 // every append answered: none reads them
+	many := make([]string, 14)
+	for i := range many {
+		many[i] = fmt.Sprintf("many-%02d", i)
+	}
+	_, errs := batched(t, reg, g, many)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+
+	for _, lister := range []*registry.Registry{reg, registry.New(g)} {
+		q, err := lister.QueuedEvents(t.Context())
+		require.NoError(t, err)
+		require.Len(t, q, len(ids)+len(many))
+		var got []string
+		for _, e := range q[:len(ids)+1] {
+			got = append(got, e.Delivery)
+		}
+		assert.Equal(t, append(slices.Clone(ids), many[0]), got, "one record after the other")
+		gathered := q[len(ids)+1:]
+		for i, e := range gathered {
+			assert.Equal(t, registry.EntryID{Key: gathered[0].Batch, Index: i}, e.ID, "the gathered batch's entries by place")
+		}
+	}
+}
+
 // TestAcceptEventBatchFailsTogether: a batch write that fails fails every
 // accept of the batch, and nothing is queued; the store answering again,
 // the same deliveries are accepted.
@@ -335,7 +378,7 @@ func TestQueuedEventOfTheOldLayout(t *testing.T) {
 	q, err := reg.QueuedEvents(ctx)
 	require.NoError(t, err)
 	require.Len(t, q, 2)
-	assert.Equal(t, marker, q[0].Marker, "oldest first")
+	assert.Equal(t, registry.EntryID{Key: marker, Index: -1}, q[0].ID, "oldest first")
 	assert.Empty(t, q[0].Batch)
 	ev, etag, ok, err := reg.ClaimEvent(ctx, q[0], "w", received.Add(time.Minute), time.Minute)
 	require.NoError(t, err)

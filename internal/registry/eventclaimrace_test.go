@@ -72,7 +72,7 @@ func runClaimRacer(dir, name string) error {
 	for _, q := range queued {
 		ev, etag, ok, err := reg.ClaimEvent(ctx, q, name, time.Now(), time.Hour)
 		if err != nil {
-			return fmt.Errorf("%s: claim %s: %w", name, q.Marker, err)
+			return fmt.Errorf("%s: claim %s: %w", name, q.ID, err)
 		}
 		if !ok {
 			continue
@@ -86,7 +86,7 @@ func runClaimRacer(dir, name string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("%s: finish %s: %w", name, q.Marker, err)
+			return fmt.Errorf("%s: finish %s: %w", name, q.ID, err)
 		}
 	}
 	if err := raceBarrier(dir, "settle", name); err != nil {
@@ -94,9 +94,9 @@ func runClaimRacer(dir, name string) error {
 	}
 	for _, q := range queued {
 		if _, _, ok, err := reg.ClaimEvent(ctx, q, name, time.Now(), time.Hour); err != nil {
-			return fmt.Errorf("%s: settle %s: %w", name, q.Marker, err)
+			return fmt.Errorf("%s: settle %s: %w", name, q.ID, err)
 		} else if ok {
-			return fmt.Errorf("%s: claimed %s after every racer went over the queue", name, q.Marker)
+			return fmt.Errorf("%s: claimed %s after every racer went over the queue", name, q.ID)
 		}
 	}
 	return nil

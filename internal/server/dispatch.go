@@ -91,7 +91,7 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 			look = false
 			s.due(ctx, view.queued, view.runEnds, func(q registry.QueuedEvent, unrecorded bool) bool {
 				if burst && time.Since(handed) < burstHandout {
-					s.seq.done(q.Marker, false) // not handed out: the next pass looks again
+					s.seq.done(q.ID, false) // not handed out: the next pass looks again
 					return false
 				}
 				select {
@@ -99,7 +99,7 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 					handed = time.Now()
 					return true
 				case <-stop:
-					s.seq.done(q.Marker, false)
+					s.seq.done(q.ID, false)
 					stopped = true
 					return false
 				}

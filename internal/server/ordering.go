@@ -40,28 +40,28 @@ func orderKey(repo string) string {
 // sequencer tracks the events this replica's workers hold.
 type sequencer struct {
 	mu       sync.Mutex
-	inflight map[string]string // marker → order key ("" none)
-	busy     map[string]bool   // order keys with an event at a worker
+	inflight map[registry.EntryID]string // entry → order key ("" none)
+	busy     map[string]bool             // order keys with an event at a worker
 	// keys remembers the order key of the queue markers (the layout
 	// before batches) due has read, by marker: a key is set when the event is accepted
 	// and never changes, so a later pass need not read an event again to
 	// learn that an older event of its key holds it back. Only the
 	// dispatcher uses it (due, keepKeys), from one goroutine.
-	keys map[string]string
-	// gone are the markers workers deleted (their event finished) that
+	keys map[registry.EntryID]string
+	// gone are the entries workers settled (their event finished) that
 	// the dispatcher's view of the queue may still hold: it drops them
 	// (dispatch.go).
-	gone map[string]bool
+	gone map[registry.EntryID]bool
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{inflight: map[string]string{}, busy: map[string]bool{}, keys: map[string]string{}, gone: map[string]bool{}}
+	return &sequencer{inflight: map[registry.EntryID]string{}, busy: map[string]bool{}, keys: map[registry.EntryID]string{}, gone: map[registry.EntryID]bool{}}
 }
 
-// holding returns the markers workers hold, with their keys: a copy, which
+// holding returns the entries workers hold, with their keys: a copy, which
 // can only be stale by holding an event a worker has given back since (a
 // later pass sees it), since only the dispatcher takes.
-func (q *sequencer) holding() map[string]string {
+func (q *sequencer) holding() map[registry.EntryID]string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return maps.Clone(q.inflight)
@@ -70,40 +70,40 @@ func (q *sequencer) holding() map[string]string {
 // keepKeys forgets the order keys of the markers not in queued, a fresh
 // listing of the queue. Only the dispatcher calls it, as due.
 func (q *sequencer) keepKeys(queued []registry.QueuedEvent) {
-	keys := make(map[string]string, len(queued))
+	keys := make(map[registry.EntryID]string, len(q.keys))
 	for _, e := range queued {
-		if key, ok := q.keys[e.Marker]; ok {
-			keys[e.Marker] = key
+		if key, ok := q.keys[e.ID]; ok {
+			keys[e.ID] = key
 		}
 	}
 	q.keys = keys
 }
 
-// take marks the event of marker, with key, as handed to a worker; false
-// when a worker holds it or another event of key.
-func (q *sequencer) take(marker, key string) bool {
+// take marks the event of entry id, with key, as handed to a worker;
+// false when a worker holds it or another event of key.
+func (q *sequencer) take(id registry.EntryID, key string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if _, ok := q.inflight[marker]; ok || key != "" && q.busy[key] {
+	if _, ok := q.inflight[id]; ok || key != "" && q.busy[key] {
 		return false
 	}
-	q.inflight[marker] = key
+	q.inflight[id] = key
 	if key != "" {
 		q.busy[key] = true
 	}
 	return true
 }
 
-// done releases what take marked; gone says that the worker deleted the
-// marker (the event is finished).
-func (q *sequencer) done(marker string, gone bool) {
+// done releases what take marked; gone says that the worker settled the
+// entry (the event is finished).
+func (q *sequencer) done(id registry.EntryID, gone bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if gone {
-		q.gone[marker] = true
+		q.gone[id] = true
 	}
-	if key, ok := q.inflight[marker]; ok {
-		delete(q.inflight, marker)
+	if key, ok := q.inflight[id]; ok {
+		delete(q.inflight, id)
 		delete(q.busy, key)
 	}
 }
@@ -136,7 +136,7 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) ([]registry.QueuedE
 	left, i := len(q.gone), 0
 	var kept []int // the places before i of the events kept
 	for ; i < len(queued) && left > 0; i++ {
-		if q.gone[queued[i].Marker] {
+		if q.gone[queued[i].ID] {
 			left--
 		} else {
 			kept = append(kept, i)
@@ -228,7 +228,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds
 		// A batch entry carries its key (one copy per key, as canonical's).
 		key, ok := q.OrderKey, true
 		if q.Batch == "" {
-			key, ok = known[q.Marker]
+			key, ok = known[q.ID]
 		}
 		if ok && key != "" && (key == last || blocked[key]) {
 			last = key
@@ -237,7 +237,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds
 			}
 			continue
 		}
-		if key, ok := held[q.Marker]; ok {
+		if key, ok := held[q.ID]; ok {
 			if key != "" {
 				blocked[key] = true
 			}
@@ -247,7 +247,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds
 		key = ev.OrderKey
 		unrecorded := false
 		if err == nil && q.Batch == "" {
-			known[q.Marker] = canonical(ev.OrderKey)
+			known[q.ID] = canonical(ev.OrderKey)
 		}
 		now := s.now()
 		switch {
@@ -275,7 +275,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds
 		if key != "" {
 			blocked[key] = true
 		}
-		if !s.seq.take(q.Marker, key) {
+		if !s.seq.take(q.ID, key) {
 			continue
 		}
 		if !yield(q, unrecorded) {

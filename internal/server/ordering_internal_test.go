@@ -70,7 +70,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	assert.Equal(t, int64(0), pass(), "while both are at workers, nothing is read again")
 	assert.Equal(t, []string{"d-00", "other"}, picked)
 
-	s.seq.done(queued[n].Marker, false) // the sdk event's worker gave it back unfinished
+	s.seq.done(queued[n].ID, false) // the sdk event's worker gave it back unfinished
 	assert.Equal(t, int64(1), pass(), "only the event given back is read again")
 	assert.Equal(t, []string{"d-00", "other", "other"}, picked)
 }
@@ -81,14 +81,14 @@ func TestPruneGone(t *testing.T) {
 	view := func(names ...string) []registry.QueuedEvent {
 		out := make([]registry.QueuedEvent, len(names))
 		for i, n := range names {
-			out[i] = registry.QueuedEvent{Marker: n}
+			out[i] = registry.QueuedEvent{ID: registry.EntryID{Key: n, Index: -1}}
 		}
 		return out
 	}
 	markers := func(qs []registry.QueuedEvent) []string {
 		out := []string{}
 		for _, q := range qs {
-			out = append(out, q.Marker)
+			out = append(out, q.ID.String())
 		}
 		return out
 	}
@@ -107,7 +107,7 @@ func TestPruneGone(t *testing.T) {
 		t.Run(fmt.Sprint(c.gone), func(t *testing.T) {
 			seq := newSequencer()
 			for _, g := range c.gone {
-				seq.done(g, true)
+				seq.done(registry.EntryID{Key: g, Index: -1}, true)
 			}
 			got, _ := seq.pruneGone(view("a", "b", "c", "d", "e", "f"))
 			assert.Equal(t, c.want, markers(got))
@@ -129,9 +129,9 @@ func randomQueue(rng *rand.Rand, n int) []registry.QueuedEvent {
 		if rng.IntN(4) == 0 {
 			key = keys[rng.IntN(len(keys))]
 		}
-		q := registry.QueuedEvent{Marker: fmt.Sprintf("m-%03d", i), Source: "github", Delivery: fmt.Sprintf("d-%03d", i), Batch: "b", OrderKey: key}
+		q := registry.QueuedEvent{ID: registry.EntryID{Key: "b", Index: i}, Source: "github", Delivery: fmt.Sprintf("d-%03d", i), Batch: "b", OrderKey: key}
 		if rng.IntN(10) == 0 {
-			q.Batch, q.OrderKey = "", ""
+			q.ID, q.Batch, q.OrderKey = registry.EntryID{Key: fmt.Sprintf("m-%03d", i), Index: -1}, "", ""
 		}
 		queued[i] = q
 	}
@@ -149,7 +149,7 @@ func TestRunEndsFollowThePrunedView(t *testing.T) {
 		for round := 0; round < 4 && len(v.queued) > 0; round++ {
 			for range rng.IntN(4) {
 				// Mostly near the front, as finished events are.
-				seq.done(v.queued[rng.IntN(min(len(v.queued), 1+rng.IntN(12)))].Marker, true)
+				seq.done(v.queued[rng.IntN(min(len(v.queued), 1+rng.IntN(12)))].ID, true)
 			}
 			v.prune(seq)
 			var fresh queueView
@@ -175,11 +175,11 @@ func TestDueStepsOverBlockedRuns(t *testing.T) {
 		pass := func(runEnds []int32) []string {
 			s.seq = newSequencer()
 			for _, h := range held {
-				s.seq.take(h.Marker, h.OrderKey)
+				s.seq.take(h.ID, h.OrderKey)
 			}
 			picked := []string{}
 			s.due(t.Context(), v.queued, runEnds, func(q registry.QueuedEvent, _ bool) bool {
-				picked = append(picked, q.Marker)
+				picked = append(picked, q.ID.String())
 				return true
 			})
 			return picked
@@ -200,12 +200,12 @@ func BenchmarkDueBurstOfOneRepository(b *testing.B) {
 	queued := make([]registry.QueuedEvent, 100_000)
 	for i := range queued {
 		batch := fmt.Sprintf("index/events/log/%020d-segment@%d", i/256, i/256*4096)
-		queued[i] = registry.QueuedEvent{Marker: fmt.Sprintf("%s#%d", batch, i%256), Source: "github", Delivery: fmt.Sprintf("d-%06d", i),
+		queued[i] = registry.QueuedEvent{ID: registry.EntryID{Key: batch, Index: i % 256}, Source: "github", Delivery: fmt.Sprintf("d-%06d", i),
 			Batch: batch, OrderKey: key, ReceivedAt: time.Unix(int64(i), 0)}
 	}
 	var v queueView
 	v.reset(queued)
-	require.True(b, s.seq.take(queued[0].Marker, key))
+	require.True(b, s.seq.take(queued[0].ID, key))
 	for _, bc := range []struct {
 		name    string
 		runEnds []int32

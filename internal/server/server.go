@@ -200,7 +200,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		workers.Go(func() {
 			for j := range jobs {
 				processed, gone := s.process(work, j)
-				s.seq.done(j.Marker, gone)
+				s.seq.done(j.ID, gone)
 				if processed {
 					s.settle() // the next event of its repository may go
 				}
