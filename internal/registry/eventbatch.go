@@ -168,6 +168,7 @@ type pendingBatch struct {
 	done   chan struct{} // closed once written or failed
 	key    string
 	err    error
+	known  *knownBatch // once written
 }
 
 // acceptInBatch adds e to the batch being gathered, writes the batch when
@@ -225,9 +226,7 @@ func (r *Registry) acceptInBatch(ctx context.Context, e batchEvent) (QueuedEvent
 		if b.err != nil {
 			return QueuedEvent{}, false, fmt.Errorf("record event %s: %w", e.Delivery, b.err)
 		}
-		// From the batch's own events: the known batch's change (hold
-		// drops their payloads) under a lock this does not take.
-		return queuedEntry(b.key, i, &b.events[i]), true, nil
+		return b.known.entries[i], true, nil
 	}
 }
 
@@ -291,7 +290,7 @@ func (r *Registry) recordBatch(ctx context.Context, b *pendingBatch) (*knownBatc
 	}
 	kb := newKnownBatch(key, b.events, r.batches.current())
 	r.batches.announce(key, kb)
-	b.key = key
+	b.key, b.known = key, kb
 	return kb, end, last, nil
 }
 
@@ -434,39 +433,30 @@ type knownSegment struct {
 	gen     uint64         // the listing it was learnt in or after
 }
 
-// knownBatch is a batch a process knows. Its entries are made from its
-// events when asked for (entry), not kept: a backlog is mostly batches
-// waiting for a worker, and what each holds for as long stays small.
+// knownBatch is a batch a process knows. Its entries are made once and
+// never change: listings hand out references to them (QueuedRef), read
+// without a lock. Its events are kept with their payloads, up to
+// batchCacheBytes, and then dropped: a backlog is mostly batches waiting
+// for a worker, and what each holds for as long stays small.
 type knownBatch struct {
-	key      string
-	events   []batchEvent // payloads dropped past batchCacheBytes
+	entries  []QueuedEvent
+	events   []batchEvent // nil once the payloads are dropped
 	payloads int          // payload bytes held; 0: dropped
 	open     []uint64     // bit i set: entry i not settled here
 	left     int          // entries not settled here
 	gen      uint64       // the listing it was learnt in or after
 }
 
-// entry is the queue entry of kb's event i.
-func (kb *knownBatch) entry(i int) QueuedEvent {
-	return queuedEntry(kb.key, i, &kb.events[i])
-}
-
-// queuedEntry is the queue entry of e, event i of the batch at key.
-func queuedEntry(key string, i int, e *batchEvent) QueuedEvent {
-	return QueuedEvent{ID: EntryID{Key: key, Index: i}, Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
-		Batch: key, OrderKey: e.OrderKey}
-}
-
 // isOpen reports whether entry i is not settled here.
 func (kb *knownBatch) isOpen(i int) bool {
-	return i >= 0 && i < len(kb.events) && kb.open[i/64]&(1<<(i%64)) != 0
+	return i >= 0 && i < len(kb.entries) && kb.open[i/64]&(1<<(i%64)) != 0
 }
 
-// appendOpen appends the entries not settled here to dst.
-func (kb *knownBatch) appendOpen(dst []QueuedEvent) []QueuedEvent {
-	for i := range kb.events {
+// appendOpen appends references to the entries not settled here to dst.
+func (kb *knownBatch) appendOpen(dst []QueuedRef) []QueuedRef {
+	for i := range kb.entries {
 		if kb.isOpen(i) {
-			dst = append(dst, kb.entry(i))
+			dst = append(dst, QueuedRef{&kb.entries[i]})
 		}
 	}
 	return dst
@@ -496,7 +486,7 @@ func (c *eventBatches) holds(source, delivery string) bool {
 
 // appendOpen appends to dst the entries of a known batch not settled
 // here; false, and dst as it is, when the batch is not known.
-func (c *eventBatches) appendOpen(dst []QueuedEvent, key string) ([]QueuedEvent, bool) {
+func (c *eventBatches) appendOpen(dst []QueuedRef, key string) ([]QueuedRef, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kb, ok := c.batches[key]
@@ -513,14 +503,14 @@ func (c *eventBatches) add(key string, events []batchEvent, gen uint64) {
 }
 
 // newKnownBatch is the batch at key, none of its entries settled, learnt
-// in generation gen; events are the batch's from now on. It is made
-// without c.mu: its allocations are not made while others wait for the
-// lock.
+// in generation gen. It is made without c.mu: its allocations are not
+// made while others wait for the lock.
 func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
-	kb := &knownBatch{key: key, events: events, open: make([]uint64, (len(events)+63)/64), left: len(events), gen: gen}
-	for i := range events {
+	kb := &knownBatch{entries: make([]QueuedEvent, len(events)), events: events, open: make([]uint64, (len(events)+63)/64), left: len(events), gen: gen}
+	for i, e := range events {
 		// One copy per key, so that keys compare by address.
-		events[i].OrderKey = unique.Make(events[i].OrderKey).Value()
+		kb.entries[i] = QueuedEvent{ID: EntryID{Key: key, Index: i}, Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
+			Batch: key, OrderKey: unique.Make(e.OrderKey).Value()}
 		kb.open[i/64] |= 1 << (i % 64)
 	}
 	return kb
@@ -532,8 +522,8 @@ func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
 // settled again (their records are done or copies) at no other cost.
 func (c *eventBatches) announce(key string, kb *knownBatch) {
 	c.holdMu.Lock()
-	for _, e := range kb.events {
-		c.holding[eventID{e.Source, e.Delivery}] = key
+	for _, q := range kb.entries {
+		c.holding[eventID{q.Source, q.Delivery}] = key
 	}
 	c.holdMu.Unlock()
 }
@@ -567,27 +557,17 @@ func (c *eventBatches) hold(key string, kb *knownBatch) {
 		c.fifo = c.fifo[1:]
 		if ob, ok := c.batches[old]; ok && ob.payloads > 0 {
 			c.bytes -= ob.payloads
-			ob.payloads = 0
-			events := make([]batchEvent, len(ob.events))
-			for i, e := range ob.events {
-				e.Payload = nil
-				events[i] = e
-			}
-			ob.events = events
+			ob.payloads, ob.events = 0, nil
 		}
 	}
 }
 
-// keepPayloads keeps the payloads of a known batch read again. Its
-// events without payloads are its own (hold copied them): they take the
-// payloads, and keep their order keys' one copy.
+// keepPayloads keeps the events of a known batch read again.
 func (c *eventBatches) keepPayloads(key string, events []batchEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if kb, ok := c.batches[key]; ok && kb.payloads == 0 && len(kb.events) == len(events) {
-		for i := range kb.events {
-			kb.events[i].Payload = events[i].Payload
-		}
+	if kb, ok := c.batches[key]; ok && kb.payloads == 0 && len(kb.entries) == len(events) {
+		kb.events = events
 		c.hold(key, kb)
 	}
 }
@@ -625,8 +605,8 @@ func (c *eventBatches) forget(key string, kb *knownBatch) {
 	delete(c.batches, key)
 	c.bytes -= kb.payloads
 	c.holdMu.Lock()
-	for _, e := range kb.events {
-		if id := (eventID{e.Source, e.Delivery}); c.holding[id] == key {
+	for _, q := range kb.entries {
+		if id := (eventID{q.Source, q.Delivery}); c.holding[id] == key {
 			delete(c.holding, id)
 		}
 	}
@@ -760,7 +740,7 @@ func (c *eventBatches) settleRecord(segment string, offset int64) bool {
 
 // appendOpenRecords appends to dst the open entries of segment's known
 // records, in their order.
-func (c *eventBatches) appendOpenRecords(dst []QueuedEvent, segment string) []QueuedEvent {
+func (c *eventBatches) appendOpenRecords(dst []QueuedRef, segment string) []QueuedRef {
 	c.mu.Lock()
 	ks, ok := c.segments[segment]
 	var offsets []int64

@@ -252,7 +252,7 @@ func (r *Registry) readLogBatch(ctx context.Context, segment string, offset int6
 // the records this process does not know yet, and deletes the segment when
 // every record in it is settled here (or, once eventOrphanAge old, it holds
 // none).
-func (r *Registry) listSegment(ctx context.Context, out []QueuedEvent, segment string, gen uint64, now time.Time) ([]QueuedEvent, error) {
+func (r *Registry) listSegment(ctx context.Context, out []QueuedRef, segment string, gen uint64, now time.Time) ([]QueuedRef, error) {
 	from, complete := r.batches.segmentKnown(segment)
 	if complete {
 		// Known whole; settled here and not deleted yet (a delete that

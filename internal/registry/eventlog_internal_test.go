@@ -117,7 +117,7 @@ func appendOne(t *testing.T, r *Registry, id string, payload []byte) (*knownBatc
 
 // learn is the intake learning its batch after answering.
 func learn(r *Registry, kb *knownBatch, end int64, last bool) {
-	key := kb.key
+	key := kb.entries[0].Batch
 	r.batches.insert(key, kb)
 	segment, offset, _ := splitRecordKey(key)
 	r.batches.addRecord(segment, offset, end, last, true, kb.gen)
@@ -133,8 +133,8 @@ func TestSettleSegmentWhileTheWriterLearnsARecord(t *testing.T) {
 	r := New(st)
 	kb0, end0 := appendOne(t, r, "d-0", []byte(`{}`))
 	learn(r, kb0, end0, false)
-	segment, _, _ := splitRecordKey(kb0.key)
-	require.True(t, r.batches.settle(kb0.entry(0)))
+	segment, _, _ := splitRecordKey(kb0.entries[0].Batch)
+	require.True(t, r.batches.settle(kb0.entries[0]))
 	require.True(t, r.batches.settleRecord(segment, 0), "the worker saw every record settled")
 	kb1, end1 := appendOne(t, r, "d-1", []byte(`"`+strings.Repeat("x", segmentMaxBytes)+`"`))
 	learn(r, kb1, end1, true)

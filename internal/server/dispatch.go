@@ -71,7 +71,7 @@ func (s *Server) dispatch(ctx context.Context, stop <-chan struct{}, jobs chan<-
 				// Markers finished from here on may be in the listing:
 				// the view drops them as they are reported.
 				s.seq.forgetGone()
-				fresh, err := s.reg.QueuedEvents(ctx)
+				fresh, err := s.reg.QueuedRefs(ctx)
 				gap = max(relistInterval, 10*time.Since(listed))
 				if err != nil {
 					s.log.Warn("list queued events; trying again", "error", err)

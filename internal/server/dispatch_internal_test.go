@@ -158,7 +158,7 @@ func TestDueKnowsTheKeysIntakeAnnounced(t *testing.T) {
 			Type: "status", OrderKey: orderKey("https://github.com/dotnet/runtime")}, payload)
 		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	}
-	queued, err := reg.QueuedEvents(t.Context())
+	queued, err := reg.QueuedRefs(t.Context())
 	require.NoError(t, err)
 	require.Len(t, queued, n)
 	before := st.gets.Load()

@@ -69,11 +69,13 @@ func (q *sequencer) holding() map[registry.EntryID]string {
 
 // keepKeys forgets the order keys of the markers not in queued, a fresh
 // listing of the queue. Only the dispatcher calls it, as due.
-func (q *sequencer) keepKeys(queued []registry.QueuedEvent) {
+func (q *sequencer) keepKeys(queued []registry.QueuedRef) {
 	keys := make(map[registry.EntryID]string, len(q.keys))
-	for _, e := range queued {
-		if key, ok := q.keys[e.ID]; ok {
-			keys[e.ID] = key
+	if len(q.keys) > 0 {
+		for _, e := range queued {
+			if key, ok := q.keys[e.ID()]; ok {
+				keys[e.ID()] = key
+			}
 		}
 	}
 	q.keys = keys
@@ -127,7 +129,7 @@ func (q *sequencer) forgetGone() {
 // was). The finished events are the oldest of their keys, near the front
 // of a long queue: it looks up markers only until it met every gone one,
 // and moves the events it keeps before them, not the long rest after.
-func (q *sequencer) pruneGone(queued []registry.QueuedEvent) ([]registry.QueuedEvent, int) {
+func (q *sequencer) pruneGone(queued []registry.QueuedRef) ([]registry.QueuedRef, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.gone) == 0 {
@@ -136,7 +138,7 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) ([]registry.QueuedE
 	left, i := len(q.gone), 0
 	var kept []int // the places before i of the events kept
 	for ; i < len(queued) && left > 0; i++ {
-		if q.gone[queued[i].ID] {
+		if q.gone[queued[i].ID()] {
 			left--
 		} else {
 			kept = append(kept, i)
@@ -164,7 +166,7 @@ func (q *sequencer) pruneGone(queued []registry.QueuedEvent) ([]registry.QueuedE
 // a pass walked all of it (100,000 entries: 0.5 ms) to find nothing, a
 // hundred times a second.
 type queueView struct {
-	queued []registry.QueuedEvent
+	queued []registry.QueuedRef
 	// runEnds[i] is the number of entries after the end of the run
 	// queued[i] is in. Counted from the end, it holds when entries before
 	// the run's end are dropped and the view is sliced from the front.
@@ -172,7 +174,7 @@ type queueView struct {
 }
 
 // reset makes queued, a new listing, the view.
-func (v *queueView) reset(queued []registry.QueuedEvent) {
+func (v *queueView) reset(queued []registry.QueuedRef) {
 	v.queued = queued
 	v.runEnds = slices.Grow(v.runEnds[:0], len(queued))[:len(queued)]
 	fillRunEnds(v.queued, v.runEnds, len(queued))
@@ -187,10 +189,10 @@ func (v *queueView) prune(seq *sequencer) {
 }
 
 // fillRunEnds sets runEnds[:to] from queued; runEnds[to:] is right.
-func fillRunEnds(queued []registry.QueuedEvent, runEnds []int32, to int) {
+func fillRunEnds(queued []registry.QueuedRef, runEnds []int32, to int) {
 	n := len(queued)
 	for k := to - 1; k >= 0; k-- {
-		if k+1 < n && sameRun(&queued[k], &queued[k+1]) {
+		if k+1 < n && sameRun(queued[k], queued[k+1]) {
 			runEnds[k] = runEnds[k+1]
 		} else {
 			runEnds[k] = int32(n - k - 1)
@@ -200,8 +202,8 @@ func fillRunEnds(queued []registry.QueuedEvent, runEnds []int32, to int) {
 
 // sameRun reports whether a and b, neighbours in the queue, are batch
 // entries of one order key.
-func sameRun(a, b *registry.QueuedEvent) bool {
-	return a.Batch != "" && b.Batch != "" && a.OrderKey != "" && a.OrderKey == b.OrderKey
+func sameRun(a, b registry.QueuedRef) bool {
+	return a.InBatch() && b.InBatch() && a.OrderKey() != "" && a.OrderKey() == b.OrderKey()
 }
 
 // due picks, from the queued markers (oldest first), the events to hand
@@ -212,7 +214,7 @@ func sameRun(a, b *registry.QueuedEvent) bool {
 // whether the pick's event had no record (a batch entry no worker took),
 // and returns false to stop. With runEnds (queueView's), it steps over
 // the rest of a run whose key is blocked at once; nil steps one by one.
-func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds []int32, yield func(q registry.QueuedEvent, unrecorded bool) bool) {
+func (s *Server) due(ctx context.Context, queued []registry.QueuedRef, runEnds []int32, yield func(q registry.QueuedEvent, unrecorded bool) bool) {
 	blocked := map[string]bool{} // keys with an older event processing or due
 	// The keys of the queued events read before: a burst of deliveries for
 	// one repository costs one read per event, not one per event and pass.
@@ -221,7 +223,7 @@ func (s *Server) due(ctx context.Context, queued []registry.QueuedEvent, runEnds
 	held := s.seq.holding()
 	last := "" // the key found blocked last: a burst's events are neighbours
 	for i := 0; i < len(queued); i++ {
-		q := queued[i]
+		q := queued[i].Event()
 		// A held event only blocks its key: one already blocked need not
 		// be looked up (most of a long queue, in a burst for one repository),
 		// nor need the rest of its run.

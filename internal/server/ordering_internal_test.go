@@ -52,7 +52,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 		OrderKey: orderKey("https://github.com/dotnet/sdk"), ReceivedAt: base.Add(time.Second)})
 	require.NoError(t, err)
 	require.True(t, other)
-	queued, err := reg.QueuedEvents(ctx)
+	queued, err := reg.QueuedRefs(ctx)
 	require.NoError(t, err)
 	require.Len(t, queued, n+1)
 
@@ -70,7 +70,7 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 	assert.Equal(t, int64(0), pass(), "while both are at workers, nothing is read again")
 	assert.Equal(t, []string{"d-00", "other"}, picked)
 
-	s.seq.done(queued[n].ID, false) // the sdk event's worker gave it back unfinished
+	s.seq.done(queued[n].ID(), false) // the sdk event's worker gave it back unfinished
 	assert.Equal(t, int64(1), pass(), "only the event given back is read again")
 	assert.Equal(t, []string{"d-00", "other", "other"}, picked)
 }
@@ -78,17 +78,17 @@ func TestDueReadsAQueuedEventOnce(t *testing.T) {
 // TestPruneGone: the view loses exactly the markers reported gone, wherever
 // they are, keeps the others in order, and forgets what it pruned.
 func TestPruneGone(t *testing.T) {
-	view := func(names ...string) []registry.QueuedEvent {
-		out := make([]registry.QueuedEvent, len(names))
+	view := func(names ...string) []registry.QueuedRef {
+		out := make([]registry.QueuedRef, len(names))
 		for i, n := range names {
-			out[i] = registry.QueuedEvent{ID: registry.EntryID{Key: n, Index: -1}}
+			out[i] = registry.NewQueuedRef(registry.QueuedEvent{ID: registry.EntryID{Key: n, Index: -1}})
 		}
 		return out
 	}
-	markers := func(qs []registry.QueuedEvent) []string {
+	markers := func(qs []registry.QueuedRef) []string {
 		out := []string{}
 		for _, q := range qs {
-			out = append(out, q.ID.String())
+			out = append(out, q.ID().String())
 		}
 		return out
 	}
@@ -121,9 +121,9 @@ func TestPruneGone(t *testing.T) {
 // randomQueue is a queue of n entries whose neighbours often share an
 // order key: batch entries of keys a, b and c or of none, and markers of
 // the layout before batches.
-func randomQueue(rng *rand.Rand, n int) []registry.QueuedEvent {
+func randomQueue(rng *rand.Rand, n int) []registry.QueuedRef {
 	keys := []string{"", canonical("a"), canonical("b"), canonical("c")}
-	queued := make([]registry.QueuedEvent, n)
+	queued := make([]registry.QueuedRef, n)
 	key := keys[rng.IntN(len(keys))]
 	for i := range queued {
 		if rng.IntN(4) == 0 {
@@ -133,7 +133,7 @@ func randomQueue(rng *rand.Rand, n int) []registry.QueuedEvent {
 		if rng.IntN(10) == 0 {
 			q.ID, q.Batch, q.OrderKey = registry.EntryID{Key: fmt.Sprintf("m-%03d", i), Index: -1}, "", ""
 		}
-		queued[i] = q
+		queued[i] = registry.NewQueuedRef(q)
 	}
 	return queued
 }
@@ -149,7 +149,7 @@ func TestRunEndsFollowThePrunedView(t *testing.T) {
 		for round := 0; round < 4 && len(v.queued) > 0; round++ {
 			for range rng.IntN(4) {
 				// Mostly near the front, as finished events are.
-				seq.done(v.queued[rng.IntN(min(len(v.queued), 1+rng.IntN(12)))].ID, true)
+				seq.done(v.queued[rng.IntN(min(len(v.queued), 1+rng.IntN(12)))].ID(), true)
 			}
 			v.prune(seq)
 			var fresh queueView
@@ -168,14 +168,14 @@ func TestDueStepsOverBlockedRuns(t *testing.T) {
 	for c := range 500 {
 		var v queueView
 		v.reset(randomQueue(rng, 1+rng.IntN(60)))
-		var held []registry.QueuedEvent
+		var held []registry.QueuedRef
 		for range rng.IntN(4) {
 			held = append(held, v.queued[rng.IntN(len(v.queued))])
 		}
 		pass := func(runEnds []int32) []string {
 			s.seq = newSequencer()
 			for _, h := range held {
-				s.seq.take(h.ID, h.OrderKey)
+				s.seq.take(h.ID(), h.OrderKey())
 			}
 			picked := []string{}
 			s.due(t.Context(), v.queued, runEnds, func(q registry.QueuedEvent, _ bool) bool {
@@ -197,15 +197,15 @@ func BenchmarkDueBurstOfOneRepository(b *testing.B) {
 	reg := registry.New(mem.New())
 	s := newServerOn(b, reg)
 	key := canonical(orderKey("https://github.com/dotnet/runtime"))
-	queued := make([]registry.QueuedEvent, 100_000)
+	queued := make([]registry.QueuedRef, 100_000)
 	for i := range queued {
 		batch := fmt.Sprintf("index/events/log/%020d-segment@%d", i/256, i/256*4096)
-		queued[i] = registry.QueuedEvent{ID: registry.EntryID{Key: batch, Index: i % 256}, Source: "github", Delivery: fmt.Sprintf("d-%06d", i),
-			Batch: batch, OrderKey: key, ReceivedAt: time.Unix(int64(i), 0)}
+		queued[i] = registry.NewQueuedRef(registry.QueuedEvent{ID: registry.EntryID{Key: batch, Index: i % 256}, Source: "github", Delivery: fmt.Sprintf("d-%06d", i),
+			Batch: batch, OrderKey: key, ReceivedAt: time.Unix(int64(i), 0)})
 	}
 	var v queueView
 	v.reset(queued)
-	require.True(b, s.seq.take(queued[0].ID, key))
+	require.True(b, s.seq.take(queued[0].ID(), key))
 	for _, bc := range []struct {
 		name    string
 		runEnds []int32
