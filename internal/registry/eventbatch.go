@@ -374,7 +374,7 @@ func (r *Registry) batchEntry(ctx context.Context, q QueuedEvent) (Event, error)
 		if err != nil {
 			return Event{}, err
 		}
-		if q.ID.Index >= len(events) {
+		if q.ID.Index < 0 || q.ID.Index >= len(events) {
 			return Event{}, fmt.Errorf("event batch %s holds %d events, not event %d: the queue entry is not of this batch", q.Batch, len(events), q.ID.Index)
 		}
 		r.batches.keepPayloads(q.Batch, events)

@@ -392,3 +392,25 @@ func TestQueuedEventOfTheOldLayout(t *testing.T) {
 	require.Len(t, q, 1)
 	assert.Equal(t, "new-1", q[0].Delivery)
 }
+
+// TestQueuedEntryOfAPlaceNotInTheBatch: an entry whose place is not in
+// its batch (made by hand: the registry makes none) is an error, not a
+// panic, whether the process keeps the batch or reads it.
+func TestQueuedEntryOfAPlaceNotInTheBatch(t *testing.T) {
+	st := mem.New()
+	reg := registry.New(st)
+	ok, err := reg.AcceptEvent(t.Context(), statusEvent("d-1"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	q, err := reg.QueuedEvents(t.Context())
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+	for _, index := range []int{-1, 1} {
+		bad := q[0]
+		bad.ID.Index = index
+		for name, r := range map[string]*registry.Registry{"keeps it": reg, "reads it": registry.New(st)} {
+			_, err := r.QueuedEntry(t.Context(), bad)
+			assert.Error(t, err, "place %d, a process that %s", index, name)
+		}
+	}
+}

@@ -106,11 +106,12 @@ type QueuedEvent struct {
 	OrderKey string
 }
 
-// QueuedRef is a queue entry as the registry holds it while it is
-// queued, which never changes: a pointer, where a QueuedEvent is a copy
-// of 112 bytes with five pointers of its own. The dispatcher keeps its
-// view of the queue as references: under a burst that lasts, the backlog
-// is long, and every collection marks what the view holds.
+// QueuedRef refers to a queue entry: a batch entry as the registry holds
+// it while it is queued, which never changes (a queue marker's is made
+// by the listing). It is a pointer, where a QueuedEvent is a copy of 112
+// bytes with six pointer fields. The dispatcher keeps its view of the
+// queue as references: under a burst that lasts, the backlog is long,
+// and every collection marks what the view holds.
 type QueuedRef struct{ q *QueuedEvent }
 
 // NewQueuedRef is a reference to a copy of q.
@@ -310,11 +311,11 @@ func (r *Registry) QueuedRefs(ctx context.Context) ([]QueuedRef, error) {
 		out, _ = r.batches.appendOpen(out, k)
 	}
 	r.batches.prune(batches, segments, gen)
-	// Of one time, entries stay in the listing's order, which is the
-	// order of their appends: segments by name (the writer's clock), a
-	// segment's records by offset, a batch's entries by place. (Their
-	// names in text order put "@1000" before "@999", and "#10" before
-	// "#9".)
+	// Of one time, entries stay in the listing's order: a segment's
+	// records by offset and a batch's entries by place, the order of
+	// their appends (their names in text order put "@1000" before "@999",
+	// and "#10" before "#9"); segments by name, the writer's clock, and
+	// two segments begun in one tick of it by their uuids.
 	oldestFirst := func(a, b QueuedRef) int { return a.q.ReceivedAt.Compare(b.q.ReceivedAt) }
 	// Mostly in order already (segments are named by the clock, records
 	// follow each other): a look is cheaper than a sort.
