@@ -443,7 +443,6 @@ type knownBatch struct {
 	events   []batchEvent // nil once the payloads are dropped
 	payloads int          // payload bytes held; 0: dropped
 	open     []uint64     // bit i set: entry i not settled here
-	left     int          // entries not settled here
 	gen      uint64       // the listing it was learnt in or after
 }
 
@@ -506,7 +505,7 @@ func (c *eventBatches) add(key string, events []batchEvent, gen uint64) {
 // in generation gen. It is made without c.mu: its allocations are not
 // made while others wait for the lock.
 func newKnownBatch(key string, events []batchEvent, gen uint64) *knownBatch {
-	kb := &knownBatch{entries: make([]QueuedEvent, len(events)), events: events, open: make([]uint64, (len(events)+63)/64), left: len(events), gen: gen}
+	kb := &knownBatch{entries: make([]QueuedEvent, len(events)), events: events, open: make([]uint64, (len(events)+63)/64), gen: gen}
 	for i, e := range events {
 		// One copy per key, so that keys compare by address.
 		kb.entries[i] = QueuedEvent{ID: EntryID{Key: key, Index: i}, Source: e.Source, Delivery: e.Delivery, ReceivedAt: e.ReceivedAt,
@@ -593,7 +592,7 @@ func (c *eventBatches) settle(q QueuedEvent) bool {
 		return false
 	}
 	kb.open[q.ID.Index/64] &^= 1 << (q.ID.Index % 64)
-	if kb.left--; kb.left > 0 {
+	if slices.ContainsFunc(kb.open, func(w uint64) bool { return w != 0 }) {
 		return false
 	}
 	c.forget(q.Batch, kb)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,31 @@ func TestSettleSegmentWhileTheWriterLearnsARecord(t *testing.T) {
 	require.NoError(t, r.settleSegment(t.Context(), segment))
 	_, _, err := st.Get(t.Context(), segment)
 	require.NoError(t, err, "the segment holds d-1, answered 202 and not settled")
+}
+
+// TestSettleABatchOfManyEntries: a batch of more entries than a word of
+// its bitmap holds is forgotten when its last open entry is settled, in
+// any word, and not before; an entry settled twice counts once.
+func TestSettleABatchOfManyEntries(t *testing.T) {
+	const n = 130 // three words
+	events := make([]batchEvent, n)
+	for i := range events {
+		events[i] = batchEvent{Source: "github", Delivery: fmt.Sprintf("d-%03d", i), Type: "status", ReceivedAt: time.Now().UTC()}
+	}
+	c := newEventBatches()
+	const key = "index/events/batches/many"
+	for _, last := range []int{0, 100, n - 1} {
+		c.add(key, events, 1)
+		kb := c.batches[key]
+		for i := range n {
+			if i != last {
+				require.False(t, c.settle(kb.entries[i]), "entry %d of %d, %d open", i, n, last)
+				require.False(t, c.settle(kb.entries[i]), "entry %d again", i)
+			}
+		}
+		require.True(t, c.holds("github", events[last].Delivery))
+		require.True(t, c.settle(kb.entries[last]), "the last open entry, %d", last)
+		require.NotContains(t, c.batches, key)
+		require.False(t, c.holds("github", events[last].Delivery))
+	}
 }

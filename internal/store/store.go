@@ -118,8 +118,8 @@ const (
 //     part of the contract (Azure refuses it: an append blob is a blob type
 //     of its own), and neither is an append at 0 that races a Delete of its
 //     key (Azure may report ErrNotExist: it creates and appends in two
-//     requests). Once Append returned nil, the store no longer holds data:
-//     the caller may reuse it. After an error it may still be
+//     requests). Once Append returned nil, the store keeps no reference to
+//     data: the caller may reuse it. After an error it may still be
 //     read for a while (a request cut short), so reuse it only after nil.
 //   - Every key passes ValidateKey, else ErrInvalidKey.
 //   - Any method of a remote backend may fail with ErrUnavailable when the
